@@ -1,0 +1,53 @@
+/**
+ * What a board file describes: which part sits on which bus and pins, the platform's facts, and the budgets the
+ * build holds the bundle to. Pure data plus `createDevice`; the build writes the data to dist/<board>.board.json,
+ * which the simulator wires its emulated parts from and the flasher hands to EspruinoTools.
+ */
+import type { Budget, Device } from "../hal/device.ts";
+
+export interface UartPins {
+  port: number;
+  tx: string;
+  rx: string;
+  baud: number;
+}
+export interface Wiring {
+  scanner: UartPins;
+  printer: UartPins;
+  secure: { scl: string; sda: string; address: number; hz: number };
+  display: {
+    sck: string;
+    mosi: string;
+    cs: string;
+    dc: string;
+    rst: string;
+    width: number;
+    height: number;
+    bpp: number;
+    rowOffset: number;
+    palette: number[];
+  };
+  keypad: { rows: string[]; cols: string[]; keys: string };
+}
+
+/** Facts of the interpreter build the board runs (from Espruino's board file for the chip). */
+export interface PlatformFacts {
+  /** Espruino board id EspruinoTools expects, e.g. "ESP32". */
+  id: string;
+  espruinoVersion: string;
+  /** Modules `require()` can load. */
+  builtinModules: string[];
+  /** Storage area: start address, page size and page count. */
+  storage: { address: number; pageSize: number; pages: number };
+  /** Default console UART and its speed. */
+  console: { port: string; baud: number };
+}
+
+export interface BoardDef {
+  name: string;
+  description: string;
+  wiring: Wiring;
+  platform: PlatformFacts;
+  budget: Budget;
+  createDevice(version: string): Device;
+}

@@ -1,0 +1,242 @@
+/**
+ * TypeScript -> one Espruino file per board, plus dist/selftest.js, each within its board's budget.
+ *
+ * Pipeline (verified on the interpreter, see ../shared/espruino-notes.md "A build that runs there"):
+ *   esbuild, bundle at target es2015 (no ES5 class lowering, which Espruino cannot run)
+ *   -> Babel with only the destructuring, spread and parameters transforms, assumptions set so no helpers appear
+ *   -> terser with compress.unused off (it would move `var`s, and Espruino does not hoist).
+ *
+ *   npx tsx build.ts            build every board and the self-test; fail if a bundle is over budget
+ *   ESPRUINO=/path/espruino     also measure JsVars on that interpreter
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { transformSync } from "@babel/core";
+import { build as esbuild } from "esbuild";
+import { minify } from "terser";
+import type { BoardDef } from "./boards/board.ts";
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const DIST = join(ROOT, "dist");
+
+/** Each board: its file in boards/ and the name of its exported BoardDef. Adding a board is one line here. */
+export const BOARDS: { name: string; file: string; export: string }[] = [
+  { name: "devkit", file: "boards/devkit.ts", export: "devkit" },
+];
+
+export interface BundleReport {
+  name: string;
+  file: string;
+  bytes: number;
+  budgetBytes: number;
+  /** JsVars in use once loaded and idle, measured on an interpreter; null when none was given. */
+  jsVars: number | null;
+  budgetJsVars: number | null;
+  note: string;
+  ok: boolean;
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  let sha = "dev";
+  try {
+    sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    // not a git checkout
+  }
+  return pkg.version + "+" + sha;
+}
+
+/** Compile one entry (TypeScript source text) to Espruino-ready JavaScript. */
+export async function compile(
+  entrySource: string,
+  entryName: string,
+  builtinModules: string[],
+  defines: Record<string, string> = {},
+): Promise<string> {
+  const bundled = await esbuild({
+    stdin: { contents: entrySource, resolveDir: ROOT, loader: "ts", sourcefile: entryName },
+    bundle: true,
+    write: false,
+    // "cjs" keeps `require("x")` of a built-in module a plain call (iife adds a shim that reads `Proxy`);
+    // the output is wrapped in a function below so nothing leaks into Espruino's global scope.
+    format: "cjs",
+    target: "es2015",
+    platform: "neutral",
+    charset: "ascii",
+    legalComments: "none",
+    treeShaking: true,
+    define: defines,
+    // The interpreter's own modules stay `require("x")` calls, resolved on the device.
+    external: builtinModules,
+    // qrcode-generator's "import" entry is ES2015 .mjs; its ES5 build is what runs on Espruino.
+    alias: { "qrcode-generator": join(ROOT, "node_modules/qrcode-generator/dist/qrcode.js") },
+    logLevel: "silent",
+  });
+  const es2015 = "(function(){\n" + bundled.outputFiles[0].text + "\n})();\n";
+  const lowered = transformSync(es2015, {
+    babelrc: false,
+    configFile: false,
+    sourceType: "script",
+    compact: false,
+    assumptions: {
+      iterableIsArray: true,
+      arrayLikeIsIterable: false,
+      objectRestNoSymbols: true,
+      ignoreFunctionLength: true,
+      noNewArrows: true,
+    },
+    plugins: [
+      "@babel/plugin-transform-destructuring",
+      "@babel/plugin-transform-spread",
+      "@babel/plugin-transform-parameters",
+    ],
+  });
+  if (!lowered?.code) throw new Error("babel produced nothing for " + entryName);
+  const min = await minify(lowered.code, {
+    ecma: 2015,
+    compress: { unused: false, hoist_funs: false, hoist_vars: false, passes: 1 },
+    mangle: true,
+    format: { ascii_only: true, comments: false },
+  });
+  if (!min.code) throw new Error("terser produced nothing for " + entryName);
+  return min.code;
+}
+
+async function loadBoard(b: (typeof BOARDS)[number]): Promise<BoardDef> {
+  const mod = await import(pathToFileURL(join(ROOT, b.file)).href);
+  const def = mod[b.export] as BoardDef | undefined;
+  if (!def) throw new Error(`${b.file} does not export ${b.export}`);
+  return def;
+}
+
+/**
+ * JsVars in use once a bundle has loaded and gone idle, on a real interpreter. The Linux build has no ESP32
+ * peripherals, so the bundle runs after a prelude that stands in for them (test/espruino/prelude.js) and prints
+ * `process.memory()` once its timers have settled.
+ */
+function measureJsVars(bundleFile: string): { vars: number | null; note: string } {
+  const bin = process.env.ESPRUINO;
+  if (!bin) return { vars: null, note: "no interpreter (set ESPRUINO to measure JsVars)" };
+  const prelude = join(ROOT, "test/espruino/prelude.js");
+  let preludeText = "";
+  try {
+    preludeText = readFileSync(prelude, "utf8");
+  } catch {
+    return { vars: null, note: "missing test/espruino/prelude.js" };
+  }
+  const probe = join(DIST, ".measure.js");
+  writeFileSync(
+    probe,
+    preludeText +
+      "\n" +
+      readFileSync(bundleFile, "utf8") +
+      '\nsetTimeout(function(){var m=process.memory();print("JSVARS "+m.usage+" "+m.total);quit();},1500);\n',
+  );
+  const r = spawnSync("bash", ["-c", `sleep 20 | timeout 20 "${bin}" "${probe}"`], { encoding: "utf8", cwd: DIST });
+  const out = (r.stdout || "") + (r.stderr || "");
+  const line = out.split("\n").find((l) => l.indexOf("JSVARS ") >= 0);
+  if (!line) return { vars: null, note: "interpreter printed no figure: " + out.slice(-300).replace(/\s+/g, " ") };
+  const parts = line.trim().split(" ");
+  return { vars: parseInt(parts[1], 10), note: "measured on " + bin + " (total " + parts[2] + ")" };
+}
+
+export async function buildAll(): Promise<BundleReport[]> {
+  mkdirSync(DIST, { recursive: true });
+  const ver = version();
+  const reports: BundleReport[] = [];
+  for (const b of BOARDS) {
+    const def = await loadBoard(b);
+    const entry =
+      `import { ${b.export} } from "./${b.file}";\n` +
+      `import { start } from "./firmware/main.ts";\n` +
+      `start(${b.export}.createDevice(__VERSION__));\n`;
+    const code = await compile(entry, b.name + ".entry.ts", def.platform.builtinModules, {
+      __VERSION__: JSON.stringify(ver),
+    });
+    const file = join(DIST, b.name + ".js");
+    writeFileSync(file, code + "\n");
+    const boardData = {
+      name: def.name,
+      description: def.description,
+      version: ver,
+      wiring: def.wiring,
+      platform: def.platform,
+      budget: def.budget,
+    };
+    writeFileSync(join(DIST, b.name + ".board.json"), JSON.stringify(boardData, null, 2) + "\n");
+    const bytes = Buffer.byteLength(code) + 1;
+    const m = measureJsVars(file);
+    const okBytes = bytes <= def.budget.bundleBytes;
+    const okVars = m.vars === null || m.vars <= def.budget.idleJsVars;
+    reports.push({
+      name: b.name,
+      file: "dist/" + b.name + ".js",
+      bytes,
+      budgetBytes: def.budget.bundleBytes,
+      jsVars: m.vars,
+      budgetJsVars: def.budget.idleJsVars,
+      note: m.note,
+      ok: okBytes && okVars,
+    });
+  }
+  const selftestEntry =
+    `import { runCases } from "./firmware/selftest/runner.ts";\n` +
+    `import { coreCases } from "./firmware/selftest/core.ts";\n` +
+    `import { primitiveCases } from "./firmware/selftest/vectors.ts";\n` +
+    `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
+    `runCases(coreCases().concat(primitiveCases(builtinCrypto())), (l) => print(l));\n`;
+  const st = await compile(selftestEntry, "selftest.entry.ts", ["crypto"]);
+  writeFileSync(join(DIST, "selftest.js"), st + "\n");
+  reports.push({
+    name: "selftest",
+    file: "dist/selftest.js",
+    bytes: Buffer.byteLength(st) + 1,
+    budgetBytes: BOARDS.length ? (await loadBoard(BOARDS[0])).budget.bundleBytes : 48 * 1024,
+    jsVars: null,
+    budgetJsVars: null,
+    note: "runs once and exits (npm run test:espruino)",
+    ok: true,
+  });
+  reports[reports.length - 1].ok = reports[reports.length - 1].bytes <= reports[reports.length - 1].budgetBytes;
+  writeFileSync(join(DIST, "size-report.json"), JSON.stringify({ version: ver, bundles: reports }, null, 2) + "\n");
+  return reports;
+}
+
+function table(reports: BundleReport[]): string {
+  const rows = [["bundle", "bytes", "budget", "JsVars idle", "budget", "ok", "note"]];
+  for (const r of reports) {
+    rows.push([
+      r.file,
+      String(r.bytes),
+      String(r.budgetBytes),
+      r.jsVars === null ? "-" : String(r.jsVars),
+      r.budgetJsVars === null ? "-" : String(r.budgetJsVars),
+      r.ok ? "yes" : "OVER",
+      r.note,
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildAll().then(
+    (reports) => {
+      console.log(table(reports));
+      const over = reports.filter((r) => !r.ok);
+      if (over.length) {
+        console.error("over budget: " + over.map((r) => r.file).join(", "));
+        process.exit(1);
+      }
+    },
+    (err) => {
+      console.error(err && err.message ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * Screens on a 240x240 panel, drawn with the 6x8 font scaled: 1x (40 columns) for the status bar, 2x (20) for
+ * text, 3x (13) for amounts. Every screen has the status bar on top.
+ */
+import type { Display } from "../../hal/display.ts";
+import { Ink } from "../../hal/display.ts";
+import { formatMoney } from "../money.ts";
+import type { TerminalStatus } from "../status.ts";
+import { ago, clockText } from "../status.ts";
+
+export const BAR_H = 22;
+
+export class Screen {
+  private d: Display;
+
+  constructor(display: Display) {
+    this.d = display;
+  }
+
+  /** Status bar: online state, pending count and amount, time since sync, clock. */
+  bar(s: TerminalStatus, nowMs: number): void {
+    const g = this.d.canvas;
+    const w = this.d.width;
+    g.setColor(s.online ? Ink.Accent : Ink.Text).fillRect(0, 0, w - 1, BAR_H - 1);
+    g.setColor(Ink.Background).setFont("6x8", 1).setFontAlign(-1, -1, 0);
+    g.drawString((s.online ? "ONLINE" : "OFFLINE") + "  pending " + s.pending, 3, 2);
+    g.drawString("sync " + ago(nowMs, s.lastSyncMs), 3, 12);
+    g.setFontAlign(1, -1, 0);
+    g.drawString(clockText(nowMs), w - 3, 2);
+    g.drawString(formatMoney(s.unsettledMinor, s.currency), w - 3, 12);
+  }
+
+  /** Clear below the bar. */
+  body(): void {
+    this.d.canvas.setColor(Ink.Background).fillRect(0, BAR_H, this.d.width - 1, this.d.height - 1);
+  }
+
+  /** A line of text, centred, at row y, in a colour and scale. */
+  line(text: string, y: number, scale: number, ink: number): void {
+    this.d.canvas.setColor(ink).setFont("6x8", scale).setFontAlign(0, -1, 0).drawString(text, this.d.width >> 1, y);
+  }
+
+  flip(): void {
+    this.d.flip();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * A secure element holding the terminal's keys (ATECC608 on the devkit). Every call completes through an
+ * error-first callback: the part takes milliseconds per command and IO never blocks.
+ */
+export type Done<T> = (err: string | null, result?: T) => void;
+export interface SecureElement {
+  /** Device revision bytes, e.g. 00 00 60 03 for an ATECC608B. */
+  info(done: Done<Uint8Array>): void;
+  /** 32 bytes from the part's RNG. */
+  random(done: Done<Uint8Array>): void;
+  /** ECDSA P-256 signature R||S (64 bytes) of a 32-byte digest with the private key in `slot`. */
+  sign(slot: number, digest: Uint8Array, done: Done<Uint8Array>): void;
+  /** Verify R||S over a digest with a public key X||Y (64 bytes); result true when valid. */
+  verify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, done: Done<boolean>): void;
+  /** Monotonic counter 0 or 1: read, or increment and read. */
+  counter(id: number, increment: boolean, done: Done<number>): void;
+  /** Public key X||Y of the private key in `slot`. */
+  publicKey(slot: number, done: Done<Uint8Array>): void;
+}
