@@ -1,0 +1,178 @@
+/**
+ * Microchip ATECC608A/B secure element on I2C: ECDSA P-256 sign/verify, RNG, monotonic counters.
+ * Datasheet facts in hardware-notes.md section 1 (cryptoauthlib calib_*.c, Microchip ATECC608 datasheet);
+ * frames in atecc608-frames.ts.
+ *
+ *   const se = new Atecc608({ i2c: device.i2c.secure, clock });
+ *   se.sign(se.keySlot, digest, (err, rs) => { ... });       // rs = R||S, 64 bytes
+ *   se.counter(0, true, (err, n) => { ... });
+ *
+ * Calls queue up and run one at a time. Each is a sequence of commands; every command gets its own wake
+ * (write to address 0, wait, expect 04 11 33 43), is polled until the part answers, and is followed by idle (02,
+ * which keeps TempKey and the message-digest buffer for the next command) or, after the last one, sleep (01).
+ * So the part is never awake longer than one command, far inside the 1.3 s watchdog (0.7 s at worst).
+ */
+import type { Clock } from "../clock.ts";
+import type { I2C, I2COpen } from "../io.ts";
+import type { Done, SecureElement } from "../secure-element.ts";
+import { AteccOp, AteccWord, command, maxExecMs, parseResponse } from "./atecc608-frames.ts";
+
+export interface Atecc608Options {
+  i2c: I2COpen;
+  clock: Clock;
+  /** 7-bit I2C address: 0x60 on an unprogrammed part (TNGTLS parts use 0x35, TFLXTLS 0x36). */
+  address?: number;
+  /** Slot holding the terminal's signing key, for callers to pass to sign/publicKey (default 0). */
+  keySlot?: number;
+}
+
+/** Wait after the wake pulse: tWHI is at least 1.5 ms; 2 keeps a margin and suits whole-millisecond clocks. */
+const WAKE_MS = 2;
+/** Added to the execution-time table before a command is given up as timed out. */
+const POLL_MARGIN_MS = 50;
+/** Largest response (COUNT byte included). */
+const RSP_MAX = 75;
+
+interface Job {
+  c: Uint8Array[];
+  d: Done<Uint8Array>;
+}
+
+export class Atecc608 implements SecureElement {
+  readonly keySlot: number;
+  private i2c: I2C;
+  private clock: Clock;
+  private addr: number;
+  private q: Job[] = [];
+  private busy = false;
+
+  constructor(o: Atecc608Options) {
+    // 100 kHz throughout: the wake pulse is a write to address 0, whose low address bits hold SDA down for
+    // 80 us at this speed, enough for tWLO (60 us); at 400 kHz they would not be.
+    this.i2c = o.i2c({ hz: 100000 });
+    this.clock = o.clock;
+    this.addr = o.address || 0x60;
+    this.keySlot = o.keySlot || 0;
+  }
+
+  info(done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.Info, 0, 0)], done);
+  }
+
+  random(done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.Random, 0, 0)], done);
+  }
+
+  /** Nonce pass-through of the digest into the message-digest buffer (P1 43), then Sign from it (P1 A0). */
+  sign(slot: number, digest: Uint8Array, done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.Nonce, 0x43, 0, digest), command(AteccOp.Sign, 0xa0, slot)], done);
+  }
+
+  /** Nonce 43 with the digest, then external Verify (P1 22, key type 0004 = P-256) of R||S against X||Y. */
+  verify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, done: Done<boolean>): void {
+    this.run(
+      [command(AteccOp.Nonce, 0x43, 0, digest), command(AteccOp.Verify, 0x22, 4, signature, publicKey)],
+      (err) => (err && err !== "miscompare" ? done(err) : done(null, !err)),
+    );
+  }
+
+  counter(id: number, increment: boolean, done: Done<number>): void {
+    this.run([command(AteccOp.Counter, increment ? 1 : 0, id)], (err, d) =>
+      err ? done(err) : done(null, (d![0] | (d![1] << 8) | (d![2] << 16) | (d![3] << 24)) >>> 0),
+    );
+  }
+
+  /** GenKey mode 00: the public key of the private key already in `slot`. */
+  publicKey(slot: number, done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.GenKey, 0, slot)], done);
+  }
+
+  /** The 128-byte configuration zone, read as four 32-byte blocks. */
+  readConfig(done: Done<Uint8Array>): void {
+    const out = new Uint8Array(128);
+    const block = (b: number) =>
+      this.run([command(AteccOp.Read, 0x80, b << 3)], (err, d) => {
+        if (err) return done(err);
+        out.set(d!, b * 32);
+        if (b < 3) block(b + 1);
+        else done(null, out);
+      });
+    block(0);
+  }
+
+  /** Provisioning: GenKey mode 04 makes a new private key in `slot`; the result is its public key X||Y. */
+  provisionKey(slot: number, done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.GenKey, 4, slot)], done);
+  }
+
+  private run(c: Uint8Array[], d: Done<Uint8Array>): void {
+    this.q.push({ c: c, d: d });
+    if (!this.busy) this.next();
+  }
+
+  private word(w: number): void {
+    this.i2c.write(this.addr, new Uint8Array([w]));
+  }
+
+  /** Runs the next queued sequence; every step is a timer callback, nothing waits in a loop. */
+  private next(): void {
+    const job = this.q.shift();
+    this.busy = !!job;
+    if (!job) return;
+    const i2c = this.i2c;
+    const clock = this.clock;
+    const a = this.addr;
+    const cmds = job.c;
+    let i = 0;
+    let retried = false;
+    let t0 = 0;
+    const end = (err: string | null, data?: Uint8Array) => {
+      this.word(AteccWord.Sleep); // NACKed if the part is asleep or still busy: harmless either way
+      this.next();
+      job.d(err, data);
+    };
+    const wake = () => {
+      i2c.write(0, new Uint8Array(1)); // no part answers at address 0: the NACK is expected
+      clock.setTimeout(() => {
+        const r = i2c.read(a, 4);
+        const e = r ? parseResponse(r) : "wake";
+        if (e !== "awake") end(e === "self-test" ? e : "wake");
+        else send();
+      }, WAKE_MS);
+    };
+    const send = () => {
+      if (!i2c.write(a, cmds[i])) return end("nack");
+      t0 = clock.uptime();
+      clock.setTimeout(poll, 1);
+    };
+    const poll = () => {
+      // The part NACKs reads while it executes. Read COUNT first, then the rest, as cryptoauthlib does.
+      const h = i2c.read(a, 1);
+      if (!h) {
+        if (clock.uptime() - t0 > maxExecMs(cmds[i][2]) + POLL_MARGIN_MS) end("timeout");
+        else clock.setTimeout(poll, 2);
+        return;
+      }
+      const n = h[0];
+      if (n < 4 || n > RSP_MAX) return end("rx-count");
+      const rest = i2c.read(a, n - 1);
+      if (!rest) return end("nack");
+      const r = new Uint8Array(n);
+      r[0] = n;
+      r.set(rest, 1);
+      const res = parseResponse(r);
+      if (res === "crc" && !retried) {
+        // The part saw a garbled command and did not run it: sending it again is safe.
+        retried = true;
+        return send();
+      }
+      if (typeof res === "string") return end(res);
+      if (++i < cmds.length) {
+        this.word(AteccWord.Idle);
+        retried = false;
+        wake();
+      } else end(null, res);
+    };
+    wake();
+  }
+}
