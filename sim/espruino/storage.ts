@@ -287,7 +287,7 @@ export class EspruinoStorage {
       else notContaining |= FileFlags.STORAGEFILE;
     }
     const files: string[] = [];
-    this.forEachHeader((addr, h) => {
+    this.forEachHeader((_addr, h) => {
       if (!this.isRealFile(h)) return;
       const flags = fileFlags(h);
       if (notContaining & flags) return;
@@ -305,7 +305,6 @@ export class EspruinoStorage {
         if (m === null || m === undefined) return;
       }
       files.push(s);
-      void addr;
     });
     return files;
   }
