@@ -18,6 +18,15 @@ const u32 = (b: Uint8Array, at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2
 const bin = (bytes: number[]) => String.fromCharCode(...bytes);
 
 describe("sim/espruino Storage: files", () => {
+  it("over a default flash, offers the ESP32 build's 896 KB and starts empty", () => {
+    const s = new EspruinoStorage(new Flash());
+    s.boot();
+    assert.equal(s.lastBootWiped, false);
+    assert.deepEqual(s.getStats(), {
+      totalBytes: 917504, freeBytes: 917504, fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0,
+    });
+  });
+
   it("reads back what was written, one char per byte, for all 256 byte values", () => {
     const { s } = fresh();
     const all = Array.from({ length: 256 }, (_, i) => i);
