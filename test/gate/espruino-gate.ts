@@ -514,7 +514,7 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
         `properties of the prototype): call it on an instance, e.g. \`${instanceHint(obj.object.name, name)}\``);
     }
     // static members a built-in constructor lacks
-    if (name !== undefined && obj.type === "Identifier" && Object.hasOwn(STATIC_MEMBERS, obj.name) &&
+    if (name !== undefined && obj.type === "Identifier" && Object.prototype.hasOwnProperty.call(STATIC_MEMBERS, obj.name) &&
       isGlobalName(obj) && !isAssignTarget(node, up) && !(up?.type === "UnaryExpression" && up.operator === "typeof")) {
       const allowed = STATIC_MEMBERS[obj.name]!;
       if (!allowed.includes(name) && !FUNCTION_STATICS.includes(name)) {
@@ -565,7 +565,7 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
       }
     }
     // instance methods no built-in has
-    if (Object.hasOwn(MISSING_METHODS, name)) {
+    if (Object.prototype.hasOwnProperty.call(MISSING_METHODS, name)) {
       report(callee.property, "missing-member", `\`.${name}()\` does not exist on Espruino: ${MISSING_METHODS[name]}`);
     } else if (name === "search" && node.arguments[0]?.type === "Literal" && node.arguments[0].regex) {
       report(callee.property, "missing-member", "`.search()` does not exist on Espruino: use regex.exec(s) and .index");
