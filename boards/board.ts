@@ -24,6 +24,7 @@ export interface Wiring {
     width: number;
     height: number;
     bpp: number;
+    madctl: number;
     rowOffset: number;
     palette: number[];
   };

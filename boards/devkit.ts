@@ -30,7 +30,9 @@ const wiring: Wiring = {
     width: 240,
     height: 240,
     bpp: 2,
-    rowOffset: 0,
+    // Adafruit's rotation 0 for 240x240 modules: MADCTL MY|MX, visible rows 80..319 of the 320-row RAM.
+    madctl: 0xc0,
+    rowOffset: 80,
     // background, text, accent, alert (RGB565)
     palette: [0xffff, 0x0000, 0x0339, 0xc800],
   },
@@ -69,6 +71,7 @@ export const devkit: BoardDef = {
         width: d.width,
         height: d.height,
         bpp: d.bpp,
+        madctl: d.madctl,
         rowOffset: d.rowOffset,
         palette: d.palette,
       }),

@@ -40,6 +40,9 @@ export function readBoard(name: string, dist = join(process.cwd(), "dist")): { b
   };
 }
 
+/** How finely the parts' own clocks are stepped while time advances. */
+const PART_TICK_MS = 5;
+
 /** Globals a Node `vm` context has that Espruino on ESP32 does not; removed so a bundle using one fails. */
 const NOT_ON_ESPRUINO = ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "Reflect", "BigInt", "SharedArrayBuffer", "Atomics", "FinalizationRegistry", "RangeError", "AggregateError"];
 
@@ -112,7 +115,7 @@ export class SimHost {
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.scanner.port, b) });
     this.printer = new EscPosPrinterEmulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.printer.port, b) });
     const d = o.board.wiring.display;
-    this.display = new St7789Emulator({ width: d.width, height: d.height });
+    this.display = new St7789Emulator({ width: d.width, height: d.height, uprightMadctl: d.madctl === 0 ? 0x00 : 0xc0 });
     const k = o.board.wiring.keypad;
     this.keypad = new KeypadMatrixEmulator(k.keys, k.rows, k.cols);
     this.sched.isFatal = (e) => isPowerCut(e);
@@ -126,6 +129,8 @@ export class SimHost {
     this.poweredOn = true;
     this.sched.clearAll();
     this.pins.clear();
+    this.texts = [];
+    this.canvases.length = 0;
     this.watches = [];
     this.serial.clear();
     this.nrfListeners = {};
@@ -139,6 +144,7 @@ export class SimHost {
     this.poweredOn = false;
     this.sched.clearAll();
     this.secure.powerCycle();
+    this.scanner.powerCycle();
   }
 
   /** Power off and on again, as a technician pulling the plug. */
@@ -153,7 +159,18 @@ export class SimHost {
       this.sched.now += ms;
       return;
     }
-    this.guard(() => this.sched.advance(ms));
+    // Parts that keep time of their own (the printer draining its buffer, the scanner's frame timeout) are
+    // ticked every millisecond-scale step, so their replies reach the bundle when they would on the wire.
+    this.guard(() => {
+      let left = ms;
+      do {
+        const step = Math.min(PART_TICK_MS, left);
+        this.sched.advance(step);
+        this.printer.tick();
+        this.scanner.tick();
+        left -= step;
+      } while (left > 0 && this.poweredOn);
+    });
   }
 
   private guard(fn: () => void): void {
@@ -181,6 +198,17 @@ export class SimHost {
 
   // ------------------------------------------------------------------ the merchant's side
 
+  /** Hold a key down (real-time use: the page's keypad). */
+  keyDown(key: string): void {
+    this.keypad.press(key);
+    this.guard(() => this.pinsChanged());
+  }
+
+  keyUp(key: string): void {
+    this.keypad.release(key);
+    this.guard(() => this.pinsChanged());
+  }
+
   /** Press and release a key, holding it long enough for the driver's debounce. */
   pressKey(key: string, holdMs = 60): void {
     this.keypad.press(key);
@@ -196,6 +224,66 @@ export class SimHost {
     this.wifiWorld.enabled = enabled;
     if (networks) this.wifiWorld.networks = networks;
     if (this.wifi) this.guard(() => this.wifi.worldChanged());
+  }
+
+  // ------------------------------------------------------------------ what the screen says
+
+  /** Strings drawn on the frame buffer and not yet painted over, with their boxes (for tests and the UI). */
+  private texts: { text: string; x1: number; y1: number; x2: number; y2: number }[] = [];
+
+  /** Follow what a Graphics instance draws, so `screenText()` can say what the merchant sees. */
+  private track<T extends object>(c: T): T {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const gr = c as any;
+    const covered = (x1: number, y1: number, x2: number, y2: number) => {
+      this.texts = this.texts.filter((t) => t.x2 < x1 || t.x1 > x2 || t.y2 < y1 || t.y1 > y2);
+    };
+    const fill = gr.fillRect.bind(c);
+    const clearRect = gr.clearRect.bind(c);
+    const clear = gr.clear.bind(c);
+    const draw = gr.drawString.bind(c);
+    gr.fillRect = (...a: unknown[]) => {
+      covered(Math.min(Number(a[0]), Number(a[2])), Math.min(Number(a[1]), Number(a[3])), Math.max(Number(a[0]), Number(a[2])), Math.max(Number(a[1]), Number(a[3])));
+      return fill(...a);
+    };
+    gr.clearRect = (...a: unknown[]) => {
+      covered(Math.min(Number(a[0]), Number(a[2])), Math.min(Number(a[1]), Number(a[3])), Math.max(Number(a[0]), Number(a[2])), Math.max(Number(a[1]), Number(a[3])));
+      return clearRect(...a);
+    };
+    gr.clear = (...a: unknown[]) => {
+      this.texts = [];
+      return clear(...a);
+    };
+    gr.drawString = (...a: unknown[]) => {
+      const text = String(a[0]);
+      const w = gr.stringWidth(text) as unknown as number;
+      const h = gr.getFontHeight() as unknown as number;
+      const ax = gr.fontAlignX as number;
+      const ay = gr.fontAlignY as number;
+      const x1 = Math.round(Number(a[1]) - (w * (ax + 1)) / 2);
+      const y1 = Math.round(Number(a[2]) - (h * (ay + 1)) / 2);
+      covered(x1, y1, x1 + w - 1, y1 + h - 1);
+      this.texts.push({ text, x1, y1, x2: x1 + w - 1, y2: y1 + h - 1 });
+      return draw(...a);
+    };
+    this.canvases.push(c);
+    return c;
+  }
+
+  /** Graphics instances the bundle created, in order. */
+  readonly canvases: object[] = [];
+
+  /** The text on screen, top to bottom, left to right, one line per row of text. */
+  screenText(): string[] {
+    const sorted = this.texts.slice().sort((a, b) => a.y1 - b.y1 || a.x1 - b.x1);
+    const lines: string[] = [];
+    let lastY = -1000;
+    for (const t of sorted) {
+      if (Math.abs(t.y1 - lastY) <= 2 && lines.length) lines[lines.length - 1] += "  " + t.text;
+      else lines.push(t.text);
+      lastY = t.y1;
+    }
+    return lines;
   }
 
   // ------------------------------------------------------------------ context
@@ -422,7 +510,10 @@ export class SimHost {
     g.SPI2 = { setup() {}, write() {} };
 
     // Graphics and E.
-    g.Graphics = createGraphicsApi(realm).Graphics;
+    const G = createGraphicsApi(realm).Graphics;
+    g.Graphics = {
+      createArrayBuffer: (width: number, height: number, bpp: number, o?: object) => host.track(G.createArrayBuffer(width, height, bpp, o)),
+    };
     g.E = {
       toUint8Array: (...d: unknown[]) => {
         const b = host.bytes(d.length === 1 ? d[0] : d);

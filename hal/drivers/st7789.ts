@@ -43,7 +43,9 @@ export interface ST7789Options {
   bpp: number;
   /** RGB565 colour of each palette index. */
   palette: number[];
-  /** Row offset of the visible window in the controller's 320-row RAM (0 for rotation 2). */
+  /** Memory access control: how the panel is mounted (0xC0 for Adafruit's rotation 0 on 240x240 modules). */
+  madctl: number;
+  /** Row offset of the visible window in the controller's 320-row RAM (80 with MADCTL 0xC0, 0 with 0x00). */
   rowOffset: number;
   /** Called once the panel is initialised. */
   onReady?(): void;
@@ -86,7 +88,7 @@ export class ST7789 implements Display {
           this.cmd(ST7789Cmd.SLPOUT);
           clock.setTimeout(() => {
             this.cmd(ST7789Cmd.COLMOD, [0x55]);
-            this.cmd(ST7789Cmd.MADCTL, [0x00]);
+            this.cmd(ST7789Cmd.MADCTL, [o.madctl]);
             this.cmd(ST7789Cmd.INVON);
             this.cmd(ST7789Cmd.NORON);
             this.cmd(ST7789Cmd.DISPON);

@@ -1,0 +1,55 @@
+/**
+ * npm run test:espruino — dist/selftest.js (and the boot of each board bundle) on a real Espruino interpreter.
+ *   ESPRUINO=/path/to/espruino npm run test:espruino
+ * Without ESPRUINO it says that it skipped and exits 0.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { interpreter, runOnInterpreter, tally } from "./interpreter.ts";
+
+const root = process.cwd();
+
+async function main(): Promise<number> {
+  const bin = interpreter();
+  if (!bin) {
+    console.log("test:espruino SKIPPED: no interpreter. Set ESPRUINO=/path/to/espruino (Espruino's Linux build) to run dist/selftest.js on it.");
+    return 0;
+  }
+  if (bin.startsWith("/dev/") || bin.startsWith("tcp://")) {
+    console.error("test:espruino: ESPRUINO names a port; running on a device goes through `npm run flash` (not available yet). Give the path of an interpreter binary.");
+    return 2;
+  }
+  let failures = 0;
+  const st = await runOnInterpreter(bin, join(root, "dist/selftest.js"));
+  const t = tally(st.lines);
+  for (const l of st.lines) if (l.startsWith("FAIL ")) console.log("  " + l);
+  if (!t || t.failed > 0 || st.errors.length || st.timedOut) {
+    failures++;
+    console.log(`selftest on ${bin}: FAILED ${t ? t.passed + " passed, " + t.failed + " failed" : "no tally"}${st.timedOut ? " (timed out)" : ""}`);
+    for (const e of st.errors) console.log("  " + e);
+  } else console.log(`selftest on ${bin}: ${t.passed} passed, ${t.failed} failed`);
+
+  // Each board bundle must boot on the interpreter (with test/espruino/prelude.js standing in for the ESP32-only
+  // modules the Linux build lacks) without an uncaught error.
+  const report = JSON.parse(readFileSync(join(root, "dist/size-report.json"), "utf8")) as { bundles: { name: string; file: string }[] };
+  const prelude = readFileSync(join(root, "test/espruino/prelude.js"), "utf8");
+  for (const b of report.bundles.filter((x) => x.name !== "selftest")) {
+    const probe = join(root, "dist", `.boot-${b.name}.js`);
+    writeFileSync(probe, prelude + "\n" + readFileSync(join(root, b.file), "utf8") + '\nsetTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+"/"+m.total);quit();},2000);\n');
+    const r = await runOnInterpreter(bin, probe);
+    const booted = r.lines.find((l) => l.startsWith("BOOTED "));
+    if (!booted || r.errors.length) {
+      failures++;
+      console.log(`${b.file} boot: FAILED`);
+      for (const l of r.lines.slice(-15)) console.log("  " + l);
+    } else console.log(`${b.file} boot: ok, JsVars in use ${booted.slice(7)}`);
+  }
+  const passed = 1 + report.bundles.length - 1 - failures;
+  console.log(`${passed} passed, ${failures} failed`);
+  return failures ? 1 : 0;
+}
+
+main().then((c) => process.exit(c), (e) => {
+  console.error(e);
+  process.exit(1);
+});
