@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { checkBundle, ESPRUINO_GLOBALS, ESPRUINO_MODULES } from "./espruino-gate.ts";
 import type { Diagnostic } from "./espruino-gate.ts";
 
@@ -294,6 +295,12 @@ describe("Espruino gate rules", () => {
       passes(lines("var s = require(\"Storage\"), c = require(\"crypto\"), h = require(\"http\"), w = require(\"Wifi\");")));
     it("passes a module registered with Modules.addCached", () =>
       passes(lines("Modules.addCached(\"mine\", function () {});", "var m = require(\"mine\");")));
+    it("defaults to the builtin_modules of Espruino's ESP32 board file", function () {
+      const boardFile = "/work/shared/espruino-boards/ESP32.json";
+      if (!existsSync(boardFile)) this.skip(); // the reference board file lives outside the repo
+      const board = JSON.parse(readFileSync(boardFile, "utf8")) as { info: { builtin_modules: string[] } };
+      assert.deepEqual([...ESPRUINO_MODULES].sort(), [...board.info.builtin_modules].sort());
+    });
     it("uses the modules option instead of the default list", () => {
       assert.deepEqual(brief(checkBundle("require(\"Storage\");", "b.js", { modules: ["fs"] })), [["unknown-module", 1]]);
       assert.ok(ESPRUINO_MODULES.includes("Storage") && ESPRUINO_MODULES.includes("crypto"));
