@@ -695,7 +695,7 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
   for (const ref of globalScope.through) {
     const id = ref.identifier as unknown as Node;
     const name = id.name as string;
-    if (globals.has(name) || implicitGlobals.has(name) || typeofOperands.has(id)) continue;
+    if (globals.has(name) || implicitGlobals.has(name) || typeofOperands.has(id) || guardedByTypeof(id)) continue;
     if (name === "escape" || name === "unescape") {
       report(id, "no-escape",
         `\`${name}\` does not exist on Espruino: use encodeURIComponent/decodeURIComponent, or handle the bytes ` +
@@ -704,6 +704,24 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
     }
     const advice = GLOBAL_ADVICE[name] ?? "it is not defined on this board; provide it from the bundle or avoid it";
     report(id, "unknown-global", `\`${name}\` is not a global on Espruino (ESP32): ${advice}`);
+  }
+
+  /**
+   * True when the reference sits in a branch that only runs after a `typeof` test of the same name, or of another
+   * name the board lacks (environment detection, as UMD wrappers do: `typeof exports === "object" ?
+   * module.exports = f() : ...`, `"undefined" != typeof window && window.crypto`, esbuild's `typeof x > "u"`).
+   * `typeof` of an undeclared name works on Espruino, so such code is safe there.
+   */
+  function guardedByTypeof(id: Node): boolean {
+    let child = id;
+    for (let p = parent.get(id); p; child = p, p = parent.get(p)) {
+      let test: Node | undefined;
+      if ((p.type === "IfStatement" || p.type === "ConditionalExpression") && child !== p.test) test = p.test;
+      else if (p.type === "LogicalExpression" && child === p.right) test = p.left;
+      if (test && someNode(test, (n) => n.type === "UnaryExpression" && n.operator === "typeof" &&
+        isGlobalName(n.argument) && (n.argument.name === id.name || !globals.has(n.argument.name)))) return true;
+    }
+    return false;
   }
 
   // require() of modules the board does not have.
@@ -784,6 +802,20 @@ function parse(source: string): Parsed {
       return { error: e.message, at: e.loc ?? { line: 1, column: 0 } };
     }
   }
+}
+
+/** Whether `pred` holds for `root` or any node below it. */
+function someNode(root: Node, pred: (n: Node) => boolean): boolean {
+  if (pred(root)) return true;
+  for (const key of Object.keys(root)) {
+    if (key === "loc" || key === "range") continue;
+    const v = root[key];
+    const kids: unknown[] = Array.isArray(v) ? v : [v];
+    for (const k of kids) {
+      if (k && typeof k === "object" && typeof (k as Node).type === "string" && someNode(k as Node, pred)) return true;
+    }
+  }
+  return false;
 }
 
 function isFunction(n: Node): boolean {

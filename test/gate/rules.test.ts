@@ -212,6 +212,8 @@ describe("Espruino gate rules", () => {
       passes(lines("var fns = [];", "[0, 1, 2].forEach(function (i) {", "  fns.push(function () { return i; });", "});")));
     it("passes an IIFE that copies the value", () =>
       passes(lines("var fns = [];", "for (let i = 0; i < 3; i++)", "  fns.push((function (j) { return function () { return j; }; })(i));")));
+    it("passes an IIFE in the loop body that reads the variable while the iteration runs", () =>
+      passes(lines("var out = [];", "for (let i = 0; i < 3; i++)", "  (function () { out.push(i); })();")));
     it("passes a synchronous callback that uses the value at once", () =>
       passes(lines("var out = [];", "for (const v of [1, 2]) {", "  out.push([3, 4].map(function (w) { return v + w; }));", "}")));
   });
@@ -256,6 +258,14 @@ describe("Espruino gate rules", () => {
       passes(lines("var web = typeof window !== \"undefined\";", "Serial2.setup(9600, {tx: D4, rx: D5});",
         "E.toString(new Uint8Array(2));", "setWatch(function () {}, BTN1, {repeat: !0});", "digitalWrite(LED1, 1);",
         "var t = getTime(), d = new DataView(new ArrayBuffer(4));")));
+    it("passes uses guarded by a typeof test, as UMD wrappers and environment checks write them", () =>
+      passes(lines("var crypto, f = function () { return 1; };",
+        "if (typeof window !== \"undefined\" && window.crypto) crypto = window.crypto;",
+        "\"undefined\" != typeof self && self.crypto && (crypto = self.crypto);",
+        "typeof define === \"function\" && define.amd ? define([], f) : typeof exports === \"object\" && (module.exports = f());",
+        "var g = typeof globalThis > \"u\" ? Buffer : global;")));
+    it("flags the same name outside the guarded branch", () =>
+      flags(lines("if (typeof window !== \"undefined\") print(1);", "window.x = 1;"), ["unknown-global", 2]));
     it("uses the globals option instead of the default list", () => {
       flags("Printer.write(\"a\");", ["unknown-global", 1]);
       assert.deepEqual(checkBundle("Printer.write(\"a\");", "b.js", { globals: ["Printer"] }), []);
