@@ -263,7 +263,7 @@ describe("Espruino gate rules", () => {
         "if (typeof window !== \"undefined\" && window.crypto) crypto = window.crypto;",
         "\"undefined\" != typeof self && self.crypto && (crypto = self.crypto);",
         "typeof define === \"function\" && define.amd ? define([], f) : typeof exports === \"object\" && (module.exports = f());",
-        "var g = typeof globalThis > \"u\" ? Buffer : global;")));
+        "var g = typeof Buffer > \"u\" ? global : Buffer;")));
     it("flags the same name outside the guarded branch", () =>
       flags(lines("if (typeof window !== \"undefined\") print(1);", "window.x = 1;"), ["unknown-global", 2]));
     it("uses the globals option instead of the default list", () => {
