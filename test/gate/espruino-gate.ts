@@ -473,7 +473,8 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
         "async functions do not exist on Espruino: return a Promise and chain .then(), or use callbacks");
     }
     if (fn.generator) {
-      report(fn, "no-generators", "generators do not exist on Espruino: return an array or use a callback");
+      report(fn, "no-generators", "generators do not exist on Espruino (esbuild also lowers async functions to " +
+        "them below es2017): return an array or use a callback");
     }
     for (const p of fn.params as Node[]) {
       const id = p.type === "AssignmentPattern" ? p.left : p;
