@@ -113,7 +113,7 @@ export class SimHost {
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
     this.secure = o.secure ?? new Atecc608Emulator({ now, address: o.board.wiring.secure.address });
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.scanner.port, b) });
-    this.printer = new EscPosPrinterEmulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.printer.port, b) });
+    this.printer = new EscPosPrinterEmulator({ now, baud: o.board.wiring.printer.baud, onTransmit: (b) => this.fromPart(o.board.wiring.printer.port, b) });
     const d = o.board.wiring.display;
     this.display = new St7789Emulator({ width: d.width, height: d.height, uprightMadctl: d.madctl === 0 ? 0x00 : 0xc0 });
     const k = o.board.wiring.keypad;

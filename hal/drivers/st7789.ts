@@ -93,7 +93,7 @@ export class ST7789 implements Display {
             this.cmd(ST7789Cmd.NORON);
             this.cmd(ST7789Cmd.DISPON);
             this.ready = true;
-            this.canvas.clear();
+            // Whatever was drawn before the panel was ready goes out now, whole.
             this.surface.takeModified();
             this.send(0, this.height - 1);
             if (o.onReady) o.onReady();
