@@ -1,0 +1,16 @@
+/**
+ * Raw NOR flash pages in a region reserved for one user (the transaction journal), outside Espruino's Storage.
+ * NOR rules apply: `write` can only clear bits (each byte becomes old & new), `erase` sets a whole page to 0xFF.
+ * On ESP32, offsets and lengths of writes are multiples of 4. A power cut can tear any write or erase.
+ */
+export interface FlashPages {
+  /** Bytes per erase page (4096 on ESP32). */
+  readonly pageSize: number;
+  readonly pageCount: number;
+  /** A copy of `length` bytes at `offset` of `page`. */
+  read(page: number, offset: number, length: number): Uint8Array;
+  /** Program `data` at `offset` of `page` (bits only go 1 -> 0). Offset and length: multiples of 4. */
+  write(page: number, offset: number, data: Uint8Array): void;
+  /** Set the whole page to 0xFF. */
+  erase(page: number): void;
+}

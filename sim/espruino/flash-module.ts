@@ -1,0 +1,99 @@
+/**
+ * The simulator's `require("Flash")`: Espruino's Flash module over a sim `Flash` (sim/espruino/flash.ts) that
+ * stands for the part of the chip's flash starting at `baseAddress`.
+ *
+ * Semantics follow Espruino 2v29 (src/jswrap_flash.c, src/jshardware_common.c, targets/esp32/jshardware.c):
+ * - `read(length, addr)` returns a new Uint8Array (undefined when length <= 0);
+ * - `write(data, addr)` ANDs bits (NOR). It goes through jshFlashWriteAligned: an address or length that is not a
+ *   multiple of 4 is done as a read-modify-write of the first and/or last 4-byte word, so one call can be up to
+ *   three flash operations (each can be torn by a power cut);
+ * - `erasePage(addr)` erases the 4096-byte page holding addr; a non-integer address throws
+ *   "Address should be an integer";
+ * - `getPage(addr)` gives `{ addr, length }` of the page; `getFree()` lists the emulated region (the real ESP32
+ *   build lists 0xE000+8K, 0x310000+64K and 0x360000+640K, the last of which overlaps Storage).
+ * Addresses outside the emulated region throw (the real chip would touch firmware or Storage there).
+ *
+ *   const flash = new Flash({ size: 192 * 4096 });
+ *   const F = createFlashModule(flash, 0x190000);
+ *   F.write(new Uint8Array([1, 2, 3, 4]), 0x190000);
+ */
+import type { Flash } from "./flash.ts";
+
+export interface FlashRealm {
+  Uint8Array: Uint8ArrayConstructor;
+}
+
+const ALIGN = 4;
+
+function toBytes(data: unknown): Uint8Array {
+  if (typeof data === "string") {
+    const out = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = data.charCodeAt(i) & 255;
+    return out;
+  }
+  if (typeof data === "number") return new Uint8Array([data & 255]);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return new Uint8Array(data as ArrayBuffer).slice();
+  if (Array.isArray(data)) return Uint8Array.from(data, (v) => Number(v) & 255);
+  throw new Error("Data is not defined");
+}
+
+export function createFlashModule(flash: Flash, baseAddress: number, realm: FlashRealm = globalThis) {
+  function local(addr: unknown, len: number): number {
+    if (typeof addr !== "number" || !Number.isInteger(addr)) throw new Error("Address should be an integer, got " + typeof addr);
+    const a = addr - baseAddress;
+    if (a < 0 || a + len > flash.size) {
+      throw new RangeError(`Flash access outside the emulated region: 0x${addr.toString(16)} + ${len}`);
+    }
+    return a;
+  }
+  return {
+    read(length: number, addr: number): Uint8Array | undefined {
+      if (!(length > 0)) return undefined;
+      const a = local(addr, length);
+      const out = new realm.Uint8Array(length);
+      out.set(flash.read(a, length));
+      return out;
+    },
+    write(data: unknown, addr: number): void {
+      if (data === undefined) throw new Error("Data is not defined");
+      const d = toBytes(data);
+      if (!d.length) return;
+      let a = local(addr, d.length);
+      let p = 0;
+      let len = d.length;
+      const head = a & (ALIGN - 1);
+      if (head) {
+        const word = flash.read(a - head, ALIGN);
+        const n = Math.min(ALIGN - head, len);
+        word.set(d.subarray(0, n), head);
+        flash.write(a - head, word);
+        a += n;
+        p += n;
+        len -= n;
+        if (!len) return;
+      }
+      const tail = len & (ALIGN - 1);
+      const body = len - tail;
+      if (body) flash.write(a, d.subarray(p, p + body));
+      a += body;
+      p += body;
+      if (tail) {
+        const word = flash.read(a, ALIGN);
+        word.set(d.subarray(p, p + tail), 0);
+        flash.write(a, word);
+      }
+    },
+    erasePage(addr: unknown): void {
+      flash.erasePage(local(addr, 1));
+    },
+    getPage(addr: number): { addr: number; length: number } | undefined {
+      if (!Number.isInteger(addr) || addr < baseAddress || addr >= baseAddress + flash.size) return undefined;
+      const start = addr - ((addr - baseAddress) % flash.pageSize);
+      return { addr: start, length: flash.pageSize };
+    },
+    getFree(): { addr: number; length: number }[] {
+      return [{ addr: baseAddress, length: flash.size }];
+    },
+  };
+}

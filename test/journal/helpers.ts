@@ -1,0 +1,66 @@
+/** Shared fakes of the journal tests: Node's crypto as a backend, fixed keys, a sim flash region behind the binding. */
+import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
+import type { CryptoBackend } from "../../hal/crypto.ts";
+import type { FlashPages } from "../../hal/flash-pages.ts";
+import { flashPages } from "../../hal/espruino/flash-pages.ts";
+import type { JournalKeys } from "../../firmware/journal/record.ts";
+import { Journal } from "../../firmware/journal/journal.ts";
+import { Flash } from "../../sim/espruino/flash.ts";
+import { createFlashModule } from "../../sim/espruino/flash-module.ts";
+
+export function nodeCrypto(): CryptoBackend {
+  function aes(decrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+    if (data.length % 16) throw new Error("aes length " + data.length);
+    const alg = key.length === 32 ? "aes-256-cbc" : "aes-128-cbc";
+    const c = decrypt ? createDecipheriv(alg, key, iv) : createCipheriv(alg, key, iv);
+    c.setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
+  }
+  return {
+    name: "node",
+    sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()),
+    aesCbcEncrypt: (k, iv, d) => aes(false, k, iv, d),
+    aesCbcDecrypt: (k, iv, d) => aes(true, k, iv, d),
+  };
+}
+
+export function testKeys(): JournalKeys {
+  const k = (n: number, base: number) => Uint8Array.from({ length: n }, (_, i) => (base + i * 7) & 255);
+  return { enc: k(16, 1), mac: k(32, 50), iv: k(16, 99) };
+}
+
+export const BASE = 0x190000;
+
+export interface Rig {
+  flash: Flash;
+  pages: FlashPages;
+  journal(reserveSlots?: number): Journal;
+}
+
+/** A region of `pageCount` 4096-byte pages on a sim Flash, reached through the Espruino binding and Flash module. */
+export function rig(pageCount: number, flash?: Flash): Rig {
+  const f = flash ?? new Flash({ size: pageCount * 4096, pageSize: 4096 });
+  const pages = flashPages({ address: BASE, pageSize: 4096, pageCount }, createFlashModule(f, BASE));
+  const crypto = nodeCrypto();
+  const keys = testKeys();
+  return {
+    flash: f,
+    pages,
+    journal: (reserveSlots?: number) => new Journal({ pages, crypto, keys, reserveSlots }),
+  };
+}
+
+/** A payload that says which payment it is (tests compare it after decryption). */
+export function payment(id: number, length = 206): Uint8Array {
+  const p = new Uint8Array(length);
+  for (let i = 0; i < length; i++) p[i] = (id * 31 + i * 13) & 255;
+  p[0] = id >>> 24;
+  p[1] = (id >>> 16) & 255;
+  p[2] = (id >>> 8) & 255;
+  p[3] = id & 255;
+  return p;
+}
+
+export function paymentId(p: Uint8Array): number {
+  return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
+}

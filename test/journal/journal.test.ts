@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { JOURNAL_FULL } from "../../firmware/journal/journal.ts";
+import { MAX_PAYLOAD, recordSize } from "../../firmware/journal/record.ts";
+import { payment, paymentId, rig } from "./helpers.ts";
+
+function seqOf(r: unknown): number {
+  assert.ok(r && typeof r === "object" && "seq" in r, "append refused: " + JSON.stringify(r));
+  return (r as { seq: number }).seq;
+}
+
+describe("journal", () => {
+  it("refuses to append before recover() ran", () => {
+    const j = rig(4).journal();
+    assert.equal((j.append(payment(1)) as { code: string }).code, "JOURNAL_NOT_READY");
+  });
+
+  it("gives consecutive seqs from 1 on an empty region", () => {
+    const j = rig(4).journal();
+    j.recover();
+    assert.deepEqual([1, 2, 3].map(() => seqOf(j.append(payment(7)))), [1, 2, 3]);
+  });
+
+  it("returns what was appended, decrypted, after a reboot", () => {
+    const r = rig(4);
+    const j = r.journal();
+    j.recover();
+    for (let i = 0; i < 40; i++) seqOf(j.append(payment(i, 1 + (i * 37) % MAX_PAYLOAD)));
+    const again = r.journal();
+    const rep = again.recover();
+    assert.equal(rep.records, 40);
+    assert.deepEqual(rep.anomalies, []);
+    const got = again.pending(100);
+    assert.equal(got.length, 40);
+    got.forEach((g, i) => assert.deepEqual(g.payload, payment(i, 1 + (i * 37) % MAX_PAYLOAD)));
+  });
+
+  it("never stores a payload in plaintext", () => {
+    const r = rig(2);
+    const j = r.journal();
+    j.recover();
+    const p = new Uint8Array(64).fill(0x41);
+    seqOf(j.append(p));
+    const hex = Buffer.from(r.flash.bytes).toString("hex");
+    assert.ok(!hex.includes("41414141414141414141414141414141"));
+  });
+
+  it("keeps the uploaded and acked states across a reboot", () => {
+    const r = rig(4);
+    const j = r.journal();
+    j.recover();
+    for (let i = 1; i <= 10; i++) j.append(payment(i));
+    assert.equal(j.markUploaded([1, 2, 3, 4]), 4);
+    assert.equal(j.markAcked([1, 2]), 2);
+    const rep = r.journal().recover();
+    assert.deepEqual([rep.records, rep.acked, rep.uploaded, rep.pending], [10, 2, 2, 8]);
+  });
+
+  it("pending() leaves out acknowledged records and flags uploaded ones", () => {
+    const r = rig(4);
+    const j = r.journal();
+    j.recover();
+    for (let i = 1; i <= 5; i++) j.append(payment(i));
+    j.markAcked([1, 3]);
+    j.markUploaded([2]);
+    assert.deepEqual(j.pending(10).map((p) => [p.seq, p.uploaded, paymentId(p.payload)]), [[2, true, 2], [4, false, 4], [5, false, 5]]);
+  });
+
+  it("reclaims only fully acknowledged pages, and never the newest record's page", () => {
+    const r = rig(4);
+    const j = r.journal(0);
+    j.recover();
+    const perPage = Math.floor((4096 - 8) / recordSize(206));
+    for (let i = 1; i <= perPage * 2; i++) j.append(payment(i));
+    j.markAcked(Array.from({ length: perPage * 2 - 1 }, (_, i) => i + 1));
+    assert.equal(j.reclaim(), 1);
+    j.markAcked([perPage * 2]);
+    assert.equal(j.reclaim(), 0, "the page holding the newest record stays");
+    assert.equal(j.stats().firstSeq, perPage + 1);
+  });
+
+  it("carries seq and chain on after everything was reclaimed", () => {
+    const r = rig(3);
+    const j = r.journal(0);
+    j.recover();
+    for (let i = 1; i <= 40; i++) j.append(payment(i));
+    j.markAcked(Array.from({ length: 40 }, (_, i) => i + 1));
+    j.reclaim();
+    const k = r.journal(0);
+    const rep = k.recover();
+    assert.deepEqual(rep.anomalies, []);
+    assert.equal(seqOf(k.append(payment(41))), 41);
+    assert.deepEqual(r.journal().recover().anomalies, []);
+  });
+
+  it("refuses with JOURNAL_FULL before space runs out, and accepts again after acks and reclaim", () => {
+    const r = rig(4);
+    const j = r.journal(8);
+    j.recover();
+    let n = 0;
+    let res: unknown;
+    for (;;) {
+      res = j.append(payment(n + 1, MAX_PAYLOAD));
+      if (!(res as { seq?: number }).seq) break;
+      n++;
+    }
+    assert.deepEqual(res, JOURNAL_FULL);
+    assert.deepEqual(j.canAccept(), JOURNAL_FULL);
+    assert.ok(j.stats().slotsLeft > 0, "refused while space was still left");
+    j.markAcked(Array.from({ length: n }, (_, i) => i + 1));
+    j.reclaim();
+    assert.equal(j.canAccept(), null);
+    assert.equal(seqOf(j.append(payment(999))), n + 1);
+  });
+
+  it("rejects a payload over the limit", () => {
+    const j = rig(2).journal();
+    j.recover();
+    assert.equal((j.append(new Uint8Array(MAX_PAYLOAD + 1)) as { code: string }).code, "JOURNAL_TOO_LARGE");
+  });
+
+  it("head() is the newest seq and its chain hash", () => {
+    const r = rig(2);
+    const j = r.journal();
+    j.recover();
+    j.append(payment(1));
+    j.append(payment(2));
+    const h = j.head();
+    assert.equal(h.seq, 2);
+    const again = r.journal();
+    again.recover();
+    assert.deepEqual(again.head(), h);
+  });
+});
