@@ -110,6 +110,7 @@ export interface PendingRecord {
   seq: number;
   payload: Uint8Array;
   uploaded: boolean;
+  acked: boolean;
 }
 
 const MAGIC0 = 0x50; // "PJN1"
@@ -533,18 +534,28 @@ export class Journal {
 
   /** Up to `max` records not yet acknowledged, oldest first, decrypted. */
   pending(max: number): PendingRecord[] {
+    return this.collect(max, false);
+  }
+
+  /** Up to `max` live records, acknowledged ones included (for diagnostics and re-sending), decrypted. */
+  records(max: number): PendingRecord[] {
+    return this.collect(max, true);
+  }
+
+  private collect(max: number, all: boolean): PendingRecord[] {
     const out: PendingRecord[] = [];
     for (let i = 0; i < this.ordLen && out.length < max; i++) {
       const p = this.ord[i];
-      if (this.pack[p] === this.pcnt[p]) continue;
+      if (!all && this.pack[p] === this.pcnt[p]) continue;
       const b = this.pages.read(p, 0, this.size);
       let off = PAGE_HEAD;
       let size = headerSize(b, off, this.size);
       while (size && out.length < max) {
         const seq = getU32(b, off + 8);
-        if (b[off + 5] !== 0 && seq >= this.pmin[p] && seq <= this.pmax[p] && !has(out, seq) && verifyRecord(this.c, this.keys, b, off, size)) {
+        const acked = b[off + 5] === 0;
+        if ((all || !acked) && seq >= this.pmin[p] && seq <= this.pmax[p] && !has(out, seq) && verifyRecord(this.c, this.keys, b, off, size)) {
           const payload = decryptRecord(this.c, this.keys, b, off, size);
-          if (payload) out.push({ seq: seq, payload: payload, uploaded: b[off + 4] === 0 });
+          if (payload) out.push({ seq: seq, payload: payload, uploaded: acked || b[off + 4] === 0, acked: acked });
         }
         off += size;
         size = headerSize(b, off, this.size);
