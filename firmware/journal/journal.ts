@@ -357,7 +357,7 @@ export class Journal {
     }
     const head = this.ordLen ? this.ord[this.ordLen - 1] : -1;
     this.headSeq = head >= 0 ? this.pmax[head] : 0;
-    this.headHash = head >= 0 ? lastHash.slice(head * HASH, head * HASH + HASH) : new Uint8Array(HASH);
+    this.headHash = head >= 0 ? new Uint8Array(lastHash.subarray(head * HASH, head * HASH + HASH)) : new Uint8Array(HASH);
 
     // At most one torn tail, at the write frontier: on the head page, or a page opened for the next record.
     for (let p = 0; p < n; p++) {
@@ -663,7 +663,7 @@ export class Journal {
 
   /** The chain head for the gateway: seq and chain hash of the newest record (zeros when empty). */
   head(): { seq: number; hash: Uint8Array } {
-    return { seq: this.headSeq, hash: this.headHash.slice() };
+    return { seq: this.headSeq, hash: new Uint8Array(this.headHash) };
   }
 
   /** Anomalies found at recovery (the quarantine list to show and report at the next sync). */

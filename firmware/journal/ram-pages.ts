@@ -26,7 +26,7 @@ export function ramPages(pageSize: number, pageCount: number): RamPages {
     bytes: bytes,
     read(page, offset, length) {
       const a = at(page, offset, length);
-      return bytes.slice(a, a + length);
+      return new Uint8Array(bytes.subarray(a, a + length)); // Espruino: typed slice() gives an Array
     },
     write(page, offset, data) {
       const a = at(page, offset, data.length);

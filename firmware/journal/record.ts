@@ -119,7 +119,7 @@ export function decryptRecord(c: CryptoBackend, keys: JournalKeys, buf: Uint8Arr
   const pad = pt[pt.length - 1];
   if (pad < 1 || pad > 16) return null;
   for (let i = pt.length - pad; i < pt.length; i++) if (pt[i] !== pad) return null;
-  return pt.slice(0, pt.length - pad);
+  return new Uint8Array(pt.subarray(0, pt.length - pad)); // Espruino: typed slice() gives an Array
 }
 
 export function chainHash(c: CryptoBackend, buf: Uint8Array, off: number, size: number): Uint8Array {
