@@ -188,8 +188,10 @@ export async function buildAll(): Promise<BundleReport[]> {
     `import { runCases } from "./firmware/selftest/runner.ts";\n` +
     `import { coreCases } from "./firmware/selftest/core.ts";\n` +
     `import { primitiveCases } from "./firmware/selftest/vectors.ts";\n` +
+    `import { journalCases } from "./firmware/selftest/journal.ts";\n` +
     `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
-    `runCases(coreCases().concat(primitiveCases(builtinCrypto())), (l) => print(l));\n`;
+    `const c = builtinCrypto();\n` +
+    `runCases(coreCases().concat(primitiveCases(c), journalCases(c)), (l) => print(l));\n`;
   const st = await compile(selftestEntry, "selftest.entry.ts", ["crypto"]);
   writeFileSync(join(DIST, "selftest.js"), st + "\n");
   reports.push({

@@ -40,6 +40,11 @@ export interface PlatformFacts {
   builtinModules: string[];
   /** Storage area: start address, page size and page count. */
   storage: { address: number; pageSize: number; pages: number };
+  /**
+   * Raw flash pages for the transaction journal (outside Storage, so no Storage compaction can touch it).
+   * Reached through `require("Flash")`.
+   */
+  journal: { address: number; pageSize: number; pageCount: number };
   /** Default console UART and its speed. */
   console: { port: string; baud: number };
 }

@@ -48,6 +48,9 @@ export const devkit: BoardDef = {
     espruinoVersion: "2v29",
     builtinModules: ["Storage", "Wifi", "http", "crypto", "TelnetServer", "net", "tls", "heatshrink", "Flash", "fs", "timer", "neopixel", "dgram", "NetworkJS"],
     storage: { address: 0x320000, pageSize: 4096, pages: 224 },
+    // 768 KB at the start of the ota_0 partition of Espruino's ESP32 partition table (factory 0x10000, ota_0
+    // 0x190000, storage 0x320000): never written by Espruino's flashing steps. Unverified on hardware.
+    journal: { address: 0x190000, pageSize: 4096, pageCount: 192 },
     console: { port: "Serial1", baud: 115200 },
   },
   budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 48 * 1024, storageBytes: 896 * 1024 },

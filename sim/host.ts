@@ -12,6 +12,7 @@ import vm from "node:vm";
 import type { Wiring } from "../boards/board.ts";
 import { createCryptoModule } from "./espruino/crypto.ts";
 import { Flash, isPowerCut } from "./espruino/flash.ts";
+import { createFlashModule } from "./espruino/flash-module.ts";
 import { createGraphicsApi, mapInPlace } from "./espruino/graphics.ts";
 import type { HttpHandler, WifiWorld } from "./espruino/net.ts";
 import { createHttpModule, WifiModule } from "./espruino/net.ts";
@@ -29,7 +30,12 @@ export interface BoardData {
   description: string;
   version: string;
   wiring: Wiring;
-  platform: { id: string; builtinModules: string[]; storage: { address: number; pageSize: number; pages: number } };
+  platform: {
+    id: string;
+    builtinModules: string[];
+    storage: { address: number; pageSize: number; pages: number };
+    journal: { address: number; pageSize: number; pageCount: number };
+  };
   budget: { jsVars: number; idleJsVars: number; bundleBytes: number; storageBytes: number };
 }
 
@@ -51,6 +57,8 @@ export interface SimHostOptions {
   bundle: string;
   /** Flash image to boot from (persisted across runs by the caller); a blank one otherwise. */
   flash?: Flash;
+  /** The journal's flash region (raw pages reached by `require("Flash")`); blank otherwise. */
+  journalFlash?: Flash;
   /** Secure element to keep across reboots; a fresh, unprovisioned one otherwise. */
   secure?: Atecc608Emulator;
   /** Wall-clock time at power-on, ms since the epoch. */
@@ -75,6 +83,7 @@ export class SimHost {
   readonly board: BoardData;
   readonly sched = new Scheduler();
   readonly flash: Flash;
+  readonly journalFlash: Flash;
   readonly secure: Atecc608Emulator;
   readonly scanner: Gm65Emulator;
   readonly printer: EscPosPrinterEmulator;
@@ -111,6 +120,8 @@ export class SimHost {
     const now = () => this.sched.now;
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
+    const jr = o.board.platform.journal;
+    this.journalFlash = o.journalFlash ?? new Flash({ size: jr.pageSize * jr.pageCount, pageSize: jr.pageSize });
     this.secure = o.secure ?? new Atecc608Emulator({ now, address: o.board.wiring.secure.address });
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.scanner.port, b) });
     this.printer = new EscPosPrinterEmulator({ now, baud: o.board.wiring.printer.baud, onTransmit: (b) => this.fromPart(o.board.wiring.printer.port, b) });
@@ -405,6 +416,12 @@ export class SimHost {
   private makeContext(): vm.Context {
     const ctx = vm.createContext({});
     for (const name of NOT_ON_ESPRUINO) vm.runInContext(`delete globalThis.${name};`, ctx);
+    // Espruino's typed-array slice() returns a plain Array (measured on 2v29); so does the simulator's.
+    vm.runInContext(
+      "[Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array, Uint8ClampedArray].forEach(function (C) {" +
+        " Object.defineProperty(C.prototype, 'slice', { value: function (a, b) { return Array.prototype.slice.call(this, a, b); }, writable: true, configurable: true }); });",
+      ctx,
+    );
     this.ctx = ctx;
     const realm = this.realm();
     this.storage = new EspruinoStorage(this.flash, realm);
@@ -576,6 +593,7 @@ export class SimHost {
     this.wifi = new WifiModule(this.wifiWorld, sched);
     const modules: Record<string, unknown> = {
       Storage: this.storage,
+      Flash: createFlashModule(this.journalFlash, this.board.platform.journal.address, realm),
       crypto: createCryptoModule(realm, (d) => host.bytes(d), (s) => host.print(s)),
       Wifi: this.wifi,
       http: createHttpModule(this.wifi, sched, () => host.httpHandler),

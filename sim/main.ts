@@ -20,9 +20,11 @@ const stateDir = join(process.cwd(), ".sim-state", boardName);
 mkdirSync(stateDir, { recursive: true });
 const flashFile = join(stateDir, "flash.bin");
 const seFile = join(stateDir, "secure-element.json");
+const journalFile = join(stateDir, "journal.bin");
 
 const { board, bundle } = readBoard(boardName);
 const flash = existsSync(flashFile) ? Flash.load(flashFile, { pageSize: board.platform.storage.pageSize }) : undefined;
+const journalFlash = existsSync(journalFile) ? Flash.load(journalFile, { pageSize: board.platform.journal.pageSize }) : undefined;
 let hostClock = 0;
 const secure = new Atecc608Emulator({ now: () => hostClock, address: board.wiring.secure.address });
 if (existsSync(seFile)) secure.importState(JSON.parse(readFileSync(seFile, "utf8")));
@@ -30,6 +32,7 @@ const host = new SimHost({
   board,
   bundle,
   flash,
+  journalFlash,
   secure,
   wallClockMs: Date.now(),
   onPrint: (l) => console.log("[device] " + l),
@@ -37,6 +40,7 @@ const host = new SimHost({
 
 function persist(): void {
   host.flash.save(flashFile);
+  host.journalFlash.save(journalFile);
   writeFileSync(seFile, JSON.stringify(host.secure.exportState()));
 }
 

@@ -144,7 +144,8 @@ export class Reader {
       this.ok = false;
       return new Uint8Array(n);
     }
-    const out = this.b.slice(this.pos, this.pos + n);
+    // a copy as a Uint8Array: on Espruino a typed array's slice() returns a plain Array
+    const out = new Uint8Array(this.b.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }

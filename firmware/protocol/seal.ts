@@ -53,5 +53,6 @@ export function unseal(c: CryptoBackend, k: SealKeys, env: Uint8Array): { seq: n
   if (pad < 1 || pad > 16) return { err: "padding" };
   for (let i = pt.length - pad; i < pt.length; i++) if (pt[i] !== pad) return { err: "padding" };
   const seq = ((env[2] * 256 + env[3]) * 256 + env[4]) * 256 + env[5];
-  return { seq, data: pt.slice(0, pt.length - pad) };
+  // a copy as a Uint8Array: on Espruino a typed array's slice() returns a plain Array
+  return { seq, data: new Uint8Array(pt.subarray(0, pt.length - pad)) };
 }

@@ -52,7 +52,7 @@ export function parseReply(b: Uint8Array): { data: Uint8Array; used: number } | 
   const crc = crc16Xmodem(b, 2, 4 + len);
   if (b[4 + len] !== crc >> 8 || b[5 + len] !== (crc & 255)) return { err: "crc", used: total };
   if (b[2] !== 0) return { err: "status", used: total };
-  return { data: b.slice(4, 4 + len), used: total };
+  return { data: new Uint8Array(b.subarray(4, 4 + len)), used: total };
 }
 
 /**

@@ -35,3 +35,10 @@ describe("the simulator's bundle context", () => {
     assert.deepEqual(host.output, ["fired"]);
   });
 });
+
+describe("Espruino quirks the simulator keeps", () => {
+  it("a typed array's slice() returns a plain Array, as on Espruino 2v29", () => {
+    const host = run(`var s = new Uint8Array([1,2,3]).slice(1); print(Array.isArray(s) + " " + s.length);`);
+    assert.deepEqual(host.output, ["true 2"]);
+  });
+});
