@@ -26,13 +26,13 @@ export const enum MsgType {
 export const enum Len {
   Allowance = 140,
   TerminalCert = 141,
-  Request = 90,
+  Request = 88,
   Payment = 206,
-  Receipt = 89,
-  Invoice = 86,
-  PaidConfirmation = 96,
-  Order = 46,
-  Refund = 87,
+  Receipt = 87,
+  Invoice = 84,
+  PaidConfirmation = 94,
+  Order = 44,
+  Refund = 85,
 }
 
 export interface Allowance {
