@@ -157,7 +157,7 @@ export interface ReceiptCheck {
 // ---------------------------------------------------------------- the wallet
 
 export class Wallet {
-  private allowanceBytes: Uint8Array;
+  private allowanceMsg: Uint8Array;
   private fields: Allowance;
   private readonly store: WalletStore | undefined;
   private mem: WalletState | null = null;
@@ -167,7 +167,7 @@ export class Wallet {
 
   constructor(o: WalletOptions) {
     this.store = o.store;
-    this.allowanceBytes = new Uint8Array(0);
+    this.allowanceMsg = new Uint8Array(0);
     this.fields = null as unknown as Allowance;
     this.setAllowance(o.allowance);
     this.keys = loadKeys(o.keyPair);
@@ -184,6 +184,11 @@ export class Wallet {
     return new Uint8Array((await this.keys).pubRaw);
   }
 
+  /** The allowance in use as the issuer-signed message (140 bytes). */
+  allowanceMessage(): Uint8Array {
+    return new Uint8Array(this.allowanceMsg);
+  }
+
   /** The allowance in use, decoded. */
   allowance(): Allowance {
     return this.fields;
@@ -197,7 +202,7 @@ export class Wallet {
     const a = decodeAllowance(bytes);
     if (!a) throw new WalletError("ALLOWANCE", "not a version-1 Allowance message of 140 bytes");
     const prev = this.currentState();
-    this.allowanceBytes = new Uint8Array(bytes);
+    this.allowanceMsg = new Uint8Array(bytes);
     this.fields = a;
     const id = toHex(a.issuerSig.subarray(0, 16));
     if (!prev || prev.allowanceId !== id) {
