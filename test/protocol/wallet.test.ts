@@ -8,7 +8,7 @@ import { publicKeyOf, signMessage } from "../../sim/gateway/issuer.ts";
 import type { WalletState, WalletStore } from "../../sdk/wallet.ts";
 import { Wallet, WalletError } from "../../sdk/wallet.ts";
 import type { SeRig } from "./helpers.ts";
-import { allowanceFor, check, codeOf, context, crypto, EUR, FakeLedger, jwkOf, NOW_S, seRig, testIssuer, testScalar, TestTerminal, TODAY, USD } from "./helpers.ts";
+import { allowanceFor, check, codeOf, context, crypto, EUR, jwkOf, NOW_S, seRig, testIssuer, testScalar, TestTerminal, TODAY, USD } from "./helpers.ts";
 
 const TERMINAL_PRIV = testScalar(7);
 const TERMINAL_PUB = publicKeyOf(TERMINAL_PRIV);
