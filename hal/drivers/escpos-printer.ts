@@ -1,83 +1,150 @@
 /**
- * A 58 mm ESC/POS thermal printer (CSN-A2 class) on a UART, with no flow control: writes are paced by the
- * estimated print time of what was sent (Adafruit's figures: 30 ms per printed dot row, 2.1 ms per fed dot row,
- * 24 dot rows per text line), never faster than the printer's buffer can take.
+ * A 58 mm ESC/POS thermal printer (CSN-A2 class) on a UART with no flow control (hardware-notes.md section 3).
  *
  *   const p = new EscPosPrinter({ serial: uart({ port: 3, tx: "D17", rx: "D16" }), clock });
  *   p.print(new EscPos().init().line("Hello").feed(3).bytes(), (err) => ...);
  *
- * Status is the real-time DLE EOT n (n = 1 printer, 2 offline cause, 4 paper sensor); a printer that does not
- * answer is "offline". A job is refused when the paper is out or the cover open; paper running out during a job is
- * reported when the job ends.
+ * Writes are paced, never busy-waited: a chunk of at most `bufferBytes` goes out, then the next waits for the
+ * estimated time the printer needs for it (Adafruit's figures: 30 ms per printed dot row, 24 rows per font-A text
+ * line, 2.1 ms per fed dot row; raster rows counted from GS v 0 headers; a GS ( k QR estimated from its module
+ * size and data length), so the printer's buffer never overflows. Nothing is sent before the printer has had
+ * BOOT_MS to start.
+ *
+ * Status is the real-time DLE EOT n (1 printer, 2 offline cause, 4 paper sensor); a printer that does not answer
+ * within STATUS_MS, or answers without the fixed bits, is "offline". Jobs and status requests are served one at a
+ * time in order, so a status asked during a job is answered when it ends (a DLE EOT sent mid-job could land inside
+ * raster data). A job is refused unless the printer is "ready"; paper running out during a job is reported when
+ * the job ends.
  */
 import type { Clock } from "../clock.ts";
 import type { Serial, SerialOpen } from "../io.ts";
 import type { Printer, PrinterStatus } from "../printer.ts";
+
+export const enum EscPosStatus {
+  DLE = 0x10,
+  EOT = 0x04,
+  /** Bits 1 and 4 are always 1, bits 0 and 7 always 0: 0x12 is all clear. */
+  FixedMask = 0x93,
+  Fixed = 0x12,
+  /** n = 1: offline. */
+  Offline = 0x08,
+  /** n = 2: cover open. */
+  CoverOpen = 0x04,
+  /** n = 2: stopped by paper end. */
+  PaperEndStop = 0x20,
+  /** n = 2: error. */
+  Error = 0x40,
+  /** n = 4: paper out (bits 5 and 6). */
+  PaperOut = 0x60,
+}
 
 const BOOT_MS = 500;
 const STATUS_MS = 300;
 const PRINT_ROW_MS = 30;
 const FEED_ROW_MS = 2.1;
 const TEXT_ROWS = 24;
-/** Paper advance per text line in dots (character height 24 + line spacing 6, the printers' default). */
+/** Dot rows a text line advances (24 + the default line spacing 6). */
 const LINE_PITCH = 30;
-/** A QR printed by GS ( k: rows are estimated for a version-10 symbol at module size 6. */
-const QR_ROWS = 6 * 65;
 
 export interface EscPosPrinterOptions {
   serial: SerialOpen;
   clock: Clock;
+  /** Baud rate (default 19200; some units use 9600). */
   baud?: number;
-  /** The printer's receive buffer in bytes (unverified for the CSN-A2; 256 as Adafruit assumes). */
+  /** The printer's receive buffer in bytes (default 256, Adafruit's assumption; unverified for the CSN-A2). */
   bufferBytes?: number;
 }
 
 /**
- * Milliseconds the printer needs for bytes [from, to) of job `b`: the bytes on the wire, plus the printing and
- * feeding they complete. The job is always parsed from its start, so a chunk that begins inside a raster image
- * is not misread; each printed row is charged to the chunk that holds its last byte.
+ * Estimated milliseconds the printer needs for one job, chunk by chunk: `until(to)` gives the time for the bytes
+ * from the previous `to` up to `to` (wire time at `baud`, plus the printing and feeding those bytes complete).
+ * A command is charged to the chunk holding its last byte, a raster row to the chunk holding the row's last byte.
+ * Errs on the slow side. Parses each byte once over the whole job.
  */
-export function printTimeMs(b: Uint8Array, from: number, to: number, baud: number): number {
-  let ms = ((to - from) * 10 * 1000) / baud;
-  const at = (pos: number, cost: number) => {
-    if (pos >= from && pos < to) ms += cost;
-  };
-  let height = 1; // character height multiplier (GS ! / ESC !)
-  let i = 0;
-  while (i < to && i < b.length) {
-    const c = b[i];
-    if (c === 0x0a) {
-      const rows = TEXT_ROWS * height;
-      at(i, rows * PRINT_ROW_MS + Math.max(0, LINE_PITCH - rows) * FEED_ROW_MS);
-      i++;
-    } else if (c === 0x1b && i + 1 < b.length) {
-      const cmd = b[i + 1];
-      if (cmd === 0x40) height = 1;
-      if (cmd === 0x21) height = b[i + 2] & 0x10 ? 2 : 1;
-      if (cmd === 0x64) at(i + 2, LINE_PITCH * (b[i + 2] || 0) * FEED_ROW_MS);
-      if (cmd === 0x4a) at(i + 2, (b[i + 2] || 0) * FEED_ROW_MS);
-      i += cmd === 0x40 ? 2 : cmd === 0x37 ? 5 : 3;
-    } else if (c === 0x1d && i + 7 < b.length && b[i + 1] === 0x76) {
-      const w = b[i + 4] + 256 * b[i + 5];
-      const h = b[i + 6] + 256 * b[i + 7];
-      for (let r = 0; r < h; r++) at(i + 7 + (r + 1) * w, PRINT_ROW_MS);
-      i += 8 + w * h;
-    } else if (c === 0x1d && i + 6 < b.length && b[i + 1] === 0x28) {
-      const len = b[i + 3] + 256 * b[i + 4];
-      if (b[i + 6] === 0x51) at(i + 4 + len, QR_ROWS * PRINT_ROW_MS);
-      i += 5 + len;
-    } else if (c === 0x1d) {
-      if (b[i + 1] === 0x21) height = (b[i + 2] & 15) + 1;
-      i += 3;
+export class PrintTime {
+  private i = 0;
+  private from = 0;
+  private w = 1;
+  private h = 1;
+  private col = 0;
+  private lineH = 1;
+  private qrModule = 3;
+  private qrLen = 0;
+
+  constructor(
+    private b: Uint8Array,
+    private baud: number,
+  ) {}
+
+  until(to: number): number {
+    const b = this.b;
+    const from = this.from;
+    let ms = ((to - from) * 10000) / this.baud;
+    let i = this.i;
+    while (i < to) {
+      const c = b[i];
+      const c1 = b[i + 1];
+      const p = b[i + 2];
+      let n = 1;
+      if (c === 0x1b) n = c1 === 0x40 || c1 === 0x32 ? 2 : c1 === 0x37 ? 5 : 3;
+      else if (c === 0x1d && c1 === 0x76) {
+        // GS v 0 m xL xH yL yH: rows done by byte position q, charged as they complete
+        const w = b[i + 4] + 256 * b[i + 5] || 1;
+        const rows = b[i + 6] + 256 * b[i + 7];
+        const d = i + 8;
+        const done = (q: number) => Math.min(rows, Math.max(0, Math.floor((q - d) / w)));
+        ms += (done(to) - done(Math.max(from, i))) * PRINT_ROW_MS * (p & 2 ? 2 : 1);
+        n = 8 + w * rows;
+      } else if (c === 0x1d && c1 === 0x28) n = 5 + b[i + 3] + 256 * b[i + 4];
+      else if (c === 0x1d || c === 0x10) n = 3;
+      if (i + n > to) break; // finish it with the next chunk
+      if (c === 0x0a) ms += this.line();
+      else if (c === 0x1b) {
+        if (c1 === 0x40) this.w = this.h = 1;
+        if (c1 === 0x21) {
+          this.w = p & 0x20 ? 2 : 1;
+          this.h = p & 0x10 ? 2 : 1;
+        }
+        if (c1 === 0x64) ms += (this.col ? this.line() : 0) + LINE_PITCH * p * FEED_ROW_MS;
+        if (c1 === 0x4a) ms += (this.col ? this.line() : 0) + p * FEED_ROW_MS;
+      } else if (c === 0x1d && c1 === 0x21 && p >> 4 < 8 && (p & 15) < 8) {
+        this.w = (p >> 4) + 1;
+        this.h = (p & 15) + 1;
+      } else if (c === 0x1d && c1 === 0x28 && b[i + 5] === 0x31) {
+        const fn = b[i + 6];
+        if (fn === 0x43) this.qrModule = b[i + 7];
+        if (fn === 0x50) this.qrLen = n - 8;
+        if (fn === 0x51) {
+          // a version that surely holds the data in ECC M byte mode: capacity(1 + ceil(len / 20)) >= len
+          const v = Math.min(40, 1 + Math.ceil(this.qrLen / 20));
+          ms += this.qrModule * (17 + 4 * v) * PRINT_ROW_MS;
+        }
+      } else if (c >= 0x20 && c < 0x7f) {
+        // a character; the printer wraps a full line by itself
+        if (this.col && this.col + this.w > 32) ms += this.line();
+        this.col += this.w;
+        if (this.h > this.lineH) this.lineH = this.h;
+      }
+      i += n;
     }
-    else i++;
+    this.i = i;
+    this.from = to;
+    return Math.ceil(ms);
   }
-  return Math.ceil(ms);
+
+  /** A line printed: its rows, then the rest of the line pitch fed (an empty line only feeds). */
+  private line(): number {
+    const rows = this.col ? TEXT_ROWS * this.lineH : 0;
+    this.col = 0;
+    this.lineH = 1;
+    return rows * PRINT_ROW_MS + Math.max(0, LINE_PITCH - rows) * FEED_ROW_MS;
+  }
 }
 
-interface Job {
-  data: Uint8Array;
-  done: (err: string | null) => void;
+interface Task {
+  /** A job to print, or null for a status request. */
+  job: Uint8Array | null;
+  done: (s: PrinterStatus) => void;
 }
 
 export class EscPosPrinter implements Printer {
@@ -85,7 +152,7 @@ export class EscPosPrinter implements Printer {
   private clock: Clock;
   private baud: number;
   private chunk: number;
-  private jobs: Job[] = [];
+  private tasks: Task[] = [];
   private busy = false;
   private readyAt: number;
   private reply: ((b: number) => void) | null = null;
@@ -103,21 +170,57 @@ export class EscPosPrinter implements Printer {
     });
   }
 
+  /** Queue a job; `done(null)` once it has printed, or the reason it was refused or went wrong. */
   print(job: Uint8Array, done: (err: string | null) => void): void {
-    this.jobs.push({ data: job, done });
+    this.add(job, (s) => done(s === "ready" ? null : s));
+  }
+
+  /** Ask the printer (after any job in progress). */
+  status(done: (status: PrinterStatus) => void): void {
+    this.add(null, done);
+  }
+
+  private add(job: Uint8Array | null, done: (s: PrinterStatus) => void): void {
+    this.tasks.push({ job, done });
     if (!this.busy) this.next();
   }
 
-  status(done: (status: PrinterStatus) => void): void {
+  private next(): void {
+    const t = this.tasks.shift();
+    this.busy = !!t;
+    if (!t) return;
+    this.query((s) => {
+      if (t.job && s === "ready") return this.send(t, new PrintTime(t.job, this.baud), 0);
+      t.done(s);
+      this.next();
+    });
+  }
+
+  /** Sends the chunk at `pos`, then waits its print time before the next; checks the status at the end. */
+  private send(t: Task, est: PrintTime, pos: number): void {
+    const job = t.job as Uint8Array;
+    if (pos >= job.length) {
+      return this.query((s) => {
+        t.done(s);
+        this.next();
+      });
+    }
+    const end = Math.min(job.length, pos + this.chunk);
+    this.serial.write(job.subarray(pos, end));
+    this.clock.setTimeout(() => this.send(t, est, end), est.until(end));
+  }
+
+  /** DLE EOT 1, 2, 4, decoded. */
+  private query(done: (s: PrinterStatus) => void): void {
     this.ask(1, (s1) => {
       if (s1 < 0) return done("offline");
       this.ask(2, (s2) => {
         this.ask(4, (s4) => {
           if (s2 < 0 || s4 < 0) return done("offline");
-          if (s2 & 0x04) return done("cover-open");
-          if (s2 & 0x20 || (s4 & 0x60) === 0x60) return done("paper-out");
-          if (s2 & 0x40) return done("error");
-          done(s1 & 0x08 ? "offline" : "ready");
+          if (s2 & EscPosStatus.CoverOpen) return done("cover-open");
+          if (s2 & EscPosStatus.PaperEndStop || (s4 & EscPosStatus.PaperOut) === EscPosStatus.PaperOut) return done("paper-out");
+          if (s2 & EscPosStatus.Error) return done("error");
+          done(s1 & EscPosStatus.Offline ? "offline" : "ready");
         });
       });
     });
@@ -125,51 +228,17 @@ export class EscPosPrinter implements Printer {
 
   /** DLE EOT n; the callback gets the reply byte, or -1 on no answer or a reply without the fixed bits. */
   private ask(n: number, cb: (b: number) => void): void {
-    const wait = Math.max(0, this.readyAt - this.clock.uptime());
     this.clock.setTimeout(() => {
-      let answered = false;
       const timer = this.clock.setTimeout(() => {
         this.reply = null;
-        if (!answered) cb(-1);
+        cb(-1);
       }, STATUS_MS);
       this.reply = (b) => {
-        answered = true;
         this.reply = null;
         this.clock.clear(timer);
-        cb((b & 0x93) === 0x12 ? b : -1);
+        cb((b & EscPosStatus.FixedMask) === EscPosStatus.Fixed ? b : -1);
       };
-      this.serial.write(new Uint8Array([0x10, 0x04, n]));
-    }, wait);
-  }
-
-  private next(): void {
-    const job = this.jobs.shift();
-    if (!job) {
-      this.busy = false;
-      return;
-    }
-    this.busy = true;
-    this.status((s) => {
-      if (s !== "ready") {
-        job.done(s);
-        return this.next();
-      }
-      this.send(job, 0);
-    });
-  }
-
-  private send(job: Job, pos: number): void {
-    if (pos >= job.data.length) {
-      // Paper may have run out while printing: say so rather than claim the receipt came out whole.
-      this.status((s) => {
-        job.done(s === "ready" ? null : s);
-        this.next();
-      });
-      return;
-    }
-    const part = job.data.subarray(pos, Math.min(job.data.length, pos + this.chunk));
-    this.serial.write(part);
-    const end = pos + part.length;
-    this.clock.setTimeout(() => this.send(job, end), printTimeMs(job.data, pos, end, this.baud));
+      this.serial.write(new Uint8Array([EscPosStatus.DLE, EscPosStatus.EOT, n]));
+    }, Math.max(0, this.readyAt - this.clock.uptime()));
   }
 }

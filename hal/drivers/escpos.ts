@@ -4,14 +4,36 @@
  *
  *   const r = new EscPos().init().align(1).size(2, 2).line("PAID").size(1, 1).qr("X1ABC", 6).feed(3);
  *   printer.print(r.bytes(), done);
+ *
+ * Text is ASCII only: every other byte prints as "?". QR codes go out as GS ( k (the printer draws them) or, for
+ * printers without it, as a GS v 0 raster of a matrix the caller made; no QR is generated here.
  */
 export const enum EscPosCmd {
+  LF = 0x0a,
   ESC = 0x1b,
   GS = 0x1d,
-  LF = 0x0a,
+  /** ESC @ */
+  Init = 0x40,
+  /** ESC a n */
+  Align = 0x61,
+  /** ESC E n */
+  Emphasized = 0x45,
+  /** ESC d n */
+  FeedLines = 0x64,
+  /** GS ! n */
+  Size = 0x21,
+  /** GS v 0 */
+  Raster = 0x76,
+  /** GS ( k */
+  Paren = 0x28,
+  /** GS ( k, cn = 49: QR code */
+  Qr = 0x31,
 }
 
+/** Characters per line in font A at normal width. */
 export const COLUMNS = 32;
+/** Printable dots per line. */
+export const DOTS = 384;
 
 export class EscPos {
   private parts: Uint8Array[] = [];
@@ -24,27 +46,27 @@ export class EscPos {
     return this;
   }
 
-  /** ESC @: reset modes. */
+  /** ESC @: reset all modes. */
   init(): EscPos {
-    return this.put([0x1b, 0x40]);
+    return this.put([EscPosCmd.ESC, EscPosCmd.Init]);
   }
 
-  /** ESC a n: 0 left, 1 centre, 2 right. */
+  /** ESC a n: 0 left, 1 centre, 2 right (takes effect at the start of a line). */
   align(n: number): EscPos {
-    return this.put([0x1b, 0x61, n]);
+    return this.put([EscPosCmd.ESC, EscPosCmd.Align, n]);
   }
 
-  /** ESC E n: emphasized. */
+  /** ESC E n: emphasized (bold). */
   bold(on: boolean): EscPos {
-    return this.put([0x1b, 0x45, on ? 1 : 0]);
+    return this.put([EscPosCmd.ESC, EscPosCmd.Emphasized, on ? 1 : 0]);
   }
 
-  /** GS ! n: width and height multipliers 1..8. */
+  /** GS ! n: width and height multipliers 1..8 (2, 2 is double width and height: 16 columns). */
   size(w: number, h: number): EscPos {
-    return this.put([0x1d, 0x21, ((w - 1) << 4) | (h - 1)]);
+    return this.put([EscPosCmd.GS, EscPosCmd.Size, ((w - 1) << 4) | (h - 1)]);
   }
 
-  /** Text in the printer's code page; anything outside printable ASCII prints as "?". */
+  /** Text, ASCII only: anything outside 0x20..0x7E prints as "?". Lines longer than the paper wrap. */
   text(s: string): EscPos {
     const b = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) {
@@ -54,11 +76,17 @@ export class EscPos {
     return this.put(b);
   }
 
-  line(s: string): EscPos {
-    return this.text(s).put([0x0a]);
+  /** LF: print the line (an empty line feeds one line). */
+  lf(): EscPos {
+    return this.put([EscPosCmd.LF]);
   }
 
-  /** Left and right text on one line of `COLUMNS` (cut on the left when too long). */
+  /** Text and LF. */
+  line(s: string): EscPos {
+    return this.text(s).lf();
+  }
+
+  /** Left and right text on one line of `COLUMNS` at normal width (left cut when both do not fit). */
   pair(left: string, right: string): EscPos {
     const room = COLUMNS - right.length - 1;
     const l = left.length > room ? left.slice(0, Math.max(0, room)) : left;
@@ -69,39 +97,48 @@ export class EscPos {
 
   /** ESC d n: print and feed n lines. */
   feed(n: number): EscPos {
-    return this.put([0x1b, 0x64, n]);
-  }
-
-  /** QR by the printer's own GS ( k: model 2, module size in dots, ECC M, store then print. */
-  qr(data: string, module: number): EscPos {
-    const k = data.length + 3;
-    this.put([0x1d, 0x28, 0x6b, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]);
-    this.put([0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x43, module]);
-    this.put([0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x45, 0x31]);
-    this.put([0x1d, 0x28, 0x6b, k & 255, k >> 8, 0x31, 0x50, 0x30]);
-    this.text(data);
-    return this.put([0x1d, 0x28, 0x6b, 0x03, 0x00, 0x31, 0x51, 0x30]);
+    return this.put([EscPosCmd.ESC, EscPosCmd.FeedLines, n]);
   }
 
   /**
-   * The same QR as a GS v 0 raster, for printers without GS ( k: `size` modules a side, `dark(x, y)`, each module
-   * `scale` dots, with a 4-module quiet zone.
+   * QR by the printer's own GS ( k: model 2 (fn 165), module size in dots 1..16 (fn 167), ECC M (fn 169), store
+   * (fn 180, pL pH = length + 3), print (fn 181). The printer leaves no quiet zone: feed around it.
+   */
+  qr(data: string, module: number): EscPos {
+    const k = data.length + 3;
+    const head = [EscPosCmd.GS, EscPosCmd.Paren, 0x6b];
+    this.put(head.concat([0x04, 0x00, EscPosCmd.Qr, 0x41, 0x32, 0x00]));
+    this.put(head.concat([0x03, 0x00, EscPosCmd.Qr, 0x43, module]));
+    this.put(head.concat([0x03, 0x00, EscPosCmd.Qr, 0x45, 0x31]));
+    this.put(head.concat([k & 255, k >> 8, EscPosCmd.Qr, 0x50, 0x30]));
+    this.text(data);
+    return this.put(head.concat([0x03, 0x00, EscPosCmd.Qr, 0x51, 0x30]));
+  }
+
+  /**
+   * A QR as a GS v 0 raster, for printers without GS ( k: `size` modules a side, `dark(x, y)` from the caller's
+   * QR matrix, each module `scale` dots (reduced if the symbol would not fit 384 dots), with a 4-module quiet zone.
+   * MSB of each byte is the leftmost dot. `dark` is called once per module.
    */
   qrRaster(size: number, dark: (x: number, y: number) => boolean, scale: number): EscPos {
-    const dots = (size + 8) * scale;
-    const wBytes = (dots + 7) >> 3;
-    const img = new Uint8Array(8 + wBytes * dots);
-    img.set([0x1d, 0x76, 0x30, 0x00, wBytes & 255, wBytes >> 8, dots & 255, dots >> 8]);
-    for (let y = 0; y < dots; y++) {
-      const my = Math.floor(y / scale) - 4;
-      for (let x = 0; x < dots; x++) {
-        const mx = Math.floor(x / scale) - 4;
-        if (mx >= 0 && my >= 0 && mx < size && my < size && dark(mx, my)) img[8 + y * wBytes + (x >> 3)] |= 0x80 >> (x & 7);
+    const s = Math.max(1, Math.min(scale, Math.floor(DOTS / (size + 8))));
+    const dots = (size + 8) * s;
+    const w = (dots + 7) >> 3;
+    const img = new Uint8Array(8 + w * dots);
+    img.set([EscPosCmd.GS, EscPosCmd.Raster, 0x30, 0x00, w & 255, w >> 8, dots & 255, dots >> 8]);
+    const row = new Uint8Array(w);
+    for (let my = 0; my < size; my++) {
+      row.fill(0);
+      for (let mx = 0; mx < size; mx++) {
+        if (!dark(mx, my)) continue;
+        for (let x = (mx + 4) * s, e = x + s; x < e; x++) row[x >> 3] |= 0x80 >> (x & 7);
       }
+      for (let y = (my + 4) * s, e = y + s; y < e; y++) img.set(row, 8 + y * w);
     }
     return this.put(img);
   }
 
+  /** The receipt so far as one byte array. */
   bytes(): Uint8Array {
     const out = new Uint8Array(this.n);
     let o = 0;

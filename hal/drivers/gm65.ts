@@ -1,21 +1,32 @@
 /**
- * GM65-class QR scanner module on a UART (Grow GM65 / GM805).
+ * Grow GM65 / GM805 QR scanner module on a UART, 9600 8N1 (hardware-notes.md section 2; GM65 manual §8).
  *
- *   const s = new Gm65Scanner({ serial: uart({ port: 2, tx: "D4", rx: "D5" }), clock, mode: "continuous" });
+ *   const s = new Gm65Scanner({ serial: uart({ port: 2, tx: "D4", rx: "D5" }), clock, mode: "command" });
  *   s.listen((err, code) => { if (!err) pay(code.text); });
+ *   s.trigger();
  *
- * At start it writes the settings the terminal relies on (the factory values are not documented reliably),
- * each write checked against the module's ACK, retried once: scan mode, QR only, serial output, CR tail.
- * Errors reported to the listener: "garbage", "too-long", "partial" (a code cut off: no tail within PARTIAL_MS),
- * "config" (the module did not acknowledge its settings; scanning may still work with its own).
+ * At start it sets what the terminal relies on (factory values are not documented reliably), one register at a
+ * time: read it, change only the bits that matter, write it if it differs, read it back to check. Symbologies
+ * (0x002C = 01: all off, 360-degree reading on), QR on (0x003F = 01), CR tail and nothing else around the code
+ * (0x0060 = 01), serial output (0x000D bits 1..0 = 00), and last the scan mode (0x0000 bits 1..0), so a
+ * continuous-mode module only starts sending codes once the tail is known. Nothing is saved to EEPROM.
+ * Commands go out one at a time; each waits REPLY_MS for its reply and is sent up to TRIES times.
+ *
+ * Errors to the listener: "garbage" (bytes outside printable ASCII), "too-long" (over maxLength), "partial" (a
+ * code cut off: no tail within PARTIAL_MS of the last byte), "config" (a setting was not acknowledged or did not
+ * read back; scanning may still work with the module's own), "trigger" (the trigger was not acknowledged).
  */
 import type { Clock } from "../clock.ts";
 import type { Serial, SerialOpen } from "../io.ts";
 import type { Scanner, ScanResult } from "../scanner.ts";
-import { commandFrame, Gm65, parseReply, ScanFramer } from "./gm65-frames.ts";
+import { Gm65, parseReply, readFrame, ScanFramer, writeFrame } from "./gm65-frames.ts";
 
+/** The module drops a frame still incomplete 400 ms after 7E 00; a reply later than this is taken as lost. */
 const REPLY_MS = 500;
+const TRIES = 3;
 const PARTIAL_MS = 300;
+/** Longest reply kept: ours are 7 bytes (one register). */
+const REPLY_MAX = 16;
 
 export interface Gm65Options {
   serial: SerialOpen;
@@ -26,62 +37,117 @@ export interface Gm65Options {
   mode?: "command" | "continuous";
 }
 
+interface Cmd {
+  frame: Uint8Array;
+  /** The reply's data, or null after TRIES tries without a valid reply. */
+  done: (data: Uint8Array | null) => void;
+}
+
 export class Gm65Scanner implements Scanner {
+  /** True once every setting read back as written. */
+  configured = false;
   private serial: Serial;
   private clock: Clock;
   private framer: ScanFramer;
   private onCode: ((err: string | null, code?: ScanResult) => void) | null = null;
-  private queue: Uint8Array[] = [];
-  private waiting: Uint8Array | null = null;
+  private queue: Cmd[] = [];
+  private cur: Cmd | null = null;
   private tries = 0;
-  private reply = new Uint8Array(0);
   private replyTimer = 0;
+  private reply = new Uint8Array(REPLY_MAX);
+  private rn = 0;
   private partialTimer = 0;
+  /** Settings as (register, mask of the bits we own, value) triples; all registers are below 0x100. */
+  private settings: Uint8Array;
+  private configOk = true;
 
   constructor(o: Gm65Options) {
     this.clock = o.clock;
     this.framer = new ScanFramer(o.maxLength || 512);
     this.serial = o.serial({ baud: 9600, onReadable: (d) => this.rx(d) });
-    // LED + sound + standard aim and light, and the scan mode in bits 1..0 (01 command, 10 continuous).
-    const mode = 0xd4 | (o.mode === "command" ? 1 : 2);
-    this.write(Gm65.RegMode, mode);
-    this.write(Gm65.RegSymbologies, 0x01); // all off (QR is switched on next), 360-degree reading on
-    this.write(Gm65.RegQr, 0x01);
-    this.write(Gm65.RegOutput, 0x00); // serial output
-    this.write(Gm65.RegTail, 0x01); // CR tail
+    this.settings = new Uint8Array([
+      Gm65.RegSymbologies, 0xff, 0x01,
+      Gm65.RegQr, 0xff, 0x01,
+      Gm65.RegTail, 0xff, 0x01,
+      Gm65.RegOutput, 0x03, 0x00,
+      Gm65.RegMode, 0x03, o.mode === "command" ? 1 : 2,
+    ]);
+    this.configure(0);
   }
 
   listen(onCode: (err: string | null, code?: ScanResult) => void): void {
     this.onCode = onCode;
   }
 
+  /** Writes the trigger bit (0x0002 bit 0); the module ACKs, then scans once. Queued behind configuration. */
   trigger(): void {
-    this.write(Gm65.RegTrigger, 0x01);
+    this.cmd(writeFrame(Gm65.RegTrigger, 1), (d) => {
+      if (!d || d[0] !== 0) this.emit("trigger");
+    });
   }
 
-  private write(addr: number, value: number): void {
-    this.queue.push(commandFrame(Gm65.TypeWrite, addr, new Uint8Array([value])));
-    if (!this.waiting) this.next();
+  /** Setting i: read, merge, write if different, read back. */
+  private configure(i: number): void {
+    const s = this.settings;
+    if (i >= s.length) {
+      this.configured = this.configOk;
+      return;
+    }
+    const addr = s[i];
+    const mask = s[i + 1];
+    const fail = () => {
+      this.configOk = false;
+      this.emit("config");
+      this.configure(i + 3);
+    };
+    this.cmd(readFrame(addr), (d) => {
+      if (!d) return fail();
+      const want = (d[0] & ~mask) | s[i + 2];
+      if (d[0] === want) return this.configure(i + 3);
+      this.cmd(writeFrame(addr, want), (ack) => {
+        if (!ack || ack[0] !== 0) return fail();
+        this.cmd(readFrame(addr), (back) => {
+          if (!back || back[0] !== want) return fail();
+          this.configure(i + 3);
+        }, true);
+      }, true);
+    }, true);
+  }
+
+  /** Queue a command; `first` puts it ahead of the queue (the configuration's steps go before any trigger). */
+  private cmd(frame: Uint8Array, done: (data: Uint8Array | null) => void, first?: boolean): void {
+    if (first) this.queue.unshift({ frame, done });
+    else this.queue.push({ frame, done });
+    if (!this.cur) this.next();
   }
 
   private next(): void {
-    const f = this.queue.shift();
-    this.waiting = f || null;
-    if (!f) return;
+    const c = this.queue.shift();
+    this.cur = c || null;
+    if (!c) return;
     this.tries = 0;
     this.send();
   }
 
   private send(): void {
     this.tries++;
-    this.reply = new Uint8Array(0);
-    this.serial.write(this.waiting as Uint8Array);
+    this.rn = 0;
+    this.serial.write((this.cur as Cmd).frame);
     this.replyTimer = this.clock.setTimeout(() => {
       this.replyTimer = 0;
-      if (this.tries < 2) return this.send();
-      this.emit("config");
-      this.next();
+      this.answer(null);
     }, REPLY_MS);
+  }
+
+  /** A reply (null: none, or a bad one) to the command in flight: retry, or finish it and start the next. */
+  private answer(data: Uint8Array | null): void {
+    if (this.replyTimer) this.clock.clear(this.replyTimer);
+    this.replyTimer = 0;
+    if (!data && this.tries < TRIES) return this.send();
+    const c = this.cur as Cmd;
+    this.cur = null;
+    c.done(data);
+    if (!this.cur) this.next();
   }
 
   private emit(err: string | null, text?: string): void {
@@ -89,36 +155,26 @@ export class Gm65Scanner implements Scanner {
   }
 
   private rx(d: Uint8Array): void {
-    let data = d;
-    if (this.waiting && (this.reply.length || data[0] === 0x02)) {
-      // a reply to our command: collect until it is whole
-      const all = new Uint8Array(this.reply.length + data.length);
-      all.set(this.reply);
-      all.set(data, this.reply.length);
-      const r = parseReply(all);
-      if (!r) {
-        this.reply = all;
-        return;
-      }
-      this.clock.clear(this.replyTimer);
-      this.replyTimer = 0;
-      this.reply = new Uint8Array(0);
-      if ("err" in r && this.tries < 2) this.send();
-      else {
-        if ("err" in r) this.emit("config");
-        this.next();
-      }
-      data = all.subarray(r.used);
-      if (!data.length) return;
+    const out = (err: string | null, text?: string) => this.emit(err, text);
+    for (let i = 0; i < d.length; i++) {
+      const c = d[i];
+      // A reply starts with 02 (STX), which never occurs in scan output (not printable) nor inside a code.
+      if (this.rn || (c === 0x02 && this.cur && !this.framer.pending())) {
+        this.reply[this.rn++] = c;
+        const r = parseReply(this.reply.subarray(0, this.rn));
+        if (r) {
+          this.rn = 0;
+          if (this.cur) this.answer("data" in r ? r.data : null);
+        } else if (this.rn === REPLY_MAX) this.rn = 0;
+      } else this.framer.byte(c, out);
     }
-    this.framer.push(data, (err, text) => this.emit(err, text));
     if (this.partialTimer) this.clock.clear(this.partialTimer);
     this.partialTimer = 0;
     if (this.framer.pending()) {
       this.partialTimer = this.clock.setTimeout(() => {
         this.partialTimer = 0;
-        this.framer.reset();
-        this.emit("partial");
+        const e = this.framer.flush();
+        if (e) this.emit(e);
       }, PARTIAL_MS);
     }
   }
