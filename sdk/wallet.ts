@@ -179,6 +179,11 @@ export class Wallet {
     return subtle().generateKey(EC, extractable, ["sign", "verify"]);
   }
 
+  /** X||Y (64 bytes) of a key pair, before any allowance exists (to enrol the wallet with the issuer). */
+  static async publicKeyOf(keyPair: WebCryptoKeyPair | P256Jwk): Promise<Uint8Array> {
+    return new Uint8Array((await loadKeys(keyPair)).pubRaw);
+  }
+
   /** The wallet public key X||Y (64 bytes): what the issuer puts in the allowance. */
   async publicKeyRaw(): Promise<Uint8Array> {
     return new Uint8Array((await this.keys).pubRaw);
