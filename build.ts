@@ -189,9 +189,10 @@ export async function buildAll(): Promise<BundleReport[]> {
     `import { coreCases } from "./firmware/selftest/core.ts";\n` +
     `import { primitiveCases } from "./firmware/selftest/vectors.ts";\n` +
     `import { journalCases } from "./firmware/selftest/journal.ts";\n` +
+    `import { protocolCases } from "./firmware/selftest/protocol.ts";\n` +
     `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
     `const c = builtinCrypto();\n` +
-    `runCases(coreCases().concat(primitiveCases(c), journalCases(c)), (l) => print(l));\n`;
+    `runCases(coreCases().concat(primitiveCases(c), journalCases(c), protocolCases(c)), (l) => print(l));\n`;
   const st = await compile(selftestEntry, "selftest.entry.ts", ["crypto"]);
   writeFileSync(join(DIST, "selftest.js"), st + "\n");
   reports.push({

@@ -14,8 +14,10 @@ LETTERS[MsgType.PaidConfirmation] = "C";
 LETTERS[MsgType.Order] = "O";
 LETTERS[MsgType.Refund] = "F";
 
+/** "" for a message that is never shown as a QR code (Allowance, TerminalCert). */
 export function toQrText(message: Uint8Array): string {
-  return LETTERS[message[1]] + VERSION + base45Encode(message);
+  const letter = LETTERS[message[1]];
+  return letter ? letter + VERSION + base45Encode(message) : "";
 }
 
 /** The binary message, or a reason: "format" (not ours / damaged), "version" (a version we do not speak). */
