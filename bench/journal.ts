@@ -4,9 +4,8 @@
  *
  *   npx tsx bench/journal.ts
  */
-import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
+import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
 import { performance } from "node:perf_hooks";
-import type { CryptoBackend } from "../hal/crypto.ts";
 import type { FlashPages } from "../hal/flash-pages.ts";
 import { flashPages } from "../hal/espruino/flash-pages.ts";
 import { Journal } from "../firmware/journal/journal.ts";
@@ -23,19 +22,6 @@ const PAGE = 4096;
 const BASE = 0x190000;
 const PAYLOAD = 206; // a signed Payment message
 
-function nodeCrypto(): CryptoBackend {
-  const aes = (dec: boolean, k: Uint8Array, iv: Uint8Array, d: Uint8Array) => {
-    const c = dec ? createDecipheriv("aes-128-cbc", k, iv) : createCipheriv("aes-128-cbc", k, iv);
-    c.setAutoPadding(false);
-    return new Uint8Array(Buffer.concat([c.update(d), c.final()]));
-  };
-  return {
-    name: "node",
-    sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()),
-    aesCbcEncrypt: (k, iv, d) => aes(false, k, iv, d),
-    aesCbcDecrypt: (k, iv, d) => aes(true, k, iv, d),
-  };
-}
 
 interface Counted extends FlashPages {
   writes: number;

@@ -1,6 +1,6 @@
 /** Shared fakes of the journal tests: Node's crypto as a backend, fixed keys, a sim flash region behind the binding. */
-import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
-import type { CryptoBackend } from "../../hal/crypto.ts";
+export { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
 import type { FlashPages } from "../../hal/flash-pages.ts";
 import { flashPages } from "../../hal/espruino/flash-pages.ts";
 import type { JournalKeys } from "../../firmware/journal/record.ts";
@@ -8,21 +8,6 @@ import { Journal } from "../../firmware/journal/journal.ts";
 import { Flash } from "../../sim/espruino/flash.ts";
 import { createFlashModule } from "../../sim/espruino/flash-module.ts";
 
-export function nodeCrypto(): CryptoBackend {
-  function aes(decrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-    if (data.length % 16) throw new Error("aes length " + data.length);
-    const alg = key.length === 32 ? "aes-256-cbc" : "aes-128-cbc";
-    const c = decrypt ? createDecipheriv(alg, key, iv) : createCipheriv(alg, key, iv);
-    c.setAutoPadding(false);
-    return new Uint8Array(Buffer.concat([c.update(data), c.final()]));
-  }
-  return {
-    name: "node",
-    sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()),
-    aesCbcEncrypt: (k, iv, d) => aes(false, k, iv, d),
-    aesCbcDecrypt: (k, iv, d) => aes(true, k, iv, d),
-  };
-}
 
 export function testKeys(): JournalKeys {
   const k = (n: number, base: number) => Uint8Array.from({ length: n }, (_, i) => (base + i * 7) & 255);
