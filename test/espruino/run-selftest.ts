@@ -20,20 +20,33 @@ async function main(): Promise<number> {
     return 2;
   }
   let failures = 0;
-  const st = await runOnInterpreter(bin, join(root, "dist/selftest.js"));
-  const t = tally(st.lines);
-  for (const l of st.lines) if (l.startsWith("FAIL ")) console.log("  " + l);
-  if (!t || t.failed > 0 || st.errors.length || st.timedOut) {
-    failures++;
-    console.log(`selftest on ${bin}: FAILED ${t ? t.passed + " passed, " + t.failed + " failed" : "no tally"}${st.timedOut ? " (timed out)" : ""}`);
-    for (const e of st.errors) console.log("  " + e);
-  } else console.log(`selftest on ${bin}: ${t.passed} passed, ${t.failed} failed`);
+  let passes = 0;
+  for (const name of ["selftest", "selftest-cryptojs"]) {
+    const st = await runOnInterpreter(bin, join(root, "dist", name + ".js"));
+    const t = tally(st.lines);
+    for (const l of st.lines) if (l.startsWith("FAIL ")) console.log("  " + l);
+    const oom = st.lines.some((l) => l.indexOf("OUT OF MEMORY") >= 0 || l.indexOf("LOW_MEMORY") >= 0);
+    if (!t && oom && name === "selftest-cryptojs") {
+      // crypto-js evaluated from RAM needs ~14,900 JsVars just to load on a 16,383-variable build; on the device its
+      // code stays in flash. Said plainly, and counted as neither a pass nor a failure.
+      console.log(`${name} on ${bin}: NOT RUN: out of memory loading crypto-js from RAM (use a 64-bit build to check it)`);
+      continue;
+    }
+    if (!t || t.failed > 0 || st.errors.length || st.timedOut) {
+      failures++;
+      console.log(`${name} on ${bin}: FAILED ${t ? t.passed + " passed, " + t.failed + " failed" : "no tally"}${st.timedOut ? " (timed out)" : ""}`);
+      for (const e of st.errors) console.log("  " + e);
+    } else {
+      passes++;
+      console.log(`${name} on ${bin}: ${t.passed} passed, ${t.failed} failed`);
+    }
+  }
 
   // Each board bundle must boot on the interpreter (with test/espruino/prelude.js standing in for the ESP32-only
   // modules the Linux build lacks) without an uncaught error.
   const report = JSON.parse(readFileSync(join(root, "dist/size-report.json"), "utf8")) as { bundles: { name: string; file: string }[] };
   const prelude = readFileSync(join(root, "test/espruino/prelude.js"), "utf8");
-  for (const b of report.bundles.filter((x) => x.name !== "selftest")) {
+  for (const b of report.bundles.filter((x) => x.name.indexOf("selftest") !== 0)) {
     const probe = join(root, "dist", `.boot-${b.name}.js`);
     writeFileSync(probe, prelude + "\n" + readFileSync(join(root, b.file), "utf8") + '\nsetTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+"/"+m.total);quit();},2000);\n');
     const r = await runOnInterpreter(bin, probe);
@@ -42,10 +55,12 @@ async function main(): Promise<number> {
       failures++;
       console.log(`${b.file} boot: FAILED`);
       for (const l of r.lines.slice(-15)) console.log("  " + l);
-    } else console.log(`${b.file} boot: ok, JsVars in use ${booted.slice(7)}`);
+    } else {
+      passes++;
+      console.log(`${b.file} boot: ok, JsVars in use ${booted.slice(7)}`);
+    }
   }
-  const passed = 1 + report.bundles.length - 1 - failures;
-  console.log(`${passed} passed, ${failures} failed`);
+  console.log(`${passes} passed, ${failures} failed`);
   return failures ? 1 : 0;
 }
 
