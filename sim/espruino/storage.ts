@@ -51,15 +51,9 @@ export interface StorageRealm {
   ArrayBuffer: ArrayBufferConstructor;
 }
 
-/** Result of Storage.getStats() (jswrap_storage_getStats). */
-export interface StorageStats {
-  totalBytes: number;
-  freeBytes: number;
-  fileBytes: number;
-  fileCount: number;
-  trashBytes: number;
-  trashCount: number;
-}
+/** Result of Storage.getStats() (jswrap_storage_getStats): the shape hal/storage.ts already states. */
+import type { StorageStats } from "../../hal/storage.ts";
+export type { StorageStats };
 
 /** A file header as read from flash. */
 interface Header {
