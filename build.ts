@@ -9,7 +9,7 @@
  *   npx tsx build.ts            build every board and the self-test; fail if a bundle is over budget
  *   ESPRUINO=/path/espruino     also measure JsVars on that interpreter
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,6 +18,7 @@ import { build as esbuild } from "esbuild";
 import type { Plugin } from "esbuild";
 import { minify } from "terser";
 import type { BoardDef } from "./boards/board.ts";
+import { bootOnInterpreter, interpreter } from "./test/espruino/interpreter.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const DIST = join(ROOT, "dist");
@@ -172,35 +173,15 @@ async function loadBoard(b: (typeof BOARDS)[number]): Promise<BoardDef> {
   return def;
 }
 
-/**
- * JsVars in use once a bundle has loaded and gone idle, on a real interpreter. The Linux build has no ESP32
- * peripherals, so the bundle runs after a prelude that stands in for them (test/espruino/prelude.js) and prints
- * `process.memory()` once its timers have settled.
- */
-function measureJsVars(bundleFile: string): { vars: number | null; note: string } {
-  const bin = process.env.ESPRUINO;
+/** JsVars in use once a bundle has booted and gone idle, on a real interpreter (ESPRUINO=...), if one is given. */
+async function measureJsVars(bundleFile: string): Promise<{ vars: number | null; note: string }> {
+  const bin = interpreter();
   if (!bin) return { vars: null, note: "no interpreter (set ESPRUINO to measure JsVars)" };
-  const prelude = join(ROOT, "test/espruino/prelude.js");
-  let preludeText = "";
-  try {
-    preludeText = readFileSync(prelude, "utf8");
-  } catch {
-    return { vars: null, note: "missing test/espruino/prelude.js" };
+  const r = await bootOnInterpreter(bin, bundleFile);
+  if (r.usage === null || r.run.errors.length) {
+    return { vars: null, note: "did not boot on the interpreter: " + r.run.lines.slice(-3).join(" | ") };
   }
-  const probe = join(DIST, ".measure.js");
-  writeFileSync(
-    probe,
-    preludeText +
-      "\n" +
-      readFileSync(bundleFile, "utf8") +
-      '\nsetTimeout(function(){var m=process.memory();print("JSVARS "+m.usage+" "+m.total);quit();},1500);\n',
-  );
-  const r = spawnSync("bash", ["-c", `sleep 20 | timeout 20 "${bin}" "${probe}"`], { encoding: "utf8", cwd: DIST });
-  const out = (r.stdout || "") + (r.stderr || "");
-  const line = out.split("\n").find((l) => l.indexOf("JSVARS ") >= 0);
-  if (!line) return { vars: null, note: "interpreter printed no figure: " + out.slice(-300).replace(/\s+/g, " ") };
-  const parts = line.trim().split(" ");
-  return { vars: parseInt(parts[1], 10), note: "measured on " + bin + " (total " + parts[2] + ")" };
+  return { vars: r.usage, note: "measured on " + bin + " (total " + r.total + ")" };
 }
 
 export async function buildAll(): Promise<BundleReport[]> {
@@ -228,9 +209,10 @@ export async function buildAll(): Promise<BundleReport[]> {
     };
     writeFileSync(join(DIST, b.name + ".board.json"), JSON.stringify(boardData, null, 2) + "\n");
     const bytes = Buffer.byteLength(code) + 1;
-    const m = measureJsVars(file);
+    const m = await measureJsVars(file);
     const okBytes = bytes <= def.budget.bundleBytes;
-    const okVars = m.vars === null || m.vars <= def.budget.idleJsVars;
+    // With an interpreter given, a bundle that does not boot on it fails as surely as one over budget.
+    const okVars = m.vars === null ? !interpreter() : m.vars <= def.budget.idleJsVars;
     reports.push({
       name: b.name,
       file: "dist/" + b.name + ".js",
@@ -242,47 +224,31 @@ export async function buildAll(): Promise<BundleReport[]> {
       ok: okBytes && okVars,
     });
   }
-  const selftestEntry =
+  // Self-tests run once and exit; they are never flashed with the firmware, but the same size budget keeps them
+  // loadable on the interpreter.
+  const selftestBudget = (await loadBoard(BOARDS[0])).budget.bundleBytes;
+  const selftest = async (name: string, note: string, entry: string) => {
+    const code = await compile(entry, name + ".entry.ts", ["crypto"]);
+    writeFileSync(join(DIST, name + ".js"), code + "\n");
+    const bytes = Buffer.byteLength(code) + 1;
+    reports.push({ name, file: "dist/" + name + ".js", bytes, budgetBytes: selftestBudget, jsVars: null, budgetJsVars: null, note, ok: bytes <= selftestBudget });
+  };
+  const cases = (factory: string, backend: string, list: string) =>
     `import { runCases } from "./firmware/selftest/runner.ts";\n` +
     `import { coreCases } from "./firmware/selftest/core.ts";\n` +
     `import { primitiveCases } from "./firmware/selftest/vectors.ts";\n` +
     `import { journalCases } from "./firmware/selftest/journal.ts";\n` +
     `import { protocolCases } from "./firmware/selftest/protocol.ts";\n` +
-    `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
-    `const c = builtinCrypto();\n` +
-    `runCases(coreCases().concat(primitiveCases(c), journalCases(c), protocolCases(c)), (l) => print(l));\n`;
-  const st = await compile(selftestEntry, "selftest.entry.ts", ["crypto"]);
-  writeFileSync(join(DIST, "selftest.js"), st + "\n");
-  reports.push({
-    name: "selftest",
-    file: "dist/selftest.js",
-    bytes: Buffer.byteLength(st) + 1,
-    budgetBytes: BOARDS.length ? (await loadBoard(BOARDS[0])).budget.bundleBytes : 48 * 1024,
-    jsVars: null,
-    budgetJsVars: null,
-    note: "runs once and exits (npm run test:espruino)",
-    ok: true,
-  });
-  reports[reports.length - 1].ok = reports[reports.length - 1].bytes <= reports[reports.length - 1].budgetBytes;
+    `import { ${factory} } from "${backend}";\n` +
+    `const c = ${factory}();\n` +
+    `runCases(${list}, (l) => print(l));\n`;
+  await selftest(
+    "selftest",
+    "runs once and exits (npm run test:espruino)",
+    cases("builtinCrypto", "./hal/espruino/crypto.ts", "coreCases().concat(primitiveCases(c), journalCases(c), protocolCases(c))"),
+  );
   // The same primitive vectors on crypto-js, the backend for a board whose Espruino has no `crypto` module.
-  const cjEntry =
-    `import { runCases } from "./firmware/selftest/runner.ts";\n` +
-    `import { primitiveCases } from "./firmware/selftest/vectors.ts";\n` +
-    `import { cryptoJsBackend } from "./hal/cryptojs.ts";\n` +
-    `runCases(primitiveCases(cryptoJsBackend()), (l) => print(l));\n`;
-  const cj = await compile(cjEntry, "selftest-cryptojs.entry.ts", ["crypto"]);
-  writeFileSync(join(DIST, "selftest-cryptojs.js"), cj + "\n");
-  const cjBytes = Buffer.byteLength(cj) + 1;
-  reports.push({
-    name: "selftest-cryptojs",
-    file: "dist/selftest-cryptojs.js",
-    bytes: cjBytes,
-    budgetBytes: reports[reports.length - 1].budgetBytes,
-    jsVars: null,
-    budgetJsVars: null,
-    note: "crypto vectors on the crypto-js backend",
-    ok: cjBytes <= reports[reports.length - 1].budgetBytes,
-  });
+  await selftest("selftest-cryptojs", "crypto vectors on the crypto-js backend", cases("cryptoJsBackend", "./hal/cryptojs.ts", "primitiveCases(c)"));
   writeFileSync(join(DIST, "size-report.json"), JSON.stringify({ version: ver, bundles: reports }, null, 2) + "\n");
   return reports;
 }

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import vm from "node:vm";
 import type { Wiring } from "../boards/board.ts";
+import { espruinoBytes } from "./espruino/bytes.ts";
 import { createCryptoModule } from "./espruino/crypto.ts";
 import { Flash, isPowerCut } from "./espruino/flash.ts";
 import { createFlashModule } from "./espruino/flash-module.ts";
@@ -303,25 +304,11 @@ export class SimHost {
     return vm.runInContext("({ Uint8Array: Uint8Array, Uint16Array: Uint16Array, ArrayBuffer: ArrayBuffer })", this.ctx);
   }
 
-  /** Bytes of anything Espruino accepts as data: string (one byte per char), number, array, typed array, ArrayBuffer. */
+  /** Bytes of anything Espruino accepts as data; an Error of the bundle's own realm otherwise. */
   private bytes(d: unknown): Uint8Array {
-    if (typeof d === "string") {
-      const b = new Uint8Array(d.length);
-      for (let i = 0; i < d.length; i++) b[i] = d.charCodeAt(i) & 255;
-      return b;
-    }
-    if (typeof d === "number") return new Uint8Array([d & 255]);
-    if (Array.isArray(d)) return new Uint8Array(d.map((x) => Number(x) & 255));
-    if (ArrayBuffer.isView(d)) return new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
-    if (Object.prototype.toString.call(d) === "[object ArrayBuffer]") return new Uint8Array((d as ArrayBuffer).slice(0));
-    if (d && typeof d === "object" && "data" in d && "count" in d) {
-      const one = this.bytes((d as { data: unknown }).data);
-      const n = Number((d as { count: number }).count);
-      const out = new Uint8Array(one.length * n);
-      for (let i = 0; i < n; i++) out.set(one, i * one.length);
-      return out;
-    }
-    throw this.err("Expecting data, got " + typeof d);
+    const b = espruinoBytes(d);
+    if (!b) throw this.err("Expecting data, got " + typeof d);
+    return b;
   }
 
   private err(message: string): Error {
@@ -393,7 +380,7 @@ export class SimHost {
         if (!p) throw this.err("Serial" + port + " not set up");
         const bytes = this.bytes(data.length === 1 ? data[0] : data);
         // Bytes reach the part only on its pins and at its speed; anything else is noise on a floating line.
-        const expectedBaud = port === w.scanner.port ? this.scannerBaud() : part ? part.wiring.baud : 0;
+        const expectedBaud = port === w.scanner.port ? this.scanner.baud : part ? part.wiring.baud : 0;
         if (part && p.tx === part.wiring.tx && p.rx === part.wiring.rx && p.baud === expectedBaud) part.rx(bytes);
       },
       on: (ev: string, fn: (s: string) => void) => {
@@ -407,10 +394,6 @@ export class SimHost {
         if (p) p.listeners = [];
       },
     };
-  }
-
-  private scannerBaud(): number {
-    return this.scanner.baud;
   }
 
   private makeContext(): vm.Context {

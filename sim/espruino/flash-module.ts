@@ -18,6 +18,7 @@
  *   F.write(new Uint8Array([1, 2, 3, 4]), 0x190000);
  */
 import type { Flash } from "./flash.ts";
+import { toBytes } from "./bytes.ts";
 
 export interface FlashRealm {
   Uint8Array: Uint8ArrayConstructor;
@@ -25,18 +26,6 @@ export interface FlashRealm {
 
 const ALIGN = 4;
 
-function toBytes(data: unknown): Uint8Array {
-  if (typeof data === "string") {
-    const out = new Uint8Array(data.length);
-    for (let i = 0; i < data.length; i++) out[i] = data.charCodeAt(i) & 255;
-    return out;
-  }
-  if (typeof data === "number") return new Uint8Array([data & 255]);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return new Uint8Array(data as ArrayBuffer).slice();
-  if (Array.isArray(data)) return Uint8Array.from(data, (v) => Number(v) & 255);
-  throw new Error("Data is not defined");
-}
 
 export function createFlashModule(flash: Flash, baseAddress: number, realm: FlashRealm = globalThis) {
   function local(addr: unknown, len: number): number {
@@ -57,7 +46,7 @@ export function createFlashModule(flash: Flash, baseAddress: number, realm: Flas
     },
     write(data: unknown, addr: number): void {
       if (data === undefined) throw new Error("Data is not defined");
-      const d = toBytes(data);
+      const d = toBytes(data, "Data is not defined");
       if (!d.length) return;
       let a = local(addr, d.length);
       let p = 0;

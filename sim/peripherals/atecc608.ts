@@ -32,6 +32,7 @@
  *   = 01 follow MCHP.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { toBytes } from "../espruino/bytes.ts";
 
 // ---- CRC ------------------------------------------------------------------------------------------------
 
@@ -207,10 +208,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function toBytes(b: ArrayLike<number> | ArrayBufferView): Uint8Array {
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  return Uint8Array.from(b, (x) => x & 0xff);
-}
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");

@@ -32,6 +32,7 @@
  */
 import qrcode from "qrcode-generator";
 import { glyphRows } from "../render/font6x8.ts";
+import { toBytes } from "../espruino/bytes.ts";
 
 export type Align = "left" | "center" | "right";
 export type QrEcc = "L" | "M" | "Q" | "H";
@@ -144,11 +145,6 @@ function decodeChar(b: number, codePage: number): string {
   return String.fromCharCode(b);
 }
 
-function toBytes(b: ArrayLike<number> | ArrayBufferView | ArrayBuffer): Uint8Array {
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  if (Object.prototype.toString.call(b) === "[object ArrayBuffer]") return new Uint8Array((b as ArrayBuffer).slice(0));
-  return Uint8Array.from(b as ArrayLike<number>, (x) => x & 0xff);
-}
 
 /** A command waiting for `need` more bytes; `done` returns the print cost in ms. */
 interface Pending {

@@ -1,3 +1,4 @@
+import { toBytes } from "../espruino/bytes.ts";
 /**
  * Byte-level emulation of a Grow GM65 / GM805 barcode module on its TTL UART, for the simulator and driver tests.
  * Source of truth: /work/shared/hardware-notes.md §2 (Grow GM65 manual §3, §6, §8; AMP; IDF; SBRT).
@@ -102,11 +103,6 @@ function isReadOnly(addr: number): boolean {
 }
 
 /** Converts host bytes (possibly from another realm, or a plain array) to a local Uint8Array. */
-function toBytes(b: ArrayLike<number> | ArrayBufferView | ArrayBuffer): Uint8Array {
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  if (Object.prototype.toString.call(b) === "[object ArrayBuffer]") return new Uint8Array((b as ArrayBuffer).slice(0));
-  return Uint8Array.from(b as ArrayLike<number>, (x) => x & 0xff);
-}
 
 function encodeCode(code: string | Uint8Array): Uint8Array {
   if (typeof code === "string") return new TextEncoder().encode(code);

@@ -4,9 +4,10 @@
  * goes to stdout with \r\n, an uncaught error in a callback still exits 0, so the text is what we judge.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export function interpreter(): string | null {
   const bin = process.env.ESPRUINO;
@@ -60,4 +61,31 @@ export function tally(lines: string[]): { passed: number; failed: number } | nul
     if (m) return { passed: Number(m[1]), failed: Number(m[2]) };
   }
   return null;
+}
+
+export interface BootResult {
+  /** JsVars in use once the bundle has booted and gone idle, and the interpreter's total; null if it never got there. */
+  usage: number | null;
+  total: number | null;
+  run: RunResult;
+}
+
+/**
+ * Boot a board bundle on the interpreter behind test/espruino/prelude.js (which stands in for the ESP32-only
+ * pins, buses, NRF and Wifi), let it go idle for `idleMs`, and read `process.memory()`.
+ */
+export async function bootOnInterpreter(bin: string, bundleFile: string, idleMs = 2000): Promise<BootResult> {
+  const prelude = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "prelude.js"), "utf8");
+  const probe = join(mkdtempSync(join(tmpdir(), "espruino-boot-")), "boot.js");
+  writeFileSync(
+    probe,
+    prelude +
+      "\n" +
+      readFileSync(bundleFile, "utf8") +
+      `\nsetTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+" "+m.total);quit();},${idleMs});\n`,
+  );
+  const run = await runOnInterpreter(bin, probe);
+  const line = run.lines.find((l) => l.startsWith("BOOTED "));
+  const parts = line ? line.split(" ") : [];
+  return { usage: line ? Number(parts[1]) : null, total: line ? Number(parts[2]) : null, run };
 }

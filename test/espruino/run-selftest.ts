@@ -3,9 +3,9 @@
  *   ESPRUINO=/path/to/espruino npm run test:espruino
  * Without ESPRUINO it says that it skipped and exits 0.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { interpreter, runOnInterpreter, tally } from "./interpreter.ts";
+import { bootOnInterpreter, interpreter, runOnInterpreter, tally } from "./interpreter.ts";
 
 const root = process.cwd();
 
@@ -42,22 +42,17 @@ async function main(): Promise<number> {
     }
   }
 
-  // Each board bundle must boot on the interpreter (with test/espruino/prelude.js standing in for the ESP32-only
-  // modules the Linux build lacks) without an uncaught error.
+  // Each board bundle must boot on the interpreter without an uncaught error.
   const report = JSON.parse(readFileSync(join(root, "dist/size-report.json"), "utf8")) as { bundles: { name: string; file: string }[] };
-  const prelude = readFileSync(join(root, "test/espruino/prelude.js"), "utf8");
   for (const b of report.bundles.filter((x) => x.name.indexOf("selftest") !== 0)) {
-    const probe = join(root, "dist", `.boot-${b.name}.js`);
-    writeFileSync(probe, prelude + "\n" + readFileSync(join(root, b.file), "utf8") + '\nsetTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+"/"+m.total);quit();},2000);\n');
-    const r = await runOnInterpreter(bin, probe);
-    const booted = r.lines.find((l) => l.startsWith("BOOTED "));
-    if (!booted || r.errors.length) {
+    const r = await bootOnInterpreter(bin, join(root, b.file));
+    if (r.usage === null || r.run.errors.length) {
       failures++;
       console.log(`${b.file} boot: FAILED`);
-      for (const l of r.lines.slice(-15)) console.log("  " + l);
+      for (const l of r.run.lines.slice(-15)) console.log("  " + l);
     } else {
       passes++;
-      console.log(`${b.file} boot: ok, JsVars in use ${booted.slice(7)}`);
+      console.log(`${b.file} boot: ok, JsVars in use ${r.usage}/${r.total}`);
     }
   }
   console.log(`${passes} passed, ${failures} failed`);
