@@ -73,6 +73,7 @@ const softSe: SecureElement = {
   sign: () => {},
   counter: () => {},
   publicKey: () => {},
+  ecdh: () => {},
 };
 /** The vectors' genuine signatures verified by Node over the original bodies (Node's verify hashes for us). */
 const bodies = new Map<string, Uint8Array>();

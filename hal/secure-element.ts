@@ -16,4 +16,19 @@ export interface SecureElement {
   counter(id: number, increment: boolean, done: Done<number>): void;
   /** Public key X||Y of the private key in `slot`. */
   publicKey(slot: number, done: Done<Uint8Array>): void;
+  /**
+   * ECDH (P-256) between the private key in `slot` and a peer public key X||Y: the shared secret's X coordinate
+   * (32 bytes), in the clear. Used for session and link keys and for the device's storage keys.
+   */
+  ecdh(slot: number, peerPublicKey: Uint8Array, done: Done<Uint8Array>): void;
+}
+
+/** Key slots of the terminal's secure element (provisioned by tools/provision.ts). */
+export const enum SeSlot {
+  /** The terminal's identity key: signs requests and receipts, ECDH with the gateway's link key. */
+  Identity = 0,
+  /** A key used only for ECDH with fixed points, deriving the storage keys (journal, vault). Never leaves the part. */
+  Storage = 2,
+  /** Ephemeral-session ECDH key for Bluetooth (regenerated per session where the part allows). */
+  Session = 3,
 }

@@ -87,6 +87,11 @@ export class Atecc608 implements SecureElement {
     this.run([command(AteccOp.GenKey, 0, slot)], done);
   }
 
+  /** ECDH mode 00: the private key in `slot` with the peer's X||Y; the 32-byte shared secret comes back in the clear. */
+  ecdh(slot: number, peerPublicKey: Uint8Array, done: Done<Uint8Array>): void {
+    this.run([command(AteccOp.ECDH, 0, slot, peerPublicKey)], done);
+  }
+
   /** The 128-byte configuration zone, read as four 32-byte blocks. */
   readConfig(done: Done<Uint8Array>): void {
     const out = new Uint8Array(128);

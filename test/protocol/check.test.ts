@@ -197,5 +197,5 @@ function unusedSe(): SecureElement {
   const no = () => {
     throw new Error("unexpected secure-element call");
   };
-  return { info: no, random: no, sign: no, verify: no, counter: no, publicKey: no };
+  return { info: no, random: no, sign: no, verify: no, counter: no, publicKey: no, ecdh: no };
 }

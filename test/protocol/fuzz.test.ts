@@ -52,6 +52,7 @@ const fastSe: SecureElement = {
   sign: () => assert.fail("sign"),
   counter: () => assert.fail("counter"),
   publicKey: () => assert.fail("publicKey"),
+  ecdh: () => assert.fail("ecdh"),
 };
 const ctx: CheckContext = {
   request: REQUEST,
