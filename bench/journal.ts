@@ -1,27 +1,42 @@
 /**
- * Journal benchmark on Node: flash operations and bytes per payment, time to append, time to recover a full
- * journal, on the devkit's region (192 pages of 4096 bytes) in the simulator's flash, through the Espruino binding.
+ * Journal benchmark: flash operations and bytes per payment, time to append, time to recover (boot) a journal of
+ * 2,000 pending 316-byte entries (the largest, a WalletPayment) and a full one, on the devkit's region (read from
+^ * boards/devkit-data.ts) in the simulator's flash, through the Espruino binding. With ESPRUINO=/path/to/espruino32 it
+ * also boots the same journal code, built by the same pipeline, on the interpreter over the very same flash image
+ * (written into the interpreter's fake flash file, read through its `require("Flash")`).
  *
  *   npx tsx bench/journal.ts
+ *   ESPRUINO=/work/espruino-bin/espruino32 npx tsx bench/journal.ts
  */
-import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
-import { performance } from "node:perf_hooks";
-import type { FlashPages } from "../hal/flash-pages.ts";
-import { flashPages } from "../hal/espruino/flash-pages.ts";
-import { Journal } from "../firmware/journal/journal.ts";
-import { Flash } from "../sim/espruino/flash.ts";
-import { compile } from "../build.ts";
-import { interpreter, runOnInterpreter } from "../test/espruino/interpreter.ts";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { devkitData as devkit } from "../boards/devkit-data.ts";
+import { compile } from "../build.ts";
+import { Journal } from "../firmware/journal/journal.ts";
+import type { FlashPages } from "../hal/flash-pages.ts";
+import { flashPages } from "../hal/espruino/flash-pages.ts";
+import { Flash } from "../sim/espruino/flash.ts";
 import { createFlashModule } from "../sim/espruino/flash-module.ts";
+import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
 
-const PAGES = 192;
-const PAGE = 4096;
-const BASE = 0x190000;
-const PAYLOAD = 206; // a signed Payment message
+const REGION = devkit.platform.journal;
+const PAGES = REGION.pageCount;
+const PAGE = REGION.pageSize;
+const BASE = REGION.address;
+const PAYLOAD = 316; // the largest journal entry, a WalletPayment
+const PENDING = 2000;
 
+/**
+ * The interpreter's fake flash is the file ./espruino.flash in its working directory (896 KB at 0x10000000, all of
+ * it Storage on that build). The region goes at 0x10001000, after one small Storage file, so Storage reads as
+ * valid and the interpreter does not touch it at start. Recovery only reads (nothing is torn), then 20 appends are timed.
+ */
+const FAKE_FLASH_START = 0x10000000;
+const FAKE_FLASH_SIZE = 896 * 1024;
+const AT = 4096;
 
 interface Counted extends FlashPages {
   writes: number;
@@ -57,20 +72,17 @@ function counted(inner: FlashPages): Counted {
 
 const keys = { enc: new Uint8Array(16).fill(1), mac: new Uint8Array(32).fill(2), iv: new Uint8Array(16).fill(3) };
 const crypto = nodeCrypto();
-const flash = new Flash({ size: PAGES * PAGE, pageSize: PAGE });
-const pages = counted(flashPages({ address: BASE, pageSize: PAGE, pageCount: PAGES }, createFlashModule(flash, BASE)));
 const payload = (i: number) => new Uint8Array(PAYLOAD).fill(i & 255);
-const reset = () => {
-  pages.writes = pages.erases = pages.bytes = pages.reads = 0;
-};
+const region = (f: Flash) => flashPages({ address: BASE, pageSize: PAGE, pageCount: PAGES }, createFlashModule(f, BASE));
 
 // 1. A steady day: payments, and every 20 a sync that uploads and acks them and reclaims.
+const flash = new Flash({ size: PAGES * PAGE, pageSize: PAGE });
+const pages = counted(region(flash));
 let j = new Journal({ pages, crypto, keys });
 j.recover();
-reset();
+pages.writes = pages.erases = pages.bytes = pages.reads = 0;
 const DAY = 3000;
 let appendMs = 0;
-let appends = 0;
 let appendWrites = 0;
 let appendBytes = 0;
 for (let i = 1; i <= DAY; i++) {
@@ -82,7 +94,6 @@ for (let i = 1; i <= DAY; i++) {
   appendWrites += pages.writes + pages.erases - w0;
   appendBytes += pages.bytes - b0;
   if (!("seq" in r)) throw new Error("refused: " + r.code);
-  appends++;
   if (i % 20 === 0) {
     const seqs = j.pending(20).map((p) => p.seq);
     j.markUploaded(seqs);
@@ -93,72 +104,116 @@ for (let i = 1; i <= DAY; i++) {
 const perPayOps = (pages.writes + pages.erases) / DAY;
 const perPayBytes = pages.bytes / DAY;
 
-// 2. A full journal: fill with pending payments until refused, then time a recovery (a boot).
-const flash2 = new Flash({ size: PAGES * PAGE, pageSize: PAGE });
-const pages2 = flashPages({ address: BASE, pageSize: PAGE, pageCount: PAGES }, createFlashModule(flash2, BASE));
-j = new Journal({ pages: pages2, crypto, keys });
-j.recover();
-let n = 0;
-for (;;) {
-  const r = j.append(payload(n));
-  if (!("seq" in r)) break;
-  n++;
-}
-const runs = 5;
-let recMs = 0;
-let rep = null as ReturnType<Journal["recover"]> | null;
-for (let k = 0; k < runs; k++) {
-  const jj = new Journal({ pages: pages2, crypto, keys });
-  const t0 = performance.now();
-  rep = jj.recover();
-  recMs += performance.now() - t0;
+/** A region holding `count` pending payments (or as many as it takes, for Infinity). */
+function journalOf(count: number): { flash: Flash; records: number } {
+  const f = new Flash({ size: PAGES * PAGE, pageSize: PAGE });
+  const jj = new Journal({ pages: region(f), crypto, keys });
+  jj.recover();
+  let n = 0;
+  while (n < count && "seq" in jj.append(payload(n))) n++;
+  return { flash: f, records: n };
 }
 
-console.log(`journal bench (Node ${process.version}, devkit region ${PAGES} x ${PAGE} bytes, ${PAYLOAD}-byte payloads)`);
-console.log(`  append only:              ${(appendWrites / appends).toFixed(2)} flash ops, ${(appendBytes / appends).toFixed(1)} bytes written per payment`);
+function timeRecovery(f: Flash): { ms: number; records: number; anomalies: number } {
+  const runs = 5;
+  let ms = 0;
+  let rep = null as ReturnType<Journal["recover"]> | null;
+  for (let k = 0; k < runs; k++) {
+    const jj = new Journal({ pages: region(f), crypto, keys });
+    const t0 = performance.now();
+    rep = jj.recover();
+    ms += performance.now() - t0;
+  }
+  return { ms: ms / runs, records: rep!.records, anomalies: rep!.anomalies.length };
+}
+
+const two = journalOf(PENDING);
+const full = journalOf(Infinity);
+const r2 = timeRecovery(two.flash);
+const rf = timeRecovery(full.flash);
+
+console.log(`journal bench (Node ${process.version}, devkit region ${PAGES} x ${PAGE} bytes at 0x${BASE.toString(16)}, ${PAYLOAD}-byte entries)`);
+console.log(`  append only:              ${(appendWrites / DAY).toFixed(2)} flash ops, ${(appendBytes / DAY).toFixed(1)} bytes written per payment`);
 console.log(`  whole life of a payment:  ${perPayOps.toFixed(2)} flash ops, ${perPayBytes.toFixed(1)} bytes written (append, upload mark, ack mark, reclaim; syncs of 20)`);
-console.log(`  append time:              ${((appendMs / appends) * 1000).toFixed(1)} us per payment (mean of ${appends})`);
-console.log(`  recovery of a full journal (${rep!.records} pending records): ${(recMs / runs).toFixed(1)} ms (mean of ${runs})`);
-await onInterpreter(rep!.records);
+console.log(`  append time:              ${((appendMs / DAY) * 1000).toFixed(1)} us per payment (mean of ${DAY})`);
+console.log(`  capacity:                 ${full.records} pending ${PAYLOAD}-byte entries before JOURNAL_FULL`);
+console.log(`  recovery, ${r2.records} pending:   ${r2.ms.toFixed(1)} ms (mean of 5), ${r2.anomalies} anomalies`);
+console.log(`  recovery, full (${rf.records}): ${rf.ms.toFixed(1)} ms (mean of 5), ${rf.anomalies} anomalies`);
+await onInterpreter([
+  { name: `${two.records} pending`, flash: two.flash },
+  { name: `full (${full.records})`, flash: full.flash },
+]);
 
-/**
- * The same journal code, built by the same pipeline, on a real Espruino interpreter (ESPRUINO=...): append until a
- * small RAM region is full, then recover it, and scale the per-record recovery time to a full devkit journal.
- * The region is 12 pages: the 32-bit interpreter has 229 KB of variables in all, and it refused a 96 KB typed array.
- */
-async function onInterpreter(fullRecords: number): Promise<void> {
-  const bin = interpreter();
+
+async function onInterpreter(cases: { name: string; flash: Flash }[]): Promise<void> {
+  const bin = process.env.ESPRUINO && process.env.ESPRUINO.trim();
   if (!bin) {
-    console.log("  interpreter: skipped (set ESPRUINO=/path/to/espruino to measure on Espruino)");
+    console.log("  interpreter: skipped (set ESPRUINO=/path/to/espruino32 to measure on Espruino)");
     return;
   }
+  if (AT + PAGES * PAGE > FAKE_FLASH_SIZE) throw new Error("region larger than the interpreter's fake flash");
   const entry =
     `import { Journal } from "./firmware/journal/journal.ts";\n` +
-    `import { ramPages } from "./firmware/journal/ram-pages.ts";\n` +
+    `import { flashPages } from "./hal/espruino/flash-pages.ts";\n` +
     `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
     `const keys = { enc: new Uint8Array(16), mac: new Uint8Array(32), iv: new Uint8Array(16) };\n` +
-    `keys.enc[0] = 1; keys.mac[0] = 2; keys.iv[0] = 3;\n` +
-    `const pages = ramPages(4096, 12); const c = builtinCrypto();\n` +
-    `let j = new Journal({ pages: pages, crypto: c, keys: keys }); j.recover();\n` +
-    `const payload = new Uint8Array(${PAYLOAD}); let n = 0; let t = getTime();\n` +
-    `while (!j.canAccept()) { payload[0] = n & 255; j.append(payload); n++; }\n` +
-    `const appendMs = (getTime() - t) * 1000 / n;\n` +
-    `t = getTime(); j = new Journal({ pages: pages, crypto: c, keys: keys }); const r = j.recover();\n` +
-    `const recoverMs = (getTime() - t) * 1000;\n` +
-    `print("JOURNAL " + n + " " + appendMs.toFixed(2) + " " + recoverMs.toFixed(1) + " " + r.records + " " + process.memory().usage);\n`;
-  const dir = mkdtempSync(join(tmpdir(), "journal-bench-"));
-  const file = join(dir, "probe.js");
-  writeFileSync(file, await compile(entry, "journal-bench.entry.ts", ["crypto"]));
-  const r = await runOnInterpreter(bin, file, 600000);
-  const line = r.lines.find((l) => l.startsWith("JOURNAL "));
-  if (!line) {
-    console.log("  interpreter: no figure; it printed: " + r.lines.slice(-5).join(" | "));
-    return;
+    `keys.enc.fill(1); keys.mac.fill(2); keys.iv.fill(3);\n` +
+    `const pages = flashPages({ address: ${FAKE_FLASH_START + AT}, pageSize: ${PAGE}, pageCount: ${PAGES} });\n` +
+    `const c = builtinCrypto();\n` +
+    `const m0 = process.memory().usage;\n` +
+    `let t = getTime(); const j = new Journal({ pages: pages, crypto: c, keys: keys }); const r = j.recover();\n` +
+    `const recoverMs = (getTime() - t) * 1000; const m1 = process.memory().usage;\n` +
+    `t = getTime(); new Journal({ pages: pages, crypto: c, keys: keys }).recover(); new Journal({ pages: pages, crypto: c, keys: keys }).recover();\n` +
+    `const againMs = (getTime() - t) * 1000 / 2;\n` +
+    `const payload = new Uint8Array(${PAYLOAD}); let n = 0; t = getTime();\n` +
+    `while (n < 20 && !j.canAccept()) { payload[0] = n; j.append(payload); n++; }\n` +
+    `const appendMs = n ? (getTime() - t) * 1000 / n : 0;\n` +
+    `print("JOURNAL " + r.records + " " + r.anomalies.length + " " + recoverMs.toFixed(1) + " " + n + " " + appendMs.toFixed(2) + " " + (m1 - m0) + " " + againMs.toFixed(1));\n`;
+  const code = await compile(entry, "journal-bench.entry.ts", ["crypto", "Flash"]);
+  console.log(`  interpreter (${bin}), the same flash images in its fake flash:`);
+  for (const c of cases) {
+    const dir = mkdtempSync(join(tmpdir(), "journal-bench-"));
+    // An empty Storage must be erased throughout or the interpreter resets it at start ("Storage is corrupt"):
+    // one small file makes Storage end at the header after it, and the region lies beyond.
+    writeFileSync(join(dir, "mark.js"), `require("Storage").write("mark", "journal bench");\n`);
+    await run(bin, dir, "mark.js", 20000);
+    const image = new Uint8Array(readFileSync(join(dir, "espruino.flash")));
+    if (image.length !== FAKE_FLASH_SIZE || !image.subarray(1024, AT + PAGES * PAGE).every((x) => x === 0xff)) {
+      throw new Error("the interpreter's fake flash is not as expected");
+    }
+    image.set(c.flash.bytes.subarray(0, PAGES * PAGE), AT);
+    writeFileSync(join(dir, "espruino.flash"), image);
+    writeFileSync(join(dir, "probe.js"), code);
+    const out = await run(bin, dir, "probe.js", 600000);
+    const line = out.split(/\r?\n/).find((l) => l.indexOf("JOURNAL ") >= 0);
+    if (!line) {
+      console.log(`    ${c.name}: no figure; it printed: ` + out.slice(-400).replace(/\s+/g, " "));
+      continue;
+    }
+    const [, recs, anomalies, recoverMs, n, appendMs, vars, againMs] = line.slice(line.indexOf("JOURNAL ")).split(" ");
+    console.log(
+      `    recovery, ${c.name}: ${recoverMs} ms for ${recs} records at boot (${(Number(recoverMs) / Number(recs)).toFixed(3)} ms a record; ` +
+        `${againMs} ms again, mean of 2), ` +
+        `${anomalies} anomalies, JsVars kept ${vars}; then append ${appendMs} ms per payment (mean of ${n})`,
+    );
   }
-  const [, n, appendMs, recoverMs, recovered, vars] = line.split(" ");
-  const perRecord = Number(recoverMs) / Number(recovered);
-  console.log(`  interpreter (${bin}):`);
-  console.log(`    append time:            ${appendMs} ms per payment (mean of ${n})`);
-  console.log(`    recovery:               ${recoverMs} ms for ${recovered} records = ${perRecord.toFixed(2)} ms per record; JsVars in use ${vars}`);
-  console.log(`    full devkit journal:    about ${((perRecord * fullRecords) / 1000).toFixed(1)} s for ${fullRecords} records (scaled from the figure above)`);
+}
+
+/** Run the interpreter in `cwd` with stdin kept open (at EOF the Linux build reads garbage into its console). */
+function run(bin: string, cwd: string, file: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [file], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout.on("data", (d) => (out += d.toString("latin1")));
+    child.stderr.on("data", (d) => (out += d.toString("latin1")));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
 }

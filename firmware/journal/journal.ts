@@ -12,8 +12,9 @@
  * clearing their first word). Records are ordered by seq, not by page position, so pages are used as a ring but
  * any erased page can take the next record.
  *
- * Recovery reads every page, checks every tag, drops one torn tail (a record whose tag was never written, with
- * nothing after it, at the write frontier) and reports everything else that is wrong as an anomaly: a bad tag
+ * Recovery reads every page and authenticates every record (a clean page by the hash chain and one link or one
+ * tag, see recover(); any page in doubt by every record's tag), drops one torn tail (a record whose tag was never
+ * written, with nothing after it, at the write frontier) and reports everything else that is wrong as an anomaly: a bad tag
  * ("mac"), a missing seq ("gap"), a prev hash that does not match ("chain"), records out of order in a page
  * ("order"), a seq seen twice or one below the newest record's floor ("replay"), a page with a bad header ("page").
  * Anomalous pages are quarantined (never erased) until releaseQuarantine(), after the report reached the gateway.
@@ -22,6 +23,13 @@
  *   const j = new Journal({ pages, crypto, keys });
  *   const report = j.recover();            // once at boot, before anything else
  *   const r = j.append(payload);           // { seq } or a refusal { code, message } to show the merchant
+ *   j.canAccept();                         // null, or the refusal append would give (JOURNAL_FULL, ...)
+ *   j.spaceLeft();                         // largest entries append still takes before JOURNAL_FULL
+ *   j.warning();                           // JOURNAL_NEARLY_FULL once spaceLeft() <= warnSlots, else null
+ *
+ * Space: append refuses with JOURNAL_FULL while at most `reserveSlots` (default 8) largest records still fit
+ * (erased room, plus fully acknowledged pages reclaim would free), so a payment is never left without room
+ * half-way; warning() turns on a tenth of the capacity before that (option `warnSlots`).
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import type { FlashPages } from "../../hal/flash-pages.ts";
@@ -35,8 +43,11 @@ import {
   HASH,
   headerSize,
   MARK,
+  MAX_BLOCKS,
   MAX_PAYLOAD,
   MAX_RECORD,
+  OVERHEAD,
+  REC_VERSION,
   recordSize,
   TAG,
   verifyRecord,
@@ -51,6 +62,8 @@ export const JOURNAL_FULL: Refusal = { code: "JOURNAL_FULL", message: "Journal f
 export const JOURNAL_NOT_READY: Refusal = { code: "JOURNAL_NOT_READY", message: "Journal not ready: restart" };
 export const JOURNAL_FAULT: Refusal = { code: "JOURNAL_FAULT", message: "Journal flash fault: service terminal" };
 export const JOURNAL_TOO_LARGE: Refusal = { code: "JOURNAL_TOO_LARGE", message: "Payment record too large" };
+/** Not a refusal: a warning to show while payments are still accepted (warning()). */
+export const JOURNAL_NEARLY_FULL: Refusal = { code: "JOURNAL_NEARLY_FULL", message: "Journal nearly full: sync soon" };
 
 export interface Anomaly {
   /** "mac" | "gap" | "chain" | "order" | "replay" | "page" */
@@ -95,6 +108,12 @@ export interface JournalStats {
   slotsLeft: number;
   /** append refuses when slotsLeft would fall to this. */
   reserveSlots: number;
+  /** Largest-size records append still accepts before JOURNAL_FULL (slotsLeft - reserveSlots, at least 0). */
+  spaceLeft: number;
+  /** warning() says JOURNAL_NEARLY_FULL once spaceLeft is at most this. */
+  warnSlots: number;
+  /** Largest-size records the region holds in all (pageCount x records a page). */
+  capacity: number;
   quarantined: number;
 }
 
@@ -104,6 +123,8 @@ export interface JournalOptions {
   keys: JournalKeys;
   /** Refuse new records while at most this many largest-size slots are left (default 8). */
   reserveSlots?: number;
+  /** Warn "nearly full" once at most this many records can still be accepted (default a tenth of the capacity). */
+  warnSlots?: number;
 }
 
 export interface PendingRecord {
@@ -129,6 +150,33 @@ const Q_NONE = 0;
 const Q_KEEP = 1; // evidence: never erase until released
 const Q_EXCLUDED = 2; // records not live (replay); evidence too
 
+const FAST_UNSURE = 0;
+const FAST_EMPTY = 1;
+const FAST_LINKED = 2;
+
+/** Scratch of one recovery (typed arrays, dropped when it ends). */
+interface Scan {
+  tSeq: Uint32Array;
+  tOff: Uint16Array;
+  tSize: Uint16Array;
+  idx: Uint16Array;
+  /** Per page: prev hash of its first record, chain hash of its last. */
+  firstPrev: Uint8Array;
+  lastHash: Uint8Array;
+  /** Per page: offset of a record that looks torn, or -1. */
+  tornPage: Int32Array;
+  /** Per page: highest floor of its (authenticated) records. */
+  floor: Uint32Array;
+  /** Per fast-read page: where its last record is (its tag authenticates the page when no link does). */
+  lastOff: Uint16Array;
+  lastSize: Uint16Array;
+  /** 1 while a page read the fast way waits for authentication. */
+  fast: Uint8Array;
+  /** The chain hash of the record before, and the same bytes as words. */
+  h: Uint8Array;
+  hw: Uint32Array;
+}
+
 function allFF(b: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (b[i] !== 0xff) return false;
   return true;
@@ -139,6 +187,7 @@ export class Journal {
   private c: CryptoBackend;
   private keys: JournalKeys;
   private reserve: number;
+  private warnAt: number;
   private n: number;
   private size: number;
   /** Largest records per page. */
@@ -176,6 +225,7 @@ export class Journal {
     this.n = n;
     this.size = o.pages.pageSize;
     this.perPage = Math.floor((this.size - PAGE_HEAD) / MAX_RECORD);
+    this.warnAt = o.warnSlots === undefined ? Math.max(this.reserve, Math.floor((n * this.perPage) / 10)) : o.warnSlots;
     this.st = new Uint8Array(n);
     this.quar = new Uint8Array(n);
     this.clean = new Uint8Array(n);
@@ -192,19 +242,39 @@ export class Journal {
     if (this.found.length < MAX_ANOMALIES) this.found.push({ kind: kind, page: page, offset: offset, seq: seq });
   }
 
-  /** Read the whole journal, drop a torn tail, find anomalies, and get ready to append. Call once at boot. */
+  /**
+   * Read the whole journal, drop a torn tail, find anomalies, and get ready to append. Call once at boot.
+   *
+   * Fast path (a clean journal): a page whose records parse, have consecutive seqs and link by their prev hashes
+   * (each record's prev = chain hash of the one before) is authenticated by ONE check: its last record's chain hash
+   * is the prev of the first record of an authenticated page holding the next seq, or else (the newest page, or a
+   * page before a hole) its last record's tag verifies. The chain hash covers every byte a tag covers (seq, floor,
+   * prev, ciphertext, the tag itself; the marker's block count fixes the size), so by induction from one verified
+   * tag every record of such a page is as authentic as if its own tag had been checked: each costs one SHA-256
+   * instead of an HMAC. Any page that fails any of this (a bad header, a seq out of line, a broken link, a last tag
+   * that does not verify) is read again the slow way, every tag checked, which finds and places the anomalies
+   * exactly as before: tamper detection still happens here, at boot.
+   */
   recover(): RecoveryReport {
     const P = this.size;
     const n = this.n;
     const maxIn = Math.floor((P - PAGE_HEAD) / 64) + 1;
-    const tSeq = new Uint32Array(maxIn);
-    const tOff = new Uint16Array(maxIn);
-    const tSize = new Uint16Array(maxIn);
-    const idx = new Uint16Array(maxIn);
-    const firstPrev = new Uint8Array(n * HASH);
-    const lastHash = new Uint8Array(n * HASH);
-    const tornPage = new Int32Array(n);
-    let maxFloor = 0;
+    const h = new Uint8Array(HASH);
+    const s: Scan = {
+      tSeq: new Uint32Array(maxIn),
+      tOff: new Uint16Array(maxIn),
+      tSize: new Uint16Array(maxIn),
+      idx: new Uint16Array(maxIn),
+      firstPrev: new Uint8Array(n * HASH),
+      lastHash: new Uint8Array(n * HASH),
+      tornPage: new Int32Array(n),
+      floor: new Uint32Array(n),
+      lastOff: new Uint16Array(n),
+      lastSize: new Uint16Array(n),
+      fast: new Uint8Array(n),
+      h: h,
+      hw: new Uint32Array(h.buffer),
+    };
     this.found = [];
     this.tornTail = false;
     this.fault = null;
@@ -213,13 +283,7 @@ export class Journal {
     for (let p = 0; p < n; p++) {
       this.quar[p] = Q_NONE;
       this.clean[p] = 0;
-      this.pcnt[p] = 0;
-      this.pack[p] = 0;
-      this.pup[p] = 0;
-      this.pmin[p] = 0;
-      this.pmax[p] = 0;
-      this.pfree[p] = P;
-      tornPage[p] = -1;
+      this.resetPage(p, s);
       const b = this.pages.read(p, 0, P);
       if (b[0] === 0xff && b[1] === 0xff && b[2] === 0xff && b[3] === 0xff) {
         this.st[p] = FREE;
@@ -236,107 +300,25 @@ export class Journal {
         continue;
       }
       this.st[p] = USED;
-      // Walk the page's records in physical order.
-      let k = 0;
-      let off = PAGE_HEAD;
-      while (off + 4 <= P) {
-        if (b[off] === 0xff) {
-          if (allFF(b, off, off + 4)) this.pfree[p] = off;
-          break;
-        }
-        if (b[off] !== MARK) break; // closed from here
-        const size = headerSize(b, off, P);
-        if (!size) {
-          this.quar[p] = Q_KEEP;
-          this.note("mac", p, off, 0);
-          break;
-        }
-        if (verifyRecord(this.c, this.keys, b, off, size)) {
-          if (k < maxIn) {
-            tSeq[k] = getU32(b, off + 8);
-            tOff[k] = off;
-            tSize[k] = size;
-            k++;
-          }
-          const fl = getU32(b, off + 12);
-          if (fl > maxFloor) maxFloor = fl;
-        } else if (allFF(b, off + size - TAG, P)) {
-          // Its tag was never written and nothing follows: a write torn by a power cut, or so it seems.
-          tornPage[p] = off;
-          break;
-        } else {
-          this.quar[p] = Q_KEEP;
-          this.note("mac", p, off, getU32(b, off + 8));
-        }
-        off += size;
-      }
-      if (!k) continue;
-      // Physical order must be seq order.
-      for (let i = 1; i < k; i++) {
-        if (tSeq[i] <= tSeq[i - 1]) {
-          this.quar[p] = Q_KEEP;
-          this.note("order", p, tOff[i], tSeq[i]);
-          break;
-        }
-      }
-      // Sort by seq (insertion sort: a page holds at most a few dozen records).
-      for (let i = 0; i < k; i++) {
-        let j = i;
-        while (j > 0 && tSeq[idx[j - 1]] > tSeq[i]) {
-          idx[j] = idx[j - 1];
-          j--;
-        }
-        idx[j] = i;
-      }
-      let last = -1;
-      let lastH: Uint8Array | null = null;
-      let cnt = 0;
-      for (let i = 0; i < k; i++) {
-        const r = idx[i];
-        const off2 = tOff[r];
-        const seq = tSeq[r];
-        if (last >= 0 && seq === tSeq[last]) {
-          this.quar[p] = Q_KEEP;
-          this.note("replay", p, off2, seq);
-          continue;
-        }
-        const h = chainHash(this.c, b, off2, tSize[r]);
-        if (last < 0) {
-          firstPrev.set(b.subarray(off2 + 16, off2 + 32), p * HASH);
-          this.pmin[p] = seq;
-        } else if (seq !== tSeq[last] + 1) {
-          this.quar[p] = Q_KEEP;
-          this.note("gap", p, off2, seq);
-        } else if (!equalConstantTime(b.subarray(off2 + 16, off2 + 32), lastH as Uint8Array)) {
-          this.quar[p] = Q_KEEP;
-          this.note("chain", p, off2, seq);
-        }
-        cnt++;
-        if (b[off2 + 5] === 0) this.pack[p]++;
-        else if (b[off2 + 4] === 0) this.pup[p]++;
-        last = r;
-        lastH = h;
-      }
-      this.pcnt[p] = cnt;
-      this.pmax[p] = tSeq[last];
-      lastHash.set(lastH as Uint8Array, p * HASH);
+      const f = this.scanFast(p, b, s);
+      if (f === FAST_UNSURE) {
+        this.resetPage(p, s);
+        this.scanSlow(p, b, s);
+      } else if (f === FAST_LINKED) s.fast[p] = 1;
     }
+    this.authenticate(s);
+    let maxFloor = 0;
+    for (let p = 0; p < n; p++) if (s.floor[p] > maxFloor) maxFloor = s.floor[p];
+    const firstPrev = s.firstPrev;
+    const lastHash = s.lastHash;
+    const tornPage = s.tornPage;
 
     // Records below the newest floor had been erased: a page of them is a replay.
     for (let p = 0; p < n; p++) {
       if (this.pcnt[p] && this.pmin[p] < maxFloor) this.exclude(p);
     }
     // Live pages in seq order; overlaps are replays, holes are gaps, prev hashes must link.
-    this.ordLen = 0;
-    for (let p = 0; p < n; p++) {
-      if (!this.pcnt[p]) continue;
-      let j = this.ordLen++;
-      while (j > 0 && this.pmin[this.ord[j - 1]] > this.pmin[p]) {
-        this.ord[j] = this.ord[j - 1];
-        j--;
-      }
-      this.ord[j] = p;
-    }
+    this.sortLive();
     let i = 1;
     while (i < this.ordLen) {
       const a = this.ord[i - 1];
@@ -397,6 +379,222 @@ export class Journal {
     };
   }
 
+  private resetPage(p: number, s: Scan): void {
+    this.pcnt[p] = 0;
+    this.pack[p] = 0;
+    this.pup[p] = 0;
+    this.pmin[p] = 0;
+    this.pmax[p] = 0;
+    this.pfree[p] = this.size;
+    s.tornPage[p] = -1;
+    s.floor[p] = 0;
+    s.fast[p] = 0;
+  }
+
+  /**
+   * The fast reading of a page in use (see recover()): FAST_LINKED when its records parse, run in consecutive seqs
+   * and link by prev hashes (then only its last record remains to be authenticated), FAST_EMPTY when it holds no
+   * record, FAST_UNSURE for anything else (read it the slow way). No tag is checked here.
+   */
+  private scanFast(p: number, b: Uint8Array, s: Scan): number {
+    const P = this.size;
+    if (b.byteOffset & 3) b = new Uint8Array(b);
+    const w = new Uint32Array(b.buffer, b.byteOffset, P >> 2);
+    const hw = s.hw;
+    let off = PAGE_HEAD;
+    let k = 0;
+    let seq0 = 0;
+    let ack = 0;
+    let up = 0;
+    let fl = 0;
+    let last = 0;
+    let size = 0;
+    while (off + 4 <= P) {
+      const m = b[off];
+      if (m === 0xff) {
+        if (b[off + 1] === 0xff && b[off + 2] === 0xff && b[off + 3] === 0xff) this.pfree[p] = off;
+        break;
+      }
+      if (m !== MARK) break; // closed from here
+      // headerSize() inlined: this loop is most of a boot
+      const nb = b[off + 2];
+      if (b[off + 1] !== REC_VERSION || b[off + 3] !== 0xff || nb < 1 || nb > MAX_BLOCKS) return FAST_UNSURE;
+      size = OVERHEAD + nb * 16;
+      if (off + size > P) return FAST_UNSURE;
+      const seq = ((b[off + 8] << 24) >>> 0) + (b[off + 9] << 16) + (b[off + 10] << 8) + b[off + 11];
+      if (!k) {
+        seq0 = seq;
+        s.firstPrev.set(b.subarray(off + 16, off + 32), p * HASH);
+      } else {
+        // its prev must be the chain hash of the record before (word compares: these hashes are public)
+        const q = (off + 16) >> 2;
+        if (seq !== seq0 + k || w[q] !== hw[0] || w[q + 1] !== hw[1] || w[q + 2] !== hw[2] || w[q + 3] !== hw[3]) return FAST_UNSURE;
+      }
+      s.h.set(this.c.sha256(b.subarray(off + 8, off + size)).subarray(0, HASH)); // chainHash()
+      if (b[off + 5] === 0) ack++;
+      else if (b[off + 4] === 0) up++;
+      last = off;
+      k++;
+      off += size;
+    }
+    if (!k) return FAST_EMPTY;
+    // Floors never go down along an authentic chain: the last record's is the page's highest.
+    fl = getU32(b, last + 12);
+    this.pcnt[p] = k;
+    this.pmin[p] = seq0;
+    this.pmax[p] = seq0 + k - 1;
+    this.pack[p] = ack;
+    this.pup[p] = up;
+    s.lastHash.set(s.h, p * HASH);
+    s.floor[p] = fl;
+    s.lastOff[p] = last;
+    s.lastSize[p] = size;
+    return FAST_LINKED;
+  }
+
+  /**
+   * Authenticate the fast-read pages, newest first: by the link to an authenticated page holding the next seq, or
+   * by their last record's tag; a page that passes neither is read again the slow way (every tag checked).
+   */
+  private authenticate(s: Scan): void {
+    this.sortLive();
+    for (let i = this.ordLen - 1; i >= 0; i--) {
+      const p = this.ord[i];
+      if (!s.fast[p]) continue;
+      const next = this.pmax[p] + 1;
+      let ok = false;
+      for (let j = i + 1; j < this.ordLen && !ok; j++) {
+        const q = this.ord[j];
+        if (this.pmin[q] === next && this.pcnt[q] && !s.fast[q]) {
+          ok = equalConstantTime(s.firstPrev.subarray(q * HASH, q * HASH + HASH), s.lastHash.subarray(p * HASH, p * HASH + HASH));
+        }
+      }
+      if (!ok) ok = verifyRecord(this.c, this.keys, this.pages.read(p, s.lastOff[p], s.lastSize[p]), 0, s.lastSize[p]);
+      if (!ok) {
+        this.resetPage(p, s);
+        this.scanSlow(p, this.pages.read(p, 0, this.size), s);
+      }
+      s.fast[p] = 0;
+    }
+  }
+
+  /** Read page p record by record, every tag checked, noting each anomaly where it is. */
+  private scanSlow(p: number, b: Uint8Array, s: Scan): void {
+    const P = this.size;
+    const tSeq = s.tSeq;
+    const tOff = s.tOff;
+    const tSize = s.tSize;
+    const idx = s.idx;
+    const maxIn = tSeq.length;
+    let k = 0;
+    let off = PAGE_HEAD;
+    while (off + 4 <= P) {
+      if (b[off] === 0xff) {
+        if (allFF(b, off, off + 4)) this.pfree[p] = off;
+        break;
+      }
+      if (b[off] !== MARK) break; // closed from here
+      const size = headerSize(b, off, P);
+      if (!size) {
+        this.quar[p] = Q_KEEP;
+        this.note("mac", p, off, 0);
+        break;
+      }
+      if (verifyRecord(this.c, this.keys, b, off, size)) {
+        if (k < maxIn) {
+          tSeq[k] = getU32(b, off + 8);
+          tOff[k] = off;
+          tSize[k] = size;
+          k++;
+        }
+        const fl = getU32(b, off + 12);
+        if (fl > s.floor[p]) s.floor[p] = fl;
+      } else if (allFF(b, off + size - TAG, P)) {
+        // Its tag was never written and nothing follows: a write torn by a power cut, or so it seems.
+        s.tornPage[p] = off;
+        break;
+      } else {
+        this.quar[p] = Q_KEEP;
+        this.note("mac", p, off, getU32(b, off + 8));
+      }
+      off += size;
+    }
+    if (!k) return;
+    // Physical order must be seq order.
+    for (let i = 1; i < k; i++) {
+      if (tSeq[i] <= tSeq[i - 1]) {
+        this.quar[p] = Q_KEEP;
+        this.note("order", p, tOff[i], tSeq[i]);
+        break;
+      }
+    }
+    // Sort by seq (insertion sort: a page holds at most a few dozen records).
+    for (let i = 0; i < k; i++) {
+      let j = i;
+      while (j > 0 && tSeq[idx[j - 1]] > tSeq[i]) {
+        idx[j] = idx[j - 1];
+        j--;
+      }
+      idx[j] = i;
+    }
+    let last = -1;
+    let lastH: Uint8Array | null = null;
+    let cnt = 0;
+    for (let i = 0; i < k; i++) {
+      const r = idx[i];
+      const off2 = tOff[r];
+      const seq = tSeq[r];
+      if (last >= 0 && seq === tSeq[last]) {
+        this.quar[p] = Q_KEEP;
+        this.note("replay", p, off2, seq);
+        continue;
+      }
+      const h = chainHash(this.c, b, off2, tSize[r]);
+      if (last < 0) {
+        s.firstPrev.set(b.subarray(off2 + 16, off2 + 32), p * HASH);
+        this.pmin[p] = seq;
+      } else if (seq !== tSeq[last] + 1) {
+        this.quar[p] = Q_KEEP;
+        this.note("gap", p, off2, seq);
+      } else if (!equalConstantTime(b.subarray(off2 + 16, off2 + 32), lastH as Uint8Array)) {
+        this.quar[p] = Q_KEEP;
+        this.note("chain", p, off2, seq);
+      }
+      cnt++;
+      if (b[off2 + 5] === 0) this.pack[p]++;
+      else if (b[off2 + 4] === 0) this.pup[p]++;
+      last = r;
+      lastH = h;
+    }
+    this.pcnt[p] = cnt;
+    this.pmax[p] = tSeq[last];
+    s.lastHash.set(lastH as Uint8Array, p * HASH);
+  }
+
+  /**
+   * ord = the pages holding records, by first seq (ties by page index). Pages are used as a ring, so the insertion
+   * sort starts at the lowest and goes round: a clean journal is then already in order (linear, not quadratic).
+   */
+  private sortLive(): void {
+    const n = this.n;
+    let start = -1;
+    for (let p = 0; p < n; p++) if (this.pcnt[p] && (start < 0 || this.pmin[p] < this.pmin[start])) start = p;
+    this.ordLen = 0;
+    if (start < 0) return;
+    for (let k = 0; k < n; k++) {
+      const p = (start + k) % n;
+      if (!this.pcnt[p]) continue;
+      let j = this.ordLen++;
+      while (j > 0) {
+        const a = this.ord[j - 1];
+        if (!(this.pmin[a] > this.pmin[p] || (this.pmin[a] === this.pmin[p] && a > p))) break;
+        this.ord[j] = a;
+        j--;
+      }
+      this.ord[j] = p;
+    }
+  }
+
   private exclude(p: number): void {
     this.quar[p] = Q_EXCLUDED;
     this.note("replay", p, PAGE_HEAD, this.pmin[p]);
@@ -438,6 +636,19 @@ export class Journal {
     if (this.fault) return this.fault;
     if (this.slotsLeft() <= this.reserve) return JOURNAL_FULL;
     return null;
+  }
+
+  /** Largest-size records append still accepts before it refuses with JOURNAL_FULL (0 when not ready or faulty). */
+  spaceLeft(): number {
+    if (!this.ready || this.fault) return 0;
+    const s = this.slotsLeft() - this.reserve;
+    return s > 0 ? s : 0;
+  }
+
+  /** JOURNAL_NEARLY_FULL while payments are still accepted but spaceLeft() is at most warnSlots; else null. */
+  warning(): Refusal | null {
+    if (this.canAccept()) return null;
+    return this.spaceLeft() <= this.warnAt ? JOURNAL_NEARLY_FULL : null;
   }
 
   /** Erase page p after marking it retiring (if it was in use). */
@@ -657,6 +868,9 @@ export class Journal {
       firstSeq: this.ordLen ? this.pmin[this.ord[0]] : 0,
       slotsLeft: this.ready ? this.slotsLeft() : 0,
       reserveSlots: this.reserve,
+      spaceLeft: this.spaceLeft(),
+      warnSlots: this.warnAt,
+      capacity: this.n * this.perPage,
       quarantined: q,
     };
   }

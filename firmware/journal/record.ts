@@ -1,7 +1,7 @@
 /**
  * One journal record in flash, encrypted then authenticated (all offsets multiples of 4):
  *
- *   0  marker (4)   A5 01 nb FF          nb = number of 16-byte ciphertext blocks (1..16)
+ *   0  marker (4)   A5 01 nb FF          nb = number of 16-byte ciphertext blocks (1..MAX_BLOCKS = 20)
  *   4  status (4)   [uploaded, acked, FF, FF]  a flag is set when its byte is 00 (cleared in place, no erase);
  *                   the only bytes outside the MAC, so a flip there can at worst cause a re-upload
  *   8  seq (4)      big-endian, consecutive from 1
@@ -23,9 +23,10 @@ export const REC_VERSION = 1;
 export const OVERHEAD = 48;
 export const TAG = 16;
 export const HASH = 16;
-/** Largest payload: 255 bytes pad to 16 blocks. */
-export const MAX_PAYLOAD = 255;
-export const MAX_RECORD = OVERHEAD + 256;
+/** Largest payload: 319 bytes pad to 20 blocks (a journal entry is at most 316 bytes, firmware/protocol/entry.ts). */
+export const MAX_PAYLOAD = 319;
+export const MAX_BLOCKS = 20;
+export const MAX_RECORD = OVERHEAD + MAX_BLOCKS * 16;
 
 export interface JournalKeys {
   /** AES-128 key of the payloads. */
@@ -101,7 +102,7 @@ export function headerSize(buf: Uint8Array, off: number, end: number): number {
   if (off + OVERHEAD + 16 > end) return 0;
   if (buf[off] !== MARK || buf[off + 1] !== REC_VERSION || buf[off + 3] !== 0xff) return 0;
   const nb = buf[off + 2];
-  if (nb < 1 || nb > 16) return 0;
+  if (nb < 1 || nb > MAX_BLOCKS) return 0;
   const size = OVERHEAD + nb * 16;
   return off + size > end ? 0 : size;
 }

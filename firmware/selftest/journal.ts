@@ -82,6 +82,25 @@ export function journalCases(c: CryptoBackend): Case[] {
       },
     },
     {
+      name: "journal round trip of a 316-byte entry",
+      run: () => {
+        // the largest entry (a WalletPayment, firmware/protocol/entry.ts): 20 cipher blocks, 368-byte record
+        const pages = ramPages(1024, 3);
+        const big = new Uint8Array(316);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 5 + 3) & 255;
+        const j = new Journal({ pages: pages, crypto: c, keys: keys(), reserveSlots: 0 });
+        j.recover();
+        j.append(payload(1));
+        const r: any = j.append(big);
+        if (!r || r.seq !== 2) return "append refused: " + (r && r.code);
+        const k = reopen(c, pages);
+        const rep = k.recover();
+        const got = k.pending(10);
+        if (rep.anomalies.length || got.length !== 2) return rep.anomalies.length + " anomalies, " + got.length + " records";
+        return expectEqual(got[1].payload.length + ":" + got[1].payload.join(","), "316:" + big.join(","));
+      },
+    },
+    {
       name: "journal refuses when full",
       run: () => {
         const pages = ramPages(1024, 2);

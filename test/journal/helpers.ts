@@ -35,8 +35,13 @@ export function rig(pageCount: number, flash?: Flash): Rig {
   };
 }
 
-/** A payload that says which payment it is (tests compare it after decryption). */
-export function payment(id: number, length = 206): Uint8Array {
+/** The largest journal entry: a WalletPayment (firmware/protocol/entry.ts, docs/protocol.md section 7). */
+export const LARGEST = 316;
+/** The three entry sizes: WalletPayment, InvoicePaid, Refund. */
+export const ENTRY_SIZES = [316, 116, 94];
+
+/** A payload that says which payment it is (tests compare it after decryption); the largest entry by default. */
+export function payment(id: number, length = LARGEST): Uint8Array {
   const p = new Uint8Array(length);
   for (let i = 0; i < length; i++) p[i] = (id * 31 + i * 13) & 255;
   p[0] = id >>> 24;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { JOURNAL_FULL } from "../../firmware/journal/journal.ts";
+import { Journal, JOURNAL_FULL } from "../../firmware/journal/journal.ts";
 import { MAX_PAYLOAD, recordSize } from "../../firmware/journal/record.ts";
-import { payment, paymentId, rig } from "./helpers.ts";
+import { ENTRY_SIZES, LARGEST, nodeCrypto, payment, paymentId, rig, testKeys } from "./helpers.ts";
 
 function seqOf(r: unknown): number {
   assert.ok(r && typeof r === "object" && "seq" in r, "append refused: " + JSON.stringify(r));
@@ -69,7 +69,7 @@ describe("journal", () => {
     const r = rig(4);
     const j = r.journal(0);
     j.recover();
-    const perPage = Math.floor((4096 - 8) / recordSize(206));
+    const perPage = Math.floor((4096 - 8) / recordSize(LARGEST));
     for (let i = 1; i <= perPage * 2; i++) j.append(payment(i));
     j.markAcked(Array.from({ length: perPage * 2 - 1 }, (_, i) => i + 1));
     assert.equal(j.reclaim(), 1);
@@ -82,13 +82,13 @@ describe("journal", () => {
     const r = rig(3);
     const j = r.journal(0);
     j.recover();
-    for (let i = 1; i <= 40; i++) j.append(payment(i));
-    j.markAcked(Array.from({ length: 40 }, (_, i) => i + 1));
+    for (let i = 1; i <= 30; i++) seqOf(j.append(payment(i))); // 3 pages of 11
+    j.markAcked(Array.from({ length: 30 }, (_, i) => i + 1));
     j.reclaim();
     const k = r.journal(0);
     const rep = k.recover();
     assert.deepEqual(rep.anomalies, []);
-    assert.equal(seqOf(k.append(payment(41))), 41);
+    assert.equal(seqOf(k.append(payment(31))), 31);
     assert.deepEqual(r.journal().recover().anomalies, []);
   });
 
@@ -112,6 +112,25 @@ describe("journal", () => {
     assert.equal(seqOf(j.append(payment(999))), n + 1);
   });
 
+  it("takes payloads of up to 319 bytes (the largest entry, 316, with room to spare)", () => {
+    assert.equal(MAX_PAYLOAD, 319);
+    const r = rig(2);
+    const j = r.journal(0);
+    j.recover();
+    for (const n of [LARGEST, MAX_PAYLOAD]) seqOf(j.append(payment(n, n)));
+    assert.deepEqual(r.journal().recover().anomalies, []);
+  });
+
+  it("returns each entry size (316, 116 and 94 bytes) byte for byte after a reboot", () => {
+    const r = rig(3);
+    const j = r.journal();
+    j.recover();
+    ENTRY_SIZES.forEach((n, i) => seqOf(j.append(payment(i + 1, n))));
+    const again = r.journal();
+    again.recover();
+    assert.deepEqual(again.pending(10).map((p) => p.payload), ENTRY_SIZES.map((n, i) => payment(i + 1, n)));
+  });
+
   it("rejects a payload over the limit", () => {
     const j = rig(2).journal();
     j.recover();
@@ -129,5 +148,67 @@ describe("journal", () => {
     const again = r.journal();
     again.recover();
     assert.deepEqual(again.head(), h);
+  });
+});
+
+describe("journal: space left and the nearly-full warning", () => {
+  it("spaceLeft() counts down by one per largest record and reaches 0 exactly when append refuses", () => {
+    const j = rig(3).journal(2);
+    j.recover();
+    const start = j.spaceLeft();
+    assert.equal(start, 3 * 11 - 2);
+    let n = 0;
+    while ("seq" in j.append(payment(n + 1))) {
+      n++;
+      assert.equal(j.spaceLeft(), start - n);
+    }
+    assert.equal(n, start);
+    assert.equal(j.spaceLeft(), 0);
+  });
+
+  it("warning() is JOURNAL_NEARLY_FULL from warnSlots left until the refusal, and null before", () => {
+    const r = rig(3);
+    const j = new Journal({ pages: r.pages, crypto: nodeCrypto(), keys: testKeys(), reserveSlots: 2, warnSlots: 5 });
+    j.recover();
+    const seen: string[] = [];
+    for (;;) {
+      const w = j.warning();
+      seen.push(j.spaceLeft() + ":" + (w ? w.code : "-"));
+      if (!("seq" in j.append(payment(seen.length)))) break;
+    }
+    assert.deepEqual(seen.slice(-7), ["6:-", "5:JOURNAL_NEARLY_FULL", "4:JOURNAL_NEARLY_FULL", "3:JOURNAL_NEARLY_FULL", "2:JOURNAL_NEARLY_FULL", "1:JOURNAL_NEARLY_FULL", "0:-"]);
+    assert.deepEqual(j.canAccept(), JOURNAL_FULL);
+  });
+
+  it("spaceLeft() comes back after acks and reclaim", () => {
+    const j = rig(3).journal(2);
+    j.recover();
+    for (let i = 1; i <= 22; i++) j.append(payment(i));
+    const before = j.spaceLeft();
+    j.markAcked(Array.from({ length: 11 }, (_, i) => i + 1));
+    assert.equal(j.spaceLeft(), before + 11, "a fully acked page counts as free before it is erased");
+    j.reclaim();
+    assert.equal(j.spaceLeft(), before + 11);
+  });
+});
+
+describe("journal: boot recovery of a journal that went round its ring", () => {
+  it("finds the records in seq order when the newest pages lie physically before the oldest", () => {
+    const r = rig(5);
+    const j = r.journal(0);
+    j.recover();
+    let next = 1;
+    const add = (n: number) => {
+      for (let i = 0; i < n; i++) seqOf(j.append(payment(next++)));
+    };
+    add(44); // pages 0..3 full
+    j.markAcked(Array.from({ length: 22 }, (_, i) => i + 1));
+    assert.equal(j.reclaim(), 2); // pages 0 and 1 erased
+    add(25); // page 4, then pages 0 and 1 again
+    const k = r.journal(0);
+    const rep = k.recover();
+    assert.deepEqual([rep.anomalies.length, rep.firstSeq, rep.headSeq, rep.records, rep.pending], [0, 23, 69, 47, 47]);
+    assert.deepEqual(k.pending(100).map((p) => paymentId(p.payload)), Array.from({ length: 47 }, (_, i) => i + 23));
+    assert.equal(seqOf(k.append(payment(70))), 70);
   });
 });

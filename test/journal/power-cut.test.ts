@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import type { Journal } from "../../firmware/journal/journal.ts";
 import { Flash, isPowerCut } from "../../sim/espruino/flash.ts";
-import { payment, paymentId, rig } from "./helpers.ts";
+import { ENTRY_SIZES, payment as entryOf, paymentId, rig } from "./helpers.ts";
+
+/** Payment `id` as one of the three entry sizes in turn (316-byte WalletPayments, 116, 94). */
+const payment = (id: number) => entryOf(id, ENTRY_SIZES[id % ENTRY_SIZES.length]);
 
 const PAGES = 6;
 const PAYMENTS = 260;

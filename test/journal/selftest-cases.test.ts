@@ -8,6 +8,6 @@ describe("journal self-test cases", () => {
     const lines: string[] = [];
     const t = runCases(journalCases(nodeCrypto()), (l) => lines.push(l));
     assert.deepEqual(lines.filter((l) => l.startsWith("FAIL")), []);
-    assert.equal(t.passed, 6);
+    assert.equal(t.passed, 7);
   });
 });
