@@ -11,9 +11,9 @@
  * What is modelled: sleep / wake (tWHI 1.5 ms) / idle, the 1.3 s watchdog (13 s with ChipMode bit 2), the word
  * address byte, command CRC (checked first: FF), parse errors (03), execution errors (0F), the watchdog refusal (EE),
  * NACK while a command runs (CAL table of maximum execution times), a pointer into the output buffer (so a driver may
- * read a response in pieces), and the commands Info, Random, Nonce, GenKey, Sign, Verify, Counter, Read, Write, Lock
- * and SHA as listed in the notes. ECDSA P-256 over the raw 32-byte digest is done with BigInt arithmetic below,
- * because Node's crypto.sign(null, …) hashes the message with SHA-256 for EC keys (checked on Node 20).
+ * read a response in pieces), and the commands Info, Random, Nonce, GenKey, Sign, Verify, Counter, Read, Write, Lock,
+ * SHA and ECDH (mode 00) as listed in the notes. ECDSA P-256 over the raw 32-byte digest (and ECDH) is done with
+ * BigInt arithmetic below, because Node's crypto.sign(null, …) hashes the message with SHA-256 for EC keys (checked on Node 20).
  *
  * Emulator policy where the notes are silent or mark a detail UNVERIFIED (chosen to be strict but plausible):
  * - Random returns real random bytes even while the config zone is unlocked (the FF FF 00 00 pattern is unverified).
@@ -21,7 +21,13 @@
  * - GenKey, Sign and Verify need the config zone locked (0F otherwise). Slot use is gated by KeyConfig only
  *   (bit 0 Private, bits 4-2 KeyType = 4 for P-256, bit 5 Lockable); SlotConfig is stored but not enforced.
  * - Data-zone reads need the data zone locked; private-key slots are never readable; encrypted Read/Write, internal
- *   Sign, Info modes other than 00, GenKey digest modes, ECDH, SelfTest and the HMAC SHA modes answer 03.
+ *   Sign, Info modes other than 00, GenKey digest modes, ECDH modes other than 00, SelfTest and the HMAC SHA modes
+ *   answer 03.
+ * - ECDH mode 00 (private key in slot P2, the "compatible" copy mode): needs the config zone locked, a P-256 private
+ *   key in the slot and SlotConfig.ReadKey bit 2 (ECDH permitted); a slot without a key, a non-ECC slot, a slot
+ *   without ECDH permission, or a peer point that is not on the curve answer 0F. P2 over 15 is a parse error (03),
+ *   as for the other slot commands. With ReadKey bit 3 clear the shared secret's X coordinate (32 bytes) comes back
+ *   in the clear; with it set the secret goes into slot N|1 and the answer is status 00 (508A-compatible rule).
  * - A command whose COUNT disagrees with the bytes received is a communication error (FF).
  * - Errors (FF/03/0F/EE) are readable at once; successful commands take the maximum execution time (M0/M1/M2 from
  *   ChipMode, sampled at wake).
@@ -226,6 +232,7 @@ export const enum AtcaOp {
   Info = 0x30,
   GenKey = 0x40,
   Sign = 0x41,
+  ECDH = 0x43,
   Verify = 0x45,
   Sha = 0x47,
 }
@@ -268,6 +275,7 @@ const EXEC_MS: Record<number, readonly [number, number, number]> = {
   [AtcaOp.Sign]: [115, 220, 665],
   [AtcaOp.Verify]: [105, 295, 1085],
   [AtcaOp.Sha]: [36, 42, 75],
+  [AtcaOp.ECDH]: [75, 172, 531],
 };
 
 /** Config zone offsets (CAL atecc608_config_t). */
@@ -537,6 +545,8 @@ export class Atecc608Emulator {
         return this.lock(p1, p2, data);
       case AtcaOp.Sha:
         return this.sha(p1, p2, data);
+      case AtcaOp.ECDH:
+        return this.ecdh(p1, p2, data);
       default:
         return PARSE;
     }
@@ -650,6 +660,27 @@ export class Atecc608Emulator {
     const ok = p256VerifyDigest(pub, msg, data.slice(0, 64));
     if (ok === null) return EXEC;
     return ok ? OK : { status: AtcaStatus.Miscompare };
+  }
+
+  /** ECDH mode 00: slot P2's private key times the peer point X||Y; the result's X coordinate. */
+  private ecdh(p1: number, p2: number, data: Uint8Array): Result {
+    if (p1 !== 0x00 || p2 > 15 || data.length !== 64) return PARSE;
+    if (!this.configLocked || !this.isPrivateP256(p2)) return EXEC;
+    const readKey = this.config[Cfg.SlotConfig + p2 * 2] & 0x0f;
+    if (!(readKey & 0x04)) return EXEC;
+    const key = this.keys[p2];
+    if (!key) return EXEC;
+    const qx = bytesToBig(data.subarray(0, 32));
+    const qy = bytesToBig(data.subarray(32, 64));
+    if (!onCurve(qx, qy)) return EXEC;
+    const pt = toAffine(jMul(bytesToBig(key), [qx, qy, 1n]));
+    if (!pt) return EXEC;
+    const secret = bigToBytes(pt[0]);
+    if (readKey & 0x08) {
+      this.slots[p2 | 1].set(secret, 0);
+      return OK;
+    }
+    return { data: secret };
   }
 
   private counter(p1: number, p2: number, data: Uint8Array): Result {

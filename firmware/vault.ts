@@ -1,0 +1,238 @@
+/**
+ * The vault: a few small named secrets (PIN hashes, per-merchant order keys, Wi-Fi passwords) in one sealed Storage
+ * file, encrypted and MACed with the vault keys from the secure element (firmware/keys.ts). It satisfies the
+ * technician console's SecretVault (firmware/tech/console.ts).
+ *
+ *   openVault(device.storage, device.crypto, keys.vault, (err, v) => {
+ *     // err: null, or VAULT_AUTH (files there but none opens with these keys); v is usable either way
+ *     v.put("pin.merchant", hashPin(crypto, salt, "1234"), (e) => { ... });
+ *     v.value("order.42");                         // Uint8Array | undefined
+ *   });
+ *
+ * Files: `vault.<generation>` (decimal). Each change writes the whole vault as a NEW file with the next generation,
+ * reads it back and checks it opens, and only then erases the older generations. A power cut at any point leaves
+ * the old generation, or the new one, or both (the newest that opens wins); nothing is ever overwritten in place.
+ * The envelope is firmware/protocol/seal.ts with keyId VAULT_KEY_ID and seq = generation, so a file renamed to
+ * another generation does not open. A write that would not fit in Storage's free space is refused (VAULT_FULL)
+ * instead of letting Storage compact itself (a compaction cut by power can wipe all of Storage).
+ *
+ * Plaintext: count (u8), then per entry: name length (u8), name (ASCII), value length (u8), value.
+ */
+import type { CryptoBackend } from "../hal/crypto.ts";
+import type { FileStore } from "../hal/storage.ts";
+import { ascii, concat, equalConstantTime } from "./codec/hex.ts";
+import { hmacSha256 } from "./crypto/hmac.ts";
+import type { VaultKeys } from "./keys.ts";
+import { seal, unseal } from "./protocol/seal.ts";
+
+export const VAULT_PREFIX = "vault.";
+export const VAULT_KEY_ID = 0x56;
+/** Longest entry name (the file format's limit is 255; kept short for memory). */
+export const MAX_NAME = 24;
+export const MAX_VALUE = 128;
+export const MAX_ENTRIES = 24;
+/** Free bytes Storage must keep beyond the new file and its 32-byte header. */
+const FREE_MARGIN = 256;
+
+/** Error codes of the vault (the `err` strings of its callbacks). */
+export const VAULT_AUTH = "VAULT_AUTH";
+export const VAULT_FULL = "VAULT_FULL";
+export const VAULT_WRITE = "VAULT_WRITE";
+export const VAULT_NAME = "VAULT_NAME";
+export const VAULT_SIZE = "VAULT_SIZE";
+export const VAULT_ABSENT = "VAULT_ABSENT";
+
+export interface Vault {
+  /** The value stored under `name`, or undefined. */
+  value(name: string): Uint8Array | undefined;
+  /** SecretVault shape: the value, or the error VAULT_ABSENT. */
+  get(name: string, done: (err: string | null, value?: Uint8Array) => void): void;
+  /** Stores (replaces) one entry as a new generation; err is one of the VAULT_* codes. */
+  put(name: string, value: Uint8Array, done: (err: string | null) => void): void;
+  /** Removes one entry (no error if absent). */
+  remove(name: string, done: (err: string | null) => void): void;
+  names(): string[];
+  /** The generation on flash (0 = none yet). */
+  generation(): number;
+}
+
+/** Decimal generation of a vault file name, or -1. No regex (Espruino lacks `{n}` quantifiers). */
+function generationOf(file: string): number {
+  if (file.indexOf(VAULT_PREFIX) !== 0 || file.length === VAULT_PREFIX.length || file.length > VAULT_PREFIX.length + 9) return -1;
+  let n = 0;
+  for (let i = VAULT_PREFIX.length; i < file.length; i++) {
+    const d = file.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function nameOk(name: string): boolean {
+  if (!name.length || name.length > MAX_NAME) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+function textOf(b: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+/** Parses the plaintext into names/values; false if it is not well formed. */
+function decode(p: Uint8Array, names: string[], values: Uint8Array[]): boolean {
+  if (!p.length) return false;
+  const n = p[0];
+  let o = 1;
+  for (let i = 0; i < n; i++) {
+    if (o >= p.length) return false;
+    const nl = p[o++];
+    if (o + nl >= p.length) return false;
+    const name = textOf(p, o, o + nl);
+    o += nl;
+    const vl = p[o++];
+    if (o + vl > p.length) return false;
+    names.push(name);
+    values.push(new Uint8Array(p.subarray(o, o + vl)));
+    o += vl;
+  }
+  return o === p.length;
+}
+
+function encode(names: string[], values: Uint8Array[]): Uint8Array {
+  let len = 1;
+  for (let i = 0; i < names.length; i++) len += 2 + names[i].length + values[i].length;
+  const out = new Uint8Array(len);
+  out[0] = names.length;
+  let o = 1;
+  for (let i = 0; i < names.length; i++) {
+    out[o++] = names[i].length;
+    out.set(ascii(names[i]), o);
+    o += names[i].length;
+    out[o++] = values[i].length;
+    out.set(values[i], o);
+    o += values[i].length;
+  }
+  return out;
+}
+
+/**
+ * Opens the newest generation that unseals with `keys`. Calls back with a vault in every case; err is VAULT_AUTH
+ * when vault files exist but none opens (another secure element, or damage): the vault is then empty, and its
+ * first write starts a generation above all of them.
+ */
+export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, done: (err: string | null, vault: Vault) => void): void {
+  const sk = { keyId: VAULT_KEY_ID, enc: keys.enc, mac: keys.mac };
+  let names: string[] = [];
+  let values: Uint8Array[] = [];
+  let gen = 0;
+  let top = 0;
+  let err: string | null = null;
+
+  const files = store.list(VAULT_PREFIX);
+  const gens: number[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const g = generationOf(files[i]);
+    if (g > 0) gens.push(g);
+    if (g > top) top = g;
+  }
+  gens.sort((a, b) => b - a);
+  for (let i = 0; i < gens.length && !gen; i++) {
+    const raw = store.read(VAULT_PREFIX + gens[i]);
+    if (!raw) continue;
+    const r = unseal(c, sk, raw);
+    if ("err" in r || r.seq !== gens[i]) continue;
+    const n: string[] = [];
+    const v: Uint8Array[] = [];
+    if (!decode(r.data, n, v)) continue;
+    names = n;
+    values = v;
+    gen = gens[i];
+  }
+  if (!gen && gens.length) err = VAULT_AUTH;
+
+  const indexOf = (name: string): number => {
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
+    return -1;
+  };
+
+  /** Writes names/values as generation top+1, checks it, erases older files. */
+  const commit = (n: string[], v: Uint8Array[]): string | null => {
+    const next = top + 1;
+    const file = VAULT_PREFIX + next;
+    const env = seal(c, sk, next, encode(n, v));
+    if (store.stats().freeBytes < env.length + 32 + FREE_MARGIN) return VAULT_FULL;
+    if (!store.write(file, env)) return VAULT_WRITE;
+    const back = store.read(file);
+    const chk = back ? unseal(c, sk, back) : null;
+    if (!chk || "err" in chk || chk.seq !== next) {
+      store.erase(file);
+      return VAULT_WRITE;
+    }
+    top = next;
+    gen = next;
+    names = n;
+    values = v;
+    const old = store.list(VAULT_PREFIX);
+    for (let i = 0; i < old.length; i++) if (old[i] !== file) store.erase(old[i]);
+    return null;
+  };
+
+  const vault: Vault = {
+    value: (name) => {
+      const i = indexOf(name);
+      return i < 0 ? undefined : new Uint8Array(values[i]);
+    },
+    get: (name, cb) => {
+      const v = vault.value(name);
+      if (v) cb(null, v);
+      else cb(VAULT_ABSENT);
+    },
+    put: (name, value, cb) => {
+      if (!nameOk(name)) return cb(VAULT_NAME);
+      if (value.length > MAX_VALUE) return cb(VAULT_SIZE);
+      const n = names.slice();
+      const v = values.slice();
+      const i = indexOf(name);
+      if (i < 0) {
+        if (n.length >= MAX_ENTRIES) return cb(VAULT_SIZE);
+        n.push(name);
+        v.push(new Uint8Array(value));
+      } else v[i] = new Uint8Array(value);
+      cb(commit(n, v));
+    },
+    remove: (name, cb) => {
+      const i = indexOf(name);
+      if (i < 0) return cb(null);
+      const n = names.slice();
+      const v = values.slice();
+      n.splice(i, 1);
+      v.splice(i, 1);
+      cb(commit(n, v));
+    },
+    names: () => names.slice(),
+    generation: () => gen,
+  };
+  done(err, vault);
+}
+
+/** Length of a stored PIN record: salt (16) then HMAC (32). */
+export const PIN_RECORD = 48;
+
+/**
+ * A PIN's stored form: salt (16 bytes, from the secure element's RNG) followed by HMAC-SHA256(salt, "pin:" + PIN).
+ * Kept only inside the vault, whose encryption is what stops a brute force of the few PIN digits.
+ */
+export function hashPin(c: CryptoBackend, salt: Uint8Array, pin: string): Uint8Array {
+  return concat([salt.subarray(0, 16), hmacSha256(c, salt.subarray(0, 16), ascii("pin:" + pin))]);
+}
+
+/** True when `pin` matches a record made by hashPin (constant-time comparison). */
+export function checkPin(c: CryptoBackend, record: Uint8Array | undefined, pin: string): boolean {
+  if (!record || record.length !== PIN_RECORD) return false;
+  return equalConstantTime(hashPin(c, record.subarray(0, 16), pin), record);
+}
