@@ -10,6 +10,13 @@ export interface Platform {
    * (locked). Called first at boot, before anything else runs.
    */
   lockDown(): void;
+  /**
+   * Re-attach the serial console for a technician (after the technician unlock) and answer the tools' requests:
+   * `tech(<json>)` typed on the console reaches `onRequest`, whose lines go back on the console.
+   */
+  openConsole(onRequest: (request: string, out: (line: string) => void) => void): void;
+  /** Detach the serial console again and forget the request handler. */
+  closeConsole(): void;
   memory(): MemoryInfo;
   /** Firmware build identifier. */
   readonly version: string;

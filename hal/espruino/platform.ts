@@ -23,6 +23,14 @@ export function platform(version: string): Platform {
       // Serial: detach the console; a technician re-attaches it from the keypad menu.
       E.setConsole(null, { force: true });
     },
+    openConsole(onRequest) {
+      global.tech = (r: string) => onRequest(r, (l) => print(l));
+      E.setConsole("Serial1", { force: true });
+    },
+    closeConsole() {
+      delete global.tech;
+      E.setConsole(null, { force: true });
+    },
     memory() {
       const m = process.memory(false);
       return { used: m.usage, total: m.total };
