@@ -1,0 +1,336 @@
+/**
+ * Load benchmark of the reference gateway (issue 6): N terminals x M pending journal records uploading at once over
+ * real HTTP to a real server (sim/gateway/server.ts on SQLite in a temporary directory, in this process; or, with
+ * --url, any gateway serving docs/gateway-api.yaml, registered through its admin API).
+ *
+ *   npm run bench:gateway -- [--terminals 200] [--records 500] [--batch 32] [--db file] [--keep]
+ *   npm run bench:gateway -- --url http://127.0.0.1:8080 --admin-token adm_…   (a gateway started elsewhere)
+ *
+ * Every record is a genuine wallet payment entry (316 bytes): a terminal-signed request and a wallet-signed payment
+ * under an allowance the gateway issued, so the gateway runs its full checks (three ECDSA verifies a record). The
+ * entries are signed before the clock starts; each terminal then says hello and uploads its records in batches,
+ * oldest first, one request at a time, as firmware/sync/ does, all terminals at once. A failed request (network
+ * error, non-200, reply failing authentication) is sent again under a new seq, as the terminal would.
+ *
+ * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
+ * Prints records/s, request latency (p50/p99/max), and records lost = records the terminals created that the
+ * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
+ */
+import { createECDH, createPrivateKey, randomBytes, sign as nodeSign } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { concat, toHex } from "../firmware/codec/hex.ts";
+import { encodeEntry } from "../firmware/protocol/entry.ts";
+import { txId } from "../firmware/protocol/ids.ts";
+import { decodeAllowance, encodePayment, encodeRequest, SIG, signedPart } from "../firmware/protocol/messages.ts";
+import type { LinkKeys, LinkReply } from "../firmware/protocol/sync.ts";
+import { isLinkError, linkKeys, linkPath, MAX_UPLOAD_RECORDS, openReply, sealRequest, toBase64 } from "../firmware/protocol/sync.ts";
+import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
+import { startGatewayServer } from "../sim/gateway/server.ts";
+
+const crypto = nodeCrypto();
+
+// ---------------------------------------------------------------- flags
+
+function flag(name: string, def: number): number {
+  const i = process.argv.indexOf("--" + name);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    console.error(`--${name} takes a positive integer (got ${process.argv[i + 1]})`);
+    process.exit(2);
+  }
+  return v;
+}
+function strFlag(name: string): string | undefined {
+  const i = process.argv.indexOf("--" + name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+const TERMINALS = flag("terminals", 200);
+const RECORDS = flag("records", 500);
+const BATCH = Math.min(flag("batch", MAX_UPLOAD_RECORDS), MAX_UPLOAD_RECORDS);
+const KEEP = process.argv.includes("--keep");
+
+// ---------------------------------------------------------------- keys
+
+interface Key {
+  priv: KeyObject;
+  pub: Uint8Array;
+  ecdh: ReturnType<typeof createECDH>;
+}
+
+function newKey(): Key {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  const d = ecdh.getPrivateKey();
+  const pub = new Uint8Array(ecdh.getPublicKey().subarray(1));
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+  const priv = createPrivateKey({ key: { kty: "EC", crv: "P-256", d: b64(d), x: b64(pub.subarray(0, 32)), y: b64(pub.subarray(32)) }, format: "jwk" });
+  return { priv, pub, ecdh };
+}
+
+function signWith(k: Key, body: Uint8Array): Uint8Array {
+  return new Uint8Array(nodeSign("sha256", body, { key: k.priv, dsaEncoding: "ieee-p1363" }));
+}
+
+/** The message with its trailing signature made by `k` over its signed part. */
+function signed(k: Key, encoded: Uint8Array, over?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(encoded);
+  out.set(signWith(k, over ?? signedPart(encoded)), out.length - SIG);
+  return out;
+}
+
+// ---------------------------------------------------------------- HTTP
+
+interface Target {
+  url: URL;
+  agent: http.Agent;
+}
+
+function post(t: Target, path: string, body: string): Promise<{ status: number; body: string }> {
+  const mod = t.url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      { host: t.url.hostname, port: t.url.port, path, method: "POST", agent: t.agent, headers: { "content-type": "text/plain", "content-length": Buffer.byteLength(body) }, rejectUnauthorized: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("latin1") }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(60000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+// ---------------------------------------------------------------- a terminal
+
+interface Sim {
+  tid: number;
+  keys: LinkKeys;
+  seq: number;
+  records: { seq: number; entry: string }[];
+  txIds: string[];
+}
+
+const latencies: number[] = [];
+let retries = 0;
+let rejectedTotal = 0;
+
+async function call(t: Target, s: Sim, op: string, fields: Record<string, unknown>): Promise<LinkReply> {
+  for (let attempt = 0; ; attempt++) {
+    s.seq++;
+    const nonce = toHex(new Uint8Array(randomBytes(8)));
+    const body = sealRequest(crypto, s.keys, s.seq, { op, tid: s.tid, nonce, ...fields });
+    const t0 = performance.now();
+    let why = "";
+    try {
+      const res = await post(t, linkPath(s.tid, op), body);
+      latencies.push(performance.now() - t0);
+      if (res.status === 200) {
+        const r = openReply(crypto, s.keys, res.body, { seq: s.seq, nonce });
+        if (!isLinkError(r)) return r.msg;
+        why = r.code;
+      } else why = "HTTP " + res.status + " " + res.body.slice(0, 120);
+    } catch (e) {
+      why = e instanceof Error ? e.message : String(e);
+    }
+    retries++;
+    if (attempt >= 20) throw new Error(`terminal ${s.tid}: ${op} failed 20 times, last: ${why}`);
+    await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+  }
+}
+
+async function runTerminal(t: Target, s: Sim): Promise<void> {
+  const last = s.records.length ? s.records[s.records.length - 1].seq : 0;
+  await call(t, s, "hello", { fw: "bench", time: Date.now(), head: { seq: last, hash: "00".repeat(16) }, pending: s.records.length, denyVersion: 0, anomalies: [] });
+  let pending = s.records.slice();
+  while (pending.length) {
+    const batch = pending.slice(0, BATCH);
+    const r = await call(t, s, "upload", { records: batch });
+    const done = new Set<number>();
+    for (const a of Array.isArray(r.acked) ? (r.acked as number[]) : []) done.add(a);
+    for (const x of Array.isArray(r.rejected) ? (r.rejected as { seq: number; code: string; message: string }[]) : []) {
+      rejectedTotal++;
+      if (rejectedTotal <= 5) console.error(`terminal ${s.tid}: record ${x.seq} rejected: ${x.code} ${x.message}`);
+      done.add(x.seq);
+    }
+    if (!batch.some((b) => done.has(b.seq))) throw new Error(`terminal ${s.tid}: the gateway took none of a batch`);
+    pending = pending.filter((p) => !done.has(p.seq));
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** What the bench needs of a gateway: the in-process server it starts, or any gateway over its admin HTTP API. */
+interface Backend {
+  url: string;
+  describe: string;
+  now(): Promise<number>;
+  registerMerchant(): Promise<number>;
+  registerTerminal(merchantId: number, pub: Uint8Array): Promise<{ terminalId: number; linkPublicKey: Uint8Array }>;
+  registerWallet(pub: Uint8Array, capMinor: number): Promise<Uint8Array>;
+  /** The txId of every ledger row of the merchant (a row per transaction; duplicates would show twice). */
+  ledgerTxIds(merchantId: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const BENCH_LIMITS = { perTxMinor: 1000000, unsyncedMinor: 100000000, perWalletMinor: 100000000 };
+
+async function localBackend(): Promise<Backend> {
+  const dir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
+  const dbPath = strFlag("db") ?? join(dir, "gateway.db");
+  const server = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath });
+  const gw = server.gateway;
+  return {
+    url: server.url,
+    describe: "in-process server, db " + dbPath,
+    now: async () => gw.now(),
+    registerMerchant: async () => gw.registerMerchant({ name: "Bench merchant", limits: BENCH_LIMITS }).merchantId,
+    async registerTerminal(merchantId, pub) {
+      const r = gw.registerTerminal({ merchantId, publicKey: pub });
+      return { terminalId: r.terminalId, linkPublicKey: r.linkPublicKey };
+    },
+    registerWallet: async (pub, capMinor) => gw.registerWallet({ publicKey: pub, capMinor, currency: 978 }).allowance,
+    ledgerTxIds: async (merchantId) => gw.ledger(merchantId).map((r) => r.txId),
+    async close() {
+      await server.close();
+      if (!KEEP && !strFlag("db")) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A gateway elsewhere (`npm run gateway`), registered through its admin API (docs/gateway-api.yaml). */
+function remoteBackend(url: string, token: string): Backend {
+  const base = url.replace(/\/+$/, "");
+  const api = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+    const r = await fetch(base + path, {
+      method,
+      headers: { authorization: "Bearer " + token, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status < 200 || r.status > 299) throw new Error(method + " " + path + ": HTTP " + r.status + " " + text.slice(0, 200));
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const bytes = (v: unknown): Uint8Array => {
+    const t = String(v);
+    return new Uint8Array(/^[0-9a-f]+$/.test(t) ? Buffer.from(t, "hex") : Buffer.from(t, "base64"));
+  };
+  return {
+    url: base,
+    describe: "remote gateway",
+    now: async () => Number((await api("GET", "/v1/info")).time),
+    registerMerchant: async () => Number((await api("POST", "/v1/merchants", { name: "Bench merchant", limits: BENCH_LIMITS })).merchantId),
+    async registerTerminal(merchantId, pub) {
+      const r = await api("POST", "/v1/merchants/" + merchantId + "/terminals", { publicKey: toHex(pub) });
+      return { terminalId: Number(r.terminalId), linkPublicKey: bytes(r.linkPublicKey) };
+    },
+    registerWallet: async (pub, capMinor) => bytes((await api("POST", "/v1/wallets", { publicKey: toHex(pub), capMinor, currency: 978 })).allowance),
+    ledgerTxIds: async (merchantId) => ((await api("GET", "/v1/merchants/" + merchantId + "/ledger")).ledger as { txId: string }[]).map((r) => r.txId),
+    close: async () => undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const remote = strFlag("url");
+  const token = strFlag("admin-token") ?? process.env.GATEWAY_ADMIN_TOKEN ?? "";
+  if (remote && !token) {
+    console.error("--url needs --admin-token (or GATEWAY_ADMIN_TOKEN): the bench registers its merchant, terminals and wallets");
+    process.exit(2);
+  }
+  const gw = remote ? remoteBackend(remote, token) : await localBackend();
+  const agent = new (gw.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: TERMINALS + 8 });
+  const target: Target = { url: new URL(gw.url), agent };
+  try {
+    console.log(`gateway bench: ${TERMINALS} terminals x ${RECORDS} records (batches of ${BATCH}) -> ${gw.url} (${gw.describe})`);
+    const tPrep = performance.now();
+    const merchantId = await gw.registerMerchant();
+    const nowS = Math.floor((await gw.now()) / 1000);
+    const sims: Sim[] = [];
+    for (let i = 0; i < TERMINALS; i++) {
+      const idKey = newKey();
+      const reg = await gw.registerTerminal(merchantId, idKey.pub);
+      const tid = reg.terminalId;
+      const z = new Uint8Array(idKey.ecdh.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(reg.linkPublicKey)])));
+      const keys = linkKeys(crypto, z);
+      // one wallet per terminal: counters never repeat, the cap covers every record
+      const wKey = newKey();
+      const allowance = decodeAllowance(await gw.registerWallet(wKey.pub, RECORDS * 10));
+      if (!allowance) throw new Error("the gateway issued a malformed allowance");
+      const records: { seq: number; entry: string }[] = [];
+      const txIds: string[] = [];
+      for (let n = 1; n <= RECORDS; n++) {
+        const request = signed(
+          idKey,
+          encodeRequest({ terminalId: tid, amountMinor: 1 + (n % 10), currency: 978, nonce: new Uint8Array(randomBytes(8)), time: nowS - RECORDS + n, terminalSig: new Uint8Array(SIG) }),
+        );
+        const unsignedPay = encodePayment({ allowance, counter: allowance.startCounter + n - 1, walletSig: new Uint8Array(SIG) });
+        const payment = signed(wKey, unsignedPay, concat([signedPart(unsignedPay), request]));
+        const id = txId(tid, n);
+        txIds.push(toHex(id));
+        records.push({ seq: n, entry: toBase64(encodeEntry({ kind: 1, txId: id, method: 1, request, payment, orderRef: "" })) });
+      }
+      sims.push({ tid, keys, seq: 0, records, txIds });
+    }
+    console.log(`prepared ${TERMINALS * RECORDS} signed entries in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
+
+    const t0 = performance.now();
+    const results = await Promise.allSettled(sims.map((s) => runTerminal(target, s)));
+    const secs = (performance.now() - t0) / 1000;
+    const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    for (const f of failed.slice(0, 5)) console.error(String(f.reason instanceof Error ? f.reason.message : f.reason));
+
+    // after the clock: every terminal sends its first batch again (a reply lost in transit); all must be acked again
+    let resent = 0;
+    let reacked = 0;
+    await Promise.all(
+      sims.map(async (s) => {
+        const batch = s.records.slice(0, BATCH);
+        resent += batch.length;
+        const r = await call(target, s, "upload", { records: batch });
+        reacked += Array.isArray(r.acked) ? r.acked.length : 0;
+      }),
+    );
+
+    // every record created must be in the ledger exactly once
+    const counts = new Map<string, number>();
+    for (const id of await gw.ledgerTxIds(merchantId)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    let lost = 0;
+    let twice = 0;
+    for (const s of sims) {
+      for (const id of s.txIds) {
+        const c = counts.get(id) ?? 0;
+        if (c === 0) lost++;
+        else if (c > 1) twice++;
+      }
+    }
+    const total = TERMINALS * RECORDS;
+    const sorted = latencies.slice().sort((a, b) => a - b);
+    console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s`);
+    console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
+    console.log(`re-sent ${resent} records already held: ${reacked} acked again`);
+    console.log(`records lost: ${lost}, entered twice: ${twice}, rejected: ${rejectedTotal}, terminals failed: ${failed.length}`);
+    process.exitCode = lost || twice || failed.length || reacked !== resent ? 1 : 0;
+  } finally {
+    agent.destroy();
+    await gw.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

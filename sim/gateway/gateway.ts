@@ -1,0 +1,1482 @@
+/**
+ * The reference gateway: the issuer's online side. One class over a GatewayStore (SQLite by default), a clock (movable
+ * in the simulator, for the 3-day rule), an SmsProvider and a webhook transport. docs/gateway.md describes it and
+ * docs/gateway-api.yaml is its HTTP API.
+ *
+ *   const gw = new Gateway({ store: openSqliteStore("gateway.db"), clock: new MovableClock(), sms: new OutboxSmsProvider() });
+ *   const m = gw.registerMerchant({ name: "Cafe Blue" });
+ *   const t = gw.registerTerminal({ merchantId: m.merchantId, publicKey });     // t.cert: the TerminalCert
+ *   const res = await gw.handle({ method: "POST", path: "/v1/t/7/hello", headers: {}, body });
+ *
+ * Every request runs in ONE store transaction: it lands whole or not at all. Outboxes (SMS, webhooks) are written in
+ * that transaction and sent after it (flush()).
+ */
+import { createECDH, createHash, randomBytes } from "node:crypto";
+import type { CryptoBackend } from "../../hal/crypto.ts";
+import { concat, fromHex, toHex } from "../../firmware/codec/hex.ts";
+import type { Entry } from "../../firmware/protocol/entry.ts";
+import { decodeEntry, entryWalletId } from "../../firmware/protocol/entry.ts";
+import { txParts, utr } from "../../firmware/protocol/ids.ts";
+import type { Allowance } from "../../firmware/protocol/messages.ts";
+import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../../firmware/protocol/messages.ts";
+import { toQrText } from "../../firmware/protocol/qr.ts";
+import type { LinkKeys, LinkReply, LinkRequest } from "../../firmware/protocol/sync.ts";
+import { fromBase64, isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
+import type { GatewayClock } from "./clock.ts";
+import { isMovable, systemClock } from "./clock.ts";
+import { Issuer, publicKeyOf, signBody } from "./issuer.ts";
+import { nodeCrypto } from "./node-crypto.ts";
+import type { SmsProvider } from "./sms.ts";
+import { OutboxSmsProvider } from "./sms.ts";
+import type {
+  ActivityRow,
+  ConnectionRow,
+  FlagRow,
+  GatewayStore,
+  InvoiceRow,
+  LedgerRow,
+  MerchantRow,
+  RecordRow,
+  SmsRow,
+  TerminalRow,
+  WalletRow,
+  WebhookRow,
+} from "./store.ts";
+import { Verifier } from "./verify.ts";
+import type { WebhookTransport } from "./webhooks.ts";
+import { fetchTransport, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature } from "./webhooks.ts";
+
+export const DAY_MS = 86400000;
+/** A payee's offline transaction is auto-approved this long after it happened if the payer has not synced. */
+export const HOLD_MS = 3 * DAY_MS;
+export const DEFAULT_LIMITS = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
+/** Label of the wallet request signature (starts with "o", never a protocol message's version byte). */
+export const WALLET_API_LABEL = "offline-pay wallet-api v1";
+const MAX_SMS_ATTEMPTS = 5;
+
+// ---------------------------------------------------------------- HTTP shapes
+
+export interface GatewayRequest {
+  method: string;
+  /** Path, optionally with a query string. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  remote?: { address: string; port: number };
+  /** The HTTP server's connection this request came on (for the connection log); absent in-process. */
+  connection?: number;
+}
+
+export interface GatewayResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/** A refusal: HTTP status, a stable code and a message; the request's transaction is rolled back. */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+const bad = (code: string, message: string) => new GatewayError(400, code, message);
+
+// ---------------------------------------------------------------- options and results
+
+export interface GatewayOptions {
+  store: GatewayStore;
+  clock?: GatewayClock;
+  sms?: SmsProvider;
+  webhooks?: WebhookTransport;
+  /** The issuer (signing key). Default: the one stored in the database, else a new one (then stored). */
+  issuer?: Issuer;
+  /** The link key's private scalar (32 bytes). Default: stored, else new. */
+  linkPrivateKey?: Uint8Array;
+  /** Bearer token of the admin API. Default: stored, else new. */
+  adminToken?: string;
+  /** Days an allowance is valid from its issue (default 30). */
+  allowanceDays?: number;
+  /** Deliver outboxes after each request (default true; tests turn it off and call flush()). */
+  autoFlush?: boolean;
+}
+
+export interface MerchantSpec {
+  name: string;
+  /** ISO 4217 numeric (default 978, EUR). */
+  currency?: number;
+  webhookUrl?: string;
+  limits?: Partial<typeof DEFAULT_LIMITS> & Record<string, unknown>;
+  /** Ask for a particular merchant ID (default: the next free). */
+  merchantId?: number;
+}
+
+export interface MerchantCreated {
+  merchantId: number;
+  /** Shown once: the merchant API's bearer token. */
+  apiKey: string;
+  webhookSecret: string;
+}
+
+export interface TerminalSpec {
+  merchantId: number;
+  /** The terminal's identity public key X||Y (from its secure element, slot 0). */
+  publicKey: Uint8Array;
+  terminalId?: number;
+  /** Certificate expiry (days since 1970); default in 3 years. */
+  expiryDay?: number;
+}
+
+export interface TerminalCreated {
+  terminalId: number;
+  merchantId: number;
+  /** The issuer-signed TerminalCert (141 bytes). */
+  cert: Uint8Array;
+  /** The gateway's link public key X||Y: provisioning puts it in cfg.json. */
+  linkPublicKey: Uint8Array;
+  issuerKeyId: number;
+  issuerPublicKey: Uint8Array;
+}
+
+export interface WalletSpec {
+  publicKey: Uint8Array;
+  phone?: string;
+  /** Offline cap per allowance (u24). */
+  capMinor: number;
+  currency?: number;
+  /** Balance for online payments. */
+  balanceMinor?: number;
+}
+
+export interface WalletCreated {
+  walletId: string;
+  /** The issuer-signed Allowance (140 bytes). */
+  allowance: Uint8Array;
+}
+
+export interface CardDetails {
+  number: string;
+  /** "MM/YY". */
+  expiry: string;
+  cvc: string;
+}
+
+export interface PayOnline {
+  /** The terminal-signed Invoice (84 bytes). */
+  invoice: Uint8Array;
+  method: "card" | "debit" | "wallet";
+  card?: CardDetails;
+  /** For method "wallet": the paying wallet (already authenticated by the caller). */
+  walletId?: string;
+  orderRef?: string;
+}
+
+export interface PaidResult {
+  /** The issuer-signed PaidConfirmation (94 bytes). */
+  paid: Uint8Array;
+  /** Its QR text ("C1…"), what the customer's phone shows to an offline terminal. */
+  qr: string;
+  paymentRef: string;
+  terminalId: number;
+  invoiceNo: number;
+  amountMinor: number;
+  currency: number;
+}
+
+/** What a wallet reports at sync: the offline payments it made (counter, terminal, amount). */
+export interface WalletReport {
+  spent: { counter: number; terminalId: number; amountMinor: number }[];
+}
+
+export interface WalletSynced {
+  walletId: string;
+  /** A fresh allowance; null when the wallet is on the deny list. */
+  allowance: Uint8Array | null;
+  denied: boolean;
+  /** Ledger refs approved by this sync (held payments it matched). */
+  matched: string[];
+  /** Payments terminals uploaded that this report did not mention (flagged; the payer may claim fraud). */
+  unreported: string[];
+}
+
+export interface UploadRecord {
+  seq: number;
+  prev?: string;
+  entry: string;
+}
+
+type Verdict = { ok: true } | { ok: false; code: string; message: string };
+
+function toPosInt(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+}
+
+function isHex(v: unknown, bytes: number): v is string {
+  return typeof v === "string" && v.length === bytes * 2 && /^[0-9a-f]*$/.test(v);
+}
+
+function header(req: GatewayRequest, name: string): string {
+  const v = req.headers[name] ?? req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] || "" : v || "";
+}
+
+function sha256Hex(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+function versionNewer(a: string, b: string): boolean {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? "0";
+    const y = pb[i] ?? "0";
+    const nx = Number(x);
+    const ny = Number(y);
+    if (Number.isFinite(nx) && Number.isFinite(ny)) {
+      if (nx !== ny) return nx > ny;
+    } else if (x !== y) return x > y;
+  }
+  return false;
+}
+
+const CURRENCY: Record<number, string> = { 978: "EUR", 840: "USD", 826: "GBP", 756: "CHF", 752: "SEK", 985: "PLN" };
+
+export function money(minor: number, currency: number): string {
+  const sign = minor < 0 ? "-" : "";
+  const a = Math.abs(minor);
+  return sign + Math.floor(a / 100) + "." + String(a % 100).padStart(2, "0") + " " + (CURRENCY[currency] ?? String(currency));
+}
+
+function luhn(n: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < n.length; i++) {
+    let d = n.charCodeAt(n.length - 1 - i) - 48;
+    if (i % 2) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** The bytes a wallet signs for an API request: SHA-256 is taken over them (docs/gateway.md, wallet API). */
+export function walletRequestBytes(method: string, path: string, body: string): Uint8Array {
+  return new Uint8Array(Buffer.from(WALLET_API_LABEL + "\n" + method.toUpperCase() + "\n" + path + "\n" + body, "utf8"));
+}
+
+// ---------------------------------------------------------------- the gateway
+
+export class Gateway {
+  readonly store: GatewayStore;
+  readonly clock: GatewayClock;
+  readonly issuer: Issuer;
+  readonly linkPublicKey: Uint8Array;
+  readonly adminToken: string;
+  readonly sms: SmsProvider;
+  private readonly webhookTransport: WebhookTransport;
+  private readonly crypto: CryptoBackend = nodeCrypto();
+  private readonly verifier = new Verifier();
+  private readonly linkPrivate: Uint8Array;
+  private readonly allowanceDays: number;
+  private readonly autoFlush: boolean;
+  private linkCache = new Map<number, { pub: string; keys: LinkKeys }>();
+  private allowanceOk = new Set<string>();
+  private conns = new Map<number, { address: string; port: number; at: number; rowId: number }>();
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+
+  constructor(o: GatewayOptions) {
+    this.store = o.store;
+    this.clock = o.clock ?? systemClock;
+    this.sms = o.sms ?? new OutboxSmsProvider({ now: () => this.clock.now() });
+    this.webhookTransport = o.webhooks ?? fetchTransport;
+    this.allowanceDays = o.allowanceDays ?? 30;
+    this.autoFlush = o.autoFlush ?? true;
+    const s = this.store;
+    const got = s.transaction(() => {
+      let issuer = o.issuer;
+      if (issuer) {
+        s.setMeta("issuerKeyId", String(issuer.keyId));
+        s.setMeta("issuerPrivate", toHex(issuer.privateKey));
+      } else {
+        const id = s.getMeta("issuerKeyId");
+        const priv = s.getMeta("issuerPrivate");
+        issuer = id && priv ? new Issuer({ keyId: Number(id), privateKey: fromHex(priv) }) : Issuer.generate(1);
+        s.setMeta("issuerKeyId", String(issuer.keyId));
+        s.setMeta("issuerPrivate", toHex(issuer.privateKey));
+      }
+      let link = o.linkPrivateKey;
+      if (!link) {
+        const stored = s.getMeta("linkPrivate");
+        link = stored ? (fromHex(stored) as Uint8Array) : new Uint8Array(randomBytes(32));
+      }
+      s.setMeta("linkPrivate", toHex(link));
+      const token = o.adminToken ?? s.getMeta("adminToken") ?? "adm_" + randomBytes(18).toString("hex");
+      s.setMeta("adminToken", token);
+      if (!s.getMeta("denyVersion")) s.setMeta("denyVersion", "1");
+      if (!s.getMeta("nextTerminalId")) s.setMeta("nextTerminalId", "1");
+      return { issuer, link, token };
+    });
+    this.issuer = got.issuer;
+    this.linkPrivate = got.link;
+    this.linkPublicKey = publicKeyOf(got.link);
+    this.adminToken = got.token;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  // ------------------------------------------------------------ books (in-process reads)
+
+  ledger(merchantId?: number): LedgerRow[] {
+    return this.store.ledger(merchantId);
+  }
+  holds(merchantId?: number): LedgerRow[] {
+    return this.store.held(merchantId);
+  }
+  smsOutbox(): SmsRow[] {
+    return this.store.sms();
+  }
+  flags(merchantId?: number): FlagRow[] {
+    return this.store.flags(merchantId);
+  }
+  activity(merchantId?: number, limit?: number): ActivityRow[] {
+    return this.store.activity(merchantId, limit);
+  }
+  connections(merchantId?: number): ConnectionRow[] {
+    return this.store.connections(merchantId);
+  }
+  webhooks(merchantId?: number): WebhookRow[] {
+    return this.store.webhooks(merchantId);
+  }
+  records(merchantId: number, terminalId?: number): RecordRow[] {
+    return this.store.records(merchantId, terminalId);
+  }
+  invoices(merchantId: number): InvoiceRow[] {
+    return this.store.listInvoices(merchantId);
+  }
+  denyList(): string[] {
+    return this.store.denyList();
+  }
+  denyVersion(): number {
+    return Number(this.store.getMeta("denyVersion") || "1");
+  }
+  terminal(terminalId: number): TerminalRow | undefined {
+    return this.store.getTerminal(terminalId);
+  }
+  wallet(walletId: string): WalletRow | undefined {
+    return this.store.getWallet(walletId);
+  }
+
+  // ------------------------------------------------------------ writes shared by the API and in-process callers
+
+  private log(merchantId: number, terminalId: number, kind: string, detail: unknown): void {
+    this.store.insertActivity({ merchantId, terminalId, kind, detail: typeof detail === "string" ? detail : JSON.stringify(detail), at: this.now() });
+  }
+
+  private flag(f: Omit<FlagRow, "at" | "id">): void {
+    this.store.insertFlag({ ...f, at: this.now() });
+    this.log(f.merchantId, f.terminalId, "flag", { kind: f.kind, walletId: f.walletId, txId: f.txId, detail: f.detail });
+  }
+
+  private deny(walletId: string, reason: string, merchantId: number, terminalId: number): void {
+    if (this.store.denyAdd(walletId, reason, this.now())) {
+      this.store.setMeta("denyVersion", String(this.denyVersion() + 1));
+      this.log(0, 0, "deny", { walletId, reason, byMerchant: merchantId, byTerminal: terminalId });
+    }
+  }
+
+  private event(merchantId: number, event: string, payload: Record<string, unknown>): void {
+    const m = this.store.getMerchant(merchantId);
+    if (!m) return;
+    this.store.insertWebhook({
+      merchantId,
+      event,
+      payload: JSON.stringify({ event, merchantId, at: this.now(), ...payload }),
+      url: m.webhookUrl,
+      status: m.webhookUrl ? "pending" : "none",
+      attempts: 0,
+      nextAt: this.now(),
+      lastError: "",
+      createdAt: this.now(),
+      deliveredAt: 0,
+    });
+  }
+
+  private queueSms(walletId: string, ref: string, text: string): void {
+    const w = this.store.getWallet(walletId);
+    if (!w || !w.phone) return;
+    this.store.insertSms({ to: w.phone, text, walletId, ref, status: "queued", attempts: 0, at: this.now(), sentAt: 0 });
+  }
+
+  private merchant(merchantId: number): MerchantRow {
+    const m = this.store.getMerchant(merchantId);
+    if (!m) throw new GatewayError(404, "UNKNOWN_MERCHANT", "no merchant " + merchantId);
+    return m;
+  }
+
+  registerMerchant(spec: MerchantSpec): MerchantCreated {
+    if (!spec || typeof spec.name !== "string" || !spec.name.trim() || spec.name.length > 64) throw bad("BAD_NAME", "name: 1 to 64 characters");
+    const currency = spec.currency ?? 978;
+    if (!toPosInt(currency) || currency > 999) throw bad("BAD_CURRENCY", "currency: ISO 4217 numeric code");
+    const url = spec.webhookUrl ?? "";
+    if (typeof url !== "string" || (url && !/^https?:\/\/\S+$/.test(url))) throw bad("BAD_WEBHOOK", "webhookUrl: an http(s) URL");
+    const limits = { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) };
+    for (const k of Object.keys(DEFAULT_LIMITS)) {
+      if (!toPosInt((limits as Record<string, unknown>)[k])) throw bad("BAD_LIMITS", "limits." + k + ": a non-negative integer");
+    }
+    if (spec.merchantId !== undefined && (!toPosInt(spec.merchantId) || spec.merchantId < 1)) throw bad("BAD_MERCHANT_ID", "merchantId: a positive u32");
+    return this.store.transaction(() => {
+      if (spec.merchantId !== undefined && this.store.getMerchant(spec.merchantId)) throw new GatewayError(409, "MERCHANT_EXISTS", "merchant " + spec.merchantId + " exists");
+      const apiKey = "mk_" + randomBytes(24).toString("hex");
+      const webhookSecret = randomBytes(32).toString("hex");
+      const id = this.store.insertMerchant({
+        id: spec.merchantId,
+        name: spec.name.trim(),
+        currency,
+        apiKeyHash: sha256Hex(apiKey),
+        webhookUrl: url,
+        webhookSecret,
+        limits: JSON.stringify(limits),
+        createdAt: this.now(),
+      });
+      this.log(id, 0, "merchant-registered", { name: spec.name.trim(), currency, webhookUrl: url });
+      return { merchantId: id, apiKey, webhookSecret };
+    });
+  }
+
+  updateMerchant(merchantId: number, patch: { webhookUrl?: string; limits?: Record<string, unknown> }): MerchantRow {
+    return this.store.transaction(() => {
+      const m = this.merchant(merchantId);
+      const p: Partial<MerchantRow> = {};
+      if (patch.webhookUrl !== undefined) {
+        if (typeof patch.webhookUrl !== "string" || (patch.webhookUrl && !/^https?:\/\/\S+$/.test(patch.webhookUrl))) throw bad("BAD_WEBHOOK", "webhookUrl: an http(s) URL");
+        p.webhookUrl = patch.webhookUrl;
+      }
+      if (patch.limits !== undefined) {
+        if (!patch.limits || typeof patch.limits !== "object") throw bad("BAD_LIMITS", "limits: an object");
+        const l = { ...JSON.parse(m.limits), ...patch.limits };
+        for (const k of Object.keys(DEFAULT_LIMITS)) if (!toPosInt(l[k])) throw bad("BAD_LIMITS", "limits." + k + ": a non-negative integer");
+        p.limits = JSON.stringify(l);
+      }
+      this.store.updateMerchant(merchantId, p);
+      this.log(merchantId, 0, "merchant-updated", patch);
+      return this.merchant(merchantId);
+    });
+  }
+
+  registerTerminal(spec: TerminalSpec): TerminalCreated {
+    if (!spec || !(spec.publicKey instanceof Uint8Array) || !this.verifier.validKey(spec.publicKey)) {
+      throw bad("BAD_PUBLIC_KEY", "publicKey: the terminal's identity key, X||Y (64 bytes) on P-256");
+    }
+    if (spec.terminalId !== undefined && (!toPosInt(spec.terminalId) || spec.terminalId < 1 || spec.terminalId >= 2 ** 31)) {
+      throw bad("BAD_TERMINAL_ID", "terminalId: 1 to 2^31-1");
+    }
+    const expiryDay = spec.expiryDay ?? Math.floor(this.now() / DAY_MS) + 3 * 365;
+    if (!toPosInt(expiryDay) || expiryDay > 0xffff) throw bad("BAD_EXPIRY", "expiryDay: days since 1970 (u16)");
+    return this.store.transaction(() => {
+      this.merchant(spec.merchantId);
+      let id = spec.terminalId;
+      if (id === undefined) {
+        id = Number(this.store.getMeta("nextTerminalId"));
+        while (this.store.getTerminal(id)) id++;
+      } else if (this.store.getTerminal(id)) throw new GatewayError(409, "TERMINAL_EXISTS", "terminal " + id + " is registered");
+      this.store.setMeta("nextTerminalId", String(Math.max(Number(this.store.getMeta("nextTerminalId")), id + 1)));
+      const cert = this.issuer.issueTerminalCert({ terminalId: id, merchantId: spec.merchantId, terminalPub: spec.publicKey, expiryDay });
+      this.store.insertTerminal({
+        id,
+        merchantId: spec.merchantId,
+        pub: new Uint8Array(spec.publicKey),
+        cert,
+        linkSeq: 0,
+        fw: "",
+        headSeq: 0,
+        headHash: "",
+        lastHelloAt: 0,
+        drift: 0,
+        createdAt: this.now(),
+      });
+      this.log(spec.merchantId, id, "terminal-registered", { publicKey: toHex(spec.publicKey), expiryDay });
+      return { terminalId: id, merchantId: spec.merchantId, cert, linkPublicKey: this.linkPublicKey, issuerKeyId: this.issuer.keyId, issuerPublicKey: this.issuer.publicKey };
+    });
+  }
+
+  private newAllowance(w: { pub: Uint8Array; capMinor: number; currency: number }, startCounter: number): { allowance: Uint8Array; expiryDay: number } {
+    const expiryDay = Math.floor(this.now() / DAY_MS) + this.allowanceDays;
+    return { allowance: this.issuer.issueAllowance({ walletPub: w.pub, capMinor: w.capMinor, currency: w.currency, expiryDay, startCounter }), expiryDay };
+  }
+
+  registerWallet(spec: WalletSpec): WalletCreated {
+    if (!spec || !(spec.publicKey instanceof Uint8Array) || !this.verifier.validKey(spec.publicKey)) throw bad("BAD_PUBLIC_KEY", "publicKey: X||Y (64 bytes) on P-256");
+    if (!toPosInt(spec.capMinor) || spec.capMinor > 0xffffff) throw bad("BAD_CAP", "capMinor: 0 to 16777215");
+    const currency = spec.currency ?? 978;
+    if (!toPosInt(currency) || currency > 999) throw bad("BAD_CURRENCY", "currency: ISO 4217 numeric code");
+    const phone = spec.phone ?? "";
+    if (typeof phone !== "string" || (phone && !/^\+[0-9]{6,15}$/.test(phone))) throw bad("BAD_PHONE", "phone: E.164, e.g. +4915112345678");
+    const balance = spec.balanceMinor ?? 0;
+    if (!toPosInt(balance)) throw bad("BAD_BALANCE", "balanceMinor: a non-negative integer");
+    const walletId = toHex(this.crypto.sha256(spec.publicKey).subarray(0, 8));
+    return this.store.transaction(() => {
+      if (this.store.getWallet(walletId)) throw new GatewayError(409, "WALLET_EXISTS", "wallet " + walletId + " is registered");
+      const pub = new Uint8Array(spec.publicKey);
+      const a = this.newAllowance({ pub, capMinor: spec.capMinor, currency }, 0);
+      this.store.insertWallet({
+        id: walletId,
+        pub,
+        phone,
+        currency,
+        capMinor: spec.capMinor,
+        balanceMinor: balance,
+        allowance: a.allowance,
+        startCounter: 0,
+        expiryDay: a.expiryDay,
+        lastReqTime: 0,
+        syncedAt: 0,
+        createdAt: this.now(),
+      });
+      this.log(0, 0, "wallet-registered", { walletId, capMinor: spec.capMinor, currency, phone: phone ? phone.slice(0, 4) + "…" : "" });
+      return { walletId, allowance: a.allowance };
+    });
+  }
+
+  /** Firmware offered to terminals at hello: `sig` is the issuer's over SHA-256(bundle) (made here when absent). */
+  offerUpdate(o: { version: string; bundle: Uint8Array; sig?: Uint8Array }): { version: string; size: number; sha256: string; sig: string } {
+    if (typeof o.version !== "string" || !o.version || o.version.length > 32) throw bad("BAD_VERSION", "version: 1 to 32 characters");
+    if (!(o.bundle instanceof Uint8Array) || !o.bundle.length) throw bad("BAD_BUNDLE", "bundle: the firmware bytes");
+    const sha = this.crypto.sha256(o.bundle);
+    const sig = o.sig ?? signBody(this.issuer.privateKey, o.bundle);
+    if (!this.verifier.body(this.issuer.publicKey, o.bundle, sig)) throw bad("BAD_SIGNATURE", "sig is not the issuer's signature over the bundle's SHA-256");
+    const row = { version: o.version, size: o.bundle.length, sha256: toHex(sha), sig: toHex(sig), bundle: new Uint8Array(o.bundle), createdAt: this.now() };
+    this.store.transaction(() => {
+      this.store.insertUpdate(row);
+      this.log(0, 0, "update-offered", { version: row.version, size: row.size, sha256: row.sha256 });
+    });
+    return { version: row.version, size: row.size, sha256: row.sha256, sig: row.sig };
+  }
+
+  // ------------------------------------------------------------ invoices paid online
+
+  private checkInvoice(bytes: Uint8Array): { inv: NonNullable<ReturnType<typeof decodeInvoice>>; t: TerminalRow } {
+    const inv = bytes instanceof Uint8Array ? decodeInvoice(bytes) : null;
+    if (!inv) throw bad("BAD_INVOICE", "invoice: an 84-byte Invoice message");
+    const t = this.store.getTerminal(inv.terminalId);
+    if (!t || !this.verifier.message(t.pub, bytes)) throw bad("INVOICE_SIGNATURE", "the invoice is not signed by a registered terminal");
+    return { inv, t };
+  }
+
+  /** Records a terminal's invoice (idempotent); the pay page does this when it opens. */
+  submitInvoice(bytes: Uint8Array, orderRef = ""): InvoiceRow {
+    if (typeof orderRef !== "string" || !/^[\x21-\x7e]{0,12}$/.test(orderRef)) throw bad("BAD_ORDER_REF", "orderRef: up to 12 printable ASCII characters");
+    return this.store.transaction(() => {
+      const { inv, t } = this.checkInvoice(bytes);
+      const have = this.store.getInvoice(t.merchantId, t.id, inv.invoiceNo);
+      if (have) {
+        if (toHex(have.invoice) !== toHex(bytes)) throw new GatewayError(409, "INVOICE_CONFLICT", "terminal " + t.id + " already issued invoice " + inv.invoiceNo + " with other terms");
+        return have;
+      }
+      const row: InvoiceRow = {
+        merchantId: t.merchantId,
+        terminalId: t.id,
+        invoiceNo: inv.invoiceNo,
+        amountMinor: inv.amountMinor,
+        currency: inv.currency,
+        expires: inv.expires,
+        invoice: new Uint8Array(bytes),
+        orderRef,
+        status: "open",
+        paidAt: 0,
+        method: 0,
+        paymentRef: "",
+        paid: null,
+        recorded: 0,
+        createdAt: this.now(),
+      };
+      this.store.insertInvoice(row);
+      this.log(t.merchantId, t.id, "invoice-opened", { invoiceNo: inv.invoiceNo, amountMinor: inv.amountMinor, orderRef });
+      return row;
+    });
+  }
+
+  /** Pays an invoice online (card, debit card or a wallet's balance): the PaidConfirmation, a notice to the terminal. */
+  payInvoice(p: PayOnline): PaidResult {
+    return this.store.transaction(() => {
+      const row = this.submitInvoice(p.invoice, p.orderRef ?? "");
+      const now = this.now();
+      if (row.status === "paid") {
+        throw new GatewayError(409, "INVOICE_PAID", "invoice " + row.invoiceNo + " is already paid", { paid: row.paid ? toBase64(row.paid) : undefined });
+      }
+      if (row.expires * 1000 < now) throw new GatewayError(409, "INVOICE_EXPIRED", "invoice " + row.invoiceNo + " expired");
+      let method: number;
+      let payer = "";
+      if (p.method === "card" || p.method === "debit") {
+        method = p.method === "card" ? 1 : 2;
+        const c = p.card;
+        if (!c || typeof c.number !== "string" || !/^[0-9]{12,19}$/.test(c.number) || !luhn(c.number)) throw bad("CARD_INVALID", "card.number: 12 to 19 digits with a valid check digit");
+        const ex = typeof c.expiry === "string" ? /^(0[1-9]|1[0-2])\/([0-9]{2})$/.exec(c.expiry) : null;
+        if (!ex) throw bad("CARD_INVALID", "card.expiry: MM/YY");
+        if (typeof c.cvc !== "string" || !/^[0-9]{3,4}$/.test(c.cvc)) throw bad("CARD_INVALID", "card.cvc: 3 or 4 digits");
+        const end = Date.UTC(2000 + Number(ex[2]), Number(ex[1]), 1);
+        if (end <= now) throw new GatewayError(402, "CARD_EXPIRED", "the card has expired");
+        // the simulator's acquirer declines numbers ending 0002 (as test card 4000 0000 0000 0002 is elsewhere)
+        if (c.number.endsWith("0002")) throw new GatewayError(402, "CARD_DECLINED", "the card was declined");
+        payer = c.number.slice(-4);
+      } else if (p.method === "wallet") {
+        method = 3;
+        const w = p.walletId ? this.store.getWallet(p.walletId) : undefined;
+        if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
+        if (this.store.isDenied(w.id)) throw new GatewayError(403, "WALLET_DENIED", "the wallet is blocked");
+        if (w.currency !== row.currency) throw new GatewayError(409, "CURRENCY", "the wallet holds another currency");
+        if (w.balanceMinor < row.amountMinor) throw new GatewayError(402, "INSUFFICIENT_FUNDS", "the wallet's balance is too low");
+        this.store.updateWallet(w.id, { balanceMinor: w.balanceMinor - row.amountMinor });
+        payer = w.id;
+      } else throw bad("BAD_METHOD", "method: card, debit or wallet");
+      const paymentRef = new Uint8Array(randomBytes(8));
+      const paidAt = Math.floor(now / 1000);
+      const paid = this.issuer.signPaid({ terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency, paidAt, method, paymentRef });
+      const refHex = toHex(paymentRef);
+      this.store.updateInvoice(row.merchantId, row.terminalId, row.invoiceNo, { status: "paid", paidAt: now, method, paymentRef: refHex, paid });
+      const ledgerRef = "pay:" + refHex;
+      this.store.insertLedger({
+        ref: ledgerRef,
+        merchantId: row.merchantId,
+        terminalId: row.terminalId,
+        txId: "",
+        kind: "invoice",
+        method: 10 + method,
+        amountMinor: row.amountMinor,
+        currency: row.currency,
+        walletId: method === 3 ? payer : "",
+        counter: 0,
+        orderRef: row.orderRef,
+        status: "settled",
+        txTime: now,
+        holdUntil: 0,
+        original: "",
+        createdAt: now,
+        updatedAt: now,
+      });
+      this.log(row.merchantId, row.terminalId, "invoice-paid", { invoiceNo: row.invoiceNo, method: p.method, paymentRef: refHex, amountMinor: row.amountMinor });
+      this.event(row.merchantId, "payment.confirmed", {
+        ref: ledgerRef,
+        terminalId: row.terminalId,
+        invoiceNo: row.invoiceNo,
+        amountMinor: row.amountMinor,
+        currency: row.currency,
+        method: p.method,
+        orderRef: row.orderRef,
+      });
+      return { paid, qr: toQrText(paid), paymentRef: refHex, terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency };
+    });
+  }
+
+  // ------------------------------------------------------------ wallets: sync, claims
+
+  /** A wallet's sync: its report matches held payments; it gets a new allowance (none when denied). */
+  syncWallet(walletId: string, report: WalletReport): WalletSynced {
+    if (!report || !Array.isArray(report.spent) || report.spent.length > 1000) throw bad("BAD_REPORT", "spent: an array of at most 1000 payments");
+    for (const s of report.spent) {
+      if (!s || !toPosInt(s.counter) || s.counter > 0xffff || !toPosInt(s.terminalId) || !toPosInt(s.amountMinor)) {
+        throw bad("BAD_REPORT", "spent[]: {counter (u16), terminalId, amountMinor}");
+      }
+    }
+    return this.store.transaction(() => {
+      const w = this.store.getWallet(walletId);
+      if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
+      const now = this.now();
+      const matched: string[] = [];
+      let top = w.startCounter - 1;
+      for (const s of report.spent) {
+        top = Math.max(top, s.counter);
+        this.store.upsertReport({ walletId, counter: s.counter, terminalId: s.terminalId, amountMinor: s.amountMinor, reportedAt: now });
+        for (const sp of this.store.spendsAt(walletId, s.counter)) {
+          const l = this.store.ledgerByRef(sp.merchantId, sp.ref);
+          if (!l) continue;
+          if (l.terminalId !== s.terminalId || l.amountMinor !== s.amountMinor) {
+            this.flag({ merchantId: l.merchantId, terminalId: l.terminalId, walletId, txId: l.txId, kind: "wallet-mismatch", detail: "wallet reports counter " + s.counter + " at terminal " + s.terminalId + " for " + s.amountMinor });
+            continue;
+          }
+          if (l.status === "held") {
+            this.approve(l, "approved", "wallet-sync");
+            matched.push(l.ref);
+          }
+        }
+      }
+      const reported = new Set(report.spent.map((s) => s.counter));
+      const unreported: string[] = [];
+      for (const l of this.store.ledgerOfWallet(walletId)) {
+        if (l.kind !== "wallet") continue;
+        top = Math.max(top, l.counter);
+        if (l.status === "held" && !reported.has(l.counter)) {
+          unreported.push(l.ref);
+          this.flag({ merchantId: l.merchantId, terminalId: l.terminalId, walletId, txId: l.txId, kind: "unreported", detail: "the wallet synced without this payment (counter " + l.counter + ")" });
+        }
+      }
+      const denied = this.store.isDenied(walletId);
+      let allowance: Uint8Array | null = null;
+      const patch: Partial<WalletRow> = { syncedAt: now };
+      if (!denied) {
+        const a = this.newAllowance(w, Math.min(0xffff, top + 1));
+        allowance = a.allowance;
+        patch.allowance = a.allowance;
+        patch.startCounter = Math.min(0xffff, top + 1);
+        patch.expiryDay = a.expiryDay;
+      }
+      this.store.updateWallet(walletId, patch);
+      this.log(0, 0, "wallet-synced", { walletId, reported: report.spent.length, matched: matched.length, unreported: unreported.length, denied });
+      return { walletId, allowance, denied, matched, unreported };
+    });
+  }
+
+  /** The payer claims fraud on one of its wallet payments: "dispute" freezes it, "reverse" takes it back. */
+  claimFraud(walletId: string, txId: string, action: "dispute" | "reverse", reason = ""): LedgerRow {
+    if (!isHex(txId, 8)) throw bad("BAD_TX_ID", "txId: 16 hex digits");
+    if (action !== "dispute" && action !== "reverse") throw bad("BAD_ACTION", "action: dispute or reverse");
+    if (typeof reason !== "string" || reason.length > 200) throw bad("BAD_REASON", "reason: at most 200 characters");
+    return this.store.transaction(() => {
+      const l = this.store.ledgerOfWallet(walletId).find((r) => r.txId === txId && r.kind === "wallet");
+      if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "this wallet made no payment " + txId);
+      if (l.status === "reversed") throw new GatewayError(409, "ALREADY_REVERSED", "the payment was reversed already");
+      if (action === "dispute" && l.status === "disputed") throw new GatewayError(409, "ALREADY_DISPUTED", "the payment is disputed already");
+      if (action === "reverse" && l.status === "approved") {
+        throw new GatewayError(409, "CONFIRMED_BY_WALLET", "the wallet confirmed this payment at sync; dispute it instead");
+      }
+      const status = action === "dispute" ? "disputed" : "reversed";
+      this.store.updateLedger(l.merchantId, l.ref, { status, updatedAt: this.now() });
+      this.log(l.merchantId, l.terminalId, "claim-" + action, { ref: l.ref, walletId, from: l.status, reason });
+      this.event(l.merchantId, action === "dispute" ? "payment.disputed" : "payment.reversed", this.eventBody({ ...l, status }));
+      if (action === "reverse") this.queueSms(walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed at your request.");
+      return { ...l, status };
+    });
+  }
+
+  private utrOf(txIdHex: string): string {
+    const b = fromHex(txIdHex);
+    if (!b || b.length !== 8) return txIdHex;
+    const p = txParts(b);
+    return utr(p.terminalId, p.seq) || txIdHex;
+  }
+
+  private eventBody(l: LedgerRow): Record<string, unknown> {
+    return {
+      ref: l.ref,
+      txId: l.txId,
+      utr: l.txId ? this.utrOf(l.txId) : "",
+      terminalId: l.terminalId,
+      kind: l.kind,
+      amountMinor: l.amountMinor,
+      currency: l.currency,
+      walletId: l.walletId,
+      orderRef: l.orderRef,
+      status: l.status,
+    };
+  }
+
+  private approve(l: LedgerRow, status: "approved" | "auto-approved", why: string): void {
+    this.store.updateLedger(l.merchantId, l.ref, { status, updatedAt: this.now() });
+    this.log(l.merchantId, l.terminalId, "hold-released", { ref: l.ref, status, why });
+    this.event(l.merchantId, "payment.confirmed", this.eventBody({ ...l, status }));
+  }
+
+  /** The 3-day rule: held payments whose payer has not synced are auto-approved, and the payer gets an SMS. */
+  tick(): { approved: string[] } {
+    const approved = this.store.transaction(() => {
+      const out: string[] = [];
+      for (const l of this.store.heldDue(this.now())) {
+        this.approve(l, "auto-approved", "3 days without the payer's sync");
+        const m = this.store.getMerchant(l.merchantId);
+        this.queueSms(
+          l.walletId,
+          l.ref,
+          "Offline payment of " + money(l.amountMinor, l.currency) + " to " + (m ? m.name : "merchant " + l.merchantId) + " (ref " + this.utrOf(l.txId) + ") was approved. Not you? Claim fraud in your wallet app.",
+        );
+        out.push(l.ref);
+      }
+      return out;
+    });
+    if (approved.length) this.kick();
+    return { approved };
+  }
+
+  // ------------------------------------------------------------ outboxes
+
+  private kick(): void {
+    if (!this.autoFlush) return;
+    void this.flush().catch(() => undefined);
+  }
+
+  /** Sends queued SMS and due webhooks (one pass; concurrent calls join it and run once more after). */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.flushOnce();
+        } while (this.flushAgain);
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (!this.storeOpen()) return;
+    for (const s of this.store.smsQueued()) {
+      try {
+        await this.sms.send({ to: s.to, text: s.text });
+        if (!this.storeOpen()) return;
+        this.store.updateSms(s.id as number, { status: "sent", sentAt: this.now(), attempts: s.attempts + 1 });
+      } catch {
+        if (!this.storeOpen()) return;
+        this.store.updateSms(s.id as number, { attempts: s.attempts + 1, status: s.attempts + 1 >= MAX_SMS_ATTEMPTS ? "failed" : "queued" });
+      }
+    }
+    for (const w of this.store.webhooksDue(this.now())) {
+      const m = this.store.getMerchant(w.merchantId);
+      const t = this.now();
+      const headers = {
+        "content-type": "application/json",
+        "x-gateway-event": w.event,
+        "x-gateway-delivery": String(w.id),
+        "x-gateway-signature": webhookSignature(m ? m.webhookSecret : "", t, w.payload),
+      };
+      let err = "";
+      try {
+        const r = await this.webhookTransport.post(w.url, headers, w.payload);
+        if (r.status < 200 || r.status > 299) err = "HTTP " + r.status;
+      } catch (e) {
+        err = e instanceof Error ? e.message : String(e);
+      }
+      if (!this.storeOpen()) return;
+      const attempts = w.attempts + 1;
+      if (!err) this.store.updateWebhook(w.id as number, { status: "delivered", attempts, deliveredAt: this.now(), lastError: "" });
+      else this.store.updateWebhook(w.id as number, { attempts, lastError: err.slice(0, 200), status: attempts >= MAX_WEBHOOK_ATTEMPTS ? "failed" : "pending", nextAt: this.now() + retryDelay(attempts) });
+    }
+  }
+
+  private storeOpen(): boolean {
+    return this.store.open;
+  }
+
+  // ------------------------------------------------------------ connections (the activity log of terminal links)
+
+  /** The HTTP server tells of each TCP/TLS connection; a row is written once a terminal speaks on it. */
+  connectionOpened(id: number, remote: { address: string; port: number }): void {
+    this.conns.set(id, { address: remote.address, port: remote.port, at: this.now(), rowId: 0 });
+  }
+
+  connectionClosed(id: number): void {
+    const c = this.conns.get(id);
+    this.conns.delete(id);
+    if (c && c.rowId && this.storeOpen()) this.store.closeConnection(c.rowId, this.now());
+  }
+
+  private noteConnection(req: GatewayRequest, t: TerminalRow): void {
+    const c = req.connection !== undefined ? this.conns.get(req.connection) : undefined;
+    if (c) {
+      if (!c.rowId) {
+        c.rowId = this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: c.address, port: c.port, connectedAt: c.at, disconnectedAt: 0, requests: 1 });
+      } else this.store.touchConnection(c.rowId, t.id, t.merchantId);
+      return;
+    }
+    // in-process (the simulator): one request is one connection
+    const r = req.remote ?? { address: "in-process", port: 0 };
+    this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: r.address, port: r.port, connectedAt: this.now(), disconnectedAt: this.now(), requests: 1 });
+  }
+
+  // ------------------------------------------------------------ the terminal link
+
+  private keysFor(t: TerminalRow): LinkKeys {
+    const pubHex = toHex(t.pub);
+    const c = this.linkCache.get(t.id);
+    if (c && c.pub === pubHex) return c.keys;
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(Buffer.from(this.linkPrivate));
+    const z = new Uint8Array(ecdh.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(t.pub)])));
+    const keys = linkKeys(this.crypto, z);
+    this.linkCache.set(t.id, { pub: pubHex, keys });
+    return keys;
+  }
+
+  private linkOp(req: GatewayRequest, tid: number, op: string): GatewayResponse {
+    if (op !== "hello" && op !== "upload" && op !== "update-chunk") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
+    const t = this.store.getTerminal(tid);
+    if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
+    this.noteConnection(req, t);
+    const keys = this.keysFor(t);
+    const r = openRequest(this.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid });
+    if (isLinkError(r)) {
+      // the refusal itself is logged outside the (rolled back) transaction, by handle()
+      throw new GatewayError(r.status, r.code, r.message, { terminalId: t.id, merchantId: t.merchantId });
+    }
+    this.store.updateTerminal(t.merchantId, t.id, { linkSeq: r.seq });
+    let reply: Record<string, unknown>;
+    if (op === "hello") reply = this.hello(t, r.msg);
+    else if (op === "upload") reply = this.upload(t, r.msg);
+    else reply = this.chunk(t, r.msg);
+    const out: LinkReply = { ...reply, nonce: r.msg.nonce };
+    return { status: 200, headers: { "content-type": "text/plain" }, body: sealReply(this.crypto, keys, r.seq, out) };
+  }
+
+  private hello(t: TerminalRow, m: LinkRequest): Record<string, unknown> {
+    const now = this.now();
+    const patch: Partial<TerminalRow> = { lastHelloAt: now };
+    if (typeof m.fw === "string" && m.fw.length <= 32) patch.fw = m.fw;
+    if (typeof m.time === "number" && Number.isFinite(m.time)) patch.drift = Math.round(m.time - now);
+    const head = m.head as { seq?: unknown; hash?: unknown } | undefined;
+    if (head && toPosInt(head.seq) && isHex(head.hash, 16)) {
+      patch.headSeq = head.seq;
+      patch.headHash = head.hash;
+      if (head.seq > 0) this.learnHash(t, head.seq, head.hash, "hello head");
+      const max = this.store.maxRecordSeq(t.merchantId, t.id);
+      if (head.seq < max) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: "", kind: "chain", detail: "journal head " + head.seq + " is behind record " + max + " already uploaded (journal reset?)" });
+    }
+    const anomalies = Array.isArray(m.anomalies) ? m.anomalies.slice(0, 64) : [];
+    for (const a of anomalies) {
+      const x = a as { kind?: unknown; page?: unknown; offset?: unknown; seq?: unknown };
+      const kind = typeof x.kind === "string" ? x.kind.slice(0, 16) : "unknown";
+      this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: "", kind: "journal-" + kind, detail: JSON.stringify({ page: x.page, offset: x.offset, seq: x.seq }) });
+    }
+    this.store.updateTerminal(t.merchantId, t.id, patch);
+    this.log(t.merchantId, t.id, "hello", { fw: patch.fw ?? t.fw, head: head ?? null, pending: m.pending, anomalies: anomalies.length, drift: patch.drift });
+    const m0 = this.merchant(t.merchantId);
+    const dv = this.denyVersion();
+    const reply: Record<string, unknown> = { time: now, denyVersion: dv, limits: JSON.parse(m0.limits) };
+    if (m.denyVersion !== dv) reply.deny = this.store.denyList().join("");
+    const u = this.store.latestUpdate();
+    if (u && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, size: u.size, sha256: u.sha256, sig: u.sig };
+    const paid = this.store.unrecordedPaid(t.merchantId, t.id);
+    if (paid.length) reply.paid = paid.slice(0, 16).map((i) => toBase64(i.paid as Uint8Array));
+    return reply;
+  }
+
+  private chunk(_t: TerminalRow, m: LinkRequest): Record<string, unknown> {
+    if (typeof m.version !== "string" || !toPosInt(m.offset) || !toPosInt(m.length) || m.length > MAX_CHUNK) {
+      throw new GatewayError(400, "REQ_FORMAT", "update-chunk: version, offset, length (at most " + MAX_CHUNK + ")");
+    }
+    const u = this.store.getUpdate(m.version);
+    if (!u) throw new GatewayError(404, "UNKNOWN_UPDATE", "no update " + m.version);
+    return { data: toBase64(u.bundle.subarray(Math.min(m.offset, u.size), Math.min(m.offset + m.length, u.size))) };
+  }
+
+  /** A chain hash learnt for (terminal, seq); a different one already known is a fork of the journal. */
+  private learnHash(t: TerminalRow, seq: number, hash: string, from: string): void {
+    const known = this.store.chainHash(t.merchantId, t.id, seq);
+    if (known === undefined) this.store.putChainHash(t.merchantId, t.id, seq, hash);
+    else if (known !== hash) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: "", kind: "chain", detail: "chain hash of record " + seq + " from " + from + " differs from the one known" });
+  }
+
+  private upload(t: TerminalRow, m: LinkRequest): Record<string, unknown> {
+    const recs = m.records;
+    if (!Array.isArray(recs)) throw new GatewayError(400, "REQ_FORMAT", "upload: records must be an array");
+    if (recs.length > MAX_UPLOAD_RECORDS) throw new GatewayError(413, "TOO_MANY_RECORDS", "at most " + MAX_UPLOAD_RECORDS + " records per upload");
+    let last = 0;
+    for (const r of recs as UploadRecord[]) {
+      if (!r || typeof r !== "object" || !toPosInt(r.seq) || r.seq < 1 || typeof r.entry !== "string" || (r.prev !== undefined && !isHex(r.prev, 16))) {
+        throw new GatewayError(400, "REQ_FORMAT", "upload: each record is {seq (positive), prev (32 hex, optional), entry (base64)}");
+      }
+      if (r.seq <= last) throw new GatewayError(400, "REQ_FORMAT", "upload: records must be in increasing seq");
+      last = r.seq;
+    }
+    const acked: number[] = [];
+    const rejected: { seq: number; code: string; message: string }[] = [];
+    let entered = 0;
+    let dup = 0;
+    for (const r of recs as UploadRecord[]) {
+      const v = this.ingest(t, r);
+      if (v === "entered" || v === "duplicate") {
+        acked.push(r.seq);
+        if (v === "entered") entered++;
+        else dup++;
+      } else rejected.push({ seq: r.seq, code: v.code, message: v.message });
+    }
+    this.log(t.merchantId, t.id, "upload", { records: recs.length, entered, duplicates: dup, rejected: rejected.length, first: recs.length ? (recs[0] as UploadRecord).seq : 0, last });
+    return { acked, rejected };
+  }
+
+  private ingest(t: TerminalRow, r: UploadRecord): "entered" | "duplicate" | { code: string; message: string } {
+    const s = this.store;
+    const now = this.now();
+    const bytes = fromBase64(r.entry);
+    const e = bytes ? decodeEntry(bytes) : null;
+    const txHex = e ? toHex(e.txId) : "";
+    const prev = r.prev ?? "";
+    // The same record again (a lost reply, a restart): acknowledged, never entered twice.
+    const same = s.recordsAt(t.merchantId, t.id, r.seq);
+    for (const x of same) {
+      if (bytes && toHex(x.entry) === toHex(bytes)) {
+        if (x.status === "rejected") return { code: x.code, message: x.message };
+        return "duplicate";
+      }
+    }
+    const reject = (code: string, message: string) => {
+      s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes ?? new Uint8Array(0), txId: txHex, status: "rejected", code, message, receivedAt: now });
+      this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: e ? entryWalletId(this.crypto, e) : "", txId: txHex, kind: "rejected", detail: code + ": " + message + " (record " + r.seq + ")" });
+      return { code, message };
+    };
+    if (!bytes) return reject("E_ENTRY", "entry is not base64");
+    if (!e) return reject("E_ENTRY", "entry is not a well-formed journal entry");
+    if (txParts(e.txId).terminalId !== t.id) return reject("E_TXID", "transaction ID names terminal " + txParts(e.txId).terminalId + ", not this one");
+    if (s.txIdTaken(txHex)) {
+      // Held already under another record (the journal was re-uploaded from elsewhere, or reset): the same bytes are
+      // a duplicate, other bytes a conflict.
+      const rec = s.recordOfTx(t.merchantId, t.id, txHex);
+      if (rec && toHex(rec.entry) === toHex(bytes)) {
+        s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "same entry as record " + rec.seq, receivedAt: now });
+        return "duplicate";
+      }
+      return reject("E_TXID_CONFLICT", "transaction " + txHex + " is held with other contents");
+    }
+    const v = this.verifyEntry(t, e);
+    if (!v.ok) return reject(v.code, v.message);
+    // chain: seq continuity and prev hashes
+    const max = s.maxRecordSeq(t.merchantId, t.id);
+    if (r.seq > max + 1) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: txHex, kind: "gap", detail: "records " + (max + 1) + ".." + (r.seq - 1) + " missing before " + r.seq });
+    if (same.length) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: txHex, kind: "chain", detail: "record " + r.seq + " arrived again with another entry (journal reset or forked)" });
+    if (prev && r.seq > 1) this.learnHash(t, r.seq - 1, prev, "record " + r.seq);
+    s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "entered", code: "", message: "", receivedAt: now });
+    this.enter(t, e, txHex);
+    return "entered";
+  }
+
+  private allowanceValid(a: Allowance, bytes: Uint8Array): boolean {
+    const id = toHex(bytes);
+    if (this.allowanceOk.has(id)) return true;
+    if (a.issuerKeyId !== this.issuer.keyId) return false;
+    const ok = this.verifier.message(this.issuer.publicKey, bytes);
+    if (ok) {
+      if (this.allowanceOk.size > 50000) this.allowanceOk.clear();
+      this.allowanceOk.add(id);
+    }
+    return ok;
+  }
+
+  private verifyEntry(t: TerminalRow, e: Entry): Verdict {
+    const no = (code: string, message: string): Verdict => ({ ok: false, code, message });
+    if (e.kind === 1) {
+      const q = decodeRequest(e.request);
+      const p = decodePayment(e.payment);
+      if (!q || !p) return no("E_ENTRY", "request or payment malformed");
+      if (q.terminalId !== t.id) return no("E_TERMINAL", "the request names terminal " + q.terminalId);
+      if (!this.verifier.message(t.pub, e.request)) return no("E_SIG", "terminal signature on the request not valid");
+      if (p.allowance.issuerKeyId !== this.issuer.keyId) return no("E_ISSUER", "allowance from an unknown issuer key " + p.allowance.issuerKeyId);
+      const whole = new Uint8Array(140);
+      whole[0] = 1;
+      whole[1] = 1;
+      whole.set(e.payment.subarray(2, 140), 2);
+      const a = decodeAllowance(whole);
+      if (!a || !this.allowanceValid(a, whole)) return no("E_SIG", "issuer signature on the allowance not valid");
+      if (!this.verifier.body(a.walletPub, concat([signedPart(e.payment), e.request]), p.walletSig)) return no("E_SIG", "wallet signature not valid");
+      if (a.currency !== q.currency) return no("E_CURRENCY", "allowance and request currencies differ");
+      return { ok: true };
+    }
+    if (e.kind === 2) {
+      const c = decodePaid(e.paid);
+      if (!c) return no("E_ENTRY", "paid confirmation malformed");
+      if (c.issuerKeyId !== this.issuer.keyId || !this.verifier.message(this.issuer.publicKey, e.paid)) return no("E_SIG", "issuer signature on the paid confirmation not valid");
+      if (c.terminalId !== t.id) return no("E_TERMINAL", "the confirmation names terminal " + c.terminalId);
+      const inv = this.store.getInvoice(t.merchantId, t.id, c.invoiceNo);
+      if (!inv || inv.status !== "paid" || inv.paymentRef !== toHex(c.paymentRef)) return no("E_INVOICE", "no payment " + toHex(c.paymentRef) + " of invoice " + c.invoiceNo);
+      const l = this.store.ledgerByRef(t.merchantId, "pay:" + inv.paymentRef);
+      if (l && l.txId) return no("E_DUPLICATE", "invoice " + c.invoiceNo + " is recorded already as " + l.txId);
+      return { ok: true };
+    }
+    const x = decodeRefund(e.refund);
+    if (!x) return no("E_ENTRY", "refund malformed");
+    if (!this.verifier.message(t.pub, e.refund)) return no("E_SIG", "terminal signature on the refund not valid");
+    return { ok: true };
+  }
+
+  private enter(t: TerminalRow, e: Entry, txHex: string): void {
+    const s = this.store;
+    const now = this.now();
+    const base = { merchantId: t.merchantId, terminalId: t.id, txId: txHex, createdAt: now, updatedAt: now, original: "", holdUntil: 0, walletId: "", counter: 0 };
+    if (e.kind === 1) {
+      const q = decodeRequest(e.request)!;
+      const p = decodePayment(e.payment)!;
+      const a = p.allowance;
+      const walletId = entryWalletId(this.crypto, e);
+      const txTime = q.time * 1000;
+      const row: LedgerRow = {
+        ...base,
+        ref: txHex,
+        kind: "wallet",
+        method: e.method,
+        amountMinor: q.amountMinor,
+        currency: q.currency,
+        walletId,
+        counter: p.counter,
+        orderRef: e.orderRef,
+        status: "held",
+        txTime,
+        holdUntil: txTime + HOLD_MS,
+      };
+      const flag = (kind: string, detail: string) => this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId, txId: txHex, kind, detail });
+      // double spending: the same counter twice, or more than the allowance's cap across terminals
+      const allowanceKey = a.expiryDay + ":" + a.startCounter;
+      const twice = s.spendsAt(walletId, p.counter);
+      if (twice.length) {
+        flag("double-spend", "counter " + p.counter + " also used at terminal " + twice[0].terminalId + " (" + twice[0].ref + ")");
+        this.deny(walletId, "double spend: counter " + p.counter, t.merchantId, t.id);
+      }
+      const spent = s.spentUnder(walletId, allowanceKey) + q.amountMinor;
+      if (spent > a.capMinor) {
+        flag("allowance-exceeded", "spent " + spent + " under an allowance of " + a.capMinor);
+        this.deny(walletId, "allowance exceeded: " + spent + " > " + a.capMinor, t.merchantId, t.id);
+      }
+      if (p.counter < a.startCounter) flag("counter-below-start", "counter " + p.counter + " below the allowance's start " + a.startCounter);
+      if (Math.floor(q.time / 86400) > a.expiryDay) flag("allowance-expired", "paid on day " + Math.floor(q.time / 86400) + " after the allowance's expiry day " + a.expiryDay);
+      s.insertSpend({ walletId, counter: p.counter, allowanceKey, capMinor: a.capMinor, merchantId: t.merchantId, terminalId: t.id, ref: txHex, amountMinor: q.amountMinor });
+      // the payer synced first and reported this payment: matched at once
+      const rep = s.reportAt(walletId, p.counter);
+      const matched = !!rep && rep.terminalId === t.id && rep.amountMinor === q.amountMinor && !twice.length;
+      if (rep && !matched) flag("wallet-mismatch", "the wallet reported counter " + p.counter + " at terminal " + rep.terminalId + " for " + rep.amountMinor);
+      if (matched) row.status = "approved";
+      s.insertLedger(row);
+      this.event(t.merchantId, matched ? "payment.confirmed" : "payment.received", this.eventBody(row));
+      if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
+      return;
+    }
+    if (e.kind === 2) {
+      const c = decodePaid(e.paid)!;
+      const inv = s.getInvoice(t.merchantId, t.id, c.invoiceNo)!;
+      const ref = "pay:" + inv.paymentRef;
+      const orderRef = e.orderRef || inv.orderRef;
+      s.updateInvoice(t.merchantId, t.id, c.invoiceNo, { recorded: 1, orderRef });
+      const l = s.ledgerByRef(t.merchantId, ref);
+      if (l) s.updateLedger(t.merchantId, ref, { txId: txHex, method: e.method, orderRef, updatedAt: now });
+      else {
+        s.insertLedger({ ...base, ref, kind: "invoice", method: e.method, amountMinor: c.amountMinor, currency: c.currency, orderRef, status: "settled", txTime: c.paidAt * 1000 });
+      }
+      const row = s.ledgerByRef(t.merchantId, ref)!;
+      if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
+      return;
+    }
+    const x = decodeRefund(e.refund)!;
+    const origHex = toHex(x.txId);
+    const orig = s.ledgerByTx(t.merchantId, origHex);
+    if (!orig) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: txHex, kind: "refund-unknown", detail: "refund of " + origHex + ", which this merchant's ledger does not hold" });
+    else if (x.amountMinor > orig.amountMinor) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: orig.walletId, txId: txHex, kind: "refund-over", detail: "refund " + x.amountMinor + " above the original " + orig.amountMinor });
+    const row: LedgerRow = {
+      ...base,
+      ref: txHex,
+      kind: "refund",
+      method: x.reason,
+      amountMinor: -x.amountMinor,
+      currency: x.currency,
+      walletId: orig ? orig.walletId : "",
+      orderRef: orig ? orig.orderRef : "",
+      status: "settled",
+      txTime: x.time * 1000,
+      original: orig ? orig.ref : origHex,
+    };
+    s.insertLedger(row);
+    this.event(t.merchantId, "refund.recorded", { ...this.eventBody(row), original: row.original, reason: x.reason === 1 ? "void" : "refund" });
+  }
+
+  // ------------------------------------------------------------ HTTP
+
+  /** The whole HTTP API (docs/gateway-api.yaml). Never throws: refusals are 4xx JSON `{error, message}`. */
+  async handle(req: GatewayRequest): Promise<GatewayResponse> {
+    return this.handleSync(req);
+  }
+
+  handleSync(req: GatewayRequest): GatewayResponse {
+    let res: GatewayResponse;
+    try {
+      res = this.store.transaction(() => this.route(req));
+    } catch (e) {
+      res = this.errorResponse(e, req);
+    }
+    this.kick();
+    return res;
+  }
+
+  private errorResponse(e: unknown, req: GatewayRequest): GatewayResponse {
+    if (e instanceof GatewayError) {
+      const x = e.extra ?? {};
+      if (typeof x.terminalId === "number" && typeof x.merchantId === "number") {
+        // a link request refused (authentication, replay, format): logged on its own, the request changed nothing
+        try {
+          this.store.transaction(() => this.log(x.merchantId as number, x.terminalId as number, "link-refused", { code: e.code, message: e.message, remote: req.remote ?? null }));
+        } catch {
+          // the log is best effort
+        }
+        return json(e.status, { error: e.code, message: e.message });
+      }
+      return json(e.status, { error: e.code, message: e.message, ...x });
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    return json(500, { error: "INTERNAL", message: "the gateway failed: " + msg.slice(0, 200) });
+  }
+
+  private route(req: GatewayRequest): GatewayResponse {
+    const method = (req.method || "GET").toUpperCase();
+    const path = (req.path || "/").split("?")[0];
+    const parts = path.split("/").filter((x) => x);
+    if (parts[0] !== "v1") throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+    const p = parts.slice(1);
+    const need = (m: string) => {
+      if (method !== m) throw new GatewayError(405, "METHOD", path + " takes " + m);
+    };
+    // the terminal link
+    if (p[0] === "t" && p.length === 3) {
+      need("POST");
+      const tid = /^[0-9]{1,10}$/.test(p[1]) ? Number(p[1]) : -1;
+      if (tid < 0) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal IDs are decimal");
+      return this.linkOp(req, tid, p[2]);
+    }
+    if (p[0] === "health" && p.length === 1) {
+      need("GET");
+      return json(200, { ok: true, time: this.now() });
+    }
+    if (p[0] === "info" && p.length === 1) {
+      need("GET");
+      return json(200, { time: this.now(), issuerKeyId: this.issuer.keyId, issuerPublicKey: toHex(this.issuer.publicKey), linkPublicKey: toHex(this.linkPublicKey), denyVersion: this.denyVersion() });
+    }
+    // invoices: the pay page (anyone holding the invoice)
+    if (p[0] === "invoices" && p.length === 1) {
+      need("POST");
+      const b = body(req);
+      const row = this.submitInvoice(bytesField(b.invoice, "invoice"), optString(b.orderRef, "orderRef"));
+      return json(200, invoiceJson(row));
+    }
+    if (p[0] === "invoices" && p[1] === "pay" && p.length === 2) {
+      need("POST");
+      const b = body(req);
+      const methodName = b.method;
+      let walletId: string | undefined;
+      if (methodName === "wallet") {
+        walletId = typeof b.walletId === "string" ? b.walletId : "";
+        this.walletAuth(req, walletId, b);
+      }
+      const r = this.payInvoice({ invoice: bytesField(b.invoice, "invoice"), method: methodName as PayOnline["method"], card: b.card as CardDetails | undefined, walletId, orderRef: optString(b.orderRef, "orderRef") });
+      return json(200, { paid: toBase64(r.paid), qr: r.qr, paymentRef: r.paymentRef, terminalId: r.terminalId, invoiceNo: r.invoiceNo, amountMinor: r.amountMinor, currency: r.currency });
+    }
+    // wallets: the payer's own calls, signed by the wallet key
+    if (p[0] === "wallets" && p.length === 3) {
+      need("POST");
+      const walletId = p[1];
+      const b = body(req);
+      this.walletAuth(req, walletId, b);
+      if (p[2] === "sync") {
+        const r = this.syncWallet(walletId, { spent: b.spent as WalletReport["spent"] });
+        return json(200, { walletId, allowance: r.allowance ? toBase64(r.allowance) : null, denied: r.denied, matched: r.matched, unreported: r.unreported, time: this.now() });
+      }
+      if (p[2] === "claims") {
+        const l = this.claimFraud(walletId, b.txId as string, b.action as "dispute", (b.reason as string) ?? "");
+        return json(200, { txId: l.txId, status: l.status });
+      }
+      if (p[2] === "transactions") {
+        return json(200, { transactions: this.store.ledgerOfWallet(walletId).map((l) => ({ ...this.eventBody(l), txTime: l.txTime, holdUntil: l.holdUntil })) });
+      }
+      throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+    }
+    // admin
+    if (p[0] === "wallets" && p.length === 1) {
+      need("POST");
+      this.adminAuth(req);
+      const b = body(req);
+      const r = this.registerWallet({
+        publicKey: hexField(b.publicKey, "publicKey", 64),
+        phone: optString(b.phone, "phone"),
+        capMinor: b.capMinor as number,
+        currency: b.currency as number | undefined,
+        balanceMinor: b.balanceMinor as number | undefined,
+      });
+      return json(201, { walletId: r.walletId, allowance: toBase64(r.allowance) });
+    }
+    if (p[0] === "merchants" && p.length === 1) {
+      need("POST");
+      this.adminAuth(req);
+      const b = body(req);
+      const r = this.registerMerchant({ name: b.name as string, currency: b.currency as number | undefined, webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as MerchantSpec["limits"], merchantId: b.merchantId as number | undefined });
+      return json(201, r);
+    }
+    if (p[0] === "admin" && p.length === 2) {
+      this.adminAuth(req);
+      if (p[1] === "tick") {
+        need("POST");
+        return json(200, this.tick());
+      }
+      if (p[1] === "clock") {
+        need("POST");
+        const b = body(req);
+        if (!isMovable(this.clock)) throw new GatewayError(409, "CLOCK_FIXED", "this gateway runs on the system clock");
+        if (!toPosInt(b.advanceMs)) throw bad("BAD_ADVANCE", "advanceMs: a non-negative integer");
+        this.clock.advance(b.advanceMs);
+        return json(200, { time: this.now() });
+      }
+      if (p[1] === "updates") {
+        need("POST");
+        const b = body(req);
+        const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
+        return json(201, this.offerUpdate({ version: b.version as string, bundle: bytesField(b.bundle, "bundle"), sig }));
+      }
+      need("GET");
+      if (p[1] === "sms") return json(200, { sms: this.store.sms() });
+      if (p[1] === "deny") return json(200, { denyVersion: this.denyVersion(), deny: this.store.denyList() });
+      if (p[1] === "flags") return json(200, { flags: this.store.flags() });
+      if (p[1] === "activity") return json(200, { activity: this.store.activity(undefined, limitParam(req)) });
+      throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+    }
+    // a merchant's own books and terminals
+    if (p[0] === "merchants" && p.length >= 3) {
+      const mid = /^[0-9]{1,10}$/.test(p[1]) ? Number(p[1]) : -1;
+      this.merchantAuth(req, mid);
+      const what = p[2];
+      if (what === "terminals" && p.length === 3 && method === "POST") {
+        const b = body(req);
+        const r = this.registerTerminal({ merchantId: mid, publicKey: hexField(b.publicKey, "publicKey", 64), terminalId: b.terminalId as number | undefined, expiryDay: b.expiryDay as number | undefined });
+        return json(201, { terminalId: r.terminalId, merchantId: r.merchantId, cert: toHex(r.cert), linkPublicKey: toHex(r.linkPublicKey), issuerKeyId: r.issuerKeyId, issuerPublicKey: toHex(r.issuerPublicKey) });
+      }
+      if (what === "settings" && p.length === 3 && method === "PUT") {
+        const b = body(req);
+        const m = this.updateMerchant(mid, { webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as Record<string, unknown> | undefined });
+        return json(200, merchantJson(m));
+      }
+      need("GET");
+      if (p.length !== 3) throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+      if (what === "ledger") return json(200, { ledger: this.store.ledger(mid) });
+      if (what === "holds") return json(200, { holds: this.store.held(mid) });
+      if (what === "flags") return json(200, { flags: this.store.flags(mid) });
+      if (what === "activity") return json(200, { activity: this.store.activity(mid, limitParam(req)) });
+      if (what === "connections") return json(200, { connections: this.store.connections(mid) });
+      if (what === "invoices") return json(200, { invoices: this.store.listInvoices(mid).map(invoiceJson) });
+      if (what === "events") return json(200, { events: this.store.webhooks(mid).map((w) => ({ id: w.id, event: w.event, payload: JSON.parse(w.payload), status: w.status, attempts: w.attempts })) });
+      if (what === "terminals") return json(200, { terminals: this.store.listTerminals(mid).map(terminalJson) });
+      if (what === "records") return json(200, { records: this.store.records(mid).map((r) => ({ ...r, entry: toBase64(r.entry) })) });
+      if (what === "settings") return json(200, merchantJson(this.merchant(mid)));
+      throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+    }
+    throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
+  }
+
+  private bearer(req: GatewayRequest): string {
+    const h = header(req, "authorization");
+    return h.startsWith("Bearer ") ? h.slice(7).trim() : "";
+  }
+
+  private adminAuth(req: GatewayRequest): void {
+    const tok = this.bearer(req);
+    if (!tok) throw new GatewayError(401, "UNAUTHENTICATED", "an admin bearer token is required");
+    if (sha256Hex(tok) !== sha256Hex(this.adminToken)) throw new GatewayError(403, "FORBIDDEN", "not the admin token");
+  }
+
+  /** The admin, or the merchant's own API key; another merchant's key gets 404 (it learns nothing). */
+  private merchantAuth(req: GatewayRequest, merchantId: number): void {
+    const tok = this.bearer(req);
+    if (!tok) throw new GatewayError(401, "UNAUTHENTICATED", "a bearer token (merchant API key) is required");
+    if (sha256Hex(tok) === sha256Hex(this.adminToken)) {
+      this.merchant(merchantId);
+      return;
+    }
+    const m = this.store.merchantByKeyHash(sha256Hex(tok));
+    if (!m) throw new GatewayError(401, "UNAUTHENTICATED", "unknown API key");
+    if (m.id !== merchantId) throw new GatewayError(404, "UNKNOWN_MERCHANT", "no merchant " + merchantId);
+  }
+
+  /**
+   * A wallet's request: header `x-wallet-signature` = R||S (hex) by the wallet key over SHA-256 of
+   * walletRequestBytes(method, path, body); the body's `time` (ms) must be above the last one accepted (no replay).
+   */
+  private walletAuth(req: GatewayRequest, walletId: string, b: Record<string, unknown>): void {
+    const w = /^[0-9a-f]{16}$/.test(walletId) ? this.store.getWallet(walletId) : undefined;
+    if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no wallet " + walletId);
+    const sigHex = header(req, "x-wallet-signature");
+    const sig = /^[0-9a-f]{128}$/.test(sigHex) ? fromHex(sigHex) : undefined;
+    if (!sig) throw new GatewayError(401, "UNAUTHENTICATED", "x-wallet-signature: 128 hex digits");
+    const path = (req.path || "/").split("?")[0];
+    if (!this.verifier.body(w.pub, walletRequestBytes(req.method, path, req.body), sig)) throw new GatewayError(401, "BAD_SIGNATURE", "the wallet signature does not verify");
+    if (!toPosInt(b.time) && !(typeof b.time === "number" && Number.isSafeInteger(b.time) && b.time > 0)) throw bad("BAD_TIME", "time: the wallet's clock, Unix ms");
+    if ((b.time as number) <= w.lastReqTime) throw new GatewayError(409, "REPLAY", "time " + b.time + " is not above the last request's");
+    this.store.updateWallet(w.id, { lastReqTime: b.time as number });
+  }
+}
+
+// ---------------------------------------------------------------- helpers for the HTTP layer
+
+export function json(status: number, v: unknown): GatewayResponse {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? toHex(x) : x)) };
+}
+
+function body(req: GatewayRequest): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(req.body || "");
+  } catch {
+    throw bad("BAD_JSON", "the body must be a JSON object");
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw bad("BAD_JSON", "the body must be a JSON object");
+  return v as Record<string, unknown>;
+}
+
+function hexField(v: unknown, name: string, bytes: number): Uint8Array {
+  const b = typeof v === "string" && v.length === bytes * 2 ? fromHex(v.toLowerCase()) : undefined;
+  if (!b) throw bad("BAD_" + name.toUpperCase(), name + ": " + bytes * 2 + " hex digits");
+  return b;
+}
+
+/** Bytes given as standard base64, base64url or hex. */
+function bytesField(v: unknown, name: string): Uint8Array {
+  if (typeof v === "string" && v) {
+    if (/^[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0) {
+      const h = fromHex(v.toLowerCase());
+      if (h) return h;
+    }
+    if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) return new Uint8Array(Buffer.from(v.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+  }
+  throw bad("BAD_" + name.toUpperCase(), name + ": bytes as base64, base64url or hex");
+}
+
+function optString(v: unknown, name: string): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") throw bad("BAD_" + name.toUpperCase(), name + ": a string");
+  return v;
+}
+
+function limitParam(req: GatewayRequest): number {
+  const q = (req.path || "").split("?")[1] || "";
+  const m = /(?:^|&)limit=([0-9]{1,6})(?:&|$)/.exec(q);
+  return m ? Math.max(1, Number(m[1])) : 1000;
+}
+
+function invoiceJson(i: InvoiceRow): Record<string, unknown> {
+  return {
+    terminalId: i.terminalId,
+    invoiceNo: i.invoiceNo,
+    amountMinor: i.amountMinor,
+    currency: i.currency,
+    expires: i.expires,
+    orderRef: i.orderRef,
+    status: i.status,
+    paidAt: i.paidAt,
+    method: i.method,
+    paymentRef: i.paymentRef,
+    paid: i.paid ? toBase64(i.paid) : null,
+    recorded: !!i.recorded,
+  };
+}
+
+function terminalJson(t: TerminalRow): Record<string, unknown> {
+  return { terminalId: t.id, merchantId: t.merchantId, publicKey: toHex(t.pub), cert: toHex(t.cert), fw: t.fw, headSeq: t.headSeq, lastHelloAt: t.lastHelloAt, drift: t.drift };
+}
+
+function merchantJson(m: MerchantRow): Record<string, unknown> {
+  return { merchantId: m.id, name: m.name, currency: m.currency, webhookUrl: m.webhookUrl, limits: JSON.parse(m.limits) };
+}

@@ -1,0 +1,127 @@
+/**
+ * The reference gateway as a network service: node:https with a configured certificate and key, else node:http,
+ * which it only serves on loopback (terminals authenticate every message end to end, but the merchant and wallet
+ * APIs rely on TLS for confidentiality).
+ *
+ *   const s = await startGatewayServer({ port: 8080, host: "127.0.0.1", dbPath: "gateway.db" });
+ *   s.url; s.gateway.registerMerchant({ name: "Cafe Blue" }); await s.close();
+ *
+ * Each TCP/TLS connection is reported to the gateway (address, port, connect and disconnect time), which logs the
+ * ones a terminal spoke on.
+ */
+import { createServer as createHttp } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttps } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import type { GatewayClock } from "./clock.ts";
+import type { GatewayOptions } from "./gateway.ts";
+import { Gateway, json } from "./gateway.ts";
+import { openSqliteStore } from "./sqlite-store.ts";
+
+/** Largest request body (a full upload of 32 records is about 18 KB). */
+export const MAX_BODY = 1 << 20;
+
+export interface GatewayServerOptions {
+  port: number;
+  /** Default 127.0.0.1. Plain HTTP is refused on any other address. */
+  host?: string;
+  /** SQLite file (":memory:" for a throwaway one). */
+  dbPath: string;
+  /** PEM certificate and key: HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  clock?: GatewayClock;
+  /** Anything else the Gateway takes (issuer, link key, admin token, SMS provider, webhook transport). */
+  gateway?: Omit<GatewayOptions, "store" | "clock">;
+}
+
+export interface GatewayServer {
+  url: string;
+  gateway: Gateway;
+  server: Server;
+  /** Stops accepting, ends open connections, closes the database. */
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+}
+
+export async function startGatewayServer(o: GatewayServerOptions): Promise<GatewayServer> {
+  const host = o.host ?? "127.0.0.1";
+  if (!o.tls && !isLoopback(host)) throw new Error("plain HTTP is served on loopback only: give a TLS certificate and key to listen on " + host);
+  const gateway = new Gateway({ ...(o.gateway ?? {}), store: openSqliteStore(o.dbPath), clock: o.clock });
+  let nextConn = 1;
+  const sockets = new Set<Socket>();
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on("error", () => undefined);
+    req.on("end", () => {
+      const send = (r: { status: number; headers?: Record<string, string>; body: string }) => {
+        if (res.destroyed) return;
+        res.writeHead(r.status, { "content-type": "application/json", ...(r.headers ?? {}), "cache-control": "no-store" });
+        res.end(r.body);
+      };
+      if (tooBig) return send(json(413, { error: "BODY_TOO_LARGE", message: "request bodies are at most " + MAX_BODY + " bytes" }));
+      const sock = req.socket as Socket & { gatewayConn?: number };
+      const r = gateway.handleSync({
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers as Record<string, string | string[] | undefined>,
+        body: Buffer.concat(chunks).toString("utf8"),
+        remote: { address: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
+        connection: sock.gatewayConn,
+      });
+      send(r);
+    });
+  };
+
+  const server: Server = o.tls ? (createHttps({ cert: o.tls.cert, key: o.tls.key }, onRequest) as unknown as Server) : createHttp(onRequest);
+  server.keepAliveTimeout = 30000;
+  server.requestTimeout = 60000;
+  server.on(o.tls ? "secureConnection" : "connection", (sock: Socket & { gatewayConn?: number }) => {
+    const id = nextConn++;
+    sock.gatewayConn = id;
+    sockets.add(sock);
+    gateway.connectionOpened(id, { address: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 });
+    sock.on("close", () => {
+      sockets.delete(sock);
+      gateway.connectionClosed(id);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === "IPv6" ? "[" + addr.address + "]" : addr.address;
+  const url = (o.tls ? "https://" : "http://") + shown + ":" + addr.port;
+
+  let closed = false;
+  return {
+    url,
+    gateway,
+    server,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      await gateway.flush().catch(() => undefined);
+      gateway.close();
+    },
+  };
+}

@@ -1,0 +1,326 @@
+/**
+ * The reference gateway's storage, as an interface a production database can take (sim/gateway/sqlite-store.ts is
+ * the embedded SQLite implementation). Everything the gateway knows lives here; the Gateway class holds no state of
+ * its own beyond caches, so a restart (close and reopen) loses nothing.
+ *
+ * Rules every implementation keeps:
+ * - `transaction(fn)` runs fn atomically: all of its writes land, or none (the gateway wraps every request in one).
+ *   Calls nest (an inner transaction joins the outer one).
+ * - Merchant data is kept apart: every read of merchant data names the merchant (`merchantId`), and rows carry it.
+ *   Terminals, ledger rows, records, invoices, flags, activity and webhooks all belong to exactly one merchant.
+ *   Wallets and the deny list are the issuer's (a wallet pays at any merchant).
+ * - `txId` is unique in the ledger (idempotency of uploads); `ref` is the ledger row's own key.
+ * - Byte fields are Uint8Array (an implementation may hand back a Buffer, which is one).
+ *
+ * The interface is synchronous because the gateway handles a request in one synchronous transaction; a client-server
+ * database would implement it inside a connection's transaction (e.g. in a worker with Atomics, or by making the
+ * gateway's calls async: each call is a single statement).
+ */
+
+export interface MerchantRow {
+  id: number;
+  name: string;
+  /** ISO 4217 numeric. */
+  currency: number;
+  /** SHA-256 hex of the merchant's API key (the key itself is shown once, at registration). */
+  apiKeyHash: string;
+  webhookUrl: string;
+  /** HMAC key of the webhook signature header (hex). */
+  webhookSecret: string;
+  /** JSON of the merchant's offline risk limits (docs/sync.md, hello reply). */
+  limits: string;
+  createdAt: number;
+}
+
+export interface TerminalRow {
+  id: number;
+  merchantId: number;
+  /** Identity public key X||Y. */
+  pub: Uint8Array;
+  /** The issuer-signed TerminalCert (141 bytes). */
+  cert: Uint8Array;
+  /** Last link request seq accepted (replay protection). */
+  linkSeq: number;
+  fw: string;
+  /** Journal head from the last hello. */
+  headSeq: number;
+  headHash: string;
+  lastHelloAt: number;
+  /** Terminal's own clock minus the gateway's at the last hello (ms). */
+  drift: number;
+  createdAt: number;
+}
+
+export interface WalletRow {
+  /** First 8 bytes of SHA-256 of the public key, hex. */
+  id: string;
+  pub: Uint8Array;
+  /** Where the payer's SMS go (E.164), "" for none. */
+  phone: string;
+  currency: number;
+  /** Offline cap per allowance. */
+  capMinor: number;
+  /** Balance for online payments (invoices paid with the wallet). */
+  balanceMinor: number;
+  /** The current allowance (140 bytes). */
+  allowance: Uint8Array;
+  startCounter: number;
+  expiryDay: number;
+  /** Highest `time` of a signed wallet request (replay protection). */
+  lastReqTime: number;
+  /** When the wallet last synced, 0 never. */
+  syncedAt: number;
+  createdAt: number;
+}
+
+export interface InvoiceRow {
+  merchantId: number;
+  terminalId: number;
+  invoiceNo: number;
+  amountMinor: number;
+  currency: number;
+  /** Unix seconds. */
+  expires: number;
+  /** The terminal-signed Invoice (84 bytes). */
+  invoice: Uint8Array;
+  orderRef: string;
+  status: "open" | "paid";
+  paidAt: number;
+  /** 1 card, 2 debit card, 3 wallet; 0 while open. */
+  method: number;
+  paymentRef: string;
+  /** The PaidConfirmation (94 bytes), null while open. */
+  paid: Uint8Array | null;
+  /** 1 once the terminal has recorded the payment (its InvoicePaid entry arrived): the notice stops. */
+  recorded: number;
+  createdAt: number;
+}
+
+/** One uploaded journal record, entered or rejected (kept as evidence). */
+export interface RecordRow {
+  id?: number;
+  merchantId: number;
+  terminalId: number;
+  seq: number;
+  prev: string;
+  entry: Uint8Array;
+  txId: string;
+  status: "entered" | "duplicate" | "rejected";
+  code: string;
+  message: string;
+  receivedAt: number;
+}
+
+export type LedgerStatus = "held" | "approved" | "auto-approved" | "settled" | "disputed" | "reversed" | "recorded";
+
+/** A transaction as the merchant's books hold it. */
+export interface LedgerRow {
+  /** The row's key: the terminal's txId (hex) for journal entries, "pay:" + paymentRef for invoices paid online. */
+  ref: string;
+  merchantId: number;
+  terminalId: number;
+  /** The terminal's transaction ID (hex), "" until the terminal recorded it (an invoice paid online). */
+  txId: string;
+  kind: "wallet" | "invoice" | "refund";
+  /** Entry method (1 QR, 2 BLE, 3-5 paid invoice) or the online method (card, debit card, wallet as 11, 12, 13). */
+  method: number;
+  amountMinor: number;
+  currency: number;
+  walletId: string;
+  counter: number;
+  orderRef: string;
+  status: LedgerStatus;
+  /** When the transaction happened (ms). */
+  txTime: number;
+  /** For held rows: when the 3-day rule approves it (ms); 0 otherwise. */
+  holdUntil: number;
+  /** A refund: the ref of the transaction it refunds. */
+  original: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SpendRow {
+  walletId: string;
+  counter: number;
+  /** The allowance the payment spent under: "<expiryDay>:<startCounter>". */
+  allowanceKey: string;
+  capMinor: number;
+  merchantId: number;
+  terminalId: number;
+  ref: string;
+  amountMinor: number;
+}
+
+/** What a wallet said it paid (wallet sync), matched against terminals' uploads. */
+export interface ReportRow {
+  walletId: string;
+  counter: number;
+  terminalId: number;
+  amountMinor: number;
+  reportedAt: number;
+}
+
+export interface FlagRow {
+  id?: number;
+  merchantId: number;
+  terminalId: number;
+  walletId: string;
+  txId: string;
+  kind: string;
+  detail: string;
+  at: number;
+}
+
+export interface ActivityRow {
+  id?: number;
+  /** 0 for the issuer's own (wallets, deny list, updates). */
+  merchantId: number;
+  terminalId: number;
+  kind: string;
+  detail: string;
+  at: number;
+}
+
+export interface ConnectionRow {
+  id?: number;
+  merchantId: number;
+  terminalId: number;
+  address: string;
+  port: number;
+  connectedAt: number;
+  /** 0 while open. */
+  disconnectedAt: number;
+  requests: number;
+}
+
+export interface SmsRow {
+  id?: number;
+  to: string;
+  text: string;
+  walletId: string;
+  ref: string;
+  status: "queued" | "sent" | "failed";
+  attempts: number;
+  at: number;
+  sentAt: number;
+}
+
+export interface WebhookRow {
+  id?: number;
+  merchantId: number;
+  event: string;
+  /** JSON. */
+  payload: string;
+  url: string;
+  /** "none": the merchant has no webhook URL (the row is still its notification feed). */
+  status: "pending" | "delivered" | "failed" | "none";
+  attempts: number;
+  nextAt: number;
+  lastError: string;
+  createdAt: number;
+  deliveredAt: number;
+}
+
+export interface UpdateRow {
+  version: string;
+  size: number;
+  sha256: string;
+  sig: string;
+  bundle: Uint8Array;
+  createdAt: number;
+}
+
+export interface GatewayStore {
+  transaction<T>(fn: () => T): T;
+  close(): void;
+  /** False once closed (outbox delivery running after a close stops quietly). */
+  readonly open: boolean;
+
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+
+  insertMerchant(m: Omit<MerchantRow, "id"> & { id?: number }): number;
+  listMerchants(): MerchantRow[];
+  getMerchant(id: number): MerchantRow | undefined;
+  merchantByKeyHash(apiKeyHash: string): MerchantRow | undefined;
+  updateMerchant(id: number, patch: Partial<Omit<MerchantRow, "id">>): void;
+
+  insertTerminal(t: TerminalRow): void;
+  /** By ID alone: only the link uses it (the terminal authenticates with its own keys right after). */
+  getTerminal(id: number): TerminalRow | undefined;
+  updateTerminal(merchantId: number, id: number, patch: Partial<Omit<TerminalRow, "id" | "merchantId">>): void;
+  listTerminals(merchantId: number): TerminalRow[];
+
+  insertWallet(w: WalletRow): void;
+  getWallet(id: string): WalletRow | undefined;
+  updateWallet(id: string, patch: Partial<Omit<WalletRow, "id">>): void;
+
+  insertInvoice(i: InvoiceRow): void;
+  getInvoice(merchantId: number, terminalId: number, invoiceNo: number): InvoiceRow | undefined;
+  updateInvoice(merchantId: number, terminalId: number, invoiceNo: number, patch: Partial<InvoiceRow>): void;
+  listInvoices(merchantId: number): InvoiceRow[];
+  /** Paid invoices of a terminal it has not recorded yet (sent with every hello until it does). */
+  unrecordedPaid(merchantId: number, terminalId: number): InvoiceRow[];
+
+  insertRecord(r: RecordRow): void;
+  recordsAt(merchantId: number, terminalId: number, seq: number): RecordRow[];
+  /** The entered record holding this txId. */
+  recordOfTx(merchantId: number, terminalId: number, txId: string): RecordRow | undefined;
+  maxRecordSeq(merchantId: number, terminalId: number): number;
+  records(merchantId: number, terminalId?: number): RecordRow[];
+
+  insertLedger(l: LedgerRow): void;
+  ledgerByRef(merchantId: number, ref: string): LedgerRow | undefined;
+  ledgerByTx(merchantId: number, txId: string): LedgerRow | undefined;
+  /** Any merchant's row holding this txId (so a txId is never entered twice, whoever asks). */
+  txIdTaken(txId: string): boolean;
+  updateLedger(merchantId: number, ref: string, patch: Partial<Omit<LedgerRow, "ref" | "merchantId">>): void;
+  ledger(merchantId?: number): LedgerRow[];
+  /** Held rows whose holdUntil is at or before `now`, every merchant (the 3-day rule). */
+  heldDue(now: number): LedgerRow[];
+  held(merchantId?: number): LedgerRow[];
+  /** Wallet payments made by a wallet (every merchant: the payer's own view). */
+  ledgerOfWallet(walletId: string): LedgerRow[];
+
+  insertSpend(s: SpendRow): void;
+  spendsAt(walletId: string, counter: number): SpendRow[];
+  spentUnder(walletId: string, allowanceKey: string): number;
+
+  upsertReport(r: ReportRow): void;
+  reportAt(walletId: string, counter: number): ReportRow | undefined;
+
+  /** Journal chain hashes the gateway has learnt (hello heads, records' prev): one per terminal and seq. */
+  chainHash(merchantId: number, terminalId: number, seq: number): string | undefined;
+  putChainHash(merchantId: number, terminalId: number, seq: number, hash: string): void;
+
+  insertFlag(f: FlagRow): void;
+  flags(merchantId?: number): FlagRow[];
+
+  /** True when newly added. */
+  denyAdd(walletId: string, reason: string, at: number): boolean;
+  denyList(): string[];
+  isDenied(walletId: string): boolean;
+
+  insertActivity(a: ActivityRow): void;
+  activity(merchantId?: number, limit?: number): ActivityRow[];
+
+  insertConnection(c: ConnectionRow): number;
+  touchConnection(id: number, terminalId: number, merchantId: number): void;
+  closeConnection(id: number, at: number): void;
+  connections(merchantId?: number): ConnectionRow[];
+
+  insertSms(s: SmsRow): void;
+  sms(): SmsRow[];
+  smsQueued(): SmsRow[];
+  updateSms(id: number, patch: Partial<SmsRow>): void;
+
+  insertWebhook(w: WebhookRow): void;
+  webhooksDue(now: number): WebhookRow[];
+  updateWebhook(id: number, patch: Partial<WebhookRow>): void;
+  webhooks(merchantId?: number): WebhookRow[];
+
+  insertUpdate(u: UpdateRow): void;
+  latestUpdate(): UpdateRow | undefined;
+  getUpdate(version: string): UpdateRow | undefined;
+}

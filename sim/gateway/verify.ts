@@ -1,0 +1,53 @@
+/**
+ * Signature checks for the gateway's hot path: the same ECDSA P-256 (R||S over SHA-256(body)) as issuer.ts's
+ * verifyBody, with the parsed public keys cached (a terminal or wallet key is parsed once, not per record).
+ */
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { SIG, signedPart } from "../../firmware/protocol/messages.ts";
+
+const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+
+export class Verifier {
+  private keys = new Map<string, KeyObject | null>();
+  constructor(private readonly max = 20000) {}
+
+  private key(pub: Uint8Array): KeyObject | null {
+    const id = Buffer.from(pub).toString("hex");
+    let k = this.keys.get(id);
+    if (k === undefined) {
+      k = null;
+      if (pub.length === 64) {
+        try {
+          k = createPublicKey({ key: { kty: "EC", crv: "P-256", x: b64url(pub.subarray(0, 32)), y: b64url(pub.subarray(32)) }, format: "jwk" });
+        } catch {
+          k = null; // not a point on the curve
+        }
+      }
+      if (this.keys.size >= this.max) this.keys.clear();
+      this.keys.set(id, k);
+    }
+    return k;
+  }
+
+  /** True when the key is a point on P-256. */
+  validKey(pub: Uint8Array): boolean {
+    return this.key(pub) !== null;
+  }
+
+  body(pub: Uint8Array, body: Uint8Array, sig: Uint8Array): boolean {
+    const k = this.key(pub);
+    if (!k || sig.length !== SIG) return false;
+    try {
+      return nodeVerify("sha256", body, { key: k, dsaEncoding: "ieee-p1363" }, sig);
+    } catch {
+      return false;
+    }
+  }
+
+  /** An encoded protocol message's trailing signature. */
+  message(pub: Uint8Array, encoded: Uint8Array): boolean {
+    if (encoded.length <= SIG) return false;
+    return this.body(pub, signedPart(encoded), encoded.subarray(encoded.length - SIG));
+  }
+}

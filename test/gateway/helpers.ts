@@ -1,0 +1,91 @@
+/** A gateway on an in-memory (or file) SQLite store with a movable clock, and software terminals and wallets. */
+import { MovableClock } from "../../sim/gateway/clock.ts";
+import { Gateway } from "../../sim/gateway/gateway.ts";
+import type { GatewayOptions } from "../../sim/gateway/gateway.ts";
+import { Issuer } from "../../sim/gateway/issuer.ts";
+import { OutboxSmsProvider } from "../../sim/gateway/sms.ts";
+import { SoftTerminal, SoftWallet, inProcess } from "../../sim/gateway/soft-terminal.ts";
+import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
+import { openSqliteStore } from "../../sim/gateway/sqlite-store.ts";
+import type { WebhookTransport } from "../../sim/gateway/webhooks.ts";
+
+export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+export const DAY = 86400000;
+
+/** A webhook receiver that records every POST and answers with `status` (changeable). */
+export class FakeWebhooks implements WebhookTransport {
+  calls: { url: string; headers: Record<string, string>; body: string }[] = [];
+  status = 200;
+  async post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number }> {
+    this.calls.push({ url, headers, body });
+    return { status: this.status };
+  }
+  events(): string[] {
+    return this.calls.map((c) => JSON.parse(c.body).event);
+  }
+}
+
+export interface Rig {
+  gw: Gateway;
+  clock: MovableClock;
+  sms: OutboxSmsProvider;
+  hooks: FakeWebhooks;
+  issuer: Issuer;
+  dbPath: string;
+  /** Close and reopen the database (a gateway restart), keeping keys. */
+  restart(): Gateway;
+}
+
+export function makeRig(dbPath = ":memory:", extra: Partial<GatewayOptions> = {}): Rig {
+  const clock = new MovableClock(T0);
+  const sms = new OutboxSmsProvider({ now: () => clock.now() });
+  const hooks = new FakeWebhooks();
+  const issuer = Issuer.generate(1);
+  const make = () => new Gateway({ store: openSqliteStore(dbPath), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
+  const rig: Rig = {
+    gw: make(),
+    clock,
+    sms,
+    hooks,
+    issuer,
+    dbPath,
+    restart() {
+      rig.gw.close();
+      rig.gw = make();
+      return rig.gw;
+    },
+  };
+  return rig;
+}
+
+/** A merchant with `n` registered software terminals talking to the rig's gateway in-process. */
+export function merchantWithTerminals(rig: Rig, name: string, n: number, send?: (rig: Rig) => LinkSend) {
+  const m = rig.gw.registerMerchant({ name, webhookUrl: "https://shop.example/" + name.replace(/\W/g, "") });
+  const terms: SoftTerminal[] = [];
+  for (let i = 0; i < n; i++) {
+    const probe = new SoftTerminal({ terminalId: 0, linkPublicKey: rig.gw.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
+    const t = rig.gw.registerTerminal({ merchantId: m.merchantId, publicKey: probe.publicKey });
+    const term = new SoftTerminal({
+      terminalId: t.terminalId,
+      privateKey: probe.privateKey,
+      linkPublicKey: rig.gw.linkPublicKey,
+      send: send ? send(rig) : (r) => inProcess(rig.gw)(r),
+      now: () => Math.floor(rig.clock.now() / 1000),
+    });
+    terms.push(term);
+  }
+  return { merchant: m, terms };
+}
+
+export function newWallet(rig: Rig, capMinor = 10000, phone = "+4915100000001", balanceMinor = 0): SoftWallet {
+  const w = new SoftWallet();
+  w.setAllowance(rig.gw.registerWallet({ publicKey: w.publicKey, capMinor, phone, balanceMinor }).allowance);
+  return w;
+}
+
+/** Ledger rows per txId (an exactly-once check). */
+export function countByTx(gw: Gateway, merchantId?: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of gw.ledger(merchantId)) if (l.txId) m.set(l.txId, (m.get(l.txId) ?? 0) + 1);
+  return m;
+}
