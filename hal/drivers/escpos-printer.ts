@@ -10,14 +10,21 @@
  * size and data length), so the printer's buffer never overflows. Nothing is sent before the printer has had
  * BOOT_MS to start.
  *
+ * With the printer's BUSY (DTR) pin wired (`busy`), each job is preceded by GS a 0x20 (handshake on) and the next
+ * chunk goes out as soon as the pin is low after the chunk's wire time, instead of after the estimate; a pin still
+ * high after twice the estimate (+ 2 s) makes the driver ask the status, and a printer that is not ready ends the job.
+ *
  * Status is the real-time DLE EOT n (1 printer, 2 offline cause, 4 paper sensor); a printer that does not answer
  * within STATUS_MS, or answers without the fixed bits, is "offline". Jobs and status requests are served one at a
- * time in order, so a status asked during a job is answered when it ends (a DLE EOT sent mid-job could land inside
- * raster data). A job is refused unless the printer is "ready"; paper running out during a job is reported when
- * the job ends.
+ * time in order, so a status asked during a job is answered when it ends. A job is refused unless the printer is
+ * "ready". During a job, between chunks that end on a command boundary (never inside GS v 0 or GS ( k data, and
+ * not at all once the job holds a command this parser does not know), the driver asks DLE EOT 2 and stops sending
+ * when the paper ran out, the cover opened or the printer stopped answering, reporting why; otherwise paper
+ * running out is reported when the job ends.
  */
 import type { Clock } from "../clock.ts";
-import type { Serial, SerialOpen } from "../io.ts";
+import type { Digital, DigitalOpen, Serial, SerialOpen } from "../io.ts";
+import { PinMode } from "../io.ts";
 import type { Printer, PrinterStatus } from "../printer.ts";
 
 export const enum EscPosStatus {
@@ -45,6 +52,8 @@ const FEED_ROW_MS = 2.1;
 const TEXT_ROWS = 24;
 /** Dot rows a text line advances (24 + the default line spacing 6). */
 const LINE_PITCH = 30;
+/** How often a BUSY pin is read while high. */
+const BUSY_POLL_MS = 20;
 
 export interface EscPosPrinterOptions {
   serial: SerialOpen;
@@ -53,6 +62,17 @@ export interface EscPosPrinterOptions {
   baud?: number;
   /** The printer's receive buffer in bytes (default 256, Adafruit's assumption; unverified for the CSN-A2). */
   bufferBytes?: number;
+  /** The printer's BUSY (DTR) pin, high while busy: paces writes by the pin instead of the estimate. */
+  busy?: DigitalOpen;
+}
+
+/** DLE EOT 2 (offline cause) as a status; "ready" when it names no cause. */
+function causeOf(s2: number): PrinterStatus {
+  if (s2 < 0) return "offline";
+  if (s2 & EscPosStatus.CoverOpen) return "cover-open";
+  if (s2 & EscPosStatus.PaperEndStop) return "paper-out";
+  if (s2 & EscPosStatus.Error) return "error";
+  return "ready";
 }
 
 /**
@@ -61,6 +81,10 @@ export interface EscPosPrinterOptions {
  * A command is charged to the chunk holding its last byte, a raster row to the chunk holding the row's last byte.
  * Errs on the slow side. Parses each byte once over the whole job.
  */
+/** ESC and GS commands whose length PrintTime knows (ESC @ and ESC 2: 2 bytes, ESC 7: 5, the rest 3). */
+const ESC_KNOWN = "@2a!EdJ-3tR M7";
+const GS_KNOWN = "!avB(";
+
 export class PrintTime {
   private i = 0;
   private from = 0;
@@ -70,6 +94,8 @@ export class PrintTime {
   private lineH = 1;
   private qrModule = 3;
   private qrLen = 0;
+  /** A command this parser does not know was met: from there on its idea of command boundaries may be wrong. */
+  private unsure = false;
 
   constructor(
     private b: Uint8Array,
@@ -86,7 +112,12 @@ export class PrintTime {
       const c1 = b[i + 1];
       const p = b[i + 2];
       let n = 1;
-      if (c === 0x1b) n = c1 === 0x40 || c1 === 0x32 ? 2 : c1 === 0x37 ? 5 : 3;
+      if (c < 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x1b && c !== 0x1d && c !== 0x10) this.unsure = true;
+      if (c === 0x1b) {
+        n = c1 === 0x40 || c1 === 0x32 ? 2 : c1 === 0x37 ? 5 : 3;
+        if (ESC_KNOWN.indexOf(String.fromCharCode(c1)) < 0) this.unsure = true;
+      } else if (c === 0x1d && GS_KNOWN.indexOf(String.fromCharCode(c1)) < 0) this.unsure = true;
+      else if (c === 0x10 && c1 !== 0x04) this.unsure = true;
       else if (c === 0x1d && c1 === 0x76) {
         // GS v 0 m xL xH yL yH: rows done by byte position q, charged as they complete
         const w = b[i + 4] + 256 * b[i + 5] || 1;
@@ -132,6 +163,14 @@ export class PrintTime {
     return Math.ceil(ms);
   }
 
+  /**
+   * True when the bytes parsed so far end exactly on a command boundary the parser is sure of: a DLE EOT sent
+   * there cannot land inside a command's parameters or image data.
+   */
+  atBoundary(): boolean {
+    return !this.unsure && this.i === this.from;
+  }
+
   /** A line printed: its rows, then the rest of the line pitch fed (an empty line only feeds). */
   private line(): number {
     const rows = this.col ? TEXT_ROWS * this.lineH : 0;
@@ -156,9 +195,11 @@ export class EscPosPrinter implements Printer {
   private busy = false;
   private readyAt: number;
   private reply: ((b: number) => void) | null = null;
+  private busyPin: Digital | null;
 
   constructor(o: EscPosPrinterOptions) {
     this.clock = o.clock;
+    this.busyPin = o.busy ? o.busy({ mode: PinMode.Input }) : null;
     this.baud = o.baud || 19200;
     this.chunk = o.bufferBytes || 256;
     this.readyAt = o.clock.uptime() + BOOT_MS;
@@ -196,7 +237,10 @@ export class EscPosPrinter implements Printer {
     });
   }
 
-  /** Sends the chunk at `pos`, then waits its print time before the next; checks the status at the end. */
+  /**
+   * Sends the chunk at `pos`, then waits its print time (or the BUSY pin) before the next, checking the paper
+   * between chunks where that is safe; checks the status at the end.
+   */
   private send(t: Task, est: PrintTime, pos: number): void {
     const job = t.job as Uint8Array;
     if (pos >= job.length) {
@@ -206,8 +250,37 @@ export class EscPosPrinter implements Printer {
       });
     }
     const end = Math.min(job.length, pos + this.chunk);
+    if (pos === 0 && this.busyPin) this.serial.write(new Uint8Array([0x1d, 0x61, 0x20]));
     this.serial.write(job.subarray(pos, end));
-    this.clock.setTimeout(() => this.send(t, est, end), est.until(end));
+    const ms = est.until(end);
+    const stop = (s: PrinterStatus) => {
+      t.done(s);
+      this.next();
+    };
+    const go = () => {
+      if (end >= job.length || !est.atBoundary()) return this.send(t, est, end);
+      this.ask(2, (s2) => {
+        const s = causeOf(s2);
+        if (s !== "ready") return stop(s);
+        this.send(t, est, end);
+      });
+    };
+    if (!this.busyPin) {
+      this.clock.setTimeout(go, ms);
+      return;
+    }
+    const pin = this.busyPin;
+    const wire = Math.ceil(((end - pos + (pos === 0 ? 3 : 0)) * 10000) / this.baud);
+    const giveUp = this.clock.uptime() + wire + 2 * ms + 2000;
+    const poll = () => {
+      if (!pin.read()) return go();
+      if (this.clock.uptime() < giveUp) {
+        this.clock.setTimeout(poll, BUSY_POLL_MS);
+        return;
+      }
+      this.query((s) => (s === "ready" ? go() : stop(s)));
+    };
+    this.clock.setTimeout(poll, wire);
   }
 
   /** DLE EOT 1, 2, 4, decoded. */

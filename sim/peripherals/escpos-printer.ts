@@ -6,6 +6,7 @@
  *   printer.receive(bytesFromHost);   // any chunking; bytes arrive at the line rate (`baud`)
  *   printer.tick();                   // let the clock run (printing, real-time replies) when nothing is sent
  *   printer.text();                   // the roll as plain text; printer.paper: the roll as items
+ *   printer.receipts();               // each printed job: { text, png, items, qrs }, oldest first
  *
  * The model:
  * - Bytes reach the printer one per byte time (10 bit times at `baud`, default 19200; 0 = instantly), go into a
@@ -20,6 +21,8 @@
  * - While `paperOut` or `coverOpen` (offline), printable items go to `lost` instead of `paper`, at no print cost.
  * - Unknown commands are recorded in `unknown` (only the ESC/GS/DLE and the next byte are consumed, so any parameters
  *   print as garbage text, like the real thing); the emulator never throws on input.
+ * - Jobs: the roll is split into printed jobs where the host sent ESC @ (every job the firmware builds starts
+ *   with it) or cut the paper (GS V), once something was printed since the last split; `receipts()` gives each.
  * - The printer ignores data for `bootMs` (default 500, ADA begin()) after construction, and after `ESC 8` it falls
  *   asleep when idle; the next byte only wakes it (dropped) and bytes in the following 50 ms are dropped (ADA
  *   wake()). Dropped bytes are counted in `droppedBytes`.
@@ -27,12 +30,13 @@
  * Emulator choices (UNVERIFIED on real CSN-A2 units): ESC 8 takes 2 parameter bytes (firmware >= 2.64; set
  * `sleepParamBytes: 1` for older); ESC v / GS r answer (paper near end ? 03 : 0) | (paper out ? 0C : 0) so ADA's
  * bit-2 test works; code pages: 0 = CP437 and 16 = WPC1252 are decoded for `text()`, others as Latin-1; ESC R only
- * recorded; QR is rendered with qrcode-generator in byte mode (model 2 always, so versions may differ from a real
+ * recorded; GS V (cut; CSN-A2 units have no cutter) only splits jobs and is counted in `cuts`; QR is rendered with qrcode-generator in byte mode (model 2 always, so versions may differ from a real
  * printer); GS v 0 with text pending in the line buffer is consumed and ignored (Epson standard mode).
  */
 import qrcode from "qrcode-generator";
 import { glyphRows } from "../render/font6x8.ts";
 import { toBytes } from "../espruino/bytes.ts";
+import { bitmapPng } from "../render/paper.ts";
 
 export type Align = "left" | "center" | "right";
 export type QrEcc = "L" | "M" | "Q" | "H";
@@ -90,6 +94,29 @@ export interface FeedItem {
 }
 
 export type PaperItem = TextLineItem | RasterItem | QrItem | FeedItem;
+
+/** A 1-bit image: `width` dots wide, ceil(width / 8) bytes a row, MSB = leftmost dot, 1 = black. */
+export interface PaperBitmap {
+  width: number;
+  height: number;
+  bits: Uint8Array;
+}
+
+/** One printed job (see `receipts()`). */
+export interface PrintedJob {
+  /** 0 for the first job on the roll. */
+  index: number;
+  /** Its items, in print order (a slice of `paper`). */
+  items: PaperItem[];
+  /** As text, like `text()`. */
+  text: string;
+  /** The data of every GS ( k QR it printed (a raster QR is only pixels: decode `png`). */
+  qrs: string[];
+  /** As a 1-bit image, `dotsPerLine` wide (rendered on first use). */
+  readonly bitmap: PaperBitmap;
+  /** As a PNG, black on white, `dotsPerLine` wide (rendered on first use). */
+  readonly png: Buffer;
+}
 
 export interface UnknownCommand {
   /** Index of the first byte in the interpreted byte stream. */
@@ -186,6 +213,8 @@ export class EscPosPrinterEmulator {
   charset = 0;
   /** Seconds of idle before sleep set by ESC 8 (0 = never). */
   sleepAfterSec = 0;
+  /** GS V commands received (paper cuts). */
+  cuts = 0;
 
   readonly dotsPerLine: number;
   readonly bufferSize: number;
@@ -194,6 +223,8 @@ export class EscPosPrinterEmulator {
   private readonly bootUntil: number;
   private readonly sleepParamBytes: 1 | 2;
   private readonly items: PaperItem[] = [];
+  /** Index in `items` of the first item of each job after the first. */
+  private readonly jobStarts: number[] = [];
 
   // Timeline.
   private clock: number;
@@ -290,62 +321,53 @@ export class EscPosPrinterEmulator {
 
   /** The roll as plain text: one line per text line, alignment by padding to 32 (font A) / 42 (font B) columns. */
   text(): string {
-    const out: string[] = [];
-    for (const it of this.paper) {
-      if (it.kind === "text") {
-        const cols = Math.floor(this.dotsPerLine / ((it.font === "A" ? 12 : 9) * it.width));
-        const pad = Math.max(0, cols - it.text.length);
-        const left = it.align === "center" ? Math.floor(pad / 2) : it.align === "right" ? pad : 0;
-        out.push(" ".repeat(left) + it.text);
-      } else if (it.kind === "feed") {
-        for (let i = 0; i < Math.round(it.dots / DEFAULT_PITCH); i++) out.push("");
-      } else if (it.kind === "raster") {
-        out.push(`[image ${it.width * it.scaleX}x${it.height * it.scaleY}]`);
-      } else {
-        out.push(`[QR ${it.ecc} x${it.module}: ${it.data}]`);
-      }
-    }
-    return out.join("\n");
+    return itemsText(this.paper, this.dotsPerLine);
   }
 
   /**
    * The roll as a 1-bit image, `dotsPerLine` wide, MSB = leftmost dot, 1 = black. Text uses the 6x8 font scaled x2
    * for font A (12x16 in a 12-dot column) and x1 for font B (9-dot column); QR codes are drawn with qrcode-generator.
    */
-  renderBitmap(): { width: number; height: number; bits: Uint8Array } {
+  renderBitmap(): PaperBitmap {
+    return renderItems(this.paper, this.dotsPerLine);
+  }
+
+  /**
+   * Every job printed so far, oldest first: the roll split where the host sent ESC @ or GS V after something had
+   * printed. Each comes as items, text, the GS ( k QR data, and a bitmap and PNG rendered when first read.
+   * Items printed while the printer was offline are not on the paper, so not here either (see `lost`).
+   */
+  receipts(): PrintedJob[] {
+    const items = this.paper;
     const W = this.dotsPerLine;
-    const stride = Math.ceil(W / 8);
-    const heights = this.paper.map((it) => itemHeight(it));
-    const height = heights.reduce((a, b) => a + b, 0);
-    const bits = new Uint8Array(stride * height);
-    const set = (x: number, y: number) => {
-      if (x >= 0 && x < W && y >= 0 && y < height) bits[y * stride + (x >> 3)] |= 0x80 >> (x & 7);
-    };
-    let y0 = 0;
-    this.items.forEach((it, i) => {
-      if (it.kind === "text") drawText(it, y0, W, set);
-      else if (it.kind === "raster") {
-        const rowBytes = it.width / 8;
-        for (let y = 0; y < it.height; y++)
-          for (let x = 0; x < it.width; x++)
-            if (it.bits[y * rowBytes + (x >> 3)] & (0x80 >> (x & 7)))
-              for (let dy = 0; dy < it.scaleY; dy++)
-                for (let dx = 0; dx < it.scaleX; dx++) set(x * it.scaleX + dx, y0 + y * it.scaleY + dy);
-      } else if (it.kind === "qr") {
-        const q = makeQr(it.data, it.ecc);
-        if (q) {
-          const x0 = alignOffset(it.align, W, it.size);
-          const n = q.getModuleCount();
-          for (let r = 0; r < n; r++)
-            for (let c = 0; c < n; c++)
-              if (q.isDark(r, c))
-                for (let dy = 0; dy < it.module; dy++)
-                  for (let dx = 0; dx < it.module; dx++) set(x0 + c * it.module + dx, y0 + r * it.module + dy);
-        }
-      }
-      y0 += heights[i];
-    });
-    return { width: W, height, bits };
+    const bounds = [0].concat(this.jobStarts.filter((i) => i > 0 && i < items.length), [items.length]);
+    const out: PrintedJob[] = [];
+    for (let j = 0; j + 1 < bounds.length; j++) {
+      const part = items.slice(bounds[j], bounds[j + 1]);
+      if (!part.length) continue;
+      let bmp: PaperBitmap | null = null;
+      let png: Buffer | null = null;
+      const bitmap = () => (bmp = bmp || renderItems(part, W));
+      out.push({
+        index: out.length,
+        items: part,
+        text: itemsText(part, W),
+        qrs: part.flatMap((it) => (it.kind === "qr" ? [it.data] : [])),
+        get bitmap() {
+          return bitmap();
+        },
+        get png() {
+          return (png = png || bitmapPng(bitmap()));
+        },
+      });
+    }
+    return out;
+  }
+
+  /** The last job printed, or null (see `receipts()`). */
+  lastReceipt(): PrintedJob | null {
+    const all = this.receipts();
+    return all.length ? all[all.length - 1] : null;
   }
 
   // ---- timeline -------------------------------------------------------------------------------------------
@@ -480,6 +502,7 @@ export class EscPosPrinterEmulator {
     switch (c) {
       case 0x40: // ESC @
         this.reset();
+        this.markJob();
         return 0;
       case 0x61: // ESC a n
         return one((n) => {
@@ -599,6 +622,18 @@ export class EscPosPrinterEmulator {
       case 0x68: // GS h n (barcode height)
       case 0x77: // GS w n (barcode width)
         return one(() => 0);
+      case 0x56: // GS V m (m = 0, 1, 48, 49) / GS V m n (m = 65, 66): cut; prints what is in the line buffer first
+        return one((m) => {
+          const cut = (feedDots: number): number => {
+            const cost = (this.runs.length ? this.printLine() : 0) + this.feed(feedDots);
+            this.cuts++;
+            this.markJob();
+            return cost;
+          };
+          if (m === 0 || m === 1 || m === 48 || m === 49) return cut(0);
+          if (m === 65 || m === 66) return this.expect(1, ([n]) => cut(n), s);
+          return this.unknownCmd(s, [C.GS, 0x56, m], "GS V with invalid m");
+        });
       case 0x76: // GS v 0 m xL xH yL yH
         return one((z) =>
           z === 0x30
@@ -614,6 +649,13 @@ export class EscPosPrinterEmulator {
       default:
         return this.unknownCmd(s, [C.GS, c], "unknown GS command");
     }
+  }
+
+  /** The next item printed starts a new job (unless nothing was printed since the last mark). */
+  private markJob(): void {
+    const n = this.items.length;
+    const last = this.jobStarts.length ? this.jobStarts[this.jobStarts.length - 1] : 0;
+    if (n > last) this.jobStarts.push(n);
   }
 
   private reset(): void {
@@ -844,6 +886,60 @@ function makeQr(data: string, ecc: QrEcc): ReturnType<typeof qrcode> | null {
   } catch {
     return null;
   }
+}
+
+function itemsText(items: PaperItem[], W: number): string {
+  const out: string[] = [];
+  for (const it of items) {
+    if (it.kind === "text") {
+      const cols = Math.floor(W / ((it.font === "A" ? 12 : 9) * it.width));
+      const pad = Math.max(0, cols - it.text.length);
+      const left = it.align === "center" ? Math.floor(pad / 2) : it.align === "right" ? pad : 0;
+      out.push(" ".repeat(left) + it.text);
+    } else if (it.kind === "feed") {
+      for (let i = 0; i < Math.round(it.dots / DEFAULT_PITCH); i++) out.push("");
+    } else if (it.kind === "raster") {
+      out.push(`[image ${it.width * it.scaleX}x${it.height * it.scaleY}]`);
+    } else {
+      out.push(`[QR ${it.ecc} x${it.module}: ${it.data}]`);
+    }
+  }
+  return out.join("\n");
+}
+
+function renderItems(items: PaperItem[], W: number): PaperBitmap {
+  const stride = Math.ceil(W / 8);
+  const heights = items.map((it) => itemHeight(it));
+  const height = heights.reduce((a, b) => a + b, 0);
+  const bits = new Uint8Array(stride * height);
+  const set = (x: number, y: number) => {
+    if (x >= 0 && x < W && y >= 0 && y < height) bits[y * stride + (x >> 3)] |= 0x80 >> (x & 7);
+  };
+  let y0 = 0;
+  items.forEach((it, i) => {
+    if (it.kind === "text") drawText(it, y0, W, set);
+    else if (it.kind === "raster") {
+      const rowBytes = it.width / 8;
+      for (let y = 0; y < it.height; y++)
+        for (let x = 0; x < it.width; x++)
+          if (it.bits[y * rowBytes + (x >> 3)] & (0x80 >> (x & 7)))
+            for (let dy = 0; dy < it.scaleY; dy++)
+              for (let dx = 0; dx < it.scaleX; dx++) set(x * it.scaleX + dx, y0 + y * it.scaleY + dy);
+    } else if (it.kind === "qr") {
+      const q = makeQr(it.data, it.ecc);
+      if (q) {
+        const x0 = alignOffset(it.align, W, it.size);
+        const n = q.getModuleCount();
+        for (let r = 0; r < n; r++)
+          for (let c = 0; c < n; c++)
+            if (q.isDark(r, c))
+              for (let dy = 0; dy < it.module; dy++)
+                for (let dx = 0; dx < it.module; dx++) set(x0 + c * it.module + dx, y0 + r * it.module + dy);
+      }
+    }
+    y0 += heights[i];
+  });
+  return { width: W, height, bits };
 }
 
 function itemHeight(it: PaperItem): number {

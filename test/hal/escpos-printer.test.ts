@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import sinon from "sinon";
-import { EscPos } from "../../hal/drivers/escpos.ts";
+import { EscPos } from "../../hal/escpos.ts";
 import { EscPosPrinter, PrintTime } from "../../hal/drivers/escpos-printer.ts";
 import { FakeSerial, hex, sinonClock } from "./fake-serial.ts";
 
@@ -196,9 +196,12 @@ describe("ESC/POS printer driver (fake serial)", () => {
     assert.equal(w.length, 3);
     const est = new PrintTime(job, 19200);
     const first = est.until(256);
-    assert.equal(w[1].t - w[0].t, first);
+    // the estimate, then the paper check between chunks (DLE EOT 2, answered by the fake port after 5 ms)
+    // (5 ms, plus the 3 bytes' own wire time at 19200 baud)
+    const gap = (a: number, b: number, ms: number) => assert.ok(b - a >= ms + 5 && b - a <= ms + 7, `${b - a} ms after a ${ms} ms estimate`);
+    gap(w[0].t, w[1].t, first);
     assert.ok(first >= 7 * 24 * 30, `${first} ms for 7 printed lines`);
-    assert.equal(w[2].t - w[1].t, est.until(512));
+    gap(w[1].t, w[2].t, est.until(512));
   });
 
   it("paces raster data by the rows in its GS v 0 header", () => {
@@ -240,7 +243,7 @@ describe("ESC/POS printer driver (fake serial)", () => {
     assert.equal(jobWrites(serial).length, 3);
   });
 
-  it("answers a status asked during a job after the job, without a DLE EOT inside it", () => {
+  it("answers a status asked during a job after the job; inside the job only its own paper checks between chunks", () => {
     const { serial, port, printer } = rig();
     const job = textJob(20);
     port.jobs.push(job);
@@ -252,6 +255,44 @@ describe("ESC/POS printer driver (fake serial)", () => {
     timers.tick(60000);
     assert.ok(done > 0 && at >= done, `status at ${at}, job done at ${done}`);
     const w = serial.writes.map((x) => (x.bytes[0] === 0x10 ? "S" : "J")).join("");
-    assert.equal(w, "SSSJJJSSSSSS");
+    // ready check (1, 2, 4), three chunks with a DLE EOT 2 between them, the end check, then the asked status
+    assert.equal(w, "SSSJSJSJSSSSSS");
+    assert.deepEqual(port.asked, [1, 2, 4, 2, 2, 1, 2, 4, 1, 2, 4]);
+  });
+
+  it("stops a job at the next chunk when the paper runs out during it, and says so", () => {
+    const { serial, port, printer } = rig();
+    const job = textJob(20);
+    port.jobs.push(job);
+    let err: string | null | undefined;
+    printer.print(job, (e) => (err = e));
+    timers.tick(700); // the first chunk is out
+    port.status = { 1: 0x1a, 2: 0x32, 4: 0x7e };
+    timers.tick(60000);
+    assert.equal(err, "paper-out");
+    assert.equal(jobWrites(serial).length, 1, "nothing more was sent to a printer without paper");
+  });
+
+  it("never asks for status inside GS v 0 raster data, only at a command boundary", () => {
+    const { serial, port, printer } = rig();
+    const job = new EscPos().init().line("TOP").qrRaster(25, () => true, 8).line("END").feed(3).bytes();
+    port.jobs.push(job);
+    let err: string | null | undefined;
+    printer.print(job, (e) => (err = e));
+    timers.tick(120000);
+    assert.equal(err, null);
+    // every write's end position in the job; a DLE EOT may only follow a write that ended outside the raster
+    const rasterStart = job.indexOf(0x76) - 1; // GS v
+    const rasterEnd = rasterStart + 8 + 33 * 264;
+    let pos = 0;
+    let prevEnd = -1;
+    for (const x of serial.writes) {
+      if (x.bytes.length === 3 && x.bytes[0] === 0x10) {
+        if (prevEnd >= 0) assert.ok(!(prevEnd > rasterStart && prevEnd < rasterEnd), `DLE EOT after byte ${prevEnd}, inside the raster ${rasterStart}..${rasterEnd}`);
+        continue;
+      }
+      pos += x.bytes.length;
+      prevEnd = pos === job.length ? -1 : pos;
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import qrcode from "qrcode-generator";
-import { EscPos } from "../../hal/drivers/escpos.ts";
+import { EscPos } from "../../hal/escpos.ts";
 import { PrintTime } from "../../hal/drivers/escpos-printer.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

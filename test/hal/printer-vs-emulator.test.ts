@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import qrcode from "qrcode-generator";
-import { EscPos } from "../../hal/drivers/escpos.ts";
+import { EscPos } from "../../hal/escpos.ts";
 import { EscPosPrinter } from "../../hal/drivers/escpos-printer.ts";
 import { EscPosPrinterEmulator } from "../../sim/peripherals/escpos-printer.ts";
 import { VirtualClock } from "../helpers/virtual-clock.ts";
