@@ -18,6 +18,7 @@ import { build as esbuild } from "esbuild";
 import type { Plugin } from "esbuild";
 import { minify } from "terser";
 import type { BoardDef } from "./boards/board.ts";
+import { BOOT_STUB, BOOT_STUB_END } from "./firmware/update/layout.ts";
 import { bootOnInterpreter, interpreter } from "./test/espruino/interpreter.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -194,9 +195,13 @@ export async function buildAll(): Promise<BundleReport[]> {
       `import { ${b.export} } from "./${b.file}";\n` +
       `import { start } from "./firmware/main.ts";\n` +
       `start(${b.export}.createDevice(__VERSION__));\n`;
-    const code = await compile(entry, b.name + ".entry.ts", def.platform.builtinModules, {
-      __VERSION__: JSON.stringify(ver),
-    });
+    // The boot-loader stub (firmware/update/layout.ts) runs first and boots a verified update instead, if any.
+    const code =
+      BOOT_STUB +
+      (await compile(entry, b.name + ".entry.ts", def.platform.builtinModules, {
+        __VERSION__: JSON.stringify(ver),
+      })) +
+      BOOT_STUB_END;
     const file = join(DIST, b.name + ".js");
     writeFileSync(file, code + "\n");
     const boardData = {

@@ -49,11 +49,15 @@ export interface PlatformFacts {
   console: { port: string; baud: number };
 }
 
-export interface BoardDef {
+/** A board's data: what Node-side code (tests, benches, tools) may import. */
+export interface BoardData {
   name: string;
   description: string;
   wiring: Wiring;
   platform: PlatformFacts;
   budget: Budget;
+}
+
+export interface BoardDef extends BoardData {
   createDevice(version: string): Device;
 }

@@ -16,45 +16,17 @@ import { EscPosPrinter } from "../hal/drivers/escpos-printer.ts";
 import { Gm65Scanner } from "../hal/drivers/gm65.ts";
 import { MatrixKeypad } from "../hal/drivers/keypad-matrix.ts";
 import { ST7789 } from "../hal/drivers/st7789.ts";
-import type { BoardDef, Wiring } from "./board.ts";
+import type { BoardDef } from "./board.ts";
+import { devkitData } from "./devkit-data.ts";
 
-const wiring: Wiring = {
-  scanner: { port: 2, tx: "D4", rx: "D5", baud: 9600 },
-  printer: { port: 3, tx: "D17", rx: "D16", baud: 19200 },
-  secure: { scl: "D22", sda: "D21", address: 0x60, hz: 100000 },
-  display: {
-    sck: "D18",
-    mosi: "D23",
-    cs: "D15",
-    dc: "D27",
-    rst: "D26",
-    width: 240,
-    height: 240,
-    bpp: 2,
-    // Adafruit's rotation 0 for 240x240 modules: MADCTL MY|MX, visible rows 80..319 of the 320-row RAM.
-    madctl: 0xc0,
-    rowOffset: 80,
-    // background, text, accent, alert (RGB565)
-    palette: [0xffff, 0x0000, 0x0339, 0xc800],
-  },
-  keypad: { rows: ["D13", "D12", "D14", "D25"], cols: ["D32", "D33", "D19", "D2"], keys: "123A456B789C*0#D" },
-};
+const wiring = devkitData.wiring;
 
 export const devkit: BoardDef = {
-  name: "devkit",
-  description: "ESP32-DevKitC + GM65 + 58 mm ESC/POS + ATECC608 + ST7789 240x240 + 4x4 keypad",
+  name: devkitData.name,
+  description: devkitData.description,
   wiring: wiring,
-  platform: {
-    id: "ESP32",
-    espruinoVersion: "2v29",
-    builtinModules: ["Storage", "Wifi", "http", "crypto", "TelnetServer", "net", "tls", "heatshrink", "Flash", "fs", "timer", "neopixel", "dgram", "NetworkJS"],
-    storage: { address: 0x320000, pageSize: 4096, pages: 224 },
-    // 768 KB at the start of the ota_0 partition of Espruino's ESP32 partition table (factory 0x10000, ota_0
-    // 0x190000, storage 0x320000): never written by Espruino's flashing steps. Unverified on hardware.
-    journal: { address: 0x190000, pageSize: 4096, pageCount: 192 },
-    console: { port: "Serial1", baud: 115200 },
-  },
-  budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 48 * 1024, storageBytes: 896 * 1024 },
+  platform: devkitData.platform,
+  budget: devkitData.budget,
   createDevice(version) {
     const w = wiring;
     const c = clock();

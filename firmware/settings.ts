@@ -14,10 +14,13 @@ export interface Settings {
   merchantName: string;
   currency: string;
   gatewayUrl: string;
+  merchantId: number;
+  /** Issuer public keys (X||Y hex) by key ID, as provisioning writes them. */
+  issuerKeys: { [id: string]: string };
 }
 
 function defaults(): Settings {
-  return { terminalId: "", merchantName: "", currency: "EUR", gatewayUrl: "" };
+  return { terminalId: "", merchantName: "", currency: "EUR", gatewayUrl: "", merchantId: 0, issuerKeys: {} };
 }
 
 export function bytesToText(b: Uint8Array): string {

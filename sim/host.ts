@@ -66,6 +66,16 @@ export interface SimHostOptions {
   wallClockMs?: number;
   /** Where the bundle's print()/console.log lines go (also kept in `output`). */
   onPrint?: (line: string) => void;
+  /**
+   * Boot as Espruino does: run `.bootcde` from Storage when it is there, the given bundle otherwise (an empty
+   * bundle = a device with nothing flashed). Used by the TCP console (sim/tcp-console.ts), where a flash changes
+   * what boots.
+   */
+  bootFromStorage?: boolean;
+  /** Entries of `process.env` to set or replace (e.g. VERSION as a real board reports it). */
+  env?: Record<string, string>;
+  /** Called with the bundle's global object each time a fresh interpreter context is made (console globals). */
+  onContext?: (g: Record<string, unknown>) => void;
 }
 
 interface Watch {
@@ -112,11 +122,19 @@ export class SimHost {
   private nrfListeners: Record<string, ((a: unknown) => void)[]> = {};
   private onPrint?: (line: string) => void;
   private wifi!: WifiModule;
+  private bootFromStorage: boolean;
+  private envOverride: Record<string, string>;
+  private onContext?: (g: Record<string, unknown>) => void;
+  private printListeners: ((line: string) => void)[] = [];
+  private serialWriteListeners: ((port: number, bytes: Uint8Array) => void)[] = [];
 
   constructor(o: SimHostOptions) {
     this.board = o.board;
     this.bundle = o.bundle;
     this.onPrint = o.onPrint;
+    this.bootFromStorage = !!o.bootFromStorage;
+    this.envOverride = o.env ?? {};
+    this.onContext = o.onContext;
     this.wallAtBoot = o.wallClockMs ?? Date.UTC(2026, 10, 23, 9, 0, 0);
     const now = () => this.sched.now;
     const st = o.board.platform.storage;
@@ -136,6 +154,16 @@ export class SimHost {
 
   // ------------------------------------------------------------------ power
 
+  /** Wall-clock time as the device's RTC reads it, ms since the epoch. */
+  wallClock(): number {
+    return this.wallAtBoot + this.sched.now;
+  }
+
+  /** Move the device's RTC forward (a clock fast-forward: days pass while the event loop does not). */
+  skewWallClock(ms: number): void {
+    this.wallAtBoot += ms;
+  }
+
   /** Power on: Storage's boot check, then the bundle runs as Espruino runs its boot code. */
   boot(): void {
     this.poweredOn = true;
@@ -146,9 +174,73 @@ export class SimHost {
     this.watches = [];
     this.serial.clear();
     this.nrfListeners = {};
+    // A power cycle gives Espruino its default console back; the firmware's lock-down takes it again.
+    this.consoles.serial = "Serial1";
     this.ctx = this.makeContext();
     this.storage.boot();
-    this.guard(() => vm.runInContext(this.bundle, this.ctx, { filename: this.board.name + ".js" }));
+    let code = this.bundle;
+    let filename = this.board.name + ".js";
+    if (this.bootFromStorage) {
+      const saved = this.storage.read(".bootcde");
+      if (saved !== undefined) {
+        code = saved;
+        filename = ".bootcde";
+      }
+    }
+    if (code) this.guard(() => vm.runInContext(code, this.ctx, { filename }));
+  }
+
+  // ------------------------------------------------------------------ console hooks (sim/tcp-console.ts)
+
+  /**
+   * Espruino's `reset()` / `load()`: a fresh interpreter (timers, watches, listeners and globals gone, flash and
+   * parts kept), then `code` runs if given. No power cycle: the secure element keeps its volatile state.
+   */
+  resetInterpreter(code: string | null, filename = "load"): void {
+    this.poweredOn = true;
+    this.sched.clearAll();
+    this.texts = [];
+    this.watches = [];
+    this.serial.clear();
+    this.nrfListeners = {};
+    this.consoles.serial = "Serial1";
+    this.ctx = this.makeContext();
+    if (code) this.guard(() => vm.runInContext(code, this.ctx, { filename }));
+  }
+
+  /** Evaluate console input in the bundle's global scope, as Espruino's REPL does. */
+  evalInDevice(code: string): { ok: true; value: unknown } | { ok: false; error: string } {
+    try {
+      return { ok: true, value: vm.runInContext(code, this.ctx, { filename: "REPL" }) };
+    } catch (e) {
+      if (isPowerCut(e)) {
+        this.powerOff();
+        return { ok: false, error: "power cut" };
+      }
+      const name = e && typeof e === "object" && "name" in e && (e as Error).name !== "Error" ? String((e as Error).name) + ": " : "Error: ";
+      return { ok: false, error: e && typeof e === "object" && "message" in e ? name + String((e as Error).message) : String(e) };
+    }
+  }
+
+  /** Also send every printed line to `fn` (besides `output` and onPrint). */
+  addPrintListener(fn: (line: string) => void): () => void {
+    this.printListeners.push(fn);
+    return () => {
+      this.printListeners = this.printListeners.filter((x) => x !== fn);
+    };
+  }
+
+  /** Bytes arriving on a UART's RX from outside (e.g. the USB console when the console is detached from it). */
+  serialInput(port: number, bytes: Uint8Array): void {
+    this.fromPart(port, bytes);
+  }
+
+  /** Bytes the bundle writes to a UART no emulated part sits on (Serial1 = the USB console wire). */
+  addSerialWriteListener(fn: (port: number, bytes: Uint8Array) => void): () => void {
+    this.serialWriteListeners.push(fn);
+    return () => {
+      this.serialWriteListeners = this.serialWriteListeners.filter((x) => x !== fn);
+    };
   }
 
   /** Cut power now: every timer and event is gone, volatile state is lost; flash keeps what it had. */
@@ -206,6 +298,7 @@ export class SimHost {
   private print(line: string): void {
     this.output.push(line);
     if (this.onPrint) this.onPrint(line);
+    for (const fn of this.printListeners) fn(line);
   }
 
   // ------------------------------------------------------------------ the merchant's side
@@ -298,6 +391,41 @@ export class SimHost {
     return lines;
   }
 
+  // ------------------------------------------------------------------ simulated Bluetooth central (ble-phone.ts)
+
+  /** Listeners for notifications the firmware sends to a connected central: service, characteristic, bytes. */
+  readonly bleNotifyListeners: ((service: string, char: string, bytes: Uint8Array) => void)[] = [];
+
+  private bleNotified(service: string, char: string, value: unknown): void {
+    const b = espruinoBytes(value);
+    if (!b) return;
+    for (const fn of this.bleNotifyListeners) fn(service, char, new Uint8Array(b));
+  }
+
+  /** A central connects: `NRF.on("connect", address)` fires from the event loop, as on ESP32. */
+  bleConnect(address: string): void {
+    this.ble.connected = address;
+    for (const fn of this.nrfListeners.connect || []) this.sched.post(() => fn(address));
+  }
+
+  /** The central drops the link (reason 19 = remote user terminated). */
+  bleDisconnect(reason = 19): void {
+    if (!this.ble.connected) return;
+    this.ble.connected = null;
+    for (const fn of this.nrfListeners.disconnect || []) this.sched.post(() => fn(reason));
+  }
+
+  /** The central writes a characteristic: its onWrite gets `{ data: ArrayBuffer }` (the bundle's realm). */
+  bleWrite(service: string, char: string, bytes: Uint8Array): void {
+    const ch = this.ble.services[service] && this.ble.services[service][char];
+    if (!ch || !ch.writable || typeof ch.onWrite !== "function") throw new Error("BLE: characteristic " + service + "/" + char + " is not writable");
+    const realm = this.realm();
+    const ab = new realm.ArrayBuffer(bytes.length);
+    new realm.Uint8Array(ab).set(bytes);
+    const fn = ch.onWrite as (e: { data: ArrayBuffer }) => void;
+    this.sched.post(() => fn({ data: ab }));
+  }
+
   // ------------------------------------------------------------------ context
 
   private realm(): { Uint8Array: Uint8ArrayConstructor; Uint16Array: Uint16ArrayConstructor; ArrayBuffer: ArrayBufferConstructor } {
@@ -382,6 +510,7 @@ export class SimHost {
         // Bytes reach the part only on its pins and at its speed; anything else is noise on a floating line.
         const expectedBaud = port === w.scanner.port ? this.scanner.baud : part ? part.wiring.baud : 0;
         if (part && p.tx === part.wiring.tx && p.rx === part.wiring.rx && p.baud === expectedBaud) part.rx(bytes);
+        if (!part) for (const fn of this.serialWriteListeners) fn(port, bytes);
       },
       on: (ev: string, fn: (s: string) => void) => {
         if (ev !== "data") return;
@@ -538,7 +667,7 @@ export class SimHost {
     };
     g.process = {
       version: "2v29-sim",
-      env: { BOARD: "ESP32", VERSION: "2v29-sim", MODULES: this.board.platform.builtinModules.join(",") },
+      env: Object.assign({ BOARD: "ESP32", VERSION: "2v29-sim", MODULES: this.board.platform.builtinModules.join(",") }, this.envOverride),
       // The simulator does not count JsVars; figures come from a real interpreter (ESPRUINO=...).
       memory: () => ({ free: this.board.budget.jsVars, usage: 0, total: this.board.budget.jsVars }),
     };
@@ -552,6 +681,8 @@ export class SimHost {
       },
       updateServices: (upd: Record<string, Record<string, Record<string, unknown>>>) => {
         for (const s in upd) for (const c in upd[s]) if (host.ble.services[s] && host.ble.services[s][c]) Object.assign(host.ble.services[s][c], upd[s][c]);
+        // a simulated central (sim/peripherals/ble-phone.ts) receives what is notified
+        for (const s in upd) for (const c in upd[s]) if (host.ble.services[s] && host.ble.services[s][c] && upd[s][c].notify && host.ble.connected) host.bleNotified(s, c, upd[s][c].value);
       },
       setAdvertising: (data: unknown, opts: unknown) => {
         host.ble.advertising = { data, opts };
@@ -590,6 +721,7 @@ export class SimHost {
       if (name in modules && this.board.platform.builtinModules.indexOf(name) >= 0) return modules[name];
       throw host.err(`Module "${name}" not found`);
     };
+    if (this.onContext) this.onContext(g);
     return ctx;
   }
 }

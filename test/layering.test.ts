@@ -54,6 +54,12 @@ describe("layers", () => {
     assert.deepEqual(bad, []);
   });
 
+  it("Node-side code (tests, benches, tools, simulator) takes a board's data file, never the board with its bindings", () => {
+    const bindings = (s: string) => s.startsWith("boards/") && s !== "boards/board.ts" && !s.endsWith("-data.ts");
+    const bad = ["test", "bench", "tools", "sim"].flatMap((d) => violations(d, (s, typeOnly) => !typeOnly && bindings(s)));
+    assert.deepEqual(bad, []);
+  });
+
   it("the checker itself finds a forbidden import", () => {
     const found = imports("boards/devkit.ts").map((i) => i.spec);
     assert.ok(found.includes("hal/espruino/io.ts"), found.join(","));

@@ -7,6 +7,7 @@ import { Ink } from "../../hal/display.ts";
 import { formatMoney } from "../money.ts";
 import type { TerminalStatus } from "../status.ts";
 import { ago, clockText } from "../status.ts";
+import type { QrMatrix } from "./qr-encode.ts";
 
 export const BAR_H = 22;
 
@@ -38,6 +39,15 @@ export class Screen {
   /** A line of text, centred, at row y, in a colour and scale. */
   line(text: string, y: number, scale: number, ink: number): void {
     this.d.canvas.setColor(ink).setFont("6x8", scale).setFontAlign(0, -1, 0).drawString(text, this.d.width >> 1, y);
+  }
+
+  /** A QR code, dark modules in the text colour on the background, each module `scale` pixels, top-left at x, y. */
+  qr(q: QrMatrix, x: number, y: number, scale: number): void {
+    const g = this.d.canvas;
+    g.setColor(Ink.Background).fillRect(x - 2 * scale, y - 2 * scale, x + (q.size + 2) * scale - 1, y + (q.size + 2) * scale - 1);
+    g.setColor(Ink.Text);
+    for (let r = 0; r < q.size; r++)
+      for (let c = 0; c < q.size; c++) if (q.modules[r * q.size + c]) g.fillRect(x + c * scale, y + r * scale, x + c * scale + scale - 1, y + r * scale + scale - 1);
   }
 
   flip(): void {

@@ -1,47 +1,149 @@
-/** The simulator's page: the panel, the keypad (mouse and keyboard), the paper roll. Plain HTML, no build step. */
+/**
+ * The simulator's page: the terminal (panel, keypad with mouse and keyboard, paper roll), the scanner (text, a QR
+ * image, or the computer's camera), the customer's phone (wallet: pay the QR on the terminal's display, show the
+ * payment to the scanner, or pay over Bluetooth), switches (Wi-Fi, gateway, power, paper, clock) and the
+ * gateway's books. Plain HTML, no build step; every action is a POST to sim/server.ts.
+ */
 export const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Terminal simulator</title>
 <style>
- body{font-family:system-ui,sans-serif;background:#2b2f36;color:#eee;margin:0;display:flex;gap:32px;padding:24px;align-items:flex-start}
+ body{font-family:system-ui,sans-serif;background:#2b2f36;color:#eee;margin:0;display:flex;flex-wrap:wrap;gap:24px;padding:24px;align-items:flex-start}
  .device{background:#15171b;border-radius:24px;padding:20px;box-shadow:0 8px 24px #0008}
- #screen{width:240px;height:240px;image-rendering:pixelated;display:block;border:4px solid #000;border-radius:4px;transform:scale(1.5);transform-origin:top left;margin-bottom:128px;margin-right:120px}
- .keys{display:grid;grid-template-columns:repeat(4,64px);gap:10px;margin-top:8px}
+ #screen{width:360px;height:360px;image-rendering:pixelated;display:block;border:4px solid #000;border-radius:4px}
+ .keys{display:grid;grid-template-columns:repeat(4,64px);gap:10px;margin-top:12px}
  .keys button{height:48px;font-size:20px;border-radius:10px;border:0;background:#3b414b;color:#fff;cursor:pointer}
  .keys button:active,.keys button.down{background:#6b7f99}
- .paper{background:#fafaf5;color:#111;padding:12px;min-width:300px;border-radius:4px}
+ .panel{background:#1d2027;border-radius:12px;padding:14px;min-width:260px;max-width:420px}
+ .paper{background:#fafaf5;color:#111;padding:8px;border-radius:4px;max-height:640px;overflow:auto}
  .paper img{display:block;max-width:384px}
- pre{white-space:pre-wrap;font-size:12px;color:#9ab}
+ pre{white-space:pre-wrap;font-size:12px;color:#9ab;max-height:220px;overflow:auto}
  h2{font-size:14px;color:#9ab;margin:0 0 8px}
+ button.act{margin:3px 2px;padding:6px 10px;border-radius:6px;border:0;background:#46607e;color:#fff;cursor:pointer}
+ input[type=text]{width:220px}
+ #phoneqr{width:200px;image-rendering:pixelated;background:#fff;display:block;margin-top:6px}
+ .msg{font-size:12px;color:#fc6;min-height:16px}
+ table{font-size:12px;border-collapse:collapse} td,th{padding:2px 6px;border-bottom:1px solid #333;text-align:left}
 </style></head><body>
 <div class="device"><img id="screen" alt="terminal display" src="/display.png">
 <div class="keys" id="keys"></div>
 <p style="font-size:12px;color:#9ab">Keyboard: digits, Enter = #, Esc = *, Backspace = B, Delete = C, a/d = A/D</p>
-<button id="power">Power cycle</button></div>
-<div><h2>Printer</h2><div class="paper"><img id="paper" alt="paper roll" src="/paper.png"></div>
-<h2 style="margin-top:16px">Device log</h2><pre id="log"></pre></div>
+<div id="status" style="font-size:12px;color:#9ab"></div></div>
+
+<div class="panel"><h2>Printer</h2><div class="paper"><img id="paper" alt="paper roll" src="/paper.png"></div>
+<div style="font-size:12px;margin-top:6px"><span id="receipts">0 receipts</span> · <a id="lastreceipt" href="/receipt/last.png" target="_blank" style="color:#9cf">last receipt</a> · <a href="/paper.png" target="_blank" style="color:#9cf">whole roll</a></div></div>
+
+<div class="panel">
+ <h2>Scanner</h2>
+ <input type="text" id="scantext" placeholder="text the scanner reads"> <button class="act" id="scanbtn">Scan text</button><br>
+ <label style="font-size:12px">QR image: <input type="file" id="scanfile" accept="image/png"></label><br>
+ <select id="paysel" style="max-width:220px"><option value="">(no wallet payment yet)</option></select> <button class="act" id="payselbtn">Scan this payment</button><br>
+ <button class="act" id="cambtn">Use camera</button> <video id="cam" width="160" height="120" style="display:none" muted playsinline></video>
+ <div class="msg" id="scanmsg"></div>
+
+ <h2 style="margin-top:14px">Customer phone</h2>
+ <input type="text" id="wname" value="customer" style="width:120px"> <button class="act" id="wcreate">Open wallet</button>
+ <div id="winfo" style="font-size:12px"></div>
+ <button class="act" id="paycam">Pay the QR on the terminal</button>
+ <button class="act" id="payshow">Show payment to scanner</button>
+ <button class="act" id="payble">Pay by Bluetooth</button>
+ <button class="act" id="paidconf">Pay online, show paid confirmation</button>
+ <button class="act" id="claim">Claim fraud on last payment</button>
+ <img id="phoneqr" alt="payment QR on the phone" style="display:none">
+ <div class="msg" id="phonemsg"></div>
+
+ <h2 style="margin-top:14px">Switches</h2>
+ <label><input type="checkbox" id="swwifi" checked> Wi-Fi</label>
+ <label><input type="checkbox" id="swgw" checked> Gateway reachable</label>
+ <label><input type="checkbox" id="swpaper"> Paper out</label><br>
+ <button class="act" id="pcut">Cut power now</button>
+ <button class="act" id="pnext">Cut at next flash write</button>
+ <button class="act" id="pon">Power on</button><br>
+ <button class="act" id="prov">Provision terminal</button><br>
+ <button class="act" data-hours="1" id="ffh">+1 hour</button>
+ <button class="act" data-days="1" id="ff1">+1 day</button>
+ <button class="act" data-days="3" id="ff3">+3 days</button>
+ <div class="msg" id="swmsg"></div>
+</div>
+
+<div class="panel"><h2>Gateway</h2><div id="gw" style="font-size:12px">no gateway attached</div>
+<h2 style="margin-top:14px">Device log</h2><pre id="log"></pre></div>
 <script>
 const KEYS = "123A456B789C*0#D";
 const LABEL = {"A":"Menu","B":"Back","C":"Clear","D":"Fn","*":"Cancel","#":"Enter"};
-const pad = document.getElementById("keys");
-function send(path){ return fetch(path,{method:"POST"}); }
-function down(k){ send("/key/down?k="+encodeURIComponent(k)); }
-function up(k){ send("/key/up?k="+encodeURIComponent(k)); }
+const $ = (id) => document.getElementById(id);
+async function post(path, body){ const r = await fetch(path,{method:"POST",body}); let j = {}; try { j = await r.json(); } catch (e) {} if (!r.ok) throw new Error(j.error || r.statusText); return j; }
+// A key is held at least 100 ms, as a finger does: the keypad driver scans and debounces.
+const pressedAt = {};
+function down(k){ pressedAt[k] = Date.now(); post("/key/down?k="+encodeURIComponent(k)).catch(()=>{}); }
+function up(k){ const wait = Math.max(0, 100 - (Date.now() - (pressedAt[k] || 0))); setTimeout(() => post("/key/up?k="+encodeURIComponent(k)).catch(()=>{}), wait); }
 for (const k of KEYS) {
   const b = document.createElement("button");
   b.textContent = k; b.title = LABEL[k] || k; b.dataset.key = k;
-  b.onmousedown = () => down(k); b.onmouseup = () => up(k); b.onmouseleave = () => {};
-  pad.appendChild(b);
+  b.onmousedown = () => down(k); b.onmouseup = () => up(k);
+  $("keys").appendChild(b);
 }
 const MAP = {"Enter":"#","Escape":"*","Backspace":"B","Delete":"C","a":"A","d":"D"};
 const held = new Set();
-function keyOf(e){ if (e.key.length===1 && e.key>="0" && e.key<="9") return e.key; return MAP[e.key]; }
+function keyOf(e){ if (e.target && e.target.tagName === "INPUT") return undefined; if (e.key.length===1 && e.key>="0" && e.key<="9") return e.key; return MAP[e.key]; }
 addEventListener("keydown", e => { const k = keyOf(e); if (!k || held.has(k)) return; held.add(k); e.preventDefault(); down(k); });
 addEventListener("keyup", e => { const k = keyOf(e); if (!k) return; held.delete(k); up(k); });
-document.getElementById("power").onclick = () => send("/power/cycle");
-async function tick(){
-  document.getElementById("screen").src = "/display.png?t=" + Date.now();
-  document.getElementById("paper").src = "/paper.png?t=" + Date.now();
-  try { const s = await (await fetch("/state")).json(); document.getElementById("log").textContent = s.log.join("\\n"); } catch (e) {}
+function say(id, p){ p.then(j => { $(id).textContent = j && j.text ? "read: " + j.text.slice(0,40) : "ok"; return j; }).catch(e => { $(id).textContent = e.message; }); return p; }
+$("scanbtn").onclick = () => say("scanmsg", post("/scan/text", $("scantext").value));
+$("scanfile").onchange = async () => { const f = $("scanfile").files[0]; if (f) say("scanmsg", post("/scan/image", await f.arrayBuffer())); };
+$("cambtn").onclick = async () => {
+  try {
+    const v = $("cam"); v.style.display = "inline"; v.srcObject = await navigator.mediaDevices.getUserMedia({video:true}); await v.play();
+    const c = document.createElement("canvas"); c.width = 640; c.height = 480;
+    const grab = async () => { c.getContext("2d").drawImage(v,0,0,c.width,c.height); const b = await new Promise(r => c.toBlob(r, "image/png"));
+      try { const j = await post("/scan/image", await b.arrayBuffer()); $("scanmsg").textContent = "read: " + j.text.slice(0,40); v.srcObject.getTracks().forEach(t=>t.stop()); v.style.display="none"; } catch (e) { setTimeout(grab, 500); } };
+    grab();
+  } catch (e) { $("scanmsg").textContent = "camera: " + e.message; }
+};
+async function loadPayments(){ const list = await (await fetch("/payments")).json(); const sel = $("paysel"); if (!list.length) return;
+  sel.innerHTML = list.map(p => "<option value='" + p.index + "'>" + esc(p.label) + "</option>").join(""); sel.value = String(list.length - 1); }
+$("payselbtn").onclick = () => { const v = $("paysel").value; if (v === "") { $("scanmsg").textContent = "no wallet payment to scan"; return; } say("scanmsg", post("/scan/payment?index=" + v)); };
+const wname = () => encodeURIComponent($("wname").value || "customer");
+function showWallet(w){ if (w && w.name) $("winfo").textContent = w.name + ": allowance " + (w.capMinor/100).toFixed(2) + ", spent " + (w.spentMinor/100).toFixed(2) + ", left " + (w.remainingMinor/100).toFixed(2) + " (" + w.payments + " payments)"; }
+$("wcreate").onclick = () => say("phonemsg", post("/wallet/create?name=" + wname()).then(w => { showWallet(w); return w; }));
+$("paycam").onclick = () => say("phonemsg", post("/wallet/pay-qr?name=" + wname()).then(j => { showWallet(j.wallet); loadPayments(); const i = $("phoneqr"); i.src = "/phone.png?t=" + Date.now(); i.style.display = "block"; return {}; }));
+$("payshow").onclick = () => say("phonemsg", post("/wallet/show"));
+$("payble").onclick = () => say("phonemsg", post("/wallet/pay-ble?name=" + wname()).then(j => ({ text: "paid " + (j.amountMinor/100).toFixed(2) + " UTR " + j.utr + (j.receiptVerified ? " (receipt verified)" : "") })));
+const touched = {};
+for (const id of ["swwifi", "swpaper"]) $(id).addEventListener("input", () => { touched[id] = Date.now(); });
+$("swwifi").onchange = () => say("swmsg", post("/switch/wifi?on=" + ($("swwifi").checked ? 1 : 0)));
+$("swgw").onchange = () => say("swmsg", post("/switch/gateway?up=" + ($("swgw").checked ? 1 : 0)));
+$("swpaper").onchange = () => say("swmsg", post("/switch/paper?out=" + ($("swpaper").checked ? 1 : 0)));
+$("pcut").onclick = () => say("swmsg", post("/power/cut"));
+$("pnext").onclick = () => say("swmsg", post("/power/cut-next-write"));
+$("pon").onclick = () => say("swmsg", post("/power/on"));
+for (const id of ["ff1","ff3"]) $(id).onclick = () => say("swmsg", post("/clock/forward?days=" + $(id).dataset.days));
+$("ffh").onclick = () => say("swmsg", post("/clock/forward?hours=1"));
+$("prov").onclick = () => say("swmsg", post("/provision").then(j => ({ text: "terminal " + j.terminalId + " of merchant " + j.merchantId })));
+$("paidconf").onclick = () => say("phonemsg", post("/wallet/paid-confirmation?name=" + wname()).then(j => { const i = $("phoneqr"); i.src = "/phone.png?what=confirmation&t=" + Date.now(); i.style.display = "block"; return { text: "paid confirmation shown" }; }));
+$("claim").onclick = () => say("phonemsg", post("/wallet/claim?name=" + wname()).then(j => ({ text: "claim sent: " + JSON.stringify(j.answer).slice(0, 60) })));
+const esc = (x) => String(x).replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"})[c]);
+function rows(book){
+  let list = book;
+  if (book && !Array.isArray(book) && typeof book === "object") { if (book.error) return "<i>" + esc(book.error) + "</i>"; list = Object.values(book).find(Array.isArray) || [book]; }
+  if (!Array.isArray(list) || !list.length) return "<i>none</i>";
+  const ks = Object.keys(list[0]).slice(0,6);
+  const cell = (v) => esc(typeof v === "object" ? JSON.stringify(v) : v).slice(0,24);
+  return "<table><tr>" + ks.map(k=>"<th>"+esc(k)+"</th>").join("") + "</tr>" + list.slice(-12).map(r => "<tr>" + ks.map(k=>"<td>"+cell(r[k])+"</td>").join("") + "</tr>").join("") + "</table>"; }
+// The server pushes what changed (Server-Sent Events): a new frame on the panel, paper out of the printer, state.
+function refresh(img, path){ const n = new Image(); n.onload = () => { img.src = n.src; }; n.src = path + "?t=" + Date.now(); }
+function showState(s){
+  $("log").textContent = s.log.join("\\n");
+  $("status").textContent = (s.poweredOn ? "powered" : "POWER OFF") + " · " + new Date(s.nowMs).toISOString().slice(0,16).replace("T"," ") + (s.wifi ? "" : " · Wi-Fi off") + (s.advertising ? " · advertising" : "") + (s.provisioned ? " · terminal " + s.provisioned.terminalId : " · not provisioned");
+  $("receipts").textContent = s.receipts + (s.receipts === 1 ? " receipt" : " receipts");
+  // Switches follow the world (a CLI or test may move them), except one the user has just flipped.
+  if (Date.now() - (touched.swwifi || 0) > 3000) $("swwifi").checked = s.wifi;
+  if (Date.now() - (touched.swpaper || 0) > 3000) $("swpaper").checked = s.paperOut;
+  const w = s.wallets.find(x => x.name === ($("wname").value || "customer")); if (w) showWallet(w);
+  if (s.gateway) $("gw").innerHTML = "<b>Ledger</b>" + rows(s.gateway.ledger) + "<b>Holds</b>" + rows(s.gateway.holds) + "<b>SMS outbox</b>" + rows(s.gateway.sms) + "<b>Flags</b>" + rows(s.gateway.flags);
+  document.body.dataset.display = s.versions.display; document.body.dataset.paper = s.versions.paper;
 }
-setInterval(tick, 400);
+const events = new EventSource("/events");
+events.addEventListener("display", e => { refresh($("screen"), "/display.png"); document.body.dataset.display = JSON.parse(e.data).v; });
+events.addEventListener("paper", e => { refresh($("paper"), "/paper.png"); document.body.dataset.paper = JSON.parse(e.data).v; });
+events.addEventListener("state", e => showState(JSON.parse(e.data)));
 </script></body></html>`;

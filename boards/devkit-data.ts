@@ -1,0 +1,48 @@
+/**
+ * The devkit board's data alone (wiring, platform facts, budgets), with no Espruino binding behind it, so that Node
+ * code (tests, benches, tools) can read the real figures without pulling in the device's bindings.
+ */
+import type { BoardData, Wiring } from "./board.ts";
+
+const wiring: Wiring = {
+  scanner: { port: 2, tx: "D4", rx: "D5", baud: 9600 },
+  printer: { port: 3, tx: "D17", rx: "D16", baud: 19200 },
+  secure: { scl: "D22", sda: "D21", address: 0x60, hz: 100000 },
+  display: {
+    sck: "D18",
+    mosi: "D23",
+    cs: "D15",
+    dc: "D27",
+    rst: "D26",
+    width: 240,
+    height: 240,
+    bpp: 2,
+    // Adafruit's rotation 0 for 240x240 modules: MADCTL MY|MX, visible rows 80..319 of the 320-row RAM.
+    madctl: 0xc0,
+    rowOffset: 80,
+    // background, text, accent, alert (RGB565)
+    palette: [0xffff, 0x0000, 0x0339, 0xc800],
+  },
+  keypad: { rows: ["D13", "D12", "D14", "D25"], cols: ["D32", "D33", "D19", "D2"], keys: "123A456B789C*0#D" },
+};
+
+export const devkitData: BoardData = {
+  name: "devkit",
+  description: "ESP32-DevKitC + GM65 + 58 mm ESC/POS + ATECC608 + ST7789 240x240 + 4x4 keypad",
+  wiring: wiring,
+  platform: {
+    id: "ESP32",
+    espruinoVersion: "2v29",
+    builtinModules: ["Storage", "Wifi", "http", "crypto", "TelnetServer", "net", "tls", "heatshrink", "Flash", "fs", "timer", "neopixel", "dgram", "NetworkJS"],
+    storage: { address: 0x320000, pageSize: 4096, pages: 224 },
+    // 800 KB (0x190000..0x258000) at the start of the ota_0 partition of Espruino's ESP32 partition table
+    // (factory app 0x10000 + 1536K, ota_0 0x190000 + 1536K, "flash" data 0x310000 + 64K, Storage 0x320000): never
+    // written by Espruino's flashing steps. 200 pages of 11 largest records (316-byte entries, 368 in flash) =
+    // 2,200 slots: 2,000 pending plus the reserve and room for quarantined pages. Unverified on hardware.
+    journal: { address: 0x190000, pageSize: 4096, pageCount: 200 },
+    console: { port: "Serial1", baud: 115200 },
+  },
+  // bundleBytes raised from 48 KB once the whole firmware (journal, sync, technician, BLE, flows) was in; the
+  // binding figure is idle JsVars (the bundle's code stays in memory-mapped Storage on the ESP32).
+  budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 96 * 1024, storageBytes: 896 * 1024 },
+};

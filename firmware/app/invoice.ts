@@ -1,0 +1,393 @@
+/**
+ * "Merchant presents a QR" (flow 2): the terminal shows a signed Invoice as a QR; the customer pays it online at the
+ * gateway (card, debit card, wallet). The terminal learns of the payment either
+ *   - online: the sync layer hands over the gateway's notice, `session.paid(bytes, EntryMethod.PaidOnline)` (or
+ *     `acceptPaid(...)` when no session is open any more: the money was taken, so it is recorded all the same), or
+ *   - offline: the customer's phone shows the issuer-signed PaidConfirmation ("C1...") to the scanner, or sends it
+ *     over the encrypted Bluetooth session;
+ * then checks it (issuer signature on the secure element; terminal, invoice number, amount and currency of an
+ * invoice this terminal issued), journals it (entry kind 2), signs a receipt (status settled) and prints it.
+ *
+ *   const book = new InvoiceBook();                                  // one per boot, kept by the terminal
+ *   const s = new InvoiceSession(ctx, 4999, "", (o) => ...);         // ctx.book = book
+ *   s.open();  keypad -> s.key(k);  scanner -> s.code(text);  sync notice -> s.paid(bytes, EntryMethod.PaidOnline)
+ *
+ * invoiceNo comes from the secure element's counter 0, the counter that numbers transactions, and the paid
+ * invoice's txId is terminalId || invoiceNo: one number per invoice, unique across the fleet.
+ *
+ * Refusal codes of a paid confirmation: C01 not a paid confirmation / damaged, C02 newer protocol version, C03 for
+ * another terminal, C04 no such invoice open here, C05 amount differs, C06 currency differs, C07 unknown issuer
+ * key, C08 signature not valid, C09 secure element error, C10 already recorded.
+ */
+import type { Device } from "../../hal/device.ts";
+import { SeSlot } from "../../hal/secure-element.ts";
+import { BleSession } from "../protocol/ble-session.ts";
+import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
+import { txId as makeTxId, utr } from "../protocol/ids.ts";
+import type { PaidConfirmation } from "../protocol/messages.ts";
+import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../protocol/messages.ts";
+import { fromQrText, toQrText } from "../protocol/qr.ts";
+
+/** The SE counter that numbers transactions (and so invoices). */
+export const TX_COUNTER = 0;
+export const SESSION_MS = 30000;
+/** How long the gateway takes payment of an invoice (its `expires`). */
+export const INVOICE_VALID_S = 15 * 60;
+
+export interface Refused {
+  code: string;
+  message: string;
+}
+
+export const PAID_REFUSALS: { [code: string]: string } = {
+  C01: "Not a paid confirmation, or damaged",
+  C02: "Confirmation from a newer protocol version",
+  C03: "Confirmation is for another terminal",
+  C04: "No such invoice open on this terminal",
+  C05: "Confirmation amount differs from invoice",
+  C06: "Confirmation currency differs",
+  C07: "Confirmation from an unknown issuer key",
+  C08: "Confirmation signature is not valid",
+  C09: "Secure element error",
+  C10: "Invoice already recorded as paid",
+};
+
+export function paidRefusal(code: string): Refused {
+  return { code: code, message: PAID_REFUSALS[code] || code };
+}
+
+/** A paid invoice, journaled: what the receipt and the result screen show. */
+export interface InvoicePaidInfo {
+  txId: Uint8Array;
+  utr: string;
+  invoiceNo: number;
+  amountMinor: number;
+  /** Entry method: 3 confirmation by QR, 4 by Bluetooth, 5 online notice. */
+  method: number;
+  /** How the customer paid at the gateway: 1 card, 2 debit card, 3 wallet. */
+  paidWith: number;
+  /** Unix seconds (the confirmation's paidAt). */
+  time: number;
+  /** The signed Receipt (87 bytes, status 1 settled). */
+  receipt: Uint8Array;
+  /** The PaidConfirmation (94 bytes), as journaled. */
+  paid: Uint8Array;
+  orderRef: string;
+}
+
+export type InvoiceOutcome = { paid: InvoicePaidInfo; printError: string | null } | { refused: Refused } | { cancelled: string };
+
+const OPEN = 1;
+const PAID = 2;
+const BOOK = 16;
+
+/**
+ * Invoices this terminal issued since boot (the last 16): number, amount, order, open or paid. Lets a notice that
+ * arrives after its session ended still find its order reference, and refuses recording one invoice twice.
+ */
+export class InvoiceBook {
+  private no = new Uint32Array(BOOK);
+  private amount = new Uint32Array(BOOK);
+  private state = new Uint8Array(BOOK);
+  private refs: string[] = [];
+  private next = 0;
+
+  add(invoiceNo: number, amountMinor: number, orderRef: string): void {
+    const i = this.next;
+    this.next = (this.next + 1) % BOOK;
+    this.no[i] = invoiceNo;
+    this.amount[i] = amountMinor;
+    this.state[i] = OPEN;
+    this.refs[i] = orderRef;
+  }
+
+  private find(invoiceNo: number): number {
+    for (let i = 0; i < BOOK; i++) if (this.state[i] && this.no[i] === invoiceNo) return i;
+    return -1;
+  }
+
+  /** 0 unknown, 1 open, 2 paid. */
+  stateOf(invoiceNo: number): number {
+    const i = this.find(invoiceNo);
+    return i < 0 ? 0 : this.state[i];
+  }
+
+  amountOf(invoiceNo: number): number {
+    const i = this.find(invoiceNo);
+    return i < 0 ? -1 : this.amount[i];
+  }
+
+  orderRefOf(invoiceNo: number): string {
+    const i = this.find(invoiceNo);
+    return i < 0 ? "" : this.refs[i] || "";
+  }
+
+  markPaid(invoiceNo: number): void {
+    const i = this.find(invoiceNo);
+    if (i >= 0) this.state[i] = PAID;
+  }
+}
+
+export interface InvoiceView {
+  /** The invoice QR with the amount and a hint. */
+  invoice(amountMinor: number, qrText: string, hint: string): void;
+  progress(title: string, line: string): void;
+  /** A scan that was not taken while the invoice stays open. */
+  notice(r: Refused): void;
+}
+
+export interface InvoiceContext {
+  device: Device;
+  terminalId: number;
+  currencyNum: number;
+  /** TerminalCert (141 bytes) for the Bluetooth session; empty = no Bluetooth. */
+  cert: Uint8Array;
+  journal: { append(p: Uint8Array): { seq: number } | Refused; canAccept(): Refused | null };
+  /** Trusted wall-clock ms. */
+  now(): number;
+  issuerKey(id: number): Uint8Array | null;
+  book: InvoiceBook;
+  view: InvoiceView;
+  print(p: InvoicePaidInfo, done: (err: string | null) => void): void;
+  /** The invoice's QR text (default "I1" + Base45, firmware/protocol/qr.ts). */
+  qrText?(invoice: Uint8Array): string;
+  /** No-progress timeout (default SESSION_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * Checks a PaidConfirmation: the cheap field checks against this terminal and (when `invoice` is given) the open
+ * invoice, then the issuer's signature on the secure element.
+ */
+export function checkPaid(
+  ctx: { device: Device; terminalId: number; currencyNum: number; issuerKey(id: number): Uint8Array | null; book: InvoiceBook },
+  bytes: Uint8Array,
+  mustBeOpen: boolean,
+  done: (err: Refused | null, p?: PaidConfirmation) => void,
+): void {
+  const c = decodePaid(bytes);
+  if (!c) return done(paidRefusal(bytes.length > 1 && bytes[0] !== 1 ? "C02" : "C01"));
+  if (c.terminalId !== ctx.terminalId) return done(paidRefusal("C03"));
+  const st = ctx.book.stateOf(c.invoiceNo);
+  if (st === PAID) return done(paidRefusal("C10"));
+  if (mustBeOpen && st !== OPEN) return done(paidRefusal("C04"));
+  if (st === OPEN && ctx.book.amountOf(c.invoiceNo) !== c.amountMinor) return done(paidRefusal("C05"));
+  if (c.currency !== ctx.currencyNum) return done(paidRefusal("C06"));
+  const key = ctx.issuerKey(c.issuerKeyId);
+  if (!key) return done(paidRefusal("C07"));
+  const d = ctx.device;
+  d.secure.verify(d.crypto.sha256(signedPart(bytes)), bytes.subarray(bytes.length - SIG), key, (err, valid) => {
+    if (err) return done(paidRefusal("C09"));
+    if (valid !== true) return done(paidRefusal("C08"));
+    // a second notice may have arrived while the part was verifying
+    if (ctx.book.stateOf(c.invoiceNo) === PAID) return done(paidRefusal("C10"));
+    done(null, c);
+  });
+}
+
+/**
+ * Records a checked PaidConfirmation: journal entry kind 2 (txId = terminalId || invoiceNo), then the signed
+ * receipt (status settled), then the printer. Nothing is shown to the customer as paid before the journal took it.
+ */
+export function recordPaid(ctx: InvoiceContext, c: PaidConfirmation, bytes: Uint8Array, method: number, done: (o: InvoiceOutcome) => void): void {
+  const d = ctx.device;
+  const id = makeTxId(ctx.terminalId, c.invoiceNo);
+  const orderRef = ctx.book.orderRefOf(c.invoiceNo);
+  const r = ctx.journal.append(encodeEntry({ kind: EntryKind.InvoicePaid, txId: id, method: method, paid: bytes, orderRef: orderRef }));
+  if ("code" in r) return done({ refused: r });
+  ctx.book.markPaid(c.invoiceNo);
+  const rc = encodeReceipt({ txId: id, status: 1, time: c.paidAt, paymentHash: d.crypto.sha256(bytes).subarray(0, 8), terminalSig: new Uint8Array(SIG) });
+  d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(rc)), (err, sig) => {
+    // journaled whatever happens now: a receipt without its signature still prints
+    if (!err && sig && sig.length === SIG) rc.set(sig, rc.length - SIG);
+    const info: InvoicePaidInfo = {
+      txId: id,
+      utr: utr(ctx.terminalId, c.invoiceNo),
+      invoiceNo: c.invoiceNo,
+      amountMinor: c.amountMinor,
+      method: method,
+      paidWith: c.method,
+      time: c.paidAt,
+      receipt: rc,
+      paid: bytes,
+      orderRef: orderRef,
+    };
+    ctx.print(info, (perr) => done({ paid: info, printError: perr }));
+  });
+}
+
+/**
+ * The gateway's online notice when no invoice session is open (it timed out, or the terminal rebooted): the
+ * confirmation is checked (issuer signature, this terminal, not recorded twice) and recorded.
+ */
+export function acceptPaid(ctx: InvoiceContext, bytes: Uint8Array, method: number, done: (o: InvoiceOutcome) => void): void {
+  const full = ctx.journal.canAccept();
+  if (full) return done({ refused: full });
+  checkPaid(ctx, bytes, false, (err, c) => {
+    if (err || !c) return done({ refused: err || paidRefusal("C01") });
+    recordPaid(ctx, c, bytes, method, done);
+  });
+}
+
+export class InvoiceSession {
+  private c: InvoiceContext;
+  readonly amountMinor: number;
+  readonly orderRef: string;
+  private onEnd: (o: InvoiceOutcome) => void;
+  private ble: BleSession | null = null;
+  private timer = 0;
+  invoiceNo = -1;
+  /** The signed Invoice once made. */
+  invoice: Uint8Array | null = null;
+  /** "opening" | "waiting" | "checking" | "journaling" | "done" */
+  state = "opening";
+
+  constructor(ctx: InvoiceContext, amountMinor: number, orderRef: string, onEnd: (o: InvoiceOutcome) => void) {
+    this.c = ctx;
+    this.amountMinor = amountMinor;
+    this.orderRef = orderRef;
+    this.onEnd = onEnd;
+  }
+
+  /** Number the invoice (SE counter 0), sign it (SE slot 0), show it, advertise it. */
+  open(): void {
+    const c = this.c;
+    const d = c.device;
+    const full = c.journal.canAccept();
+    if (full) return this.end({ refused: full });
+    this.touch();
+    c.view.progress("Preparing", "Signing the invoice");
+    d.secure.counter(TX_COUNTER, true, (err, n) => {
+      if (this.state !== "opening") return;
+      if (err || n === undefined) return this.end({ refused: { code: "E_SE", message: "Secure element: no invoice number (" + err + ")" } });
+      const inv = encodeInvoice({
+        terminalId: c.terminalId,
+        invoiceNo: n,
+        amountMinor: this.amountMinor,
+        currency: c.currencyNum,
+        expires: Math.floor(c.now() / 1000) + INVOICE_VALID_S,
+        terminalSig: new Uint8Array(SIG),
+      });
+      d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(inv)), (serr, sig) => {
+        if (this.state !== "opening") return;
+        if (serr || !sig || sig.length !== SIG) return this.end({ refused: { code: "E_SE", message: "Secure element: signing failed (" + serr + ")" } });
+        inv.set(sig, inv.length - SIG);
+        this.invoice = inv;
+        this.invoiceNo = n;
+        c.book.add(n, this.amountMinor, this.orderRef);
+        this.state = "waiting";
+        this.touch();
+        this.show();
+        this.startBle();
+      });
+    });
+  }
+
+  private show(): void {
+    const c = this.c;
+    if (this.invoice) c.view.invoice(this.amountMinor, c.qrText ? c.qrText(this.invoice) : toQrText(this.invoice), "Pay online, then show the code  C cancel");
+  }
+
+  private startBle(): void {
+    const c = this.c;
+    const d = c.device;
+    if (!c.cert.length) return;
+    this.ble = new BleSession({
+      ble: d.ble,
+      se: d.secure,
+      crypto: d.crypto,
+      cert: c.cert,
+      name: "PAY " + c.terminalId,
+      now: () => d.clock.uptime(),
+      onOpen: () => {
+        this.touch();
+        if (this.ble && this.invoice) this.ble.send(this.invoice);
+      },
+      onMessage: (m) => {
+        if (m.length > 1 && m[1] === MsgType.PaidConfirmation) this.paid(m, EntryMethod.PaidByBle);
+      },
+    });
+    this.ble.start();
+  }
+
+  /** Restart the no-progress timer. */
+  private touch(): void {
+    const clock = this.c.device.clock;
+    if (this.timer) clock.clear(this.timer);
+    this.timer = clock.setTimeout(() => {
+      this.timer = 0;
+      if (this.state === "waiting" || this.state === "opening") this.end({ cancelled: "Timed out: no payment in " + Math.floor((this.c.timeoutMs || SESSION_MS) / 1000) + " s" });
+    }, this.c.timeoutMs || SESSION_MS);
+  }
+
+  key(k: string): void {
+    if ((k === "C" || k === "*") && (this.state === "waiting" || this.state === "opening")) this.end({ cancelled: "Cancelled" });
+  }
+
+  /** A code the scanner read: a paid confirmation ("C1..."). */
+  code(text: string): void {
+    if (this.state !== "waiting") return;
+    const parsed = fromQrText(text);
+    if ("err" in parsed) {
+      this.c.view.notice(paidRefusal(parsed.err === "version" ? "C02" : "C01"));
+      return;
+    }
+    if (parsed.msg[1] !== MsgType.PaidConfirmation) return this.c.view.notice(paidRefusal("C01"));
+    this.paid(parsed.msg, EntryMethod.PaidByQr);
+  }
+
+  /**
+   * A paid confirmation for this invoice: scanned (method 3), over Bluetooth (4) or the gateway's online notice
+   * (5). Returns false when this session is not waiting for one (the caller then uses acceptPaid).
+   */
+  paid(bytes: Uint8Array, method: number): boolean {
+    if (this.state !== "waiting") return false;
+    const c = this.c;
+    this.state = "checking";
+    this.touch();
+    c.view.progress("Checking", "Verifying the confirmation");
+    checkPaid(c, bytes, true, (err, p) => {
+      if (this.state !== "checking") return;
+      if (err || !p) {
+        const r = err || paidRefusal("C01");
+        // a confirmation for another invoice or a damaged one leaves this invoice open
+        if (r.code === "C01" || r.code === "C02" || r.code === "C04" || r.code === "C10") {
+          this.state = "waiting";
+          this.show();
+          c.view.notice(r);
+          return;
+        }
+        return this.end({ refused: r });
+      }
+      if (p.invoiceNo !== this.invoiceNo) {
+        // another of this terminal's open invoices, paid late: record it, this one stays open
+        this.state = "waiting";
+        this.show();
+        acceptPaid(c, bytes, method, () => {});
+        return;
+      }
+      this.state = "journaling";
+      if (this.timer) c.device.clock.clear(this.timer);
+      this.timer = 0;
+      recordPaid(c, p, bytes, method, (o) => {
+        if ("paid" in o && this.ble && method === EntryMethod.PaidByBle) this.ble.send(o.paid.receipt);
+        this.end(o);
+      });
+    });
+    return true;
+  }
+
+  private end(o: InvoiceOutcome): void {
+    if (this.state === "done") return;
+    this.state = "done";
+    if (this.timer) this.c.device.clock.clear(this.timer);
+    this.timer = 0;
+    if (this.ble) {
+      const b = this.ble;
+      this.ble = null;
+      // let the last notifications (the receipt) go out before the link drops
+      this.c.device.clock.setTimeout(() => b.stop(), 1500);
+    }
+    this.onEnd(o);
+  }
+}

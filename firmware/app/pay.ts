@@ -1,0 +1,267 @@
+/**
+ * "Customer presents a QR": one payment session, from the amount to the printed receipt.
+ *
+ *   request  nonce from the SE RNG, signed by the identity key (SE slot 0), shown as a QR and offered over BLE
+ *   payment  the wallet's Payment, read by the scanner ("P1...") or written over the encrypted BLE session
+ *   check    firmware/protocol/check.ts (offline, both signatures on the SE), then the risk limits
+ *   journal  txId = terminalId || SE counter 0, entry kind 1 appended before anything tells the customer "paid"
+ *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
+ *
+ * A session times out after SESSION_MS without progress; C or * cancels while nothing is journaled. A scan that is
+ * not a payment (R01, R02) leaves the session open; any other reject ends it with its code and reason on screen.
+ *
+ *   const s = new PaySession(ctx, 1250, "", (r) => { ...back to idle... });
+ *   s.open();  keypad -> s.key(k);  scanner -> s.code(text)
+ */
+import type { Device } from "../../hal/device.ts";
+import { toHex } from "../codec/hex.ts";
+import { BleSession } from "../protocol/ble-session.ts";
+import type { Accepted, WalletLedger } from "../protocol/check.ts";
+import { checkPayment, reject } from "../protocol/check.ts";
+import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
+import { txId as makeTxId, utr } from "../protocol/ids.ts";
+import type { PaymentRequest } from "../protocol/messages.ts";
+import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../protocol/messages.ts";
+import { toQrText } from "../protocol/qr.ts";
+import { SeSlot } from "../../hal/secure-element.ts";
+
+export const SESSION_MS = 30000;
+/** The SE counter that numbers transactions (counter 1 numbers sync requests). */
+export const TX_COUNTER = 0;
+/** Days a pending offline payment waits before the gateway auto-approves it. */
+export const AUTO_APPROVE_DAYS = 3;
+
+/** A refusal shown to the merchant (reject codes R01..R12, limit codes, journal codes, E_* of the flow). */
+export interface Refused {
+  code: string;
+  message: string;
+  /** For a risk-limit refusal: which limit ("per-payment limit"), shown on its own line. */
+  limit?: string;
+}
+
+/** What a finished payment hands back (for the receipt, the status bar and the tests). */
+export interface PaidInfo {
+  txId: Uint8Array;
+  utr: string;
+  amountMinor: number;
+  method: number;
+  time: number;
+  receipt: Uint8Array;
+  walletId: string;
+  /** The payment's counter and its allowance's expiry day (the wallet ledger's key). */
+  counter: number;
+  allowanceDay: number;
+  orderRef: string;
+}
+
+export interface PayView {
+  request(amountMinor: number, qrText: string, hint: string): void;
+  progress(title: string, line: string): void;
+  /** A reject that leaves the session open (a code that is not a payment). */
+  notice(r: Refused): void;
+}
+
+export interface PayContext {
+  device: Device;
+  terminalId: number;
+  currencyNum: number;
+  /** TerminalCert (141 bytes), sent in the BLE ACCEPT. */
+  cert: Uint8Array;
+  journal: { append(p: Uint8Array): { seq: number } | { code: string; message: string }; canAccept(): { code: string; message: string } | null };
+  /** Trusted wall-clock ms (gateway-signed time moved on by uptime, or the device clock before a sync). */
+  now(): number;
+  issuerKey(id: number): Uint8Array | null;
+  ledger: WalletLedger;
+  /** Risk limits: a refusal naming the limit, or null. */
+  limits(amountMinor: number, walletId: string): Refused | null;
+  view: PayView;
+  /** Print the receipt of a journaled payment (the callback once the printer took it, or its error). */
+  print(p: PaidInfo, done: (err: string | null) => void): void;
+}
+
+export type PayOutcome = { paid: PaidInfo; printError: string | null } | { refused: Refused } | { cancelled: string };
+
+function fail(code: string, message: string): Refused {
+  return { code: code, message: message };
+}
+
+export class PaySession {
+  private c: PayContext;
+  readonly amountMinor: number;
+  readonly orderRef: string;
+  private onEnd: (o: PayOutcome) => void;
+  private request: Uint8Array | null = null;
+  private fields: PaymentRequest | null = null;
+  private ble: BleSession | null = null;
+  private timer = 0;
+  /** "opening" | "waiting" | "checking" | "journaling" | "done" */
+  state = "opening";
+
+  constructor(ctx: PayContext, amountMinor: number, orderRef: string, onEnd: (o: PayOutcome) => void) {
+    this.c = ctx;
+    this.amountMinor = amountMinor;
+    this.orderRef = orderRef;
+    this.onEnd = onEnd;
+  }
+
+  /** Make and sign the request, show it, advertise it. */
+  open(): void {
+    const c = this.c;
+    const d = c.device;
+    const full = c.journal.canAccept();
+    if (full) return this.end({ refused: full });
+    const early = c.limits(this.amountMinor, "");
+    if (early) return this.end({ refused: early });
+    this.touch();
+    c.view.progress("Preparing", "Signing the payment request");
+    d.secure.random((err, rnd) => {
+      if (this.state !== "opening") return;
+      if (err || !rnd || rnd.length < 8) return this.end({ refused: fail("E_SE", "Secure element: no random (" + err + ")") });
+      const q: PaymentRequest = {
+        terminalId: c.terminalId,
+        amountMinor: this.amountMinor,
+        currency: c.currencyNum,
+        nonce: new Uint8Array(rnd.subarray(0, 8)),
+        time: Math.floor(c.now() / 1000),
+        terminalSig: new Uint8Array(64),
+      };
+      const req = encodeRequest(q);
+      d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(req)), (serr, sig) => {
+        if (this.state !== "opening") return;
+        if (serr || !sig || sig.length !== 64) return this.end({ refused: fail("E_SE", "Secure element: signing failed (" + serr + ")") });
+        req.set(sig, req.length - 64);
+        q.terminalSig = sig;
+        this.request = req;
+        this.fields = q;
+        this.state = "waiting";
+        this.touch();
+        this.showRequest();
+        this.startBle();
+      });
+    });
+  }
+
+  private showRequest(): void {
+    if (this.request) this.c.view.request(this.amountMinor, toQrText(this.request), "Scan, then show your code  C cancel");
+  }
+
+  private startBle(): void {
+    const c = this.c;
+    const d = c.device;
+    if (!c.cert.length) return;
+    this.ble = new BleSession({
+      ble: d.ble,
+      se: d.secure,
+      crypto: d.crypto,
+      cert: c.cert,
+      name: "PAY " + c.terminalId,
+      now: () => d.clock.uptime(),
+      onOpen: () => {
+        this.touch();
+        if (this.ble && this.request) this.ble.send(this.request);
+      },
+      onMessage: (m) => {
+        if (m.length > 1 && m[1] === MsgType.Payment) this.payment(toQrText(m), EntryMethod.Ble);
+      },
+    });
+    this.ble.start();
+  }
+
+  /** Restart the 30 s no-progress timer. */
+  private touch(): void {
+    const clock = this.c.device.clock;
+    if (this.timer) clock.clear(this.timer);
+    this.timer = clock.setTimeout(() => {
+      this.timer = 0;
+      if (this.state === "waiting" || this.state === "opening") this.end({ cancelled: "Timed out: no payment in 30 s" });
+    }, SESSION_MS);
+  }
+
+  key(k: string): void {
+    if ((k === "C" || k === "*") && (this.state === "waiting" || this.state === "opening")) this.end({ cancelled: "Cancelled" });
+  }
+
+  /** A code the scanner read. */
+  code(text: string): void {
+    if (this.state === "waiting") this.payment(text, EntryMethod.Qr);
+  }
+
+  private payment(text: string, method: number): void {
+    const c = this.c;
+    const d = c.device;
+    this.state = "checking";
+    this.touch();
+    c.view.progress("Checking", "Verifying the payment");
+    checkPayment(
+      {
+        request: this.request,
+        requestFields: this.fields,
+        today: Math.floor(c.now() / 86400000),
+        issuerKey: (id) => c.issuerKey(id),
+        ledger: c.ledger,
+        se: d.secure,
+        crypto: d.crypto,
+      },
+      text,
+      (rej, ok) => {
+        if (this.state !== "checking") return;
+        if (rej || !ok) {
+          const r = rej || reject("R01");
+          if (r.code === "R01" || r.code === "R02") {
+            this.state = "waiting";
+            this.showRequest();
+            return c.view.notice(r);
+          }
+          return this.end({ refused: r });
+        }
+        const lim = c.limits(this.amountMinor, ok.walletId);
+        if (lim) return this.end({ refused: lim });
+        this.journal(ok, method);
+      },
+    );
+  }
+
+  private journal(ok: Accepted, method: number): void {
+    const c = this.c;
+    const d = c.device;
+    this.state = "journaling";
+    if (this.timer) d.clock.clear(this.timer);
+    this.timer = 0;
+    d.secure.counter(TX_COUNTER, true, (err, seq) => {
+      if (err || seq === undefined) return this.end({ refused: fail("E_SE", "Secure element: no transaction number (" + err + ")") });
+      const id = makeTxId(c.terminalId, seq);
+      const entry = encodeEntry({ kind: EntryKind.WalletPayment, txId: id, method: method, request: this.request as Uint8Array, payment: ok.bytes, orderRef: this.orderRef });
+      const r = c.journal.append(entry);
+      if ("code" in r) return this.end({ refused: r });
+      const time = Math.floor(c.now() / 1000);
+      const rc = encodeReceipt({ txId: id, status: 0, time: time, paymentHash: d.crypto.sha256(ok.bytes).subarray(0, 8), terminalSig: new Uint8Array(64) });
+      d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(rc)), (serr, sig) => {
+        // The payment is journaled whatever happens now: a receipt without a signature still prints.
+        if (!serr && sig && sig.length === 64) rc.set(sig, rc.length - 64);
+        if (this.ble && method === EntryMethod.Ble) this.ble.send(rc);
+        const info: PaidInfo = { txId: id, utr: utr(c.terminalId, seq), amountMinor: this.amountMinor, method: method, time: time, receipt: rc, walletId: ok.walletId, counter: ok.payment.counter, allowanceDay: ok.payment.allowance.expiryDay, orderRef: this.orderRef };
+        c.view.progress("Paid", "Printing the receipt");
+        c.print(info, (perr) => this.end({ paid: info, printError: perr }));
+      });
+    });
+  }
+
+  private end(o: PayOutcome): void {
+    if (this.state === "done") return;
+    this.state = "done";
+    if (this.timer) this.c.device.clock.clear(this.timer);
+    this.timer = 0;
+    if (this.ble) {
+      const b = this.ble;
+      this.ble = null;
+      // let the last notifications (the receipt) go out before the link drops
+      this.c.device.clock.setTimeout(() => b.stop(), 1500);
+    }
+    this.onEnd(o);
+  }
+}
+
+/** txId as 16 hex digits (receipts, logs). */
+export function txHex(id: Uint8Array): string {
+  return toHex(id);
+}

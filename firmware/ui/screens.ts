@@ -1,0 +1,31 @@
+/**
+ * The flows' screens (idle is ./idle.ts): a payment request with its QR, and one message screen for everything
+ * else (processing, paid, rejected, refused, menus). Each screen has the status bar on top.
+ */
+import { Ink } from "../../hal/display.ts";
+import type { TerminalStatus } from "../status.ts";
+import { qrEncode } from "./qr-encode.ts";
+import type { Screen } from "./screen.ts";
+
+/** Title in a colour, then up to 8 lines of small text (40 columns), each cut to fit. */
+export function drawMessage(sc: Screen, s: TerminalStatus, nowMs: number, title: string, ink: number, lines: string[]): void {
+  sc.bar(s, nowMs);
+  sc.body();
+  sc.line(title, 40, 2, ink);
+  for (let i = 0; i < lines.length && i < 10; i++) sc.line(lines[i].slice(0, 40), 70 + i * 16, 1, Ink.Text);
+  sc.flip();
+}
+
+/** The payment request: amount on top, the request QR (scanned by the customer's phone), a hint below. */
+export function drawRequest(sc: Screen, s: TerminalStatus, nowMs: number, amountText: string, qrText: string, hint: string): void {
+  sc.bar(s, nowMs);
+  sc.body();
+  sc.line(amountText, 26, 2, Ink.Accent);
+  const q = qrEncode(qrText);
+  if (q) {
+    const scale = q.size * 5 <= 180 ? 5 : 4;
+    sc.qr(q, (240 - q.size * scale) >> 1, 52, scale);
+  } else sc.line("(no QR)", 120, 2, Ink.Alert);
+  sc.line(hint, 230, 1, Ink.Text);
+  sc.flip();
+}

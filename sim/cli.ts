@@ -1,0 +1,262 @@
+/**
+ * npm run sim -- …: the simulator without a page. Steps run in the order given, on one World (sim/world.ts), and a
+ * JSON summary is printed at the end (screen text, paper text, wallets, errors, and what each step produced).
+ * Exit code 0 when every step succeeded and the bundle raised no uncaught error, 1 otherwise, 2 on a usage error.
+ */
+import { writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
+import { loadReferenceGateway, qrPng, World } from "./world.ts";
+
+export const USAGE = `npm run sim -- [options] [steps…]
+
+Options:
+  --board NAME              board to simulate (default devkit)
+  --state DIR               keep flash, secure element, issuer and wallets in DIR between runs
+                            (default: in memory only, a fresh terminal each run)
+  --quiet                   do not echo the device's console lines to stderr
+  --no-gateway              run without the reference gateway (by default it is the terminal's HTTP peer
+                            when sim/gateway/gateway.ts is in the tree)
+
+Steps (run in order):
+  --scenario NAME           run a named scenario (see below)
+  --provision               provision the terminal through its technician console (as npm run provision does)
+  --keys SEQ                press keypad keys in turn, e.g. 1250#  (keys 0-9 A B C D * #;
+                            # Enter, * Cancel, A Menu, B Back, C Clear, D Fn / technician menu)
+  --scan-text TEXT          the scanner reads TEXT (as a GM65 sends it)
+  --scan-image FILE.png     the scanner reads the QR code in the image
+  --wallet NAME             create customer wallet NAME with an offline allowance
+  --pay NAME                wallet NAME pays the request QR shown on the terminal's display;
+                            the payment QR is kept for --scan-payment and --wallet-qr-png
+  --pay-ble NAME             wallet NAME pays over Bluetooth (encrypted session) while the terminal advertises
+  --scan-payment            the scanner reads the last payment QR
+  --wallet-qr-png FILE      write the last payment QR as a PNG
+  --display-png FILE        write what the display shows as a PNG
+  --receipt-png FILE        write the last printed receipt as a PNG
+  --paper-png FILE          write the whole paper roll (every printed receipt) as a PNG
+  --wifi on|off             access point in range or not
+  --gateway up|down         gateway reachable or not
+  --power cut|on|cut-at-next-write
+  --paper out|in
+  --wait MS                 let the terminal run MS milliseconds
+  --fast-forward DURATION   move the clock forward, e.g. 90s, 2h, 3d
+  --help                    this text
+
+Scenarios:
+${"${scenarios}"}
+
+Output: a JSON summary on stdout (screen text, paper text, wallets, gateway books, errors, and each step's
+result); the device's console lines go to stderr. Exit code 0 when every step succeeded and the firmware raised
+no uncaught error, 1 otherwise, 2 on a usage error.
+
+Examples:
+  npm run sim -- --scenario offline-payment
+  npm run sim -- --keys 1250 --display-png amount.png
+  npm run sim -- --provision --keys 1250# --wallet alice --pay alice --wallet-qr-png pay.png --scan-payment \\
+                 --receipt-png receipt.png
+  npm run sim -- --state .sim-state/demo --wifi off --power cut-at-next-write --keys 5# --power on
+`;
+
+/** The usage text with the scenario list filled in. */
+export function usage(): string {
+  return USAGE.replace("${scenarios}", scenarioList());
+}
+
+export interface StepResult {
+  step: string;
+  ok: boolean;
+  detail?: unknown;
+  error?: string;
+}
+
+function duration(s: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
+  if (!m) throw new UsageError(`bad duration "${s}" (e.g. 90s, 2h, 3d)`);
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] as "ms"];
+  return Number(m[1]) * unit;
+}
+
+export class UsageError extends Error {}
+
+type Step = { name: string; arg?: string };
+
+const WITH_ARG = ["--paper-png", "--scenario", "--keys", "--scan-text", "--scan-image", "--wallet", "--pay", "--pay-ble", "--wallet-qr-png", "--display-png", "--receipt-png", "--wifi", "--gateway", "--power", "--paper", "--wait", "--fast-forward"];
+const NO_ARG = ["--scan-payment", "--provision"];
+
+export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; steps: Step[] } {
+  const o = { board: "devkit", state: null as string | null, quiet: false, help: false, gateway: true, steps: [] as Step[] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") o.help = true;
+    else if (a === "--quiet") o.quiet = true;
+    else if (a === "--no-gateway") o.gateway = false;
+    else if (a === "--board" || a === "--state") {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      if (a === "--board") o.board = v;
+      else o.state = v;
+    } else if (WITH_ARG.indexOf(a) >= 0) {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      o.steps.push({ name: a, arg: v });
+    } else if (NO_ARG.indexOf(a) >= 0) o.steps.push({ name: a });
+    else throw new UsageError(`unknown option "${a}" (see --help)`);
+  }
+  return o;
+}
+
+function onOff(v: string, on: string, off: string, what: string): boolean {
+  if (v === on) return true;
+  if (v === off) return false;
+  throw new UsageError(`${what} takes ${on} or ${off}, not "${v}"`);
+}
+
+/** Runs the steps on a world; every step's result is recorded, and the run stops at the first failed step. */
+export async function runSteps(world: World, steps: Step[]): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  let lastPayment: string | null = null;
+  for (const s of steps) {
+    const label = s.arg === undefined ? s.name : `${s.name} ${s.arg}`;
+    try {
+      const a = s.arg as string;
+      let detail: unknown;
+      switch (s.name) {
+        case "--scenario": {
+          if (!SCENARIOS[a]) throw new UsageError(`no scenario "${a}" (scenarios: ${Object.keys(SCENARIOS).join(", ")})`);
+          const r = await runScenario(world, a);
+          if (!r.ok) throw new Error(`scenario ${a}: ${r.error}`);
+          detail = r.result;
+          break;
+        }
+        case "--provision": {
+          const p = await world.provision();
+          detail = { terminalId: p.terminalId, merchantId: p.merchantId };
+          break;
+        }
+        case "--keys":
+          world.keys(a);
+          break;
+        case "--scan-text":
+          world.scanText(a);
+          break;
+        case "--scan-image":
+          detail = { text: world.scanImage(readFileSync(a)) };
+          break;
+        case "--wallet":
+          await world.wallet(a);
+          detail = world.walletInfo(a);
+          break;
+        case "--pay": {
+          const req = world.displayQr();
+          if (!req) throw new Error("the terminal's display shows no QR code to pay");
+          lastPayment = await world.pay(a, req);
+          detail = { request: req, payment: lastPayment };
+          break;
+        }
+        case "--pay-ble":
+          detail = await world.payOverBluetooth(a);
+          break;
+        case "--scan-payment":
+          if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
+          world.scanText(lastPayment);
+          break;
+        case "--wallet-qr-png":
+          if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
+          writeFileSync(a, qrPng(lastPayment));
+          detail = { file: a };
+          break;
+        case "--display-png":
+          writeFileSync(a, world.displayPng());
+          detail = { file: a };
+          break;
+        case "--receipt-png": {
+          const all = world.receiptPngs();
+          if (!all.length) throw new Error("nothing printed yet");
+          writeFileSync(a, all[all.length - 1]);
+          detail = { file: a, receipts: all.length };
+          break;
+        }
+        case "--paper-png":
+          writeFileSync(a, world.paperPng());
+          detail = { file: a };
+          break;
+        case "--wifi":
+          world.setWifi(onOff(a, "on", "off", "--wifi"));
+          break;
+        case "--gateway":
+          world.setGatewayReachable(onOff(a, "up", "down", "--gateway"));
+          break;
+        case "--power":
+          if (a === "cut") world.powerCut();
+          else if (a === "on") world.powerOn();
+          else if (a === "cut-at-next-write") world.powerCutAtNextWrite();
+          else throw new UsageError(`--power takes cut, on or cut-at-next-write, not "${a}"`);
+          break;
+        case "--paper":
+          world.setPaperOut(!onOff(a, "in", "out", "--paper"));
+          break;
+        case "--wait": {
+          const ms = Number(a);
+          if (!(ms >= 0)) throw new UsageError(`--wait takes milliseconds, not "${a}"`);
+          world.wait(ms);
+          break;
+        }
+        case "--fast-forward":
+          world.fastForward(duration(a));
+          break;
+      }
+      results.push(detail === undefined ? { step: label, ok: true } : { step: label, ok: true, detail });
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      results.push({ step: label, ok: false, error: e instanceof Error ? e.message : String(e) });
+      break;
+    }
+  }
+  return results;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let o: ReturnType<typeof parse>;
+  try {
+    o = parse(argv);
+  } catch (e) {
+    process.stderr.write(`sim: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (o.help || o.steps.length === 0) {
+    process.stdout.write(usage());
+    return o.help ? 0 : 2;
+  }
+  const world = World.open({ board: o.board, stateDir: o.state, onPrint: o.quiet ? undefined : (l) => process.stderr.write(`[device] ${l}\n`) });
+  if (o.gateway) {
+    try {
+      const g = await loadReferenceGateway(world);
+      if (g) world.attachGateway(g);
+    } catch (e) {
+      process.stderr.write(`sim: no gateway: ${(e as Error).message}\n`);
+    }
+  }
+  let steps: StepResult[];
+  try {
+    steps = await runSteps(world, o.steps);
+  } catch (e) {
+    process.stderr.write(`sim: ${(e as Error).message}\n`);
+    return 2;
+  }
+  world.persist();
+  const summary = { ...world.summary(), steps };
+  process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  const ok = steps.every((s) => s.ok) && world.host.errors.length === 0;
+  return ok ? 0 : 1;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`sim: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

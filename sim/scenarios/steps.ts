@@ -1,0 +1,28 @@
+/** Small steps the scenarios share: what the screen says, typing an amount, a provisioned terminal. */
+import type { World } from "../world.ts";
+
+/** Whether any line on the display contains `text`. */
+export function shows(w: World, text: string): boolean {
+  return w.screenText().some((l) => l.indexOf(text) >= 0);
+}
+
+/** The idle screen is up (the firmware drew something). */
+export async function idle(w: World): Promise<void> {
+  await w.until("the idle screen", () => w.screenText().length > 0);
+}
+
+/** Provision the terminal unless this world already did. */
+export async function provisioned(w: World): Promise<void> {
+  if (!w.provisioned) await w.provision();
+  await idle(w);
+}
+
+/** Type an amount in minor units on the keypad (digits only), as the merchant does. */
+export function typeAmount(w: World, minor: number): void {
+  w.keys(String(minor));
+}
+
+/** The amount as the display formats it (two decimals). */
+export function money(minor: number): string {
+  return (minor / 100).toFixed(2);
+}

@@ -1,0 +1,337 @@
+/**
+ * The simulator page's HTTP server: a World in real time (its event loop follows the wall clock), a small JSON API
+ * the page calls, and a Server-Sent Events stream (/events) that tells the page when the panel, the paper roll or
+ * the state changed, so the page fetches a new frame only when there is one. Tests start it on a free port (port 0)
+ * with an in-memory world.
+ */
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PAGE } from "./ui/page.ts";
+import { qrPng, World } from "./world.ts";
+import type { GatewayLike, WorldOptions } from "./world.ts";
+
+export interface PageServerOptions extends WorldOptions {
+  port: number;
+  host?: string;
+  /** Attach a gateway (its HTTP handler becomes the terminal's peer) and show its books on the page. */
+  gateway?: (world: World) => Promise<GatewayLike | null>;
+  /** Provision the terminal at start when this world has not yet (needs the technician menu in the firmware). */
+  provision?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PageServer {
+  url: string;
+  world: World;
+  close(): Promise<void>;
+}
+
+const HOUR = 3600000;
+
+function body(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    req.on("data", (c: Buffer) => {
+      n += c.length;
+      if (n > 4 * 1024 * 1024) {
+        reject(new Error("request body over 4 MB"));
+        req.destroy();
+      } else parts.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+export async function startPageServer(o: PageServerOptions): Promise<PageServer> {
+  const log = o.log ?? (() => {});
+  const world = World.open({ board: o.board, bundle: o.bundle, secure: o.secure, stateDir: o.stateDir, wallClockMs: o.wallClockMs, onPrint: (l) => log("[device] " + l) });
+  const gateway = o.gateway ? await o.gateway(world) : null;
+  if (gateway) world.attachGateway(gateway);
+  if (o.provision && !world.provisioned) {
+    try {
+      await world.provision();
+    } catch (e) {
+      log("[sim] " + (e instanceof Error ? e.message : String(e)));
+    }
+  }
+  let lastPayment: string | null = null;
+  /** Every payment a wallet made on this page, for the scanner's picker (scan one again: a replay). */
+  const payments: { label: string; qr: string }[] = [];
+  let lastConfirmation: string | null = null;
+  let last = Date.now();
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  // What the page is told about: versions bump when the panel's pixels or the paper roll change.
+  const versions = { display: 0, paper: 0 };
+  let displayHash = "";
+  let paperLen = -1;
+  const streams = new Set<ServerResponse>();
+  // Rendering the roll costs; count receipts again only when the roll grew.
+  let counted = { items: -1, n: 0 };
+  const receiptCount = () => {
+    const items = world.host.printer.paper.length;
+    if (items !== counted.items) counted = { items, n: world.receiptPngs().length };
+    return counted.n;
+  };
+  const push = (event: string, data: unknown) => {
+    const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const s of streams) s.write(msg);
+  };
+  const watch = () => {
+    const f = world.host.display.frame();
+    const h = createHash("sha1").update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength)).digest("hex") + (world.host.display.on ? "1" : "0");
+    if (h !== displayHash) {
+      displayHash = h;
+      versions.display++;
+      push("display", { v: versions.display });
+    }
+    const n = world.host.printer.paper.length;
+    if (n !== paperLen) {
+      paperLen = n;
+      versions.paper++;
+      push("paper", { v: versions.paper, receipts: receiptCount() });
+    }
+  };
+
+  const tick = () => {
+    const now = Date.now();
+    const dt = Math.min(now - last, 1000);
+    last = now;
+    try {
+      world.wait(dt);
+      if (streams.size) watch();
+    } catch (e) {
+      log("[sim] " + (e instanceof Error ? e.message : String(e)));
+    }
+  };
+  const startLoop = () => {
+    last = Date.now();
+    if (!timer) timer = setInterval(tick, 20);
+  };
+  const stopLoop = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+  };
+  startLoop();
+  const persist = setInterval(() => world.persist(), 5000);
+  const stateTimer = setInterval(() => {
+    if (streams.size) push("state", state());
+  }, 500);
+
+  const state = () => ({
+    ...world.summary(),
+    nowMs: world.now(),
+    wifi: world.host.wifiWorld.enabled,
+    paperOut: world.host.printer.paperOut,
+    advertising: !!world.host.ble.advertising,
+    consoles: world.host.consoles,
+    lastPayment,
+    receipts: receiptCount(),
+    versions,
+  });
+
+  /** Runs `fn` with the real-time loop stopped (it drives the event loop itself: Bluetooth, provisioning). */
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    stopLoop();
+    try {
+      return await fn();
+    } finally {
+      startLoop();
+    }
+  };
+  const show = (text: string) => {
+    world.host.scanner.present(text);
+    setTimeout(() => world.host.scanner.removeCode(), 800);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url || "/", "http://localhost");
+    const send = (status: number, type: string, data: string | Buffer) => {
+      res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+      res.end(data);
+    };
+    const json = (status: number, v: unknown) => send(status, "application/json", JSON.stringify(v));
+    const fail = (status: number, e: unknown) => json(status, { error: e instanceof Error ? e.message : String(e) });
+    const p = url.pathname;
+    const q = (k: string) => url.searchParams.get(k) || "";
+    if (req.method === "GET") {
+      if (p === "/") return send(200, "text/html; charset=utf-8", PAGE);
+      if (p === "/display.png") return send(200, "image/png", world.displayPng());
+      if (p === "/paper.png") return send(200, "image/png", world.paperPng());
+      const m = /^\/receipt\/(\d+|last)\.png$/.exec(p);
+      if (m) {
+        const all = world.receiptPngs();
+        const i = m[1] === "last" ? all.length - 1 : Number(m[1]);
+        return i >= 0 && i < all.length ? send(200, "image/png", all[i]) : send(404, "text/plain", "no such receipt");
+      }
+      if (p === "/phone.png") {
+        const shown = q("what") === "confirmation" ? lastConfirmation : lastPayment;
+        return shown ? send(200, "image/png", qrPng(shown, 4)) : send(404, "text/plain", "nothing shown");
+      }
+      if (p === "/state") return json(200, state());
+      if (p === "/payments") return json(200, payments.map((x, i) => ({ index: i, label: x.label })));
+      if (p === "/events") {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+        res.write("retry: 1000\n\n");
+        streams.add(res);
+        req.on("close", () => streams.delete(res));
+        displayHash = "";
+        paperLen = -1;
+        watch();
+        res.write(`event: state\ndata: ${JSON.stringify(state())}\n\n`);
+        return;
+      }
+      return send(404, "text/plain", "not found");
+    }
+    if (req.method !== "POST") return send(405, "text/plain", "method not allowed");
+    switch (p) {
+      case "/key/down":
+      case "/key/up": {
+        const key = q("k");
+        if (key.length !== 1 || world.board.wiring.keypad.keys.indexOf(key) < 0) return json(400, { error: "no such key" });
+        if (p === "/key/down") world.host.keyDown(key);
+        else world.host.keyUp(key);
+        return json(200, { ok: true });
+      }
+      case "/scan/text": {
+        const t = (await body(req)).toString("utf8");
+        if (!t) return json(400, { error: "nothing to scan" });
+        show(t);
+        return json(200, { text: t });
+      }
+      case "/scan/image": {
+        const png = await body(req);
+        try {
+          const { decodeQrPng } = await import("./world.ts");
+          const text = decodeQrPng(png);
+          if (text === null) return json(422, { error: "no QR code found in the image" });
+          show(text);
+          return json(200, { text });
+        } catch (e) {
+          return fail(422, e);
+        }
+      }
+      case "/provision":
+        try {
+          const s = await exclusive(() => world.provision());
+          return json(200, { terminalId: s.terminalId, merchantId: s.merchantId });
+        } catch (e) {
+          return fail(422, e);
+        }
+      case "/wallet/create": {
+        const name = q("name") || "customer";
+        await world.wallet(name, Number(q("cap")) || 20000);
+        return json(200, world.walletInfo(name));
+      }
+      case "/wallet/info": {
+        const name = q("name") || "customer";
+        if (!world.wallets[name]) return json(404, { error: `no wallet "${name}"` });
+        return json(200, { ...world.walletInfo(name), payments: world.wallets[name].state().payments });
+      }
+      case "/wallet/pay-qr": {
+        const name = q("name") || "customer";
+        const reqQr = world.displayQr();
+        if (!reqQr) return json(409, { error: "the terminal shows no QR code to pay" });
+        try {
+          lastPayment = await world.pay(name, reqQr);
+          const info = world.wallets[name].state().payments;
+          const rec = info[info.length - 1];
+          payments.push({ label: `${name} #${rec ? rec.counter : payments.length + 1}: ${rec ? (rec.amountMinor / 100).toFixed(2) : "?"} to terminal ${rec ? rec.terminalId : "?"}`, qr: lastPayment });
+          return json(200, { payment: lastPayment, wallet: world.walletInfo(name) });
+        } catch (e) {
+          return fail(422, e);
+        }
+      }
+      case "/scan/payment": {
+        const i = Number(q("index"));
+        if (!(i >= 0 && i < payments.length)) return json(404, { error: "no such payment" });
+        show(payments[i].qr);
+        return json(200, { text: payments[i].qr });
+      }
+      case "/wallet/show": {
+        if (!lastPayment) return json(409, { error: "no payment to show" });
+        show(lastPayment);
+        return json(200, { ok: true });
+      }
+      case "/wallet/pay-ble": {
+        const name = q("name") || "customer";
+        try {
+          return json(200, await exclusive(() => world.payOverBluetooth(name)));
+        } catch (e) {
+          return fail(422, e);
+        }
+      }
+      case "/wallet/paid-confirmation": {
+        const name = q("name") || "customer";
+        try {
+          lastConfirmation = await world.paidConfirmation(name);
+          show(lastConfirmation);
+          return json(200, { confirmation: lastConfirmation });
+        } catch (e) {
+          return fail(422, e);
+        }
+      }
+      case "/wallet/claim": {
+        const name = q("name") || "customer";
+        try {
+          return json(200, await world.claimFraud(name, q("reason") || "not my payment"));
+        } catch (e) {
+          return fail(422, e);
+        }
+      }
+      case "/switch/wifi":
+        world.setWifi(q("on") === "1");
+        return json(200, { ok: true });
+      case "/switch/gateway":
+        world.setGatewayReachable(q("up") === "1");
+        return json(200, { ok: true });
+      case "/switch/paper":
+        world.setPaperOut(q("out") === "1");
+        return json(200, { ok: true });
+      case "/power/cut":
+        world.powerCut();
+        return json(200, { ok: true });
+      case "/power/cut-next-write":
+        world.powerCutAtNextWrite();
+        return json(200, { ok: true });
+      case "/power/on":
+        world.powerOn();
+        return json(200, { ok: true });
+      case "/clock/forward": {
+        const hours = q("hours") ? Number(q("hours")) : Number(q("days")) * 24;
+        if (!(hours > 0 && hours <= 24 * 30)) return json(400, { error: "move the clock forward by 1 hour to 30 days" });
+        world.fastForward(hours * HOUR);
+        return json(200, { nowMs: world.now() });
+      }
+    }
+    return send(404, "text/plain", "not found");
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(o.port, o.host ?? "127.0.0.1", r));
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${addr.port}/`,
+    world,
+    close: () =>
+      new Promise<void>((r) => {
+        stopLoop();
+        clearInterval(persist);
+        clearInterval(stateTimer);
+        for (const s of streams) s.end();
+        streams.clear();
+        world.persist();
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,754 @@
+/**
+ * The simulator's world: one terminal (SimHost running the very bundle that is flashed), the issuer, customer
+ * wallets built on the wallet SDK, and (when present) the reference gateway as the terminal's HTTP peer. The page
+ * server (sim/main.ts) and the headless CLI (sim/cli.ts) both drive a World, so what the page can do, a script can.
+ *
+ * Time is simulated: `wait(ms)` advances the terminal's event loop; `fastForward(ms)` moves the wall clock too (the
+ * gateway's 3-day rule, the status bar's "time since sync").
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash, webcrypto } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import qrcode from "qrcode-generator";
+import { fromQrText } from "../firmware/protocol/qr.ts";
+import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
+import { Wallet } from "../sdk/wallet.ts";
+import type { P256Jwk } from "../sdk/wallet.ts";
+import { Flash } from "./espruino/flash.ts";
+import { Issuer } from "./gateway/issuer.ts";
+import { readBoard, SimHost } from "./host.ts";
+import type { BoardData } from "./host.ts";
+import type { HttpHandler } from "./espruino/net.ts";
+import { Atecc608Emulator } from "./peripherals/atecc608.ts";
+import { SimPhone } from "./peripherals/ble-phone.ts";
+import { encodePng } from "./render/png.ts";
+import { paperPng } from "./render/paper.ts";
+import { consoleHostOptions, startTcpConsole } from "./tcp-console.ts";
+import { publicKeyOf } from "./gateway/issuer.ts";
+
+/**
+ * What the world needs of a gateway (helper C's sim/gateway/gateway.ts `Gateway` has this shape): the HTTP API the
+ * terminal talks to, and the books the page's gateway panel shows. Anything else is optional and used when there.
+ */
+export interface GatewayLike {
+  handle(req: { method: string; path: string; headers: Record<string, string>; body: string; remote?: { address: string; port: number } }): Promise<{ status: number; headers?: Record<string, string>; body: string }>;
+  ledger(merchantId?: unknown): unknown;
+  holds(): unknown;
+  smsOutbox(): unknown;
+  flags(): unknown;
+  activity?(): unknown;
+  /** Runs the 3-day auto-approve against the gateway's clock. */
+  tick?(): unknown;
+  /** The gateway's link public key X||Y (what provisioning gives the terminal), bytes or hex. */
+  linkPublicKey?: Uint8Array | string;
+  /** A customer's fraud claim against one of their payments (the phone's "Claim fraud"). */
+  claimFraud?(c: FraudClaim): unknown;
+  /**
+   * The customer pays a terminal's request online (card or wallet through the gateway); the answer is the signed
+   * paid confirmation, as the QR text the phone shows the terminal's scanner (InvoicePaid, method 3).
+   */
+  payOnline?(p: { requestQr: string; walletName: string }): Promise<{ confirmationQr: string }> | { confirmationQr: string };
+  /** Registration (the reference gateway's admin calls): provisioning certifies the terminal through them. */
+  registerMerchant?(spec: { name: string; merchantId?: number; currency?: number }): unknown;
+  registerTerminal?(spec: { merchantId: number; publicKey: Uint8Array; terminalId?: number }): { cert: Uint8Array; issuerKeyId: number; issuerPublicKey: Uint8Array };
+  registerWallet?(spec: { publicKey: Uint8Array; capMinor: number; currency?: number; phone?: string; balanceMinor?: number }): { walletId: string; allowance: Uint8Array };
+}
+
+/** What the phone sends the gateway when its owner claims a payment was not theirs. */
+export interface FraudClaim {
+  /** The wallet's public key X||Y, hex (its ID at the gateway). */
+  walletPub: string;
+  terminalId: number;
+  counter: number;
+  amountMinor: number;
+  /** SHA-256(payment)[0..8], hex, as the wallet recorded it. */
+  paymentHash: string;
+  txId?: string;
+  reason: string;
+}
+
+/** The gateway's books as the page's gateway panel and the JSON summary show them. */
+export interface GatewayBooks {
+  ledger: unknown;
+  holds: unknown;
+  sms: unknown;
+  flags: unknown;
+}
+
+/** How the world provisions its terminal (through the technician console, as `npm run provision` does). */
+export interface ProvisionSpec {
+  terminalId: number;
+  merchantId: number;
+  merchantName: string;
+  currency: string;
+  gatewayUrl: string;
+  /** The gateway's link public key X||Y (64 bytes), hex. */
+  linkKey: string;
+  wifi: { ssid: string; password: string }[];
+  limits?: Record<string, number>;
+  techPin: string;
+}
+
+export const DEFAULT_PROVISION: ProvisionSpec = {
+  terminalId: 7,
+  merchantId: 42,
+  merchantName: "Cafe Blue",
+  currency: "EUR",
+  gatewayUrl: "http://gateway.sim:8080",
+  linkKey: "",
+  wifi: [{ ssid: "shop-net", password: "shop-net-password" }],
+  techPin: "2580",
+};
+
+export interface WorldOptions {
+  board?: string;
+  /** Run this bundle instead of dist/<board>.js (tests: a firmware with the wiring they need). */
+  bundle?: string;
+  /** Start from this secure element (tests); otherwise the state dir's, or one as shipped (config zone locked). */
+  secure?: Atecc608Emulator;
+  /** Where flash, secure element, issuer and wallets persist between runs; null keeps everything in memory. */
+  stateDir?: string | null;
+  /** Wall-clock time at power-on (ms since the epoch); now by default. */
+  wallClockMs?: number;
+  onPrint?: (line: string) => void;
+}
+
+export interface WalletInfo {
+  name: string;
+  capMinor: number;
+  spentMinor: number;
+  remainingMinor: number;
+  currency: number;
+  payments: number;
+}
+
+interface SavedWallet {
+  jwk: P256Jwk;
+  allowance: string;
+  state: unknown;
+}
+
+const DAY_MS = 86400000;
+
+/** A QR code as a PNG (black on white, quiet zone 4, `scale` pixels a module), as a phone screen shows it. */
+export function qrPng(text: string, scale = 6): Buffer {
+  const q = qrcode(0, "M");
+  q.addData(text, /^[0-9A-Z $%*+\-./:]*$/.test(text) ? "Alphanumeric" : "Byte");
+  q.make();
+  const n = q.getModuleCount();
+  const size = (n + 8) * scale;
+  const rgba = new Uint8Array(size * size * 4).fill(255);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      if (!q.isDark(y, x)) continue;
+      for (let dy = 0; dy < scale; dy++)
+        for (let dx = 0; dx < scale; dx++) {
+          const o = (((y + 4) * scale + dy) * size + (x + 4) * scale + dx) * 4;
+          rgba[o] = rgba[o + 1] = rgba[o + 2] = 0;
+        }
+    }
+  return encodePng(size, size, rgba);
+}
+
+/** The text of the first QR code found in a PNG, or null. Small images are scaled up first (a 240 px panel). */
+export function decodeQrPng(png: Buffer): string | null {
+  const img = PNG.sync.read(png);
+  const tryDecode = (w: number, h: number, data: Uint8ClampedArray) => {
+    const r = jsQR(data, w, h, { inversionAttempts: "attemptBoth" });
+    return r ? r.data : null;
+  };
+  const direct = tryDecode(img.width, img.height, new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length));
+  if (direct !== null) return direct;
+  for (const k of [2, 3, 4]) {
+    const w = img.width * k;
+    const h = img.height * k;
+    const out = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const s = (((y / k) | 0) * img.width + ((x / k) | 0)) * 4;
+        const d = (y * w + x) * 4;
+        out[d] = img.data[s];
+        out[d + 1] = img.data[s + 1];
+        out[d + 2] = img.data[s + 2];
+        out[d + 3] = 255;
+      }
+    const r = tryDecode(w, h, out);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+/**
+ * The reference gateway (sim/gateway/gateway.ts) for a world, when it is in the tree: in memory (or
+ * `gateway.db` in the world's state dir), its clock the world's wall clock, its issuer the world's (so wallets'
+ * allowances and the terminal's certificate are its own), SMS to its outbox. Null when the file is absent.
+ */
+export async function loadReferenceGateway(w: World): Promise<GatewayLike | null> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "gateway");
+  if (!existsSync(join(dir, "gateway.ts")) || !existsSync(join(dir, "sqlite-store.ts"))) return null;
+  // Imported by path so the simulator type-checks and runs without it.
+  const gm = (await import(pathToFileURL(join(dir, "gateway.ts")).href)) as Record<string, unknown>;
+  const sm = (await import(pathToFileURL(join(dir, "sqlite-store.ts")).href)) as Record<string, unknown>;
+  type Ctor = new (...a: unknown[]) => Record<string, unknown>;
+  const GatewayCtor = gm.Gateway as Ctor | undefined;
+  const StoreCtor = sm.SqliteStore as Ctor | undefined;
+  if (typeof GatewayCtor !== "function" || typeof StoreCtor !== "function") throw new Error("sim/gateway: no Gateway or SqliteStore export");
+  const store = new StoreCtor(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
+  const g = new GatewayCtor({ store, clock: { now: () => w.now() }, issuer: w.issuer }) as unknown as GatewayLike & {
+    claimFraud(walletId: string, txId: string, action: "dispute" | "reverse", reason?: string): unknown;
+    payInvoice(p: { invoice: Uint8Array; method: string; walletId?: string }): { qr: string };
+  };
+  const walletIdOf = (pubHex: string) => createHash("sha256").update(Buffer.from(pubHex, "hex")).digest("hex").slice(0, 16);
+  return {
+    handle: (req) => g.handle(req),
+    ledger: () => g.ledger(),
+    holds: () => g.holds(),
+    smsOutbox: () => g.smsOutbox(),
+    flags: () => g.flags(),
+    activity: () => (g.activity ? g.activity() : []),
+    tick: () => g.tick && g.tick(),
+    linkPublicKey: g.linkPublicKey,
+    registerMerchant: (spec) => g.registerMerchant && g.registerMerchant(spec),
+    registerTerminal: (spec) => (g.registerTerminal as NonNullable<GatewayLike["registerTerminal"]>)(spec),
+    registerWallet: (spec) => (g.registerWallet as NonNullable<GatewayLike["registerWallet"]>)(spec),
+    claimFraud: (c) => {
+      if (!c.txId) throw new Error("the wallet has no receipt (txId) for this payment: the terminal's receipt names it");
+      return g.claimFraud(walletIdOf(c.walletPub), c.txId, "dispute", c.reason);
+    },
+    payOnline: async (p) => {
+      const m = fromQrText(p.requestQr);
+      if ("err" in m) throw new Error("the terminal's QR is not a protocol message: " + m.err);
+      const wallet = w.wallets[p.walletName];
+      const walletId = walletIdOf(Buffer.from(await wallet.publicKeyRaw()).toString("hex"));
+      return { confirmationQr: g.payInvoice({ invoice: m.msg, method: "wallet", walletId }).qr };
+    },
+  };
+}
+
+/** An ATECC608 as shipped for a terminal: configuration zone locked, no keys yet (provisioning makes them). */
+export function shippedSecureElement(now: () => number, address: number): Atecc608Emulator {
+  const se = new Atecc608Emulator({ now, address, revision: "608B" });
+  const s = se.exportState();
+  s.config = s.config.slice(0, 87 * 2) + "00" + s.config.slice(88 * 2);
+  se.importState(s);
+  return se;
+}
+
+/** A PNG from whatever a receipt comes as: a PNG already, or a 1-bit bitmap { width, height, bits }. */
+function toPng(r: unknown): Buffer | null {
+  if (Buffer.isBuffer(r)) return r;
+  if (r && typeof r === "object") {
+    const o = r as { png?: unknown; width?: number; height?: number; bits?: Uint8Array };
+    if (Buffer.isBuffer(o.png)) return o.png;
+    if (o.png instanceof Uint8Array) return Buffer.from(o.png);
+    if (typeof o.width === "number" && typeof o.height === "number" && o.bits) {
+      const w = o.width;
+      const h = Math.max(1, o.height);
+      const rgba = new Uint8Array(w * h * 4).fill(255);
+      const stride = Math.ceil(w / 8);
+      for (let y = 0; y < o.height; y++)
+        for (let x = 0; x < w; x++)
+          if (o.bits[y * stride + (x >> 3)] & (0x80 >> (x & 7))) {
+            const i = (y * w + x) * 4;
+            rgba[i] = rgba[i + 1] = rgba[i + 2] = 0;
+          }
+      return encodePng(w, h, rgba);
+    }
+  }
+  return null;
+}
+
+export class World {
+  readonly host: SimHost;
+  readonly board: BoardData;
+  readonly issuer: Issuer;
+  readonly wallets: Record<string, Wallet> = {};
+  /** Where the terminal's HTTP goes when the gateway is reachable. */
+  gatewayHandler: HttpHandler | null = null;
+  private gatewayUp = true;
+  private readonly stateDir: string | null;
+  private readonly saved: Record<string, SavedWallet> = {};
+  private readonly clockListeners: ((nowMs: number) => void)[] = [];
+  private readonly bindConsole: ReturnType<typeof consoleHostOptions>["bind"];
+  private gw: GatewayLike | null = null;
+  /** What the world remembers besides the device: how it provisioned the terminal. */
+  private meta: { provisioned?: ProvisionSpec } = {};
+
+  private constructor(o: WorldOptions) {
+    const boardName = o.board ?? "devkit";
+    const read = readBoard(boardName);
+    const board = read.board;
+    const bundle = o.bundle ?? read.bundle;
+    this.board = board;
+    this.stateDir = o.stateDir === undefined ? join(process.cwd(), ".sim-state", boardName) : o.stateDir;
+    if (this.stateDir) mkdirSync(this.stateDir, { recursive: true });
+    const file = (n: string) => (this.stateDir ? join(this.stateDir, n) : "");
+    const flash = this.stateDir && existsSync(file("flash.bin")) ? Flash.load(file("flash.bin"), { pageSize: board.platform.storage.pageSize }) : undefined;
+    const jr = board.platform.journal;
+    // A journal image saved by a build with another region size is not this device's: it starts blank.
+    const journalFlash =
+      this.stateDir && existsSync(file("journal.bin")) && statSync(file("journal.bin")).size === jr.pageSize * jr.pageCount
+        ? Flash.load(file("journal.bin"), { pageSize: jr.pageSize })
+        : undefined;
+    const secure = o.secure ?? shippedSecureElement(() => (this.host ? this.host.sched.now : 0), board.wiring.secure.address);
+    if (!o.secure && this.stateDir && existsSync(file("secure-element.json"))) secure.importState(JSON.parse(readFileSync(file("secure-element.json"), "utf8")));
+    if (this.stateDir && existsSync(file("world.json"))) this.meta = JSON.parse(readFileSync(file("world.json"), "utf8"));
+    const iss = this.stateDir && existsSync(file("issuer.json")) ? JSON.parse(readFileSync(file("issuer.json"), "utf8")) : null;
+    this.issuer = iss ? new Issuer({ keyId: iss.keyId, privateKey: new Uint8Array(Buffer.from(iss.privateKey, "hex")) }) : Issuer.generate(1);
+    // The device as on the bench: process.env as the real board reports it and the console globals EspruinoTools
+    // uses, so the technician tools (provision, diagnose) run against it over the simulated console.
+    const con = consoleHostOptions();
+    this.bindConsole = con.bind;
+    this.host = new SimHost({ board, bundle, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
+    this.host.httpHandler = (req) => {
+      if (!this.gatewayUp || !this.gatewayHandler) return Promise.reject(new Error("connection refused"));
+      return this.gatewayHandler(req);
+    };
+    if (this.stateDir && existsSync(file("wallets.json"))) {
+      const w = JSON.parse(readFileSync(file("wallets.json"), "utf8")) as Record<string, SavedWallet>;
+      for (const name in w) this.restoreWallet(name, w[name]);
+    }
+  }
+
+  /** A world with its terminal booted. */
+  static open(o: WorldOptions = {}): World {
+    const w = new World(o);
+    w.host.boot();
+    w.wait(300);
+    return w;
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Let the terminal's event loop run for `ms` of simulated time. */
+  wait(ms: number): void {
+    const step = 20;
+    for (let t = 0; t < ms; t += step) {
+      this.host.advance(Math.min(step, ms - t));
+    }
+  }
+
+  /**
+   * Like wait(), but lets Node's own event loop run between steps, so promises (the gateway's HTTP replies, the
+   * wallet SDK's WebCrypto) settle while the terminal runs.
+   */
+  async run(ms: number, step = 20): Promise<void> {
+    for (let t = 0; t < ms; t += step) {
+      this.wait(Math.min(step, ms - t));
+      await new Promise((r) => setImmediate(r));
+      // thread-pool work (WebCrypto, SQLite, sockets) gets in before more device time passes on a busy machine
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+
+  /** Runs the terminal (and Node's event loop) until `done()` holds; fails naming what was awaited. */
+  async until(what: string, done: () => boolean, ms = 5000): Promise<void> {
+    for (let t = 0; t <= ms; t += 50) {
+      if (done()) return;
+      await this.run(50);
+    }
+    if (!done()) throw new Error(`timed out after ${ms} ms waiting for ${what}; the screen shows: ${this.screenText().join(" | ")}`);
+  }
+
+  /** Move the wall clock forward (days pass for the gateway and the status bar); then the event loop runs 1 s. */
+  fastForward(ms: number): void {
+    this.host.skewWallClock(ms);
+    for (const fn of this.clockListeners) fn(this.now());
+    if (this.gw && this.gw.tick) this.gw.tick();
+    this.wait(1000);
+  }
+
+  /** Wall-clock time as the world sees it (ms since the epoch). */
+  now(): number {
+    return this.host.wallClock();
+  }
+
+  /** Told of every fast-forward (the gateway's clock follows the world's). */
+  onClockJump(fn: (nowMs: number) => void): void {
+    this.clockListeners.push(fn);
+  }
+
+  // ------------------------------------------------------------------ the terminal's parts
+
+  /** Press keys on the keypad, one after another ("1250#"; names A-D, *, #). */
+  keys(seq: string): void {
+    const valid = this.board.wiring.keypad.keys;
+    for (const k of seq) {
+      if (valid.indexOf(k) < 0) throw new Error(`no key "${k}" on this keypad (keys: ${valid})`);
+      this.host.pressKey(k);
+      this.wait(80);
+    }
+  }
+
+  /** Hold a code in front of the scanner until it reads it (as a customer does), then take it away. */
+  scanText(text: string): void {
+    this.host.scanner.present(text);
+    this.wait(600);
+    this.host.scanner.removeCode();
+    this.wait(200);
+  }
+
+  /** Decode a QR image (PNG) as the scanner module would, and scan what it holds. */
+  scanImage(png: Buffer): string {
+    const text = decodeQrPng(png);
+    if (text === null) throw new Error("no QR code found in the image");
+    this.scanText(text);
+    return text;
+  }
+
+  /** What the panel shows now, as a PNG. */
+  displayPng(): Buffer {
+    return this.host.display.toPng();
+  }
+
+  /** Text lines the firmware drew on the display since the last clear. */
+  screenText(): string[] {
+    return this.host.screenText();
+  }
+
+  /** The QR code the display shows, decoded (a customer's phone camera), or null. */
+  displayQr(): string | null {
+    return decodeQrPng(this.displayPng());
+  }
+
+  /** The paper roll as a PNG. */
+  paperPng(): Buffer {
+    return paperPng(this.host.printer);
+  }
+
+  /** The paper roll as text. */
+  paperText(): string {
+    return this.host.printer.text();
+  }
+
+  /**
+   * Every receipt printed so far, each as a PNG, oldest first. Split where the printer cut the paper when the
+   * emulator reports cuts (`receipts()`), otherwise the whole roll is one.
+   */
+  receiptPngs(): Buffer[] {
+    const p = this.host.printer as unknown as { receipts?: () => unknown[] };
+    if (typeof p.receipts === "function") {
+      const list = p.receipts();
+      const out: Buffer[] = [];
+      for (const r of list) {
+        const png = toPng(r);
+        if (png) out.push(png);
+      }
+      if (out.length || list.length === 0) return out;
+    }
+    return this.host.printer.paper.length ? [this.paperPng()] : [];
+  }
+
+  /** QR codes printed on the paper roll, as their text (what a phone scanning the receipt reads). */
+  printedQrs(): string[] {
+    const out: string[] = [];
+    for (const it of this.host.printer.paper) if (it.kind === "qr") out.push(String(it.data));
+    return out;
+  }
+
+  setPaperOut(out: boolean): void {
+    this.host.printer.paperOut = out;
+  }
+
+  // ------------------------------------------------------------------ radio, gateway, power
+
+  /** Wi-Fi in range or not (the access points the terminal was provisioned with: ssid -> password). */
+  setWifi(on: boolean, networks?: Record<string, string>): void {
+    this.host.setWifi(on, networks);
+    this.wait(100);
+  }
+
+  /** The gateway reachable from the terminal or not (Wi-Fi stays up: a captive portal, a dead uplink). */
+  setGatewayReachable(up: boolean): void {
+    this.gatewayUp = up;
+  }
+
+  /** Cut power now; the flash keeps what was written. */
+  powerCut(): void {
+    this.host.powerOff();
+  }
+
+  /** Cut power in the middle of the next flash write or erase (Storage or journal), tearing it. */
+  powerCutAtNextWrite(): void {
+    this.host.flash.cutPowerAt(1);
+    this.host.journalFlash.cutPowerAt(1);
+  }
+
+  powerOn(): void {
+    this.host.flash.cutPowerAt(null);
+    this.host.journalFlash.cutPowerAt(null);
+    if (this.host.poweredOn) this.host.powerOff();
+    this.host.boot();
+    this.wait(300);
+  }
+
+  // ------------------------------------------------------------------ the gateway
+
+  /** The terminal's HTTP now goes to this gateway (while reachable), and its books show on the page. */
+  attachGateway(g: GatewayLike): void {
+    this.gw = g;
+    this.gatewayHandler = (req) =>
+      g.handle({ method: req.method, path: req.path, headers: req.headers, body: req.body, remote: { address: "10.0.0.7", port: 49152 } }).then((r) => ({ status: r.status, body: r.body }));
+  }
+
+  get gateway(): GatewayLike | null {
+    return this.gw;
+  }
+
+  /** The gateway's ledger, holds, SMS outbox and flags; null when no gateway is attached. */
+  gatewayBooks(): GatewayBooks | null {
+    const g = this.gw;
+    if (!g) return null;
+    const safe = (f: () => unknown) => {
+      try {
+        return f();
+      } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e) };
+      }
+    };
+    return { ledger: safe(() => g.ledger()), holds: safe(() => g.holds()), sms: safe(() => g.smsOutbox()), flags: safe(() => g.flags()) };
+  }
+
+  // ------------------------------------------------------------------ provisioning
+
+  /** Where this world persists (null: in memory). */
+  get stateDirectory(): string | null {
+    return this.stateDir;
+  }
+
+  /** How the terminal was provisioned by this world, or null. */
+  get provisioned(): ProvisionSpec | null {
+    return this.meta.provisioned ?? null;
+  }
+
+  /**
+   * Provision the terminal as a technician does: the technician menu on the keypad (D, the PIN once there is one,
+   * 1 = open console), then tools/provision.ts over the simulated console, certified by the world's issuer. Wi-Fi
+   * comes in range with the provisioned network; the terminal is powered off and on to start provisioned.
+   */
+  async provision(spec: Partial<ProvisionSpec> = {}): Promise<ProvisionSpec> {
+    const gk = this.gw && this.gw.linkPublicKey;
+    // Without a gateway, a stand-in link key (the issuer's public key): the terminal's sync then fails authentication.
+    const linkKey = gk ? (typeof gk === "string" ? gk : Buffer.from(gk).toString("hex")) : Buffer.from(publicKeyOf(this.issuer.privateKey)).toString("hex");
+    const s: ProvisionSpec = { ...DEFAULT_PROVISION, linkKey, ...spec };
+    const { provision, issuerCertify } = await import("../tools/provision.ts");
+    const con = await startTcpConsole({ host: this.host, bindGlobals: this.bindConsole, timeScale: 20 });
+    const lines: string[] = [];
+    try {
+      this.host.pressKey("D");
+      const pin = this.meta.provisioned ? this.meta.provisioned.techPin : "";
+      if (pin) {
+        for (const k of pin) this.host.pressKey(k);
+        this.host.pressKey("#");
+        this.wait(500);
+      }
+      this.host.pressKey("1");
+      this.wait(100);
+      if (this.host.consoles.serial !== "Serial1")
+        throw new Error("the technician console did not open (D, then 1 on the technician menu); the screen shows: " + this.screenText().join(" | "));
+      const expiryDay = Math.floor(this.now() / DAY_MS) + 3 * 365;
+      await provision({
+        board: this.board.name,
+        port: con.url,
+        terminalId: s.terminalId,
+        merchantId: s.merchantId,
+        merchantName: s.merchantName,
+        currency: s.currency,
+        gatewayUrl: s.gatewayUrl,
+        linkKey: s.linkKey,
+        certify: this.certifier(s, issuerCertify(this.issuer, s.terminalId, s.merchantId, expiryDay)),
+        wifi: s.wifi,
+        limits: s.limits,
+        techPin: s.techPin,
+        out: (l) => lines.push(l),
+      });
+    } catch (e) {
+      if (this.host.consoles.serial !== "Serial1") this.host.pressKey("*"); // leave the keypad as found
+      throw new Error("provisioning failed: " + (e instanceof Error ? e.message : String(e)) + (lines.length ? " (" + lines.join("; ") + ")" : ""));
+    } finally {
+      await con.close();
+    }
+    this.meta.provisioned = s;
+    const nets: Record<string, string> = {};
+    for (const n of s.wifi) nets[n.ssid] = n.password;
+    this.host.setWifi(this.host.wifiWorld.enabled, nets);
+    this.powerOn();
+    this.persist();
+    return s;
+  }
+
+  /**
+   * The terminal's certificate: from the gateway's registration when the gateway registers terminals (the merchant
+   * is registered first if new), else signed here by the world's issuer (the gateway's, when one is attached).
+   */
+  private certifier(s: ProvisionSpec, local: (identity: Uint8Array) => Promise<{ cert: Uint8Array; issuerKeyId: number; issuerPub: Uint8Array }>) {
+    const g = this.gw;
+    return async (identity: Uint8Array) => {
+      if (!g || !g.registerTerminal) return local(identity);
+      const exists = (e: unknown) => !!e && typeof e === "object" && (e as { status?: number }).status === 409;
+      try {
+        if (g.registerMerchant) g.registerMerchant({ name: s.merchantName, merchantId: s.merchantId });
+      } catch (e) {
+        if (!exists(e)) throw e;
+      }
+      try {
+        const t = g.registerTerminal({ merchantId: s.merchantId, publicKey: identity, terminalId: s.terminalId });
+        return { cert: t.cert, issuerKeyId: t.issuerKeyId, issuerPub: t.issuerPublicKey };
+      } catch (e) {
+        if (exists(e)) return local(identity); // registered before (re-provisioning): same issuer
+        throw e;
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------ customer wallets
+
+  /** A customer wallet with an issuer-signed offline allowance (created once; kept in the state dir). */
+  async wallet(name: string, capMinor = 20000, currency = 978): Promise<Wallet> {
+    if (this.wallets[name]) return this.wallets[name];
+    const kp = await Wallet.generateKey(true);
+    const jwk = (await webcrypto.subtle.exportKey("jwk", kp.privateKey as webcrypto.CryptoKey)) as P256Jwk;
+    const pub = await Wallet.publicKeyOf(kp);
+    const today = Math.floor(this.now() / DAY_MS);
+    // Registered at the gateway when it registers wallets (it issues the allowance), else issued here.
+    const allowance =
+      this.gw && this.gw.registerWallet
+        ? this.gw.registerWallet({ publicKey: pub, capMinor, currency, balanceMinor: 100000 }).allowance
+        : this.issuer.issueAllowance({ walletPub: pub, capMinor, currency, expiryDay: today + 30, startCounter: 1 });
+    this.restoreWallet(name, { jwk, allowance: Buffer.from(allowance).toString("hex"), state: null });
+    return this.wallets[name];
+  }
+
+  /** The customer pays a request QR text; returns the payment's QR text (what the phone shows). */
+  async pay(name: string, requestQr: string): Promise<string> {
+    const w = await this.wallet(name);
+    const out = await w.pay(requestQr);
+    this.persist();
+    return out.qr;
+  }
+
+  /**
+   * The customer pays over Bluetooth: the phone connects to what the terminal advertises, opens the encrypted
+   * session, reads the request, writes its payment and checks the terminal's receipt. The event loop runs meanwhile.
+   */
+  async payOverBluetooth(name: string, timeoutMs = 10000): Promise<{ amountMinor: number; utr: string; receiptVerified: boolean }> {
+    const w = await this.wallet(name);
+    if (!this.host.ble.advertising) throw new Error("the terminal is not advertising: open a payment first");
+    const phone = new SimPhone(this.host);
+    phone.connect();
+    this.wait(20);
+    const issuerKeys: Record<number, Uint8Array> = {};
+    issuerKeys[this.issuer.keyId] = this.issuer.publicKey;
+    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, issuerKeys, timeoutMs: 0 });
+    const drive = async <T>(p: Promise<T>): Promise<T> => {
+      let done = false;
+      p.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      for (let t = 0; t < timeoutMs && !done; t += 5) {
+        this.wait(5);
+        await new Promise((r) => setImmediate(r));
+        // The phone's WebCrypto completes on Node's thread pool: let it in before more device time passes, so the
+        // phone does not look seconds slow to the terminal on a busy machine.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (!done) throw new Error("the Bluetooth payment did not finish in time; the screen shows: " + this.screenText().join(" | "));
+      return p;
+    };
+    try {
+      const info = await drive(session.open());
+      const out = await drive(payOverBle(w, session, info));
+      this.persist();
+      return { amountMinor: out.payment.request.amountMinor, utr: out.receipt.utr, receiptVerified: out.receipt.signatureVerified };
+    } finally {
+      if (phone.isConnected) phone.disconnect();
+      this.wait(50);
+    }
+  }
+
+  /**
+   * The customer claims fraud on a payment (the last one by default) at the gateway. Needs a gateway with a claim
+   * API (`claimFraud`).
+   */
+  async claimFraud(name: string, reason = "not my payment", counter?: number): Promise<{ claim: FraudClaim; answer: unknown }> {
+    const w = this.wallets[name];
+    if (!w) throw new Error(`no wallet "${name}"`);
+    const list = w.state().payments;
+    const p = counter === undefined ? list[list.length - 1] : list.find((x) => x.counter === counter);
+    if (!p) throw new Error(counter === undefined ? `wallet "${name}" has made no payment to claim` : `wallet "${name}" has no payment with counter ${counter}`);
+    const g = this.gw;
+    if (!g) throw new Error("no gateway attached: a fraud claim goes to the gateway");
+    if (!g.claimFraud) throw new Error("the attached gateway has no fraud claim API (claimFraud)");
+    const claim: FraudClaim = { walletPub: Buffer.from(await w.publicKeyRaw()).toString("hex"), terminalId: p.terminalId, counter: p.counter, amountMinor: p.amountMinor, paymentHash: p.paymentHash, txId: p.receipt ? p.receipt.txId : undefined, reason };
+    return { claim, answer: await g.claimFraud(claim) };
+  }
+
+  /**
+   * The customer pays the request on the terminal's display online through the gateway and gets the paid
+   * confirmation to show the terminal (returns its QR text). Needs a gateway with `payOnline`.
+   */
+  async paidConfirmation(name: string): Promise<string> {
+    const req = this.displayQr();
+    if (!req) throw new Error("the terminal's display shows no QR code to pay");
+    const g = this.gw;
+    if (!g) throw new Error("no gateway attached: an online payment goes through the gateway");
+    if (!g.payOnline) throw new Error("the attached gateway has no online payment API (payOnline)");
+    await this.wallet(name);
+    return (await g.payOnline({ requestQr: req, walletName: name })).confirmationQr;
+  }
+
+  walletInfo(name: string): WalletInfo {
+    const w = this.wallets[name];
+    if (!w) throw new Error(`no wallet "${name}"`);
+    const a = w.allowance();
+    const s = w.state();
+    return { name, capMinor: a.capMinor, spentMinor: s.spentMinor, remainingMinor: w.remaining(), currency: a.currency, payments: s.payments.length };
+  }
+
+  private restoreWallet(name: string, s: SavedWallet): void {
+    const entry = s;
+    const store = {
+      load: () => entry.state as never,
+      save: (st: unknown) => {
+        entry.state = st;
+      },
+    };
+    this.saved[name] = entry;
+    this.wallets[name] = new Wallet({ keyPair: s.jwk, allowance: new Uint8Array(Buffer.from(s.allowance, "hex")), store });
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Write flash, journal, secure element, issuer and wallets to the state dir (no-op without one). */
+  persist(): void {
+    if (!this.stateDir) return;
+    const f = (n: string) => join(this.stateDir as string, n);
+    this.host.flash.save(f("flash.bin"));
+    this.host.journalFlash.save(f("journal.bin"));
+    writeFileSync(f("secure-element.json"), JSON.stringify(this.host.secure.exportState()));
+    writeFileSync(f("issuer.json"), JSON.stringify({ keyId: this.issuer.keyId, privateKey: Buffer.from(this.issuer.privateKey).toString("hex") }));
+    writeFileSync(f("wallets.json"), JSON.stringify(this.saved));
+    writeFileSync(f("world.json"), JSON.stringify(this.meta));
+  }
+
+  /** What a script wants to know after a run. */
+  summary(): Record<string, unknown> {
+    return {
+      board: this.board.name,
+      version: this.board.version,
+      poweredOn: this.host.poweredOn,
+      simulatedMs: this.host.sched.now,
+      screen: this.host.screenText(),
+      paper: this.host.printer.text(),
+      provisioned: this.meta.provisioned ? { terminalId: this.meta.provisioned.terminalId, merchantId: this.meta.provisioned.merchantId } : null,
+      wallets: Object.keys(this.wallets).map((n) => this.walletInfo(n)),
+      gateway: this.gatewayBooks(),
+      errors: this.host.errors.slice(),
+      log: this.host.output.slice(-20),
+    };
+  }
+}
