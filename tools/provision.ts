@@ -3,13 +3,14 @@
  *   --merchant-name "Cafe Blue" --gateway-url https://gw.example/ --link-key <hex 64 bytes>
  *   (--issuer-key-file key.hex [--issuer-key-id 1] | --cert-file cert.hex --issuer-pub <hex>)
  *   [--wifi "ssid:password,ssid2:password2"] [--limits '{"perTxMinor":5000,...}'] [--tech-pin 2580] [--currency EUR]
+ *   [--merchant-pin 1234] [--order-key <hex, the merchant's order hand-off key, 16 to 64 bytes>]
  *
  * With the terminal's console open (technician menu, "Open console"):
  * 1. checks the board, then creates (first time) or reads the terminal's identity key in the secure element;
  * 2. gets its certificate: signed here with the issuer key (the reference issuer, sim/gateway/issuer.ts), or
  *    taken from a file the gateway's registration produced;
  * 3. sends terminal ID, merchant, gateway URL and link key, issuer key, Wi-Fi networks and limits; the terminal
- *    checks the certificate, keeps Wi-Fi passwords and the technician PIN hash in its vault only, and prints a
+ *    checks the certificate, keeps Wi-Fi passwords, the order key and the PIN hashes in its vault only, and prints a
  *    provisioning receipt.
  */
 import { readFileSync } from "node:fs";
@@ -36,6 +37,10 @@ export interface ProvisionOptions {
   wifi?: { ssid: string; password: string }[];
   limits?: Record<string, number>;
   techPin?: string;
+  /** The merchant's PIN for refunds and voids. */
+  merchantPin?: string;
+  /** The merchant's order hand-off key (HMAC), hex. */
+  orderKey?: string;
   verbose?: boolean;
   out?: (line: string) => void;
 }
@@ -63,6 +68,8 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   if (!o.gatewayUrl) throw new ToolError("USAGE", "missing --gateway-url");
   if (!/^[0-9a-fA-F]{128}$/.test(o.linkKey || "")) throw new ToolError("USAGE", "--link-key must be the gateway's link public key X||Y as 128 hex digits");
   if (o.techPin !== undefined && !/^[0-9]{4,8}$/.test(o.techPin)) throw new ToolError("USAGE", "--tech-pin must be 4 to 8 digits");
+  if (o.merchantPin !== undefined && !/^[0-9]{4,8}$/.test(o.merchantPin)) throw new ToolError("USAGE", "--merchant-pin must be 4 to 8 digits");
+  if (o.orderKey !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(o.orderKey)) throw new ToolError("USAGE", "--order-key must be 16 to 64 bytes in hex");
   const port = await checkPort(o.port);
   const link = await openLink({ port, board: espruinoBoardJson(def), verbose: o.verbose });
   try {
@@ -92,6 +99,8 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         wifi: o.wifi ?? [],
         limits: o.limits,
         techPin: o.techPin,
+        merchantPin: o.merchantPin,
+        orderKey: o.orderKey,
       },
       30000,
     );
@@ -139,6 +148,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       wifi: parseWifi(a.wifi),
       limits: a.limits ? JSON.parse(a.limits) : undefined,
       techPin: a["tech-pin"],
+      merchantPin: a["merchant-pin"],
+      orderKey: a["order-key"],
       verbose: a.verbose === "true",
     });
   });

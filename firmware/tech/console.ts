@@ -75,6 +75,12 @@ export const CERT_FILE = "cert.bin";
 export const LIMITS_FILE = "limits.json";
 /** Vault entry names. */
 export const TECH_PIN = "pin.tech";
+/** The merchant's PIN (refunds and voids), stored as hashPin's salted form. */
+export const MERCHANT_PIN = "pin.merchant";
+/** Vault name of a merchant's order key (HMAC key of the store's order hand-offs; firmware/app/order.ts). */
+export function orderKeySecret(merchantId: number): string {
+  return "order." + merchantId;
+}
 /** Vault name of the n-th Wi-Fi network's password (cfg.json lists the SSIDs in the same order). */
 export function wifiSecret(n: number): string {
   return "wifi." + n;
@@ -144,19 +150,28 @@ export function techConsole(deps: TechDeps): (request: string) => void {
       names.push(wifiSecret(i));
       values.push(ascii(wifi[i].password));
     }
+    if (p.orderKey !== undefined) {
+      const ok = fromHex(typeof p.orderKey === "string" ? p.orderKey : "");
+      if (!ok || ok.length < 16 || ok.length > 64) return fail(id, "orderKey must be 16 to 64 bytes in hex");
+      names.push(orderKeySecret(p.merchantId));
+      values.push(ok);
+    }
     const pin = p.techPin;
     if (pin !== undefined && !validPin(pin)) return fail(id, "techPin must be 4 to 8 digits");
-    if ((names.length || pin !== undefined) && !deps.vault) return fail(id, "no vault on this firmware: secrets are never written in plaintext");
-    const withPin = (next: () => void) => {
-      if (pin === undefined) return next();
-      // The PIN's stored form (firmware/vault.ts hashPin): a salt from the secure element's RNG and an HMAC.
+    const mpin = p.merchantPin;
+    if (mpin !== undefined && !validPin(mpin)) return fail(id, "merchantPin must be 4 to 8 digits");
+    if ((names.length || pin !== undefined || mpin !== undefined) && !deps.vault) return fail(id, "no vault on this firmware: secrets are never written in plaintext");
+    // A PIN's stored form (firmware/vault.ts hashPin): a salt from the secure element's RNG and an HMAC.
+    const hashed = (name: string, value: string | undefined, next: () => void) => {
+      if (value === undefined) return next();
       d.secure.random((rerr, salt) => {
         if (rerr || !salt || salt.length < 16) return fail(id, "secure element RNG: " + rerr);
-        names.push(TECH_PIN);
-        values.push(hashPin(d.crypto, salt, pin));
+        names.push(name);
+        values.push(hashPin(d.crypto, salt, value));
         next();
       });
     };
+    const withPin = (next: () => void) => hashed(TECH_PIN, pin, () => hashed(MERCHANT_PIN, mpin, next));
     withPin(() => identity(false, (err, pub) => {
       if (err || !pub) return fail(id, err || "no identity");
       if (toHex(c.terminalPub) !== toHex(pub)) return fail(id, "the certificate is for another key than this terminal's identity");

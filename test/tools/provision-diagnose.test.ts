@@ -62,6 +62,8 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
       wifi: [{ ssid: "shop-net", password: "very-secret-wifi-pw" }],
       limits: { perTxMinor: 5000, unsyncedMinor: 20000, maxDaysOffline: 3, perWalletMinor: 10000 },
       techPin: "2580",
+      merchantPin: "13572468",
+      orderKey: Buffer.from("store-order-key-of-merchant-42").toString("hex"),
       out,
       ...extra,
     };
@@ -90,10 +92,21 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
     assert.equal(JSON.parse(dev.host.storage.read("limits.json")!).perTxMinor, 5000);
     const flashText = Buffer.from(dev.host.flash.bytes).toString("latin1");
     assert.equal(flashText.indexOf("very-secret-wifi-pw"), -1, "no Wi-Fi password in Storage");
+    assert.equal(flashText.indexOf("store-order-key-of-merchant-42"), -1, "no order key in Storage");
+    assert.equal(flashText.indexOf("13572468"), -1, "no merchant PIN in Storage");
     assert.ok(dev.host.storage.list().some((n: string) => n.startsWith("vault.")), "the secrets went to the sealed vault");
     assert.ok(dev.host.secure.publicKeyOf(2), "the storage key (slot 2) was made with the identity");
     assert.ok(r.printed);
     assert.match(dev.host.printer.text(), /TERMINAL PROVISIONED[\s\S]*Terminal 7/);
+  });
+
+  it("refuses a malformed merchant PIN or order key before touching the device", async () => {
+    dev = await terminal();
+    unlock(dev.host);
+    const iss = Issuer.generate(1);
+    await assert.rejects(provision(options(dev.con.url, iss, { merchantPin: "12a4" })), (e: unknown) => e instanceof ToolError && e.code === "USAGE" && /merchant-pin/.test(e.message));
+    await assert.rejects(provision(options(dev.con.url, iss, { orderKey: "abcd" })), (e: unknown) => e instanceof ToolError && e.code === "USAGE" && /order-key/.test(e.message));
+    assert.equal(dev.host.storage.read("cfg.json"), undefined);
   });
 
   it("reads the existing identity when provisioned again", async () => {
