@@ -90,6 +90,10 @@ export interface ProvisionSpec {
   wifi: { ssid: string; password: string }[];
   limits?: Record<string, number>;
   techPin: string;
+  /** The merchant's PIN (refunds, voids). */
+  merchantPin?: string;
+  /** The merchant's order hand-off key, hex (the store system's HMAC key for order QR codes). */
+  orderKey?: string;
 }
 
 export const DEFAULT_PROVISION: ProvisionSpec = {
@@ -101,6 +105,9 @@ export const DEFAULT_PROVISION: ProvisionSpec = {
   linkKey: "",
   wifi: [{ ssid: "shop-net", password: "shop-net-password" }],
   techPin: "2580",
+  merchantPin: "1357",
+  // test-only: the simulated store's order key for merchant 42
+  orderKey: "6f726465722d6b65792d6d65726368616e742d3432",
 };
 
 export interface WorldOptions {
@@ -563,6 +570,8 @@ export class World {
         wifi: s.wifi,
         limits: s.limits,
         techPin: s.techPin,
+        merchantPin: s.merchantPin,
+        orderKey: s.orderKey,
         out: (l) => lines.push(l),
       });
     } catch (e) {
