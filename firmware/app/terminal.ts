@@ -6,7 +6,17 @@
  *   const app = startTerminal(device);   // after device.platform.lockDown()
  *   app.mode();                          // "boot" | "idle" | "pay" | "result" | "tech"
  *
- * Keys at idle: digits type the amount, # opens the payment, D the technician menu, A "send now" (sync).
+ * Keys (every screen shows its own):
+ *   idle      digits amount, B/C delete, * clear; # customer-presented payment (QR or Bluetooth, flows 1 and 3);
+ *             an order QR at the scanner fills in order and amount (flow 4); A merchant menu; D technician menu
+ *   menu (A)  1 send now (sync), 2 end-of-day report, 3 invoice QR (flow 2: the amount typed at idle, or type it
+ *             then #), 4 refund/void (flow 5), * back
+ *   order     # customer pays (request QR / Bluetooth), 3 invoice QR for the order, * cancel
+ *   payment / invoice   C or * cancel while nothing is journaled
+ *   refund    merchant PIN then #; 1-4 choose a transaction (or scan its receipt QR), 0 older; digits a part
+ *             amount (none = all that is left), # void/refund, * cancel
+ * Any screen waiting for the merchant returns to idle after 30 s without a key. A firmware update the gateway
+ * offers is installed only from idle, never during a payment, with its progress on screen.
  * A terminal whose secure element has no storage key, or that has no terminal ID or certificate, is not
  * provisioned: it says so and only the technician menu opens.
  */
@@ -18,12 +28,13 @@ import { Journal } from "../journal/journal.ts";
 import { deriveStorageKeys } from "../keys.ts";
 import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../protocol/entry.ts";
+import type { Entry } from "../protocol/entry.ts";
 import { decodePayment } from "../protocol/messages.ts";
 import { bytesToText, loadSettings } from "../settings.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
-import type { SyncHandle } from "../sync/sync.ts";
+import type { SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
 import { techConsole } from "../tech/console.ts";
 import type { TechMenu } from "../tech/menu.ts";
@@ -38,12 +49,24 @@ import { drawMessage, drawRequest } from "../ui/screens.ts";
 import { ActivityLog } from "../activity.ts";
 import { toHex } from "../codec/hex.ts";
 import { methodLabel, receiptJob } from "../receipt/receipt.ts";
+import type { ReceiptInfo } from "../receipt/receipt.ts";
+import { EntryMethod } from "../protocol/entry.ts";
+import { decodeReceipt, MsgType } from "../protocol/messages.ts";
+import { fromQrText } from "../protocol/qr.ts";
+import type { UpdateOffer } from "../update/updater.ts";
+import { alreadyInstalled, installUpdate } from "../update/updater.ts";
+import { checkPin } from "../vault.ts";
+import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
+import { acceptPaid, InvoiceBook, InvoiceSession } from "./invoice.ts";
+import { isOrderText, orderKeyName, readOrder } from "./order.ts";
+import type { TxSummary } from "./refund.ts";
+import { findTx, journaledTxs, makeRefund, reasonFor, REASON_VOID, refundProblem } from "./refund.ts";
 import { ReportTally, reportJob } from "../receipt/report.ts";
 import { RamLedger } from "./ledger.ts";
 import type { Limits } from "./limits.ts";
 import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
 import type { PaidInfo, PayOutcome, Refused } from "./pay.ts";
-import { PaySession } from "./pay.ts";
+import { PaySession, SESSION_MS } from "./pay.ts";
 
 /** How often the status bar's clock and "time since sync" are redrawn. */
 const STATUS_REFRESH_MS = 15000;
@@ -64,6 +87,15 @@ export function currencyNumber(code: string): number {
   return CURRENCIES[code] || 0;
 }
 
+/** The vault entry of the merchant's PIN (as firmware/tech/console.ts MERCHANT_PIN writes it). */
+export const MERCHANT_PIN = "pin.merchant";
+/** Journal records read for the refund list and the end-of-day report. */
+const RECORDS_MAX = 512;
+/** Transactions per page of the refund list. */
+const PAGE = 4;
+/** Bundle budget when the board gives none (boards/devkit-data.ts budget.bundleBytes). */
+const BUNDLE_BYTES = 128 * 1024;
+
 /** Day (since 1970) of the last sync, written at most once a day (provisioning counts as a sync). */
 export const SYNC_DAY_FILE = "sync.day";
 
@@ -73,6 +105,13 @@ export interface TerminalApp {
   mode(): string;
   /** The sync loop, once provisioned. */
   sync(): SyncHandle | null;
+  /** The gateway's online notice of a paid invoice (a PaidConfirmation), as the sync layer hands it over. */
+  invoicePaid(bytes: Uint8Array): void;
+}
+
+export interface TerminalOptions {
+  /** Largest firmware bundle the board takes (its budget.bundleBytes). */
+  bundleBytes?: number;
 }
 
 function readJson(d: Device, name: string): any {
@@ -85,7 +124,7 @@ function readJson(d: Device, name: string): any {
   }
 }
 
-export function startTerminal(device: Device): TerminalApp {
+export function startTerminal(device: Device, opts?: TerminalOptions): TerminalApp {
   const d = device;
   const cfg: Settings = loadSettings(d.storage);
   const screen = new Screen(d.display);
@@ -104,6 +143,21 @@ export function startTerminal(device: Device): TerminalApp {
   let provisioned = false;
   let sync: SyncHandle | null = null;
   let session: PaySession | null = null;
+  let invoice: InvoiceSession | null = null;
+  const book = new InvoiceBook();
+  /** Online notices that came while another flow had the screen; recorded once idle. */
+  const notices: Uint8Array[] = [];
+  let offer: UpdateOffer | null = null;
+  /** A screen waiting for the merchant (menu, order, PIN, refund) goes back to idle after SESSION_MS. */
+  let waitTimer = 0;
+  let poll = 0;
+  const mlock = { until: 0, tries: 0 };
+  let pin = "";
+  let txs: TxSummary[] = [];
+  let page = 0;
+  let chosen: TxSummary | null = null;
+  let typed = "";
+  let order: { ref: string; amount: number } | null = null;
   let menu: TechMenu | null = null;
   let resultTimer = 0;
   let warning = "";
@@ -124,10 +178,33 @@ export function startTerminal(device: Device): TerminalApp {
   const toIdle = () => {
     if (resultTimer) d.clock.clear(resultTimer);
     resultTimer = 0;
+    disarm();
+    if (poll) d.clock.clear(poll);
+    poll = 0;
     session = null;
+    invoice = null;
+    order = null;
+    chosen = null;
     mode = "idle";
     idle.digits = "";
+    idle.invoice = false;
     showIdle();
+    // work that waits for idle: a paid-invoice notice, then an offered update
+    const n = notices.shift();
+    if (n) return notePaid(n);
+    if (offer) startUpdate();
+  };
+  const disarm = () => {
+    if (waitTimer) d.clock.clear(waitTimer);
+    waitTimer = 0;
+  };
+  /** (Re)start the no-key timeout of a screen that waits for the merchant. */
+  const arm = () => {
+    disarm();
+    waitTimer = d.clock.setTimeout(() => {
+      waitTimer = 0;
+      if (mode !== "tech" && mode !== "pay" && mode !== "invoice" && mode !== "busy" && mode !== "update") result("Timed out", Ink.Text, ["No key in 30 s"]);
+    }, SESSION_MS);
   };
   const showIdle = () =>
     show(() => {
@@ -201,28 +278,30 @@ export function startTerminal(device: Device): TerminalApp {
     return r ? { code: r.code, message: r.message, limit: r.limit } : null;
   };
 
-  const print = (p: PaidInfo, done: (err: string | null) => void) => {
-    const job = receiptJob(
-      {
-        merchantName: cfg.merchantName,
-        merchantId: String(cfg.merchantId),
-        terminalId: terminalId,
-        utr: p.utr,
-        txIdHex: toHex(p.txId),
-        amountMinor: p.amountMinor,
-        currency: cfg.currency,
-        method: methodLabel(p.method),
-        timeMs: p.time * 1000,
-        settled: false,
-        orderRef: p.orderRef,
-        recoveryQr: toQrText(p.receipt),
-      },
-      {},
-    );
-    d.printer.print(job, done);
+  /** A receipt (payment, paid invoice, refund) to the printer; `done` once it took it, or its error. */
+  const printReceipt = (r: { utr: string; txId: Uint8Array; amountMinor: number; method: string; time: number; settled: boolean; orderRef: string; qr: string; title?: string }, done: (err: string | null) => void) => {
+    const info: ReceiptInfo = {
+      merchantName: cfg.merchantName,
+      merchantId: String(cfg.merchantId),
+      terminalId: terminalId,
+      utr: r.utr,
+      txIdHex: toHex(r.txId),
+      amountMinor: r.amountMinor,
+      currency: cfg.currency,
+      method: r.method,
+      timeMs: r.time * 1000,
+      settled: r.settled,
+      orderRef: r.orderRef,
+      recoveryQr: r.qr,
+      title: r.title,
+    };
+    d.printer.print(receiptJob(info, {}), done);
   };
+  const print = (p: PaidInfo, done: (err: string | null) => void) =>
+    printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: false, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done);
 
-  const ended = (o: PayOutcome) => {
+  /** The end of a payment or an invoice: Paid (journaled, printed or the printer's error), Refused, Cancelled. */
+  const ended = (o: PayOutcome | InvoiceOutcome) => {
     if ("paid" in o) {
       const p = o.paid;
       status.pending++;
@@ -231,19 +310,30 @@ export function startTerminal(device: Device): TerminalApp {
         const w = journal.warning();
         warning = w ? w.message : "";
       }
-      const lines = [formatMoney(p.amountMinor, cfg.currency), "UTR " + p.utr, o.printError ? "Printer: " + o.printError : "Receipt printed"];
+      const lines = [formatMoney(p.amountMinor, cfg.currency), "UTR " + p.utr];
+      if (p.orderRef) lines.push("Order " + p.orderRef + " (store told at next sync)");
+      lines.push(o.printError ? "Printer: " + o.printError : "Receipt printed", "Any key: back");
       return result("Paid", Ink.Accent, lines);
     }
-    if ("refused" in o) activity.add("error", "refused " + o.refused.code);
     if ("refused" in o) {
-      const r = o.refused;
+      const r: Refused = o.refused;
+      activity.add("error", "refused " + r.code);
       return result("Refused", Ink.Alert, r.limit ? [r.code, "Limit: " + r.limit, r.message, "Any key: back"] : [r.code, r.message, "Any key: back"]);
     }
-    result("Cancelled", Ink.Text, [o.cancelled]);
+    result("Cancelled", Ink.Text, [o.cancelled, "Any key: back"]);
   };
 
+  const issuerKey = (id: number) => {
+    const h = cfg.issuerKeys ? cfg.issuerKeys[String(id)] : undefined;
+    const k = h ? fromHex(h) : undefined;
+    return k && k.length === 64 ? k : null;
+  };
+  const progress = (amountMinor: number) => (title: string, line: string) => message(title, Ink.Accent, [formatMoney(amountMinor, cfg.currency), line]);
+
+  // -------------------------------------------------------------- flows 1 and 3: the customer presents a QR / Bluetooth
   const openPayment = (amountMinor: number, orderRef: string) => {
     if (!provisioned || !journal || !cert) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    disarm();
     mode = "pay";
     const ctx = {
       device: d,
@@ -252,11 +342,7 @@ export function startTerminal(device: Device): TerminalApp {
       cert: cert,
       journal: journal,
       now: now,
-      issuerKey: (id: number) => {
-        const h = cfg.issuerKeys ? cfg.issuerKeys[String(id)] : undefined;
-        const k = h ? fromHex(h) : undefined;
-        return k && k.length === 64 ? k : null;
-      },
+      issuerKey: issuerKey,
       ledger: {
         denied: (w: string) => ledger.denied(w),
         lastCounter: (w: string, day: number) => ledger.lastCounter(w, day),
@@ -264,8 +350,8 @@ export function startTerminal(device: Device): TerminalApp {
       },
       limits: checkRisk,
       view: {
-        request: (amount: number, qr: string, hint: string) => show(() => drawRequest(screen, status, now(), formatMoney(amount, cfg.currency), qr, hint)),
-        progress: (title: string, line: string) => message(title, Ink.Accent, [formatMoney(amountMinor, cfg.currency), line]),
+        request: (amount: number, qr: string, hint: string) => show(() => drawRequest(screen, status, now(), formatMoney(amount, cfg.currency), qr, hint, orderRef ? "Order " + orderRef : "")),
+        progress: progress(amountMinor),
         notice: (r: Refused) => message("Not a payment", Ink.Alert, [r.code + " " + r.message, "Show the payment code again", "C cancel"]),
       },
       print: print,
@@ -279,10 +365,79 @@ export function startTerminal(device: Device): TerminalApp {
     s.open();
   };
 
+  // -------------------------------------------------------------- flow 2: the merchant presents an invoice QR
+  const invoiceCtx = (amountMinor: number): InvoiceContext => ({
+    device: d,
+    terminalId: terminalId,
+    currencyNum: currencyNumber(cfg.currency),
+    cert: cert || new Uint8Array(0),
+    journal: journal as Journal,
+    now: now,
+    issuerKey: issuerKey,
+    book: book,
+    view: {
+      invoice: (amount, qr, hint) => show(() => drawRequest(screen, status, now(), formatMoney(amount, cfg.currency), qr, hint, "INVOICE" + (invoice && invoice.orderRef ? "  order " + invoice.orderRef : ""))),
+      progress: progress(amountMinor),
+      notice: (r) => message("Not taken", Ink.Alert, [r.code + " " + r.message, "Invoice still open", "C cancel"]),
+    },
+    print: (p, done) =>
+      printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: true, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done),
+  });
+  const openInvoice = (amountMinor: number, orderRef: string) => {
+    if (!provisioned || !journal || !cert) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    disarm();
+    // the risk limits are for money taken offline; an invoice is paid at the gateway, so none applies
+    mode = "invoice";
+    const s = new InvoiceSession(invoiceCtx(amountMinor), amountMinor, orderRef, (o) => {
+      if (invoice !== s) return;
+      ended(o);
+    });
+    invoice = s;
+    s.open();
+    // online, ask the gateway every 10 s whether the invoice was paid (its notice comes with the hello reply)
+    poll = d.clock.setInterval(() => {
+      if (mode === "invoice" && sync && status.online) sync.sendNow();
+    }, 10000);
+  };
+  /** The gateway's notice of a paid invoice: to the open invoice, else recorded on its own once idle. */
+  const notePaid = (bytes: Uint8Array) => {
+    if (!journal) return;
+    if (mode === "invoice" && invoice && invoice.paid(bytes, EntryMethod.PaidOnline)) return;
+    if (mode !== "idle" && mode !== "result") {
+      if (notices.length < 16) notices.push(bytes);
+      return;
+    }
+    mode = "busy";
+    message("Invoice paid", Ink.Accent, ["Recording the gateway's notice"]);
+    acceptPaid(invoiceCtx(0), bytes, EntryMethod.PaidOnline, (o) => ("paid" in o ? ended(o) : toIdle()));
+  };
+
+  // -------------------------------------------------------------- flow 4: an order QR at idle
+  const scanOrder = (text: string) => {
+    withVault((err, v) => {
+      if (mode !== "idle") return;
+      const o = readOrder(d.crypto, text, err || !v ? null : v.value(orderKeyName(cfg.merchantId)), cfg.merchantId, currencyNumber(cfg.currency), now());
+      if ("code" in o) return result("Order refused", Ink.Alert, [o.code, o.message, "Any key: back"]);
+      order = { ref: o.orderRef, amount: o.amountMinor };
+      mode = "order";
+      arm();
+      message("Order " + o.orderRef, Ink.Accent, [formatMoney(o.amountMinor, cfg.currency), "", "# customer pays (QR or Bluetooth)", "3 show invoice QR", "* cancel"]);
+    });
+  };
+  const orderKey = (k: string) => {
+    const o = order;
+    if (!o) return toIdle();
+    if (k === "#") return openPayment(o.amount, o.ref);
+    if (k === "3") return openInvoice(o.amount, o.ref);
+    if (k === "*" || k === "C") return toIdle();
+    arm();
+  };
+
   // -------------------------------------------------------------- merchant menu (A at idle)
   const showMenu = () => {
     mode = "menu";
-    message("Menu", Ink.Accent, ["1 Send now (sync)", "2 End-of-day report", "* Back"]);
+    arm();
+    message("Menu", Ink.Accent, ["1 Send now (sync)", "2 End-of-day report", "3 Invoice QR (merchant shows)", "4 Refund or void", "* Back"]);
   };
   const menuKey = (k: string) => {
     if (k === "1") {
@@ -291,7 +446,27 @@ export function startTerminal(device: Device): TerminalApp {
       return result("Sending", Ink.Accent, [status.pending + " pending", "Status bar shows the progress"]);
     }
     if (k === "2") return printReport();
-    if (k === "*" || k === "C") toIdle();
+    if (k === "3") {
+      const amount = idle.digits ? parseMinor(idle.digits) : 0;
+      if (amount > 0) return openInvoice(amount, "");
+      // type the invoice's amount at idle, then #
+      toIdle();
+      idle.invoice = true;
+      return showIdle();
+    }
+    if (k === "4") return askPin();
+    if (k === "*" || k === "C") return toIdle();
+    arm();
+  };
+
+  /** Payments, invoices and refunds in the journal, decoded one by one (newest RECORDS_MAX at most). */
+  const eachEntry = (fn: (e: Entry, acked: boolean) => void) => {
+    if (!journal) return;
+    const recs = journal.records(RECORDS_MAX);
+    for (let i = 0; i < recs.length; i++) {
+      const e = decodeEntry(recs[i].payload);
+      if (e) fn(e, recs[i].acked);
+    }
   };
 
   /** End-of-day report: today's (UTC) journaled transactions by method, pending against settled (acknowledged). */
@@ -299,16 +474,165 @@ export function startTerminal(device: Device): TerminalApp {
     if (!journal) return result("No journal", Ink.Alert, ["Not provisioned"]);
     const t = new ReportTally();
     const day = Math.floor(now() / DAY_MS);
-    const recs = journal.records(1024);
-    for (let i = 0; i < recs.length; i++) {
-      const e = decodeEntry(recs[i].payload);
-      if (!e || Math.floor(entryTime(e) / 86400) !== day) continue;
-      t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), recs[i].acked);
-    }
+    eachEntry((e, acked) => {
+      if (Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), acked);
+    });
     mode = "busy";
+    disarm();
     message("Printing", Ink.Accent, ["End-of-day report"]);
     const job = reportJob({ merchantName: cfg.merchantName, merchantId: String(cfg.merchantId), terminalId: terminalId, currency: cfg.currency, fromMs: day * DAY_MS, toMs: now(), tally: t }, {});
     d.printer.print(job, (err) => result(err ? "Printer: " + err : "Report printed", err ? Ink.Alert : Ink.Accent, []));
+  };
+
+  // -------------------------------------------------------------- flow 5: refund or void behind the merchant's PIN
+  const showPin = (note: string) => {
+    let stars = "";
+    for (let i = 0; i < pin.length; i++) stars += "*";
+    message("Merchant PIN", Ink.Accent, ["Refund or void", "", stars || "-", note, "# confirm  * cancel"]);
+  };
+  const askPin = () => {
+    if (!journal || !provisioned) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    mode = "pin";
+    pin = "";
+    arm();
+    showPin(d.clock.now() < mlock.until ? "Locked: 3 wrong PINs, try later" : "");
+  };
+  const pinKey = (k: string) => {
+    arm();
+    if (k === "*") return toIdle();
+    if (d.clock.now() < mlock.until) return showPin("Locked: 3 wrong PINs, try later");
+    if (k >= "0" && k <= "9" && pin.length < 8) pin += k;
+    if ((k === "B" || k === "C") && pin) pin = k === "C" ? "" : pin.slice(0, -1);
+    if (k !== "#") return showPin("");
+    const typedPin = pin;
+    pin = "";
+    withVault((err, v) => {
+      if (mode !== "pin") return;
+      const stored = !err && v ? v.value(MERCHANT_PIN) : undefined;
+      if (!stored) return result("No merchant PIN", Ink.Alert, ["Refunds need a merchant PIN:", "ask the technician to provision one"]);
+      if (!checkPin(d.crypto, stored, typedPin)) {
+        activity.add("error", "merchant PIN wrong");
+        if (++mlock.tries >= 3) {
+          mlock.tries = 0;
+          mlock.until = d.clock.now() + 5 * 60000;
+        }
+        return showPin("Wrong PIN");
+      }
+      mlock.tries = 0;
+      activity.add("override", "refund menu");
+      txs = journaledTxs((journal as Journal).records(RECORDS_MAX));
+      page = 0;
+      showPick("");
+    });
+  };
+  const showPick = (note: string) => {
+    mode = "pick";
+    arm();
+    if (!txs.length) return result("Nothing to refund", Ink.Text, ["No payment in the journal", "Any key: back"]);
+    const lines: string[] = [];
+    for (let i = 0; i < PAGE && page * PAGE + i < txs.length; i++) {
+      const t = txs[page * PAGE + i];
+      lines.push(i + 1 + " " + t.utr + " " + formatMoney(t.amountMinor, cfg.currency) + (t.refundedMinor >= t.amountMinor ? " R" : ""));
+    }
+    lines.push(note || "or scan the receipt's QR", "1-" + PAGE + " choose  0 older  * cancel");
+    message("Refund: which payment?", Ink.Accent, lines);
+  };
+  const pickKey = (k: string) => {
+    if (k === "*" || k === "C") return toIdle();
+    if (k === "0") {
+      page = (page + 1) * PAGE < txs.length ? page + 1 : 0;
+      return showPick("");
+    }
+    const i = page * PAGE + k.charCodeAt(0) - 49;
+    if (k >= "1" && k <= "" + PAGE && i < txs.length) return choose(txs[i]);
+    showPick("");
+  };
+  /** A receipt's QR at the pick screen chooses its transaction. */
+  const pickCode = (text: string) => {
+    const m = fromQrText(text);
+    const rc = "msg" in m && m.msg[1] === MsgType.Receipt ? decodeReceipt(m.msg) : null;
+    const t = rc ? findTx(txs, rc.txId) : null;
+    if (!t) return showPick(rc ? "That receipt is not in this journal" : "Not a receipt QR");
+    choose(t);
+  };
+  const choose = (t: TxSummary) => {
+    chosen = t;
+    typed = "";
+    mode = "refund";
+    showRefund("");
+  };
+  const showRefund = (note: string) => {
+    const t = chosen as TxSummary;
+    arm();
+    const left = t.amountMinor - t.refundedMinor;
+    const amount = typed ? parseMinor(typed) : left;
+    const verb = reasonFor(t, amount) === REASON_VOID ? "void" : "refund";
+    message("Refund " + t.utr, Ink.Accent, [
+      formatMoney(t.amountMinor, cfg.currency) + "  " + methodLabel(t.method),
+      (t.uploaded ? "sent to gateway" : "not yet sent") + (t.refundedMinor ? ", refunded " + formatMoney(t.refundedMinor, cfg.currency) : ""),
+      "Amount: " + formatMoney(amount, cfg.currency) + (typed ? "" : " (all left)"),
+      note,
+      "digits: part amount  # " + verb,
+      "B/C delete  * cancel",
+    ]);
+  };
+  const refundKey = (k: string) => {
+    const t = chosen as TxSummary;
+    if (k === "*") return toIdle();
+    if (k >= "0" && k <= "9" && typed.length < 9 && (typed || k !== "0")) typed += k;
+    if ((k === "B" || k === "C") && typed) typed = k === "C" ? "" : typed.slice(0, -1);
+    if (k !== "#") return showRefund("");
+    const amount = typed ? parseMinor(typed) : t.amountMinor - t.refundedMinor;
+    const bad = refundProblem(t, amount);
+    if (bad) return showRefund(bad);
+    mode = "busy";
+    disarm();
+    message("Refund", Ink.Accent, [formatMoney(amount, cfg.currency), "Signing and journaling"]);
+    makeRefund({ device: d, terminalId: terminalId, journal: journal as Journal, now: now }, t, amount, (err, r) => {
+      if (err || !r) return result("Refused", Ink.Alert, [err ? err.code : "E_REFUND", err ? err.message : "", "Any key: back"]);
+      status.pending++;
+      status.unsettledMinor -= r.amountMinor;
+      const title = r.reason === REASON_VOID ? "VOID" : "REFUND";
+      activity.add("override", title.toLowerCase() + " " + t.utr);
+      message(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency), "Printing the receipt"]);
+      printReceipt({ utr: r.utr, txId: r.txId, amountMinor: -r.amountMinor, method: "of " + t.utr, time: r.time, settled: false, orderRef: "", qr: toQrText(r.refund), title: title }, (perr) =>
+        result(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency) + " of " + t.utr, "UTR " + r.utr, perr ? "Printer: " + perr : "Receipt printed", "Any key: back"]),
+      );
+    });
+  };
+
+  // -------------------------------------------------------------- signed updates (offered by the gateway at sync)
+  const startUpdate = () => {
+    const u = offer;
+    offer = null;
+    if (!u || !sync || alreadyInstalled(d.storage, u)) return;
+    let key: Uint8Array | null = null;
+    for (const id in cfg.issuerKeys) if (!key) key = issuerKey(parseInt(id, 10));
+    if (!key) return activity.add("error", "update: no issuer key");
+    mode = "update";
+    const shown = (pct: number) => message("Updating firmware", Ink.Accent, ["Version " + u.version, pct + " %", "Payments resume when done"]);
+    shown(0);
+    let last = -1;
+    installUpdate(
+      { store: d.storage, crypto: d.crypto, se: d.secure, issuerKey: key, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
+      u,
+      (done, total) => {
+        const pct = total ? Math.floor((done * 100) / total) : 0;
+        if (pct >= last + 10 || done === total) shown((last = pct));
+      },
+      (err) => {
+        activity.add(err ? "error" : "update", err ? "update " + err.code : "update " + u.version);
+        if (err) return result("Update failed", Ink.Alert, [err.code, err.message, "Payments continue on this version"]);
+        message("Update installed", Ink.Accent, ["Version " + u.version, "Restarting"]);
+        mode = "busy";
+        d.clock.setTimeout(() => d.platform.reboot(), 2000);
+      },
+    );
+  };
+  const noteOffer = (u: UpdateOffer) => {
+    if (alreadyInstalled(d.storage, u)) return;
+    offer = u;
+    if (mode === "idle") startUpdate();
   };
 
   // -------------------------------------------------------------- technician menu (helper H)
@@ -352,25 +676,39 @@ export function startTerminal(device: Device): TerminalApp {
   d.keypad.listen((k) => {
     if (mode === "tech" && menu) return menu.key(k);
     if (mode === "pay" && session) return session.key(k);
+    if (mode === "invoice" && invoice) return invoice.key(k);
     if (mode === "menu") return menuKey(k);
+    if (mode === "order") return orderKey(k);
+    if (mode === "pin") return pinKey(k);
+    if (mode === "pick") return pickKey(k);
+    if (mode === "refund") return refundKey(k);
     if (mode === "result") {
       toIdle();
       // a digit already starts the next amount; any other key only dismisses the result
-      if (!(k >= "0" && k <= "9")) return;
+      if (!(k >= "0" && k <= "9") || (mode as string) !== "idle") return;
     }
     if (mode !== "idle") return;
     if (k === "D") return openTech();
     if (k === "A") return showMenu();
     if (k === "#" && idle.digits) {
       const amount = parseMinor(idle.digits);
-      if (amount > 0) return openPayment(amount, "");
+      if (amount > 0) return idle.invoice ? openInvoice(amount, "") : openPayment(amount, "");
+    }
+    if (k === "*" && idle.invoice && !idle.digits) {
+      idle.invoice = false;
+      return showIdle();
     }
     if (idleKey(idle, k)) showIdle();
   });
   d.scanner.listen((err, code) => {
     if (err || !code) return;
-    if (mode === "tech" && menu) return menu.code(code.text);
-    if (mode === "pay" && session) return session.code(code.text);
+    const text = code.text;
+    if (mode === "tech" && menu) return menu.code(text);
+    if (mode === "pay" && session) return session.code(text);
+    if (mode === "invoice" && invoice) return invoice.code(text);
+    if (mode === "pick") return pickCode(text);
+    if (mode === "result" && isOrderText(text)) toIdle();
+    if (mode === "idle" && isOrderText(text)) return scanOrder(text);
   });
   d.wifi.onChange((s) => {
     if ((s === "connected") !== status.online) activity.add(s === "connected" ? "connect" : "disconnect", "wifi");
@@ -409,7 +747,9 @@ export function startTerminal(device: Device): TerminalApp {
   const startLink = () => {
     const sc = readSyncConfig(d.storage);
     if ("code" in sc || !journal) return;
-    sync = startSync({
+    // onPaid: the gateway's notices of paid invoices (its hello reply's "paid"), one PaidConfirmation each, once the
+    // sync layer hands them over (firmware/sync/sync.ts has no such option yet; extra options are ignored there)
+    const so: SyncOptions & { onPaid?: (paid: Uint8Array) => void } = {
       device: d,
       journal: journal,
       terminalId: sc.terminalId,
@@ -424,6 +764,8 @@ export function startTerminal(device: Device): TerminalApp {
         if (saveDenyList(d.storage, l)) deny = l;
       },
       onAlert: (e) => activity.add("error", e.code),
+      onUpdateOffer: noteOffer,
+      onPaid: notePaid,
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {
         if (!sync) return;
@@ -440,7 +782,8 @@ export function startTerminal(device: Device): TerminalApp {
         }
         if (mode === "idle") showIdle();
       },
-    });
+    };
+    sync = startSync(so);
   };
 
   return {
@@ -448,5 +791,6 @@ export function startTerminal(device: Device): TerminalApp {
     idle: idle,
     mode: () => mode,
     sync: () => sync,
+    invoicePaid: notePaid,
   };
 }

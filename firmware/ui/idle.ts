@@ -13,6 +13,8 @@ export const MAX_AMOUNT_DIGITS = 9;
 
 export interface IdleState {
   digits: string;
+  /** The amount is for an invoice the merchant shows (menu A 3), not a request the customer pays. */
+  invoice?: boolean;
 }
 
 /** Apply a key to the amount being typed; returns whether anything changed. */
@@ -44,9 +46,10 @@ export function drawIdle(sc: Screen, st: IdleState, s: TerminalStatus, cfg: Sett
     sc.line("NOT PROVISIONED", 34, 2, Ink.Alert);
     sc.line("Ask a technician to provision", 54, 1, Ink.Text);
   }
-  sc.line(st.digits ? "Amount" : "Ready", 86, 2, Ink.Accent);
+  sc.line(st.invoice ? "Invoice amount" : st.digits ? "Amount" : "Ready", 86, 2, Ink.Accent);
   sc.line(formatMoney(st.digits ? parseInt(st.digits, 10) : 0, cfg.currency), 112, 3, Ink.Text);
-  sc.line(st.digits ? "# to continue  * to clear" : "Type an amount", 150, 1, Ink.Text);
+  sc.line(st.invoice ? "# show invoice QR  * cancel" : st.digits ? "# to continue  * to clear" : "Type an amount, or scan an order", 150, 1, Ink.Text);
+  sc.line("A menu: invoice, refund, report", 166, 1, Ink.Text);
   sc.line("firmware " + version, 226, 1, Ink.Text);
   sc.flip();
 }

@@ -16,8 +16,11 @@ export function drawMessage(sc: Screen, s: TerminalStatus, nowMs: number, title:
   sc.flip();
 }
 
-/** The payment request: amount on top, the request QR (scanned by the customer's phone), a hint below. */
-export function drawRequest(sc: Screen, s: TerminalStatus, nowMs: number, amountText: string, qrText: string, hint: string): void {
+/**
+ * A QR for the customer's phone (payment request, invoice): amount on top, the QR, an optional line under it (what
+ * the QR is, the order), a key hint at the bottom.
+ */
+export function drawRequest(sc: Screen, s: TerminalStatus, nowMs: number, amountText: string, qrText: string, hint: string, sub?: string): void {
   sc.bar(s, nowMs);
   sc.body();
   sc.line(amountText, 26, 2, Ink.Accent);
@@ -26,6 +29,7 @@ export function drawRequest(sc: Screen, s: TerminalStatus, nowMs: number, amount
     const scale = q.size * 5 <= 180 ? 5 : 4;
     sc.qr(q, (240 - q.size * scale) >> 1, 52, scale);
   } else sc.line("(no QR)", 120, 2, Ink.Alert);
+  if (sub) sc.line(sub, 212, 1, Ink.Accent);
   sc.line(hint, 230, 1, Ink.Text);
   sc.flip();
 }
