@@ -104,6 +104,12 @@ function post(t: Target, path: string, body: string): Promise<{ status: number; 
         res.on("error", reject);
       },
     );
+    if (process.env.BENCH_DEBUG) {
+      const t0 = performance.now();
+      req.on("socket", (sk) => {
+        if ((sk as unknown as { connecting: boolean }).connecting) sk.once("connect", () => connectMs.push(performance.now() - t0));
+      });
+    }
     req.setTimeout(60000, () => req.destroy(new Error("timeout")));
     req.on("error", reject);
     req.end(body);
@@ -121,6 +127,8 @@ interface Sim {
 }
 
 const latencies: number[] = [];
+const latByOp = new Map<string, number[]>();
+const connectMs: number[] = [];
 let retries = 0;
 let rejectedTotal = 0;
 
@@ -133,7 +141,11 @@ async function call(t: Target, s: Sim, op: string, fields: Record<string, unknow
     let why = "";
     try {
       const res = await post(t, linkPath(s.tid, op), body);
-      latencies.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      latencies.push(ms);
+      const k = op + (s.seq <= 2 ? "#" + s.seq : "");
+      if (!latByOp.has(k)) latByOp.set(k, []);
+      latByOp.get(k)!.push(ms);
       if (res.status === 200) {
         const r = openReply(crypto, s.keys, res.body, { seq: s.seq, nonce });
         if (!isLinkError(r)) return r.msg;
@@ -321,6 +333,8 @@ async function main(): Promise<void> {
     const sorted = latencies.slice().sort((a, b) => a - b);
     console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s`);
     console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
+    if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
+    if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }
     console.log(`re-sent ${resent} records already held: ${reacked} acked again`);
     console.log(`records lost: ${lost}, entered twice: ${twice}, rejected: ${rejectedTotal}, terminals failed: ${failed.length}`);
     process.exitCode = lost || twice || failed.length || reacked !== resent ? 1 : 0;

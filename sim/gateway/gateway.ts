@@ -676,6 +676,7 @@ export class Gateway {
         method: p.method,
         orderRef: row.orderRef,
       });
+      if (row.orderRef) this.event(row.merchantId, "order.paid", { ...this.eventBody(this.store.ledgerByRef(row.merchantId, ledgerRef)!), invoiceNo: row.invoiceNo, method: p.method });
       return { paid, qr: toQrText(paid), paymentRef: refHex, terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency };
     });
   }
@@ -840,10 +841,17 @@ export class Gateway {
       try {
         await this.sms.send({ to: s.to, text: s.text });
         if (!this.storeOpen()) return;
-        this.store.updateSms(s.id as number, { status: "sent", sentAt: this.now(), attempts: s.attempts + 1 });
-      } catch {
+        this.store.transaction(() => {
+          this.store.updateSms(s.id as number, { status: "sent", sentAt: this.now(), attempts: s.attempts + 1 });
+          this.log(0, 0, "sms-sent", { id: s.id, walletId: s.walletId, ref: s.ref });
+        });
+      } catch (e) {
         if (!this.storeOpen()) return;
-        this.store.updateSms(s.id as number, { attempts: s.attempts + 1, status: s.attempts + 1 >= MAX_SMS_ATTEMPTS ? "failed" : "queued" });
+        const status = s.attempts + 1 >= MAX_SMS_ATTEMPTS ? "failed" : "queued";
+        this.store.transaction(() => {
+          this.store.updateSms(s.id as number, { attempts: s.attempts + 1, status });
+          this.log(0, 0, "sms-" + (status === "failed" ? "failed" : "retry"), { id: s.id, walletId: s.walletId, ref: s.ref, error: (e instanceof Error ? e.message : String(e)).slice(0, 200) });
+        });
       }
     }
     for (const w of this.store.webhooksDue(this.now())) {
@@ -864,8 +872,12 @@ export class Gateway {
       }
       if (!this.storeOpen()) return;
       const attempts = w.attempts + 1;
-      if (!err) this.store.updateWebhook(w.id as number, { status: "delivered", attempts, deliveredAt: this.now(), lastError: "" });
-      else this.store.updateWebhook(w.id as number, { attempts, lastError: err.slice(0, 200), status: attempts >= MAX_WEBHOOK_ATTEMPTS ? "failed" : "pending", nextAt: this.now() + retryDelay(attempts) });
+      this.store.transaction(() => {
+        if (!err) this.store.updateWebhook(w.id as number, { status: "delivered", attempts, deliveredAt: this.now(), lastError: "" });
+        else this.store.updateWebhook(w.id as number, { attempts, lastError: err.slice(0, 200), status: attempts >= MAX_WEBHOOK_ATTEMPTS ? "failed" : "pending", nextAt: this.now() + retryDelay(attempts) });
+        const kind = !err ? "webhook-delivered" : attempts >= MAX_WEBHOOK_ATTEMPTS ? "webhook-failed" : "webhook-retry";
+        this.log(w.merchantId, 0, kind, { id: w.id, event: w.event, attempts, error: err.slice(0, 200) || undefined });
+      });
     }
   }
 
@@ -884,6 +896,23 @@ export class Gateway {
     const c = this.conns.get(id);
     this.conns.delete(id);
     if (c && c.rowId && this.storeOpen()) this.store.closeConnection(c.rowId, this.now());
+  }
+
+  /**
+   * A request on the terminal link: its connection is logged in a transaction of its own, committed before the
+   * request runs, so a refused request (bad authentication, replay) still leaves its address and port in the log.
+   */
+  private noteLink(req: GatewayRequest): void {
+    const m = /^\/v1\/t\/([0-9]{1,10})\/[a-z-]+$/.exec((req.path || "").split("?")[0]);
+    if (!m || (req.method || "").toUpperCase() !== "POST" || !this.storeOpen()) return;
+    try {
+      this.store.transaction(() => {
+        const t = this.store.getTerminal(Number(m[1]));
+        if (t) this.noteConnection(req, t);
+      });
+    } catch {
+      // the log is best effort; the request itself still runs (and fails on its own if the store is down)
+    }
   }
 
   private noteConnection(req: GatewayRequest, t: TerminalRow): void {
@@ -917,7 +946,6 @@ export class Gateway {
     if (op !== "hello" && op !== "upload" && op !== "update-chunk") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
     const t = this.store.getTerminal(tid);
     if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
-    this.noteConnection(req, t);
     const keys = this.keysFor(t);
     const r = openRequest(this.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid });
     if (isLinkError(r)) {
@@ -1148,6 +1176,7 @@ export class Gateway {
       if (rep && !matched) flag("wallet-mismatch", "the wallet reported counter " + p.counter + " at terminal " + rep.terminalId + " for " + rep.amountMinor);
       if (matched) row.status = "approved";
       s.insertLedger(row);
+      this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "wallet", amountMinor: row.amountMinor, walletId, counter: p.counter, status: row.status });
       this.event(t.merchantId, matched ? "payment.confirmed" : "payment.received", this.eventBody(row));
       if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
       return;
@@ -1157,6 +1186,8 @@ export class Gateway {
       const inv = s.getInvoice(t.merchantId, t.id, c.invoiceNo)!;
       const ref = "pay:" + inv.paymentRef;
       const orderRef = e.orderRef || inv.orderRef;
+      // the order callback went out when the invoice was paid online, unless only the terminal knew the order
+      const orderNews = !!e.orderRef && !inv.orderRef;
       s.updateInvoice(t.merchantId, t.id, c.invoiceNo, { recorded: 1, orderRef });
       const l = s.ledgerByRef(t.merchantId, ref);
       if (l) s.updateLedger(t.merchantId, ref, { txId: txHex, method: e.method, orderRef, updatedAt: now });
@@ -1164,7 +1195,8 @@ export class Gateway {
         s.insertLedger({ ...base, ref, kind: "invoice", method: e.method, amountMinor: c.amountMinor, currency: c.currency, orderRef, status: "settled", txTime: c.paidAt * 1000 });
       }
       const row = s.ledgerByRef(t.merchantId, ref)!;
-      if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
+      this.log(t.merchantId, t.id, "invoice-recorded", { invoiceNo: c.invoiceNo, ref, txId: txHex, method: e.method });
+      if (orderNews) this.event(t.merchantId, "order.paid", this.eventBody(row));
       return;
     }
     const x = decodeRefund(e.refund)!;
@@ -1186,6 +1218,7 @@ export class Gateway {
       original: orig ? orig.ref : origHex,
     };
     s.insertLedger(row);
+    this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "refund", amountMinor: row.amountMinor, original: row.original, status: row.status });
     this.event(t.merchantId, "refund.recorded", { ...this.eventBody(row), original: row.original, reason: x.reason === 1 ? "void" : "refund" });
   }
 
@@ -1198,6 +1231,7 @@ export class Gateway {
 
   handleSync(req: GatewayRequest): GatewayResponse {
     let res: GatewayResponse;
+    this.noteLink(req);
     try {
       res = this.store.transaction(() => this.route(req));
     } catch (e) {
@@ -1320,7 +1354,9 @@ export class Gateway {
         if (!isMovable(this.clock)) throw new GatewayError(409, "CLOCK_FIXED", "this gateway runs on the system clock");
         if (!toPosInt(b.advanceMs)) throw bad("BAD_ADVANCE", "advanceMs: a non-negative integer");
         this.clock.advance(b.advanceMs);
-        return json(200, { time: this.now() });
+        this.log(0, 0, "clock-advanced", { advanceMs: b.advanceMs, time: this.now() });
+        // the 3-day rule runs at once on the new time (the service's timer runs it every minute anyway)
+        return json(200, { time: this.now(), approved: this.tick().approved });
       }
       if (p[1] === "updates") {
         need("POST");
@@ -1333,6 +1369,8 @@ export class Gateway {
       if (p[1] === "deny") return json(200, { denyVersion: this.denyVersion(), deny: this.store.denyList() });
       if (p[1] === "flags") return json(200, { flags: this.store.flags() });
       if (p[1] === "activity") return json(200, { activity: this.store.activity(undefined, limitParam(req)) });
+      if (p[1] === "connections") return json(200, { connections: this.store.connections() });
+      if (p[1] === "ledger") return json(200, { ledger: this.store.ledger() });
       throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
     }
     // a merchant's own books and terminals
