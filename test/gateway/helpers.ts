@@ -1,7 +1,7 @@
 /** A gateway on an in-memory (or file) SQLite store with a movable clock, and software terminals and wallets. */
 import { MovableClock } from "../../sim/gateway/clock.ts";
 import { Gateway } from "../../sim/gateway/gateway.ts";
-import type { GatewayOptions } from "../../sim/gateway/gateway.ts";
+import type { GatewayOptions, GatewayResponse } from "../../sim/gateway/gateway.ts";
 import { Issuer } from "../../sim/gateway/issuer.ts";
 import { OutboxSmsProvider } from "../../sim/gateway/sms.ts";
 import { SoftTerminal, SoftWallet, inProcess } from "../../sim/gateway/soft-terminal.ts";
@@ -88,4 +88,24 @@ export function countByTx(gw: Gateway, merchantId?: number): Map<string, number>
   const m = new Map<string, number>();
   for (const l of gw.ledger(merchantId)) if (l.txId) m.set(l.txId, (m.get(l.txId) ?? 0) + 1);
   return m;
+}
+
+let walletTime = T0;
+/** A wallet request time above every earlier one (the gateway refuses a time it has seen: replay). */
+export function nextWalletTime(): number {
+  return ++walletTime;
+}
+
+/** A wallet's signed API call, POST /v1/wallets/{id}/{op} (docs/gateway.md, wallet API). */
+export async function walletCall(
+  gw: Gateway,
+  w: SoftWallet,
+  op: string,
+  fields: Record<string, unknown>,
+  o: { time?: number; sigOf?: SoftWallet } = {},
+): Promise<GatewayResponse & { json: Record<string, unknown> }> {
+  const path = "/v1/wallets/" + w.walletId + "/" + op;
+  const body = JSON.stringify({ time: o.time ?? nextWalletTime(), ...fields });
+  const r = await gw.handle({ method: "POST", path, headers: { "x-wallet-signature": (o.sigOf ?? w).signRequest("POST", path, body) }, body });
+  return { ...r, json: JSON.parse(r.body) };
 }

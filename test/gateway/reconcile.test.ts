@@ -7,24 +7,12 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { decodeAllowance } from "../../firmware/protocol/messages.ts";
 import { fromBase64 } from "../../firmware/protocol/sync.ts";
-import type { Gateway, GatewayResponse } from "../../sim/gateway/gateway.ts";
 import { HOLD_MS } from "../../sim/gateway/gateway.ts";
-import type { SoftWallet } from "../../sim/gateway/soft-terminal.ts";
 import { MAX_WEBHOOK_ATTEMPTS } from "../../sim/gateway/webhooks.ts";
-import { DAY, T0, makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
+import { DAY, T0, makeRig, merchantWithTerminals, newWallet, nextWalletTime, walletCall } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
-let walletTime = T0;
-
-/** A wallet's signed API call (docs/gateway.md, wallet API). */
-export async function walletCall(gw: Gateway, w: SoftWallet, op: string, fields: Record<string, unknown>, o: { time?: number; sigOf?: SoftWallet } = {}): Promise<GatewayResponse & { json: Record<string, unknown> }> {
-  const path = "/v1/wallets/" + w.walletId + "/" + op;
-  const body = JSON.stringify({ time: o.time ?? ++walletTime, ...fields });
-  const r = await gw.handle({ method: "POST", path, headers: { "x-wallet-signature": (o.sigOf ?? w).signRequest("POST", path, body) }, body });
-  return { ...r, json: JSON.parse(r.body) };
-}
-
 async function uploaded(rig: Rig, amounts: number[], o: { phone?: string } = {}) {
   const { merchant, terms } = merchantWithTerminals(rig, "Cafe Blue", 1);
   const w = newWallet(rig, 10000, o.phone ?? "+4915100000001");
@@ -213,7 +201,7 @@ describe("gateway: fraud claims from the wallet", () => {
     const thief = newWallet(rig, 1000, "+4915100000003");
     const forged = await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" }, { sigOf: thief });
     assert.equal(forged.status, 401);
-    const t = ++walletTime;
+    const t = nextWalletTime();
     assert.equal((await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "dispute" }, { time: t })).status, 200);
     const replay = await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" }, { time: t });
     assert.equal(replay.status, 409);
