@@ -287,7 +287,8 @@ export class Gateway {
   private readonly autoFlush: boolean;
   private linkCache = new Map<number, { pub: string; keys: LinkKeys }>();
   private allowanceOk = new Set<string>();
-  private conns = new Map<number, { address: string; port: number; at: number; rowId: number }>();
+  /** Open HTTP connections: where from, since when, and the connection log's row of each terminal that spoke on it. */
+  private conns = new Map<number, { address: string; port: number; at: number; rows: Map<number, number> }>();
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
 
@@ -889,13 +890,20 @@ export class Gateway {
 
   /** The HTTP server tells of each TCP/TLS connection; a row is written once a terminal speaks on it. */
   connectionOpened(id: number, remote: { address: string; port: number }): void {
-    this.conns.set(id, { address: remote.address, port: remote.port, at: this.now(), rowId: 0 });
+    this.conns.set(id, { address: remote.address, port: remote.port, at: this.now(), rows: new Map() });
   }
 
   connectionClosed(id: number): void {
     const c = this.conns.get(id);
     this.conns.delete(id);
-    if (c && c.rowId && this.storeOpen()) this.store.closeConnection(c.rowId, this.now());
+    if (!c || !c.rows.size || !this.storeOpen()) return;
+    try {
+      this.store.transaction(() => {
+        for (const rowId of c.rows.values()) this.store.closeConnection(rowId, this.now());
+      });
+    } catch {
+      // the log is best effort
+    }
   }
 
   /**
@@ -918,9 +926,10 @@ export class Gateway {
   private noteConnection(req: GatewayRequest, t: TerminalRow): void {
     const c = req.connection !== undefined ? this.conns.get(req.connection) : undefined;
     if (c) {
-      if (!c.rowId) {
-        c.rowId = this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: c.address, port: c.port, connectedAt: c.at, disconnectedAt: 0, requests: 1 });
-      } else this.store.touchConnection(c.rowId, t.id, t.merchantId);
+      // one row per terminal on the connection (a proxy may carry several terminals on one)
+      const rowId = c.rows.get(t.id);
+      if (!rowId) c.rows.set(t.id, this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: c.address, port: c.port, connectedAt: c.at, disconnectedAt: 0, requests: 1 }));
+      else this.store.touchConnection(rowId, t.id, t.merchantId);
       return;
     }
     // in-process (the simulator): one request is one connection
