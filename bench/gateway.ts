@@ -15,6 +15,7 @@
  * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
  * Prints records/s, request latency (p50/p99/max), and records lost = records the terminals created that the
  * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
+ * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
  */
 import { createECDH, createPrivateKey, randomBytes, sign as nodeSign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
