@@ -790,7 +790,10 @@ export class Gateway {
     this.event(l.merchantId, "payment.confirmed", this.eventBody({ ...l, status }));
   }
 
-  /** The 3-day rule: held payments whose payer has not synced are auto-approved, and the payer gets an SMS. */
+  /**
+   * The 3-day rule: held payments whose payer has not synced are auto-approved, and the payer gets an SMS. Then the
+   * outboxes are flushed (unless autoFlush is off), so a timer calling tick() also sends webhook retries when due.
+   */
   tick(): { approved: string[] } {
     const approved = this.store.transaction(() => {
       const out: string[] = [];
@@ -806,7 +809,8 @@ export class Gateway {
       }
       return out;
     });
-    if (approved.length) this.kick();
+    // also delivers what is due: SMS queued, webhook retries whose time has come
+    this.kick();
     return { approved };
   }
 

@@ -68,7 +68,14 @@ async function main(): Promise<void> {
       2,
     ) + "\n",
   );
-  const tick = setInterval(() => g.tick(), 60000);
+  // the 3-day rule, and the outboxes' retries (webhooks retry from 30 s on)
+  const tick = setInterval(() => {
+    try {
+      g.tick();
+    } catch (e) {
+      process.stderr.write("gateway: tick failed: " + (e instanceof Error ? e.message : String(e)) + "\n");
+    }
+  }, 15000);
   const stop = () => {
     clearInterval(tick);
     void s.close().then(() => process.exit(0));
