@@ -43,6 +43,8 @@ import type {
   WebhookRow,
 } from "./store.ts";
 import { Verifier } from "./verify.ts";
+import type { SigCheck } from "./verify-pool.ts";
+import { VerifyPool } from "./verify-pool.ts";
 import type { WebhookTransport } from "./webhooks.ts";
 import { fetchTransport, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature } from "./webhooks.ts";
 
@@ -104,6 +106,11 @@ export interface GatewayOptions {
   allowanceDays?: number;
   /** Deliver outboxes after each request (default true; tests turn it off and call flush()). */
   autoFlush?: boolean;
+  /**
+   * Worker threads that check uploads' signatures before their turn (preverify(); the HTTP server calls it). Default
+   * 0: every check runs in the request.
+   */
+  verifyThreads?: number;
 }
 
 export interface MerchantSpec {
@@ -290,6 +297,7 @@ export class Gateway {
   /** Open HTTP connections: where from, since when, and the connection log's row of each terminal that spoke on it. */
   private conns = new Map<number, { address: string; port: number; at: number; rows: Map<number, number> }>();
   private flushing: Promise<void> | null = null;
+  private readonly pool: VerifyPool | null;
   private flushAgain = false;
 
   constructor(o: GatewayOptions) {
@@ -299,6 +307,7 @@ export class Gateway {
     this.webhookTransport = o.webhooks ?? fetchTransport;
     this.allowanceDays = o.allowanceDays ?? 30;
     this.autoFlush = o.autoFlush ?? true;
+    this.pool = o.verifyThreads && o.verifyThreads > 0 ? new VerifyPool(o.verifyThreads) : null;
     const s = this.store;
     const got = s.transaction(() => {
       let issuer = o.issuer;
@@ -336,6 +345,55 @@ export class Gateway {
 
   close(): void {
     this.store.close();
+    if (this.pool) void this.pool.close();
+  }
+
+  /** True for the requests preverify() can help (an upload on the terminal link, when there are workers). */
+  wantsPreverify(req: { method: string; path: string }): boolean {
+    return !!this.pool && (req.method || "").toUpperCase() === "POST" && /^\/v1\/t\/[0-9]{1,10}\/upload$/.test((req.path || "").split("?")[0]);
+  }
+
+  /**
+   * Before an upload's turn: opens it (without acting on it) and has its entries' signatures checked on the worker
+   * threads; what they verify is admitted to the Verifier, so the request's transaction only looks the answers up.
+   * Never fails: anything it cannot do is simply checked in the request, as without workers.
+   */
+  async preverify(req: GatewayRequest): Promise<void> {
+    if (!this.pool || !this.wantsPreverify(req) || !this.storeOpen()) return;
+    try {
+      const tid = Number((req.path || "").split("?")[0].split("/")[3]);
+      const t = this.store.getTerminal(tid);
+      if (!t) return;
+      const r = openRequest(this.crypto, this.keysFor(t), req.body, { lastSeq: 0, op: "upload", tid });
+      if (isLinkError(r) || !Array.isArray(r.msg.records)) return;
+      const checks: SigCheck[] = [];
+      for (const rec of (r.msg.records as UploadRecord[]).slice(0, MAX_UPLOAD_RECORDS)) {
+        const bytes = rec && typeof rec.entry === "string" ? fromBase64(rec.entry) : null;
+        const e = bytes ? decodeEntry(bytes) : null;
+        if (e) this.sigChecks(t, e, checks);
+      }
+      if (!checks.length) return;
+      const ok = await this.pool.verify(checks);
+      for (let i = 0; i < checks.length; i++) if (ok[i]) this.verifier.admit(checks[i].pub, checks[i].data, checks[i].sig);
+    } catch {
+      // checked in the request instead
+    }
+  }
+
+  /** The signatures verifyEntry() will check for an entry (the allowance's issuer signature is cached apart). */
+  private sigChecks(t: TerminalRow, e: Entry, out: SigCheck[]): void {
+    const tail = (m: Uint8Array) => m.subarray(m.length - 64);
+    if (e.kind === 1) {
+      if (e.request.length > 64) out.push({ pub: t.pub, data: signedPart(e.request), sig: tail(e.request) });
+      const p = decodePayment(e.payment);
+      if (!p) return;
+      const whole = new Uint8Array(140);
+      whole[0] = 1;
+      whole[1] = 1;
+      whole.set(e.payment.subarray(2, 140), 2);
+      const a = decodeAllowance(whole);
+      if (a) out.push({ pub: a.walletPub, data: concat([signedPart(e.payment), e.request]), sig: p.walletSig });
+    } else if (e.kind === 3 && e.refund.length > 64) out.push({ pub: t.pub, data: signedPart(e.refund), sig: tail(e.refund) });
   }
 
   // ------------------------------------------------------------ books (in-process reads)

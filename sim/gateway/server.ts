@@ -13,6 +13,7 @@ import { createServer as createHttp } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { availableParallelism } from "node:os";
 import type { GatewayClock } from "./clock.ts";
 import type { GatewayOptions } from "./gateway.ts";
 import { Gateway, json } from "./gateway.ts";
@@ -51,7 +52,9 @@ export function isLoopback(host: string): boolean {
 export async function startGatewayServer(o: GatewayServerOptions): Promise<GatewayServer> {
   const host = o.host ?? "127.0.0.1";
   if (!o.tls && !isLoopback(host)) throw new Error("plain HTTP is served on loopback only: give a TLS certificate and key to listen on " + host);
-  const gateway = new Gateway({ ...(o.gateway ?? {}), store: openSqliteStore(o.dbPath), clock: o.clock });
+  // uploads' signatures are checked on worker threads while they wait (one thread per spare core, at most 4)
+  const verifyThreads = o.gateway?.verifyThreads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+  const gateway = new Gateway({ ...(o.gateway ?? {}), verifyThreads, store: openSqliteStore(o.dbPath), clock: o.clock });
   let nextConn = 1;
   const sockets = new Set<Socket>();
   // Requests are handled one per turn of the event loop, first come first served. Handling one inside the socket's
@@ -88,19 +91,24 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
       };
       if (tooBig) return send(json(413, { error: "BODY_TOO_LARGE", message: "request bodies are at most " + MAX_BODY + " bytes" }));
       const sock = req.socket as Socket & { gatewayConn?: number };
-      const queued = enqueue(() => {
-        if (res.destroyed || !gateway.store.open) return;
-        const r = gateway.handleSync({
-          method: req.method ?? "GET",
-          path: req.url ?? "/",
-          headers: req.headers as Record<string, string | string[] | undefined>,
-          body: Buffer.concat(chunks).toString("utf8"),
-          remote: { address: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
-          connection: sock.gatewayConn,
+      const request = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers as Record<string, string | string[] | undefined>,
+        body: Buffer.concat(chunks).toString("utf8"),
+        remote: { address: sock.remoteAddress ?? "", port: sock.remotePort ?? 0 },
+        connection: sock.gatewayConn,
+      };
+      const queue = () => {
+        const queued = enqueue(() => {
+          if (res.destroyed || !gateway.store.open) return;
+          send(gateway.handleSync(request));
         });
-        send(r);
-      });
-      if (!queued) send({ ...json(503, { error: "BUSY", message: "the gateway is overloaded; retry later" }), headers: { "retry-after": "2" } });
+        if (!queued) send({ ...json(503, { error: "BUSY", message: "the gateway is overloaded; retry later" }), headers: { "retry-after": "2" } });
+      };
+      // an upload's signatures are checked on the workers first; its turn comes when they are done
+      if (gateway.wantsPreverify(request)) void gateway.preverify(request).then(queue, queue);
+      else queue();
     });
   };
 

@@ -1,0 +1,116 @@
+/**
+ * ECDSA P-256 checks on worker threads: the HTTP server has an upload's signatures checked here while the request
+ * waits its turn, so the main thread (which runs every request's database transaction, one at a time) only looks up
+ * the answers (Verifier.admit). Nothing is trusted blindly: a triple (key, data, signature) is only admitted when a
+ * worker's node:crypto verified exactly those bytes, and anything not admitted is checked again in the request.
+ *
+ * The worker is plain JavaScript (eval), so it runs the same under tsx, node and a bundler.
+ */
+import { Worker } from "node:worker_threads";
+
+export interface SigCheck {
+  /** X||Y (64 bytes). */
+  pub: Uint8Array;
+  /** What was signed (SHA-256 is taken over it). */
+  data: Uint8Array;
+  /** R||S (64 bytes). */
+  sig: Uint8Array;
+}
+
+const WORKER = `
+const { parentPort } = require("node:worker_threads");
+const { createPublicKey, verify } = require("node:crypto");
+const keys = new Map();
+function key(pub) {
+  const id = Buffer.from(pub).toString("hex");
+  let k = keys.get(id);
+  if (k === undefined) {
+    k = null;
+    try {
+      const b = Buffer.from(pub);
+      if (b.length === 64) k = createPublicKey({ key: { kty: "EC", crv: "P-256", x: b.subarray(0, 32).toString("base64url"), y: b.subarray(32).toString("base64url") }, format: "jwk" });
+    } catch (e) {
+      k = null;
+    }
+    if (keys.size > 20000) keys.clear();
+    keys.set(id, k);
+  }
+  return k;
+}
+parentPort.on("message", (m) => {
+  const out = new Uint8Array(m.items.length);
+  for (let i = 0; i < m.items.length; i++) {
+    const it = m.items[i];
+    try {
+      const k = key(it.pub);
+      out[i] = k && it.sig.length === 64 && verify("sha256", it.data, { key: k, dsaEncoding: "ieee-p1363" }, it.sig) ? 1 : 0;
+    } catch (e) {
+      out[i] = 0;
+    }
+  }
+  parentPort.postMessage({ id: m.id, out });
+});
+`;
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  broken: boolean;
+}
+
+export class VerifyPool {
+  private slots: Slot[] = [];
+  private waiting = new Map<number, { resolve: (ok: boolean[]) => void; slot: Slot; n: number }>();
+  private nextId = 1;
+
+  constructor(threads: number) {
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(WORKER, { eval: true });
+      const slot: Slot = { worker, busy: 0, broken: false };
+      worker.unref();
+      worker.on("message", (m: { id: number; out: Uint8Array }) => {
+        const w = this.waiting.get(m.id);
+        if (!w) return;
+        this.waiting.delete(m.id);
+        slot.busy--;
+        w.resolve(Array.from(m.out, (x) => x === 1));
+      });
+      const fail = () => {
+        slot.broken = true;
+        // whatever it had: answered "not verified here" (the request checks them itself)
+        for (const [id, w] of this.waiting) {
+          if (w.slot !== slot) continue;
+          this.waiting.delete(id);
+          w.resolve(new Array(w.n).fill(false));
+        }
+      };
+      worker.on("error", fail);
+      worker.on("exit", fail);
+      this.slots.push(slot);
+    }
+  }
+
+  get size(): number {
+    return this.slots.filter((s) => !s.broken).length;
+  }
+
+  /** One boolean per check; false for anything a worker could not verify (or when no worker is left). */
+  verify(items: SigCheck[]): Promise<boolean[]> {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!s.broken && (!best || s.busy < best.busy)) best = s;
+    if (!best || !items.length) return Promise.resolve(new Array(items.length).fill(false));
+    const slot = best;
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, { resolve, slot, n: items.length });
+      slot.worker.postMessage({ id, items: items.map((x) => ({ pub: x.pub, data: x.data, sig: x.sig })) });
+    });
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)));
+  }
+}
