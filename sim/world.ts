@@ -7,13 +7,14 @@
  * gateway's 3-day rule, the status bar's "time since sync").
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createHash, webcrypto } from "node:crypto";
+import { createHash, createHmac, webcrypto } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import qrcode from "qrcode-generator";
-import { fromQrText } from "../firmware/protocol/qr.ts";
+import { encodeOrder } from "../firmware/protocol/messages.ts";
+import { fromQrText, toQrText } from "../firmware/protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
@@ -680,6 +681,49 @@ export class World {
   }
 
   /**
+   * The customer's phone hands the paid confirmation of the invoice on the display to the terminal over Bluetooth
+   * (flow 2, offline): it connects to what the terminal advertises, opens the encrypted session, reads the invoice,
+   * writes the confirmation (QR text or bytes) and waits for the terminal's receipt. Returns both messages' bytes.
+   */
+  async paidOverBluetooth(confirmation: string | Uint8Array, timeoutMs = 10000): Promise<{ invoice: Uint8Array; receipt: Uint8Array }> {
+    if (!this.host.ble.advertising) throw new Error("the terminal is not advertising: open an invoice first");
+    let paid: Uint8Array;
+    if (typeof confirmation === "string") {
+      const m = fromQrText(confirmation);
+      if ("err" in m) throw new Error("not a paid confirmation: " + m.err);
+      paid = m.msg;
+    } else paid = confirmation;
+    const phone = new SimPhone(this.host);
+    phone.connect();
+    this.wait(20);
+    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, timeoutMs: 0 });
+    const drive = async <T>(p: Promise<T>): Promise<T> => {
+      let done = false;
+      p.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      for (let t = 0; t < timeoutMs && !done; t += 5) {
+        this.wait(5);
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (!done) throw new Error("the Bluetooth exchange did not finish in time; the screen shows: " + this.screenText().join(" | "));
+      return p;
+    };
+    try {
+      await drive(session.open());
+      const invoice = await drive(session.next());
+      await drive(session.send(paid));
+      const receipt = await drive(session.next());
+      return { invoice, receipt };
+    } finally {
+      if (phone.isConnected) phone.disconnect();
+      this.wait(50);
+    }
+  }
+
+  /**
    * The customer claims fraud on a payment (the last one by default) at the gateway. Needs a gateway with a claim
    * API (`claimFraud`).
    */
@@ -708,6 +752,19 @@ export class World {
     if (!g.payOnline) throw new Error("the attached gateway has no online payment API (payOnline)");
     await this.wallet(name);
     return (await g.payOnline({ requestQr: req, walletName: name })).confirmationQr;
+  }
+
+  /**
+   * The store's order system shows an order for this terminal's merchant (flow 4): the QR text "O1...", tagged
+   * with the order key the terminal was provisioned with. Valid for `validMs` from now.
+   */
+  orderQr(orderRef: string, amountMinor: number, validMs = 15 * 60000): string {
+    const s = this.meta.provisioned;
+    if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
+    const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
+    const body = encodeOrder({ merchantId: s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires: Math.floor((this.now() + validMs) / 1000), tag: new Uint8Array(16) });
+    body.set(createHmac("sha256", Buffer.from(s.orderKey, "hex")).update(body.subarray(0, 28)).digest().subarray(0, 16), 28);
+    return toQrText(body);
   }
 
   walletInfo(name: string): WalletInfo {

@@ -189,7 +189,7 @@ export function checkPaid(
  * Records a checked PaidConfirmation: journal entry kind 2 (txId = terminalId || invoiceNo), then the signed
  * receipt (status settled), then the printer. Nothing is shown to the customer as paid before the journal took it.
  */
-export function recordPaid(ctx: InvoiceContext, c: PaidConfirmation, bytes: Uint8Array, method: number, done: (o: InvoiceOutcome) => void): void {
+export function recordPaid(ctx: InvoiceContext, c: PaidConfirmation, bytes: Uint8Array, method: number, done: (o: InvoiceOutcome) => void, signed?: (p: InvoicePaidInfo) => void): void {
   const d = ctx.device;
   const id = makeTxId(ctx.terminalId, c.invoiceNo);
   const orderRef = ctx.book.orderRefOf(c.invoiceNo);
@@ -212,6 +212,9 @@ export function recordPaid(ctx: InvoiceContext, c: PaidConfirmation, bytes: Uint
       paid: bytes,
       orderRef: orderRef,
     };
+    // the phone gets its receipt before the printer starts (printing takes seconds)
+    if (signed) signed(info);
+    ctx.view.progress("Paid", "Printing the receipt");
     ctx.print(info, (perr) => done({ paid: info, printError: perr }));
   });
 }
@@ -236,6 +239,8 @@ export class InvoiceSession {
   private onEnd: (o: InvoiceOutcome) => void;
   private ble: BleSession | null = null;
   private timer = 0;
+  private stopping: BleSession | null = null;
+  private stopTimer = 0;
   invoiceNo = -1;
   /** The signed Invoice once made. */
   invoice: Uint8Array | null = null;
@@ -369,12 +374,30 @@ export class InvoiceSession {
       this.state = "journaling";
       if (this.timer) c.device.clock.clear(this.timer);
       this.timer = 0;
-      recordPaid(c, p, bytes, method, (o) => {
-        if ("paid" in o && this.ble && method === EntryMethod.PaidByBle) this.ble.send(o.paid.receipt);
-        this.end(o);
-      });
+      recordPaid(
+        c,
+        p,
+        bytes,
+        method,
+        (o) => this.end(o),
+        (info) => {
+          if (this.ble && method === EntryMethod.PaidByBle) this.ble.send(info.receipt);
+        },
+      );
     });
     return true;
+  }
+
+  /**
+   * Stop the ended session's Bluetooth now (the next session calls this before it advertises, so a late stop
+   * cannot put the radio to sleep under it).
+   */
+  release(): void {
+    if (this.stopTimer) this.c.device.clock.clear(this.stopTimer);
+    this.stopTimer = 0;
+    const b = this.stopping;
+    this.stopping = null;
+    if (b) b.stop();
   }
 
   private end(o: InvoiceOutcome): void {
@@ -386,7 +409,8 @@ export class InvoiceSession {
       const b = this.ble;
       this.ble = null;
       // let the last notifications (the receipt) go out before the link drops
-      this.c.device.clock.setTimeout(() => b.stop(), 1500);
+      this.stopping = b;
+      this.stopTimer = this.c.device.clock.setTimeout(() => this.release(), 1500);
     }
     this.onEnd(o);
   }

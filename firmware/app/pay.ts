@@ -94,6 +94,8 @@ export class PaySession {
   private fields: PaymentRequest | null = null;
   private ble: BleSession | null = null;
   private timer = 0;
+  private stopping: BleSession | null = null;
+  private stopTimer = 0;
   /** "opening" | "waiting" | "checking" | "journaling" | "done" */
   state = "opening";
 
@@ -246,6 +248,18 @@ export class PaySession {
     });
   }
 
+  /**
+   * Stop the ended session's Bluetooth now (the next session calls this before it advertises, so a late stop
+   * cannot put the radio to sleep under it).
+   */
+  release(): void {
+    if (this.stopTimer) this.c.device.clock.clear(this.stopTimer);
+    this.stopTimer = 0;
+    const b = this.stopping;
+    this.stopping = null;
+    if (b) b.stop();
+  }
+
   private end(o: PayOutcome): void {
     if (this.state === "done") return;
     this.state = "done";
@@ -255,7 +269,8 @@ export class PaySession {
       const b = this.ble;
       this.ble = null;
       // let the last notifications (the receipt) go out before the link drops
-      this.c.device.clock.setTimeout(() => b.stop(), 1500);
+      this.stopping = b;
+      this.stopTimer = this.c.device.clock.setTimeout(() => this.release(), 1500);
     }
     this.onEnd(o);
   }

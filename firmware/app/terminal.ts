@@ -144,6 +144,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let sync: SyncHandle | null = null;
   let session: PaySession | null = null;
   let invoice: InvoiceSession | null = null;
+  /** The last session that ended, whose Bluetooth stops a moment later (or as the next session opens). */
+  let ending: { release(): void } | null = null;
+  const release = () => {
+    if (ending) ending.release();
+    ending = null;
+  };
   const book = new InvoiceBook();
   /** Online notices that came while another flow had the screen; recorded once idle. */
   const notices: Uint8Array[] = [];
@@ -356,7 +362,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       },
       print: print,
     };
+    release();
     const s = new PaySession(ctx, amountMinor, orderRef, (o) => {
+      ending = s;
       if (session !== s) return;
       if ("paid" in o) ledger.record(o.paid.walletId, o.paid.allowanceDay, o.paid.counter, o.paid.amountMinor);
       ended(o);
@@ -388,7 +396,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     disarm();
     // the risk limits are for money taken offline; an invoice is paid at the gateway, so none applies
     mode = "invoice";
+    release();
     const s = new InvoiceSession(invoiceCtx(amountMinor), amountMinor, orderRef, (o) => {
+      ending = s;
       if (invoice !== s) return;
       ended(o);
     });
