@@ -21,7 +21,7 @@ import type { Allowance } from "../../firmware/protocol/messages.ts";
 import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../../firmware/protocol/messages.ts";
 import { toQrText } from "../../firmware/protocol/qr.ts";
 import type { LinkKeys, LinkReply, LinkRequest } from "../../firmware/protocol/sync.ts";
-import { fromBase64, isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
+import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
 import type { GatewayClock } from "./clock.ts";
 import { isMovable, systemClock } from "./clock.ts";
 import { Issuer, publicKeyOf, signBody } from "./issuer.ts";
@@ -232,6 +232,17 @@ function header(req: GatewayRequest, name: string): string {
   return Array.isArray(v) ? v[0] || "" : v || "";
 }
 
+/**
+ * Standard base64 in its one canonical form (padding, zero bits under it), else null: what the link codec's
+ * fromBase64 accepts, at Node's speed (that one is written for the device).
+ */
+export function strictBase64(s: string): Uint8Array | null {
+  if (typeof s !== "string" || s.length % 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  const b = Buffer.from(s, "base64");
+  if (b.toString("base64") !== s) return null;
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 function sha256Hex(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
@@ -368,7 +379,7 @@ export class Gateway {
       if (isLinkError(r) || !Array.isArray(r.msg.records)) return;
       const checks: SigCheck[] = [];
       for (const rec of (r.msg.records as UploadRecord[]).slice(0, MAX_UPLOAD_RECORDS)) {
-        const bytes = rec && typeof rec.entry === "string" ? fromBase64(rec.entry) : null;
+        const bytes = rec && typeof rec.entry === "string" ? strictBase64(rec.entry) : null;
         const e = bytes ? decodeEntry(bytes) : null;
         if (e) this.sigChecks(t, e, checks);
       }
@@ -975,6 +986,8 @@ export class Gateway {
   private noteLink(req: GatewayRequest): void {
     const m = /^\/v1\/t\/([0-9]{1,10})\/[a-z-]+$/.exec((req.path || "").split("?")[0]);
     if (!m || (req.method || "").toUpperCase() !== "POST" || !this.storeOpen()) return;
+    const c = req.connection !== undefined ? this.conns.get(req.connection) : undefined;
+    if (c && c.rows.has(Number(m[1]))) return; // logged already: the request itself counts itself (linkOp)
     try {
       this.store.transaction(() => {
         const t = this.store.getTerminal(Number(m[1]));
@@ -989,9 +1002,7 @@ export class Gateway {
     const c = req.connection !== undefined ? this.conns.get(req.connection) : undefined;
     if (c) {
       // one row per terminal on the connection (a proxy may carry several terminals on one)
-      const rowId = c.rows.get(t.id);
-      if (!rowId) c.rows.set(t.id, this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: c.address, port: c.port, connectedAt: c.at, disconnectedAt: 0, requests: 1 }));
-      else this.store.touchConnection(rowId, t.id, t.merchantId);
+      if (!c.rows.get(t.id)) c.rows.set(t.id, this.store.insertConnection({ merchantId: t.merchantId, terminalId: t.id, address: c.address, port: c.port, connectedAt: c.at, disconnectedAt: 0, requests: 0 }));
       return;
     }
     // in-process (the simulator): one request is one connection
@@ -1019,6 +1030,10 @@ export class Gateway {
     if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
     const keys = this.keysFor(t);
     const r = openRequest(this.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid });
+    // the connection log counts the terminal's authentic requests on each connection
+    const conn = req.connection !== undefined ? this.conns.get(req.connection) : undefined;
+    const connRow = conn ? conn.rows.get(t.id) : undefined;
+    if (connRow && !isLinkError(r)) this.store.touchConnection(connRow, t.id, t.merchantId);
     if (isLinkError(r)) {
       // the refusal itself is logged outside the (rolled back) transaction, by handle()
       throw new GatewayError(r.status, r.code, r.message, { terminalId: t.id, merchantId: t.merchantId });
@@ -1111,7 +1126,7 @@ export class Gateway {
   private ingest(t: TerminalRow, r: UploadRecord): "entered" | "duplicate" | { code: string; message: string } {
     const s = this.store;
     const now = this.now();
-    const bytes = fromBase64(r.entry);
+    const bytes = strictBase64(r.entry);
     const e = bytes ? decodeEntry(bytes) : null;
     const txHex = e ? toHex(e.txId) : "";
     const prev = r.prev ?? "";
