@@ -257,3 +257,17 @@ describe("gateway: merchants kept apart", () => {
     assert.equal(rig.gw.ledger().length, 0);
   });
 });
+
+describe("gateway: entry decoding", () => {
+  it("takes entries in canonical standard base64 only, as the link codec does", async () => {
+    const { strictBase64 } = await import("../../sim/gateway/gateway.ts");
+    const { fromBase64 } = await import("../../firmware/protocol/sync.ts");
+    for (const s of ["", "QQ==", "QUI=", "QUJD", "+/+/", "AAAA"]) {
+      assert.deepEqual(Array.from(strictBase64(s) ?? [-1]), Array.from(fromBase64(s) ?? [-1]), s);
+    }
+    for (const s of ["QR==", "QUJ=", "QUJ", "QU=J", "QUJD\n", "QU JD", "QUJD====", "_-_-", "Q===", 7 as unknown as string]) {
+      assert.equal(strictBase64(s), null, String(s));
+      assert.equal(fromBase64(s) ?? null, null, "the codec agrees: " + String(s));
+    }
+  });
+});
