@@ -51,7 +51,7 @@ import { toHex } from "../codec/hex.ts";
 import { methodLabel, receiptJob } from "../receipt/receipt.ts";
 import type { ReceiptInfo } from "../receipt/receipt.ts";
 import { EntryMethod } from "../protocol/entry.ts";
-import { decodeReceipt, MsgType } from "../protocol/messages.ts";
+import { decodePaid, decodeReceipt, MsgType } from "../protocol/messages.ts";
 import { fromQrText } from "../protocol/qr.ts";
 import type { UpdateOffer } from "../update/updater.ts";
 import { alreadyInstalled, installUpdate } from "../update/updater.ts";
@@ -196,8 +196,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     idle.invoice = false;
     showIdle();
     // work that waits for idle: a paid-invoice notice, then an offered update
-    const n = notices.shift();
-    if (n) return notePaid(n);
+    while (notices.length) {
+      const n = notices.shift() as Uint8Array;
+      if (!knownPaid(n)) return notePaid(n);
+    }
     if (offer) startUpdate();
   };
   const disarm = () => {
@@ -239,6 +241,14 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       const e = decodeEntry(recs[i].payload);
       if (!e) continue;
       sum += entryAmount(e);
+      if (e.kind === EntryKind.InvoicePaid) {
+        // an invoice paid here and not yet uploaded: the gateway's repeated notice of it is not recorded twice
+        const inv = decodePaid(e.paid);
+        if (inv && !book.stateOf(inv.invoiceNo)) {
+          book.add(inv.invoiceNo, inv.amountMinor, e.orderRef);
+          book.markPaid(inv.invoiceNo);
+        }
+      }
       if (e.kind === EntryKind.WalletPayment) {
         const p = decodePayment(e.payment);
         if (p) ledger.record(entryWalletId(d.crypto, e), p.allowance.expiryDay, p.counter, entryAmount(e));
@@ -410,8 +420,13 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     }, 10000);
   };
   /** The gateway's notice of a paid invoice: to the open invoice, else recorded on its own once idle. */
+  /** A notice of an invoice already recorded here (the gateway repeats it until the entry is uploaded). */
+  const knownPaid = (bytes: Uint8Array) => {
+    const p = decodePaid(bytes);
+    return !p || book.stateOf(p.invoiceNo) === 2;
+  };
   const notePaid = (bytes: Uint8Array) => {
-    if (!journal) return;
+    if (!journal || knownPaid(bytes)) return;
     if (mode === "invoice" && invoice && invoice.paid(bytes, EntryMethod.PaidOnline)) return;
     if (mode !== "idle" && mode !== "result") {
       if (notices.length < 16) notices.push(bytes);

@@ -5,6 +5,7 @@
  * from the receipt's image with jsQR (sim/world.ts decodeQrPng), independently of the firmware's own encoder.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { decodeReceipt, decodeRefund, MsgType } from "../../firmware/protocol/messages.ts";
 import type { Receipt } from "../../firmware/protocol/messages.ts";
 import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
@@ -125,6 +126,35 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
     assert.match(screen(w), /Invoice still open/);
     await w.run(31000);
     assert.match(screen(w), /Timed out/);
+  });
+});
+
+/** Whether the sync layer hands the gateway's paid-invoice notices (hello reply "paid") to the terminal. */
+const SYNC_HANDS_NOTICES = readFileSync("firmware/sync/sync.ts", "utf8").indexOf("onPaid") >= 0;
+
+describe("flow 2 online: the gateway's notice of the paid invoice reaches the terminal (devkit bundle, reference gateway)", function () {
+  this.timeout(180000);
+
+  it("shows the invoice while online; paid at the gateway, the notice arrives through sync: Paid, settled receipt, method online", async function () {
+    if (!SYNC_HANDS_NOTICES) this.skip(); // firmware/sync/sync.ts has no onPaid yet (the lead applies it)
+    const w = await worldWithGateway();
+    await w.until("online", () => /ONLINE/.test(screen(w)), 30000);
+    await idle(w);
+    w.keys("3000A3");
+    await qrOnPanel(w, "I");
+    assert.match(screen(w), /ONLINE/);
+    const jobs = w.receiptPngs().length;
+    await w.paidConfirmation("hana"); // paid at the gateway; the phone shows nothing to the terminal
+    await w.until("the receipt printed", () => w.receiptPngs().length > jobs && w.screenText().includes("Receipt printed"), 60000);
+    assert.ok(w.screenText().includes("Paid"));
+    assert.match(screen(w), /EUR 30\.00/);
+    const text = lastJob(w)!.text;
+    assert.match(text, /Invoice, online/);
+    assert.match(text, /SETTLED/);
+    assert.equal(decodeReceipt(printedQr(w))!.status, 1);
+    // the gateway repeats the notice until the entry is uploaded; it is recorded once
+    await w.run(30000);
+    assert.equal(w.receiptPngs().length, jobs + 1, "one receipt for one invoice");
   });
 });
 
