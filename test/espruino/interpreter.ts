@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
 
 export function interpreter(): string | null {
   const bin = process.env.ESPRUINO;
@@ -23,9 +24,13 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-export function runOnInterpreter(bin: string, file: string, timeoutMs = 60000): Promise<RunResult> {
+/**
+ * Run `file` on the interpreter. `cwd` (a fresh temporary folder unless given) is where the Linux build keeps its
+ * fake flash, `espruino.flash`: two runs in the same folder share Storage.
+ */
+export function runOnInterpreter(bin: string, file: string, timeoutMs = 60000, cwd?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const cwd = mkdtempSync(join(tmpdir(), "espruino-run-"));
+    if (!cwd) cwd = mkdtempSync(join(tmpdir(), "espruino-run-"));
     const child = spawn(bin, [file], { cwd, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let timedOut = false;
@@ -63,29 +68,92 @@ export function tally(lines: string[]): { passed: number; failed: number } | nul
   return null;
 }
 
+/** Bytes as an Espruino string literal: printable ASCII as it is, every other byte as \xHH, one char per byte. */
+function literal(bytes: Uint8Array): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += "\\" + String.fromCharCode(b);
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += "\\x" + (b < 16 ? "0" : "") + b.toString(16);
+  }
+  return out + '"';
+}
+
+export interface Stored {
+  /** The file read back with the same length and CRC-32. */
+  ok: boolean;
+  /**
+   * Reading the file back gives a string that stays in flash (1 JsVar), as on the ESP32, whose Storage is
+   * memory-mapped; false when the interpreter copies it into RAM (then code run from it costs its full size).
+   */
+  inFlash: boolean;
+  run: RunResult;
+}
+
+/** Bytes written per Storage.write call, so the text never sits in the interpreter's RAM whole. */
+const CHUNK = 2048;
+
+/**
+ * Write `bytes` into the interpreter's Storage as file `name`, in the fake flash of folder `cwd`, and read it back.
+ */
+export async function storeOnInterpreter(bin: string, cwd: string, name: string, bytes: Uint8Array): Promise<Stored> {
+  const fn = JSON.stringify(name);
+  let script = "var S=require(\"Storage\");\n";
+  for (let off = 0; off < bytes.length; off += CHUNK) {
+    const part = literal(bytes.subarray(off, off + CHUNK));
+    const args = off === 0 ? `${fn},${part},0,${bytes.length}` : `${fn},${part},${off}`;
+    script += `if(!S.write(${args}))print("STORE FAILED at ${off}");\n`;
+  }
+  script += `var r=S.read(${fn});print("STORED "+(r?r.length:-1)+" "+(r?(E.CRC32(r)>>>0):0)+" "+E.getSizeOf(r));r=undefined;quit();\n`;
+  const file = join(cwd, "store.js");
+  writeFileSync(file, script, "latin1");
+  const run = await runOnInterpreter(bin, file, 60000, cwd);
+  const line = run.lines.find((l) => l.startsWith("STORED "));
+  const parts = line ? line.split(" ").map(Number) : [];
+  const ok = !!line && !run.errors.length && !run.lines.some((l) => l.startsWith("STORE FAILED")) && parts[1] === bytes.length && parts[2] === crc32(bytes);
+  return { ok, inFlash: ok && parts[3] <= 2, run };
+}
+
+/**
+ * Run `file` the way the device runs code: stored in Storage first, then `eval(require("Storage").read(...))`
+ * (as the boot-loader stub boots an update slot), after `before` (JavaScript run from RAM) and followed by `after`.
+ */
+export async function runFromStorage(bin: string, file: string, opts: { before?: string; after?: string; timeoutMs?: number } = {}): Promise<RunResult & { inFlash: boolean | null }> {
+  const cwd = mkdtempSync(join(tmpdir(), "espruino-storage-"));
+  const name = ".bootcde";
+  const stored = await storeOnInterpreter(bin, cwd, name, readFileSync(file));
+  if (!stored.ok) {
+    const lines = stored.run.lines.concat(["could not store " + file + " in the interpreter's Storage"]);
+    return { ...stored.run, lines, errors: stored.run.errors.concat([lines[lines.length - 1]]), inFlash: null };
+  }
+  const probe = join(cwd, "run.js");
+  writeFileSync(probe, (opts.before ?? "") + `\neval(require("Storage").read(${JSON.stringify(name)}));\n` + (opts.after ?? ""));
+  const run = await runOnInterpreter(bin, probe, opts.timeoutMs ?? 60000, cwd);
+  return { ...run, inFlash: stored.inFlash };
+}
+
 export interface BootResult {
   /** JsVars in use once the bundle has booted and gone idle, and the interpreter's total; null if it never got there. */
   usage: number | null;
   total: number | null;
+  /** The bundle's code stayed in flash, as on the ESP32 (null: it could not be stored). */
+  inFlash: boolean | null;
   run: RunResult;
 }
 
 /**
- * Boot a board bundle on the interpreter behind test/espruino/prelude.js (which stands in for the ESP32-only
- * pins, buses, NRF and Wifi), let it go idle for `idleMs`, and read `process.memory()`.
+ * Boot a board bundle on the interpreter as the device does, from Storage (tools/flash.ts writes it as `.bootcde`),
+ * behind test/espruino/prelude.js (which stands in for the ESP32-only pins, buses, NRF and Wifi), let it go idle
+ * for `idleMs`, and read `process.memory()`. With Storage memory-mapped (as on the ESP32, and on a Linux build so
+ * patched) function bodies stay in flash; otherwise they are copied into RAM and the figure is an upper bound.
  */
 export async function bootOnInterpreter(bin: string, bundleFile: string, idleMs = 2000): Promise<BootResult> {
   const prelude = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "prelude.js"), "utf8");
-  const probe = join(mkdtempSync(join(tmpdir(), "espruino-boot-")), "boot.js");
-  writeFileSync(
-    probe,
-    prelude +
-      "\n" +
-      readFileSync(bundleFile, "utf8") +
-      `\nsetTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+" "+m.total);quit();},${idleMs});\n`,
-  );
-  const run = await runOnInterpreter(bin, probe);
+  const run = await runFromStorage(bin, bundleFile, {
+    before: prelude,
+    after: `setTimeout(function(){var m=process.memory();print("BOOTED "+m.usage+" "+m.total);quit();},${idleMs});\n`,
+  });
   const line = run.lines.find((l) => l.startsWith("BOOTED "));
   const parts = line ? line.split(" ") : [];
-  return { usage: line ? Number(parts[1]) : null, total: line ? Number(parts[2]) : null, run };
+  return { usage: line ? Number(parts[1]) : null, total: line ? Number(parts[2]) : null, inFlash: run.inFlash, run };
 }
