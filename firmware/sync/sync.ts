@@ -138,6 +138,12 @@ export interface SyncOptions {
   onDeny?: (version: number, ids: Uint8Array) => void;
   onLimits?: (l: SyncLimits) => void;
   onUpdateOffer?: (u: UpdateOffer) => void;
+  /**
+   * The gateway's notices of invoices paid online (its hello reply's `paid`): one signed PaidConfirmation each, as
+   * sent; the terminal checks the signature before recording one. The gateway repeats a notice at every hello
+   * until the entry that records it has been uploaded.
+   */
+  onPaid?: (paid: Uint8Array) => void;
   /** Security-relevant failures (a reply that failed authentication or was replayed), for the activity log. */
   onAlert?: (e: SyncError) => void;
 }
@@ -194,7 +200,13 @@ interface Hello {
   deny: Uint8Array | null;
   limits: SyncLimits;
   update: UpdateOffer | null;
+  paid: Uint8Array[];
 }
+
+/** Most paid-invoice notices in one hello reply. */
+const MAX_PAID = 16;
+/** Largest notice taken (a PaidConfirmation is far smaller). */
+const MAX_PAID_BYTES = 256;
 
 /** Checks every field of a hello reply before anything of it is applied. */
 export function readHello(m: LinkReply, heldDenyVersion: number): Hello | SyncError {
@@ -228,7 +240,17 @@ export function readHello(m: LinkReply, heldDenyVersion: number): Hello | SyncEr
     }
     update = { version: u.version, size: u.size as number, sha256: u.sha256 as string, sig: u.sig as string };
   }
-  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update };
+  const paid: Uint8Array[] = [];
+  if (m.paid !== undefined) {
+    const list = m.paid as unknown[];
+    if (!Array.isArray(list) || list.length > MAX_PAID) return bad("paid");
+    for (let i = 0; i < list.length; i++) {
+      const b = typeof list[i] === "string" ? fromBase64(list[i] as string) : undefined;
+      if (!b || !b.length || b.length > MAX_PAID_BYTES) return bad("paid");
+      paid.push(b);
+    }
+  }
+  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update, paid: paid };
 }
 
 /** The seqs in `list` (numbers, or objects with a numeric seq) that were in `sent`, each once; false if malformed. */
@@ -393,6 +415,7 @@ export function startSync(o: SyncOptions): SyncHandle {
       if (o.onLimits) o.onLimits(h.limits);
       if (anomalies.length) o.journal.releaseQuarantine();
       if (h.update && o.onUpdateOffer) o.onUpdateOffer(h.update);
+      if (o.onPaid) for (let i = 0; i < h.paid.length; i++) o.onPaid(h.paid[i]);
       done(null);
     });
   }

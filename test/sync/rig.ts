@@ -160,6 +160,8 @@ export class FakeGateway {
   deny = "0000000000000001" + "00000000000000ff";
   limits = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
   update: { version: string; bundle: Uint8Array; sig: Uint8Array } | null = null;
+  /** Notices of invoices paid online, as the hello reply's `paid` (base64 strings; anything, to test the checks). */
+  paid: unknown = undefined;
   /** Replace the upload reply (records as received, and what the gateway would answer). */
   uploadReply: ((records: { seq: number; entry: string }[], normal: LinkReply) => LinkReply) | null = null;
 
@@ -191,6 +193,7 @@ export class FakeGateway {
           sig: toHex(this.update.sig),
         };
       }
+      if (this.paid !== undefined) reply.paid = this.paid;
     } else if (op === "upload") {
       const records = r.msg.records as { seq: number; entry: string }[];
       const acked: number[] = [];

@@ -92,6 +92,36 @@ describe("sync loop (firmware/sync/sync.ts)", () => {
       assert.equal(s.state.syncedTime, 0);
     });
 
+    it("hands each notice of an invoice paid online on, as the gateway sent it", () => {
+      const got: string[] = [];
+      const a = new Uint8Array(94).fill(0x21);
+      const b = new Uint8Array(94).fill(0x42);
+      r.gateway.paid = [Buffer.from(a).toString("base64"), Buffer.from(b).toString("base64")];
+      startSync(r.options({ onPaid: (p) => got.push(toHex(p)) }));
+      r.advance(1000);
+      assert.deepEqual(got, [toHex(a), toHex(b)]);
+    });
+
+    for (const [what, paid] of [
+      ["not a list", "AAAA"],
+      ["an entry that is not base64", ["not base64!"]],
+      ["an empty entry", [""]],
+      ["more than 16 notices", Array.from({ length: 17 }, () => "AAAA")],
+      ["an entry over 256 bytes", [Buffer.alloc(300).toString("base64")]],
+    ] as [string, unknown][]) {
+      it(`refuses a hello reply whose paid notices are ${what}, applying none of it`, () => {
+        const got: Uint8Array[] = [];
+        const limits: unknown[] = [];
+        r.gateway.paid = paid;
+        const s = startSync(r.options({ onPaid: (p) => got.push(p), onLimits: (l) => limits.push(l) }));
+        r.advance(1000);
+        assert.equal(last(r).code, "REPLY_FORMAT");
+        assert.deepEqual(got, []);
+        assert.deepEqual(limits, []);
+        assert.equal(s.state.syncedTime, 0);
+      });
+    }
+
     it("fetches update chunks through the link", () => {
       const bundle = Uint8Array.from({ length: 5000 }, (_, i) => i & 255);
       r.gateway.update = { version: "1.1.0", bundle, sig: new Uint8Array(64) };
