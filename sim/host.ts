@@ -90,6 +90,9 @@ interface Watch {
   timer: number;
 }
 
+/** Bytes a 'data' event carries at most when a part sends at its baud rate (Espruino's UART hands over chunks). */
+const UART_CHUNK = 16;
+
 export class SimHost {
   readonly board: BoardData;
   readonly sched = new Scheduler();
@@ -127,6 +130,9 @@ export class SimHost {
   private onContext?: (g: Record<string, unknown>) => void;
   private printListeners: ((line: string) => void)[] = [];
   private serialWriteListeners: ((port: number, bytes: Uint8Array) => void)[] = [];
+  private partListeners: ((port: number, bytes: Uint8Array) => void)[] = [];
+  /** Device time when the scanner's TX line is free again: its bytes go out one after another at its baud rate. */
+  private scannerLineFreeAt = 0;
 
   constructor(o: SimHostOptions) {
     this.board = o.board;
@@ -168,6 +174,7 @@ export class SimHost {
   boot(): void {
     this.poweredOn = true;
     this.sched.clearAll();
+    this.scannerLineFreeAt = 0;
     this.pins.clear();
     this.texts = [];
     this.canvases.length = 0;
@@ -199,6 +206,7 @@ export class SimHost {
   resetInterpreter(code: string | null, filename = "load"): void {
     this.poweredOn = true;
     this.sched.clearAll();
+    this.scannerLineFreeAt = 0;
     this.texts = [];
     this.watches = [];
     this.serial.clear();
@@ -243,9 +251,21 @@ export class SimHost {
     };
   }
 
+  /**
+   * Also send `fn` every byte an emulated part (scanner, printer) puts on its TX line towards the bundle, as sent,
+   * before the UART delivers it (tests: what the GM65 sent for a scan).
+   */
+  addPartListener(fn: (port: number, bytes: Uint8Array) => void): () => void {
+    this.partListeners.push(fn);
+    return () => {
+      this.partListeners = this.partListeners.filter((x) => x !== fn);
+    };
+  }
+
   /** Cut power now: every timer and event is gone, volatile state is lost; flash keeps what it had. */
   powerOff(): void {
     this.poweredOn = false;
+    this.scannerLineFreeAt = 0;
     this.sched.clearAll();
     this.secure.powerCycle();
     this.scanner.powerCycle();
@@ -486,8 +506,25 @@ export class SimHost {
   }
 
   private fromPart(port: number, b: Uint8Array): void {
+    for (const fn of this.partListeners) fn(port, b);
     const p = this.serial.get(port);
     if (!p || !p.listeners.length) return; // nobody listening: bytes are lost, as on a UART
+    const baud = this.scanner.baud;
+    if (port === this.board.wiring.scanner.port && baud > 0) {
+      // The GM65 sends at its baud rate (8N1: 10 bits a byte, about 1 ms a byte at 9600): a long code reaches the
+      // bundle in several 'data' events over time, as Espruino hands over what its UART buffer holds.
+      const byteMs = 10000 / baud;
+      let t = Math.max(this.sched.now, this.scannerLineFreeAt);
+      for (let i = 0; i < b.length; i += UART_CHUNK) {
+        const part = this.binaryString(b.subarray(i, Math.min(b.length, i + UART_CHUNK)));
+        t += part.length * byteMs;
+        this.sched.at(Math.ceil(t - this.sched.now), () => {
+          for (const fn of p.listeners) fn(part);
+        });
+      }
+      this.scannerLineFreeAt = t;
+      return;
+    }
     const s = this.binaryString(b);
     this.sched.post(() => {
       for (const fn of p.listeners) fn(s);

@@ -5,9 +5,13 @@
  * with an in-memory world.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fromQrText } from "../firmware/protocol/qr.ts";
+import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { PAGE } from "./ui/page.ts";
 import { qrPng, World } from "./world.ts";
 import type { GatewayLike, WorldOptions } from "./world.ts";
@@ -29,6 +33,23 @@ export interface PageServer {
 }
 
 const HOUR = 3600000;
+/**
+ * Device time a key stays down at least, whatever the browser and the network did meanwhile: a key's down and up
+ * can reach the server between two turns of the event loop on a busy machine, and the firmware's keypad scan would
+ * then never see it. A finger's press is longer than the driver's debounce.
+ */
+export const KEY_HOLD_MS = 100;
+/** Device time between a key's release and the next key's press (the firmware sees the release first). */
+export const KEY_GAP_MS = 40;
+/** How long a code shown to the scanner stays in front of it (ms, wall clock), unless shown again meanwhile. */
+const SHOW_MS = 800;
+
+/** jsQR's browser build, served to the page for the camera (decoded in the browser, frames never leave it). */
+let jsqrSource: string | null = null;
+function jsqrBrowserBuild(): string {
+  if (jsqrSource === null) jsqrSource = readFileSync(createRequire(import.meta.url).resolve("jsqr"), "utf8");
+  return jsqrSource;
+}
 
 function body(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -60,7 +81,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   }
   let lastPayment: string | null = null;
   /** Every payment a wallet made on this page, for the scanner's picker (scan one again: a replay). */
-  const payments: { label: string; qr: string }[] = [];
+  const payments: { label: string; qr: string; wallet: string }[] = [];
   let lastConfirmation: string | null = null;
   let last = Date.now();
   let timer: ReturnType<typeof setInterval> | null = null;
@@ -103,6 +124,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     last = now;
     try {
       world.wait(dt);
+      releaseKeys();
       if (streams.size) watch();
     } catch (e) {
       log("[sim] " + (e instanceof Error ? e.message : String(e)));
@@ -116,6 +138,36 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     if (timer) clearInterval(timer);
     timer = null;
   };
+  // Keys: the page's downs and ups in the order they came, each applied once the device is ready for it in its own
+  // time: an up once the key has been held KEY_HOLD_MS, a down KEY_GAP_MS after the last up. Fast typing on a
+  // slow machine then still reaches the firmware key by key (two keys down together stay possible: a chord).
+  const keyDownAt = new Map<string, number>();
+  const keyQueue: { key: string; down: boolean }[] = [];
+  let lastUpAt = -Infinity;
+  const releaseKeys = () => {
+    const now = world.host.sched.now;
+    while (keyQueue.length) {
+      const e = keyQueue[0];
+      if (e.down) {
+        if (keyDownAt.has(e.key)) {
+          keyQueue.shift();
+          continue;
+        }
+        if (now - lastUpAt < KEY_GAP_MS) return;
+        keyDownAt.set(e.key, now);
+        world.host.keyDown(e.key);
+      } else {
+        const at = keyDownAt.get(e.key);
+        if (at !== undefined) {
+          if (now - at < KEY_HOLD_MS) return;
+          keyDownAt.delete(e.key);
+          lastUpAt = now;
+          world.host.keyUp(e.key);
+        }
+      }
+      keyQueue.shift();
+    }
+  };
   startLoop();
   const persist = setInterval(() => world.persist(), 5000);
   const stateTimer = setInterval(() => {
@@ -126,6 +178,8 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     ...world.summary(),
     nowMs: world.now(),
     wifi: world.host.wifiWorld.enabled,
+    gatewayUp: world.gatewayReachable,
+    keysHeld: [...new Set([...keyDownAt.keys(), ...keyQueue.map((e) => e.key)])],
     paperOut: world.host.printer.paperOut,
     advertising: !!world.host.ble.advertising,
     consoles: world.host.consoles,
@@ -143,9 +197,25 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       startLoop();
     }
   };
-  const show = (text: string) => {
-    world.host.scanner.present(text);
-    setTimeout(() => world.host.scanner.removeCode(), 800);
+  /**
+   * The phone's and the merchant's actions one at a time, in the order they came (two clicks must not make the
+   * same wallet twice, or pay while provisioning runs).
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+  /** A code held in front of the scanner (the GM65 emulator decides what it sends and when), then taken away. */
+  let removeTimer: ReturnType<typeof setTimeout> | null = null;
+  const show = (code: string | Uint8Array) => {
+    world.host.scanner.present(code);
+    if (removeTimer) clearTimeout(removeTimer);
+    removeTimer = setTimeout(() => {
+      removeTimer = null;
+      world.host.scanner.removeCode();
+    }, SHOW_MS);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -160,6 +230,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     const q = (k: string) => url.searchParams.get(k) || "";
     if (req.method === "GET") {
       if (p === "/") return send(200, "text/html; charset=utf-8", PAGE);
+      if (p === "/vendor/jsQR.js") return send(200, "text/javascript; charset=utf-8", jsqrBrowserBuild());
       if (p === "/display.png") return send(200, "image/png", world.displayPng());
       if (p === "/paper.png") return send(200, "image/png", world.paperPng());
       const m = /^\/receipt\/(\d+|last)\.png$/.exec(p);
@@ -193,8 +264,8 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       case "/key/up": {
         const key = q("k");
         if (key.length !== 1 || world.board.wiring.keypad.keys.indexOf(key) < 0) return json(400, { error: "no such key" });
-        if (p === "/key/down") world.host.keyDown(key);
-        else world.host.keyUp(key);
+        keyQueue.push({ key, down: p === "/key/down" });
+        releaseKeys();
         return json(200, { ok: true });
       }
       case "/scan/text": {
@@ -203,14 +274,20 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         show(t);
         return json(200, { text: t });
       }
+      case "/scan/bytes": {
+        // What the page's camera decoded (jsQR in the browser): the code's bytes, as the module reads them.
+        const b = await body(req);
+        if (!b.length) return json(400, { error: "nothing to scan" });
+        show(new Uint8Array(b));
+        return json(200, { text: b.toString("utf8"), bytes: b.length });
+      }
       case "/scan/image": {
         const png = await body(req);
         try {
-          const { decodeQrPng } = await import("./world.ts");
-          const text = decodeQrPng(png);
-          if (text === null) return json(422, { error: "no QR code found in the image" });
-          show(text);
-          return json(200, { text });
+          const code = decodeQrPngBytes(png);
+          if (code === null) return json(422, { error: "no QR code found in the image" });
+          show(code.bytes);
+          return json(200, { text: code.text, bytes: code.bytes.length });
         } catch (e) {
           return fail(422, e);
         }
@@ -240,7 +317,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
           lastPayment = await world.pay(name, reqQr);
           const info = world.wallets[name].state().payments;
           const rec = info[info.length - 1];
-          payments.push({ label: `${name} #${rec ? rec.counter : payments.length + 1}: ${rec ? (rec.amountMinor / 100).toFixed(2) : "?"} to terminal ${rec ? rec.terminalId : "?"}`, qr: lastPayment });
+          payments.push({ label: `${name} #${rec ? rec.counter : payments.length + 1}: ${rec ? (rec.amountMinor / 100).toFixed(2) : "?"} to terminal ${rec ? rec.terminalId : "?"}`, qr: lastPayment, wallet: name });
           return json(200, { payment: lastPayment, wallet: world.walletInfo(name) });
         } catch (e) {
           return fail(422, e);
@@ -274,6 +351,29 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         } catch (e) {
           return fail(422, e);
         }
+      }
+      case "/wallet/scan-receipt": {
+        // The phone's camera on the last receipt printed: the wallet checks it is for one of its payments and keeps
+        // its transaction ID (what a fraud claim names).
+        const name = q("name") || "customer";
+        const w = world.wallets[name];
+        if (!w) return json(404, { error: `no wallet "${name}"` });
+        const qrs = world.printedQrs();
+        if (!qrs.length) return json(409, { error: "no receipt with a QR code printed yet" });
+        const receipt = qrs[qrs.length - 1];
+        const mine = payments.filter((x) => x.wallet === name).reverse();
+        for (const x of mine) {
+          const m = fromQrText(x.qr);
+          if ("err" in m) continue;
+          try {
+            const r = await w.checkReceipt(receipt, m.msg);
+            world.persist();
+            return json(200, { text: "receipt " + r.utr + " kept", utr: r.utr, txId: r.txId });
+          } catch (e) {
+            if (!(e instanceof Error && /different payment/.test(e.message))) return fail(422, e);
+          }
+        }
+        return json(422, { error: "the last receipt is not for a payment this wallet made on this page" });
       }
       case "/wallet/claim": {
         const name = q("name") || "customer";
@@ -312,7 +412,9 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((e) => {
+    const path = (req.url || "/").split("?")[0];
+    const queued = req.method === "POST" && (path.startsWith("/wallet/") || path === "/provision");
+    (queued ? serial(() => handle(req, res)) : handle(req, res)).catch((e) => {
       res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
     });
@@ -325,6 +427,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     close: () =>
       new Promise<void>((r) => {
         stopLoop();
+        if (removeTimer) clearTimeout(removeTimer);
         clearInterval(persist);
         clearInterval(stateTimer);
         for (const s of streams) s.end();

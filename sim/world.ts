@@ -47,6 +47,8 @@ export interface GatewayLike {
   linkPublicKey?: Uint8Array | string;
   /** A customer's fraud claim against one of their payments (the phone's "Claim fraud"). */
   claimFraud?(c: FraudClaim): unknown;
+  /** A registered wallet's online balance (minor units), by its public key X||Y in hex; null when unknown. */
+  walletBalance?(walletPubHex: string): number | null;
   /**
    * The customer pays a terminal's request online (card or wallet through the gateway); the answer is the signed
    * paid confirmation, as the QR text the phone shows the terminal's scanner (InvoicePaid, method 3).
@@ -131,6 +133,8 @@ export interface WalletInfo {
   remainingMinor: number;
   currency: number;
   payments: number;
+  /** The wallet's online balance at the gateway (what "pay online" spends); null without a gateway that knows it. */
+  balanceMinor: number | null;
 }
 
 interface SavedWallet {
@@ -222,6 +226,10 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     registerMerchant: (spec) => g.registerMerchant && g.registerMerchant(spec),
     registerTerminal: (spec) => (g.registerTerminal as NonNullable<GatewayLike["registerTerminal"]>)(spec),
     registerWallet: (spec) => (g.registerWallet as NonNullable<GatewayLike["registerWallet"]>)(spec),
+    walletBalance: (pubHex) => {
+      const row = (g as unknown as { wallet?(id: string): { balanceMinor: number } | undefined }).wallet?.(walletIdOf(pubHex));
+      return row ? row.balanceMinor : null;
+    },
     claimFraud: (c) => {
       if (!c.txId) throw new Error("the wallet has no receipt (txId) for this payment: the terminal's receipt names it");
       return g.claimFraud(walletIdOf(c.walletPub), c.txId, "dispute", c.reason);
@@ -472,6 +480,11 @@ export class World {
   /** The gateway reachable from the terminal or not (Wi-Fi stays up: a captive portal, a dead uplink). */
   setGatewayReachable(up: boolean): void {
     this.gatewayUp = up;
+  }
+
+  /** Whether the gateway answers the terminal (the switch above). */
+  get gatewayReachable(): boolean {
+    return this.gatewayUp;
   }
 
   /** Cut power now; the flash keeps what was written. */
@@ -772,7 +785,9 @@ export class World {
     if (!w) throw new Error(`no wallet "${name}"`);
     const a = w.allowance();
     const s = w.state();
-    return { name, capMinor: a.capMinor, spentMinor: s.spentMinor, remainingMinor: w.remaining(), currency: a.currency, payments: s.payments.length };
+    const g = this.gw;
+    const balanceMinor = g && g.walletBalance ? g.walletBalance(Buffer.from(a.walletPub).toString("hex")) : null;
+    return { name, capMinor: a.capMinor, spentMinor: s.spentMinor, remainingMinor: w.remaining(), currency: a.currency, payments: s.payments.length, balanceMinor };
   }
 
   private restoreWallet(name: string, s: SavedWallet): void {

@@ -2,7 +2,9 @@
  * The simulator's page: the terminal (panel, keypad with mouse and keyboard, paper roll), the scanner (text, a QR
  * image, or the computer's camera), the customer's phone (wallet: pay the QR on the terminal's display, show the
  * payment to the scanner, or pay over Bluetooth), switches (Wi-Fi, gateway, power, paper, clock) and the
- * gateway's books. Plain HTML, no build step; every action is a POST to sim/server.ts.
+ * gateway's books. Plain HTML, no build step; every action is a POST to sim/server.ts. The camera's frames are
+ * decoded in the browser by jsQR's browser build (served from node_modules at /vendor/jsQR.js); only the code's
+ * bytes go to the server.
  */
 export const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Terminal simulator</title>
@@ -37,7 +39,8 @@ export const PAGE = `<!doctype html>
  <input type="text" id="scantext" placeholder="text the scanner reads"> <button class="act" id="scanbtn">Scan text</button><br>
  <label style="font-size:12px">QR image: <input type="file" id="scanfile" accept="image/png"></label><br>
  <select id="paysel" style="max-width:220px"><option value="">(no wallet payment yet)</option></select> <button class="act" id="payselbtn">Scan this payment</button><br>
- <button class="act" id="cambtn">Use camera</button> <video id="cam" width="160" height="120" style="display:none" muted playsinline></video>
+ <button class="act" id="cambtn">Use camera</button> <button class="act" id="camstop" style="display:none">Stop camera</button><br>
+ <video id="cam" width="240" height="180" style="display:none;background:#000" muted playsinline></video>
  <div class="msg" id="scanmsg"></div>
 
  <h2 style="margin-top:14px">Customer phone</h2>
@@ -46,7 +49,8 @@ export const PAGE = `<!doctype html>
  <button class="act" id="paycam">Pay the QR on the terminal</button>
  <button class="act" id="payshow">Show payment to scanner</button>
  <button class="act" id="payble">Pay by Bluetooth</button>
- <button class="act" id="paidconf">Pay online, show paid confirmation</button>
+ <button class="act" id="paidconf" title="for an invoice the terminal shows: pay it online through the gateway, show the relayed paid confirmation to the scanner">Pay invoice online, show paid confirmation</button>
+ <button class="act" id="scanreceipt">Scan the receipt</button>
  <button class="act" id="claim">Claim fraud on last payment</button>
  <img id="phoneqr" alt="payment QR on the phone" style="display:none">
  <div class="msg" id="phonemsg"></div>
@@ -72,14 +76,16 @@ const KEYS = "123A456B789C*0#D";
 const LABEL = {"A":"Menu","B":"Back","C":"Clear","D":"Fn","*":"Cancel","#":"Enter"};
 const $ = (id) => document.getElementById(id);
 async function post(path, body){ const r = await fetch(path,{method:"POST",body}); let j = {}; try { j = await r.json(); } catch (e) {} if (!r.ok) throw new Error(j.error || r.statusText); return j; }
-// A key is held at least 100 ms, as a finger does: the keypad driver scans and debounces.
-const pressedAt = {};
-function down(k){ pressedAt[k] = Date.now(); post("/key/down?k="+encodeURIComponent(k)).catch(()=>{}); }
-function up(k){ const wait = Math.max(0, 100 - (Date.now() - (pressedAt[k] || 0))); setTimeout(() => post("/key/up?k="+encodeURIComponent(k)).catch(()=>{}), wait); }
+// Down and up go to the server in order; it keeps a key down long enough in device time for the firmware's
+// keypad scan and debounce, however slow the machine.
+let keyChain = Promise.resolve();
+function keyPost(path){ keyChain = keyChain.then(() => post(path)).catch(() => {}); }
+function down(k){ keyPost("/key/down?k="+encodeURIComponent(k)); }
+function up(k){ keyPost("/key/up?k="+encodeURIComponent(k)); }
 for (const k of KEYS) {
   const b = document.createElement("button");
   b.textContent = k; b.title = LABEL[k] || k; b.dataset.key = k;
-  b.onmousedown = () => down(k); b.onmouseup = () => up(k);
+  b.onmousedown = () => down(k); b.onmouseup = () => up(k); b.onmouseleave = (e) => { if (e.buttons & 1) up(k); };
   $("keys").appendChild(b);
 }
 const MAP = {"Enter":"#","Escape":"*","Backspace":"B","Delete":"C","a":"A","d":"D"};
@@ -87,29 +93,53 @@ const held = new Set();
 function keyOf(e){ if (e.target && e.target.tagName === "INPUT") return undefined; if (e.key.length===1 && e.key>="0" && e.key<="9") return e.key; return MAP[e.key]; }
 addEventListener("keydown", e => { const k = keyOf(e); if (!k || held.has(k)) return; held.add(k); e.preventDefault(); down(k); });
 addEventListener("keyup", e => { const k = keyOf(e); if (!k) return; held.delete(k); up(k); });
-function say(id, p){ p.then(j => { $(id).textContent = j && j.text ? "read: " + j.text.slice(0,40) : "ok"; return j; }).catch(e => { $(id).textContent = e.message; }); return p; }
-$("scanbtn").onclick = () => say("scanmsg", post("/scan/text", $("scantext").value));
-$("scanfile").onchange = async () => { const f = $("scanfile").files[0]; if (f) say("scanmsg", post("/scan/image", await f.arrayBuffer())); };
+function say(id, p, prefix){ p.then(j => { $(id).textContent = j && j.text ? (prefix || "") + j.text.slice(0,60) : "ok"; return j; }).catch(e => { $(id).textContent = e.message; }); return p; }
+$("scanbtn").onclick = () => say("scanmsg", post("/scan/text", $("scantext").value), "read: ");
+$("scanfile").onchange = async () => { const f = $("scanfile").files[0]; if (f) say("scanmsg", post("/scan/image", await f.arrayBuffer()), "read: "); };
+// The computer's camera as the scanner's eye: frames are decoded here (jsQR), a code's bytes go to the emulated
+// GM65 when it comes into view (again after it has been out of view for a second, or after 3 s in view).
+let cam = null;
+function loadJsQR(){ return window.jsQR ? Promise.resolve() : new Promise((ok, ko) => { const sc = document.createElement("script"); sc.src = "/vendor/jsQR.js"; sc.onload = ok; sc.onerror = () => ko(new Error("could not load /vendor/jsQR.js")); document.head.appendChild(sc); }); }
+function stopCamera(){ if (!cam) return; clearInterval(cam.timer); cam.stream.getTracks().forEach(t => t.stop()); cam = null; $("cam").style.display = "none"; $("camstop").style.display = "none"; $("cambtn").style.display = ""; document.body.dataset.camera = "off"; }
 $("cambtn").onclick = async () => {
   try {
-    const v = $("cam"); v.style.display = "inline"; v.srcObject = await navigator.mediaDevices.getUserMedia({video:true}); await v.play();
-    const c = document.createElement("canvas"); c.width = 640; c.height = 480;
-    const grab = async () => { c.getContext("2d").drawImage(v,0,0,c.width,c.height); const b = await new Promise(r => c.toBlob(r, "image/png"));
-      try { const j = await post("/scan/image", await b.arrayBuffer()); $("scanmsg").textContent = "read: " + j.text.slice(0,40); v.srcObject.getTracks().forEach(t=>t.stop()); v.style.display="none"; } catch (e) { setTimeout(grab, 500); } };
-    grab();
-  } catch (e) { $("scanmsg").textContent = "camera: " + e.message; }
+    await loadJsQR();
+    const v = $("cam");
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 640 }, height: { ideal: 480 } } });
+    v.srcObject = stream; v.style.display = "block"; await v.play();
+    const c = document.createElement("canvas"); const g = c.getContext("2d", { willReadFrequently: true });
+    cam = { stream, key: "", seenAt: 0, sentAt: 0, timer: 0 };
+    $("camstop").style.display = ""; $("cambtn").style.display = "none"; document.body.dataset.camera = "on";
+    $("scanmsg").textContent = "camera on: hold a QR code up to it";
+    cam.timer = setInterval(() => {
+      if (!cam || !v.videoWidth) return;
+      c.width = v.videoWidth; c.height = v.videoHeight; g.drawImage(v, 0, 0);
+      const r = window.jsQR(g.getImageData(0, 0, c.width, c.height).data, c.width, c.height, { inversionAttempts: "attemptBoth" });
+      const now = Date.now();
+      if (!r) return;
+      const key = r.binaryData.join(",");
+      const fresh = key !== cam.key || now - cam.seenAt > 1000 || now - cam.sentAt > 3000;
+      cam.key = key; cam.seenAt = now;
+      if (!fresh) return;
+      cam.sentAt = now;
+      say("scanmsg", post("/scan/bytes", new Uint8Array(r.binaryData)), "camera read: ").then(() => { document.body.dataset.camreads = String(Number(document.body.dataset.camreads || 0) + 1); }, () => {});
+    }, 150);
+  } catch (e) { $("scanmsg").textContent = "camera: " + e.message; stopCamera(); }
 };
+$("camstop").onclick = () => { stopCamera(); $("scanmsg").textContent = "camera off"; };
 async function loadPayments(){ const list = await (await fetch("/payments")).json(); const sel = $("paysel"); if (!list.length) return;
   sel.innerHTML = list.map(p => "<option value='" + p.index + "'>" + esc(p.label) + "</option>").join(""); sel.value = String(list.length - 1); }
-$("payselbtn").onclick = () => { const v = $("paysel").value; if (v === "") { $("scanmsg").textContent = "no wallet payment to scan"; return; } say("scanmsg", post("/scan/payment?index=" + v)); };
+$("payselbtn").onclick = () => { const v = $("paysel").value; if (v === "") { $("scanmsg").textContent = "no wallet payment to scan"; return; } say("scanmsg", post("/scan/payment?index=" + v), "read: "); };
 const wname = () => encodeURIComponent($("wname").value || "customer");
-function showWallet(w){ if (w && w.name) $("winfo").textContent = w.name + ": allowance " + (w.capMinor/100).toFixed(2) + ", spent " + (w.spentMinor/100).toFixed(2) + ", left " + (w.remainingMinor/100).toFixed(2) + " (" + w.payments + " payments)"; }
+const money = (m) => (m/100).toFixed(2);
+function showWallet(w){ if (w && w.name) $("winfo").textContent = w.name + ": balance " + (w.balanceMinor === null || w.balanceMinor === undefined ? "(no gateway)" : money(w.balanceMinor)) + " · offline allowance " + money(w.capMinor) + ", spent " + money(w.spentMinor) + ", left " + money(w.remainingMinor) + " (" + w.payments + " payments)"; }
+function showPhoneQr(path){ const i = $("phoneqr"); i.dataset.ready = "0"; i.onload = () => { i.dataset.ready = "1"; }; i.src = path + (path.indexOf("?") < 0 ? "?" : "&") + "t=" + Date.now(); i.style.display = "block"; }
 $("wcreate").onclick = () => say("phonemsg", post("/wallet/create?name=" + wname()).then(w => { showWallet(w); return w; }));
-$("paycam").onclick = () => say("phonemsg", post("/wallet/pay-qr?name=" + wname()).then(j => { showWallet(j.wallet); loadPayments(); const i = $("phoneqr"); i.src = "/phone.png?t=" + Date.now(); i.style.display = "block"; return {}; }));
+$("paycam").onclick = () => say("phonemsg", post("/wallet/pay-qr?name=" + wname()).then(j => { showWallet(j.wallet); loadPayments(); showPhoneQr("/phone.png"); return { text: "paid: show the QR to the scanner" }; }));
 $("payshow").onclick = () => say("phonemsg", post("/wallet/show"));
 $("payble").onclick = () => say("phonemsg", post("/wallet/pay-ble?name=" + wname()).then(j => ({ text: "paid " + (j.amountMinor/100).toFixed(2) + " UTR " + j.utr + (j.receiptVerified ? " (receipt verified)" : "") })));
 const touched = {};
-for (const id of ["swwifi", "swpaper"]) $(id).addEventListener("input", () => { touched[id] = Date.now(); });
+for (const id of ["swwifi", "swgw", "swpaper"]) $(id).addEventListener("input", () => { touched[id] = Date.now(); });
 $("swwifi").onchange = () => say("swmsg", post("/switch/wifi?on=" + ($("swwifi").checked ? 1 : 0)));
 $("swgw").onchange = () => say("swmsg", post("/switch/gateway?up=" + ($("swgw").checked ? 1 : 0)));
 $("swpaper").onchange = () => say("swmsg", post("/switch/paper?out=" + ($("swpaper").checked ? 1 : 0)));
@@ -119,7 +149,8 @@ $("pon").onclick = () => say("swmsg", post("/power/on"));
 for (const id of ["ff1","ff3"]) $(id).onclick = () => say("swmsg", post("/clock/forward?days=" + $(id).dataset.days));
 $("ffh").onclick = () => say("swmsg", post("/clock/forward?hours=1"));
 $("prov").onclick = () => say("swmsg", post("/provision").then(j => ({ text: "terminal " + j.terminalId + " of merchant " + j.merchantId })));
-$("paidconf").onclick = () => say("phonemsg", post("/wallet/paid-confirmation?name=" + wname()).then(j => { const i = $("phoneqr"); i.src = "/phone.png?what=confirmation&t=" + Date.now(); i.style.display = "block"; return { text: "paid confirmation shown" }; }));
+$("paidconf").onclick = () => say("phonemsg", post("/wallet/paid-confirmation?name=" + wname()).then(j => { showPhoneQr("/phone.png?what=confirmation"); return { text: "paid confirmation shown to the scanner" }; }));
+$("scanreceipt").onclick = () => say("phonemsg", post("/wallet/scan-receipt?name=" + wname()));
 $("claim").onclick = () => say("phonemsg", post("/wallet/claim?name=" + wname()).then(j => ({ text: "claim sent: " + JSON.stringify(j.answer).slice(0, 60) })));
 const esc = (x) => String(x).replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"})[c]);
 function rows(book){
@@ -133,11 +164,12 @@ function rows(book){
 function refresh(img, path){ const n = new Image(); n.onload = () => { img.src = n.src; }; n.src = path + "?t=" + Date.now(); }
 function showState(s){
   $("log").textContent = s.log.join("\\n");
-  $("status").textContent = (s.poweredOn ? "powered" : "POWER OFF") + " · " + new Date(s.nowMs).toISOString().slice(0,16).replace("T"," ") + (s.wifi ? "" : " · Wi-Fi off") + (s.advertising ? " · advertising" : "") + (s.provisioned ? " · terminal " + s.provisioned.terminalId : " · not provisioned");
+  $("status").textContent = (s.poweredOn ? "powered" : "POWER OFF") + " · " + new Date(s.nowMs).toISOString().slice(0,16).replace("T"," ") + (s.wifi ? "" : " · Wi-Fi off") + (s.gatewayUp ? "" : " · gateway unreachable") + (s.paperOut ? " · paper out" : "") + (s.advertising ? " · advertising" : "") + (s.provisioned ? " · terminal " + s.provisioned.terminalId : " · not provisioned");
   $("receipts").textContent = s.receipts + (s.receipts === 1 ? " receipt" : " receipts");
   // Switches follow the world (a CLI or test may move them), except one the user has just flipped.
   if (Date.now() - (touched.swwifi || 0) > 3000) $("swwifi").checked = s.wifi;
   if (Date.now() - (touched.swpaper || 0) > 3000) $("swpaper").checked = s.paperOut;
+  if (Date.now() - (touched.swgw || 0) > 3000) $("swgw").checked = s.gatewayUp;
   const w = s.wallets.find(x => x.name === ($("wname").value || "customer")); if (w) showWallet(w);
   if (s.gateway) $("gw").innerHTML = "<b>Ledger</b>" + rows(s.gateway.ledger) + "<b>Holds</b>" + rows(s.gateway.holds) + "<b>SMS outbox</b>" + rows(s.gateway.sms) + "<b>Flags</b>" + rows(s.gateway.flags);
   document.body.dataset.display = s.versions.display; document.body.dataset.paper = s.versions.paper;

@@ -4,13 +4,15 @@
  * CHROMIUM_PATH overrides the location. Without a browser the suite is skipped with a message saying so.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PNG } from "pngjs";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { startPageServer } from "../../sim/server.ts";
 import type { PageServer } from "../../sim/server.ts";
-import { decodeQrPng, loadReferenceGateway } from "../../sim/world.ts";
+import { decodeQrPng, loadReferenceGateway, qrPng } from "../../sim/world.ts";
 import type { PageServerOptions } from "../../sim/server.ts";
 import { fixtureBundle } from "../tools/fixture.ts";
 import { appBundle } from "../cli/app-bundle.ts";
@@ -92,22 +94,36 @@ describe("simulator page in Chromium (Playwright)", function () {
   const bodyData = async (k: string) => Number(await page.evaluate(`document.body.dataset.${k} || 0`));
 
   const screen = async () => ((await (await page.request.get(server.url + "state")).json()) as { screen: string[] }).screen.join(" | ");
-  async function until(what: string, ok: () => Promise<boolean>, ms = 8000): Promise<void> {
+  /**
+   * Waits for a state, never for a time: `ms` is only how long to give up after (generous, for a slow CI machine
+   * with other work on its two cores).
+   */
+  async function until(what: string, ok: () => Promise<boolean>, ms = 20000): Promise<void> {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       if (await ok()) return;
       await page.waitForTimeout(100);
     }
+    if (await ok()) return;
     assert.fail(`timed out waiting for ${what}; the terminal shows: ${await screen()}`);
+  }
+  /**
+   * Types an amount digit by digit (clicking the page's keypad, or on the computer's keyboard), each time waiting
+   * until the terminal shows the amount so far: the next key goes only once the firmware has taken the last one.
+   */
+  async function typeAmount(digits: string, via: "click" | "keyboard" = "click"): Promise<void> {
+    for (let i = 0; i < digits.length; i++) {
+      const k = digits[i];
+      if (via === "click") await page.click(`#keys button[data-key="${k}"]`);
+      else await page.keyboard.press(k);
+      const shown = (Number(digits.slice(0, i + 1)) / 100).toFixed(2);
+      await until(`the amount ${shown} after key ${k}`, async () => (await screen()).indexOf(shown) >= 0);
+    }
   }
 
   it("shows the panel as the emulated display holds it, and the keypad's clicks reach the firmware", async () => {
     await until("the idle screen", async () => (await screen()).length > 0);
-    for (const k of ["4", "2", "0"]) {
-      await page.click(`#keys button[data-key="${k}"]`);
-      await page.waitForTimeout(150);
-    }
-    await until("the typed amount", async () => (await screen()).indexOf("4.20") >= 0);
+    await typeAmount("420");
     // The page's picture of the panel is the emulator's frame, pixel for pixel.
     // (a string, so that the Node type-check needs no DOM types)
     const shown = (await page.evaluate(`(async () => {
@@ -153,17 +169,20 @@ describe("simulator page in Chromium (Playwright)", function () {
 
   it("takes the computer's keyboard as the keypad", async () => {
     await until("the idle screen", async () => (await screen()).length > 0);
-    await page.keyboard.press("7");
-    await page.waitForTimeout(150);
-    await page.keyboard.press("5");
-    await until("the typed amount", async () => (await screen()).indexOf("0.75") >= 0);
+    await typeAmount("75", "keyboard");
   });
 
   it("opens a customer wallet on the phone, and the switches reach the world (Wi-Fi, paper, power)", async () => {
     await page.click("#wcreate");
     await until("the wallet's allowance", async () => ((await page.textContent("#winfo")) || "").indexOf("allowance 200.00") >= 0);
+    assert.match((await page.textContent("#winfo")) || "", /balance \(no gateway\)/);
     await page.uncheck("#swwifi");
     await until("Wi-Fi off", async () => !server.world.host.wifiWorld.enabled);
+    await page.uncheck("#swgw");
+    await until("the gateway unreachable", async () => !server.world.gatewayReachable);
+    await until("the status line saying so", async () => /gateway unreachable/.test((await page.textContent("#status")) || ""));
+    await page.click("#ff1");
+    await until("the clock a day later", async () => server.world.now() >= Date.UTC(2026, 10, 24, 9));
     await page.check("#swpaper");
     await until("paper out", async () => server.world.host.printer.paperOut);
     await page.click("#pcut");
@@ -176,8 +195,49 @@ describe("simulator page in Chromium (Playwright)", function () {
     const { qrPng } = await import("../../sim/world.ts");
     const png = qrPng("HELLO SCANNER");
     assert.equal(decodeQrPng(png), "HELLO SCANNER");
+    const sent = recordScanner();
     await page.setInputFiles("#scanfile", { name: "code.png", mimeType: "image/png", buffer: png });
     await until("the scanner's read", async () => ((await page.textContent("#scanmsg")) || "").indexOf("HELLO SCANNER") >= 0);
+    // What the GM65 put on its UART: the code's bytes and the CR tail the firmware configured, nothing else.
+    await until("the module's bytes", async () => sent().indexOf("\r") >= 0);
+    assert.equal(sent(), "HELLO SCANNER\r");
+  });
+
+  /** Everything the emulated scanner sends the bundle from now on, as a binary string. */
+  function recordScanner(): () => string {
+    let got = "";
+    const port = server.world.board.wiring.scanner.port;
+    server.world.host.addPartListener((p, b) => {
+      if (p === port) got += Buffer.from(b).toString("latin1");
+    });
+    return () => got;
+  }
+
+  it("reads a QR code held up to the computer's camera (decoded in the browser by jsQR) and the scanner sends its bytes", async () => {
+    // Chromium's fake camera plays a Y4M file: one frame with a QR code on a white background.
+    const text = "CAMERA 1234 QR";
+    const dir = mkdtempSync(join(tmpdir(), "sim-cam-"));
+    const file = join(dir, "qr.y4m");
+    writeFileSync(file, y4mOf(qrPng(text, 1), 640, 480));
+    const camBrowser = await chromium.launch({
+      executablePath: BROWSER,
+      args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-video-capture=" + file],
+    });
+    try {
+      const cam = await camBrowser.newPage();
+      cam.on("pageerror", (e) => pageErrors.push(e.message));
+      await cam.goto(server.url);
+      const sent = recordScanner();
+      await cam.click("#cambtn");
+      await until("the camera's read", async () => ((await cam.textContent("#scanmsg")) || "").indexOf("camera read: " + text) >= 0);
+      await until("the module's bytes", async () => sent().indexOf("\r") >= 0);
+      assert.equal(sent().split("\r")[0], text);
+      await cam.click("#camstop");
+      assert.equal(await cam.evaluate("document.body.dataset.camera"), "off");
+      await cam.close();
+    } finally {
+      await camBrowser.close();
+    }
   });
 
   it("takes a full offline payment (request QR on the panel, the phone pays, the scanner reads it, the receipt's QR decodes) and syncs it", async function () {
@@ -194,16 +254,15 @@ describe("simulator page in Chromium (Playwright)", function () {
     const receiptsBefore = server.world.receiptPngs().length;
     const qrsBefore = server.world.printedQrs().length;
     await page.uncheck("#swwifi"); // offline
-    for (const k of ["1", "2", "5", "0", "#"]) {
-      await page.click(`#keys button[data-key="${k}"]`);
-      await page.waitForTimeout(150);
-    }
-    await until("a payment request QR on the panel", async () => server.world.displayQr() !== null, 15000);
+    await until("Wi-Fi off", async () => !server.world.host.wifiWorld.enabled);
+    await typeAmount("1250");
+    await page.click(`#keys button[data-key="#"]`);
+    await until("a payment request QR on the panel", async () => server.world.displayQr() !== null, 30000);
     // What the page shows decodes to what the panel holds: a screenshot of the page's panel, read by jsQR.
     assert.equal(decodeQrPng(await page.locator("#screen").screenshot()), server.world.displayQr());
     await page.click("#wcreate");
     await page.click("#paycam");
-    await until("the payment QR on the phone", async () => await page.isVisible("#phoneqr"), 15000);
+    await until("the payment QR on the phone", async () => (await page.getAttribute("#phoneqr", "data-ready")) === "1", 30000);
     const paymentShown = decodeQrPng(await page.locator("#phoneqr").screenshot());
     assert.ok(paymentShown && paymentShown.startsWith("P1"), "the phone's QR is a payment");
     await page.click("#payshow");
@@ -221,6 +280,9 @@ describe("simulator page in Chromium (Playwright)", function () {
     assert.equal(receiptQr, printed[printed.length - 1]);
     const wallet = server.world.walletInfo("customer");
     assert.equal(wallet.spentMinor, 1250);
+    // The phone reads the receipt (it keeps the transaction ID a fraud claim names).
+    await page.click("#scanreceipt");
+    await until("the phone's receipt check", async () => /receipt .* kept/.test((await page.textContent("#phonemsg")) || ""));
     if (!GATEWAY) {
       console.log("      (sync part skipped: the reference gateway, sim/gateway/gateway.ts, has not landed)");
       return;
@@ -233,5 +295,24 @@ describe("simulator page in Chromium (Playwright)", function () {
     await page.check("#swwifi");
     await until("the payment in the gateway's ledger after Wi-Fi is back", async () => ledgerRows() > before, 60000);
     await until("the gateway panel shows the ledger", async () => ((await page.textContent("#gw")) || "").indexOf("Ledger") >= 0);
+    await until("the wallet's online balance from the gateway", async () => /balance \d+\.\d\d/.test((await page.textContent("#winfo")) || ""));
+    await page.click("#claim");
+    await until("the fraud claim's answer", async () => /claim sent/.test((await page.textContent("#phonemsg")) || ""));
   });
 });
+
+/** A one-frame Y4M video (4:2:0) of a PNG scaled to fit `width` x `height`, centred on white: Chromium's fake camera. */
+function y4mOf(png: Buffer, width: number, height: number): Buffer {
+  const img = PNG.sync.read(png);
+  const k = Math.max(1, Math.floor(Math.min((width * 0.8) / img.width, (height * 0.8) / img.height)));
+  const x0 = Math.floor((width - img.width * k) / 2);
+  const y0 = Math.floor((height - img.height * k) / 2);
+  const y = Buffer.alloc(width * height, 235);
+  for (let j = 0; j < img.height * k; j++)
+    for (let i = 0; i < img.width * k; i++) {
+      const s = (Math.floor(j / k) * img.width + Math.floor(i / k)) * 4;
+      y[(y0 + j) * width + x0 + i] = img.data[s] < 128 ? 16 : 235;
+    }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`), Buffer.from("FRAME\n"), y, chroma]);
+}
