@@ -21,7 +21,7 @@ import { toQrText } from "../firmware/protocol/qr.ts";
 import type { SecureElement } from "../hal/secure-element.ts";
 import { verifyBody } from "../sim/gateway/issuer.ts";
 import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
-import { interpreter, runOnInterpreter } from "../test/espruino/interpreter.ts";
+import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
 
 const ATECC_VERIFY_MS = 105;
 const V = JSON.parse(readFileSync(new URL("../docs/protocol-vectors.json", import.meta.url), "utf8"));
@@ -132,32 +132,39 @@ async function onInterpreter(): Promise<void> {
     `const c = builtinCrypto();\n` +
     `const text = ${JSON.stringify(text)};\n` +
     `const request = fromHex(${JSON.stringify(toHex(request))});\n` +
-    `const base = process.memory().usage;\n` +
-    `let peak = base; let t = getTime(); let ok = 0;\n` +
-    `for (let i = 0; i < ${n}; i++) {\n` +
+    // One payment's work; probe() runs at its fullest point (everything decoded and hashed still held).
+    `function one(probe) {\n` +
     `  const q = fromQrText(text);\n` +
-    `  if (!("msg" in q)) break;\n` +
+    `  if (!("msg" in q)) return false;\n` +
     `  const p = decodePayment(q.msg);\n` +
-    `  if (!p) break;\n` +
+    `  if (!p) return false;\n` +
     `  const w = walletIdOf(c, p.allowance.walletPub);\n` +
     `  const d1 = c.sha256(signedPart(encodeAllowance(p.allowance)));\n` +
     `  const d2 = c.sha256(concat([signedPart(q.msg), request]));\n` +
-    `  const u = process.memory().usage; if (u > peak) peak = u;\n` +
-    `  if (w.length === 16 && d1.length === 32 && d2.length === 32) ok++;\n` +
+    `  if (probe) probe();\n` +
+    `  return w.length === 16 && d1.length === 32 && d2.length === 32;\n` +
     `}\n` +
+    // JsVars first (process.memory() collects garbage, so it stays out of the timed loop), then the time.
+    `const base = process.memory().usage;\n` +
+    `let peak = base;\n` +
+    `one(function () { const u = process.memory().usage; if (u > peak) peak = u; });\n` +
+    `let t = getTime(); let ok = 0;\n` +
+    `for (let i = 0; i < ${n}; i++) if (one(null)) ok++;\n` +
     `const ms = (getTime() - t) * 1000 / ${n};\n` +
     `print("PROTO " + ok + " " + ms.toFixed(2) + " " + base + " " + peak + " " + process.memory().total);\n`;
   const dir = mkdtempSync(join(tmpdir(), "protocol-bench-"));
   const file = join(dir, "probe.js");
   writeFileSync(file, await compile(entry, "protocol-bench.entry.ts", ["crypto"]));
-  const r = await runOnInterpreter(bin, file, 120000);
+  // Run from Storage, as the firmware runs: on the ESP32 (and an interpreter with Storage memory-mapped) the code
+  // stays in flash, so "before" is what the device holds, not the code's text copied into RAM.
+  const r = await runFromStorage(bin, file, { timeoutMs: 120000 });
   const line = r.lines.find((l) => l.startsWith("PROTO "));
   if (!line) {
     console.log("  interpreter: no figure; it printed: " + r.lines.slice(-5).join(" | "));
     return;
   }
   const [, ok, ms, base, peak, total] = line.split(" ");
-  console.log(`  interpreter (${bin}):`);
+  console.log(`  interpreter (${bin}, ${r.inFlash ? "code in flash, as on the ESP32" : "code copied to RAM"}):`);
   console.log(`    decode + 3 SHA-256 of one payment: ${ms} ms (mean of ${ok}/${n}); JsVars in use ${base} before, ${peak} at peak (of ${total})`);
   console.log(`    + 2 verifies on the ATECC608: about ${(Number(ms) + 2 * ATECC_VERIFY_MS).toFixed(0)} ms per payment before the ledger and journal`);
 }
