@@ -3,10 +3,10 @@
  * JSON summary is printed at the end (screen text, paper text, wallets, errors, and what each step produced).
  * Exit code 0 when every step succeeded and the bundle raised no uncaught error, 1 otherwise, 2 on a usage error.
  */
-import { writeFileSync } from "node:fs";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
+import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 
 export const USAGE = `npm run sim -- [options] [steps…]
@@ -24,8 +24,8 @@ Steps (run in order):
   --provision               provision the terminal through its technician console (as npm run provision does)
   --keys SEQ                press keypad keys in turn, e.g. 1250#  (keys 0-9 A B C D * #;
                             # Enter, * Cancel, A Menu, B Back, C Clear, D Fn / technician menu)
-  --scan-text TEXT          the scanner reads TEXT (as a GM65 sends it)
-  --scan-image FILE.png     the scanner reads the QR code in the image
+  --scan-text TEXT          the scanner reads TEXT; the step reports the bytes the GM65 sent ("sent")
+  --scan-image FILE.png     the scanner reads the QR code in the image (its bytes, as the module does)
   --wallet NAME             create customer wallet NAME with an offline allowance
   --pay NAME                wallet NAME pays the request QR shown on the terminal's display;
                             the payment QR is kept for --scan-payment and --wallet-qr-png
@@ -40,6 +40,7 @@ Steps (run in order):
   --power cut|on|cut-at-next-write
   --paper out|in
   --wait MS                 let the terminal run MS milliseconds
+  --until TEXT              run until the display shows TEXT (up to 60 s of device time), e.g. "Receipt printed"
   --fast-forward DURATION   move the clock forward, e.g. 90s, 2h, 3d
   --help                    this text
 
@@ -53,9 +54,10 @@ no uncaught error, 1 otherwise, 2 on a usage error.
 Examples:
   npm run sim -- --scenario offline-payment
   npm run sim -- --keys 1250 --display-png amount.png
-  npm run sim -- --provision --keys 1250# --wallet alice --pay alice --wallet-qr-png pay.png --scan-payment \\
-                 --receipt-png receipt.png
-  npm run sim -- --state .sim-state/demo --wifi off --power cut-at-next-write --keys 5# --power on
+  npm run sim -- --provision --wifi off --keys 1250# --wallet alice --pay alice --wallet-qr-png pay.png \\
+                 --scan-image pay.png --until "Receipt printed" --receipt-png receipt.png
+  npm run sim -- --scan-text "HELLO" --quiet
+  npm run sim -- --state .sim-state/demo --wifi off --power cut --power on --display-png after.png
 `;
 
 /** The usage text with the scenario list filled in. */
@@ -81,7 +83,7 @@ export class UsageError extends Error {}
 
 type Step = { name: string; arg?: string };
 
-const WITH_ARG = ["--paper-png", "--scenario", "--keys", "--scan-text", "--scan-image", "--wallet", "--pay", "--pay-ble", "--wallet-qr-png", "--display-png", "--receipt-png", "--wifi", "--gateway", "--power", "--paper", "--wait", "--fast-forward"];
+const WITH_ARG = ["--until", "--paper-png", "--scenario", "--keys", "--scan-text", "--scan-image", "--wallet", "--pay", "--pay-ble", "--wallet-qr-png", "--display-png", "--receipt-png", "--wifi", "--gateway", "--power", "--paper", "--wait", "--fast-forward"];
 const NO_ARG = ["--scan-payment", "--provision"];
 
 export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; steps: Step[] } {
@@ -116,6 +118,20 @@ function onOff(v: string, on: string, off: string, what: string): boolean {
 export async function runSteps(world: World, steps: Step[]): Promise<StepResult[]> {
   const results: StepResult[] = [];
   let lastPayment: string | null = null;
+  /** What the scanner module puts on its UART during `fn`, as a (latin1) string: the code, and its tail. */
+  const scannerSent = (fn: () => void): string => {
+    let sent = "";
+    const port = world.board.wiring.scanner.port;
+    const stop = world.host.addPartListener((p, b) => {
+      if (p === port) sent += Buffer.from(b).toString("latin1");
+    });
+    try {
+      fn();
+    } finally {
+      stop();
+    }
+    return sent;
+  };
   for (const s of steps) {
     const label = s.arg === undefined ? s.name : `${s.name} ${s.arg}`;
     try {
@@ -138,11 +154,21 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           world.keys(a);
           break;
         case "--scan-text":
-          world.scanText(a);
+          detail = { text: a, sent: scannerSent(() => world.scanText(a)) };
           break;
-        case "--scan-image":
-          detail = { text: world.scanImage(readFileSync(a)) };
+        case "--scan-image": {
+          const code = decodeQrPngBytes(readFileSync(a));
+          if (!code) throw new Error(`no QR code found in ${a}`);
+          // The code's bytes, as the module reads them (not re-encoded text).
+          const sent = scannerSent(() => {
+            world.host.scanner.present(code.bytes);
+            world.wait(600);
+            world.host.scanner.removeCode();
+            world.wait(200);
+          });
+          detail = { text: code.text, sent };
           break;
+        }
         case "--wallet":
           await world.wallet(a);
           detail = world.walletInfo(a);
@@ -159,7 +185,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           break;
         case "--scan-payment":
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
-          world.scanText(lastPayment);
+          detail = { sent: scannerSent(() => world.scanText(lastPayment as string)).length + " bytes" };
           break;
         case "--wallet-qr-png":
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
@@ -183,6 +209,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           break;
         case "--wifi":
           world.setWifi(onOff(a, "on", "off", "--wifi"));
+          detail = { wifi: world.host.wifiWorld.enabled };
           break;
         case "--gateway":
           world.setGatewayReachable(onOff(a, "up", "down", "--gateway"));
@@ -192,6 +219,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           else if (a === "on") world.powerOn();
           else if (a === "cut-at-next-write") world.powerCutAtNextWrite();
           else throw new UsageError(`--power takes cut, on or cut-at-next-write, not "${a}"`);
+          detail = { poweredOn: world.host.poweredOn };
           break;
         case "--paper":
           world.setPaperOut(!onOff(a, "in", "out", "--paper"));
@@ -204,6 +232,10 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
         }
         case "--fast-forward":
           world.fastForward(duration(a));
+          detail = { now: new Date(world.now()).toISOString() };
+          break;
+        case "--until":
+          await world.until(`"${a}" on the display`, () => world.screenText().join("\n").indexOf(a) >= 0, 60000);
           break;
       }
       results.push(detail === undefined ? { step: label, ok: true } : { step: label, ok: true, detail });
@@ -216,37 +248,50 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
   return results;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Where main() writes: the JSON summary and usage to `out`, the device's console and messages to `err`. */
+export interface CliIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const PROCESS_IO: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   let o: ReturnType<typeof parse>;
   try {
     o = parse(argv);
   } catch (e) {
-    process.stderr.write(`sim: ${(e as Error).message}\n`);
+    io.err(`sim: ${(e as Error).message}\n`);
     return 2;
   }
   if (o.help || o.steps.length === 0) {
-    process.stdout.write(usage());
+    io.out(usage());
     return o.help ? 0 : 2;
   }
-  const world = World.open({ board: o.board, stateDir: o.state, onPrint: o.quiet ? undefined : (l) => process.stderr.write(`[device] ${l}\n`) });
+  const world = World.open({ board: o.board, stateDir: o.state, onPrint: o.quiet ? undefined : (l) => io.err(`[device] ${l}\n`) });
   if (o.gateway) {
     try {
       const g = await loadReferenceGateway(world);
       if (g) world.attachGateway(g);
     } catch (e) {
-      process.stderr.write(`sim: no gateway: ${(e as Error).message}\n`);
+      io.err(`sim: no gateway: ${(e as Error).message}\n`);
     }
   }
   let steps: StepResult[];
   try {
     steps = await runSteps(world, o.steps);
   } catch (e) {
-    process.stderr.write(`sim: ${(e as Error).message}\n`);
+    io.err(`sim: ${(e as Error).message}\n`);
     return 2;
   }
   world.persist();
-  const summary = { ...world.summary(), steps };
-  process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  const summary = {
+    ...world.summary(),
+    switches: { wifi: world.host.wifiWorld.enabled, gatewayReachable: world.gatewayReachable, paperOut: world.host.printer.paperOut },
+    printedQrs: world.printedQrs(),
+    steps,
+  };
+  io.out(JSON.stringify(summary, null, 2) + "\n");
   const ok = steps.every((s) => s.ok) && world.host.errors.length === 0;
   return ok ? 0 : 1;
 }
