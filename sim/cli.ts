@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
+import { fromQrText } from "../firmware/protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 
@@ -31,6 +32,10 @@ Steps (run in order):
                             the payment QR is kept for --scan-payment and --wallet-qr-png
   --pay-ble NAME             wallet NAME pays over Bluetooth (encrypted session) while the terminal advertises
   --scan-payment            the scanner reads the last payment QR
+  --pay-online NAME         wallet NAME pays the invoice QR on the display online (through the gateway) and
+                            shows the relayed paid confirmation to the scanner
+  --scan-receipt NAME       wallet NAME reads the last printed receipt's QR (checks it, keeps its transaction ID)
+  --claim NAME              wallet NAME claims fraud on its last payment at the gateway
   --wallet-qr-png FILE      write the last payment QR as a PNG
   --display-png FILE        write what the display shows as a PNG
   --receipt-png FILE        write the last printed receipt as a PNG
@@ -85,6 +90,7 @@ type Step = { name: string; arg?: string };
 
 const WITH_ARG = ["--until", "--paper-png", "--scenario", "--keys", "--scan-text", "--scan-image", "--wallet", "--pay", "--pay-ble", "--wallet-qr-png", "--display-png", "--receipt-png", "--wifi", "--gateway", "--power", "--paper", "--wait", "--fast-forward"];
 const NO_ARG = ["--scan-payment", "--provision"];
+WITH_ARG.push("--pay-online", "--scan-receipt", "--claim");
 
 export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; steps: Step[] } {
   const o = { board: "devkit", state: null as string | null, quiet: false, help: false, gateway: true, steps: [] as Step[] };
@@ -180,6 +186,26 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           detail = { request: req, payment: lastPayment };
           break;
         }
+        case "--pay-online": {
+          const confirmation = await world.paidConfirmation(a);
+          detail = { confirmation, sent: scannerSent(() => world.scanText(confirmation)).length + " bytes" };
+          break;
+        }
+        case "--scan-receipt": {
+          const w = world.wallets[a];
+          if (!w) throw new Error(`no wallet "${a}" (use --wallet ${a} first)`);
+          const qrs = world.printedQrs();
+          if (!qrs.length) throw new Error("no receipt with a QR code printed yet");
+          if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
+          const m = fromQrText(lastPayment);
+          if ("err" in m) throw new Error("the last payment is not a protocol message: " + m.err);
+          const r = await w.checkReceipt(qrs[qrs.length - 1], m.msg);
+          detail = { utr: r.utr, txId: r.txId };
+          break;
+        }
+        case "--claim":
+          detail = (await world.claimFraud(a)) as unknown as Record<string, unknown>;
+          break;
         case "--pay-ble":
           detail = await world.payOverBluetooth(a);
           break;

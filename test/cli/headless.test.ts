@@ -131,4 +131,21 @@ describe("npm run sim (headless), through its entry point", function () {
     assert.equal(after.summary.poweredOn, true);
     assert.deepEqual(after.summary.errors, []);
   });
+
+  it("pays a merchant-presented invoice online and shows the relayed paid confirmation; reads the receipt, then claims fraud", async () => {
+    const inv = await sim("--provision", "--wallet", "erin", "--keys", "A3", "--keys", "990#", "--until", "INVOICE", "--pay-online", "erin", "--until", "Paid");
+    assert.equal(inv.code, 0, JSON.stringify(inv.summary.steps));
+    assert.match(detail(inv.summary, "--pay-online").confirmation as string, /^C1/);
+    const w = inv.summary as unknown as { wallets: { name: string; balanceMinor: number }[] };
+    assert.equal(w.wallets.find((x) => x.name === "erin")!.balanceMinor, 100000 - 990, "the online balance paid the invoice");
+    const claim = await sim(
+      "--provision", "--wifi", "off", "--keys", "1250#", "--until", "EUR 12.50", "--wallet", "fred", "--pay", "fred", "--scan-payment",
+      "--until", "Receipt printed", "--scan-receipt", "fred", "--wifi", "on", "--until", "pending 0", "--claim", "fred",
+    );
+    assert.equal(claim.code, 0, JSON.stringify(claim.summary.steps));
+    assert.match(detail(claim.summary, "--scan-receipt").txId as string, /^[0-9a-f]{16}$/);
+    const answer = detail(claim.summary, "--claim").answer as { status: string; amountMinor: number };
+    assert.equal(answer.status, "disputed", "the gateway's ledger row for the payment is disputed");
+    assert.equal(answer.amountMinor, 1250);
+  });
 });
