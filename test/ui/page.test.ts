@@ -240,6 +240,28 @@ describe("simulator page in Chromium (Playwright)", function () {
     }
   });
 
+  it("pays an invoice the terminal shows online from the phone, which shows the relayed paid confirmation to the scanner", async function () {
+    if (!FLOWS || !GATEWAY) {
+      console.log("      (skipped: needs the terminal application and the reference gateway)");
+      this.skip();
+    }
+    await open({ provision: true, gateway: (w) => loadReferenceGateway(w) });
+    await until("the idle screen", async () => (await screen()).indexOf("Ready") >= 0);
+    await page.click(`#keys button[data-key="A"]`);
+    await until("the menu", async () => (await screen()).indexOf("Invoice QR") >= 0);
+    await page.click(`#keys button[data-key="3"]`);
+    await until("the invoice amount screen", async () => (await screen()).indexOf("Invoice amount") >= 0);
+    await typeAmount("990");
+    await page.click(`#keys button[data-key="#"]`);
+    await until("the invoice QR on the panel", async () => (server.world.displayQr() || "").startsWith("I1"));
+    await page.click("#wcreate");
+    await page.click("#paidconf");
+    await until("the paid confirmation on the phone", async () => (await page.getAttribute("#phoneqr", "data-ready")) === "1");
+    assert.match(decodeQrPng(await page.locator("#phoneqr").screenshot()) || "", /^C1/);
+    await until("the terminal's paid screen", async () => (await screen()).indexOf("Paid") >= 0);
+    await until("the wallet's online balance less the invoice", async () => ((await page.textContent("#winfo")) || "").indexOf("balance 990.10") >= 0);
+  });
+
   it("takes a full offline payment (request QR on the panel, the phone pays, the scanner reads it, the receipt's QR decodes) and syncs it", async function () {
     // The shipped bundle once firmware/main.ts starts the application; until then the application compiled alone.
     const bundle = FLOWS ? undefined : await appBundle();
