@@ -30,7 +30,7 @@ Steps (run in order):
   --wallet NAME             create customer wallet NAME with an offline allowance
   --pay NAME                wallet NAME pays the request QR shown on the terminal's display;
                             the payment QR is kept for --scan-payment and --wallet-qr-png
-  --pay-ble NAME             wallet NAME pays over Bluetooth (encrypted session) while the terminal advertises
+  --pay-ble NAME            wallet NAME pays over Bluetooth (encrypted session) while the terminal advertises
   --scan-payment            the scanner reads the last payment QR
   --pay-online NAME         wallet NAME pays the invoice QR on the display online (through the gateway) and
                             shows the relayed paid confirmation to the scanner
@@ -52,8 +52,8 @@ Steps (run in order):
 Scenarios:
 ${"${scenarios}"}
 
-Output: a JSON summary on stdout (screen text, paper text, wallets, gateway books, errors, and each step's
-result); the device's console lines go to stderr. Exit code 0 when every step succeeded and the firmware raised
+Output: a JSON summary on stdout (screen text, paper text, printed QR codes, wallets, switches, gateway books,
+errors, and each step's result); the device's console lines go to stderr. Exit code 0 when every step succeeded and the firmware raised
 no uncaught error, 1 otherwise, 2 on a usage error.
 
 Examples:
@@ -61,7 +61,8 @@ Examples:
   npm run sim -- --keys 1250 --display-png amount.png
   npm run sim -- --provision --wifi off --keys 1250# --wallet alice --pay alice --wallet-qr-png pay.png \\
                  --scan-image pay.png --until "Receipt printed" --receipt-png receipt.png
-  npm run sim -- --scan-text "HELLO" --quiet
+  npm run sim -- --quiet --scan-text "HELLO"
+  npm run sim -- --provision --wallet erin --keys A3 --keys 990# --until INVOICE --pay-online erin --until Paid
   npm run sim -- --state .sim-state/demo --wifi off --power cut --power on --display-png after.png
 `;
 
