@@ -620,7 +620,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       const title = r.reason === REASON_VOID ? "VOID" : "REFUND";
       activity.add("override", title.toLowerCase() + " " + t.utr);
       message(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency), "Printing the receipt"]);
-      printReceipt({ utr: r.utr, txId: r.txId, amountMinor: -r.amountMinor, method: "of " + t.utr, time: r.time, settled: false, orderRef: "", qr: toQrText(r.refund), title: title }, (perr) =>
+      printReceipt({ utr: r.utr, txId: r.txId, amountMinor: -r.amountMinor, method: (r.reason === REASON_VOID ? "Void of " : "Refund of ") + t.utr, time: r.time, settled: false, orderRef: "", qr: toQrText(r.refund), title: title }, (perr) =>
         result(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency) + " of " + t.utr, "UTR " + r.utr, perr ? "Printer: " + perr : "Receipt printed", "Any key: back"]),
       );
     });
@@ -772,9 +772,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const startLink = () => {
     const sc = readSyncConfig(d.storage);
     if ("code" in sc || !journal) return;
-    // onPaid: the gateway's notices of paid invoices (its hello reply's "paid"), one PaidConfirmation each, once the
-    // sync layer hands them over (firmware/sync/sync.ts has no such option yet; extra options are ignored there)
-    const so: SyncOptions & { onPaid?: (paid: Uint8Array) => void } = {
+    const so: SyncOptions = {
       device: d,
       journal: journal,
       terminalId: sc.terminalId,
@@ -790,6 +788,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       },
       onAlert: (e) => activity.add("error", e.code),
       onUpdateOffer: noteOffer,
+      // the gateway's notices of invoices paid online (its hello reply's "paid"), one PaidConfirmation each
       onPaid: notePaid,
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {

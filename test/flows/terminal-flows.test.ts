@@ -5,7 +5,6 @@
  * from the receipt's image with jsQR (sim/world.ts decodeQrPng), independently of the firmware's own encoder.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { decodeReceipt, decodeRefund, MsgType } from "../../firmware/protocol/messages.ts";
 import type { Receipt } from "../../firmware/protocol/messages.ts";
 import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
@@ -129,14 +128,10 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
   });
 });
 
-/** Whether the sync layer hands the gateway's paid-invoice notices (hello reply "paid") to the terminal. */
-const SYNC_HANDS_NOTICES = readFileSync("firmware/sync/sync.ts", "utf8").indexOf("onPaid") >= 0;
-
 describe("flow 2 online: the gateway's notice of the paid invoice reaches the terminal (devkit bundle, reference gateway)", function () {
   this.timeout(180000);
 
-  it("shows the invoice while online; paid at the gateway, the notice arrives through sync: Paid, settled receipt, method online", async function () {
-    if (!SYNC_HANDS_NOTICES) this.skip(); // firmware/sync/sync.ts has no onPaid yet (the lead applies it)
+  it("shows the invoice while online; paid at the gateway, the notice arrives through sync: Paid, settled receipt, method online", async () => {
     const w = await worldWithGateway();
     await w.until("online", () => /ONLINE/.test(screen(w)), 30000);
     await idle(w);
@@ -277,6 +272,7 @@ describe("flow 5: refund or void behind the merchant's PIN (devkit bundle)", fun
     const text = lastJob(w)!.text;
     assert.match(text, /VOID/);
     assert.match(text, /-EUR 8\.00/);
+    assert.match(text, /Void of [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
     const r = decodeRefund(printedQr(w));
     assert.ok(r, "the printed QR is the signed Refund");
     assert.equal(r.reason, 1);
@@ -302,15 +298,40 @@ describe("flow 5: refund or void behind the merchant's PIN (devkit bundle)", fun
     const text = lastJob(w)!.text;
     assert.match(text, /REFUND/);
     assert.match(text, /-EUR 5\.00/);
+    assert.match(text, /Refund of [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
     const r = decodeRefund(printedQr(w))!;
     assert.equal(r.reason, 2);
     assert.equal(r.amountMinor, 500);
     assert.deepEqual([...r.txId], [...decodeReceipt(receipts[0])!.txId]);
   });
 
-  it("the gateway takes the refunds at the next sync", async () => {
+  it("locks the refund menu after three wrong PINs, even for the right one", async () => {
+    await idle(w);
+    w.keys("A4");
+    for (let i = 0; i < 3; i++) {
+      w.keys("9999#");
+      await w.until("the answer", () => /Wrong PIN/.test(screen(w)), 5000);
+    }
+    w.keys("1357#");
+    await w.run(500);
+    assert.match(screen(w), /Locked/);
+    assert.doesNotMatch(screen(w), /which payment/);
     w.keys("*");
+  });
+
+  it("goes back to idle from a screen left waiting for 30 s (the menu)", async () => {
+    await idle(w);
+    w.keys("A");
+    assert.match(screen(w), /4 Refund or void/);
+    await w.run(31000);
+    assert.ok(!/4 Refund or void/.test(screen(w)), screen(w));
+    assert.match(screen(w), /Timed out|Ready/);
+  });
+
+  it("the gateway takes the refunds at the next sync", async () => {
+    await idle(w);
     w.setWifi(true);
+    w.keys("A1"); // send now: no waiting out the Wi-Fi backoff of a terminal offline for minutes
     await w.until("the upload", () => /pending 0/.test(screen(w)), 30000);
     const ledger = w.gateway!.ledger() as { kind?: string; amountMinor: number }[];
     assert.equal(ledger.filter((r) => r.kind === "refund").length, 2, JSON.stringify(ledger));
