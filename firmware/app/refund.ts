@@ -43,25 +43,34 @@ function u32(b: Uint8Array, o: number): number {
   return ((b[o] * 256 + b[o + 1]) * 256 + b[o + 2]) * 256 + b[o + 3];
 }
 
-/** Payments and paid invoices of the journal, newest first, each with the refunds recorded against it. */
-export function journaledTxs(recs: { payload: Uint8Array; uploaded: boolean }[]): TxSummary[] {
+/** Most transactions the refund list keeps (the newest). */
+export const LIST_MAX = 32;
+
+/**
+ * Payments and paid invoices of the journal, newest first (the newest LIST_MAX), each with the refunds recorded
+ * against it. Each record is let go once read (`recs` is emptied as it goes), so memory can be reclaimed while a
+ * long journal is read.
+ */
+export function journaledTxs(recs: ({ payload: Uint8Array; uploaded: boolean } | null)[]): TxSummary[] {
   const out: TxSummary[] = [];
-  const refunds: { id: Uint8Array; amount: number }[] = [];
   for (let i = 0; i < recs.length; i++) {
-    const e = decodeEntry(recs[i].payload);
-    if (!e) continue;
+    const rec = recs[i];
+    recs[i] = null;
+    const e = rec ? decodeEntry(rec.payload) : null;
+    if (!e || !rec) continue;
     if (e.kind === EntryKind.Refund) {
-      refunds.push({ id: e.refund.subarray(2, 10), amount: -entryAmount(e) });
+      // a refund comes after its original in the journal: it is in the list already, or too old to be shown
+      const t = findTx(out, e.refund.subarray(2, 10));
+      if (t) t.refundedMinor -= entryAmount(e);
       continue;
     }
     const p = txParts(e.txId);
     // the signed message's time: the request's (offset 20) or the confirmation's paidAt (offset 16)
     const time = e.kind === EntryKind.WalletPayment ? u32(e.request, 20) : u32(e.paid, 16);
-    out.unshift({ txId: e.txId, utr: utr(p.terminalId, p.seq), amountMinor: entryAmount(e), currency: entryCurrency(e), method: e.method, time: time, uploaded: recs[i].uploaded, refundedMinor: 0 });
+    if (out.length >= LIST_MAX) out.shift();
+    out.push({ txId: e.txId, utr: utr(p.terminalId, p.seq), amountMinor: entryAmount(e), currency: entryCurrency(e), method: e.method, time: time, uploaded: rec.uploaded, refundedMinor: 0 });
   }
-  for (let i = 0; i < refunds.length; i++) {
-    for (let k = 0; k < out.length; k++) if (equalConstantTime(out[k].txId, refunds[i].id)) out[k].refundedMinor += refunds[i].amount;
-  }
+  out.reverse();
   return out;
 }
 

@@ -191,6 +191,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     invoice = null;
     order = null;
     chosen = null;
+    txs = [];
     mode = "idle";
     idle.digits = "";
     idle.invoice = false;
