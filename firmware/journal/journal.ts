@@ -753,25 +753,44 @@ export class Journal {
     return this.collect(max, true);
   }
 
-  private collect(max: number, all: boolean): PendingRecord[] {
-    const out: PendingRecord[] = [];
-    for (let i = 0; i < this.ordLen && out.length < max; i++) {
+  /**
+   * Calls `fn` with each live record, oldest first, decrypted, one at a time: acknowledged ones too when `all`.
+   * Nothing is kept between calls, so a full journal is walked in the JsVars of one record (pending() and
+   * records() hold every record they return: about 30 JsVars each). `fn` returns true to stop.
+   */
+  forEach(all: boolean, fn: (r: PendingRecord) => boolean | void): void {
+    if (!this.ordLen) return;
+    // one bit per seq in the live range, so a seq found twice (two pages claiming it) is given once
+    const lo = this.pmin[this.ord[0]];
+    let hi = lo;
+    for (let i = 0; i < this.ordLen; i++) if (this.pmax[this.ord[i]] > hi) hi = this.pmax[this.ord[i]];
+    const seen = new Uint8Array(((hi - lo) >> 3) + 1);
+    for (let i = 0; i < this.ordLen; i++) {
       const p = this.ord[i];
       if (!all && this.pack[p] === this.pcnt[p]) continue;
       const b = this.pages.read(p, 0, this.size);
       let off = PAGE_HEAD;
       let size = headerSize(b, off, this.size);
-      while (size && out.length < max) {
+      while (size) {
         const seq = getU32(b, off + 8);
         const acked = b[off + 5] === 0;
-        if ((all || !acked) && seq >= this.pmin[p] && seq <= this.pmax[p] && !has(out, seq) && verifyRecord(this.c, this.keys, b, off, size)) {
+        const bit = seq - lo;
+        if ((all || !acked) && seq >= this.pmin[p] && seq <= this.pmax[p] && !(seen[bit >> 3] & (1 << (bit & 7))) && verifyRecord(this.c, this.keys, b, off, size)) {
           const payload = decryptRecord(this.c, this.keys, b, off, size);
-          if (payload) out.push({ seq: seq, payload: payload, uploaded: acked || b[off + 4] === 0, acked: acked });
+          if (payload) {
+            seen[bit >> 3] |= 1 << (bit & 7);
+            if (fn({ seq: seq, payload: payload, uploaded: acked || b[off + 4] === 0, acked: acked })) return;
+          }
         }
         off += size;
         size = headerSize(b, off, this.size);
       }
     }
+  }
+
+  private collect(max: number, all: boolean): PendingRecord[] {
+    const out: PendingRecord[] = [];
+    if (max > 0) this.forEach(all, (r) => out.push(r) >= max);
     return out;
   }
 
@@ -892,7 +911,3 @@ export class Journal {
   }
 }
 
-function has(list: PendingRecord[], seq: number): boolean {
-  for (let i = 0; i < list.length; i++) if (list[i].seq === seq) return true;
-  return false;
-}

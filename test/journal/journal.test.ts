@@ -65,6 +65,29 @@ describe("journal", () => {
     assert.deepEqual(j.pending(10).map((p) => [p.seq, p.uploaded, paymentId(p.payload)]), [[2, true, 2], [4, false, 4], [5, false, 5]]);
   });
 
+  it("forEach() walks every record across pages once, oldest first, pending only or all, and stops when told", () => {
+    const r = rig(6);
+    const j = r.journal();
+    j.recover();
+    for (let i = 1; i <= 40; i++) j.append(payment(i)); // more than three pages
+    j.markAcked([1, 2, 17]);
+    const seen: number[] = [];
+    j.forEach(false, (x) => {
+      seen.push(paymentId(x.payload));
+    });
+    assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i + 1).filter((i) => i !== 1 && i !== 2 && i !== 17));
+    assert.deepEqual(seen, j.pending(100).map((x) => paymentId(x.payload)));
+    const all: number[] = [];
+    j.forEach(true, (x) => {
+      all.push(x.seq);
+    });
+    assert.deepEqual(all, Array.from({ length: 40 }, (_, i) => i + 1));
+    const firstFive: number[] = [];
+    j.forEach(true, (x) => firstFive.push(x.seq) >= 5);
+    assert.deepEqual(firstFive, [1, 2, 3, 4, 5]);
+    assert.equal(j.pending(0).length, 0);
+  });
+
   it("reclaims only fully acknowledged pages, and never the newest record's page", () => {
     const r = rig(4);
     const j = r.journal(0);
