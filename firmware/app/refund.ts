@@ -1,7 +1,7 @@
 /**
  * Refund or void (flow 5) of a transaction in the journal, once the merchant's PIN was checked (./terminal.ts).
  *
- *   const list = journaledTxs(journal.records(RECORDS_MAX));    // newest first, with what was refunded already
+ *   const c = txCollector();  journal.forEach(true, (r) => c.add(r));  const list = c.list();   // newest first
  *   const t = list[0];
  *   makeRefund(ctx, t, t.amountMinor - t.refundedMinor, (err, r) => { ...print r... });
  *
@@ -47,31 +47,39 @@ function u32(b: Uint8Array, o: number): number {
 export const LIST_MAX = 32;
 
 /**
- * Payments and paid invoices of the journal, newest first (the newest LIST_MAX), each with the refunds recorded
- * against it. Each record is let go once read (`recs` is emptied as it goes), so memory can be reclaimed while a
- * long journal is read.
+ * Collects the refund list record by record (journal.forEach hands them one at a time, oldest first): payments and
+ * paid invoices, the newest LIST_MAX, each with the refunds recorded against it.
  */
-export function journaledTxs(recs: ({ payload: Uint8Array; uploaded: boolean } | null)[]): TxSummary[] {
+export function txCollector(): { add(rec: { payload: Uint8Array; uploaded: boolean }): void; list(): TxSummary[] } {
   const out: TxSummary[] = [];
-  for (let i = 0; i < recs.length; i++) {
-    const rec = recs[i];
-    recs[i] = null;
-    const e = rec ? decodeEntry(rec.payload) : null;
-    if (!e || !rec) continue;
-    if (e.kind === EntryKind.Refund) {
-      // a refund comes after its original in the journal: it is in the list already, or too old to be shown
-      const t = findTx(out, e.refund.subarray(2, 10));
-      if (t) t.refundedMinor -= entryAmount(e);
-      continue;
-    }
-    const p = txParts(e.txId);
-    // the signed message's time: the request's (offset 20) or the confirmation's paidAt (offset 16)
-    const time = e.kind === EntryKind.WalletPayment ? u32(e.request, 20) : u32(e.paid, 16);
-    if (out.length >= LIST_MAX) out.shift();
-    out.push({ txId: e.txId, utr: utr(p.terminalId, p.seq), amountMinor: entryAmount(e), currency: entryCurrency(e), method: e.method, time: time, uploaded: rec.uploaded, refundedMinor: 0 });
-  }
-  out.reverse();
-  return out;
+  return {
+    add(rec) {
+      const e = decodeEntry(rec.payload);
+      if (!e) return;
+      if (e.kind === EntryKind.Refund) {
+        // a refund comes after its original in the journal: it is in the list already, or too old to be shown
+        const t = findTx(out, e.refund.subarray(2, 10));
+        if (t) t.refundedMinor -= entryAmount(e);
+        return;
+      }
+      const p = txParts(e.txId);
+      // the signed message's time: the request's (offset 20) or the confirmation's paidAt (offset 16)
+      const time = e.kind === EntryKind.WalletPayment ? u32(e.request, 20) : u32(e.paid, 16);
+      if (out.length >= LIST_MAX) out.shift();
+      out.push({ txId: e.txId, utr: utr(p.terminalId, p.seq), amountMinor: entryAmount(e), currency: entryCurrency(e), method: e.method, time: time, uploaded: rec.uploaded, refundedMinor: 0 });
+    },
+    /** Newest first. */
+    list() {
+      return out.slice().reverse();
+    },
+  };
+}
+
+/** txCollector over records in journal order (oldest first); the list newest first. */
+export function journaledTxs(recs: { payload: Uint8Array; uploaded: boolean }[]): TxSummary[] {
+  const c = txCollector();
+  for (let i = 0; i < recs.length; i++) c.add(recs[i]);
+  return c.list();
 }
 
 /** The transaction with this txId, or null. */

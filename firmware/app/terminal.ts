@@ -60,7 +60,7 @@ import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
 import { acceptPaid, InvoiceBook, InvoiceSession } from "./invoice.ts";
 import { isOrderText, orderKeyName, readOrder } from "./order.ts";
 import type { TxSummary } from "./refund.ts";
-import { findTx, journaledTxs, makeRefund, reasonFor, REASON_VOID, refundProblem } from "./refund.ts";
+import { findTx, makeRefund, txCollector, reasonFor, REASON_VOID, refundProblem } from "./refund.ts";
 import { ReportTally, reportJob } from "../receipt/report.ts";
 import { RamLedger } from "./ledger.ts";
 import type { Limits } from "./limits.ts";
@@ -89,8 +89,6 @@ export function currencyNumber(code: string): number {
 
 /** The vault entry of the merchant's PIN (as firmware/tech/console.ts MERCHANT_PIN writes it). */
 export const MERCHANT_PIN = "pin.merchant";
-/** Journal records read for the refund list and the end-of-day report. */
-const RECORDS_MAX = 512;
 /** Transactions per page of the refund list. */
 const PAGE = 4;
 /** Bundle budget when the board gives none (boards/devkit-data.ts budget.bundleBytes). */
@@ -235,12 +233,14 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** Pending count and unsettled amount from the journal; the ledger from its pending wallet payments. */
   const recount = () => {
     if (!journal) return;
-    const recs = journal.pending(512);
     let sum = 0;
+    let n = 0;
     ledger.clear();
-    for (let i = 0; i < recs.length; i++) {
-      const e = decodeEntry(recs[i].payload);
-      if (!e) continue;
+    // one record at a time (journal.forEach), so a full journal is counted in the JsVars of one record
+    journal.forEach(false, (r) => {
+      n++;
+      const e = decodeEntry(r.payload);
+      if (!e) return;
       sum += entryAmount(e);
       if (e.kind === EntryKind.InvoicePaid) {
         // an invoice paid here and not yet uploaded: the gateway's repeated notice of it is not recorded twice
@@ -254,8 +254,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         const p = decodePayment(e.payment);
         if (p) ledger.record(entryWalletId(d.crypto, e), p.allowance.expiryDay, p.counter, entryAmount(e));
       }
-    }
-    status.pending = recs.length;
+    });
+    status.pending = n;
     status.unsettledMinor = sum;
     const w = journal.warning();
     warning = w ? w.message : "";
@@ -485,14 +485,13 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     arm();
   };
 
-  /** Payments, invoices and refunds in the journal, decoded one by one (newest RECORDS_MAX at most). */
+  /** Payments, invoices and refunds in the journal, decoded one at a time (journal.forEach keeps none). */
   const eachEntry = (fn: (e: Entry, acked: boolean) => void) => {
     if (!journal) return;
-    const recs = journal.records(RECORDS_MAX);
-    for (let i = 0; i < recs.length; i++) {
-      const e = decodeEntry(recs[i].payload);
-      if (e) fn(e, recs[i].acked);
-    }
+    journal.forEach(true, (r) => {
+      const e = decodeEntry(r.payload);
+      if (e) fn(e, r.acked);
+    });
   };
 
   /** End-of-day report: today's (UTC) journaled transactions by method, pending against settled (acknowledged). */
@@ -546,7 +545,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       }
       mlock.tries = 0;
       activity.add("override", "refund menu");
-      txs = journaledTxs((journal as Journal).records(RECORDS_MAX));
+      const c = txCollector();
+      (journal as Journal).forEach(true, (r) => c.add(r));
+      txs = c.list();
       page = 0;
       showPick("");
     });
