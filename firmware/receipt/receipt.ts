@@ -6,7 +6,8 @@
  *     settled: false, orderRef: "", recoveryQr: toQrText(signedReceipt) }, { rasterQr: !printerHasQr });
  *   printer.print(job, done);
  *
- * A pending payment shows the date the gateway auto-approves it (time + 3 days, UTC). The QR carries the signed
+ * A pending payment shows the date the gateway auto-approves it (time + 3 days, UTC); a refund or void (negative
+ * amount) says it is recorded and goes to the gateway at the next sync. The QR carries the signed
  * receipt, so the customer can prove and recover a pending payment even if the terminal is lost.
  */
 import { COLUMNS, EscPos } from "../../hal/escpos.ts";
@@ -35,7 +36,10 @@ export interface ReceiptInfo {
   method: string;
   /** Unix ms of the payment. */
   timeMs: number;
-  /** Settled by the gateway; false = pending until timeMs + AUTO_APPROVE_MS. */
+  /**
+   * Settled by the gateway; false = pending until timeMs + AUTO_APPROVE_MS. A refund or void (negative amount) is
+   * never auto-approved: unsettled, it is "sent at the next sync".
+   */
   settled: boolean;
   /** The store's order ID, "" for none. */
   orderRef: string;
@@ -64,6 +68,7 @@ export function receiptJob(r: ReceiptInfo, o: PrintOptions): Uint8Array {
   rule(p);
   p.align(1).size(2, 2).bold(true).line(fit(formatMoney(r.amountMinor, r.currency), COLUMNS / 2)).size(1, 1);
   if (r.settled) p.line("SETTLED").bold(false);
+  else if (r.amountMinor < 0) p.line("RECORDED").bold(false).line("sent at the next sync");
   else p.line("PENDING").bold(false).line("auto-approves " + formatDateTime(r.timeMs + AUTO_APPROVE_MS));
   p.align(0);
   if (r.recoveryQr) {

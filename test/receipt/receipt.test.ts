@@ -65,6 +65,15 @@ describe("receipt job", () => {
     assert.doesNotMatch(text, /PENDING|auto-approves/);
   });
 
+  it("a refund or void is recorded and sent at the next sync, never auto-approved", () => {
+    const { text } = printed(receiptJob(info({ amountMinor: -500, title: "REFUND", method: "Refund of 0000-01A0-0037" }), {}));
+    assert.match(text, /^ *REFUND$/m);
+    assert.match(text, /^ *-?EUR -?5\.00$/m);
+    assert.match(text, /^ *RECORDED$/m);
+    assert.match(text, /^ *sent at the next sync$/m);
+    assert.doesNotMatch(text, /PENDING|auto-approves/);
+  });
+
   it("leaves out the order line when there is no order", () => {
     const { text } = printed(receiptJob(info({ orderRef: "" }), {}));
     assert.doesNotMatch(text, /^Order/m);
