@@ -24,7 +24,7 @@ import { encodeEntry } from "../firmware/protocol/entry.ts";
 import { decodeAllowance, encodeOrder, encodePayment } from "../firmware/protocol/messages.ts";
 import { toQrText } from "../firmware/protocol/qr.ts";
 import { Issuer } from "../sim/gateway/issuer.ts";
-import { interpreter, runOnInterpreter } from "../test/espruino/interpreter.ts";
+import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
 
 const TERMINAL = 7;
 const MERCHANT = 42;
@@ -197,7 +197,8 @@ deriveStorageKeys(secure as any, crypto, (err: any, k: any) => {
   const dir = mkdtempSync(join(tmpdir(), "flows-bench-"));
   const file = join(dir, "flows.js");
   writeFileSync(file, await compile(entry, "flows-bench.entry.ts", ["crypto", "Storage", "Flash"]));
-  const r = await runOnInterpreter(bin, file, 300000, dir);
+  // stored as .bootcde and evaluated from Storage, as on the device (code stays in flash)
+  const r = await runFromStorage(bin, file, { timeoutMs: 300000 });
   const rows = r.lines.filter((l) => l.startsWith("FLOW "));
   const bootLine = r.lines.find((l) => l.startsWith("BOOT "));
   if (!r.lines.includes("DONE") || r.errors.length) {
