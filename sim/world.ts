@@ -10,8 +10,6 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { createHash, createHmac, webcrypto } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import jsQR from "jsqr";
-import { PNG } from "pngjs";
 import qrcode from "qrcode-generator";
 import { encodeOrder } from "../firmware/protocol/messages.ts";
 import { fromQrText, toQrText } from "../firmware/protocol/qr.ts";
@@ -27,6 +25,7 @@ import { Atecc608Emulator } from "./peripherals/atecc608.ts";
 import { SimPhone } from "./peripherals/ble-phone.ts";
 import { encodePng } from "./render/png.ts";
 import { paperPng } from "./render/paper.ts";
+import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { consoleHostOptions, startTcpConsole } from "./tcp-console.ts";
 import { publicKeyOf } from "./gateway/issuer.ts";
 
@@ -167,30 +166,8 @@ export function qrPng(text: string, scale = 6): Buffer {
 
 /** The text of the first QR code found in a PNG, or null. Small images are scaled up first (a 240 px panel). */
 export function decodeQrPng(png: Buffer): string | null {
-  const img = PNG.sync.read(png);
-  const tryDecode = (w: number, h: number, data: Uint8ClampedArray) => {
-    const r = jsQR(data, w, h, { inversionAttempts: "attemptBoth" });
-    return r ? r.data : null;
-  };
-  const direct = tryDecode(img.width, img.height, new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length));
-  if (direct !== null) return direct;
-  for (const k of [2, 3, 4]) {
-    const w = img.width * k;
-    const h = img.height * k;
-    const out = new Uint8ClampedArray(w * h * 4);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        const s = (((y / k) | 0) * img.width + ((x / k) | 0)) * 4;
-        const d = (y * w + x) * 4;
-        out[d] = img.data[s];
-        out[d + 1] = img.data[s + 1];
-        out[d + 2] = img.data[s + 2];
-        out[d + 3] = 255;
-      }
-    const r = tryDecode(w, h, out);
-    if (r !== null) return r;
-  }
-  return null;
+  const r = decodeQrPngBytes(png);
+  return r ? r.text : null;
 }
 
 /**
@@ -654,6 +631,26 @@ export class World {
   }
 
   /**
+   * Awaits a phone-side promise while the terminal runs in 5 ms steps; fails after `timeoutMs` of device time. The
+   * phone's WebCrypto completes on Node's thread pool: each step lets it in before more device time passes, so the
+   * phone does not look seconds slow to the terminal on a busy machine.
+   */
+  private async drive<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let t = 0; t < timeoutMs && !done; t += 5) {
+      this.wait(5);
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    if (!done) throw new Error(what + " did not finish in time; the screen shows: " + this.screenText().join(" | "));
+    return p;
+  }
+
+  /**
    * The customer pays over Bluetooth: the phone connects to what the terminal advertises, opens the encrypted
    * session, reads the request, writes its payment and checks the terminal's receipt. The event loop runs meanwhile.
    */
@@ -666,22 +663,7 @@ export class World {
     const issuerKeys: Record<number, Uint8Array> = {};
     issuerKeys[this.issuer.keyId] = this.issuer.publicKey;
     const session = new WalletBleSession(phone, { now: () => this.host.sched.now, issuerKeys, timeoutMs: 0 });
-    const drive = async <T>(p: Promise<T>): Promise<T> => {
-      let done = false;
-      p.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      for (let t = 0; t < timeoutMs && !done; t += 5) {
-        this.wait(5);
-        await new Promise((r) => setImmediate(r));
-        // The phone's WebCrypto completes on Node's thread pool: let it in before more device time passes, so the
-        // phone does not look seconds slow to the terminal on a busy machine.
-        await new Promise((r) => setTimeout(r, 0));
-      }
-      if (!done) throw new Error("the Bluetooth payment did not finish in time; the screen shows: " + this.screenText().join(" | "));
-      return p;
-    };
+    const drive = <T>(p: Promise<T>) => this.drive(p, timeoutMs, "the Bluetooth payment");
     try {
       const info = await drive(session.open());
       const out = await drive(payOverBle(w, session, info));
@@ -710,20 +692,7 @@ export class World {
     phone.connect();
     this.wait(20);
     const session = new WalletBleSession(phone, { now: () => this.host.sched.now, timeoutMs: 0 });
-    const drive = async <T>(p: Promise<T>): Promise<T> => {
-      let done = false;
-      p.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      for (let t = 0; t < timeoutMs && !done; t += 5) {
-        this.wait(5);
-        await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setTimeout(r, 0));
-      }
-      if (!done) throw new Error("the Bluetooth exchange did not finish in time; the screen shows: " + this.screenText().join(" | "));
-      return p;
-    };
+    const drive = <T>(p: Promise<T>) => this.drive(p, timeoutMs, "the Bluetooth exchange");
     try {
       await drive(session.open());
       const invoice = await drive(session.next());

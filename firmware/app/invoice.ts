@@ -21,12 +21,12 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
-import { BleSession } from "../protocol/ble-session.ts";
 import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
 import { txId as makeTxId, utr } from "../protocol/ids.ts";
 import type { PaidConfirmation } from "../protocol/messages.ts";
 import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../protocol/messages.ts";
 import { fromQrText, toQrText } from "../protocol/qr.ts";
+import { SessionRadio } from "./session-radio.ts";
 
 /** The SE counter that numbers transactions (and so invoices). */
 export const TX_COUNTER = 0;
@@ -237,10 +237,8 @@ export class InvoiceSession {
   readonly amountMinor: number;
   readonly orderRef: string;
   private onEnd: (o: InvoiceOutcome) => void;
-  private ble: BleSession | null = null;
+  private radio: SessionRadio;
   private timer = 0;
-  private stopping: BleSession | null = null;
-  private stopTimer = 0;
   invoiceNo = -1;
   /** The signed Invoice once made. */
   invoice: Uint8Array | null = null;
@@ -252,6 +250,7 @@ export class InvoiceSession {
     this.amountMinor = amountMinor;
     this.orderRef = orderRef;
     this.onEnd = onEnd;
+    this.radio = new SessionRadio(ctx.device, ctx.cert, ctx.terminalId);
   }
 
   /** Number the invoice (SE counter 0), sign it (SE slot 0), show it, advertise it. */
@@ -294,25 +293,13 @@ export class InvoiceSession {
   }
 
   private startBle(): void {
-    const c = this.c;
-    const d = c.device;
-    if (!c.cert.length) return;
-    this.ble = new BleSession({
-      ble: d.ble,
-      se: d.secure,
-      crypto: d.crypto,
-      cert: c.cert,
-      name: "PAY " + c.terminalId,
-      now: () => d.clock.uptime(),
-      onOpen: () => {
-        this.touch();
-        if (this.ble && this.invoice) this.ble.send(this.invoice);
-      },
-      onMessage: (m) => {
+    this.radio.start(
+      () => this.invoice,
+      () => this.touch(),
+      (m) => {
         if (m.length > 1 && m[1] === MsgType.PaidConfirmation) this.paid(m, EntryMethod.PaidByBle);
       },
-    });
-    this.ble.start();
+    );
   }
 
   /** Restart the no-progress timer. */
@@ -381,7 +368,7 @@ export class InvoiceSession {
         method,
         (o) => this.end(o),
         (info) => {
-          if (this.ble && method === EntryMethod.PaidByBle) this.ble.send(info.receipt);
+          if (method === EntryMethod.PaidByBle) this.radio.send(info.receipt);
         },
       );
     });
@@ -393,25 +380,17 @@ export class InvoiceSession {
    * cannot put the radio to sleep under it).
    */
   release(): void {
-    if (this.stopTimer) this.c.device.clock.clear(this.stopTimer);
-    this.stopTimer = 0;
-    const b = this.stopping;
-    this.stopping = null;
-    if (b) b.stop();
+    this.radio.release();
   }
+
 
   private end(o: InvoiceOutcome): void {
     if (this.state === "done") return;
     this.state = "done";
     if (this.timer) this.c.device.clock.clear(this.timer);
     this.timer = 0;
-    if (this.ble) {
-      const b = this.ble;
-      this.ble = null;
-      // let the last notifications (the receipt) go out before the link drops
-      this.stopping = b;
-      this.stopTimer = this.c.device.clock.setTimeout(() => this.release(), 1500);
-    }
+    // let the last notifications (the receipt) go out before the link drops
+    this.radio.end();
     this.onEnd(o);
   }
 }

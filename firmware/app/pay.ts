@@ -15,7 +15,6 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { toHex } from "../codec/hex.ts";
-import { BleSession } from "../protocol/ble-session.ts";
 import type { Accepted, WalletLedger } from "../protocol/check.ts";
 import { checkPayment, reject } from "../protocol/check.ts";
 import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
@@ -24,6 +23,7 @@ import type { PaymentRequest } from "../protocol/messages.ts";
 import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../protocol/messages.ts";
 import { toQrText } from "../protocol/qr.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
+import { SessionRadio } from "./session-radio.ts";
 
 export const SESSION_MS = 30000;
 /** The SE counter that numbers transactions (counter 1 numbers sync requests). */
@@ -92,10 +92,8 @@ export class PaySession {
   private onEnd: (o: PayOutcome) => void;
   private request: Uint8Array | null = null;
   private fields: PaymentRequest | null = null;
-  private ble: BleSession | null = null;
+  private radio: SessionRadio;
   private timer = 0;
-  private stopping: BleSession | null = null;
-  private stopTimer = 0;
   /** "opening" | "waiting" | "checking" | "journaling" | "done" */
   state = "opening";
 
@@ -104,6 +102,7 @@ export class PaySession {
     this.amountMinor = amountMinor;
     this.orderRef = orderRef;
     this.onEnd = onEnd;
+    this.radio = new SessionRadio(ctx.device, ctx.cert, ctx.terminalId);
   }
 
   /** Make and sign the request, show it, advertise it. */
@@ -148,25 +147,13 @@ export class PaySession {
   }
 
   private startBle(): void {
-    const c = this.c;
-    const d = c.device;
-    if (!c.cert.length) return;
-    this.ble = new BleSession({
-      ble: d.ble,
-      se: d.secure,
-      crypto: d.crypto,
-      cert: c.cert,
-      name: "PAY " + c.terminalId,
-      now: () => d.clock.uptime(),
-      onOpen: () => {
-        this.touch();
-        if (this.ble && this.request) this.ble.send(this.request);
-      },
-      onMessage: (m) => {
+    this.radio.start(
+      () => this.request,
+      () => this.touch(),
+      (m) => {
         if (m.length > 1 && m[1] === MsgType.Payment) this.payment(toQrText(m), EntryMethod.Ble);
       },
-    });
-    this.ble.start();
+    );
   }
 
   /** Restart the 30 s no-progress timer. */
@@ -240,7 +227,7 @@ export class PaySession {
       d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(rc)), (serr, sig) => {
         // The payment is journaled whatever happens now: a receipt without a signature still prints.
         if (!serr && sig && sig.length === 64) rc.set(sig, rc.length - 64);
-        if (this.ble && method === EntryMethod.Ble) this.ble.send(rc);
+        if (method === EntryMethod.Ble) this.radio.send(rc);
         const info: PaidInfo = { txId: id, utr: utr(c.terminalId, seq), amountMinor: this.amountMinor, method: method, time: time, receipt: rc, walletId: ok.walletId, counter: ok.payment.counter, allowanceDay: ok.payment.allowance.expiryDay, orderRef: this.orderRef };
         c.view.progress("Paid", "Printing the receipt");
         c.print(info, (perr) => this.end({ paid: info, printError: perr }));
@@ -253,25 +240,17 @@ export class PaySession {
    * cannot put the radio to sleep under it).
    */
   release(): void {
-    if (this.stopTimer) this.c.device.clock.clear(this.stopTimer);
-    this.stopTimer = 0;
-    const b = this.stopping;
-    this.stopping = null;
-    if (b) b.stop();
+    this.radio.release();
   }
+
 
   private end(o: PayOutcome): void {
     if (this.state === "done") return;
     this.state = "done";
     if (this.timer) this.c.device.clock.clear(this.timer);
     this.timer = 0;
-    if (this.ble) {
-      const b = this.ble;
-      this.ble = null;
-      // let the last notifications (the receipt) go out before the link drops
-      this.stopping = b;
-      this.stopTimer = this.c.device.clock.setTimeout(() => this.release(), 1500);
-    }
+    // let the last notifications (the receipt) go out before the link drops
+    this.radio.end();
     this.onEnd(o);
   }
 }
