@@ -785,8 +785,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       firmwareVersion: d.platform.version,
       denyVersion: deny.version,
       onDeny: (version, ids) => {
-        const l = denyListFromBytes(ids, version);
-        if (saveDenyList(d.storage, l)) deny = l;
+        // applied at once; a list Storage has no room for is asked for again after a reboot (the saved version)
+        deny = denyListFromBytes(ids, version);
+        if (!saveDenyList(d.storage, deny)) activity.add("error", "deny list not saved: Storage full");
       },
       onAlert: (e) => activity.add("error", e.code),
       onUpdateOffer: noteOffer,
