@@ -30,11 +30,12 @@ import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../protocol/entry.ts";
 import type { Entry } from "../protocol/entry.ts";
 import { decodePayment } from "../protocol/messages.ts";
-import { bytesToText, loadSettings } from "../settings.ts";
+import { bytesToText, loadSettings, saveSettings } from "../settings.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
-import type { SyncHandle, SyncOptions } from "../sync/sync.ts";
+import type { IssuerKeyOffer, SyncHandle, SyncOptions } from "../sync/sync.ts";
+import { issuerKeyBody } from "../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
 import { techConsole } from "../tech/console.ts";
 import type { TechMenu } from "../tech/menu.ts";
@@ -344,6 +345,35 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const h = cfg.issuerKeys ? cfg.issuerKeys[String(id)] : undefined;
     const k = h ? fromHex(h) : undefined;
     return k && k.length === 64 ? k : null;
+  };
+  // issuer key rotation: a key offered at sync is trusted once an issuer key already held has signed it
+  // (docs/protocol.md section 1); cfg.json that cannot be written keeps the key in RAM and is tried after each sync
+  let keysUnsaved = false;
+  const saveKeys = () => {
+    keysUnsaved = !saveSettings(d.storage, cfg);
+    if (keysUnsaved) activity.add("error", "issuer keys not saved");
+  };
+  const noteKeys = (list: IssuerKeyOffer[]) => {
+    let added = false;
+    const step = (i: number): void => {
+      if (i >= list.length) return added ? saveKeys() : undefined;
+      const k = list[i];
+      const by = issuerKey(k.by);
+      if (cfg.issuerKeys[String(k.id)] || !by) {
+        if (cfg.issuerKeys[String(k.id)] !== toHex(k.pub)) activity.add("error", "key " + k.id + (by ? " id taken" : " unknown signer"));
+        return step(i + 1);
+      }
+      d.secure.verify(d.crypto.sha256(issuerKeyBody(k.id, k.pub)), k.sig, by, (e, ok) => {
+        if (e || !ok) activity.add("error", "key " + k.id + " bad signature");
+        else {
+          cfg.issuerKeys[String(k.id)] = toHex(k.pub);
+          added = true;
+          activity.add("update", "issuer key " + k.id);
+        }
+        step(i + 1);
+      });
+    };
+    step(0);
   };
   const progress = (amountMinor: number) => (title: string, line: string) => message(title, Ink.Accent, [formatMoney(amountMinor, cfg.currency), line]);
 
@@ -793,6 +823,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       onUpdateOffer: noteOffer,
       // the gateway's notices of invoices paid online (its hello reply's "paid"), one PaidConfirmation each
       onPaid: notePaid,
+      keyIds: () => {
+        const ids: number[] = [];
+        for (const id in cfg.issuerKeys) ids.push(parseInt(id, 10));
+        return ids;
+      },
+      onKeys: noteKeys,
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {
         if (!sync) return;
@@ -803,6 +839,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           if (mode !== "idle" && mode !== "tech") redrawCurrent();
         }
         if (p.phase === "done") {
+          if (keysUnsaved) saveKeys();
           status.lastSyncMs = now();
           noteSyncDay();
           if (mode !== "pay") recount();

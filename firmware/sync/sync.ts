@@ -20,6 +20,7 @@ import { SeSlot } from "../../hal/secure-element.ts";
 import { fromHex, toHex } from "../codec/hex.ts";
 import type { LinkKeys, LinkReply } from "../protocol/sync.ts";
 import type { UpdateOffer } from "../update/updater.ts";
+import { MAX_KEYS } from "../protocol/keys.ts";
 import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../protocol/sync.ts";
 
 /** The SE counter that numbers link requests (counter 0 numbers transactions). */
@@ -64,6 +65,19 @@ export interface SyncLimits {
  * here for length): `onUpdateOffer: (u) => installUpdate({ ..., fetchChunk: sync.chunkFetcher(u.version) }, u, ...)`.
  */
 export type { UpdateOffer };
+
+/**
+ * A new issuer key as the hello reply's `keys` carries it (docs/protocol.md section 1): `sig` is R||S by the
+ * already trusted issuer key `by` over SHA-256(issuerKeyBody(id, pub)). Only its shape is checked here; the
+ * terminal verifies the signature before it trusts the key.
+ */
+export interface IssuerKeyOffer {
+  id: number;
+  /** X||Y, 64 bytes. */
+  pub: Uint8Array;
+  by: number;
+  sig: Uint8Array;
+}
 
 export interface SyncError {
   code: string;
@@ -144,6 +158,10 @@ export interface SyncOptions {
    * until the entry that records it has been uploaded.
    */
   onPaid?: (paid: Uint8Array) => void;
+  /** The issuer key IDs the terminal trusts, sent in hello so the gateway offers only the keys it lacks. */
+  keyIds?: () => number[];
+  /** New issuer keys offered in the hello reply (at most 4, shape checked, signatures NOT yet verified). */
+  onKeys?: (keys: IssuerKeyOffer[]) => void;
   /** Security-relevant failures (a reply that failed authentication or was replayed), for the activity log. */
   onAlert?: (e: SyncError) => void;
 }
@@ -201,6 +219,17 @@ interface Hello {
   limits: SyncLimits;
   update: UpdateOffer | null;
   paid: Uint8Array[];
+  keys: IssuerKeyOffer[];
+}
+
+function isByte(v: unknown): boolean {
+  return isCount(v) && (v as number) < 256;
+}
+
+/** 64 bytes from exactly 128 lower-case hex digits, else undefined. */
+function hex64(v: unknown): Uint8Array | undefined {
+  const b = typeof v === "string" && v.length === 128 ? fromHex(v) : undefined;
+  return b && toHex(b) === v ? b : undefined;
 }
 
 /** Most paid-invoice notices in one hello reply. */
@@ -250,7 +279,19 @@ export function readHello(m: LinkReply, heldDenyVersion: number): Hello | SyncEr
       paid.push(b);
     }
   }
-  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update, paid: paid };
+  const keys: IssuerKeyOffer[] = [];
+  if (m.keys !== undefined) {
+    const list = m.keys as { id: unknown; pub: unknown; by: unknown; sig: unknown }[];
+    if (!Array.isArray(list) || list.length > MAX_KEYS) return bad("keys");
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i];
+      const pub = k && typeof k === "object" ? hex64(k.pub) : undefined;
+      const sig = pub ? hex64(k.sig) : undefined;
+      if (!sig || !isByte(k.id) || !isByte(k.by) || k.id === k.by) return bad("keys");
+      keys.push({ id: k.id as number, pub: pub as Uint8Array, by: k.by as number, sig: sig });
+    }
+  }
+  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update, paid: paid, keys: keys };
 }
 
 /** The seqs in `list` (numbers, or objects with a numeric seq) that were in `sent`, each once; false if malformed. */
@@ -398,6 +439,7 @@ export function startSync(o: SyncOptions): SyncHandle {
       pending: state.pending,
       denyVersion: state.denyVersion,
       anomalies: anomalies,
+      keys: o.keyIds ? o.keyIds() : undefined,
     };
     call("hello", fields, (e, reply) => {
       if (e) return done(e);
@@ -416,6 +458,7 @@ export function startSync(o: SyncOptions): SyncHandle {
       if (anomalies.length) o.journal.releaseQuarantine();
       if (h.update && o.onUpdateOffer) o.onUpdateOffer(h.update);
       if (o.onPaid) for (let i = 0; i < h.paid.length; i++) o.onPaid(h.paid[i]);
+      if (h.keys.length && o.onKeys) o.onKeys(h.keys);
       done(null);
     });
   }

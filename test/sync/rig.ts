@@ -162,6 +162,8 @@ export class FakeGateway {
   update: { version: string; bundle: Uint8Array; sig: Uint8Array } | null = null;
   /** Notices of invoices paid online, as the hello reply's `paid` (base64 strings; anything, to test the checks). */
   paid: unknown = undefined;
+  /** New issuer keys, as the hello reply's `keys` (anything, to test the checks). */
+  issuerKeys: unknown = undefined;
   /** Replace the upload reply (records as received, and what the gateway would answer). */
   uploadReply: ((records: { seq: number; entry: string }[], normal: LinkReply) => LinkReply) | null = null;
 
@@ -194,6 +196,7 @@ export class FakeGateway {
         };
       }
       if (this.paid !== undefined) reply.paid = this.paid;
+      if (this.issuerKeys !== undefined) reply.keys = this.issuerKeys;
     } else if (op === "upload") {
       const records = r.msg.records as { seq: number; entry: string }[];
       const acked: number[] = [];

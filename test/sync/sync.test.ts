@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../firmware/codec/hex.ts";
 import { fromBase64, sealReply } from "../../firmware/protocol/sync.ts";
-import type { SyncError, SyncLimits, UpdateOffer } from "../../firmware/sync/sync.ts";
+import type { IssuerKeyOffer, SyncError, SyncLimits, UpdateOffer } from "../../firmware/sync/sync.ts";
 import { backoffMs, msSinceSync, startSync, trustedNow } from "../../firmware/sync/sync.ts";
 import type { Rig } from "./rig.ts";
 import { crypto, entry, GATEWAY_TIME, rig, walletEntry } from "./rig.ts";
@@ -121,6 +121,66 @@ describe("sync loop (firmware/sync/sync.ts)", () => {
         assert.equal(s.state.syncedTime, 0);
       });
     }
+
+    describe("issuer keys (hello reply `keys`)", () => {
+      const key = (id: number, by: number) => ({ id, pub: toHex(new Uint8Array(64).fill(id)), by, sig: toHex(new Uint8Array(64).fill(0x30 + by)) });
+
+      it("says which issuer keys it holds, and hands the offered keys on with their signer, as bytes", () => {
+        const got: IssuerKeyOffer[][] = [];
+        r.gateway.issuerKeys = [key(2, 1), key(3, 2)];
+        startSync(r.options({ keyIds: () => [1], onKeys: (k) => got.push(k) }));
+        r.advance(1000);
+        assert.deepEqual(r.gateway.requests[0].keys, [1]);
+        assert.equal(got.length, 1);
+        assert.deepEqual(
+          got[0].map((k) => [k.id, toHex(k.pub), k.by, toHex(k.sig)]),
+          [
+            [2, "02".repeat(64), 1, "31".repeat(64)],
+            [3, "03".repeat(64), 2, "32".repeat(64)],
+          ],
+        );
+        assert.equal(last(r).phase, "done");
+      });
+
+      it("sends no key list when the terminal gives none, and calls nobody for an empty list", () => {
+        const got: unknown[] = [];
+        r.gateway.issuerKeys = [];
+        startSync(r.options({ onKeys: (k) => got.push(k) }));
+        r.advance(1000);
+        assert.equal("keys" in r.gateway.requests[0], false);
+        assert.deepEqual(got, []);
+        assert.equal(last(r).phase, "done");
+      });
+
+      for (const [what, keys] of [
+        ["not a list", key(2, 1)],
+        ["more than 4 keys", [key(2, 1), key(3, 1), key(4, 1), key(5, 1), key(6, 1)]],
+        ["an entry that is not an object", [key(2, 1), "x"]],
+        ["a null entry", [null]],
+        ["a key id over 255", [{ ...key(2, 1), id: 256 }]],
+        ["a fractional key id", [{ ...key(2, 1), id: 2.5 }]],
+        ["a missing signer", [{ id: 2, pub: "02".repeat(64), sig: "31".repeat(64) }]],
+        ["a key that signs itself", [key(2, 2)]],
+        ["a public key of 63 bytes", [{ ...key(2, 1), pub: "02".repeat(63) }]],
+        ["a public key in upper-case hex", [{ ...key(2, 1), pub: "AB".repeat(64) }]],
+        ["a public key that is not hex", [{ ...key(2, 1), pub: "zz".repeat(64) }]],
+        ["a signature of 65 bytes", [{ ...key(2, 1), sig: "31".repeat(65) }]],
+        ["a signature that is a number", [{ ...key(2, 1), sig: 5 }]],
+      ] as [string, unknown][]) {
+        it(`refuses a hello reply whose keys are ${what}, applying none of it`, () => {
+          const got: unknown[] = [];
+          const limits: unknown[] = [];
+          r.gateway.issuerKeys = keys;
+          const s = startSync(r.options({ keyIds: () => [1], onKeys: (k) => got.push(k), onLimits: (l) => limits.push(l) }));
+          r.advance(1000);
+          assert.equal(last(r).code, "REPLY_FORMAT");
+          assert.match(last(r).error!, /bad keys/);
+          assert.deepEqual(got, []);
+          assert.deepEqual(limits, []);
+          assert.equal(s.state.syncedTime, 0);
+        });
+      }
+    });
 
     it("fetches update chunks through the link", () => {
       const bundle = Uint8Array.from({ length: 5000 }, (_, i) => i & 255);
