@@ -24,7 +24,8 @@ import type { LinkKeys, LinkReply, LinkRequest } from "../../firmware/protocol/s
 import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
 import type { GatewayClock } from "./clock.ts";
 import { isMovable, systemClock } from "./clock.ts";
-import { Issuer, publicKeyOf, signBody } from "./issuer.ts";
+import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
+import { issuerKeyBody, MAX_KEYS } from "../../firmware/protocol/keys.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
 import { OutboxSmsProvider } from "./sms.ts";
@@ -88,6 +89,14 @@ export class GatewayError extends Error {
 }
 
 const bad = (code: string, message: string) => new GatewayError(400, code, message);
+
+/** An issuer key announced to terminals in the hello reply's `keys` (hex; docs/protocol.md section 1). */
+export interface IssuerKeyAnnouncement {
+  id: number;
+  pub: string;
+  by: number;
+  sig: string;
+}
 
 // ---------------------------------------------------------------- options and results
 
@@ -620,6 +629,37 @@ export class Gateway {
     });
   }
 
+  /**
+   * The issuer keys announced to terminals (docs/gateway.md, issuer key rotation), oldest first: each vouched for
+   * by the issuer key `by` with `sig` = R||S over SHA-256(issuerKeyBody(id, pub)).
+   */
+  issuerKeys(): IssuerKeyAnnouncement[] {
+    const raw = this.store.getMeta("issuerKeys");
+    return raw ? (JSON.parse(raw) as IssuerKeyAnnouncement[]) : [];
+  }
+
+  /**
+   * Announces a new issuer public key to every terminal at its next hello, signed by the current issuer key (or
+   * with `sig` made offline by it, checked here). Key IDs are never reused: the current one and any announced
+   * one are refused (409).
+   */
+  addIssuerKey(o: { keyId: number; publicKey: Uint8Array; sig?: Uint8Array }): IssuerKeyAnnouncement {
+    if (!(Number.isInteger(o.keyId) && o.keyId >= 0 && o.keyId <= 255)) throw bad("BAD_KEYID", "keyId: an integer 0..255");
+    if (!(o.publicKey instanceof Uint8Array) || !isPublicKey(o.publicKey)) throw bad("BAD_PUBLICKEY", "publicKey: X||Y of a P-256 point, 128 hex digits");
+    const body = issuerKeyBody(o.keyId, o.publicKey);
+    const sig = o.sig ?? signBody(this.issuer.privateKey, body);
+    if (!this.verifier.body(this.issuer.publicKey, body, sig)) throw bad("BAD_SIGNATURE", "sig is not issuer key " + this.issuer.keyId + "'s signature over the key");
+    return this.store.transaction(() => {
+      const list = this.issuerKeys();
+      if (o.keyId === this.issuer.keyId || list.some((k) => k.id === o.keyId)) throw new GatewayError(409, "KEY_EXISTS", "issuer key " + o.keyId + " is already in use");
+      const k: IssuerKeyAnnouncement = { id: o.keyId, pub: toHex(o.publicKey), by: this.issuer.keyId, sig: toHex(sig) };
+      list.push(k);
+      this.store.setMeta("issuerKeys", JSON.stringify(list));
+      this.log(0, 0, "issuer-key-added", { id: k.id, by: k.by, pub: k.pub.slice(0, 16) });
+      return k;
+    });
+  }
+
   /** Firmware offered to terminals at hello: `sig` is the issuer's over SHA-256(bundle) (made here when absent). */
   offerUpdate(o: { version: string; bundle: Uint8Array; sig?: Uint8Array }): { version: string; size: number; sha256: string; sig: string } {
     if (typeof o.version !== "string" || !o.version || o.version.length > 32) throw bad("BAD_VERSION", "version: 1 to 32 characters");
@@ -1074,6 +1114,12 @@ export class Gateway {
     if (m.denyVersion !== dv) reply.deny = this.store.denyList().join("");
     const u = this.store.latestUpdate();
     if (u && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, size: u.size, sha256: u.sha256, sig: u.sig };
+    // issuer keys the terminal says it lacks (only a terminal that says which it holds is offered any)
+    if (Array.isArray(m.keys)) {
+      const held = m.keys as unknown[];
+      const lack = this.issuerKeys().filter((k) => held.indexOf(k.id) < 0);
+      if (lack.length) reply.keys = lack.slice(0, MAX_KEYS);
+    }
     const paid = this.store.unrecordedPaid(t.merchantId, t.id);
     if (paid.length) reply.paid = paid.slice(0, 16).map((i) => toBase64(i.paid as Uint8Array));
     return reply;
@@ -1450,7 +1496,13 @@ export class Gateway {
         const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
         return json(201, this.offerUpdate({ version: b.version as string, bundle: bytesField(b.bundle, "bundle"), sig }));
       }
+      if (p[1] === "issuer-keys" && method === "POST") {
+        const b = body(req);
+        const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
+        return json(201, this.addIssuerKey({ keyId: b.keyId as number, publicKey: hexField(b.publicKey, "publicKey", 64), sig }));
+      }
       need("GET");
+      if (p[1] === "issuer-keys") return json(200, { issuerKeyId: this.issuer.keyId, keys: this.issuerKeys() });
       if (p[1] === "sms") return json(200, { sms: this.store.sms() });
       if (p[1] === "deny") return json(200, { denyVersion: this.denyVersion(), deny: this.store.denyList() });
       if (p[1] === "flags") return json(200, { flags: this.store.flags() });

@@ -41,6 +41,11 @@ function publicKeyObject(pub: Uint8Array): KeyObject | null {
   }
 }
 
+/** True when X||Y (64 bytes) is a point on P-256. */
+export function isPublicKey(pub: Uint8Array): boolean {
+  return publicKeyObject(pub) !== null;
+}
+
 /** R||S over SHA-256(body) with a private scalar. */
 export function signBody(priv: Uint8Array, body: Uint8Array): Uint8Array {
   return new Uint8Array(nodeSign("sha256", body, { key: privateKeyObject(priv), dsaEncoding: "ieee-p1363" }));
