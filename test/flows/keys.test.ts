@@ -1,0 +1,72 @@
+/**
+ * Issuer key rotation in the simulator (devkit bundle, reference gateway): a key the gateway announces at sync is
+ * trusted only when an issuer key the terminal already holds signed it, is kept in cfg.json, and is still trusted
+ * after a power cut.
+ */
+import assert from "node:assert/strict";
+import { toHex } from "../../firmware/codec/hex.ts";
+import { issuerKeyBody } from "../../firmware/protocol/keys.ts";
+import { Gateway } from "../../sim/gateway/gateway.ts";
+import { Issuer, signBody } from "../../sim/gateway/issuer.ts";
+import { SqliteStore } from "../../sim/gateway/sqlite-store.ts";
+import { World } from "../../sim/world.ts";
+import type { GatewayLike } from "../../sim/world.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
+
+function cfgKeys(w: World): Record<string, string> {
+  return JSON.parse(w.host.storage.read("cfg.json")!).issuerKeys;
+}
+
+function activity(w: World): string {
+  let s = "";
+  for (let i = 0; i < 8; i++) s += w.host.storage.read("act." + i) ?? "";
+  return s;
+}
+
+describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)", function () {
+  this.timeout(180000);
+
+  it("trusts a new issuer key only when a held key signed it, keeps it in cfg.json, and still holds it after a power cut", async () => {
+    const w = World.open({ stateDir: null, wallClockMs: T0 });
+    const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
+    w.attachGateway(g as unknown as GatewayLike);
+    w.setWifi(false);
+    await w.provision();
+    const held = cfgKeys(w);
+    assert.deepEqual(Object.keys(held), [String(w.issuer.keyId)]);
+
+    // key 2 signed by the current issuer key (the admin route's way), key 4 signed by key 2 (a chain, in order),
+    // key 3 signed by a stranger claiming to be the issuer key, key 5 signed by a key the terminal never had
+    const k2 = Issuer.generate(2);
+    g.addIssuerKey({ keyId: 2, publicKey: k2.publicKey });
+    const k3 = Issuer.generate(3);
+    const k4 = Issuer.generate(4);
+    const k5 = Issuer.generate(5);
+    const list = g.issuerKeys();
+    list.push({ id: 3, pub: toHex(k3.publicKey), by: w.issuer.keyId, sig: toHex(signBody(k3.privateKey, issuerKeyBody(3, k3.publicKey))) });
+    list.push({ id: 4, pub: toHex(k4.publicKey), by: 2, sig: toHex(signBody(k2.privateKey, issuerKeyBody(4, k4.publicKey))) });
+    list.push({ id: 5, pub: toHex(k5.publicKey), by: 9, sig: toHex(signBody(k5.privateKey, issuerKeyBody(5, k5.publicKey))) });
+    g.store.setMeta("issuerKeys", JSON.stringify(list));
+
+    w.setWifi(true);
+    await w.until("key 2 in cfg.json", () => "2" in cfgKeys(w), 20000);
+    await w.run(1000);
+    const keys = cfgKeys(w);
+    assert.deepEqual(Object.keys(keys).sort(), [String(w.issuer.keyId), "2", "4"].sort());
+    assert.equal(keys["2"], toHex(k2.publicKey));
+    assert.equal(keys["4"], toHex(k4.publicKey));
+    assert.equal(keys[String(w.issuer.keyId)], held[String(w.issuer.keyId)], "the provisioned key is kept");
+    const log = activity(w);
+    assert.match(log, /issuer key 2/);
+    assert.match(log, /issuer key 4/);
+    assert.match(log, /key 3 bad signature/);
+    assert.match(log, /key 5 unknown signer/);
+
+    w.powerCut();
+    w.powerOn();
+    await w.run(3000);
+    assert.deepEqual(Object.keys(cfgKeys(w)).sort(), [String(w.issuer.keyId), "2", "4"].sort());
+    assert.match(w.screenText().join(" | "), /ONLINE|OFFLINE/, "the terminal is back at idle: " + w.screenText().join(" | "));
+  });
+});
