@@ -1107,7 +1107,8 @@ export class Gateway {
       this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: "", kind: "journal-" + kind, detail: JSON.stringify({ page: x.page, offset: x.offset, seq: x.seq }) });
     }
     this.store.updateTerminal(t.merchantId, t.id, patch);
-    this.log(t.merchantId, t.id, "hello", { fw: patch.fw ?? t.fw, head: head ?? null, pending: m.pending, anomalies: anomalies.length, drift: patch.drift });
+    const heldKeys = Array.isArray(m.keys) ? (m.keys as unknown[]).slice(0, 256) : undefined;
+    this.log(t.merchantId, t.id, "hello", { fw: patch.fw ?? t.fw, head: head ?? null, pending: m.pending, anomalies: anomalies.length, drift: patch.drift, keys: heldKeys });
     const m0 = this.merchant(t.merchantId);
     const dv = this.denyVersion();
     const reply: Record<string, unknown> = { time: now, denyVersion: dv, limits: JSON.parse(m0.limits) };
@@ -1115,9 +1116,8 @@ export class Gateway {
     const u = this.store.latestUpdate();
     if (u && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, size: u.size, sha256: u.sha256, sig: u.sig };
     // issuer keys the terminal says it lacks (only a terminal that says which it holds is offered any)
-    if (Array.isArray(m.keys)) {
-      const held = m.keys as unknown[];
-      const lack = this.issuerKeys().filter((k) => held.indexOf(k.id) < 0);
+    if (heldKeys) {
+      const lack = this.issuerKeys().filter((k) => heldKeys.indexOf(k.id) < 0);
       if (lack.length) reply.keys = lack.slice(0, MAX_KEYS);
     }
     const paid = this.store.unrecordedPaid(t.merchantId, t.id);

@@ -69,4 +69,45 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     assert.deepEqual(Object.keys(cfgKeys(w)).sort(), [String(w.issuer.keyId), "2", "4"].sort());
     assert.match(w.screenText().join(" | "), /ONLINE|OFFLINE/, "the terminal is back at idle: " + w.screenText().join(" | "));
   });
+
+  it("keeps a verified key in RAM when cfg.json cannot be written, logs it, and saves it after the next sync", async () => {
+    const w = World.open({ stateDir: null, wallClockMs: T0 });
+    const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
+    w.attachGateway(g as unknown as GatewayLike);
+    w.setWifi(false);
+    await w.provision();
+    const k2 = Issuer.generate(2);
+    g.addIssuerKey({ keyId: 2, publicKey: k2.publicKey });
+
+    // Storage refuses cfg.json (full, say) until told otherwise
+    const st = w.host.storage;
+    const write = st.write.bind(st);
+    let refuse = true;
+    let refused = 0;
+    st.write = (name: string, ...rest: unknown[]) => {
+      if (refuse && name === "cfg.json") {
+        refused++;
+        return false;
+      }
+      return (write as (...a: unknown[]) => boolean)(name, ...rest);
+    };
+    const heldAtHello = () => g.store.activity().filter((a) => a.kind === "hello").map((a) => JSON.parse(a.detail).keys);
+
+    w.setWifi(true);
+    await w.until("the refused write", () => refused > 0, 20000);
+    await w.run(1000);
+    assert.deepEqual(Object.keys(cfgKeys(w)), [String(w.issuer.keyId)], "nothing saved");
+    assert.match(activity(w), /issuer keys not saved/);
+
+    // the next sync says it holds key 2 (RAM), and the write is tried again and lands
+    refuse = false;
+    w.setWifi(false);
+    await w.run(500);
+    w.setWifi(true);
+    await w.until("cfg.json with key 2", () => "2" in cfgKeys(w), 30000);
+    assert.equal(cfgKeys(w)["2"], toHex(k2.publicKey));
+    const helloKeys = heldAtHello();
+    assert.deepEqual(helloKeys[0], [w.issuer.keyId], "the first hello before the key");
+    assert.deepEqual(helloKeys[helloKeys.length - 1], [w.issuer.keyId, 2], "a later hello holds key 2 from RAM");
+  });
 });
