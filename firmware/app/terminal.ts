@@ -71,6 +71,8 @@ import { PaySession, SESSION_MS } from "./pay.ts";
 
 /** How often the status bar's clock and "time since sync" are redrawn. */
 const STATUS_REFRESH_MS = 15000;
+/** Free Storage below which idle asks for a technician (who compacts it on stable power: docs/technician.md). */
+const STORAGE_LOW = 16384;
 /** How long a result screen stays before idle comes back (any key returns at once). */
 const RESULT_MS = 8000;
 
@@ -260,6 +262,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     status.unsettledMinor = sum;
     const w = journal.warning();
     warning = w ? w.message : "";
+    // settings, deny list and vault files need room: the binding refuses them rather than let Storage compact
+    if (!warning && d.storage.stats().freeBytes < STORAGE_LOW) warning = "Storage nearly full: call technician";
   };
 
   /** The gateway's limits once synced, else provisioning's limits.json, else DEFAULT_LIMITS; fields merged. */
