@@ -8,9 +8,9 @@
  *
  *   ESPRUINO=/path/to/espruino npx tsx bench/flows.ts
  *
- * Per flow: milliseconds from the trigger (the scanner's last byte, or the key) to the first journal write and to
- * the receipt handed to the printer, and the peak JsVars in use (no garbage collection forced while a flow runs,
- * so an upper bound; sampled at every device call). Target (issue 5): flow 1 within 60 ms on x86, peak <= 12,000.
+ * Per flow: milliseconds from the trigger (the scanner's last byte, the key, or the phone's last frame) to the
+ * first journal write and to the receipt handed to the printer (flow 3: notified to the phone), and the peak JsVars
+ * in use (no garbage collection forced while a flow runs, so an upper bound; sampled at every device call). Target (issue 5): flow 1 within 60 ms on x86, peak <= 12,000.
  *
  * Flow 3 (Bluetooth): the terminal's real Bluetooth driver (hal/espruino/ble.ts) over an NRF that the probe
  * emulates (the Linux build has none), its BleSession and PaySession. The phone is a central in that emulation
