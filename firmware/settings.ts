@@ -46,3 +46,21 @@ export function loadSettings(store: FileStore): Settings {
 export function saveSettings(store: FileStore, s: Settings): boolean {
   return store.write(SETTINGS_FILE, ascii(JSON.stringify(s)));
 }
+
+/**
+ * Replaces only `issuerKeys` in cfg.json, keeping every other field provisioning wrote (link key, Wi-Fi list:
+ * saveSettings knows only the Settings fields and would drop them). False when the file is missing or damaged
+ * (nothing is written then) or Storage refuses the write.
+ */
+export function saveIssuerKeys(store: FileStore, keys: { [id: string]: string }): boolean {
+  const raw = store.read(SETTINGS_FILE);
+  let saved: any;
+  try {
+    saved = raw ? JSON.parse(bytesToText(raw)) : null;
+  } catch (e) {
+    saved = null;
+  }
+  if (!saved || typeof saved !== "object") return false;
+  saved.issuerKeys = keys;
+  return store.write(SETTINGS_FILE, ascii(JSON.stringify(saved)));
+}

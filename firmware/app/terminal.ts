@@ -30,12 +30,12 @@ import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../protocol/entry.ts";
 import type { Entry } from "../protocol/entry.ts";
 import { decodePayment } from "../protocol/messages.ts";
-import { bytesToText, loadSettings, saveSettings } from "../settings.ts";
+import { bytesToText, loadSettings, saveIssuerKeys } from "../settings.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
-import type { IssuerKeyOffer, SyncHandle, SyncOptions } from "../sync/sync.ts";
-import { issuerKeyBody } from "../protocol/keys.ts";
+import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
+import { issuerKeyBody, revokeBody } from "../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
 import { techConsole } from "../tech/console.ts";
 import type { TechMenu } from "../tech/menu.ts";
@@ -354,25 +354,31 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   // (docs/protocol.md section 1); cfg.json that cannot be written keeps the key in RAM and is tried after each sync
   let keysUnsaved = false;
   const saveKeys = () => {
-    keysUnsaved = !saveSettings(d.storage, cfg);
+    keysUnsaved = !saveIssuerKeys(d.storage, cfg.issuerKeys);
     if (keysUnsaved) activity.add("error", "issuer keys not saved");
   };
-  const noteKeys = (list: IssuerKeyOffer[]) => {
-    let added = false;
+  // additions first, then revocations (signer held and not the revoked key: the last key can never go)
+  const noteKeys = (list: IssuerKeyOffer[], revoke: IssuerKeyRevoke[]) => {
+    let changed = false;
+    const n = list.length;
     const step = (i: number): void => {
-      if (i >= list.length) return added ? saveKeys() : undefined;
-      const k = list[i];
+      if (i >= n + revoke.length) return changed ? saveKeys() : undefined;
+      const k: { id: number; by: number; sig: Uint8Array; pub?: Uint8Array } = i < n ? list[i] : revoke[i - n];
+      const id = String(k.id);
+      const held = cfg.issuerKeys[id];
       const by = issuerKey(k.by);
-      if (cfg.issuerKeys[String(k.id)] || !by) {
-        if (cfg.issuerKeys[String(k.id)] !== toHex(k.pub)) activity.add("error", "key " + k.id + (by ? " id taken" : " unknown signer"));
+      const what = (k.pub ? "key " : "revoke ") + id;
+      if (k.pub ? held || !by : !held || !by) {
+        if (k.pub ? held !== toHex(k.pub) : held) activity.add("error", what + (by ? " id taken" : " unknown signer"));
         return step(i + 1);
       }
-      d.secure.verify(d.crypto.sha256(issuerKeyBody(k.id, k.pub)), k.sig, by, (e, ok) => {
-        if (e || !ok) activity.add("error", "key " + k.id + " bad signature");
+      d.secure.verify(d.crypto.sha256(k.pub ? issuerKeyBody(k.id, k.pub) : revokeBody(k.id)), k.sig, by as Uint8Array, (e, ok) => {
+        if (e || !ok) activity.add("error", what + " bad signature");
         else {
-          cfg.issuerKeys[String(k.id)] = toHex(k.pub);
-          added = true;
-          activity.add("update", "issuer key " + k.id);
+          if (k.pub) cfg.issuerKeys[id] = toHex(k.pub);
+          else delete cfg.issuerKeys[id];
+          changed = true;
+          activity.add("update", "issuer " + what);
         }
         step(i + 1);
       });

@@ -6,12 +6,17 @@
  *
  * and the signature is ECDSA P-256 R||S over SHA-256 of them, by the issuer key numbered `by`.
  *
+ * A revocation (hello reply `revoke`) is signed the same way, by another trusted issuer key, over
+ *
+ *   "issuer-key-revoke v1" (20 ASCII bytes) || id (1 byte)
+ *
  *   const body = issuerKeyBody(2, pub);                       // what the issuer signs
  *   se.verify(crypto.sha256(body), sig, trustedKey(by), done); // what the terminal checks
  */
 import { ascii } from "../codec/hex.ts";
 
 export const ISSUER_KEY_DOMAIN = "issuer-key v1";
+export const REVOKE_DOMAIN = "issuer-key-revoke v1";
 
 /** Most keys one hello reply carries. */
 export const MAX_KEYS = 4;
@@ -24,4 +29,11 @@ export function issuerKeyBody(id: number, pub: Uint8Array): Uint8Array {
   out[d.length] = id & 255;
   out.set(pub, d.length + 1);
   return out;
+}
+
+/** The bytes an issuer key signs to revoke key `id`. */
+export function revokeBody(id: number): Uint8Array {
+  const d = ascii(REVOKE_DOMAIN + " ");
+  d[d.length - 1] = id & 255;
+  return d;
 }

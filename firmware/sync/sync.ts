@@ -79,6 +79,13 @@ export interface IssuerKeyOffer {
   sig: Uint8Array;
 }
 
+/** A revocation as the hello reply's `revoke` carries it: `sig` by trusted key `by` (not `id`) over SHA-256(revokeBody(id)). */
+export interface IssuerKeyRevoke {
+  id: number;
+  by: number;
+  sig: Uint8Array;
+}
+
 export interface SyncError {
   code: string;
   message: string;
@@ -160,8 +167,11 @@ export interface SyncOptions {
   onPaid?: (paid: Uint8Array) => void;
   /** The issuer key IDs the terminal trusts, sent in hello so the gateway offers only the keys it lacks. */
   keyIds?: () => number[];
-  /** New issuer keys offered in the hello reply (at most 4, shape checked, signatures NOT yet verified). */
-  onKeys?: (keys: IssuerKeyOffer[]) => void;
+  /**
+   * New issuer keys and revocations in the hello reply (at most 4 of each, shape checked, signatures NOT yet
+   * verified); called when either list is non-empty.
+   */
+  onKeys?: (keys: IssuerKeyOffer[], revoke: IssuerKeyRevoke[]) => void;
   /** Security-relevant failures (a reply that failed authentication or was replayed), for the activity log. */
   onAlert?: (e: SyncError) => void;
 }
@@ -220,6 +230,7 @@ interface Hello {
   update: UpdateOffer | null;
   paid: Uint8Array[];
   keys: IssuerKeyOffer[];
+  revoke: IssuerKeyRevoke[];
 }
 
 function isByte(v: unknown): boolean {
@@ -291,7 +302,18 @@ export function readHello(m: LinkReply, heldDenyVersion: number): Hello | SyncEr
       keys.push({ id: k.id as number, pub: pub as Uint8Array, by: k.by as number, sig: sig });
     }
   }
-  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update, paid: paid, keys: keys };
+  const revoke: IssuerKeyRevoke[] = [];
+  if (m.revoke !== undefined) {
+    const list = m.revoke as { id: unknown; by: unknown; sig: unknown }[];
+    if (!Array.isArray(list) || list.length > MAX_KEYS) return bad("revoke");
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i];
+      const sig = k && typeof k === "object" ? hex64(k.sig) : undefined;
+      if (!sig || !isByte(k.id) || !isByte(k.by) || k.id === k.by) return bad("revoke");
+      revoke.push({ id: k.id as number, by: k.by as number, sig: sig });
+    }
+  }
+  return { time: time, denyVersion: m.denyVersion as number, deny: deny, limits: l, update: update, paid: paid, keys: keys, revoke: revoke };
 }
 
 /** The seqs in `list` (numbers, or objects with a numeric seq) that were in `sent`, each once; false if malformed. */
@@ -458,7 +480,7 @@ export function startSync(o: SyncOptions): SyncHandle {
       if (anomalies.length) o.journal.releaseQuarantine();
       if (h.update && o.onUpdateOffer) o.onUpdateOffer(h.update);
       if (o.onPaid) for (let i = 0; i < h.paid.length; i++) o.onPaid(h.paid[i]);
-      if (h.keys.length && o.onKeys) o.onKeys(h.keys);
+      if ((h.keys.length || h.revoke.length) && o.onKeys) o.onKeys(h.keys, h.revoke);
       done(null);
     });
   }

@@ -25,7 +25,7 @@ import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, seal
 import type { GatewayClock } from "./clock.ts";
 import { isMovable, systemClock } from "./clock.ts";
 import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
-import { issuerKeyBody, MAX_KEYS } from "../../firmware/protocol/keys.ts";
+import { issuerKeyBody, MAX_KEYS, revokeBody } from "../../firmware/protocol/keys.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
 import { OutboxSmsProvider } from "./sms.ts";
@@ -89,6 +89,13 @@ export class GatewayError extends Error {
 }
 
 const bad = (code: string, message: string) => new GatewayError(400, code, message);
+
+/** A revocation sent to terminals in the hello reply's `revoke`: `sig` by `by` over SHA-256(revokeBody(id)). */
+export interface IssuerKeyRevocation {
+  id: number;
+  by: number;
+  sig: string;
+}
 
 /** An issuer key announced to terminals in the hello reply's `keys` (hex; docs/protocol.md section 1). */
 export interface IssuerKeyAnnouncement {
@@ -651,12 +658,37 @@ export class Gateway {
     if (!this.verifier.body(this.issuer.publicKey, body, sig)) throw bad("BAD_SIGNATURE", "sig is not issuer key " + this.issuer.keyId + "'s signature over the key");
     return this.store.transaction(() => {
       const list = this.issuerKeys();
-      if (o.keyId === this.issuer.keyId || list.some((k) => k.id === o.keyId)) throw new GatewayError(409, "KEY_EXISTS", "issuer key " + o.keyId + " is already in use");
+      if (o.keyId === this.issuer.keyId || list.some((k) => k.id === o.keyId) || this.issuerKeyRevocations().some((r) => r.id === o.keyId)) throw new GatewayError(409, "KEY_EXISTS", "issuer key " + o.keyId + " is already in use");
       const k: IssuerKeyAnnouncement = { id: o.keyId, pub: toHex(o.publicKey), by: this.issuer.keyId, sig: toHex(sig) };
       list.push(k);
       this.store.setMeta("issuerKeys", JSON.stringify(list));
       this.log(0, 0, "issuer-key-added", { id: k.id, by: k.by, pub: k.pub.slice(0, 16) });
       return k;
+    });
+  }
+
+  /** Issuer key revocations sent to terminals that hold the key, oldest first. */
+  issuerKeyRevocations(): IssuerKeyRevocation[] {
+    const raw = this.store.getMeta("issuerKeyRevocations");
+    return raw ? (JSON.parse(raw) as IssuerKeyRevocation[]) : [];
+  }
+
+  /**
+   * Revokes issuer key `keyId` on every terminal that holds it (at its next hello), signed by the current issuer
+   * key. The current key itself cannot be revoked (409 KEY_IN_USE); an announced key is no longer offered.
+   */
+  revokeIssuerKey(keyId: number): IssuerKeyRevocation {
+    if (!(Number.isInteger(keyId) && keyId >= 0 && keyId <= 255)) throw bad("BAD_KEYID", "keyId: an integer 0..255");
+    if (keyId === this.issuer.keyId) throw new GatewayError(409, "KEY_IN_USE", "issuer key " + keyId + " is the one this gateway signs with");
+    return this.store.transaction(() => {
+      const list = this.issuerKeyRevocations();
+      const had = list.find((r) => r.id === keyId);
+      if (had) return had;
+      const r: IssuerKeyRevocation = { id: keyId, by: this.issuer.keyId, sig: toHex(signBody(this.issuer.privateKey, revokeBody(keyId))) };
+      list.push(r);
+      this.store.setMeta("issuerKeyRevocations", JSON.stringify(list));
+      this.log(0, 0, "issuer-key-revoked", { id: r.id, by: r.by });
+      return r;
     });
   }
 
@@ -1117,8 +1149,11 @@ export class Gateway {
     if (u && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, size: u.size, sha256: u.sha256, sig: u.sig };
     // issuer keys the terminal says it lacks (only a terminal that says which it holds is offered any)
     if (heldKeys) {
-      const lack = this.issuerKeys().filter((k) => heldKeys.indexOf(k.id) < 0);
+      const revoked = this.issuerKeyRevocations();
+      const lack = this.issuerKeys().filter((k) => heldKeys.indexOf(k.id) < 0 && !revoked.some((r) => r.id === k.id));
       if (lack.length) reply.keys = lack.slice(0, MAX_KEYS);
+      const drop = revoked.filter((r) => heldKeys.indexOf(r.id) >= 0);
+      if (drop.length) reply.revoke = drop.slice(0, MAX_KEYS);
     }
     const paid = this.store.unrecordedPaid(t.merchantId, t.id);
     if (paid.length) reply.paid = paid.slice(0, 16).map((i) => toBase64(i.paid as Uint8Array));
@@ -1496,13 +1531,16 @@ export class Gateway {
         const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
         return json(201, this.offerUpdate({ version: b.version as string, bundle: bytesField(b.bundle, "bundle"), sig }));
       }
+      if (p[1] === "issuer-key-revocations" && method === "POST") {
+        return json(201, this.revokeIssuerKey(body(req).keyId as number));
+      }
       if (p[1] === "issuer-keys" && method === "POST") {
         const b = body(req);
         const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
         return json(201, this.addIssuerKey({ keyId: b.keyId as number, publicKey: hexField(b.publicKey, "publicKey", 64), sig }));
       }
       need("GET");
-      if (p[1] === "issuer-keys") return json(200, { issuerKeyId: this.issuer.keyId, keys: this.issuerKeys() });
+      if (p[1] === "issuer-keys") return json(200, { issuerKeyId: this.issuer.keyId, keys: this.issuerKeys(), revoked: this.issuerKeyRevocations() });
       if (p[1] === "sms") return json(200, { sms: this.store.sms() });
       if (p[1] === "deny") return json(200, { denyVersion: this.denyVersion(), deny: this.store.denyList() });
       if (p[1] === "flags") return json(200, { flags: this.store.flags() });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { toHex } from "../../firmware/codec/hex.ts";
-import { issuerKeyBody } from "../../firmware/protocol/keys.ts";
+import { issuerKeyBody, revokeBody } from "../../firmware/protocol/keys.ts";
 import { Gateway } from "../../sim/gateway/gateway.ts";
 import { Issuer, signBody } from "../../sim/gateway/issuer.ts";
 import { SqliteStore } from "../../sim/gateway/sqlite-store.ts";
@@ -63,11 +63,15 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     assert.match(log, /key 3 bad signature/);
     assert.match(log, /key 5 unknown signer/);
 
+    const hellos = () => g.store.activity().filter((a) => a.kind === "hello").map((a) => JSON.parse(a.detail).keys);
+    const before = hellos().length;
+    const cfgBefore = JSON.parse(w.host.storage.read("cfg.json")!);
     w.powerCut();
     w.powerOn();
-    await w.run(3000);
+    await w.until("a hello after the reboot (the link settings survived the key's save)", () => hellos().length > before, 20000);
     assert.deepEqual(Object.keys(cfgKeys(w)).sort(), [String(w.issuer.keyId), "2", "4"].sort());
-    assert.match(w.screenText().join(" | "), /ONLINE|OFFLINE/, "the terminal is back at idle: " + w.screenText().join(" | "));
+    assert.ok(cfgBefore.linkKey && cfgBefore.wifi, "provisioning's link key and Wi-Fi list are still in cfg.json");
+    assert.deepEqual(hellos()[hellos().length - 1].sort(), [w.issuer.keyId, 2, 4].sort(), "after the reboot the terminal says it holds the rotated keys");
   });
 
   it("keeps a verified key in RAM when cfg.json cannot be written, logs it, and saves it after the next sync", async () => {
@@ -109,5 +113,40 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     const helloKeys = heldAtHello();
     assert.deepEqual(helloKeys[0], [w.issuer.keyId], "the first hello before the key");
     assert.deepEqual(helloKeys[helloKeys.length - 1], [w.issuer.keyId, 2], "a later hello holds key 2 from RAM");
+  });
+
+  it("drops a key revoked by another held key, ignores a forged revocation, and the revoked key stays gone after a power cut", async () => {
+    const w = World.open({ stateDir: null, wallClockMs: T0 });
+    const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
+    w.attachGateway(g as unknown as GatewayLike);
+    await w.provision();
+    const k2 = Issuer.generate(2);
+    g.addIssuerKey({ keyId: 2, publicKey: k2.publicKey });
+    w.setWifi(false);
+    await w.run(500);
+    w.setWifi(true);
+    await w.until("key 2 in cfg.json", () => "2" in cfgKeys(w), 20000);
+
+    // a forged revocation of the provisioned key (claims key 2, signed by a stranger), then the gateway's own of key 2
+    const stranger = Issuer.generate(2);
+    const forged = { id: w.issuer.keyId, by: 2, sig: toHex(signBody(stranger.privateKey, revokeBody(w.issuer.keyId))) };
+    g.store.setMeta("issuerKeyRevocations", JSON.stringify([forged]));
+    g.revokeIssuerKey(2);
+    w.setWifi(false);
+    await w.run(500);
+    w.setWifi(true);
+    await w.until("key 2 gone from cfg.json", () => !("2" in cfgKeys(w)), 20000);
+    assert.deepEqual(Object.keys(cfgKeys(w)), [String(w.issuer.keyId)]);
+    assert.match(activity(w), new RegExp("revoke " + w.issuer.keyId + " bad signature"));
+    assert.match(activity(w), /issuer revoke 2/);
+
+    const helloKeys = () => g.store.activity().filter((a) => a.kind === "hello").map((a) => JSON.parse(a.detail).keys);
+    const before = helloKeys().length;
+    w.powerCut();
+    w.powerOn();
+    await w.until("a hello after the reboot", () => helloKeys().length > before, 20000);
+    assert.deepEqual(Object.keys(cfgKeys(w)), [String(w.issuer.keyId)]);
+    const hellos = helloKeys();
+    assert.deepEqual(hellos[hellos.length - 1], [w.issuer.keyId], "after the reboot the terminal holds the provisioned key only");
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toHex } from "../../firmware/codec/hex.ts";
-import { issuerKeyBody } from "../../firmware/protocol/keys.ts";
+import { issuerKeyBody, revokeBody } from "../../firmware/protocol/keys.ts";
 import { Issuer, signBody, verifyBody } from "../../sim/gateway/issuer.ts";
 import type { Rig } from "./helpers.ts";
 import { makeRig, merchantWithTerminals } from "./helpers.ts";
@@ -30,7 +30,7 @@ describe("gateway: issuer key rotation (admin issuer-keys, hello keys)", () => {
     assert.ok(!verifyBody(rig.issuer.publicKey, issuerKeyBody(3, next.publicKey), Buffer.from(r.json.sig, "hex")), "the id is part of what is signed");
 
     const list = await rig.gw.handle({ method: "GET", path: "/v1/admin/issuer-keys", headers: admin, body: "" });
-    assert.deepEqual(JSON.parse(list.body), { issuerKeyId: 1, keys: [r.json] });
+    assert.deepEqual(JSON.parse(list.body), { issuerKeyId: 1, keys: [r.json], revoked: [] });
 
     const { terms } = merchantWithTerminals(rig, "shop", 1);
     assert.deepEqual((await terms[0].hello({ keys: [1] })).keys, [r.json]);
@@ -99,5 +99,32 @@ describe("gateway: issuer key rotation (admin issuer-keys, hello keys)", () => {
     assert.deepEqual(first.map((k) => k.id), [2, 3, 4, 5]);
     const then = (await terms[0].hello({ keys: [1, 2, 3, 4, 5] })).keys as { id: number }[];
     assert.deepEqual(then.map((k) => k.id), [6, 7]);
+  });
+
+  it("revokes a key on the terminals that hold it, signed by the current key; never the current key, and no longer offers it", async () => {
+    rig = makeRig();
+    rig.gw.addIssuerKey({ keyId: 2, publicKey: Issuer.generate(2).publicKey });
+    rig.gw.addIssuerKey({ keyId: 3, publicKey: Issuer.generate(3).publicKey });
+    const r = await rig.gw.handle({ method: "POST", path: "/v1/admin/issuer-key-revocations", headers: admin, body: JSON.stringify({ keyId: 2 }) });
+    assert.equal(r.status, 201);
+    const rv = JSON.parse(r.body);
+    assert.equal(rv.id, 2);
+    assert.equal(rv.by, 1);
+    assert.ok(verifyBody(rig.issuer.publicKey, revokeBody(2), Buffer.from(rv.sig, "hex")));
+    assert.ok(!verifyBody(rig.issuer.publicKey, revokeBody(3), Buffer.from(rv.sig, "hex")), "the id is part of what is signed");
+
+    const cur = await rig.gw.handle({ method: "POST", path: "/v1/admin/issuer-key-revocations", headers: admin, body: JSON.stringify({ keyId: 1 }) });
+    assert.equal(cur.status, 409);
+    assert.equal(JSON.parse(cur.body).error, "KEY_IN_USE");
+    assert.equal((await post({ keyId: 2, publicKey: toHex(Issuer.generate(2).publicKey) })).status, 409, "a revoked id is not reused");
+
+    const { terms } = merchantWithTerminals(rig, "shop", 1);
+    const fresh = await terms[0].hello({ keys: [1] });
+    assert.deepEqual((fresh.keys as { id: number }[]).map((k) => k.id), [3], "key 2 is no longer offered");
+    assert.equal(fresh.revoke, undefined, "a terminal without key 2 gets no revocation");
+    const holder = await terms[0].hello({ keys: [1, 2, 3] });
+    assert.deepEqual(holder.revoke, [rv]);
+    assert.equal(holder.keys, undefined);
+    assert.ok(rig.gw.store.activity().some((a) => a.kind === "issuer-key-revoked"));
   });
 });

@@ -164,6 +164,8 @@ export class FakeGateway {
   paid: unknown = undefined;
   /** New issuer keys, as the hello reply's `keys` (anything, to test the checks). */
   issuerKeys: unknown = undefined;
+  /** Issuer key revocations, as the hello reply's `revoke`. */
+  revoke: unknown = undefined;
   /** Replace the upload reply (records as received, and what the gateway would answer). */
   uploadReply: ((records: { seq: number; entry: string }[], normal: LinkReply) => LinkReply) | null = null;
 
@@ -197,6 +199,7 @@ export class FakeGateway {
       }
       if (this.paid !== undefined) reply.paid = this.paid;
       if (this.issuerKeys !== undefined) reply.keys = this.issuerKeys;
+      if (this.revoke !== undefined) reply.revoke = this.revoke;
     } else if (op === "upload") {
       const records = r.msg.records as { seq: number; entry: string }[];
       const acked: number[] = [];

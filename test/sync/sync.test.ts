@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../firmware/codec/hex.ts";
 import { fromBase64, sealReply } from "../../firmware/protocol/sync.ts";
-import type { IssuerKeyOffer, SyncError, SyncLimits, UpdateOffer } from "../../firmware/sync/sync.ts";
+import type { IssuerKeyOffer, IssuerKeyRevoke, SyncError, SyncLimits, UpdateOffer } from "../../firmware/sync/sync.ts";
 import { backoffMs, msSinceSync, startSync, trustedNow } from "../../firmware/sync/sync.ts";
 import type { Rig } from "./rig.ts";
 import { crypto, entry, GATEWAY_TIME, rig, walletEntry } from "./rig.ts";
@@ -151,6 +151,38 @@ describe("sync loop (firmware/sync/sync.ts)", () => {
         assert.deepEqual(got, []);
         assert.equal(last(r).phase, "done");
       });
+
+      it("hands revocations on with the keys, and calls onKeys for revocations alone", () => {
+        const got: [IssuerKeyOffer[], IssuerKeyRevoke[]][] = [];
+        r.gateway.revoke = [{ id: 2, by: 1, sig: "41".repeat(64) }];
+        startSync(r.options({ keyIds: () => [1, 2], onKeys: (k, rv) => got.push([k, rv]) }));
+        r.advance(1000);
+        assert.equal(got.length, 1);
+        assert.deepEqual(got[0][0], []);
+        assert.deepEqual(
+          got[0][1].map((k) => [k.id, k.by, toHex(k.sig)]),
+          [[2, 1, "41".repeat(64)]],
+        );
+      });
+
+      for (const [what, revoke] of [
+        ["not a list", { id: 2, by: 1, sig: "41".repeat(64) }],
+        ["more than 4", Array.from({ length: 5 }, (_, i) => ({ id: i + 2, by: 1, sig: "41".repeat(64) }))],
+        ["a key revoking itself", [{ id: 2, by: 2, sig: "41".repeat(64) }]],
+        ["a short signature", [{ id: 2, by: 1, sig: "41".repeat(63) }]],
+        ["an id over 255", [{ id: 300, by: 1, sig: "41".repeat(64) }]],
+      ] as [string, unknown][]) {
+        it(`refuses a hello reply whose revocations are ${what}, applying none of it`, () => {
+          const got: unknown[] = [];
+          r.gateway.revoke = revoke;
+          const s = startSync(r.options({ keyIds: () => [1, 2], onKeys: (k, rv) => got.push([k, rv]) }));
+          r.advance(1000);
+          assert.equal(last(r).code, "REPLY_FORMAT");
+          assert.match(last(r).error!, /bad revoke/);
+          assert.deepEqual(got, []);
+          assert.equal(s.state.syncedTime, 0);
+        });
+      }
 
       for (const [what, keys] of [
         ["not a list", key(2, 1)],
