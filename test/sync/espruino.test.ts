@@ -74,6 +74,8 @@ const clock = {
 let gwLast = 0;
 const ledger: { [tx: string]: boolean } = {};
 let ledgerCount = 0;
+let helloKeys = "";
+let keysGot = "";
 function gateway(path: string, b: string): { status: number; body: string } {
   const op = path.split("/")[4];
   const q = openRequest(c, k, b, { lastSeq: gwLast, op: op, tid: 42 });
@@ -85,6 +87,9 @@ function gateway(path: string, b: string): { status: number; body: string } {
     rep.denyVersion = 1;
     rep.deny = "0000000000000001";
     rep.limits = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
+    helloKeys = JSON.stringify(q.msg.keys);
+    rep.keys = [{ id: 2, pub: "${"ab".repeat(64)}", by: 1, sig: "${"cd".repeat(64)}" }];
+    rep.revoke = [{ id: 3, by: 1, sig: "${"ef".repeat(64)}" }];
   } else {
     rep.acked = [];
     const recs: any[] = q.msg.records as any[];
@@ -128,6 +133,8 @@ const s = startSync({
   firmwareVersion: "1.0.0", batch: 3,
   onProgress: (p) => phases.push(p.phase + (p.code ? ":" + p.code : "") + " " + p.sent + "/" + p.total),
   onDeny: (v, ids) => { denyLen = ids.length; },
+  keyIds: () => [1, 3],
+  onKeys: (ks, rv) => { keysGot = ks.length + " " + ks[0].id + " " + ks[0].by + " " + toHex(ks[0].pub).slice(0, 6) + " " + ks[0].sig.length + " " + rv.length + " " + rv[0].id + " " + rv[0].by + " " + toHex(rv[0].sig).slice(0, 6); },
 });
 for (let guard = 0; guard < 10000 && timers.length; guard++) {
   let best = 0;
@@ -139,6 +146,7 @@ for (let guard = 0; guard < 10000 && timers.length; guard++) {
 }
 out("phases " + phases.join(","));
 out("sync " + s.state.pending + " " + ledgerCount + " " + journal.stats().pending + " " + s.state.syncedTime + " " + clock.now() + " " + denyLen + " " + counter);
+out("ikeys " + helloKeys + " " + keysGot);
 out("mem " + process.memory().usage);
 `;
 
@@ -172,6 +180,7 @@ describe("link and sync on the Espruino interpreter", function () {
     assert.equal(got.phases, "connecting 0/0,online 0/0,hello 0/7,upload 0/7,upload 3/7,upload 3/7,upload 6/7,upload 6/7,upload 7/7,done 7/7");
     const [pending, ledger, journalPending, synced, , denyLen, counter] = got.sync.split(" ").map(Number);
     assert.deepEqual([pending, ledger, journalPending, synced, denyLen, counter], [0, 7, 0, 1767225600000, 8, 4]);
+    assert.equal(got.ikeys, "[1,3] 1 2 1 ababab 64 1 3 1 efefef", "the held key ids went out, the keys and revocations came back shape-checked");
     console.log("      JsVars in use after the round: " + got.mem);
   });
 });
