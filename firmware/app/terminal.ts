@@ -673,15 +673,20 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const u = offer;
     offer = null;
     if (!u || !sync || alreadyInstalled(d.storage, u)) return;
-    let key: Uint8Array | null = null;
-    for (const id in cfg.issuerKeys) if (!key) key = issuerKey(parseInt(id, 10));
+    // every trusted issuer key, tried in turn: an update may be signed by a key rotated in at sync
+    const keys: Uint8Array[] = [];
+    for (const id in cfg.issuerKeys) {
+      const k = issuerKey(parseInt(id, 10));
+      if (k) keys.push(k);
+    }
+    const key = keys.shift();
     if (!key) return activity.add("error", "update: no issuer key");
     mode = "update";
     const shown = (pct: number) => message("Updating firmware", Ink.Accent, ["Version " + u.version, pct + " %", "Payments resume when done"]);
     shown(0);
     let last = -1;
     installUpdate(
-      { store: d.storage, crypto: d.crypto, se: d.secure, issuerKey: key, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
+      { store: d.storage, crypto: d.crypto, se: d.secure, issuerKey: key, otherKeys: keys, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
       u,
       (done, total) => {
         const pct = total ? Math.floor((done * 100) / total) : 0;

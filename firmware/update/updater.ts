@@ -35,6 +35,8 @@ export interface UpdateDeps {
   se: SecureElement;
   /** Issuer public key X||Y (64 bytes) that signs firmware. */
   issuerKey: Uint8Array;
+  /** Other trusted issuer keys (rotated in at sync), tried in turn when `issuerKey` did not sign the offer. */
+  otherKeys?: Uint8Array[];
   /** Largest bundle the board takes (its budget). */
   maxBytes: number;
   /** Bytes of the offered bundle from `offset` (the sync `update-chunk` op). */
@@ -67,13 +69,24 @@ export function alreadyInstalled(store: FileStore, offer: UpdateOffer): boolean 
   return false;
 }
 
+/** Whether one of the trusted issuer keys (`issuerKey`, then `otherKeys`) signed `sha`; stops at the first. */
+function verifyAny(d: UpdateDeps, sha: Uint8Array, sig: Uint8Array, i: number, done: (err: string | null, valid?: boolean) => void): void {
+  const key = i === 0 ? d.issuerKey : d.otherKeys ? d.otherKeys[i - 1] : undefined;
+  if (!key) return done(null, false);
+  d.se.verify(sha, sig, key, (err, valid) => {
+    if (err) return done(err);
+    if (valid === true) return done(null, true);
+    verifyAny(d, sha, sig, i + 1, done);
+  });
+}
+
 export function installUpdate(d: UpdateDeps, offer: UpdateOffer, progress: (done: number, total: number) => void, done: (err: UpdateError | null, slot?: string) => void): void {
   const sha = fromHex(offer.sha256 || "");
   const sig = fromHex(offer.sig || "");
   const size = offer.size;
   if (!sha || sha.length !== 32 || !sig || sig.length !== 64) return done(fail("BAD_OFFER", "Update offer malformed"));
   if (!(size > 0 && size <= d.maxBytes && Math.floor(size) === size)) return done(fail("BAD_OFFER", "Update size " + size + " over budget " + d.maxBytes));
-  d.se.verify(sha, sig, d.issuerKey, (err, valid) => {
+  verifyAny(d, sha, sig, 0, (err, valid) => {
     if (err) return done(fail("SE", "Secure element: " + err));
     if (valid !== true) return done(fail("BAD_SIGNATURE", "Update not signed by the issuer"));
     const slot = targetSlot(d.store);

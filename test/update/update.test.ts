@@ -27,14 +27,14 @@ function bootOn(flash: Flash, wall = 0): string[] {
   return host.output.slice();
 }
 
-function install(flash: Flash, iss: ReturnType<typeof issuer>, b: string, offer?: Partial<UpdateOffer>, fetchFrom?: string): { err: UpdateError | null; slot?: string; called: boolean } {
+function install(flash: Flash, iss: ReturnType<typeof issuer>, b: string, offer?: Partial<UpdateOffer>, fetchFrom?: string, otherKeys?: Uint8Array[]): { err: UpdateError | null; slot?: string; called: boolean } {
   const store = flashStore(flash);
   const o = { ...iss.offer(b, "2"), ...offer };
   const src = Buffer.from(fetchFrom ?? b, "latin1");
   const r: { err: UpdateError | null; slot?: string; called: boolean } = { err: null, called: false };
   try {
     installUpdate(
-      { store, crypto: nodeCrypto(), se: verifyingSe(), issuerKey: iss.pub, maxBytes: boardData().budget.bundleBytes, chunkBytes: 512, fetchChunk: (off, n, done) => done(null, new Uint8Array(src.subarray(off, off + n))) },
+      { store, crypto: nodeCrypto(), se: verifyingSe(), issuerKey: iss.pub, otherKeys, maxBytes: boardData().budget.bundleBytes, chunkBytes: 512, fetchChunk: (off, n, done) => done(null, new Uint8Array(src.subarray(off, off + n))) },
       o,
       () => {},
       (err, slot) => {
@@ -68,6 +68,19 @@ describe("signed updates", () => {
     assert.equal(r.err?.code, "BAD_SIGNATURE");
     assert.equal(flash.ops, before);
     assert.deepEqual(bootOn(flash), ["BOOT v1"]);
+  });
+
+  it("takes a bundle signed by another trusted issuer key (rotated in at sync), and still refuses an untrusted one", () => {
+    const flash = blankFlash();
+    const iss = issuer();
+    const rotated = issuer();
+    const stranger = issuer();
+    const refused = install(flash, iss, V2, { sig: stranger.offer(V2, "2").sig }, undefined, [rotated.pub]);
+    assert.equal(refused.err?.code, "BAD_SIGNATURE");
+    assert.deepEqual(bootOn(flash), ["BOOT v1"]);
+    const r = install(flash, iss, V2, { sig: rotated.offer(V2, "2").sig }, undefined, [stranger.pub, rotated.pub]);
+    assert.equal(r.err, null);
+    assert.deepEqual(bootOn(flash), ["BOOT v2"]);
   });
 
   it("refuses downloaded bytes that do not hash to the signed SHA-256, and leaves no slot", () => {
