@@ -19,7 +19,7 @@ import type { GatewayServer } from "../../sim/gateway/server.ts";
 import { OutboxSmsProvider } from "../../sim/gateway/sms.ts";
 import { SoftTerminal, SoftWallet } from "../../sim/gateway/soft-terminal.ts";
 import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
-import { DAY, T0, nextWalletTime } from "./helpers.ts";
+import { DAY, T0, httpLink, httpText, nextWalletTime } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const ADMIN = "adm-e2e";
@@ -79,39 +79,15 @@ describe("gateway end to end: terminals and wallets offline and online across th
     const agent = new http.Agent({ keepAlive: true });
 
     const api = async (method: string, path: string, body?: unknown, token = ADMIN, headers: Record<string, string> = {}) => {
-      const text = body === undefined ? undefined : JSON.stringify(body);
-      return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path, method, agent, headers: { authorization: "Bearer " + token, "content-type": "application/json", ...headers } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") }));
-        });
-        req.on("error", reject);
-        req.end(text);
-      });
+      const r = await httpText(port, agent, method, path, { authorization: "Bearer " + token, "content-type": "application/json", ...headers }, body === undefined ? undefined : JSON.stringify(body));
+      return { status: r.status, json: JSON.parse(r.body || "{}") as Record<string, unknown> };
     };
-    const link: LinkSend = (r) =>
-      new Promise((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path: r.path, method: "POST", agent, headers: { "content-type": "text/plain" } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        });
-        req.on("error", reject);
-        req.end(r.body);
-      });
+    const link: LinkSend = httpLink(() => port, agent);
     const walletApi = async (w: SoftWallet, op: string, fields: Record<string, unknown>) => {
       const path = "/v1/wallets/" + w.walletId + "/" + op;
       const body = JSON.stringify({ time: nextWalletTime(), ...fields });
-      return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-        const req = http.request({ host: "127.0.0.1", port, path, method: "POST", agent, headers: { "content-type": "application/json", "x-wallet-signature": w.signRequest("POST", path, body) } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
-        });
-        req.on("error", reject);
-        req.end(body);
-      });
+      const r = await httpText(port, agent, "POST", path, { "content-type": "application/json", "x-wallet-signature": w.signRequest("POST", path, body) }, body);
+      return { status: r.status, json: JSON.parse(r.body) as Record<string, unknown> };
     };
 
     try {

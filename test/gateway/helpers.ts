@@ -1,4 +1,5 @@
 /** A gateway on an in-memory (or file) SQLite store with a movable clock, and software terminals and wallets. */
+import http from "node:http";
 import { MovableClock } from "../../sim/gateway/clock.ts";
 import { Gateway } from "../../sim/gateway/gateway.ts";
 import type { GatewayOptions, GatewayResponse } from "../../sim/gateway/gateway.ts";
@@ -108,4 +109,22 @@ export async function walletCall(
   const body = JSON.stringify({ time: o.time ?? nextWalletTime(), ...fields });
   const r = await gw.handle({ method: "POST", path, headers: { "x-wallet-signature": (o.sigOf ?? w).signRequest("POST", path, body) }, body });
   return { ...r, json: JSON.parse(r.body) };
+}
+
+/** One request to a gateway listening on loopback `port`: its status and body text. */
+export function httpText(port: number, agent: http.Agent, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** The terminal link over HTTP to a gateway on loopback `port()`, as a LinkSend. */
+export function httpLink(port: () => number, agent: http.Agent): LinkSend {
+  return (r) => httpText(port(), agent, "POST", r.path, { "content-type": "text/plain" }, r.body);
 }

@@ -11,7 +11,7 @@ import { SoftTerminal, SoftWallet } from "../../sim/gateway/soft-terminal.ts";
 import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
 import { Verifier } from "../../sim/gateway/verify.ts";
 import { VerifyPool } from "../../sim/gateway/verify-pool.ts";
-import { FakeWebhooks, T0 } from "./helpers.ts";
+import { FakeWebhooks, T0, httpLink } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -64,16 +64,7 @@ describe("gateway: signature checks on worker threads", function () {
     const agent = new http.Agent({ keepAlive: true });
     try {
       const port = Number(new URL(s.url).port);
-      const send: LinkSend = (r) =>
-        new Promise((resolve, reject) => {
-          const req = http.request({ host: "127.0.0.1", port, path: r.path, method: "POST", agent, headers: { "content-type": "text/plain" } }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-          });
-          req.on("error", reject);
-          req.end(r.body);
-        });
+      const send: LinkSend = httpLink(() => port, agent);
       const m = s.gateway.registerMerchant({ name: "W" });
       const probe = new SoftTerminal({ terminalId: 0, linkPublicKey: s.gateway.linkPublicKey, send });
       const tid = s.gateway.registerTerminal({ merchantId: m.merchantId, publicKey: probe.publicKey }).terminalId;
