@@ -6,15 +6,15 @@
  * The bench's secure element is deterministic: its Session slot's public key is 64 bytes of 9 and its ECDH answer
  * 32 bytes of 0x33, whatever the wallet's key. So the phone knows the session's keys as soon as it has made its
  * HELLO (th binds them to its fresh key), and its Payment can be sealed before the run; the terminal derives the
- * same keys with its own code (firmware/protocol/ble-session.ts) on the interpreter. The element's signatures are
+ * same keys with its own code (protocol/ble-session.ts) on the interpreter. The element's signatures are
  * fixed bytes, so the wallet's signature checks (session key, request, receipt) cannot be made here: the checks
  * below are the session's (keys, sequence, authentication) and the messages' contents.
  */
 import { createHash, createHmac, webcrypto } from "node:crypto";
-import { ascii, concat, equalConstantTime, toHex } from "../firmware/codec/hex.ts";
-import { Reassembler, toFrames } from "../firmware/protocol/ble-frames.ts";
-import { ACCEPT_LEN, BleMsg, KEYID_T2W, KEYID_W2T, SESSION_LABEL, SESSION_VERSION } from "../firmware/protocol/ble-session.ts";
-import { decodeReceipt, decodeRequest, MsgType } from "../firmware/protocol/messages.ts";
+import { ascii, concat, equalConstantTime, toHex } from "../protocol/codec/hex.ts";
+import { Reassembler, toFrames } from "../protocol/ble-frames.ts";
+import { ACCEPT_LEN, BleMsg, KEYID_T2W, KEYID_W2T, SESSION_LABEL, SESSION_VERSION } from "../protocol/ble-session.ts";
+import { decodeReceipt, decodeRequest, MsgType } from "../protocol/messages.ts";
 import { sealAsync, unsealAsync } from "../sdk/ble.ts";
 
 /** What the customer pays over Bluetooth in flow 3 (minor units). */

@@ -1,6 +1,6 @@
 /**
  * Load benchmark of the reference gateway (issue 6): N terminals x M pending journal records uploading at once over
- * real HTTP to a real server (sim/gateway/server.ts on SQLite in a temporary directory, in this process; or, with
+ * real HTTP to a real server (gateway/server.ts on SQLite in a temporary directory, in this process; or, with
  * --url, any gateway serving docs/gateway-api.yaml, registered through its admin API).
  *
  *   npm run bench:gateway -- [--terminals 200] [--records 500] [--batch 32] [--db file] [--keep]
@@ -24,14 +24,14 @@ import http from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { concat, toHex } from "../firmware/codec/hex.ts";
-import { encodeEntry } from "../firmware/protocol/entry.ts";
-import { txId } from "../firmware/protocol/ids.ts";
-import { decodeAllowance, encodePayment, encodeRequest, SIG, signedPart } from "../firmware/protocol/messages.ts";
-import type { LinkKeys, LinkReply } from "../firmware/protocol/sync.ts";
-import { isLinkError, linkKeys, linkPath, MAX_UPLOAD_RECORDS, openReply, sealRequest, toBase64 } from "../firmware/protocol/sync.ts";
-import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
-import { startGatewayServer } from "../sim/gateway/server.ts";
+import { concat, toHex } from "../protocol/codec/hex.ts";
+import { encodeEntry } from "../protocol/entry.ts";
+import { txId } from "../protocol/ids.ts";
+import { decodeAllowance, encodePayment, encodeRequest, SIG, signedPart } from "../protocol/messages.ts";
+import type { LinkKeys, LinkReply } from "../protocol/sync.ts";
+import { isLinkError, linkKeys, linkPath, MAX_UPLOAD_RECORDS, openReply, sealRequest, toBase64 } from "../protocol/sync.ts";
+import { nodeCrypto } from "../gateway/node-crypto.ts";
+import { startGatewayServer } from "../gateway/server.ts";
 
 const crypto = nodeCrypto();
 

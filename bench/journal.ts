@@ -20,7 +20,7 @@ import type { FlashPages } from "../hal/flash-pages.ts";
 import { flashPages } from "../hal/espruino/flash-pages.ts";
 import { Flash } from "../sim/espruino/flash.ts";
 import { createFlashModule } from "../sim/espruino/flash-module.ts";
-import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../gateway/node-crypto.ts";
 
 const REGION = devkit.platform.journal;
 const PAGES = REGION.pageCount;

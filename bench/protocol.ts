@@ -13,14 +13,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import qrcode from "qrcode-generator";
 import { compile } from "../build.ts";
-import { fromHex, toHex } from "../firmware/codec/hex.ts";
-import type { Accepted, CheckContext, Reject } from "../firmware/protocol/check.ts";
-import { checkPayment } from "../firmware/protocol/check.ts";
-import * as M from "../firmware/protocol/messages.ts";
-import { toQrText } from "../firmware/protocol/qr.ts";
+import { fromHex, toHex } from "../protocol/codec/hex.ts";
+import type { Accepted, CheckContext, Reject } from "../protocol/check.ts";
+import { checkPayment } from "../protocol/check.ts";
+import * as M from "../protocol/messages.ts";
+import { toQrText } from "../protocol/qr.ts";
 import type { SecureElement } from "../hal/secure-element.ts";
-import { verifyBody } from "../sim/gateway/issuer.ts";
-import { nodeCrypto } from "../sim/gateway/node-crypto.ts";
+import { verifyBody } from "../gateway/issuer.ts";
+import { nodeCrypto } from "../gateway/node-crypto.ts";
 import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
 
 const ATECC_VERIFY_MS = 105;
@@ -124,10 +124,10 @@ async function onInterpreter(): Promise<void> {
   }
   const n = 20;
   const entry =
-    `import { fromQrText } from "./firmware/protocol/qr.ts";\n` +
-    `import { decodePayment, encodeAllowance, signedPart } from "./firmware/protocol/messages.ts";\n` +
-    `import { walletIdOf } from "./firmware/protocol/check.ts";\n` +
-    `import { concat, fromHex } from "./firmware/codec/hex.ts";\n` +
+    `import { fromQrText } from "./protocol/qr.ts";\n` +
+    `import { decodePayment, encodeAllowance, signedPart } from "./protocol/messages.ts";\n` +
+    `import { walletIdOf } from "./protocol/check.ts";\n` +
+    `import { concat, fromHex } from "./protocol/codec/hex.ts";\n` +
     `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
     `const c = builtinCrypto();\n` +
     `const text = ${JSON.stringify(text)};\n` +

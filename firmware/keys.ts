@@ -19,8 +19,8 @@
 import type { CryptoBackend } from "../hal/crypto.ts";
 import type { Done, SecureElement } from "../hal/secure-element.ts";
 import { SeSlot } from "../hal/secure-element.ts";
-import { ascii, fromHex } from "./codec/hex.ts";
-import { hmacSha256 } from "./crypto/hmac.ts";
+import { ascii, fromHex } from "../protocol/codec/hex.ts";
+import { hmacSha256 } from "../protocol/hmac.ts";
 import type { JournalKeys } from "./journal/record.ts";
 
 /**

@@ -4,7 +4,7 @@
  * or are stored encrypted by the journal's key).
  */
 import type { FileStore } from "../hal/storage.ts";
-import { ascii } from "./codec/hex.ts";
+import { ascii } from "../protocol/codec/hex.ts";
 
 export const SETTINGS_FILE = "cfg.json";
 

@@ -12,7 +12,7 @@
  * Files: `vault.<generation>` (decimal). Each change writes the whole vault as a NEW file with the next generation,
  * reads it back and checks it opens, and only then erases the older generations. A power cut at any point leaves
  * the old generation, or the new one, or both (the newest that opens wins); nothing is ever overwritten in place.
- * The envelope is firmware/protocol/seal.ts with keyId VAULT_KEY_ID and seq = generation, so a file renamed to
+ * The envelope is protocol/seal.ts with keyId VAULT_KEY_ID and seq = generation, so a file renamed to
  * another generation does not open. A write that would not fit in Storage's free space is refused (VAULT_FULL)
  * instead of letting Storage compact itself (a compaction cut by power can wipe all of Storage).
  *
@@ -20,10 +20,10 @@
  */
 import type { CryptoBackend } from "../hal/crypto.ts";
 import type { FileStore } from "../hal/storage.ts";
-import { ascii, concat, equalConstantTime } from "./codec/hex.ts";
-import { hmacSha256 } from "./crypto/hmac.ts";
+import { ascii, concat, equalConstantTime } from "../protocol/codec/hex.ts";
+import { hmacSha256 } from "../protocol/hmac.ts";
 import type { VaultKeys } from "./keys.ts";
-import { seal, unseal } from "./protocol/seal.ts";
+import { seal, unseal } from "../protocol/seal.ts";
 
 export const VAULT_PREFIX = "vault.";
 export const VAULT_KEY_ID = 0x56;

@@ -1,6 +1,6 @@
 /**
  * Wallet side of the encrypted Bluetooth session (docs/protocol.md section 3, "Bluetooth LE"; the terminal side
- * is firmware/protocol/ble-session.ts). Works over any central with the SimPhone shape (write a characteristic,
+ * is protocol/ble-session.ts). Works over any central with the SimPhone shape (write a characteristic,
  * get notifications), so the simulator's customer wallet, the tests and a phone app's BLE binding share it.
  *
  *   const s = new WalletBleSession(phone, { issuerKeys: { 3: issuerPub } });
@@ -11,8 +11,8 @@
  * WebCrypto only (ECDH P-256, ECDSA P-256/SHA-256, HMAC-SHA-256, AES-CBC with PKCS#7, which is exactly the
  * padding of the sealed envelope).
  */
-import { ascii, concat, equalConstantTime } from "../firmware/codec/hex.ts";
-import { Reassembler, toFrames } from "../firmware/protocol/ble-frames.ts";
+import { ascii, concat, equalConstantTime } from "../protocol/codec/hex.ts";
+import { Reassembler, toFrames } from "../protocol/ble-frames.ts";
 import {
   ACCEPT_LEN,
   BleMsg,
@@ -22,9 +22,9 @@ import {
   KEYID_W2T,
   SESSION_LABEL,
   SESSION_VERSION,
-} from "../firmware/protocol/ble-session.ts";
-import type { TerminalCert } from "../firmware/protocol/messages.ts";
-import { decodeTerminalCert, MsgType, SIG, signedPart } from "../firmware/protocol/messages.ts";
+} from "../protocol/ble-session.ts";
+import type { TerminalCert } from "../protocol/messages.ts";
+import { decodeTerminalCert, MsgType, SIG, signedPart } from "../protocol/messages.ts";
 import type { PaymentOut, ReceiptCheck, Wallet } from "./wallet.ts";
 
 /** What a Bluetooth central offers (sim/peripherals/ble-phone.ts SimPhone; a phone app's BLE binding). */
@@ -103,7 +103,7 @@ interface DirKeys {
   mac: Uint8Array;
 }
 
-/** The sealed envelope of firmware/protocol/seal.ts, with WebCrypto. */
+/** The sealed envelope of protocol/seal.ts, with WebCrypto. */
 export async function sealAsync(k: DirKeys, seq: number, plaintext: Uint8Array): Promise<Uint8Array> {
   const h = new Uint8Array([1, k.keyId, (seq >>> 24) & 255, (seq >>> 16) & 255, (seq >>> 8) & 255, seq & 255]);
   const iv = (await hmac(k.mac, concat([new Uint8Array([0x49, 0x56]), h.subarray(1)]))).subarray(0, 16);

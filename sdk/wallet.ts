@@ -15,13 +15,13 @@
  * The amount counts against the cap as soon as a payment is made: the wallet cannot know whether the terminal
  * took it (a receipt may never arrive), and the terminal and the gateway add it up the same way.
  */
-import { concat, toHex } from "../firmware/codec/hex.ts";
-import { toFrames } from "../firmware/protocol/ble-frames.ts";
-import { REJECTS } from "../firmware/protocol/check.ts";
-import { utr, txParts } from "../firmware/protocol/ids.ts";
-import type { Allowance, PaymentRequest, Receipt } from "../firmware/protocol/messages.ts";
-import { decodeAllowance, decodeReceipt, decodeRequest, encodePayment, MsgType, SIG, signedPart } from "../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../firmware/protocol/qr.ts";
+import { concat, toHex } from "../protocol/codec/hex.ts";
+import { toFrames } from "../protocol/ble-frames.ts";
+import { REJECTS } from "../protocol/check.ts";
+import { utr, txParts } from "../protocol/ids.ts";
+import type { Allowance, PaymentRequest, Receipt } from "../protocol/messages.ts";
+import { decodeAllowance, decodeReceipt, decodeRequest, encodePayment, MsgType, SIG, signedPart } from "../protocol/messages.ts";
+import { fromQrText, toQrText } from "../protocol/qr.ts";
 
 // ---------------------------------------------------------------- WebCrypto, typed just as far as used here
 

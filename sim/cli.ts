@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
-import { fromQrText } from "../firmware/protocol/qr.ts";
+import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 
@@ -18,7 +18,7 @@ Options:
                             (default: in memory only, a fresh terminal each run)
   --quiet                   do not echo the device's console lines to stderr
   --no-gateway              run without the reference gateway (by default it is the terminal's HTTP peer
-                            when sim/gateway/gateway.ts is in the tree)
+                            when gateway/gateway.ts is in the tree)
 
 Steps (run in order):
   --scenario NAME           run a named scenario (see below)

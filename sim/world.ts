@@ -8,16 +8,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createHash, createHmac, webcrypto } from "node:crypto";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
 import qrcode from "qrcode-generator";
-import { encodeOrder } from "../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../firmware/protocol/qr.ts";
+import { encodeOrder } from "../protocol/messages.ts";
+import { fromQrText, toQrText } from "../protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
 import { Flash } from "./espruino/flash.ts";
-import { Issuer } from "./gateway/issuer.ts";
+import { Gateway, Issuer, publicKeyOf, SqliteStore } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
 import type { BoardData } from "./host.ts";
 import type { HttpHandler } from "./espruino/net.ts";
@@ -27,10 +26,11 @@ import { encodePng } from "./render/png.ts";
 import { paperPng } from "./render/paper.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { consoleHostOptions, startTcpConsole } from "./tcp-console.ts";
-import { publicKeyOf } from "./gateway/issuer.ts";
+import { fromHex } from "../protocol/codec/hex.ts";
+import { walletIdOf } from "../protocol/rules.ts";
 
 /**
- * What the world needs of a gateway (helper C's sim/gateway/gateway.ts `Gateway` has this shape): the HTTP API the
+ * What the world needs of a gateway (helper C's gateway/gateway.ts `Gateway` has this shape): the HTTP API the
  * terminal talks to, and the books the page's gateway panel shows. Anything else is optional and used when there.
  */
 export interface GatewayLike {
@@ -171,51 +171,40 @@ export function decodeQrPng(png: Buffer): string | null {
 }
 
 /**
- * The reference gateway (sim/gateway/gateway.ts) for a world, when it is in the tree: in memory (or
- * `gateway.db` in the world's state dir), its clock the world's wall clock, its issuer the world's (so wallets'
- * allowances and the terminal's certificate are its own), SMS to its outbox. Null when the file is absent.
+ * The reference gateway (`gateway/`) for a world: in memory (or `gateway.db` in the world's state dir), its clock the
+ * world's wall clock, its issuer the world's (so wallets' allowances and the terminal's certificate are its own), SMS
+ * to its outbox.
  */
 export async function loadReferenceGateway(w: World): Promise<GatewayLike | null> {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), "gateway");
-  if (!existsSync(join(dir, "gateway.ts")) || !existsSync(join(dir, "sqlite-store.ts"))) return null;
-  // Imported by path so the simulator type-checks and runs without it.
-  const gm = (await import(pathToFileURL(join(dir, "gateway.ts")).href)) as Record<string, unknown>;
-  const sm = (await import(pathToFileURL(join(dir, "sqlite-store.ts")).href)) as Record<string, unknown>;
-  type Ctor = new (...a: unknown[]) => Record<string, unknown>;
-  const GatewayCtor = gm.Gateway as Ctor | undefined;
-  const StoreCtor = sm.SqliteStore as Ctor | undefined;
-  if (typeof GatewayCtor !== "function" || typeof StoreCtor !== "function") throw new Error("sim/gateway: no Gateway or SqliteStore export");
-  const store = new StoreCtor(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
-  const g = new GatewayCtor({ store, clock: { now: () => w.now() }, issuer: w.issuer }) as unknown as GatewayLike & {
-    claimFraud(walletId: string, txId: string, action: "dispute" | "reverse", reason?: string): unknown;
-    payInvoice(p: { invoice: Uint8Array; method: string; walletId?: string }): { qr: string };
-  };
-  const walletIdOf = (pubHex: string) => createHash("sha256").update(Buffer.from(pubHex, "hex")).digest("hex").slice(0, 16);
+  const store = new SqliteStore(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
+  const g = new Gateway({ store, clock: { now: () => w.now() }, issuer: w.issuer });
+  const sha256 = { sha256: (d: Uint8Array) => new Uint8Array(createHash("sha256").update(d).digest()) };
+  const walletIdOfHex = (pubHex: string) => walletIdOf(sha256, fromHex(pubHex) as Uint8Array);
   return {
     handle: (req) => g.handle(req),
     ledger: () => g.ledger(),
     holds: () => g.holds(),
     smsOutbox: () => g.smsOutbox(),
     flags: () => g.flags(),
-    activity: () => (g.activity ? g.activity() : []),
-    tick: () => g.tick && g.tick(),
+    activity: () => g.activity(),
+    tick: () => g.tick(),
     linkPublicKey: g.linkPublicKey,
-    registerMerchant: (spec) => g.registerMerchant && g.registerMerchant(spec),
-    registerTerminal: (spec) => (g.registerTerminal as NonNullable<GatewayLike["registerTerminal"]>)(spec),
-    registerWallet: (spec) => (g.registerWallet as NonNullable<GatewayLike["registerWallet"]>)(spec),
+    registerMerchant: (spec) => g.registerMerchant(spec),
+    registerTerminal: (spec) => g.registerTerminal(spec),
+    registerWallet: (spec) => g.registerWallet(spec),
     walletBalance: (pubHex) => {
-      const row = (g as unknown as { wallet?(id: string): { balanceMinor: number } | undefined }).wallet?.(walletIdOf(pubHex));
+      const row = g.wallet(walletIdOfHex(pubHex));
       return row ? row.balanceMinor : null;
     },
     claimFraud: (c) => {
       if (!c.txId) throw new Error("the wallet has no receipt (txId) for this payment: the terminal's receipt names it");
-      return g.claimFraud(walletIdOf(c.walletPub), c.txId, "dispute", c.reason);
+      return g.claimFraud(walletIdOfHex(c.walletPub), c.txId, "dispute", c.reason);
     },
     payOnline: async (p) => {
       const m = fromQrText(p.requestQr);
       if ("err" in m) throw new Error("the terminal's QR is not a protocol message: " + m.err);
       const wallet = w.wallets[p.walletName];
-      const walletId = walletIdOf(Buffer.from(await wallet.publicKeyRaw()).toString("hex"));
+      const walletId = walletIdOfHex(Buffer.from(await wallet.publicKeyRaw()).toString("hex"));
       return { confirmationQr: g.payInvoice({ invoice: m.msg, method: "wallet", walletId }).qr };
     },
   };

@@ -60,6 +60,34 @@ describe("layers", () => {
     assert.deepEqual(bad, []);
   });
 
+  it("protocol/ reaches nothing above it but the hal's interfaces (crypto, secure element, Bluetooth), and no Node", () => {
+    const allowed = new Set(["hal/crypto.ts", "hal/secure-element.ts", "hal/ble.ts"]);
+    const bad = violations("protocol", (s, typeOnly) => (!s.startsWith("protocol") && !(typeOnly && allowed.has(s))) || s.startsWith("node:"));
+    assert.deepEqual(bad, []);
+  });
+
+  it("nothing outside sim/, bench/ and test/ imports sim/", () => {
+    const bad = ["firmware", "protocol", "hal", "boards", "gateway", "sdk", "tools"].flatMap((d) => violations(d, (s) => s.startsWith("sim/")));
+    assert.deepEqual(bad, []);
+  });
+
+  it("sdk/ and gateway/ never import firmware/", () => {
+    const bad = ["sdk", "gateway"].flatMap((d) => violations(d, (s) => s.startsWith("firmware/")));
+    assert.deepEqual(bad, []);
+  });
+
+  it("the simulator takes the gateway through its public face (gateway/index.ts), with its types", () => {
+    const bad = violations("sim", (s) => s.startsWith("gateway/") && s !== "gateway/index.ts");
+    assert.deepEqual(bad, []);
+    const src = files("sim").map((f) => readFileSync(f, "utf8")).join("\n");
+    assert.ok(!/import\([^)]*gateway/.test(src), "no dynamic import of the gateway by path");
+  });
+
+  it("tools/ sign with node:crypto, never with an emulator or a simulated part", () => {
+    const bad = violations("tools", (s) => s.startsWith("sim/") || s.includes("peripherals") || s.includes("emulator"));
+    assert.deepEqual(bad, []);
+  });
+
   it("the checker itself finds a forbidden import", () => {
     const found = imports("boards/devkit.ts").map((i) => i.spec);
     assert.ok(found.includes("hal/espruino/io.ts"), found.join(","));

@@ -7,7 +7,7 @@
  *
  * With the terminal's console open (technician menu, "Open console"):
  * 1. checks the board, then creates (first time) or reads the terminal's identity key in the secure element;
- * 2. gets its certificate: signed here with the issuer key (the reference issuer, sim/gateway/issuer.ts), or
+ * 2. gets its certificate: signed here with the issuer key (the reference issuer, gateway/issuer.ts), or
  *    taken from a file the gateway's registration produced;
  * 3. sends terminal ID, merchant, gateway URL and link key, issuer key, Wi-Fi networks and limits; the terminal
  *    checks the certificate, keeps Wi-Fi passwords, the order key and the PIN hashes in its vault only, and prints a
@@ -15,8 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { decodeTerminalCert } from "../firmware/protocol/messages.ts";
-import { Issuer } from "../sim/gateway/issuer.ts";
+import { decodeTerminalCert } from "../protocol/messages.ts";
+import { Issuer } from "../gateway/issuer.ts";
 import { checkBoard } from "./flash.ts";
 import { checkPort, defaultOut, loadBoardDef, runMain } from "./common.ts";
 import { espruinoBoardJson, openLink, ToolError } from "./link.ts";
@@ -52,7 +52,7 @@ export interface ProvisionResult {
   printed: boolean;
 }
 
-/** Certificates signed here by an issuer key (the reference issuer, sim/gateway/issuer.ts), as a gateway's registration does. */
+/** Certificates signed here by an issuer key (the reference issuer, gateway/issuer.ts), as a gateway's registration does. */
 export function issuerCertify(iss: Issuer, terminalId: number, merchantId: number, expiryDay: number): ProvisionOptions["certify"] {
   return async (identity) => ({
     cert: iss.issueTerminalCert({ terminalId, merchantId, terminalPub: identity, expiryDay }),

@@ -21,11 +21,11 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
-import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
-import { txId as makeTxId, utr } from "../protocol/ids.ts";
-import type { PaidConfirmation } from "../protocol/messages.ts";
-import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../protocol/messages.ts";
-import { fromQrText, toQrText } from "../protocol/qr.ts";
+import { encodeEntry, EntryKind, EntryMethod } from "../../protocol/entry.ts";
+import { txId as makeTxId, utr } from "../../protocol/ids.ts";
+import type { PaidConfirmation } from "../../protocol/messages.ts";
+import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import { SessionRadio } from "./session-radio.ts";
 
 /** The SE counter that numbers transactions (and so invoices). */
@@ -149,7 +149,7 @@ export interface InvoiceContext {
   book: InvoiceBook;
   view: InvoiceView;
   print(p: InvoicePaidInfo, done: (err: string | null) => void): void;
-  /** The invoice's QR text (default "I1" + Base45, firmware/protocol/qr.ts). */
+  /** The invoice's QR text (default "I1" + Base45, protocol/qr.ts). */
   qrText?(invoice: Uint8Array): string;
   /** No-progress timeout (default SESSION_MS). */
   timeoutMs?: number;

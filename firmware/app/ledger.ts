@@ -1,12 +1,12 @@
 /**
- * What the terminal remembers of wallets since its last sync (firmware/protocol/check.ts WalletLedger): per wallet
+ * What the terminal remembers of wallets since its last sync (protocol/check.ts WalletLedger): per wallet
  * and allowance, the highest counter seen and the amount accepted offline. Rebuilt at boot from the journal's
  * pending wallet payments, so a reboot does not forget a counter (replays stay refused) or an amount (the per-wallet
  * limit stays right). Wallets are few between syncs; each costs one small object.
  *
  *   const l = new RamLedger();  l.record(walletId, expiryDay, counter, amountMinor);
  */
-import type { WalletLedger } from "../protocol/check.ts";
+import type { WalletLedger } from "../../protocol/check.ts";
 
 interface Seen {
   day: number;

@@ -13,7 +13,7 @@
  */
 import type { FileStore } from "../../hal/storage.ts";
 import { formatMoney } from "../money.ts";
-import { fromHex } from "../codec/hex.ts";
+import { fromHex } from "../../protocol/codec/hex.ts";
 
 export interface Limits {
   /** Largest single payment accepted offline, minor units. */
@@ -94,7 +94,7 @@ export function checkLimits(l: Limits, s: LimitState): LimitRefusal | null {
 
 // ------------------------------------------------------------------------------------------------ deny list
 
-/** Bytes of one wallet ID (firmware/protocol/check.ts walletIdOf: first 8 bytes of SHA-256 of its key). */
+/** Bytes of one wallet ID (protocol/check.ts walletIdOf: first 8 bytes of SHA-256 of its key). */
 export const WALLET_ID_BYTES = 8;
 
 /**
@@ -192,7 +192,7 @@ export function denyListHas(d: DenyList, walletId: Uint8Array): boolean {
   return false;
 }
 
-/** The same for a wallet ID in hex (as firmware/protocol/check.ts walletIdOf gives it). */
+/** The same for a wallet ID in hex (as protocol/check.ts walletIdOf gives it). */
 export function denyListHasHex(d: DenyList, walletIdHex: string): boolean {
   const b = walletIdHex.length === 2 * WALLET_ID_BYTES ? fromHex(walletIdHex) : undefined;
   return b ? denyListHas(d, b) : false;

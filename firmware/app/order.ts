@@ -14,10 +14,10 @@
  * is trusted before the tag matches.
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
-import { equalConstantTime } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
-import { decodeOrder, Len, MsgType } from "../protocol/messages.ts";
-import { fromQrText } from "../protocol/qr.ts";
+import { equalConstantTime } from "../../protocol/codec/hex.ts";
+import { hmacSha256 } from "../../protocol/hmac.ts";
+import { decodeOrder, Len, MsgType } from "../../protocol/messages.ts";
+import { fromQrText } from "../../protocol/qr.ts";
 
 /** Bytes of the tag at the end of an Order. */
 export const ORDER_TAG = 16;

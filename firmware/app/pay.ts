@@ -3,7 +3,7 @@
  *
  *   request  nonce from the SE RNG, signed by the identity key (SE slot 0), shown as a QR and offered over BLE
  *   payment  the wallet's Payment, read by the scanner ("P1...") or written over the encrypted BLE session
- *   check    firmware/protocol/check.ts (offline, both signatures on the SE), then the risk limits
+ *   check    protocol/check.ts (offline, both signatures on the SE), then the risk limits
  *   journal  txId = terminalId || SE counter 0, entry kind 1 appended before anything tells the customer "paid"
  *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
  *
@@ -14,14 +14,14 @@
  *   s.open();  keypad -> s.key(k);  scanner -> s.code(text)
  */
 import type { Device } from "../../hal/device.ts";
-import { toHex } from "../codec/hex.ts";
-import type { Accepted, WalletLedger } from "../protocol/check.ts";
-import { checkPayment, reject } from "../protocol/check.ts";
-import { encodeEntry, EntryKind, EntryMethod } from "../protocol/entry.ts";
-import { txId as makeTxId, utr } from "../protocol/ids.ts";
-import type { PaymentRequest } from "../protocol/messages.ts";
-import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../protocol/messages.ts";
-import { toQrText } from "../protocol/qr.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import type { Accepted, WalletLedger } from "../../protocol/check.ts";
+import { checkPayment, reject } from "../../protocol/check.ts";
+import { encodeEntry, EntryKind, EntryMethod } from "../../protocol/entry.ts";
+import { txId as makeTxId, utr } from "../../protocol/ids.ts";
+import type { PaymentRequest } from "../../protocol/messages.ts";
+import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../../protocol/messages.ts";
+import { toQrText } from "../../protocol/qr.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
 import { SessionRadio } from "./session-radio.ts";
 

@@ -12,10 +12,10 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
-import { equalConstantTime } from "../codec/hex.ts";
-import { decodeEntry, encodeEntry, entryAmount, entryCurrency, EntryKind } from "../protocol/entry.ts";
-import { txId as makeTxId, txParts, utr } from "../protocol/ids.ts";
-import { encodeRefund, SIG, signedPart } from "../protocol/messages.ts";
+import { equalConstantTime } from "../../protocol/codec/hex.ts";
+import { decodeEntry, encodeEntry, entryAmount, entryCurrency, EntryKind } from "../../protocol/entry.ts";
+import { txId as makeTxId, txParts, utr } from "../../protocol/ids.ts";
+import { encodeRefund, SIG, signedPart } from "../../protocol/messages.ts";
 
 /** The SE counter that numbers transactions (refunds get their own number too). */
 const TX_COUNTER = 0;
@@ -29,7 +29,7 @@ export interface TxSummary {
   amountMinor: number;
   /** ISO 4217 numeric. */
   currency: number;
-  /** Entry method (1..5, firmware/protocol/entry.ts). */
+  /** Entry method (1..5, protocol/entry.ts). */
   method: number;
   /** Unix seconds. */
   time: number;

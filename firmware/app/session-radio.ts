@@ -1,5 +1,5 @@
 /**
- * The Bluetooth side of an open payment or invoice: advertises the encrypted session (firmware/protocol/
+ * The Bluetooth side of an open payment or invoice: advertises the encrypted session (protocol/
  * ble-session.ts), sends the session's first message (the request or the invoice) when a phone connects, passes
  * every message on, and, once the session ends, stops only after the last notification (the receipt) went out.
  *
@@ -10,7 +10,7 @@
  *   radio.release();       // the next session calls this before it advertises: a late stop cannot hit it
  */
 import type { Device } from "../../hal/device.ts";
-import { BleSession } from "../protocol/ble-session.ts";
+import { BleSession } from "../../protocol/ble-session.ts";
 
 /** How long an ended session's link stays up for its last notifications. */
 const LINGER_MS = 1500;

@@ -33,7 +33,7 @@
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import type { FlashPages } from "../../hal/flash-pages.ts";
-import { equalConstantTime } from "../codec/hex.ts";
+import { equalConstantTime } from "../../protocol/codec/hex.ts";
 import type { JournalKeys } from "./record.ts";
 import {
   chainHash,

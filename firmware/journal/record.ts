@@ -14,8 +14,8 @@
  *   chain hash = SHA-256(bytes 8 .. end, i.e. seq | floor | prev | ciphertext | tag)[0..16]
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
-import { concat, equalConstantTime } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
+import { concat, equalConstantTime } from "../../protocol/codec/hex.ts";
+import { hmacSha256 } from "../../protocol/hmac.ts";
 
 export const MARK = 0xa5;
 export const REC_VERSION = 1;
@@ -23,7 +23,7 @@ export const REC_VERSION = 1;
 export const OVERHEAD = 48;
 export const TAG = 16;
 export const HASH = 16;
-/** Largest payload: 319 bytes pad to 20 blocks (a journal entry is at most 316 bytes, firmware/protocol/entry.ts). */
+/** Largest payload: 319 bytes pad to 20 blocks (a journal entry is at most 316 bytes, protocol/entry.ts). */
 export const MAX_PAYLOAD = 319;
 export const MAX_BLOCKS = 20;
 export const MAX_RECORD = OVERHEAD + MAX_BLOCKS * 16;

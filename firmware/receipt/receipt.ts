@@ -18,14 +18,15 @@ import { formatDateTime } from "./time.ts";
 
 export type { PrintOptions } from "./common.ts";
 
-/** How long a pending payment waits before the gateway approves it. */
-export const AUTO_APPROVE_MS = 3 * 86400000;
+/** How long a pending payment waits before the gateway approves it (the hold of protocol/rules.ts). */
+export { HOLD_MS as AUTO_APPROVE_MS } from "../../protocol/rules.ts";
+import { HOLD_MS as AUTO_APPROVE_MS } from "../../protocol/rules.ts";
 
 export interface ReceiptInfo {
   merchantName: string;
   merchantId: string;
   terminalId: number;
-  /** "XXXX-XXXX-XXXX" (firmware/protocol/ids.ts utr). */
+  /** "XXXX-XXXX-XXXX" (protocol/ids.ts utr). */
   utr: string;
   /** The 8-byte transaction ID in hex. */
   txIdHex: string;
@@ -43,7 +44,7 @@ export interface ReceiptInfo {
   settled: boolean;
   /** The store's order ID, "" for none. */
   orderRef: string;
-  /** QR text of the signed receipt (firmware/protocol/qr.ts toQrText); "" prints no QR. */
+  /** QR text of the signed receipt (protocol/qr.ts toQrText); "" prints no QR. */
   recoveryQr: string;
   /** Top line, default "PAYMENT" (e.g. "REFUND", "VOID"). */
   title?: string;
@@ -51,7 +52,7 @@ export interface ReceiptInfo {
 
 const METHODS = ["", "Wallet QR", "Wallet Bluetooth", "Invoice, QR confirm", "Invoice, BT confirm", "Invoice, online"];
 
-/** Label of a journal entry's method code (firmware/protocol/entry.ts: 1 QR, 2 BLE, 3..5 invoice paid). */
+/** Label of a journal entry's method code (protocol/entry.ts: 1 QR, 2 BLE, 3..5 invoice paid). */
 export function methodLabel(method: number): string {
   return METHODS[method] || "Method " + method;
 }

@@ -1,5 +1,5 @@
 /** Self-test cases of the platform-independent core: codecs and money. Protocol and journal cases join here. */
-import { equalConstantTime, fromHex, toHex } from "../codec/hex.ts";
+import { equalConstantTime, fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { formatMoney, parseMinor } from "../money.ts";
 import type { Case } from "./runner.ts";
 import { expectEqual } from "./runner.ts";

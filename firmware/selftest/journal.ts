@@ -84,7 +84,7 @@ export function journalCases(c: CryptoBackend): Case[] {
     {
       name: "journal round trip of a 316-byte entry",
       run: () => {
-        // the largest entry (a WalletPayment, firmware/protocol/entry.ts): 20 cipher blocks, 368-byte record
+        // the largest entry (a WalletPayment, protocol/entry.ts): 20 cipher blocks, 368-byte record
         const pages = ramPages(1024, 3);
         const big = new Uint8Array(316);
         for (let i = 0; i < big.length; i++) big[i] = (i * 5 + 3) & 255;

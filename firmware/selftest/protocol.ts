@@ -5,13 +5,13 @@
  * checked by test/protocol/vectors.test.ts instead.
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
-import { base45Decode, base45Encode } from "../codec/base45.ts";
-import { fromHex, toHex } from "../codec/hex.ts";
-import { FRAME_TIMEOUT_MS, Reassembler, toFrames } from "../protocol/ble-frames.ts";
-import { parseUtr, utr } from "../protocol/ids.ts";
-import * as M from "../protocol/messages.ts";
-import { fromQrText, toQrText } from "../protocol/qr.ts";
-import { seal, unseal } from "../protocol/seal.ts";
+import { base45Decode, base45Encode } from "../../protocol/codec/base45.ts";
+import { fromHex, toHex } from "../../protocol/codec/hex.ts";
+import { FRAME_TIMEOUT_MS, Reassembler, toFrames } from "../../protocol/ble-frames.ts";
+import { parseUtr, utr } from "../../protocol/ids.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { seal, unseal } from "../../protocol/seal.ts";
 import { BASE45, LINK, MESSAGES, SEALS, UTRS } from "./protocol-vectors.ts";
 import type { Case } from "./runner.ts";
 import { expectEqual } from "./runner.ts";

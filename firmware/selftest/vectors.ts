@@ -3,8 +3,8 @@
  * NIST SP 800-38A F.2.1/F.2.2 AES-128-CBC. Hex strings; the cases run on every crypto backend.
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
-import { ascii, fromHex, toHex } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
+import { ascii, fromHex, toHex } from "../../protocol/codec/hex.ts";
+import { hmacSha256 } from "../../protocol/hmac.ts";
 import type { Case } from "./runner.ts";
 import { expectEqual } from "./runner.ts";
 

@@ -7,7 +7,7 @@
  *   if ("code" in cfg) show(cfg.message); else startSync({ ...cfg, device, journal, secrets: vault, ... });
  */
 import type { FileStore } from "../../hal/storage.ts";
-import { fromHex } from "../codec/hex.ts";
+import { fromHex } from "../../protocol/codec/hex.ts";
 import { bytesToText } from "../settings.ts";
 import type { SyncError } from "./sync.ts";
 

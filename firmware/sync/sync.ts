@@ -2,7 +2,7 @@
  * The terminal's sync loop (docs/sync.md section 4): Wi-Fi with reconnect backoff, `hello` as soon as it is
  * online (signed time, deny list, limits, update offers), then the pending journal records in batches until none
  * is left, again every interval and at once on "send now". Every request and reply goes through the link codec
- * (firmware/protocol/sync.ts) with keys from ECDH in the secure element; a reply that fails authentication is
+ * (protocol/sync.ts) with keys from ECDH in the secure element; a reply that fails authentication is
  * never applied, only reported.
  *
  *   const sync = startSync({ device, journal, terminalId: 42, gatewayUrl, gatewayKey, networks: ["shop"], vault,
@@ -17,11 +17,11 @@ import type { CryptoBackend } from "../../hal/crypto.ts";
 import type { Http, Wifi, WifiState } from "../../hal/net.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
-import { fromHex, toHex } from "../codec/hex.ts";
-import type { LinkKeys, LinkReply } from "../protocol/sync.ts";
+import { fromHex, toHex } from "../../protocol/codec/hex.ts";
+import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
 import type { UpdateOffer } from "../update/updater.ts";
-import { MAX_KEYS } from "../protocol/keys.ts";
-import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../protocol/sync.ts";
+import { MAX_KEYS } from "../../protocol/keys.ts";
+import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../../protocol/sync.ts";
 
 /** The SE counter that numbers link requests (counter 0 numbers transactions). */
 export const LINK_COUNTER = 1;

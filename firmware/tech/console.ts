@@ -20,8 +20,8 @@
  */
 import type { Device } from "../../hal/device.ts";
 import type { Done } from "../../hal/secure-element.ts";
-import { ascii, fromHex, toHex } from "../codec/hex.ts";
-import { decodeTerminalCert, signedPart, SIG } from "../protocol/messages.ts";
+import { ascii, fromHex, toHex } from "../../protocol/codec/hex.ts";
+import { decodeTerminalCert, signedPart, SIG } from "../../protocol/messages.ts";
 import { bytesToText } from "../settings.ts";
 import { runningSlot } from "../update/slots.ts";
 import { hashPin } from "../vault.ts";

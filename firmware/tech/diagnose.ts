@@ -8,7 +8,7 @@
  *   // while it runs: keypad key -> input.key(k), scanned code -> input.code(text)
  */
 import type { Device } from "../../hal/device.ts";
-import { toHex } from "../codec/hex.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
 import { runningSlot } from "../update/slots.ts";
 
 export type CheckResult = "pass" | "fail" | "manual";

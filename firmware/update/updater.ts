@@ -15,7 +15,7 @@
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
 import type { FileStore } from "../../hal/storage.ts";
-import { equalConstantTime, fromHex } from "../codec/hex.ts";
+import { equalConstantTime, fromHex } from "../../protocol/codec/hex.ts";
 import { OFF_COMMIT, STATE_BYTES, slotFile, stateFile } from "./layout.ts";
 import { eraseSlot, newestGeneration, readSlot, targetSlot } from "./slots.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Sync: a payment taken offline reaches the gateway once Wi-Fi and the gateway are back. Needs a gateway attached
- * to the world (the reference gateway, sim/gateway/gateway.ts).
+ * to the world (the reference gateway, gateway/gateway.ts).
  */
 import type { World } from "../world.ts";
 import type { Scenario } from "./index.ts";
@@ -14,7 +14,7 @@ export function rows(book: unknown): number {
 }
 
 export async function syncAfterOfflinePayment(w: World): Promise<Record<string, unknown>> {
-  if (!w.gateway) throw new Error("no gateway attached to the world (the reference gateway, sim/gateway/gateway.ts, runs with --gateway-server or on the page)");
+  if (!w.gateway) throw new Error("no gateway attached to the world (the reference gateway, gateway/gateway.ts, runs with --gateway-server or on the page)");
   const ledgerBefore = rows(w.gatewayBooks()?.ledger);
   w.setWifi(false);
   const payment = await qrPayment(w);

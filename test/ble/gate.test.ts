@@ -8,7 +8,7 @@ const ENTRY = `
 import { devkit } from "./boards/devkit.ts";
 import { deriveStorageKeys, provisionSeKeys } from "./firmware/keys.ts";
 import { openVault, hashPin, checkPin } from "./firmware/vault.ts";
-import { BleSession } from "./firmware/protocol/ble-session.ts";
+import { BleSession } from "./protocol/ble-session.ts";
 const d = devkit.createDevice("gate");
 provisionSeKeys(d.secure, () => {
   deriveStorageKeys(d.secure, d.crypto, (err, keys) => {

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import type { Ble, BleServiceOptions } from "../../hal/ble.ts";
 import { provisionSeKeys } from "../../firmware/keys.ts";
-import { FRAME } from "../../firmware/protocol/ble-frames.ts";
-import type { BleSessionOptions } from "../../firmware/protocol/ble-session.ts";
-import { BleSession } from "../../firmware/protocol/ble-session.ts";
+import { FRAME } from "../../protocol/ble-frames.ts";
+import type { BleSessionOptions } from "../../protocol/ble-session.ts";
+import { BleSession } from "../../protocol/ble-session.ts";
 import type { BleCentral } from "../../sdk/ble.ts";
 import { crypto, seRig, testIssuer } from "../protocol/helpers.ts";
 import type { SeRig } from "../protocol/helpers.ts";

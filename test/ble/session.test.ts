@@ -1,16 +1,16 @@
 /**
- * The encrypted Bluetooth session end to end: the terminal module (firmware/protocol/ble-session.ts) on a fake
+ * The encrypted Bluetooth session end to end: the terminal module (protocol/ble-session.ts) on a fake
  * hal Ble with the real ATECC608 driver over the emulated part, the wallet SDK (sdk/ble.ts) as the phone.
  */
 import assert from "node:assert/strict";
-import { concat } from "../../firmware/codec/hex.ts";
-import { toFrames } from "../../firmware/protocol/ble-frames.ts";
-import { BleMsg, CHAR_FROM_WALLET, KEYID_W2T } from "../../firmware/protocol/ble-session.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { seal, unseal } from "../../firmware/protocol/seal.ts";
+import { concat } from "../../protocol/codec/hex.ts";
+import { toFrames } from "../../protocol/ble-frames.ts";
+import { BleMsg, CHAR_FROM_WALLET, KEYID_W2T } from "../../protocol/ble-session.ts";
+import * as M from "../../protocol/messages.ts";
+import { seal, unseal } from "../../protocol/seal.ts";
 import { BleError, payOverBle, sealAsync, unsealAsync, WalletBleSession } from "../../sdk/ble.ts";
 import { Wallet } from "../../sdk/wallet.ts";
-import { publicKeyOf } from "../../sim/gateway/issuer.ts";
+import { publicKeyOf } from "../../gateway/issuer.ts";
 import { allowanceFor, crypto, EUR, jwkOf, NOW_S, testIssuer, testScalar } from "../protocol/helpers.ts";
 import type { Terminal } from "./rig.ts";
 import { pump, terminal, until } from "./rig.ts";

@@ -4,13 +4,13 @@
  * the terminal's BleSession; the SimPhone with the wallet SDK is the customer's phone.
  */
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
-import * as M from "../../firmware/protocol/messages.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import * as M from "../../protocol/messages.ts";
 import { compile } from "../../build.ts";
 import { devkitData as devkit } from "../../boards/devkit-data.ts";
 import { payOverBle, WalletBleSession } from "../../sdk/ble.ts";
 import { Wallet } from "../../sdk/wallet.ts";
-import { publicKeyOf, signBody } from "../../sim/gateway/issuer.ts";
+import { publicKeyOf, signBody } from "../../gateway/issuer.ts";
 import { SimHost } from "../../sim/host.ts";
 import { SimPhone } from "../../sim/peripherals/ble-phone.ts";
 import { Atecc608Emulator } from "../../sim/peripherals/atecc608.ts";
@@ -19,9 +19,9 @@ import { boardData } from "../update/helpers.ts";
 
 const ENTRY = (cert: string, request: string) => `
 import { devkit } from "./boards/devkit.ts";
-import { fromHex, toHex } from "./firmware/codec/hex.ts";
-import { BleSession } from "./firmware/protocol/ble-session.ts";
-import { encodeReceipt, signedPart } from "./firmware/protocol/messages.ts";
+import { fromHex, toHex } from "./protocol/codec/hex.ts";
+import { BleSession } from "./protocol/ble-session.ts";
+import { encodeReceipt, signedPart } from "./protocol/messages.ts";
 const d = devkit.createDevice("test");
 const s = new BleSession({
   ble: d.ble, se: d.secure, crypto: d.crypto, cert: fromHex("${cert}"), name: "PAY 4242",

@@ -1,6 +1,6 @@
 /** The World's gateway seam: the terminal's HTTP peer, reachability, books, registration during provisioning, claims. */
 import assert from "node:assert/strict";
-import { decodeTerminalCert } from "../../firmware/protocol/messages.ts";
+import { decodeTerminalCert } from "../../protocol/messages.ts";
 import { World } from "../../sim/world.ts";
 import type { FraudClaim, GatewayLike } from "../../sim/world.ts";
 import { fixtureBundle } from "../tools/fixture.ts";

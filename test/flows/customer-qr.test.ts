@@ -4,8 +4,8 @@
  * from the panel, the scanner reads the wallet's payment, the receipt prints with the terminal-signed receipt QR.
  */
 import assert from "node:assert/strict";
-import { decodeReceipt, MsgType } from "../../firmware/protocol/messages.ts";
-import { fromQrText } from "../../firmware/protocol/qr.ts";
+import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
+import { fromQrText } from "../../protocol/qr.ts";
 import { World } from "../../sim/world.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
 import type { InvoiceContext, InvoiceOutcome, InvoicePaidInfo } from "../../firmware/app/invoice.ts";
 import { acceptPaid, InvoiceBook, InvoiceSession } from "../../firmware/app/invoice.ts";
-import { EntryMethod } from "../../firmware/protocol/entry.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
-import { utr } from "../../firmware/protocol/ids.ts";
-import { verifyMessage } from "../../sim/gateway/issuer.ts";
+import { EntryMethod } from "../../protocol/entry.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { utr } from "../../protocol/ids.ts";
+import { verifyMessage } from "../../gateway/issuer.ts";
 import { EUR, USD } from "../protocol/helpers.ts";
 import { flowRig, TERMINAL_ID } from "./rig.ts";
 import type { FlowRig } from "./rig.ts";

@@ -4,11 +4,11 @@
  * after a power cut.
  */
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { issuerKeyBody, revokeBody } from "../../firmware/protocol/keys.ts";
-import { Gateway } from "../../sim/gateway/gateway.ts";
-import { Issuer, signBody } from "../../sim/gateway/issuer.ts";
-import { SqliteStore } from "../../sim/gateway/sqlite-store.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
+import { Gateway } from "../../gateway/gateway.ts";
+import { Issuer, signBody } from "../../gateway/issuer.ts";
+import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { isOrderText, orderKeyName, readOrder } from "../../firmware/app/order.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { toQrText } from "../../firmware/protocol/qr.ts";
+import * as M from "../../protocol/messages.ts";
+import { toQrText } from "../../protocol/qr.ts";
 import { crypto, EUR, NOW_S, USD } from "../protocol/helpers.ts";
 
 const KEY = new Uint8Array(32).fill(0x5a);

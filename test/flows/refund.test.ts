@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { journaledTxs, LIST_MAX, makeRefund, reasonFor, REASON_REFUND, REASON_VOID, refundProblem } from "../../firmware/app/refund.ts";
 import type { RefundInfo, TxSummary } from "../../firmware/app/refund.ts";
-import { encodeEntry, EntryKind } from "../../firmware/protocol/entry.ts";
-import { txId, utr } from "../../firmware/protocol/ids.ts";
-import { decodeRefund, encodePaid, encodeRefund } from "../../firmware/protocol/messages.ts";
-import { verifyMessage } from "../../sim/gateway/issuer.ts";
+import { encodeEntry, EntryKind } from "../../protocol/entry.ts";
+import { txId, utr } from "../../protocol/ids.ts";
+import { decodeRefund, encodePaid, encodeRefund } from "../../protocol/messages.ts";
+import { verifyMessage } from "../../gateway/issuer.ts";
 import { flowRig, TERMINAL_ID } from "./rig.ts";
 
 const NOW_S = 1795000000;

@@ -5,9 +5,9 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { Journal } from "../../firmware/journal/journal.ts";
-import { decodeEntry } from "../../firmware/protocol/entry.ts";
-import type { Entry } from "../../firmware/protocol/entry.ts";
-import { publicKeyOf } from "../../sim/gateway/issuer.ts";
+import { decodeEntry } from "../../protocol/entry.ts";
+import type { Entry } from "../../protocol/entry.ts";
+import { publicKeyOf } from "../../gateway/issuer.ts";
 import { rig as journalRig } from "../journal/helpers.ts";
 import { crypto, seRig, TestTerminal, testIssuer } from "../protocol/helpers.ts";
 import type { SeRig } from "../protocol/helpers.ts";

@@ -1,14 +1,14 @@
 /**
  * Flows 2, 4 and 5 end to end in the simulator: the devkit bundle (dist/devkit.js), provisioned through the
- * technician console against the reference gateway (sim/gateway), driven from the keypad, the scanner and the
+ * technician console against the reference gateway (gateway), driven from the keypad, the scanner and the
  * phone's Bluetooth; each asserts what the panel showed and what the printer printed, and decodes the printed QR
  * from the receipt's image with jsQR (sim/world.ts decodeQrPng), independently of the firmware's own encoder.
  */
 import assert from "node:assert/strict";
-import { decodeReceipt, decodeRefund, MsgType } from "../../firmware/protocol/messages.ts";
-import type { Receipt } from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
-import { txId as makeTxId } from "../../firmware/protocol/ids.ts";
+import { decodeReceipt, decodeRefund, MsgType } from "../../protocol/messages.ts";
+import type { Receipt } from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { txId as makeTxId } from "../../protocol/ids.ts";
 import { decodeQrPng, loadReferenceGateway, World } from "../../sim/world.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);

@@ -3,8 +3,8 @@
  * while a payment is open, installed from idle with its progress on the panel, then the terminal restarts into it.
  */
 import assert from "node:assert/strict";
-import { Gateway } from "../../sim/gateway/gateway.ts";
-import { SqliteStore } from "../../sim/gateway/sqlite-store.ts";
+import { Gateway } from "../../gateway/gateway.ts";
+import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
 import { bundle } from "../update/helpers.ts";

@@ -1,14 +1,14 @@
 /** A gateway on an in-memory (or file) SQLite store with a movable clock, and software terminals and wallets. */
 import http from "node:http";
-import { MovableClock } from "../../sim/gateway/clock.ts";
-import { Gateway } from "../../sim/gateway/gateway.ts";
-import type { GatewayOptions, GatewayResponse } from "../../sim/gateway/gateway.ts";
-import { Issuer } from "../../sim/gateway/issuer.ts";
-import { OutboxSmsProvider } from "../../sim/gateway/sms.ts";
-import { SoftTerminal, SoftWallet, inProcess } from "../../sim/gateway/soft-terminal.ts";
-import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
-import { openSqliteStore } from "../../sim/gateway/sqlite-store.ts";
-import type { WebhookTransport } from "../../sim/gateway/webhooks.ts";
+import { MovableClock } from "../../gateway/clock.ts";
+import { Gateway } from "../../gateway/gateway.ts";
+import type { GatewayOptions, GatewayResponse } from "../../gateway/gateway.ts";
+import { Issuer } from "../../gateway/issuer.ts";
+import { OutboxSmsProvider } from "../../gateway/sms.ts";
+import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts";
+import type { LinkSend } from "../helpers/soft-terminal.ts";
+import { openSqliteStore } from "../../gateway/sqlite-store.ts";
+import type { WebhookTransport } from "../../gateway/webhooks.ts";
 
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 export const DAY = 86400000;

@@ -4,9 +4,9 @@
  * arrives; the ledger then holds the payment once, under the terminal's transaction ID.
  */
 import assert from "node:assert/strict";
-import { decodePaid } from "../../firmware/protocol/messages.ts";
-import { fromBase64, toBase64 } from "../../firmware/protocol/sync.ts";
-import { verifyMessage } from "../../sim/gateway/issuer.ts";
+import { decodePaid } from "../../protocol/messages.ts";
+import { fromBase64, toBase64 } from "../../protocol/sync.ts";
+import { verifyMessage } from "../../gateway/issuer.ts";
 import { makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { issuerKeyBody, revokeBody } from "../../firmware/protocol/keys.ts";
-import { Issuer, signBody, verifyBody } from "../../sim/gateway/issuer.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
+import { Issuer, signBody, verifyBody } from "../../gateway/issuer.ts";
 import type { Rig } from "./helpers.ts";
 import { makeRig, merchantWithTerminals } from "./helpers.ts";
 

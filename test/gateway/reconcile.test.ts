@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { decodeAllowance } from "../../firmware/protocol/messages.ts";
-import { fromBase64 } from "../../firmware/protocol/sync.ts";
-import { HOLD_MS } from "../../sim/gateway/gateway.ts";
-import { MAX_WEBHOOK_ATTEMPTS } from "../../sim/gateway/webhooks.ts";
+import { decodeAllowance } from "../../protocol/messages.ts";
+import { fromBase64 } from "../../protocol/sync.ts";
+import { HOLD_MS } from "../../gateway/gateway.ts";
+import { MAX_WEBHOOK_ATTEMPTS } from "../../gateway/webhooks.ts";
 import { DAY, T0, makeRig, merchantWithTerminals, newWallet, nextWalletTime, walletCall } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { decodeAllowance, decodeTerminalCert } from "../../firmware/protocol/messages.ts";
-import { verifyMessage } from "../../sim/gateway/issuer.ts";
-import { SoftTerminal, SoftWallet, inProcess } from "../../sim/gateway/soft-terminal.ts";
+import { decodeAllowance, decodeTerminalCert } from "../../protocol/messages.ts";
+import { verifyMessage } from "../../gateway/issuer.ts";
+import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts";
 import { T0, makeRig, merchantWithTerminals } from "./helpers.ts";
 
 describe("gateway: registration", () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run gateway` (sim/gateway/serve.ts) as a user starts it: it prints its URL and keys, serves HTTPS with the
+ * `npm run gateway` (gateway/serve.ts) as a user starts it: it prints its URL and keys, serves HTTPS with the
  * certificate it is given, keeps its database across a restart, and stops cleanly on SIGTERM.
  */
 import assert from "node:assert/strict";
@@ -18,7 +18,7 @@ interface Started {
 }
 
 function serve(args: string[]): Promise<Started> {
-  const child = spawn(TSX, ["sim/gateway/serve.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(TSX, ["gateway/serve.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { unlinkSync } from "node:fs";
-import { toBase64 } from "../../firmware/protocol/sync.ts";
-import { encodeEntry } from "../../firmware/protocol/entry.ts";
-import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
-import { inProcess } from "../../sim/gateway/soft-terminal.ts";
+import { toBase64 } from "../../protocol/sync.ts";
+import { encodeEntry } from "../../protocol/entry.ts";
+import type { LinkSend } from "../helpers/soft-terminal.ts";
+import { inProcess } from "../helpers/soft-terminal.ts";
 import { countByTx, makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
@@ -260,8 +260,8 @@ describe("gateway: merchants kept apart", () => {
 
 describe("gateway: entry decoding", () => {
   it("takes entries in canonical standard base64 only, as the link codec does", async () => {
-    const { strictBase64 } = await import("../../sim/gateway/gateway.ts");
-    const { fromBase64 } = await import("../../firmware/protocol/sync.ts");
+    const { strictBase64 } = await import("../../gateway/gateway.ts");
+    const { fromBase64 } = await import("../../protocol/sync.ts");
     for (const s of ["", "QQ==", "QUI=", "QUJD", "+/+/", "AAAA"]) {
       assert.deepEqual(Array.from(strictBase64(s) ?? [-1]), Array.from(fromBase64(s) ?? [-1]), s);
     }

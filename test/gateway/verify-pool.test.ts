@@ -1,16 +1,16 @@
 /**
- * Signatures checked on worker threads (sim/gateway/verify-pool.ts) while an upload waits its turn: the answers
+ * Signatures checked on worker threads (gateway/verify-pool.ts) while an upload waits its turn: the answers
  * speed the request up but never decide for it: only exactly the bytes a worker verified are admitted.
  */
 import assert from "node:assert/strict";
 import http from "node:http";
-import { MovableClock } from "../../sim/gateway/clock.ts";
-import { signBody } from "../../sim/gateway/issuer.ts";
-import { startGatewayServer } from "../../sim/gateway/server.ts";
-import { SoftTerminal, SoftWallet } from "../../sim/gateway/soft-terminal.ts";
-import type { LinkSend } from "../../sim/gateway/soft-terminal.ts";
-import { Verifier } from "../../sim/gateway/verify.ts";
-import { VerifyPool } from "../../sim/gateway/verify-pool.ts";
+import { MovableClock } from "../../gateway/clock.ts";
+import { signBody } from "../../gateway/issuer.ts";
+import { startGatewayServer } from "../../gateway/server.ts";
+import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
+import type { LinkSend } from "../helpers/soft-terminal.ts";
+import { Verifier } from "../../gateway/verify.ts";
+import { VerifyPool } from "../../gateway/verify-pool.ts";
 import { FakeWebhooks, T0, httpLink } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");

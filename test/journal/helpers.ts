@@ -1,6 +1,6 @@
 /** Shared fakes of the journal tests: Node's crypto as a backend, fixed keys, a sim flash region behind the binding. */
-export { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+export { nodeCrypto } from "../../gateway/node-crypto.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import type { FlashPages } from "../../hal/flash-pages.ts";
 import { flashPages } from "../../hal/espruino/flash-pages.ts";
 import type { JournalKeys } from "../../firmware/journal/record.ts";
@@ -35,7 +35,7 @@ export function rig(pageCount: number, flash?: Flash): Rig {
   };
 }
 
-/** The largest journal entry: a WalletPayment (firmware/protocol/entry.ts, docs/protocol.md section 7). */
+/** The largest journal entry: a WalletPayment (protocol/entry.ts, docs/protocol.md section 7). */
 export const LARGEST = 316;
 /** The three entry sizes: WalletPayment, InvoicePaid, Refund. */
 export const ENTRY_SIZES = [316, 116, 94];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
-import { REJECTS, walletIdOf } from "../../firmware/protocol/check.ts";
-import { toQrText } from "../../firmware/protocol/qr.ts";
-import { Issuer, publicKeyOf } from "../../sim/gateway/issuer.ts";
+import { REJECTS, walletIdOf } from "../../protocol/check.ts";
+import { toQrText } from "../../protocol/qr.ts";
+import { Issuer, publicKeyOf } from "../../gateway/issuer.ts";
 import { Wallet } from "../../sdk/wallet.ts";
 import type { SeRig } from "./helpers.ts";
 import {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { hmacSha256 } from "../../firmware/crypto/hmac.ts";
-import { FRAME_TIMEOUT_MS, MAX_MESSAGE, Reassembler, toFrames } from "../../firmware/protocol/ble-frames.ts";
-import { parseUtr, SEQ_LIMIT, txId, txParts, utr } from "../../firmware/protocol/ids.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
-import { seal, unseal } from "../../firmware/protocol/seal.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { hmacSha256 } from "../../protocol/hmac.ts";
+import { FRAME_TIMEOUT_MS, MAX_MESSAGE, Reassembler, toFrames } from "../../protocol/ble-frames.ts";
+import { parseUtr, SEQ_LIMIT, txId, txParts, utr } from "../../protocol/ids.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { seal, unseal } from "../../protocol/seal.ts";
 import { crypto } from "./helpers.ts";
 
 const b = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (seed + i * 13) & 255);

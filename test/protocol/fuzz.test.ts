@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { base45Encode, BASE45 } from "../../firmware/codec/base45.ts";
-import { concat, fromHex, toHex } from "../../firmware/codec/hex.ts";
-import { Reassembler, toFrames } from "../../firmware/protocol/ble-frames.ts";
-import type { CheckContext, Reject } from "../../firmware/protocol/check.ts";
-import { checkPayment, REJECTS } from "../../firmware/protocol/check.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
+import { base45Encode, BASE45 } from "../../protocol/codec/base45.ts";
+import { concat, fromHex, toHex } from "../../protocol/codec/hex.ts";
+import { Reassembler, toFrames } from "../../protocol/ble-frames.ts";
+import type { CheckContext, Reject } from "../../protocol/check.ts";
+import { checkPayment, REJECTS } from "../../protocol/check.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
 import { crypto } from "./helpers.ts";
 

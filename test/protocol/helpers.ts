@@ -6,12 +6,12 @@
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import type { Done, SecureElement } from "../../hal/secure-element.ts";
 import { Atecc608 } from "../../hal/drivers/atecc608.ts";
-import { concat } from "../../firmware/codec/hex.ts";
-import type { Accepted, CheckContext, Reject, WalletLedger } from "../../firmware/protocol/check.ts";
-import { checkPayment } from "../../firmware/protocol/check.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { Issuer, publicKeyOf, signBody } from "../../sim/gateway/issuer.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { concat } from "../../protocol/codec/hex.ts";
+import type { Accepted, CheckContext, Reject, WalletLedger } from "../../protocol/check.ts";
+import { checkPayment } from "../../protocol/check.ts";
+import * as M from "../../protocol/messages.ts";
+import { Issuer, publicKeyOf, signBody } from "../../gateway/issuer.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { Atecc608Emulator } from "../../sim/peripherals/atecc608.ts";
 import type { P256Jwk } from "../../sdk/wallet.ts";
 import { VirtualClock } from "../helpers/virtual-clock.ts";

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { base45Decode, base45Encode } from "../../firmware/codec/base45.ts";
-import { concat, fromHex, toHex } from "../../firmware/codec/hex.ts";
-import { hmacSha256 } from "../../firmware/crypto/hmac.ts";
-import { Reassembler, toFrames } from "../../firmware/protocol/ble-frames.ts";
-import { parseUtr, txId, utr } from "../../firmware/protocol/ids.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
-import { seal, unseal } from "../../firmware/protocol/seal.ts";
+import { base45Decode, base45Encode } from "../../protocol/codec/base45.ts";
+import { concat, fromHex, toHex } from "../../protocol/codec/hex.ts";
+import { hmacSha256 } from "../../protocol/hmac.ts";
+import { Reassembler, toFrames } from "../../protocol/ble-frames.ts";
+import { parseUtr, txId, utr } from "../../protocol/ids.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { seal, unseal } from "../../protocol/seal.ts";
 import { protocolCases } from "../../firmware/selftest/protocol.ts";
 import { runCases } from "../../firmware/selftest/runner.ts";
 import { p256PublicKey, p256VerifyDigest } from "../../sim/peripherals/atecc608.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { fieldsToJson, generate, JSON_PATH } from "./make-vectors.ts";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { Reassembler } from "../../firmware/protocol/ble-frames.ts";
-import { txId, utr } from "../../firmware/protocol/ids.ts";
-import * as M from "../../firmware/protocol/messages.ts";
-import { fromQrText, toQrText } from "../../firmware/protocol/qr.ts";
-import { publicKeyOf, signMessage } from "../../sim/gateway/issuer.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { Reassembler } from "../../protocol/ble-frames.ts";
+import { txId, utr } from "../../protocol/ids.ts";
+import * as M from "../../protocol/messages.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { publicKeyOf, signMessage } from "../../gateway/issuer.ts";
 import type { WalletState, WalletStore } from "../../sdk/wallet.ts";
 import { Wallet, WalletError } from "../../sdk/wallet.ts";
 import type { SeRig } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { base45Encode } from "../../firmware/codec/base45.ts";
+import { base45Encode } from "../../protocol/codec/base45.ts";
 import { AUTO_APPROVE_MS, methodLabel, receiptJob } from "../../firmware/receipt/receipt.ts";
 import type { ReceiptInfo } from "../../firmware/receipt/receipt.ts";
 import { decodeQr, printed } from "./print.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { walletIdOf } from "../../firmware/protocol/check.ts";
-import type { Entry } from "../../firmware/protocol/entry.ts";
-import { decodeEntry, encodeEntry, entryAmount, entryCurrency, entryWalletId } from "../../firmware/protocol/entry.ts";
-import { txId } from "../../firmware/protocol/ids.ts";
-import { encodePaid, encodePayment, encodeRefund, encodeRequest } from "../../firmware/protocol/messages.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { walletIdOf } from "../../protocol/check.ts";
+import type { Entry } from "../../protocol/entry.ts";
+import { decodeEntry, encodeEntry, entryAmount, entryCurrency, entryWalletId } from "../../protocol/entry.ts";
+import { txId } from "../../protocol/ids.ts";
+import { encodePaid, encodePayment, encodeRefund, encodeRequest } from "../../protocol/messages.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 
 const crypto = nodeCrypto();
 
@@ -28,7 +28,7 @@ const PAYMENT_ENTRY: Entry = { kind: 1, txId: txId(42, 3), method: 1, request: R
 const PAID_ENTRY: Entry = { kind: 2, txId: txId(42, 4), method: 5, paid: PAID, orderRef: "" };
 const REFUND_ENTRY: Entry = { kind: 3, txId: txId(42, 5), refund: REFUND };
 
-describe("journal entries (firmware/protocol/entry.ts)", () => {
+describe("journal entries (protocol/entry.ts)", () => {
   it("encodes each kind at its contract length", () => {
     assert.equal(encodeEntry(PAYMENT_ENTRY).length, 316);
     assert.equal(encodeEntry(PAID_ENTRY).length, 116);

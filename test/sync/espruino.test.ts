@@ -8,10 +8,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compile } from "../../build.ts";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { txId } from "../../firmware/protocol/ids.ts";
-import { linkKeys, sealReply, sealRequest, toBase64 } from "../../firmware/protocol/sync.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { txId } from "../../protocol/ids.ts";
+import { linkKeys, sealReply, sealRequest, toBase64 } from "../../protocol/sync.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { interpreter, runOnInterpreter } from "../espruino/interpreter.ts";
 
 /** Fixed inputs of the script (Node computes the same Z below), so both sides must print the same. */
@@ -28,13 +28,13 @@ function refundEntry(n: number): Uint8Array {
 
 const SCRIPT = `
 import { builtinCrypto } from "./hal/espruino/crypto.ts";
-import { toHex } from "./firmware/codec/hex.ts";
+import { toHex } from "./protocol/codec/hex.ts";
 import { Journal } from "./firmware/journal/journal.ts";
 import { ramPages } from "./firmware/journal/ram-pages.ts";
-import { decodeEntry, encodeEntry, entryAmount } from "./firmware/protocol/entry.ts";
-import { txId } from "./firmware/protocol/ids.ts";
-import { encodeRefund } from "./firmware/protocol/messages.ts";
-import { fromBase64, isLinkError, linkKeys, openReply, openRequest, sealReply, sealRequest, toBase64 } from "./firmware/protocol/sync.ts";
+import { decodeEntry, encodeEntry, entryAmount } from "./protocol/entry.ts";
+import { txId } from "./protocol/ids.ts";
+import { encodeRefund } from "./protocol/messages.ts";
+import { fromBase64, isLinkError, linkKeys, openReply, openRequest, sealReply, sealRequest, toBase64 } from "./protocol/sync.ts";
 import { startSync } from "./firmware/sync/sync.ts";
 ${FIXTURE}
 const c = builtinCrypto();

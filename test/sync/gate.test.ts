@@ -7,7 +7,7 @@ import { checkBundle } from "../gate/espruino-gate.ts";
 const ENTRY = `
 import { devkit } from "./boards/devkit.ts";
 import { Journal } from "./firmware/journal/journal.ts";
-import { decodeEntry, entryAmount, entryWalletId } from "./firmware/protocol/entry.ts";
+import { decodeEntry, entryAmount, entryWalletId } from "./protocol/entry.ts";
 import { readSyncConfig } from "./firmware/sync/config.ts";
 import { startSync, trustedNow } from "./firmware/sync/sync.ts";
 const d = devkit.createDevice("gate");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
-import { seal } from "../../firmware/protocol/seal.ts";
-import type { LinkError, LinkReply, LinkRequest } from "../../firmware/protocol/sync.ts";
+import { seal } from "../../protocol/seal.ts";
+import type { LinkError, LinkReply, LinkRequest } from "../../protocol/sync.ts";
 import {
   fromBase64,
   isLinkError,
@@ -14,8 +14,8 @@ import {
   sealReply,
   sealRequest,
   toBase64,
-} from "../../firmware/protocol/sync.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+} from "../../protocol/sync.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 
 const c = nodeCrypto();
 const Z = new Uint8Array(32).fill(0x5a);
@@ -34,7 +34,7 @@ function flipBase64(body: string, byte: number): string {
   return toBase64(b);
 }
 
-describe("link codec (firmware/protocol/sync.ts)", () => {
+describe("link codec (protocol/sync.ts)", () => {
   describe("base64", () => {
     it("matches Node's encoding for every length 0..40", () => {
       for (let n = 0; n <= 40; n++) {

@@ -3,18 +3,18 @@
  * Wi-Fi and HTTP on a virtual clock, a real journal on RAM pages, and a tiny gateway built on the link codec.
  */
 import { createECDH, randomBytes } from "node:crypto";
-import { toHex } from "../../firmware/codec/hex.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
 import { Journal } from "../../firmware/journal/journal.ts";
 import { ramPages } from "../../firmware/journal/ram-pages.ts";
-import { decodeEntry, encodeEntry } from "../../firmware/protocol/entry.ts";
-import { txId } from "../../firmware/protocol/ids.ts";
-import { encodePayment, encodeRefund, encodeRequest } from "../../firmware/protocol/messages.ts";
-import type { LinkKeys, LinkReply, LinkRequest } from "../../firmware/protocol/sync.ts";
-import { fromBase64, isLinkError, linkKeys, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
+import { decodeEntry, encodeEntry } from "../../protocol/entry.ts";
+import { txId } from "../../protocol/ids.ts";
+import { encodePayment, encodeRefund, encodeRequest } from "../../protocol/messages.ts";
+import type { LinkKeys, LinkReply, LinkRequest } from "../../protocol/sync.ts";
+import { fromBase64, isLinkError, linkKeys, openRequest, sealReply, toBase64 } from "../../protocol/sync.ts";
 import type { SyncOptions, SyncProgress } from "../../firmware/sync/sync.ts";
 import type { Http, HttpRequest, HttpResponse, Wifi, WifiState } from "../../hal/net.ts";
 import type { Done, SecureElement } from "../../hal/secure-element.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { VirtualClock } from "../helpers/virtual-clock.ts";
 
 export const crypto = nodeCrypto();

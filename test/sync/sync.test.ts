@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../firmware/codec/hex.ts";
-import { fromBase64, sealReply } from "../../firmware/protocol/sync.ts";
+import { toHex } from "../../protocol/codec/hex.ts";
+import { fromBase64, sealReply } from "../../protocol/sync.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncError, SyncLimits, UpdateOffer } from "../../firmware/sync/sync.ts";
 import { backoffMs, msSinceSync, startSync, trustedNow } from "../../firmware/sync/sync.ts";
 import type { Rig } from "./rig.ts";

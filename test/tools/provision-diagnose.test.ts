@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeTerminalCert } from "../../firmware/protocol/messages.ts";
-import { Issuer } from "../../sim/gateway/issuer.ts";
+import { decodeTerminalCert } from "../../protocol/messages.ts";
+import { Issuer } from "../../gateway/issuer.ts";
 import { SimHost } from "../../sim/host.ts";
 import { consoleHostOptions, startTcpConsole } from "../../sim/tcp-console.ts";
 import type { TcpConsole } from "../../sim/tcp-console.ts";

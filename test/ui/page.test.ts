@@ -20,11 +20,11 @@ import { appBundle } from "../cli/app-bundle.ts";
 /**
  * The full-payment test runs once the shipped firmware has the payment flows and the technician menu (helper E:
  * firmware/main.ts starts firmware/app/terminal.ts; provisioning goes through the menu); its sync part once the reference
- * gateway (helper C: sim/gateway/gateway.ts) is in the tree.
+ * gateway (helper C: gateway/gateway.ts) is in the tree.
  */
 const MAIN = readFileSync("firmware/main.ts", "utf8");
 const FLOWS = /from "\.\/app\//.test(MAIN);
-const GATEWAY = existsSync("sim/gateway/gateway.ts");
+const GATEWAY = existsSync("gateway/gateway.ts");
 
 const BROWSER = process.env.CHROMIUM_PATH || ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
@@ -306,7 +306,7 @@ describe("simulator page in Chromium (Playwright)", function () {
     await page.click("#scanreceipt");
     await until("the phone's receipt check", async () => /receipt .* kept/.test((await page.textContent("#phonemsg")) || ""));
     if (!GATEWAY) {
-      console.log("      (sync part skipped: the reference gateway, sim/gateway/gateway.ts, has not landed)");
+      console.log("      (sync part skipped: the reference gateway, gateway/gateway.ts, has not landed)");
       return;
     }
     const ledgerRows = () => {

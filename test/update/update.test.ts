@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { Flash, isPowerCut } from "../../sim/espruino/flash.ts";
 import { SimHost } from "../../sim/host.ts";
 import { ATTEMPTS_MAX } from "../../firmware/update/layout.ts";

@@ -5,7 +5,7 @@ import { checkPin, hashPin, openVault, VAULT_ABSENT, VAULT_AUTH, VAULT_FULL, VAU
 import type { VaultKeys } from "../../firmware/keys.ts";
 import { Flash, isPowerCut } from "../../sim/espruino/flash.ts";
 import { EspruinoStorage } from "../../sim/espruino/storage.ts";
-import { nodeCrypto } from "../../sim/gateway/node-crypto.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { boardData, flashStore } from "../update/helpers.ts";
 
 const crypto = nodeCrypto();

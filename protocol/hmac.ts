@@ -1,6 +1,6 @@
 /** HMAC-SHA256 (RFC 2104) over a backend's SHA-256; Espruino's built-in crypto has no HMAC. */
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import { concat } from "../codec/hex.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import { concat } from "./codec/hex.ts";
 
 const BLOCK = 64;
 

@@ -9,9 +9,9 @@
  *
  * The receiver checks the tag in constant time before decrypting, and rejects a seq it has already accepted.
  */
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import { concat, equalConstantTime } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import { concat, equalConstantTime } from "./codec/hex.ts";
+import { hmacSha256 } from "./hmac.ts";
 
 export const SEAL_VERSION = 1;
 const HEAD = 6;

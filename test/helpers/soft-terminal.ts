@@ -1,7 +1,7 @@
 /**
  * A terminal and a wallet in software, for the gateway's tests and benchmark: the terminal's identity key is a
- * plain P-256 scalar (no secure element, no bundle), the link is the real codec (firmware/protocol/sync.ts), and
- * journal entries are the real layouts (firmware/protocol/entry.ts), signed as the devices sign them.
+ * plain P-256 scalar (no secure element, no bundle), the link is the real codec (protocol/sync.ts), and
+ * journal entries are the real layouts (protocol/entry.ts), signed as the devices sign them.
  *
  *   const term = new SoftTerminal({ terminalId, linkPublicKey: gw.linkPublicKey, send: inProcess(gw) });
  *   gw.registerTerminal({ merchantId, publicKey: term.publicKey, terminalId });
@@ -10,16 +10,16 @@
  *   await term.hello(); await term.uploadAll();
  */
 import { createECDH, createHash, randomBytes } from "node:crypto";
-import { concat, toHex } from "../../firmware/codec/hex.ts";
-import { encodeEntry } from "../../firmware/protocol/entry.ts";
-import type { Entry } from "../../firmware/protocol/entry.ts";
-import { txId } from "../../firmware/protocol/ids.ts";
-import { decodeAllowance, encodeInvoice, encodePayment, encodeRefund, encodeRequest, signedPart } from "../../firmware/protocol/messages.ts";
-import type { LinkKeys, LinkReply } from "../../firmware/protocol/sync.ts";
-import { isLinkError, linkKeys, linkPath, openReply, sealRequest, toBase64 } from "../../firmware/protocol/sync.ts";
-import type { GatewayRequest, GatewayResponse } from "./gateway.ts";
-import { publicKeyOf, signBody, signMessage } from "./issuer.ts";
-import { nodeCrypto } from "./node-crypto.ts";
+import { concat, toHex } from "../../protocol/codec/hex.ts";
+import { encodeEntry } from "../../protocol/entry.ts";
+import type { Entry } from "../../protocol/entry.ts";
+import { txId } from "../../protocol/ids.ts";
+import { decodeAllowance, encodeInvoice, encodePayment, encodeRefund, encodeRequest, signedPart } from "../../protocol/messages.ts";
+import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
+import { isLinkError, linkKeys, linkPath, openReply, sealRequest, toBase64 } from "../../protocol/sync.ts";
+import type { GatewayRequest, GatewayResponse } from "../../gateway/gateway.ts";
+import { publicKeyOf, signBody, signMessage } from "../../gateway/issuer.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 
 const crypto = nodeCrypto();
 const ZERO64 = new Uint8Array(64);

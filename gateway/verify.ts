@@ -4,7 +4,7 @@
  */
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { SIG, signedPart } from "../../firmware/protocol/messages.ts";
+import { SIG, signedPart } from "../protocol/messages.ts";
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
 

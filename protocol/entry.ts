@@ -12,8 +12,8 @@
  *   const bytes = encodeEntry({ kind: EntryKind.WalletPayment, txId, method: 1, request, payment, orderRef: "" });
  *   const e = decodeEntry(bytes); // null when malformed
  */
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import { toHex } from "../codec/hex.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import { walletIdOf } from "./rules.ts";
 import { Len, MsgType, VERSION } from "./messages.ts";
 
 export const enum EntryKind {
@@ -192,11 +192,11 @@ export function entryCurrency(e: Entry): number {
 }
 
 /**
- * The paying wallet's ID (first 8 bytes of SHA-256 of its public key, hex; as firmware/protocol/check.ts
+ * The paying wallet's ID (first 8 bytes of SHA-256 of its public key, hex; protocol/rules.ts
  * walletIdOf) for a wallet payment; "" for the other kinds, which no wallet signed.
  */
 export function entryWalletId(c: CryptoBackend, e: Entry): string {
   if (e.kind !== EntryKind.WalletPayment) return "";
   // the payment carries the allowance without its 2 header bytes; the wallet key is its first field
-  return toHex(c.sha256(e.payment.subarray(2, 66)).subarray(0, 8));
+  return walletIdOf(c, e.payment.subarray(2, 66));
 }

@@ -13,7 +13,7 @@
  *   const body = issuerKeyBody(2, pub);                       // what the issuer signs
  *   se.verify(crypto.sha256(body), sig, trustedKey(by), done); // what the terminal checks
  */
-import { ascii } from "../codec/hex.ts";
+import { ascii } from "./codec/hex.ts";
 
 export const ISSUER_KEY_DOMAIN = "issuer-key v1";
 export const REVOKE_DOMAIN = "issuer-key-revoke v1";

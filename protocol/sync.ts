@@ -1,10 +1,10 @@
 /**
  * The terminal <-> gateway link codec (docs/sync.md), shared by the terminal (firmware/sync/) and the reference
- * gateway (sim/gateway/). Pure: no IO, no clock, no state.
+ * gateway (gateway/). Pure: no IO, no clock, no state.
  *
  * Keys: Z = ECDH(terminal identity key in the SE slot 0, gateway link key); never stored. linkKeys(Z) gives one
  * key pair per direction (t2g, g2t), each HMAC-SHA256(Z, label)[0..16]. Every message is a sealed envelope
- * (firmware/protocol/seal.ts, keyId 1) of an ASCII JSON object, carried as base64 in the HTTP body.
+ * (protocol/seal.ts, keyId 1) of an ASCII JSON object, carried as base64 in the HTTP body.
  *
  *   terminal: body = sealRequest(c, keys, seq, { op: "hello", tid: 42, nonce: "…", fw: "1.0.0", … })
  *   gateway:  const r = openRequest(c, keys, body, { lastSeq, op: "hello", tid: 42 }); // r.code on failure
@@ -14,9 +14,9 @@
  * Replay: the request's seq must be above the last one the gateway accepted from this terminal; the reply is
  * sealed under the request's seq and echoes its nonce, so a reply answers exactly one request.
  */
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import { ascii } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import { ascii } from "./codec/hex.ts";
+import { hmacSha256 } from "./hmac.ts";
 import type { SealKeys } from "./seal.ts";
 import { seal, unseal } from "./seal.ts";
 

@@ -12,20 +12,21 @@
  * that transaction and sent after it (flush()).
  */
 import { createECDH, createHash, randomBytes } from "node:crypto";
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import { concat, fromHex, toHex } from "../../firmware/codec/hex.ts";
-import type { Entry } from "../../firmware/protocol/entry.ts";
-import { decodeEntry, entryWalletId } from "../../firmware/protocol/entry.ts";
-import { txParts, utr } from "../../firmware/protocol/ids.ts";
-import type { Allowance } from "../../firmware/protocol/messages.ts";
-import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../../firmware/protocol/messages.ts";
-import { toQrText } from "../../firmware/protocol/qr.ts";
-import type { LinkKeys, LinkReply, LinkRequest } from "../../firmware/protocol/sync.ts";
-import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../../firmware/protocol/sync.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
+import type { Entry } from "../protocol/entry.ts";
+import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
+import { txParts, utr } from "../protocol/ids.ts";
+import type { Allowance } from "../protocol/messages.ts";
+import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
+import { toQrText } from "../protocol/qr.ts";
+import { HOLD_MS, walletIdOf } from "../protocol/rules.ts";
+import type { LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
+import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../protocol/sync.ts";
 import type { GatewayClock } from "./clock.ts";
 import { isMovable, systemClock } from "./clock.ts";
 import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
-import { issuerKeyBody, MAX_KEYS, revokeBody } from "../../firmware/protocol/keys.ts";
+import { issuerKeyBody, MAX_KEYS, revokeBody } from "../protocol/keys.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
 import { OutboxSmsProvider } from "./sms.ts";
@@ -50,8 +51,7 @@ import type { WebhookTransport } from "./webhooks.ts";
 import { fetchTransport, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature } from "./webhooks.ts";
 
 export const DAY_MS = 86400000;
-/** A payee's offline transaction is auto-approved this long after it happened if the payer has not synced. */
-export const HOLD_MS = 3 * DAY_MS;
+export { HOLD_MS };
 export const DEFAULT_LIMITS = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
 /** Label of the wallet request signature (starts with "o", never a protocol message's version byte). */
 export const WALLET_API_LABEL = "offline-pay wallet-api v1";
@@ -612,7 +612,7 @@ export class Gateway {
     if (typeof phone !== "string" || (phone && !/^\+[0-9]{6,15}$/.test(phone))) throw bad("BAD_PHONE", "phone: E.164, e.g. +4915112345678");
     const balance = spec.balanceMinor ?? 0;
     if (!toPosInt(balance)) throw bad("BAD_BALANCE", "balanceMinor: a non-negative integer");
-    const walletId = toHex(this.crypto.sha256(spec.publicKey).subarray(0, 8));
+    const walletId = walletIdOf(this.crypto, spec.publicKey);
     return this.store.transaction(() => {
       if (this.store.getWallet(walletId)) throw new GatewayError(409, "WALLET_EXISTS", "wallet " + walletId + " is registered");
       const pub = new Uint8Array(spec.publicKey);

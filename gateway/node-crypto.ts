@@ -1,9 +1,9 @@
 /**
  * Node's crypto as a hal/crypto.ts backend, for the gateway, the simulator's host side and tests:
- * SHA-256 and AES-CBC without padding (the firmware pads; see firmware/protocol/seal.ts).
+ * SHA-256 and AES-CBC without padding (the firmware pads; see protocol/seal.ts).
  */
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
-import type { CryptoBackend } from "../../hal/crypto.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
 
 function aes(decrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   if (data.length % 16) throw new Error("aes-cbc: data length " + data.length + " is not a multiple of 16");

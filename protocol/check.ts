@@ -3,9 +3,10 @@
  * the two signature checks on the secure element last, ~105 ms each on an ATECC608). The first failure decides
  * the reject code; docs/protocol.md lists them.
  */
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import type { SecureElement } from "../../hal/secure-element.ts";
-import { concat, toHex } from "../codec/hex.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import type { SecureElement } from "../hal/secure-element.ts";
+import { concat } from "./codec/hex.ts";
+import { walletIdOf } from "./rules.ts";
 import type { Payment, PaymentRequest } from "./messages.ts";
 import { decodePayment, encodeAllowance, signedPart } from "./messages.ts";
 import { fromQrText } from "./qr.ts";
@@ -61,10 +62,7 @@ export interface Accepted {
   walletId: string;
 }
 
-/** Wallet ID: first 8 bytes of SHA-256 of its public key, as hex. */
-export function walletIdOf(c: CryptoBackend, pub: Uint8Array): string {
-  return toHex(c.sha256(pub).subarray(0, 8));
-}
+export { walletIdOf } from "./rules.ts";
 
 export function checkPayment(ctx: CheckContext, text: string, done: (err: Reject | null, ok?: Accepted) => void): void {
   const parsed = fromQrText(text);

@@ -1,5 +1,5 @@
 /**
- * The reference gateway's storage, as an interface a production database can take (sim/gateway/sqlite-store.ts is
+ * The reference gateway's storage, as an interface a production database can take (gateway/sqlite-store.ts is
  * the embedded SQLite implementation). Everything the gateway knows lives here; the Gateway class holds no state of
  * its own beyond caches, so a restart (close and reopen) loses nothing.
  *

@@ -2,7 +2,7 @@
  * The ASCII form of protocol messages for QR codes: a letter naming the message, the protocol version digit, then
  * Base45 of the binary message, all in the QR alphanumeric alphabet. "P1..." is a version-1 payment.
  */
-import { base45Decode, base45Encode } from "../codec/base45.ts";
+import { base45Decode, base45Encode } from "./codec/base45.ts";
 import { MsgType, VERSION } from "./messages.ts";
 
 const LETTERS: { [t: number]: string } = {};

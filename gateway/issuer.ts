@@ -12,8 +12,8 @@
  */
 import { createECDH, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import type { Allowance, PaidConfirmation, TerminalCert } from "../../firmware/protocol/messages.ts";
-import { encodeAllowance, encodePaid, encodeTerminalCert, SIG, signedPart } from "../../firmware/protocol/messages.ts";
+import type { Allowance, PaidConfirmation, TerminalCert } from "../protocol/messages.ts";
+import { encodeAllowance, encodePaid, encodeTerminalCert, SIG, signedPart } from "../protocol/messages.ts";
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
 

@@ -8,11 +8,11 @@
  *        against the certificate's terminal key (and the certificate against the issuer's key)
  *   Z = ECDH(session key, walletEph); th = SHA-256("ble-session v1" | walletEph | sessionPub)
  *   w2t = { enc: HMAC(Z, "w2t enc" | th)[0..16], mac: HMAC(Z, "w2t mac" | th)[0..16] }, keyId 2; t2w likewise, keyId 3
- *   either way     DATA    03 | sealed envelope (firmware/protocol/seal.ts) of one protocol message
+ *   either way     DATA    03 | sealed envelope (protocol/seal.ts) of one protocol message
  *                          (Request, Payment, Receipt, PaidConfirmation), seq 1, 2, 3... per direction
  *   terminal → wallet  ERROR   7F | code (3 ASCII): plain and unauthenticated, only ever shown
  *
- * Every message travels as 20-byte frames (firmware/protocol/ble-frames.ts): the wallet writes FFF2, the terminal
+ * Every message travels as 20-byte frames (protocol/ble-frames.ts): the wallet writes FFF2, the terminal
  * notifies FFF1. The session key is made fresh for each HELLO in the secure element's Session slot (GenKey mode 04)
  * when the part can make keys; see docs/protocol.md for why not TempKey.
  *
@@ -20,12 +20,12 @@
  *     now: () => clock.uptime(), onMessage: (m) => { ...a Payment or PaidConfirmation... } });
  *   s.start();                           // advertise; once s.isOpen(): s.send(requestBytes)
  */
-import type { Ble } from "../../hal/ble.ts";
-import type { CryptoBackend } from "../../hal/crypto.ts";
-import type { Done, SecureElement } from "../../hal/secure-element.ts";
-import { SeSlot } from "../../hal/secure-element.ts";
-import { ascii, concat } from "../codec/hex.ts";
-import { hmacSha256 } from "../crypto/hmac.ts";
+import type { Ble } from "../hal/ble.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
+import type { Done, SecureElement } from "../hal/secure-element.ts";
+import { SeSlot } from "../hal/secure-element.ts";
+import { ascii, concat } from "./codec/hex.ts";
+import { hmacSha256 } from "./hmac.ts";
 import { Reassembler, toFrames } from "./ble-frames.ts";
 import type { SealKeys } from "./seal.ts";
 import { seal, unseal } from "./seal.ts";
