@@ -62,7 +62,7 @@ describe("layers", () => {
 
   it("protocol/ reaches nothing above it but the hal's interfaces (crypto, secure element, Bluetooth), and no Node", () => {
     const allowed = new Set(["hal/crypto.ts", "hal/secure-element.ts", "hal/ble.ts"]);
-    const bad = violations("protocol", (s, typeOnly) => (!s.startsWith("protocol") && !(typeOnly && allowed.has(s))) || s.startsWith("node:"));
+    const bad = violations("protocol", (s) => (!s.startsWith("protocol") && !allowed.has(s)) || s.startsWith("node:"));
     assert.deepEqual(bad, []);
   });
 

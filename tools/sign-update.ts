@@ -9,14 +9,14 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { p256SignDigest } from "../sim/peripherals/atecc608.ts";
+import { signBody } from "../gateway/issuer.ts";
 import type { UpdateOffer } from "../firmware/update/updater.ts";
 import { ROOT, runMain } from "./common.ts";
 import { ToolError } from "./link.ts";
 
 export function signUpdate(bundle: Uint8Array, issuerPrivate: Uint8Array, version: string): UpdateOffer {
   const sha = createHash("sha256").update(bundle).digest();
-  return { version, size: bundle.length, sha256: sha.toString("hex"), sig: Buffer.from(p256SignDigest(issuerPrivate, new Uint8Array(sha))).toString("hex") };
+  return { version, size: bundle.length, sha256: sha.toString("hex"), sig: Buffer.from(signBody(issuerPrivate, bundle)).toString("hex") };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

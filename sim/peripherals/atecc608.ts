@@ -37,6 +37,7 @@
  * - The factory config image (SlotConfig/KeyConfig values, serial) is an assumption; bytes 0-1 = 01 23 and byte 8
  *   = 01 follow MCHP.
  */
+import { AteccOp, AteccStatus, AteccWord } from "../../hal/drivers/atecc608-frames.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { toBytes } from "../espruino/bytes.ts";
 
@@ -221,61 +222,26 @@ const fromHex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
 
 // ---- constants ------------------------------------------------------------------------------------------
 
-/** Opcodes (CAL calib_command.h). */
-export const enum AtcaOp {
-  Read = 0x02,
-  Write = 0x12,
-  Nonce = 0x16,
-  Lock = 0x17,
-  Random = 0x1b,
-  Counter = 0x24,
-  Info = 0x30,
-  GenKey = 0x40,
-  Sign = 0x41,
-  ECDH = 0x43,
-  Verify = 0x45,
-  Sha = 0x47,
-}
-
-/** Status bytes (CAL, MCHP "Status/Error Codes"). */
-export const enum AtcaStatus {
-  Success = 0x00,
-  Miscompare = 0x01,
-  ParseError = 0x03,
-  EccFault = 0x05,
-  SelfTestError = 0x07,
-  HealthTestError = 0x08,
-  ExecutionError = 0x0f,
-  AfterWake = 0x11,
-  WatchdogAboutToExpire = 0xee,
-  CrcError = 0xff,
-}
-
-/** Word-address byte values (MCHP "Word Address Values"). */
-export const enum AtcaWordAddress {
-  Reset = 0x00,
-  Sleep = 0x01,
-  Idle = 0x02,
-  Command = 0x03,
-}
+// Opcodes, status bytes and word addresses are the driver's (hal/drivers/atecc608-frames.ts): one name for each
+// datasheet constant, on both sides of the bus. Tests pin their values to the datasheet's bytes.
 
 /** tWHI: wake high delay before the chip may be addressed (MCHP AC parameters). */
 export const ATCA_T_WHI_MS = 1.5;
 
 /** Maximum execution times in ms per clock divider M0/M1/M2 (CAL calib_execution.c, 608 tables). */
 const EXEC_MS: Record<number, readonly [number, number, number]> = {
-  [AtcaOp.Info]: [5, 5, 5],
-  [AtcaOp.Random]: [23, 23, 23],
-  [AtcaOp.Nonce]: [20, 20, 20],
-  [AtcaOp.Read]: [5, 5, 5],
-  [AtcaOp.Write]: [45, 45, 45],
-  [AtcaOp.Lock]: [35, 35, 35],
-  [AtcaOp.Counter]: [25, 25, 25],
-  [AtcaOp.GenKey]: [115, 215, 653],
-  [AtcaOp.Sign]: [115, 220, 665],
-  [AtcaOp.Verify]: [105, 295, 1085],
-  [AtcaOp.Sha]: [36, 42, 75],
-  [AtcaOp.ECDH]: [75, 172, 531],
+  [AteccOp.Info]: [5, 5, 5],
+  [AteccOp.Random]: [23, 23, 23],
+  [AteccOp.Nonce]: [20, 20, 20],
+  [AteccOp.Read]: [5, 5, 5],
+  [AteccOp.Write]: [45, 45, 45],
+  [AteccOp.Lock]: [35, 35, 35],
+  [AteccOp.Counter]: [25, 25, 25],
+  [AteccOp.GenKey]: [115, 215, 653],
+  [AteccOp.Sign]: [115, 220, 665],
+  [AteccOp.Verify]: [105, 295, 1085],
+  [AteccOp.SHA]: [36, 42, 75],
+  [AteccOp.ECDH]: [75, 172, 531],
 };
 
 /** Config zone offsets (CAL atecc608_config_t). */
@@ -376,16 +342,16 @@ export class Atecc608Emulator {
     const bytes = toBytes(data);
     if (bytes.length === 0) return true;
     switch (bytes[0]) {
-      case AtcaWordAddress.Reset:
+      case AteccWord.Reset:
         this.outPtr = 0;
         return true;
-      case AtcaWordAddress.Sleep:
+      case AteccWord.Sleep:
         this.goToSleep();
         return true;
-      case AtcaWordAddress.Idle:
+      case AteccWord.Idle:
         this.power = "idle";
         return true;
-      case AtcaWordAddress.Command:
+      case AteccWord.Command:
         this.command(bytes.subarray(1), now);
         return true;
       default:
@@ -467,7 +433,7 @@ export class Atecc608Emulator {
     this.watchdogMs = mode & 0x04 ? 13000 : 1300;
     const div = mode & 0xf8;
     this.divider = div === 0x28 ? 1 : div === 0x68 ? 2 : 0;
-    this.setOutput(statusPacket(AtcaStatus.AfterWake));
+    this.setOutput(statusPacket(AteccStatus.AfterWake));
   }
 
   private goToSleep(): void {
@@ -493,28 +459,28 @@ export class Atecc608Emulator {
 
   private command(pkt: Uint8Array, now: number): void {
     const count = pkt.length > 0 ? pkt[0] : 0;
-    if (count < 4 || count !== pkt.length) return this.setOutput(statusPacket(AtcaStatus.CrcError));
+    if (count < 4 || count !== pkt.length) return this.setOutput(statusPacket(AteccStatus.Crc));
     const crc = atcaCrc16(pkt, 0, count - 2);
     if (pkt[count - 2] !== (crc & 0xff) || pkt[count - 1] !== crc >> 8) {
-      return this.setOutput(statusPacket(AtcaStatus.CrcError));
+      return this.setOutput(statusPacket(AteccStatus.Crc));
     }
-    if (count < 7) return this.setOutput(statusPacket(AtcaStatus.ParseError));
+    if (count < 7) return this.setOutput(statusPacket(AteccStatus.Parse));
     const op = pkt[1];
     const p1 = pkt[2];
     const p2 = pkt[3] | (pkt[4] << 8);
     const data = pkt.slice(5, count - 2);
     const times = EXEC_MS[op];
-    if (!times) return this.setOutput(statusPacket(AtcaStatus.ParseError));
+    if (!times) return this.setOutput(statusPacket(AteccStatus.Parse));
     const execMs = times[this.divider];
     if (now + execMs > this.wokeAt + this.watchdogMs) {
-      return this.setOutput(statusPacket(AtcaStatus.WatchdogAboutToExpire));
+      return this.setOutput(statusPacket(AteccStatus.Watchdog));
     }
     const result = this.execute(op, p1, p2, data);
     if ("data" in result) {
       this.busyUntil = now + execMs;
       this.setOutput(responsePacket(result.data));
     } else {
-      if (result.status === AtcaStatus.Success || result.status === AtcaStatus.Miscompare) {
+      if (result.status === AteccStatus.Success || result.status === AteccStatus.Miscompare) {
         this.busyUntil = now + execMs;
       }
       this.setOutput(statusPacket(result.status));
@@ -523,29 +489,29 @@ export class Atecc608Emulator {
 
   private execute(op: number, p1: number, p2: number, data: Uint8Array): Result {
     switch (op) {
-      case AtcaOp.Info:
+      case AteccOp.Info:
         return this.info(p1, p2, data);
-      case AtcaOp.Random:
+      case AteccOp.Random:
         return this.random(p1, p2, data);
-      case AtcaOp.Nonce:
+      case AteccOp.Nonce:
         return this.nonce(p1, p2, data);
-      case AtcaOp.GenKey:
+      case AteccOp.GenKey:
         return this.genKey(p1, p2, data);
-      case AtcaOp.Sign:
+      case AteccOp.Sign:
         return this.sign(p1, p2, data);
-      case AtcaOp.Verify:
+      case AteccOp.Verify:
         return this.verify(p1, p2, data);
-      case AtcaOp.Counter:
+      case AteccOp.Counter:
         return this.counter(p1, p2, data);
-      case AtcaOp.Read:
+      case AteccOp.Read:
         return this.read(p1, p2, data);
-      case AtcaOp.Write:
+      case AteccOp.Write:
         return this.write(p1, p2, data);
-      case AtcaOp.Lock:
+      case AteccOp.Lock:
         return this.lock(p1, p2, data);
-      case AtcaOp.Sha:
+      case AteccOp.SHA:
         return this.sha(p1, p2, data);
-      case AtcaOp.ECDH:
+      case AteccOp.ECDH:
         return this.ecdh(p1, p2, data);
       default:
         return PARSE;
@@ -609,7 +575,7 @@ export class Atecc608Emulator {
     }
     if (mode === 0x02 || long || target !== 0x00 || data.length !== 20) return PARSE;
     const rand = new Uint8Array(randomBytes(32));
-    this.tempKey = sha256(concat(rand, data, Uint8Array.of(AtcaOp.Nonce, p1, 0x00)));
+    this.tempKey = sha256(concat(rand, data, Uint8Array.of(AteccOp.Nonce, p1, 0x00)));
     return { data: rand };
   }
 
@@ -659,7 +625,7 @@ export class Atecc608Emulator {
     if (!msg) return EXEC;
     const ok = p256VerifyDigest(pub, msg, data.slice(0, 64));
     if (ok === null) return EXEC;
-    return ok ? OK : { status: AtcaStatus.Miscompare };
+    return ok ? OK : { status: AteccStatus.Miscompare };
   }
 
   /** ECDH mode 00: slot P2's private key times the peer point X||Y; the result's X coordinate. */
@@ -806,9 +772,9 @@ export class Atecc608Emulator {
   }
 }
 
-const OK: Result = { status: AtcaStatus.Success };
-const PARSE: Result = { status: AtcaStatus.ParseError };
-const EXEC: Result = { status: AtcaStatus.ExecutionError };
+const OK: Result = { status: AteccStatus.Success };
+const PARSE: Result = { status: AteccStatus.Parse };
+const EXEC: Result = { status: AteccStatus.Execution };
 
 /** `COUNT DATA CRClo CRChi`. */
 function responsePacket(data: Uint8Array): Uint8Array {
