@@ -216,7 +216,7 @@ async function localBackend(): Promise<Backend> {
       const r = gw.registerTerminal({ merchantId, publicKey: pub });
       return { terminalId: r.terminalId, linkPublicKey: r.linkPublicKey };
     },
-    registerWallet: async (pub, capMinor) => gw.registerWallet({ publicKey: pub, capMinor, currency: 978 }).allowance,
+    registerWallet: async (pub, capMinor) => gw.registerWallet({ publicKey: pub, capMinor, currency: 978, balanceMinor: capMinor }).allowance,
     ledgerTxIds: async (merchantId) => gw.ledger(merchantId).map((r) => r.txId),
     async close() {
       await server.close();
@@ -251,7 +251,7 @@ function remoteBackend(url: string, token: string): Backend {
       const r = await api("POST", "/v1/merchants/" + merchantId + "/terminals", { publicKey: toHex(pub) });
       return { terminalId: Number(r.terminalId), linkPublicKey: bytes(r.linkPublicKey) };
     },
-    registerWallet: async (pub, capMinor) => bytes((await api("POST", "/v1/wallets", { publicKey: toHex(pub), capMinor, currency: 978 })).allowance),
+    registerWallet: async (pub, capMinor) => bytes((await api("POST", "/v1/wallets", { publicKey: toHex(pub), capMinor, currency: 978, balanceMinor: capMinor })).allowance),
     ledgerTxIds: async (merchantId) => ((await api("GET", "/v1/merchants/" + merchantId + "/ledger")).ledger as { txId: string }[]).map((r) => r.txId),
     close: async () => undefined,
   };

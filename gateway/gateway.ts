@@ -15,10 +15,10 @@ import { createECDH, createHash, randomBytes } from "node:crypto";
 import type { CryptoBackend } from "../hal/crypto.ts";
 import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
 import type { Entry } from "../protocol/entry.ts";
-import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
+import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
 import type { Allowance } from "../protocol/messages.ts";
-import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
+import { decodeAllowance, decodeInvoice, decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
 import { toQrText } from "../protocol/qr.ts";
 import { HOLD_MS, walletIdOf } from "../protocol/rules.ts";
 import type { LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
@@ -32,6 +32,9 @@ import type { SmsProvider } from "./sms.ts";
 import { OutboxSmsProvider } from "./sms.ts";
 import type {
   ActivityRow,
+  AllowanceRow,
+  PayoutRow,
+  PayoutRunRow,
   ConnectionRow,
   FlagRow,
   GatewayStore,
@@ -45,6 +48,11 @@ import type {
   WebhookRow,
 } from "./store.ts";
 import { Verifier } from "./verify.ts";
+import type { MerchantBalances, Statement, WalletBalances } from "./books.ts";
+import { ISSUER_CARDS, ISSUER_FUNDS, ISSUER_LOSSES, ISSUER_SUSPENSE, merchantAvailable, statementCsv, walletAvailable } from "./books.ts";
+import { Money, MoneyError, PURSE_GRACE_MS } from "./money.ts";
+import type { Party } from "./payouts.ts";
+import { pain001, validBic, validIban } from "./payouts.ts";
 import type { SigCheck } from "./verify-pool.ts";
 import { VerifyPool } from "./verify-pool.ts";
 import type { WebhookTransport } from "./webhooks.ts";
@@ -120,6 +128,10 @@ export interface GatewayOptions {
   adminToken?: string;
   /** Days an allowance is valid from its issue (default 30). */
   allowanceDays?: number;
+  /** Run the daily settlement (payouts) from tick() once a day is over (default false; `npm run gateway` turns it on). */
+  dailyPayouts?: boolean;
+  /** The issuer's own bank account, debtor of the payout files (default: stored by the admin API, else none). */
+  payoutAccount?: Party;
   /** Deliver outboxes after each request (default true; tests turn it off and call flush()). */
   autoFlush?: boolean;
   /**
@@ -137,6 +149,9 @@ export interface MerchantSpec {
   limits?: Partial<typeof DEFAULT_LIMITS> & Record<string, unknown>;
   /** Ask for a particular merchant ID (default: the next free). */
   merchantId?: number;
+  /** Where payouts go (IBAN, and BIC when the bank needs it). */
+  iban?: string;
+  bic?: string;
 }
 
 export interface MerchantCreated {
@@ -169,10 +184,10 @@ export interface TerminalCreated {
 export interface WalletSpec {
   publicKey: Uint8Array;
   phone?: string;
-  /** Offline cap per allowance (u24). */
+  /** Offline cap per allowance (u24): each allowance reserves it from the available balance. */
   capMinor: number;
   currency?: number;
-  /** Balance for online payments. */
+  /** Money the wallet is opened with (a first top-up); it must cover the first allowance's cap. */
   balanceMinor?: number;
 }
 
@@ -211,9 +226,15 @@ export interface PaidResult {
   currency: number;
 }
 
-/** What a wallet reports at sync: the offline payments it made (counter, terminal, amount). */
+/**
+ * What a wallet reports at sync: the offline payments it made (counter, terminal, amount) and, as evidence, the
+ * terminal-signed request, its own payment and the terminal-signed receipt (base64): a terminal lost before it
+ * uploaded is paid from these.
+ */
 export interface WalletReport {
-  spent: { counter: number; terminalId: number; amountMinor: number }[];
+  /** What the next allowance should reserve (default, and at most, the wallet's cap). */
+  capMinor?: number;
+  spent: { counter: number; terminalId: number; amountMinor: number; request?: string; payment?: string; receipt?: string }[];
 }
 
 export interface WalletSynced {
@@ -225,6 +246,11 @@ export interface WalletSynced {
   matched: string[];
   /** Payments terminals uploaded that this report did not mention (flagged; the payer may claim fraud). */
   unreported: string[];
+  /** Payments entered from the wallet's evidence (receipts of terminals that had not uploaded them). */
+  evidenced: string[];
+  /** Why no allowance came with the sync when the wallet is not denied ("INSUFFICIENT_FUNDS"), else "". */
+  allowanceError: string;
+  balances: WalletBalances;
 }
 
 export interface UploadRecord {
@@ -257,6 +283,26 @@ export function strictBase64(s: string): Uint8Array | null {
   const b = Buffer.from(s, "base64");
   if (b.toString("base64") !== s) return null;
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** "YYYY-MM-DD" of a Unix ms time, UTC. */
+export function dayString(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** An IBAN as stored: upper case, no spaces; "" for none; 400 when its check digits are wrong. */
+function checkIban(v: unknown): string {
+  if (v === undefined || v === null || v === "") return "";
+  const s = typeof v === "string" ? v.replace(/\s+/g, "").toUpperCase() : "";
+  if (!validIban(s)) throw bad("BAD_IBAN", "iban: an IBAN (ISO 13616) with valid check digits");
+  return s;
+}
+
+function checkBic(v: unknown): string {
+  if (v === undefined || v === null || v === "") return "";
+  const s = typeof v === "string" ? v.trim().toUpperCase() : "";
+  if (!validBic(s)) throw bad("BAD_BIC", "bic: 8 or 11 characters (ISO 9362)");
+  return s;
 }
 
 function sha256Hex(s: string): string {
@@ -319,6 +365,8 @@ export class Gateway {
   private readonly linkPrivate: Uint8Array;
   private readonly allowanceDays: number;
   private readonly autoFlush: boolean;
+  private readonly dailyPayouts: boolean;
+  private readonly money: Money;
   private linkCache = new Map<number, { pub: string; keys: LinkKeys }>();
   private allowanceOk = new Set<string>();
   /** Open HTTP connections: where from, since when, and the connection log's row of each terminal that spoke on it. */
@@ -334,6 +382,8 @@ export class Gateway {
     this.webhookTransport = o.webhooks ?? fetchTransport;
     this.allowanceDays = o.allowanceDays ?? 30;
     this.autoFlush = o.autoFlush ?? true;
+    this.dailyPayouts = o.dailyPayouts ?? false;
+    this.money = new Money(o.store, () => this.clock.now());
     this.pool = o.verifyThreads && o.verifyThreads > 0 ? new VerifyPool(o.verifyThreads) : null;
     const s = this.store;
     const got = s.transaction(() => {
@@ -358,6 +408,7 @@ export class Gateway {
       s.setMeta("adminToken", token);
       if (!s.getMeta("denyVersion")) s.setMeta("denyVersion", "1");
       if (!s.getMeta("nextTerminalId")) s.setMeta("nextTerminalId", "1");
+      if (o.payoutAccount) s.setMeta("payoutAccount", JSON.stringify(this.checkParty(o.payoutAccount)));
       return { issuer, link, token };
     });
     this.issuer = got.issuer;
@@ -523,6 +574,8 @@ export class Gateway {
       if (!toPosInt((limits as Record<string, unknown>)[k])) throw bad("BAD_LIMITS", "limits." + k + ": a non-negative integer");
     }
     if (spec.merchantId !== undefined && (!toPosInt(spec.merchantId) || spec.merchantId < 1)) throw bad("BAD_MERCHANT_ID", "merchantId: a positive u32");
+    const iban = checkIban(spec.iban);
+    const bic = checkBic(spec.bic);
     return this.store.transaction(() => {
       if (spec.merchantId !== undefined && this.store.getMerchant(spec.merchantId)) throw new GatewayError(409, "MERCHANT_EXISTS", "merchant " + spec.merchantId + " exists");
       const apiKey = "mk_" + randomBytes(24).toString("hex");
@@ -535,6 +588,8 @@ export class Gateway {
         webhookUrl: url,
         webhookSecret,
         limits: JSON.stringify(limits),
+        iban,
+        bic,
         createdAt: this.now(),
       });
       this.log(id, 0, "merchant-registered", { name: spec.name.trim(), currency, webhookUrl: url });
@@ -542,10 +597,12 @@ export class Gateway {
     });
   }
 
-  updateMerchant(merchantId: number, patch: { webhookUrl?: string; limits?: Record<string, unknown> }): MerchantRow {
+  updateMerchant(merchantId: number, patch: { webhookUrl?: string; limits?: Record<string, unknown>; iban?: string; bic?: string }): MerchantRow {
     return this.store.transaction(() => {
       const m = this.merchant(merchantId);
       const p: Partial<MerchantRow> = {};
+      if (patch.iban !== undefined) p.iban = checkIban(patch.iban);
+      if (patch.bic !== undefined) p.bic = checkBic(patch.bic);
       if (patch.webhookUrl !== undefined) {
         if (typeof patch.webhookUrl !== "string" || (patch.webhookUrl && !/^https?:\/\/\S+$/.test(patch.webhookUrl))) throw bad("BAD_WEBHOOK", "webhookUrl: an http(s) URL");
         p.webhookUrl = patch.webhookUrl;
@@ -598,9 +655,52 @@ export class Gateway {
     });
   }
 
-  private newAllowance(w: { pub: Uint8Array; capMinor: number; currency: number }, startCounter: number): { allowance: Uint8Array; expiryDay: number } {
-    const expiryDay = Math.floor(this.now() / DAY_MS) + this.allowanceDays;
+  /**
+   * Signs a new allowance for the wallet and reserves its cap from the available balance into a purse of its own
+   * (402 INSUFFICIENT_FUNDS when the balance cannot cover it: nothing is issued). The wallet's previous live
+   * allowance is replaced: its purse keeps what the payer reported spending under it and no terminal has uploaded
+   * yet, until those arrive or PURSE_GRACE_MS passes; the rest returns to available at once.
+   */
+  private newAllowance(w: { id: string; pub: Uint8Array; capMinor: number; currency: number }, startCounter: number): { allowance: Uint8Array; expiryDay: number } {
+    const now = this.now();
+    const expiryDay = Math.floor(now / DAY_MS) + this.allowanceDays;
+    const list = this.store.allowances(w.id);
+    for (const old of list) {
+      if (old.status !== "live") continue;
+      const outstanding = this.reportedNotEntered(w.id, old);
+      this.money.release(old, this.money.purse(old) - outstanding, "replaced");
+      this.store.updateAllowance(w.id, old.n, { status: "replaced", releaseAt: Math.min(old.releaseAt, now + PURSE_GRACE_MS) });
+    }
+    const row: AllowanceRow = {
+      walletId: w.id,
+      n: list.length ? list[list.length - 1].n + 1 : 1,
+      key: expiryDay + ":" + startCounter,
+      capMinor: w.capMinor,
+      currency: w.currency,
+      startCounter,
+      expiryDay,
+      issuedAt: now,
+      status: "live",
+      releaseAt: (expiryDay + 1) * DAY_MS + PURSE_GRACE_MS,
+    };
+    this.store.insertAllowance(row);
+    try {
+      this.money.reserve(row);
+    } catch (e) {
+      throw e instanceof MoneyError ? new GatewayError(e.status, e.code, e.message) : e;
+    }
     return { allowance: this.issuer.issueAllowance({ walletPub: w.pub, capMinor: w.capMinor, currency: w.currency, expiryDay, startCounter }), expiryDay };
+  }
+
+  /** What the wallet reported paying under an allowance that no terminal (nor its evidence) has entered yet. */
+  private reportedNotEntered(walletId: string, a: AllowanceRow): number {
+    let sum = 0;
+    for (const r of this.store.reportsOf(walletId)) {
+      if (r.counter < a.startCounter) continue;
+      const spends = this.store.spendsAt(walletId, r.counter);
+      if (!spends.length) sum += r.amountMinor;
+    }
+    return sum;
   }
 
   registerWallet(spec: WalletSpec): WalletCreated {
@@ -611,26 +711,27 @@ export class Gateway {
     const phone = spec.phone ?? "";
     if (typeof phone !== "string" || (phone && !/^\+[0-9]{6,15}$/.test(phone))) throw bad("BAD_PHONE", "phone: E.164, e.g. +4915112345678");
     const balance = spec.balanceMinor ?? 0;
-    if (!toPosInt(balance)) throw bad("BAD_BALANCE", "balanceMinor: a non-negative integer");
+    if (!toPosInt(balance) || !Number.isSafeInteger(balance)) throw bad("BAD_BALANCE", "balanceMinor: a non-negative integer");
     const walletId = walletIdOf(this.crypto, spec.publicKey);
     return this.store.transaction(() => {
       if (this.store.getWallet(walletId)) throw new GatewayError(409, "WALLET_EXISTS", "wallet " + walletId + " is registered");
       const pub = new Uint8Array(spec.publicKey);
-      const a = this.newAllowance({ pub, capMinor: spec.capMinor, currency }, 0);
       this.store.insertWallet({
         id: walletId,
         pub,
         phone,
         currency,
         capMinor: spec.capMinor,
-        balanceMinor: balance,
-        allowance: a.allowance,
+        allowance: new Uint8Array(0),
         startCounter: 0,
-        expiryDay: a.expiryDay,
+        expiryDay: 0,
         lastReqTime: 0,
         syncedAt: 0,
         createdAt: this.now(),
       });
+      if (balance > 0) this.money.topUp(walletId, balance, currency, "opening");
+      const a = this.newAllowance({ id: walletId, pub, capMinor: spec.capMinor, currency }, 0);
+      this.store.updateWallet(walletId, { allowance: a.allowance, expiryDay: a.expiryDay });
       this.log(0, 0, "wallet-registered", { walletId, capMinor: spec.capMinor, currency, phone: phone ? phone.slice(0, 4) + "…" : "" });
       return { walletId, allowance: a.allowance };
     });
@@ -779,14 +880,17 @@ export class Gateway {
         if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
         if (this.store.isDenied(w.id)) throw new GatewayError(403, "WALLET_DENIED", "the wallet is blocked");
         if (w.currency !== row.currency) throw new GatewayError(409, "CURRENCY", "the wallet holds another currency");
-        if (w.balanceMinor < row.amountMinor) throw new GatewayError(402, "INSUFFICIENT_FUNDS", "the wallet's balance is too low");
-        this.store.updateWallet(w.id, { balanceMinor: w.balanceMinor - row.amountMinor });
         payer = w.id;
       } else throw bad("BAD_METHOD", "method: card, debit or wallet");
       const paymentRef = new Uint8Array(randomBytes(8));
       const paidAt = Math.floor(now / 1000);
       const paid = this.issuer.signPaid({ terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency, paidAt, method, paymentRef });
       const refHex = toHex(paymentRef);
+      try {
+        this.money.online("pay:" + refHex, row.merchantId, row.amountMinor, row.currency, method === 3 ? payer : "");
+      } catch (e) {
+        throw e instanceof MoneyError ? new GatewayError(e.status, e.code, e.message) : e;
+      }
       this.store.updateInvoice(row.merchantId, row.terminalId, row.invoiceNo, { status: "paid", paidAt: now, method, paymentRef: refHex, paid });
       const ledgerRef = "pay:" + refHex;
       this.store.insertLedger({
@@ -828,19 +932,35 @@ export class Gateway {
   /** A wallet's sync: its report matches held payments; it gets a new allowance (none when denied). */
   syncWallet(walletId: string, report: WalletReport): WalletSynced {
     if (!report || !Array.isArray(report.spent) || report.spent.length > 1000) throw bad("BAD_REPORT", "spent: an array of at most 1000 payments");
+    if (report.capMinor !== undefined && (!toPosInt(report.capMinor) || report.capMinor > 0xffffff)) throw bad("BAD_CAP", "capMinor: 0 to the wallet's cap");
+    const evidence = new Map<number, { request: Uint8Array; payment: Uint8Array; receipt: Uint8Array }>();
     for (const s of report.spent) {
       if (!s || !toPosInt(s.counter) || s.counter > 0xffff || !toPosInt(s.terminalId) || !toPosInt(s.amountMinor)) {
         throw bad("BAD_REPORT", "spent[]: {counter (u16), terminalId, amountMinor}");
       }
+      if (s.request === undefined && s.payment === undefined && s.receipt === undefined) continue;
+      const request = strictBase64(s.request as string);
+      const payment = strictBase64(s.payment as string);
+      const receipt = strictBase64(s.receipt as string);
+      if (!request || !payment || !receipt || !decodeRequest(request) || !decodePayment(payment) || !decodeReceipt(receipt)) {
+        throw bad("BAD_EVIDENCE", "spent[] counter " + s.counter + ": request, payment and receipt are the protocol messages in base64, all three or none");
+      }
+      evidence.set(s.counter, { request, payment, receipt });
     }
     return this.store.transaction(() => {
       const w = this.store.getWallet(walletId);
       if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
       const now = this.now();
       const matched: string[] = [];
+      const evidenced: string[] = [];
       let top = w.startCounter - 1;
       for (const s of report.spent) {
         top = Math.max(top, s.counter);
+        const ev = evidence.get(s.counter);
+        if (ev) {
+          const ref = this.enterEvidence(w, s, ev);
+          if (ref) evidenced.push(ref);
+        }
         this.store.upsertReport({ walletId, counter: s.counter, terminalId: s.terminalId, amountMinor: s.amountMinor, reportedAt: now });
         for (const sp of this.store.spendsAt(walletId, s.counter)) {
           const l = this.store.ledgerByRef(sp.merchantId, sp.ref);
@@ -867,18 +987,84 @@ export class Gateway {
       }
       const denied = this.store.isDenied(walletId);
       let allowance: Uint8Array | null = null;
+      let allowanceError = "";
       const patch: Partial<WalletRow> = { syncedAt: now };
       if (!denied) {
-        const a = this.newAllowance(w, Math.min(0xffff, top + 1));
-        allowance = a.allowance;
-        patch.allowance = a.allowance;
-        patch.startCounter = Math.min(0xffff, top + 1);
-        patch.expiryDay = a.expiryDay;
+        const cap = Math.min(w.capMinor, report.capMinor ?? w.capMinor);
+        if (this.canIssue(w, cap)) {
+          const start = Math.min(0xffff, top + 1);
+          const a = this.newAllowance({ ...w, capMinor: cap }, start);
+          allowance = a.allowance;
+          patch.allowance = a.allowance;
+          patch.startCounter = start;
+          patch.expiryDay = a.expiryDay;
+        } else allowanceError = "INSUFFICIENT_FUNDS";
       }
       this.store.updateWallet(walletId, patch);
-      this.log(0, 0, "wallet-synced", { walletId, reported: report.spent.length, matched: matched.length, unreported: unreported.length, denied });
-      return { walletId, allowance, denied, matched, unreported };
+      this.log(0, 0, "wallet-synced", { walletId, reported: report.spent.length, matched: matched.length, unreported: unreported.length, evidenced: evidenced.length, denied, allowanceError });
+      return { walletId, allowance, denied, matched, unreported, evidenced, allowanceError, balances: this.money.books.wallet(walletId, w.currency) };
     });
+  }
+
+  /**
+   * True when a new allowance's cap is covered: the available balance plus what replacing the live allowance
+   * returns at once (its purse less what the payer reported and no terminal has entered).
+   */
+  private canIssue(w: WalletRow, cap: number): boolean {
+    let can = this.money.books.balance(walletAvailable(w.id), w.currency);
+    for (const a of this.store.allowances(w.id)) if (a.status === "live") can += Math.max(0, this.money.purse(a) - this.reportedNotEntered(w.id, a));
+    return can >= cap;
+  }
+
+  /**
+   * Loads the wallet's offline purse with a new allowance of `capMinor` (at most its cap), as a sync does without
+   * a report: 402 INSUFFICIENT_FUNDS, and nothing issued, when the balance cannot cover it.
+   */
+  loadAllowance(walletId: string, capMinor?: number): { allowance: Uint8Array; balances: WalletBalances } {
+    if (capMinor !== undefined && (!toPosInt(capMinor) || capMinor > 0xffffff)) throw bad("BAD_CAP", "capMinor: 0 to the wallet's cap");
+    return this.store.transaction(() => {
+      const w = this.store.getWallet(walletId);
+      if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
+      if (this.store.isDenied(walletId)) throw new GatewayError(403, "WALLET_DENIED", "the wallet is blocked");
+      const cap = Math.min(w.capMinor, capMinor ?? w.capMinor);
+      if (!this.canIssue(w, cap)) throw new GatewayError(402, "INSUFFICIENT_FUNDS", "the wallet's available balance cannot cover an allowance of " + cap);
+      let top = w.startCounter - 1;
+      for (const l of this.store.ledgerOfWallet(walletId)) if (l.kind === "wallet") top = Math.max(top, l.counter);
+      for (const r of this.store.reportsOf(walletId)) top = Math.max(top, r.counter);
+      const start = Math.min(0xffff, top + 1);
+      const a = this.newAllowance({ ...w, capMinor: cap }, start);
+      this.store.updateWallet(walletId, { allowance: a.allowance, startCounter: start, expiryDay: a.expiryDay });
+      this.log(0, 0, "allowance-loaded", { walletId, capMinor: cap });
+      return { allowance: a.allowance, balances: this.money.books.wallet(walletId, w.currency) };
+    });
+  }
+
+  /**
+   * A payment the wallet proves with the terminal's own receipt, entered when no terminal has uploaded it (a
+   * terminal lost or broken before its upload): the same checks as an upload, plus the receipt's signature by the
+   * terminal, its txId and its hash of the payment. Returns the ledger ref, or "" when the txId is entered already.
+   */
+  private enterEvidence(w: WalletRow, s: { counter: number; terminalId: number; amountMinor: number }, ev: { request: Uint8Array; payment: Uint8Array; receipt: Uint8Array }): string {
+    const no = (why: string) => new GatewayError(400, "BAD_EVIDENCE", "spent[] counter " + s.counter + ": " + why);
+    const q = decodeRequest(ev.request)!;
+    const p = decodePayment(ev.payment)!;
+    const rc = decodeReceipt(ev.receipt)!;
+    const t = this.store.getTerminal(q.terminalId);
+    if (!t) throw no("terminal " + q.terminalId + " is not registered");
+    if (q.terminalId !== s.terminalId || q.amountMinor !== s.amountMinor || p.counter !== s.counter) throw no("the evidence is not the payment reported (terminal, amount or counter differ)");
+    if (txParts(rc.txId).terminalId !== t.id) throw no("the receipt's transaction ID names another terminal");
+    if (!this.verifier.message(t.pub, ev.receipt)) throw no("the receipt is not signed by terminal " + t.id);
+    if (toHex(this.crypto.sha256(ev.payment).subarray(0, 8)) !== toHex(rc.paymentHash)) throw no("the receipt is for another payment");
+    const e: Entry = { kind: 1, txId: rc.txId, method: 1, request: ev.request, payment: ev.payment, orderRef: "" };
+    if (entryWalletId(this.crypto, e) !== w.id) throw no("the payment was made by another wallet");
+    const txHex = toHex(rc.txId);
+    if (this.store.txIdTaken(txHex)) return "";
+    const v = this.verifyEntry(t, e);
+    if (!v.ok) throw no(v.code + ": " + v.message);
+    this.store.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: 0, prev: "", entry: encodeEntry(e), txId: txHex, status: "evidence", code: "", message: "entered from the payer's receipt", receivedAt: this.now() });
+    this.enter(t, e, txHex);
+    this.log(t.merchantId, t.id, "evidence-entered", { ref: txHex, walletId: w.id, counter: s.counter, amountMinor: s.amountMinor });
+    return txHex;
   }
 
   /** The payer claims fraud on one of its wallet payments: "dispute" freezes it, "reverse" takes it back. */
@@ -890,15 +1076,33 @@ export class Gateway {
       const l = this.store.ledgerOfWallet(walletId).find((r) => r.txId === txId && r.kind === "wallet");
       if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "this wallet made no payment " + txId);
       if (l.status === "reversed") throw new GatewayError(409, "ALREADY_REVERSED", "the payment was reversed already");
-      if (action === "dispute" && l.status === "disputed") throw new GatewayError(409, "ALREADY_DISPUTED", "the payment is disputed already");
+      if (action === "dispute" && (l.status === "disputed" || this.store.movementByKey("dispute:" + l.ref))) throw new GatewayError(409, "ALREADY_DISPUTED", "the payment is disputed already");
       if (action === "reverse" && l.status === "approved") {
         throw new GatewayError(409, "CONFIRMED_BY_WALLET", "the wallet confirmed this payment at sync; dispute it instead");
       }
       const status = action === "dispute" ? "disputed" : "reversed";
+      if (action === "dispute") this.money.dispute(l);
+      else this.money.reverse(l);
       this.store.updateLedger(l.merchantId, l.ref, { status, updatedAt: this.now() });
       this.log(l.merchantId, l.terminalId, "claim-" + action, { ref: l.ref, walletId, from: l.status, reason });
       this.event(l.merchantId, action === "dispute" ? "payment.disputed" : "payment.reversed", this.eventBody({ ...l, status }));
       if (action === "reverse") this.queueSms(walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed at your request.");
+      return { ...l, status };
+    });
+  }
+
+  /** The issuer's review of a disputed payment: for the payer (money back, reversed) or the merchant (approved). */
+  resolveDispute(merchantId: number, ref: string, decision: "payer" | "merchant"): LedgerRow {
+    if (decision !== "payer" && decision !== "merchant") throw bad("BAD_DECISION", "decision: payer or merchant");
+    return this.store.transaction(() => {
+      const l = this.store.ledgerByRef(merchantId, ref);
+      if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "no transaction " + ref + " at merchant " + merchantId);
+      if (l.status !== "disputed") throw new GatewayError(409, "NOT_DISPUTED", "transaction " + ref + " is " + l.status + ", not disputed");
+      this.money.resolveDispute(l, decision === "payer");
+      const status = decision === "payer" ? "reversed" : "approved";
+      this.store.updateLedger(merchantId, ref, { status, updatedAt: this.now() });
+      this.log(merchantId, l.terminalId, "dispute-resolved", { ref, decision });
+      this.event(merchantId, decision === "payer" ? "payment.reversed" : "payment.confirmed", this.eventBody({ ...l, status }));
       return { ...l, status };
     });
   }
@@ -926,6 +1130,7 @@ export class Gateway {
   }
 
   private approve(l: LedgerRow, status: "approved" | "auto-approved", why: string): void {
+    this.money.approve(l);
     this.store.updateLedger(l.merchantId, l.ref, { status, updatedAt: this.now() });
     this.log(l.merchantId, l.terminalId, "hold-released", { ref: l.ref, status, why });
     this.event(l.merchantId, "payment.confirmed", this.eventBody({ ...l, status }));
@@ -948,11 +1153,149 @@ export class Gateway {
         );
         out.push(l.ref);
       }
+      // purses whose payments can no longer arrive return to available
+      for (const a of this.store.allowancesToRelease(this.now())) {
+        const back = this.money.release(a, this.money.purse(a), "final");
+        this.store.updateAllowance(a.walletId, a.n, { status: "released" });
+        if (back) this.log(0, 0, "purse-released", { walletId: a.walletId, allowance: a.n, amountMinor: back });
+      }
       return out;
     });
+    if (this.dailyPayouts) {
+      const period = dayString(this.now() - DAY_MS);
+      if (!this.store.payoutRun(period) && this.payoutAccount()) this.runPayouts(period);
+    }
     // also delivers what is due: SMS queued, webhook retries whose time has come
     this.kick();
     return { approved };
+  }
+
+  // ------------------------------------------------------------ money: balances, top-ups, statements, payouts
+
+  /** Money in for a wallet (a bank transfer or card top-up the issuer received), once per reference. */
+  topUp(walletId: string, amountMinor: number, reference: string): WalletBalances {
+    if (typeof reference !== "string" || !/^[\x21-\x7e]{1,64}$/.test(reference)) throw bad("BAD_REFERENCE", "reference: 1 to 64 printable ASCII characters, unique per top-up");
+    if (!toPosInt(amountMinor) || amountMinor < 1) throw bad("BAD_AMOUNT", "amountMinor: a positive integer");
+    return this.store.transaction(() => {
+      const w = this.store.getWallet(walletId);
+      if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no wallet " + walletId);
+      try {
+        this.money.topUp(walletId, amountMinor, w.currency, reference);
+      } catch (e) {
+        throw e instanceof MoneyError ? new GatewayError(e.status, e.code, e.message) : e;
+      }
+      this.log(0, 0, "wallet-topup", { walletId, amountMinor, reference });
+      return this.money.books.wallet(walletId, w.currency);
+    });
+  }
+
+  /** A wallet's balances: available, purses of its allowances, debt and disputed (derived from the postings). */
+  walletBalances(walletId: string): WalletBalances {
+    const w = this.store.getWallet(walletId);
+    if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no wallet " + walletId);
+    return this.money.books.wallet(walletId, w.currency);
+  }
+
+  /** A merchant's balances: pending (held), available, paid out. */
+  merchantBalances(merchantId: number): MerchantBalances {
+    const m = this.merchant(merchantId);
+    return this.money.books.merchant(merchantId, m.currency);
+  }
+
+  /** Every merchant's and wallet's balances and the issuer's accounts, with the trial balance (the page's panel). */
+  books(): { merchants: (MerchantBalances & { name: string })[]; wallets: WalletBalances[]; issuer: { account: string; currency: number; balance: number }[]; trial: { currency: number; debits: number; credits: number }[]; unbalanced: number[] } {
+    const merchants = this.store.listMerchants().map((m) => ({ name: m.name, ...this.money.books.merchant(m.id, m.currency) }));
+    const seen = new Set<string>();
+    const wallets: WalletBalances[] = [];
+    for (const b of this.store.balances("wallet:")) {
+      const id = b.account.split(":")[1];
+      if (seen.has(id)) continue;
+      seen.add(id);
+      wallets.push(this.money.books.wallet(id, b.currency));
+    }
+    const issuer = [ISSUER_FUNDS, ISSUER_CARDS, ISSUER_LOSSES, ISSUER_SUSPENSE].flatMap((a) => this.store.balances(a).filter((b) => b.account === a));
+    return { merchants, wallets, issuer, trial: this.store.trialBalance(), unbalanced: this.store.unbalancedMovements() };
+  }
+
+  /** A merchant's statement over [from, to) (ms): opening balance + postings = closing balance, per account. */
+  statement(merchantId: number, from: number, to: number): Statement {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) throw bad("BAD_PERIOD", "from and to: Unix ms, from <= to");
+    const m = this.merchant(merchantId);
+    return this.money.books.statement(merchantId, m.currency, from, to);
+  }
+
+  private checkParty(p: Party): Party {
+    if (!p || typeof p.name !== "string" || !p.name.trim() || p.name.length > 70) throw bad("BAD_NAME", "name: 1 to 70 characters");
+    return { name: p.name.trim(), iban: checkIban(p.iban), bic: checkBic(p.bic) };
+  }
+
+  /** The issuer's own account, debtor of payout files; null until configured. */
+  payoutAccount(): Party | null {
+    const raw = this.store.getMeta("payoutAccount");
+    return raw ? (JSON.parse(raw) as Party) : null;
+  }
+
+  setPayoutAccount(p: Party): Party {
+    const party = this.checkParty(p);
+    if (!party.iban) throw bad("BAD_IBAN", "iban: the issuer's account is required");
+    this.store.transaction(() => {
+      this.store.setMeta("payoutAccount", JSON.stringify(party));
+      this.log(0, 0, "payout-account", { name: party.name, iban: party.iban.slice(0, 4) + "…" + party.iban.slice(-4) });
+    });
+    return party;
+  }
+
+  /**
+   * The settlement run of one period (a UTC day, default yesterday), at most once: every merchant's positive
+   * available balance moves to paid out, one credit transfer each in a pain.001 file for the issuer's bank.
+   * Merchants with no IBAN are skipped (their money stays available) and listed. Running a period again returns it.
+   */
+  runPayouts(period?: string): { run: PayoutRunRow; payouts: PayoutRow[]; skipped: { merchantId: number; reason: string }[] } {
+    const p = period ?? dayString(this.now() - DAY_MS);
+    if (typeof p !== "string" || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(p) || Number.isNaN(Date.parse(p + "T00:00:00Z"))) throw bad("BAD_PERIOD", "period: a day, YYYY-MM-DD");
+    return this.store.transaction(() => {
+      const had = this.store.payoutRun(p);
+      if (had) return { run: had, payouts: this.store.payouts(undefined, had.id as number), skipped: [] };
+      const debtor = this.payoutAccount();
+      if (!debtor) throw new GatewayError(409, "NO_PAYOUT_ACCOUNT", "set the issuer's payout account first (PUT /v1/admin/payout-account)");
+      const now = this.now();
+      const runId = this.store.insertPayoutRun({ period: p, at: now, count: 0, controlSum: 0, file: "" });
+      const payouts: PayoutRow[] = [];
+      const skipped: { merchantId: number; reason: string }[] = [];
+      for (const m of this.store.listMerchants()) {
+        const amount = this.money.books.balance(merchantAvailable(m.id), m.currency);
+        if (amount <= 0) continue;
+        if (!m.iban) {
+          skipped.push({ merchantId: m.id, reason: "no IBAN on file" });
+          this.log(m.id, 0, "payout-skipped", { period: p, amountMinor: amount, reason: "no IBAN on file" });
+          continue;
+        }
+        const row: PayoutRow = { runId, merchantId: m.id, amountMinor: amount, currency: m.currency, iban: m.iban, bic: m.bic, name: m.name, endToEndId: "PO" + runId + "M" + m.id, at: now };
+        this.money.payout("payout:" + runId + ":" + m.id, m.id, amount, m.currency, "settlement " + p);
+        row.id = this.store.insertPayout(row);
+        payouts.push(row);
+        this.log(m.id, 0, "payout", { period: p, runId, amountMinor: amount, endToEndId: row.endToEndId });
+        this.event(m.id, "payout.sent", { period: p, runId, amountMinor: amount, currency: m.currency, endToEndId: row.endToEndId });
+      }
+      const file = pain001({
+        msgId: "PO-" + p + "-" + runId,
+        createdAt: now,
+        executionDate: dayString(now),
+        debtor,
+        payments: payouts.map((x) => ({ endToEndId: x.endToEndId, amountMinor: x.amountMinor, currency: x.currency, creditor: { name: x.name, iban: x.iban, bic: x.bic }, remittance: "Settlement " + p + " merchant " + x.merchantId })),
+      });
+      const controlSum = payouts.reduce((a, x) => a + x.amountMinor, 0);
+      this.store.updatePayoutRun(runId, { count: payouts.length, controlSum, file });
+      this.log(0, 0, "payout-run", { period: p, runId, count: payouts.length, controlSum, skipped: skipped.length });
+      return { run: { id: runId, period: p, at: now, count: payouts.length, controlSum, file }, payouts, skipped };
+    });
+  }
+
+  /** The pain.001 file of a settlement run. */
+  payoutFile(runId: number): string {
+    const r = this.store.payoutRunById(runId);
+    if (!r) throw new GatewayError(404, "UNKNOWN_RUN", "no payout run " + runId);
+    return r.file;
   }
 
   // ------------------------------------------------------------ outboxes
@@ -1235,6 +1578,16 @@ export class Gateway {
         s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "same entry as record " + rec.seq, receivedAt: now });
         return "duplicate";
       }
+      // Entered already from the payer's receipt: the same request and payment are this payment, uploaded at last.
+      const ev = rec ? undefined : s.recordsAt(t.merchantId, t.id, 0).find((x) => x.txId === txHex && x.status === "evidence");
+      const had = ev ? decodeEntry(ev.entry) : null;
+      if (had && had.kind === 1 && e.kind === 1 && toHex(had.request) === toHex(e.request) && toHex(had.payment) === toHex(e.payment)) {
+        s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "entered from the payer's receipt before this upload", receivedAt: now });
+        s.updateLedger(t.merchantId, txHex, { method: e.method, orderRef: e.orderRef, updatedAt: now });
+        if (prev && r.seq > 1) this.learnHash(t, r.seq - 1, prev, "record " + r.seq);
+        this.log(t.merchantId, t.id, "evidence-uploaded", { ref: txHex, seq: r.seq });
+        return "duplicate";
+      }
       return reject("E_TXID_CONFLICT", "transaction " + txHex + " is held with other contents");
     }
     const v = this.verifyEntry(t, e);
@@ -1337,12 +1690,22 @@ export class Gateway {
       if (p.counter < a.startCounter) flag("counter-below-start", "counter " + p.counter + " below the allowance's start " + a.startCounter);
       if (Math.floor(q.time / 86400) > a.expiryDay) flag("allowance-expired", "paid on day " + Math.floor(q.time / 86400) + " after the allowance's expiry day " + a.expiryDay);
       s.insertSpend({ walletId, counter: p.counter, allowanceKey, capMinor: a.capMinor, merchantId: t.merchantId, terminalId: t.id, ref: txHex, amountMinor: q.amountMinor });
+      // the money: purse (then available, then debt) -> merchant pending; the issuer guarantees what the terminal took
+      const drawn = this.money.offlinePayment({ ref: txHex, merchantId: t.merchantId, walletId, amountMinor: q.amountMinor, currency: q.currency, allowance: s.allowanceByKey(walletId, allowanceKey), memo: "counter " + p.counter });
+      if (drawn.debt > 0) {
+        flag("beyond-purse", "paid " + q.amountMinor + ": " + drawn.fromPurse + " from the purse, " + drawn.fromAvailable + " from available, " + drawn.debt + " became the wallet's debt");
+        this.deny(walletId, "spent beyond its purse and balance: debt " + drawn.debt, t.merchantId, t.id);
+      }
       // the payer synced first and reported this payment: matched at once
       const rep = s.reportAt(walletId, p.counter);
       const matched = !!rep && rep.terminalId === t.id && rep.amountMinor === q.amountMinor && !twice.length;
       if (rep && !matched) flag("wallet-mismatch", "the wallet reported counter " + p.counter + " at terminal " + rep.terminalId + " for " + rep.amountMinor);
-      if (matched) row.status = "approved";
       s.insertLedger(row);
+      if (matched) this.money.approve(row);
+      if (matched) {
+        row.status = "approved";
+        s.updateLedger(t.merchantId, txHex, { status: "approved" });
+      }
       this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "wallet", amountMinor: row.amountMinor, walletId, counter: p.counter, status: row.status });
       this.event(t.merchantId, matched ? "payment.confirmed" : "payment.received", this.eventBody(row));
       if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
@@ -1385,6 +1748,7 @@ export class Gateway {
       original: orig ? orig.ref : origHex,
     };
     s.insertLedger(row);
+    this.money.refund(txHex, t.merchantId, x.amountMinor, x.currency, orig);
     this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "refund", amountMinor: row.amountMinor, original: row.original, status: row.status });
     this.event(t.merchantId, "refund.recorded", { ...this.eventBody(row), original: row.original, reason: x.reason === 1 ? "void" : "refund" });
   }
@@ -1476,8 +1840,13 @@ export class Gateway {
       const b = body(req);
       this.walletAuth(req, walletId, b);
       if (p[2] === "sync") {
-        const r = this.syncWallet(walletId, { spent: b.spent as WalletReport["spent"] });
-        return json(200, { walletId, allowance: r.allowance ? toBase64(r.allowance) : null, denied: r.denied, matched: r.matched, unreported: r.unreported, time: this.now() });
+        const r = this.syncWallet(walletId, { spent: b.spent as WalletReport["spent"], capMinor: b.capMinor as number | undefined });
+        return json(200, { walletId, allowance: r.allowance ? toBase64(r.allowance) : null, allowanceError: r.allowanceError || undefined, denied: r.denied, matched: r.matched, unreported: r.unreported, evidenced: r.evidenced, balances: r.balances, time: this.now() });
+      }
+      if (p[2] === "balance") return json(200, this.walletBalances(walletId));
+      if (p[2] === "allowance") {
+        const r = this.loadAllowance(walletId, b.capMinor as number | undefined);
+        return json(200, { allowance: toBase64(r.allowance), balances: r.balances });
       }
       if (p[2] === "claims") {
         const l = this.claimFraud(walletId, b.txId as string, b.action as "dispute", (b.reason as string) ?? "");
@@ -1489,6 +1858,18 @@ export class Gateway {
       throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
     }
     // admin
+    if (p[0] === "wallets" && p.length === 3 && p[2] === "topups") {
+      need("POST");
+      this.adminAuth(req);
+      const b = body(req);
+      return json(201, this.topUp(p[1], b.amountMinor as number, b.reference as string));
+    }
+    if (p[0] === "admin" && p[1] === "payouts" && p.length === 4 && p[3] === "pain001") {
+      need("GET");
+      this.adminAuth(req);
+      const id = /^[0-9]{1,10}$/.test(p[2]) ? Number(p[2]) : -1;
+      return { status: 200, headers: { "content-type": "application/xml" }, body: this.payoutFile(id) };
+    }
     if (p[0] === "wallets" && p.length === 1) {
       need("POST");
       this.adminAuth(req);
@@ -1506,7 +1887,7 @@ export class Gateway {
       need("POST");
       this.adminAuth(req);
       const b = body(req);
-      const r = this.registerMerchant({ name: b.name as string, currency: b.currency as number | undefined, webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as MerchantSpec["limits"], merchantId: b.merchantId as number | undefined });
+      const r = this.registerMerchant({ name: b.name as string, currency: b.currency as number | undefined, webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as MerchantSpec["limits"], merchantId: b.merchantId as number | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined });
       return json(201, r);
     }
     if (p[0] === "admin" && p.length === 2) {
@@ -1531,6 +1912,20 @@ export class Gateway {
         const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
         return json(201, this.offerUpdate({ version: b.version as string, bundle: bytesField(b.bundle, "bundle"), sig }));
       }
+      if (p[1] === "payouts" && method === "POST") {
+        const b = req.body ? body(req) : {};
+        const r = this.runPayouts(b.period === undefined ? undefined : (b.period as string));
+        return json(200, { run: { ...r.run, file: undefined }, payouts: r.payouts, skipped: r.skipped });
+      }
+      if (p[1] === "payout-account" && method === "PUT") {
+        const b = body(req);
+        return json(200, this.setPayoutAccount({ name: b.name as string, iban: b.iban as string, bic: (b.bic as string) ?? "" }));
+      }
+      if (p[1] === "disputes" && method === "POST") {
+        const b = body(req);
+        const l = this.resolveDispute(b.merchantId as number, b.ref as string, b.decision as "payer");
+        return json(200, { ref: l.ref, status: l.status });
+      }
       if (p[1] === "issuer-key-revocations" && method === "POST") {
         return json(201, this.revokeIssuerKey(body(req).keyId as number));
       }
@@ -1547,6 +1942,9 @@ export class Gateway {
       if (p[1] === "activity") return json(200, { activity: this.store.activity(undefined, limitParam(req)) });
       if (p[1] === "connections") return json(200, { connections: this.store.connections() });
       if (p[1] === "ledger") return json(200, { ledger: this.store.ledger() });
+      if (p[1] === "books") return json(200, this.books());
+      if (p[1] === "payouts") return json(200, { runs: this.store.payoutRuns().map((r) => ({ ...r, file: undefined })) });
+      if (p[1] === "payout-account") return json(200, this.payoutAccount() ?? {});
       throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
     }
     // a merchant's own books and terminals
@@ -1561,7 +1959,7 @@ export class Gateway {
       }
       if (what === "settings" && p.length === 3 && method === "PUT") {
         const b = body(req);
-        const m = this.updateMerchant(mid, { webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as Record<string, unknown> | undefined });
+        const m = this.updateMerchant(mid, { webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as Record<string, unknown> | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined });
         return json(200, merchantJson(m));
       }
       need("GET");
@@ -1576,6 +1974,15 @@ export class Gateway {
       if (what === "terminals") return json(200, { terminals: this.store.listTerminals(mid).map(terminalJson) });
       if (what === "records") return json(200, { records: this.store.records(mid).map((r) => ({ ...r, entry: toBase64(r.entry) })) });
       if (what === "settings") return json(200, merchantJson(this.merchant(mid)));
+      if (what === "balances") return json(200, this.merchantBalances(mid));
+      if (what === "payouts") return json(200, { payouts: this.store.payouts(mid) });
+      if (what === "statement") {
+        const q = new URLSearchParams((req.path || "").split("?")[1] || "");
+        const num = (k: string, d: number) => (q.has(k) ? (/^[0-9]{1,15}$/.test(q.get(k) as string) ? Number(q.get(k)) : -1) : d);
+        const st = this.statement(mid, num("from", 0), num("to", this.now() + 1));
+        if (q.get("format") === "csv") return { status: 200, headers: { "content-type": "text/csv" }, body: statementCsv(st) };
+        return json(200, st);
+      }
       throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
     }
     throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
@@ -1692,5 +2099,5 @@ function terminalJson(t: TerminalRow): Record<string, unknown> {
 }
 
 function merchantJson(m: MerchantRow): Record<string, unknown> {
-  return { merchantId: m.id, name: m.name, currency: m.currency, webhookUrl: m.webhookUrl, limits: JSON.parse(m.limits) };
+  return { merchantId: m.id, name: m.name, currency: m.currency, webhookUrl: m.webhookUrl, limits: JSON.parse(m.limits), iban: m.iban, bic: m.bic };
 }

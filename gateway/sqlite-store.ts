@@ -11,6 +11,12 @@
 import Database from "better-sqlite3";
 import type {
   ActivityRow,
+  AllowanceRow,
+  MovementRow,
+  PayoutRow,
+  PayoutRunRow,
+  PostingRow,
+  PostingView,
   ConnectionRow,
   FlagRow,
   GatewayStore,
@@ -31,7 +37,8 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS merchants (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, currency INTEGER NOT NULL, apiKeyHash TEXT NOT NULL UNIQUE,
-  webhookUrl TEXT NOT NULL, webhookSecret TEXT NOT NULL, limits TEXT NOT NULL, createdAt INTEGER NOT NULL);
+  webhookUrl TEXT NOT NULL, webhookSecret TEXT NOT NULL, limits TEXT NOT NULL, iban TEXT NOT NULL DEFAULT '',
+  bic TEXT NOT NULL DEFAULT '', createdAt INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS terminals (
   id INTEGER PRIMARY KEY, merchantId INTEGER NOT NULL REFERENCES merchants(id), pub BLOB NOT NULL, cert BLOB NOT NULL,
   linkSeq INTEGER NOT NULL, fw TEXT NOT NULL, headSeq INTEGER NOT NULL, headHash TEXT NOT NULL,
@@ -39,7 +46,7 @@ CREATE TABLE IF NOT EXISTS terminals (
 CREATE INDEX IF NOT EXISTS terminals_merchant ON terminals(merchantId);
 CREATE TABLE IF NOT EXISTS wallets (
   id TEXT PRIMARY KEY, pub BLOB NOT NULL, phone TEXT NOT NULL, currency INTEGER NOT NULL, capMinor INTEGER NOT NULL,
-  balanceMinor INTEGER NOT NULL, allowance BLOB NOT NULL, startCounter INTEGER NOT NULL, expiryDay INTEGER NOT NULL,
+  allowance BLOB NOT NULL, startCounter INTEGER NOT NULL, expiryDay INTEGER NOT NULL,
   lastReqTime INTEGER NOT NULL, syncedAt INTEGER NOT NULL, createdAt INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS invoices (
   merchantId INTEGER NOT NULL, terminalId INTEGER NOT NULL, invoiceNo INTEGER NOT NULL, amountMinor INTEGER NOT NULL,
@@ -94,10 +101,36 @@ CREATE TABLE IF NOT EXISTS webhooks (
   url TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, nextAt INTEGER NOT NULL, lastError TEXT NOT NULL,
   createdAt INTEGER NOT NULL, deliveredAt INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(status, nextAt);
+CREATE TABLE IF NOT EXISTS movements (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, ref TEXT NOT NULL,
+  merchantId INTEGER NOT NULL, walletId TEXT NOT NULL, at INTEGER NOT NULL, memo TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS movements_ref ON movements(ref);
+CREATE TABLE IF NOT EXISTS postings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, movementId INTEGER NOT NULL REFERENCES movements(id), account TEXT NOT NULL,
+  currency INTEGER NOT NULL, debit INTEGER NOT NULL CHECK (debit >= 0), credit INTEGER NOT NULL CHECK (credit >= 0),
+  CHECK ((debit = 0) <> (credit = 0)));
+CREATE INDEX IF NOT EXISTS postings_account ON postings(account, movementId);
+CREATE INDEX IF NOT EXISTS postings_movement ON postings(movementId);
+CREATE TABLE IF NOT EXISTS allowances (
+  walletId TEXT NOT NULL, n INTEGER NOT NULL, key TEXT NOT NULL, capMinor INTEGER NOT NULL, currency INTEGER NOT NULL,
+  startCounter INTEGER NOT NULL, expiryDay INTEGER NOT NULL, issuedAt INTEGER NOT NULL, status TEXT NOT NULL,
+  releaseAt INTEGER NOT NULL, PRIMARY KEY (walletId, n));
+CREATE INDEX IF NOT EXISTS allowances_key ON allowances(walletId, key);
+CREATE INDEX IF NOT EXISTS allowances_release ON allowances(status, releaseAt);
+CREATE TABLE IF NOT EXISTS payout_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, period TEXT NOT NULL UNIQUE, at INTEGER NOT NULL, count INTEGER NOT NULL,
+  controlSum INTEGER NOT NULL, file TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS payouts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, runId INTEGER NOT NULL REFERENCES payout_runs(id), merchantId INTEGER NOT NULL,
+  amountMinor INTEGER NOT NULL, currency INTEGER NOT NULL, iban TEXT NOT NULL, bic TEXT NOT NULL, name TEXT NOT NULL,
+  endToEndId TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS payouts_merchant ON payouts(merchantId);
 CREATE TABLE IF NOT EXISTS updates (
   version TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sig TEXT NOT NULL, bundle BLOB NOT NULL,
   createdAt INTEGER NOT NULL);
 `;
+
+const SCHEMA_VERSION = 2;
 
 type Row = Record<string, unknown>;
 
@@ -133,7 +166,36 @@ export class SqliteStore implements GatewayStore {
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
-    this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /**
+   * Versioned schema (PRAGMA user_version): 0 = empty, 1 = the transaction log, 2 = the books (movements, postings,
+   * allowances, payouts; balances no longer kept in place). Each step runs in one transaction.
+   */
+  private migrate(): void {
+    const v = Number(this.db.pragma("user_version", { simple: true }));
+    const hasWallets = !!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='wallets'").get();
+    if (v >= SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      if (hasWallets && v < 2) {
+        // a version-1 database: wallets kept a balance in place; it becomes an opening top-up posting
+        const cols = (this.db.prepare("PRAGMA table_info(merchants)").all() as { name: string }[]).map((c) => c.name);
+        if (cols.indexOf("iban") < 0) this.db.exec("ALTER TABLE merchants ADD COLUMN iban TEXT NOT NULL DEFAULT ''; ALTER TABLE merchants ADD COLUMN bic TEXT NOT NULL DEFAULT ''");
+        this.db.exec(SCHEMA);
+        const wcols = (this.db.prepare("PRAGMA table_info(wallets)").all() as { name: string }[]).map((c) => c.name);
+        if (wcols.indexOf("balanceMinor") >= 0) {
+          const rows = this.db.prepare("SELECT id, currency, balanceMinor, createdAt FROM wallets WHERE balanceMinor > 0").all() as { id: string; currency: number; balanceMinor: number; createdAt: number }[];
+          for (const r of rows) {
+            const mid = Number(this.db.prepare("INSERT INTO movements (key, kind, ref, merchantId, walletId, at, memo) VALUES (?,?,?,?,?,?,?)").run("migrate:" + r.id, "topup", r.id, 0, r.id, r.createdAt, "balance carried from schema 1").lastInsertRowid);
+            this.db.prepare("INSERT INTO postings (movementId, account, currency, debit, credit) VALUES (?,?,?,?,0)").run(mid, "issuer:funds", r.currency, r.balanceMinor);
+            this.db.prepare("INSERT INTO postings (movementId, account, currency, debit, credit) VALUES (?,?,?,0,?)").run(mid, "wallet:" + r.id + ":available", r.currency, r.balanceMinor);
+          }
+          this.db.exec("ALTER TABLE wallets DROP COLUMN balanceMinor");
+        }
+      } else this.db.exec(SCHEMA);
+      this.db.pragma("user_version = " + SCHEMA_VERSION);
+    })();
   }
 
   private st(sql: string): Database.Statement {
@@ -321,6 +383,10 @@ export class SqliteStore implements GatewayStore {
     return this.get("SELECT * FROM reports WHERE walletId=? AND counter=?", walletId, counter);
   }
 
+  reportsOf(walletId: string): ReportRow[] {
+    return this.all("SELECT * FROM reports WHERE walletId=? ORDER BY counter", walletId);
+  }
+
   chainHash(merchantId: number, terminalId: number, seq: number): string | undefined {
     const r = this.get<{ hash: string }>("SELECT hash FROM chain WHERE merchantId=? AND terminalId=? AND seq=?", merchantId, terminalId, seq);
     return r ? r.hash : undefined;
@@ -394,6 +460,92 @@ export class SqliteStore implements GatewayStore {
   webhooks(merchantId?: number): WebhookRow[] {
     if (merchantId === undefined) return this.all("SELECT * FROM webhooks ORDER BY id");
     return this.all("SELECT * FROM webhooks WHERE merchantId=? ORDER BY id", merchantId);
+  }
+
+  insertMovement(m: MovementRow, postings: Omit<PostingRow, "movementId" | "id">[]): number {
+    const sums = new Map<number, number>();
+    for (const p of postings) {
+      if (!Number.isSafeInteger(p.debit) || !Number.isSafeInteger(p.credit) || p.debit < 0 || p.credit < 0 || (p.debit === 0) === (p.credit === 0)) {
+        throw new Error("books: a posting is a positive debit or a positive credit, not both (" + p.account + ")");
+      }
+      sums.set(p.currency, (sums.get(p.currency) ?? 0) + p.debit - p.credit);
+    }
+    for (const [cur, d] of sums) if (d !== 0) throw new Error("books: movement " + m.key + " does not balance in currency " + cur + " (debits - credits = " + d + ")");
+    if (!postings.length) throw new Error("books: movement " + m.key + " has no postings");
+    const id = this.insert("movements", m);
+    for (const p of postings) this.insert("postings", { ...p, movementId: id });
+    return id;
+  }
+  movementByKey(key: string): MovementRow | undefined {
+    return this.get("SELECT * FROM movements WHERE key=?", key);
+  }
+  balance(account: string, currency?: number, before?: number): number {
+    const like = account.endsWith(":");
+    const where = (like ? "p.account >= ? AND p.account < ?" : "p.account = ?") + (currency === undefined ? "" : " AND p.currency = ?") + (before === undefined ? "" : " AND m.at < ?");
+    const args: unknown[] = like ? [account, account.slice(0, -1) + ";"] : [account];
+    if (currency !== undefined) args.push(currency);
+    if (before !== undefined) args.push(before);
+    const join = before === undefined ? "" : " JOIN movements m ON m.id = p.movementId";
+    const r = this.get<{ b: number | null }>("SELECT SUM(p.credit - p.debit) AS b FROM postings p" + join + " WHERE " + where, ...args);
+    return r && r.b !== null ? r.b : 0;
+  }
+  balances(prefix: string): { account: string; currency: number; balance: number }[] {
+    return this.all("SELECT account, currency, SUM(credit - debit) AS balance FROM postings WHERE account >= ? AND account < ? GROUP BY account, currency ORDER BY account, currency", prefix, prefix + "\uffff");
+  }
+  postings(prefix: string, from = 0, to = Number.MAX_SAFE_INTEGER): PostingView[] {
+    return this.all(
+      "SELECT p.*, m.key, m.kind, m.ref, m.at, m.memo FROM postings p JOIN movements m ON m.id = p.movementId WHERE p.account >= ? AND p.account < ? AND m.at >= ? AND m.at < ? ORDER BY m.at, p.movementId, p.id",
+      prefix,
+      prefix + "\uffff",
+      from,
+      to,
+    );
+  }
+  trialBalance(): { currency: number; debits: number; credits: number }[] {
+    return this.all("SELECT currency, SUM(debit) AS debits, SUM(credit) AS credits FROM postings GROUP BY currency ORDER BY currency");
+  }
+  unbalancedMovements(): number[] {
+    return this.all<{ movementId: number }>("SELECT movementId FROM postings GROUP BY movementId, currency HAVING SUM(debit) <> SUM(credit) ORDER BY movementId").map((r) => r.movementId);
+  }
+
+  insertAllowance(a: AllowanceRow): void {
+    this.insert("allowances", a);
+  }
+  allowances(walletId: string): AllowanceRow[] {
+    return this.all("SELECT * FROM allowances WHERE walletId=? ORDER BY n", walletId);
+  }
+  allowanceByKey(walletId: string, key: string): AllowanceRow | undefined {
+    return this.get("SELECT * FROM allowances WHERE walletId=? AND key=? ORDER BY n DESC LIMIT 1", walletId, key);
+  }
+  updateAllowance(walletId: string, n: number, patch: Partial<AllowanceRow>): void {
+    this.update("allowances", { walletId, n }, patch);
+  }
+  allowancesToRelease(now: number): AllowanceRow[] {
+    return this.all("SELECT * FROM allowances WHERE status<>'released' AND releaseAt<=? ORDER BY releaseAt, walletId, n", now);
+  }
+
+  insertPayoutRun(r: PayoutRunRow): number {
+    return this.insert("payout_runs", r);
+  }
+  updatePayoutRun(id: number, patch: Partial<PayoutRunRow>): void {
+    this.update("payout_runs", { id }, patch);
+  }
+  payoutRun(period: string): PayoutRunRow | undefined {
+    return this.get("SELECT * FROM payout_runs WHERE period=?", period);
+  }
+  payoutRunById(id: number): PayoutRunRow | undefined {
+    return this.get("SELECT * FROM payout_runs WHERE id=?", id);
+  }
+  payoutRuns(): PayoutRunRow[] {
+    return this.all("SELECT id, period, at, count, controlSum, '' AS file FROM payout_runs ORDER BY id");
+  }
+  insertPayout(p: PayoutRow): number {
+    return this.insert("payouts", p);
+  }
+  payouts(merchantId?: number, runId?: number): PayoutRow[] {
+    if (runId !== undefined) return this.all("SELECT * FROM payouts WHERE runId=? ORDER BY id", runId);
+    if (merchantId === undefined) return this.all("SELECT * FROM payouts ORDER BY id");
+    return this.all("SELECT * FROM payouts WHERE merchantId=? ORDER BY id", merchantId);
   }
 
   insertUpdate(u: UpdateRow): void {

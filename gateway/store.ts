@@ -29,6 +29,9 @@ export interface MerchantRow {
   webhookSecret: string;
   /** JSON of the merchant's offline risk limits (docs/sync.md, hello reply). */
   limits: string;
+  /** Where payouts go (ISO 13616 IBAN, "" until set) and the bank's BIC ("" when the IBAN alone routes it). */
+  iban: string;
+  bic: string;
   createdAt: number;
 }
 
@@ -58,10 +61,8 @@ export interface WalletRow {
   /** Where the payer's SMS go (E.164), "" for none. */
   phone: string;
   currency: number;
-  /** Offline cap per allowance. */
+  /** Offline cap per allowance: what each allowance reserves from the available balance into its purse. */
   capMinor: number;
-  /** Balance for online payments (invoices paid with the wallet). */
-  balanceMinor: number;
   /** The current allowance (140 bytes). */
   allowance: Uint8Array;
   startCounter: number;
@@ -105,7 +106,8 @@ export interface RecordRow {
   prev: string;
   entry: Uint8Array;
   txId: string;
-  status: "entered" | "duplicate" | "rejected";
+  /** evidence: entered from the payer's receipt (seq 0) before any upload of it. */
+  status: "entered" | "duplicate" | "rejected" | "evidence";
   code: string;
   message: string;
   receivedAt: number;
@@ -231,6 +233,87 @@ export interface UpdateRow {
   createdAt: number;
 }
 
+/**
+ * One movement of money: a set of postings whose debits equal its credits in each currency (docs/gateway.md, the
+ * money model). `key` makes it idempotent: the same key is never posted twice.
+ */
+export interface MovementRow {
+  id?: number;
+  key: string;
+  /** topup, reserve, release, payment, excess, approve, reverse, dispute, refund, online, payout, ... */
+  kind: string;
+  /** The ledger ref (or allowance, payout) it belongs to. */
+  ref: string;
+  merchantId: number;
+  walletId: string;
+  at: number;
+  memo: string;
+}
+
+/** One side of a movement: `debit` or `credit` (the other 0), minor units. An account's balance is credits - debits. */
+export interface PostingRow {
+  id?: number;
+  movementId: number;
+  account: string;
+  currency: number;
+  debit: number;
+  credit: number;
+}
+
+/** A posting with its movement's fields, as statements show it. */
+export interface PostingView extends PostingRow {
+  key: string;
+  kind: string;
+  ref: string;
+  at: number;
+  memo: string;
+}
+
+/** An allowance the issuer signed for a wallet, and the purse that reserves its cap. */
+export interface AllowanceRow {
+  walletId: string;
+  /** 1, 2, ... per wallet: the purse account is wallet:<id>:purse:<n>. */
+  n: number;
+  /** "<expiryDay>:<startCounter>", as the payment carries it. */
+  key: string;
+  capMinor: number;
+  currency: number;
+  startCounter: number;
+  expiryDay: number;
+  issuedAt: number;
+  /** live (the newest), replaced (a newer one was issued), released (its purse was returned to available). */
+  status: "live" | "replaced" | "released";
+  /** When what its purse still holds returns to available (ms); 0 while live. */
+  releaseAt: number;
+}
+
+/** A merchant's payout in a settlement run: its available balance sent to its bank (pain.001 credit transfer). */
+export interface PayoutRow {
+  id?: number;
+  runId: number;
+  merchantId: number;
+  amountMinor: number;
+  currency: number;
+  iban: string;
+  bic: string;
+  name: string;
+  /** The end-to-end ID in the payment file. */
+  endToEndId: string;
+  at: number;
+}
+
+/** A settlement run: one per period (day), with the payment file it wrote. */
+export interface PayoutRunRow {
+  id?: number;
+  /** "YYYY-MM-DD" (UTC) the run settles. */
+  period: string;
+  at: number;
+  count: number;
+  controlSum: number;
+  /** The ISO 20022 pain.001.001.09 XML. */
+  file: string;
+}
+
 export interface GatewayStore {
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -289,6 +372,7 @@ export interface GatewayStore {
 
   upsertReport(r: ReportRow): void;
   reportAt(walletId: string, counter: number): ReportRow | undefined;
+  reportsOf(walletId: string): ReportRow[];
 
   /** Journal chain hashes the gateway has learnt (hello heads, records' prev): one per terminal and seq. */
   chainHash(merchantId: number, terminalId: number, seq: number): string | undefined;
@@ -319,6 +403,35 @@ export interface GatewayStore {
   webhooksDue(now: number): WebhookRow[];
   updateWebhook(id: number, patch: Partial<WebhookRow>): void;
   webhooks(merchantId?: number): WebhookRow[];
+
+  /** Posts a movement: throws unless its postings balance per currency; returns the movement's id. */
+  insertMovement(m: MovementRow, postings: Omit<PostingRow, "movementId" | "id">[]): number;
+  movementByKey(key: string): MovementRow | undefined;
+  /** Credits - debits of an account (prefix match when the name ends with ":"), optionally of movements before `before`. */
+  balance(account: string, currency?: number, before?: number): number;
+  /** Balances of every account starting with `prefix`. */
+  balances(prefix: string): { account: string; currency: number; balance: number }[];
+  /** Postings to accounts starting with `prefix`, in [from, to) by movement time, in order. */
+  postings(prefix: string, from?: number, to?: number): PostingView[];
+  /** Sum of debits and of credits per currency over every posting (the books' trial balance). */
+  trialBalance(): { currency: number; debits: number; credits: number }[];
+  /** Movements whose postings do not balance (must be none). */
+  unbalancedMovements(): number[];
+
+  insertAllowance(a: AllowanceRow): void;
+  allowances(walletId: string): AllowanceRow[];
+  allowanceByKey(walletId: string, key: string): AllowanceRow | undefined;
+  updateAllowance(walletId: string, n: number, patch: Partial<AllowanceRow>): void;
+  /** Replaced or expired allowances whose purse is due to return to available. */
+  allowancesToRelease(now: number): AllowanceRow[];
+
+  insertPayoutRun(r: PayoutRunRow): number;
+  updatePayoutRun(id: number, patch: Partial<PayoutRunRow>): void;
+  payoutRun(period: string): PayoutRunRow | undefined;
+  payoutRunById(id: number): PayoutRunRow | undefined;
+  payoutRuns(): PayoutRunRow[];
+  insertPayout(p: PayoutRow): number;
+  payouts(merchantId?: number, runId?: number): PayoutRow[];
 
   insertUpdate(u: UpdateRow): void;
   latestUpdate(): UpdateRow | undefined;

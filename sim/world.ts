@@ -193,8 +193,8 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     registerTerminal: (spec) => g.registerTerminal(spec),
     registerWallet: (spec) => g.registerWallet(spec),
     walletBalance: (pubHex) => {
-      const row = g.wallet(walletIdOfHex(pubHex));
-      return row ? row.balanceMinor : null;
+      const id = walletIdOfHex(pubHex);
+      return g.wallet(id) ? g.walletBalances(id).available : null;
     },
     claimFraud: (c) => {
       if (!c.txId) throw new Error("the wallet has no receipt (txId) for this payment: the terminal's receipt names it");
@@ -605,7 +605,7 @@ export class World {
     // Registered at the gateway when it registers wallets (it issues the allowance), else issued here.
     const allowance =
       this.gw && this.gw.registerWallet
-        ? this.gw.registerWallet({ publicKey: pub, capMinor, currency, balanceMinor: 100000 }).allowance
+        ? this.gw.registerWallet({ publicKey: pub, capMinor, currency, balanceMinor: 100000 + capMinor }).allowance
         : this.issuer.issueAllowance({ walletPub: pub, capMinor, currency, expiryDay: today + 30, startCounter: 1 });
     this.restoreWallet(name, { jwk, allowance: Buffer.from(allowance).toString("hex"), state: null });
     return this.wallets[name];

@@ -111,7 +111,7 @@ describe("gateway end to end: terminals and wallets offline and online across th
       const b1 = await terminal(B);
       const wallet = async (phone: string) => {
         const w = new SoftWallet();
-        const r = await api("POST", "/v1/wallets", { publicKey: hexOf(w.publicKey), capMinor: 10000, phone });
+        const r = await api("POST", "/v1/wallets", { publicKey: hexOf(w.publicKey), capMinor: 10000, phone, balanceMinor: 100000 });
         assert.equal(r.status, 201);
         w.setAllowance(fromBase64(r.json.allowance as string)!);
         return w;

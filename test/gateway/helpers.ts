@@ -78,9 +78,13 @@ export function merchantWithTerminals(rig: Rig, name: string, n: number, send?: 
   return { merchant: m, terms };
 }
 
-export function newWallet(rig: Rig, capMinor = 10000, phone = "+4915100000001", balanceMinor = 0): SoftWallet {
+/**
+ * A registered wallet whose first allowance reserved `capMinor` into its purse and whose available balance is
+ * `balanceMinor` (it is opened with both; by default 1,000.00 besides its purse, enough for new allowances).
+ */
+export function newWallet(rig: Rig, capMinor = 10000, phone = "+4915100000001", balanceMinor = 100000): SoftWallet {
   const w = new SoftWallet();
-  w.setAllowance(rig.gw.registerWallet({ publicKey: w.publicKey, capMinor, phone, balanceMinor }).allowance);
+  w.setAllowance(rig.gw.registerWallet({ publicKey: w.publicKey, capMinor, phone, balanceMinor: balanceMinor + capMinor }).allowance);
   return w;
 }
 

@@ -93,10 +93,10 @@ async function until(what: string, ok: () => boolean): Promise<void> {
 function counts(gw: Gateway): Record<string, number> {
   const db = (gw.store as SqliteStore).db;
   const out: Record<string, number> = {};
-  for (const t of ["meta", "merchants", "terminals", "wallets", "invoices", "records", "ledger", "spends", "reports", "chain", "flags", "deny", "sms", "webhooks", "updates"]) {
+  for (const t of ["meta", "merchants", "terminals", "wallets", "invoices", "records", "ledger", "spends", "reports", "chain", "flags", "deny", "sms", "webhooks", "updates", "movements", "postings", "allowances", "payout_runs", "payouts"]) {
     out[t] = (db.prepare("SELECT count(*) AS n FROM " + t).get() as { n: number }).n;
   }
-  out.walletState = JSON.stringify(db.prepare("SELECT balanceMinor, lastReqTime, startCounter, syncedAt FROM wallets ORDER BY id").all()).length;
+  out.walletState = JSON.stringify(db.prepare("SELECT lastReqTime, startCounter, syncedAt FROM wallets ORDER BY id").all()).length;
   out.linkSeqs = (db.prepare("SELECT coalesce(sum(linkSeq), 0) AS n FROM terminals").get() as { n: number }).n;
   return out;
 }
@@ -136,7 +136,7 @@ describe("gateway: HTTPS", function () {
       assert.equal(m.status, 201, m.body);
       const t = await remoteTerminal(s, m.json.merchantId as number, m.json.apiKey as string, linkOver(s.url, agent, cert), () => Math.floor(clock.now() / 1000), cert);
       const w = new SoftWallet();
-      w.setAllowance(s.gateway.registerWallet({ publicKey: w.publicKey, capMinor: 5000 }).allowance);
+      w.setAllowance(s.gateway.registerWallet({ publicKey: w.publicKey, capMinor: 5000, balanceMinor: 5000 }).allowance);
       const ids = [120, 130].map((a) => hexOf(t.record(t.walletPayment(w, a)).entry.subarray(1, 9)));
       await t.hello();
       await t.uploadAll();
@@ -223,7 +223,7 @@ describe("gateway: bad requests", function () {
       const probe = new SoftTerminal({ terminalId: 0, linkPublicKey: gw.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
       const tid = gw.registerTerminal({ merchantId: a.merchantId, publicKey: probe.publicKey }).terminalId;
       const w = new SoftWallet();
-      gw.registerWallet({ publicKey: w.publicKey, capMinor: 1000, balanceMinor: 10 });
+      gw.registerWallet({ publicKey: w.publicKey, capMinor: 1000, balanceMinor: 1010 });
       const invoice = toBase64(new SoftTerminal({ terminalId: tid, privateKey: probe.privateKey, linkPublicKey: gw.linkPublicKey, send: probe.send }).invoice(1, 500));
       const before = counts(gw);
       const walletPath = "/v1/wallets/" + w.walletId + "/sync";
@@ -318,12 +318,12 @@ describe("gateway: bad requests", function () {
     const body = JSON.stringify({ invoice: toBase64(terms[0].invoice(1, 1200)), method: "wallet", walletId: w.walletId, time: Date.now() });
     const r = await rig.gw.handle({ method: "POST", path, headers: { "x-wallet-signature": w.signRequest("POST", path, body) }, body });
     assert.equal(r.status, 500);
-    assert.equal(rig.gw.wallet(w.walletId)!.balanceMinor, 5000);
+    assert.equal(rig.gw.walletBalances(w.walletId).available, 5000);
     assert.equal(rig.gw.wallet(w.walletId)!.lastReqTime, 0);
     assert.equal(rig.gw.invoices(1).length, 0);
     store.insertLedger = real;
     const again = await rig.gw.handle({ method: "POST", path, headers: { "x-wallet-signature": w.signRequest("POST", path, body) }, body });
     assert.equal(again.status, 200, again.body);
-    assert.equal(rig.gw.wallet(w.walletId)!.balanceMinor, 3800);
+    assert.equal(rig.gw.walletBalances(w.walletId).available, 3800);
   });
 });

@@ -54,7 +54,7 @@ describe("gateway: invoices paid online", () => {
       assert.equal(l.method, 10 + method);
       assert.equal(l.amountMinor, amount);
     }
-    assert.equal(rig.gw.wallet(w.walletId)!.balanceMinor, 3500, "the wallet's balance paid 15.00");
+    assert.equal(rig.gw.walletBalances(w.walletId).available, 3500, "the wallet's balance paid 15.00");
     assert.deepEqual(rig.gw.invoices(merchant.merchantId).map((i) => i.status), ["paid", "paid", "paid"]);
     await rig.gw.flush();
     assert.deepEqual(rig.hooks.events(), ["payment.confirmed", "order.paid", "payment.confirmed", "payment.confirmed"]);
@@ -76,7 +76,7 @@ describe("gateway: invoices paid online", () => {
     const r = await rig.gw.handle({ method: "POST", path, headers: { "x-wallet-signature": w.signRequest("POST", path, body) }, body });
     assert.equal(r.status, 402);
     assert.equal(JSON.parse(r.body).error, "INSUFFICIENT_FUNDS");
-    assert.equal(rig.gw.wallet(w.walletId)!.balanceMinor, 100);
+    assert.equal(rig.gw.walletBalances(w.walletId).available, 100);
     assert.equal(rig.gw.invoices(merchant.merchantId).length, 0);
     assert.equal(rig.gw.ledger().length, 0);
   });

@@ -21,7 +21,7 @@ describe("gateway: registration", () => {
   it("registers a wallet and returns an allowance the issuer signed with its cap", () => {
     const rig = makeRig();
     const w = new SoftWallet();
-    const r = rig.gw.registerWallet({ publicKey: w.publicKey, capMinor: 5000, phone: "+4915100000001" });
+    const r = rig.gw.registerWallet({ publicKey: w.publicKey, capMinor: 5000, phone: "+4915100000001", balanceMinor: 5000 });
     const a = decodeAllowance(r.allowance);
     assert.ok(a);
     assert.equal(a.capMinor, 5000);

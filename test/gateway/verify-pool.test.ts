@@ -70,7 +70,7 @@ describe("gateway: signature checks on worker threads", function () {
       const tid = s.gateway.registerTerminal({ merchantId: m.merchantId, publicKey: probe.publicKey }).terminalId;
       const t = new SoftTerminal({ terminalId: tid, privateKey: probe.privateKey, linkPublicKey: s.gateway.linkPublicKey, send, now: () => Math.floor(clock.now() / 1000) });
       const w = new SoftWallet();
-      w.setAllowance(s.gateway.registerWallet({ publicKey: w.publicKey, capMinor: 100000 }).allowance);
+      w.setAllowance(s.gateway.registerWallet({ publicKey: w.publicKey, capMinor: 100000, balanceMinor: 100000 }).allowance);
       const good: string[] = [];
       for (let i = 0; i < 40; i++) {
         const rec = t.record(t.walletPayment(w, 10 + i));

@@ -5,7 +5,7 @@
  *
  *   const term = new SoftTerminal({ terminalId, linkPublicKey: gw.linkPublicKey, send: inProcess(gw) });
  *   gw.registerTerminal({ merchantId, publicKey: term.publicKey, terminalId });
- *   const wallet = new SoftWallet(); wallet.allowance = gw.registerWallet({ publicKey: wallet.publicKey, capMinor: 5000 }).allowance;
+ *   const wallet = new SoftWallet(); wallet.allowance = gw.registerWallet({ publicKey: wallet.publicKey, capMinor: 5000, balanceMinor: 5000 }).allowance;
  *   term.record(term.walletPayment(wallet, 250));
  *   await term.hello(); await term.uploadAll();
  */
