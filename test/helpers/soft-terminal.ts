@@ -14,7 +14,7 @@ import { concat, toHex } from "../../protocol/codec/hex.ts";
 import { encodeEntry } from "../../protocol/entry.ts";
 import type { Entry } from "../../protocol/entry.ts";
 import { txId } from "../../protocol/ids.ts";
-import { decodeAllowance, encodeInvoice, encodePayment, encodeRefund, encodeRequest, signedPart } from "../../protocol/messages.ts";
+import { decodeAllowance, encodeInvoice, encodePayment, encodeReceipt, encodeRefund, encodeRequest, signedPart } from "../../protocol/messages.ts";
 import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
 import { isLinkError, linkKeys, linkPath, openReply, sealRequest, toBase64 } from "../../protocol/sync.ts";
 import type { GatewayRequest, GatewayResponse } from "../../gateway/gateway.ts";
@@ -159,6 +159,13 @@ export class SoftTerminal {
     const request = this.request(amountMinor, o.time);
     const payment = w.pay(request, this.terminalId, amountMinor, o.counter);
     return { kind: 1, txId: this.nextTxId(), method: 1, request, payment, orderRef: o.orderRef ?? "" };
+  }
+
+  /** The signed Receipt (87 bytes) the terminal gives the wallet for a wallet payment entry. */
+  receipt(e: Entry, status = 0): Uint8Array {
+    if (e.kind !== 1) throw new Error("SoftTerminal: a receipt is for a wallet payment");
+    const paymentHash = new Uint8Array(createHash("sha256").update(e.payment).digest().subarray(0, 8));
+    return signMessage(this.privateKey, encodeReceipt({ txId: e.txId, status, time: this.now(), paymentHash, terminalSig: ZERO64 }));
   }
 
   /** An InvoicePaid entry for a paid confirmation. */
