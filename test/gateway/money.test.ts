@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { WalletPaymentEntry } from "../../protocol/entry.ts";
 import { toBase64 } from "../../protocol/sync.ts";
 import { HOLD_MS } from "../../protocol/rules.ts";
 import { PURSE_GRACE_MS } from "../../gateway/money.ts";
@@ -204,7 +205,7 @@ describe("gateway money: the payer's evidence", () => {
     const { merchant, terms } = merchantWithTerminals(rig, "Shop", 1);
     const t = terms[0];
     const w = newWallet(rig);
-    const e = t.walletPayment(w, 4200);
+    const e = t.walletPayment(w, 4200) as WalletPaymentEntry;
     const receipt = t.receipt(e);
     const spent = [{ ...w.spent[0], request: toBase64(e.request), payment: toBase64(e.payment), receipt: toBase64(receipt) }];
     const s = await walletCall(rig.gw, w, "sync", { spent });
@@ -225,7 +226,7 @@ describe("gateway money: the payer's evidence", () => {
     const rig = makeRig();
     const { terms } = merchantWithTerminals(rig, "Shop", 2);
     const w = newWallet(rig);
-    const e = terms[0].walletPayment(w, 4200);
+    const e = terms[0].walletPayment(w, 4200) as WalletPaymentEntry;
     const forged = terms[1].receipt({ ...e });
     const before = rig.gw.books().trial;
     const s = await walletCall(rig.gw, w, "sync", { spent: [{ ...w.spent[0], request: toBase64(e.request), payment: toBase64(e.payment), receipt: toBase64(forged) }] });
