@@ -139,11 +139,13 @@ export class Money {
   }
 
   /**
-   * A refund or void the terminal made (amount > 0): from the merchant account holding the original back to the
-   * payer: a wallet's available balance, the card (issuer:cards), or suspense when the original is unknown.
+   * A refund or void the terminal made (amount > 0): from the merchant's available balance back to the payer: a
+   * wallet's available balance, the card (issuer:cards), or suspense when the original is unknown. Always from
+   * available, even while the original is still held: pending is exactly the held payments, and the original's
+   * approval later brings available back up (a merchant's available may dip below zero meanwhile).
    */
   refund(ref: string, merchantId: number, amount: number, currency: number, orig: LedgerRow | undefined): void {
-    const from = orig && orig.status === "held" ? merchantPending(merchantId) : merchantAvailable(merchantId);
+    const from = merchantAvailable(merchantId);
     let to = ISSUER_SUSPENSE;
     if (orig && orig.walletId) to = walletAvailable(orig.walletId);
     else if (orig) to = ISSUER_CARDS;
