@@ -36,6 +36,8 @@ import { walletIdOf } from "../protocol/rules.ts";
 export interface GatewayLike {
   handle(req: { method: string; path: string; headers: Record<string, string>; body: string; remote?: { address: string; port: number } }): Promise<{ status: number; headers?: Record<string, string>; body: string }>;
   ledger(merchantId?: unknown): unknown;
+  /** The money: balances per merchant and wallet, the issuer's accounts and the trial balance. */
+  books?(): unknown;
   holds(): unknown;
   smsOutbox(): unknown;
   flags(): unknown;
@@ -74,6 +76,8 @@ export interface FraudClaim {
 
 /** The gateway's books as the page's gateway panel and the JSON summary show them. */
 export interface GatewayBooks {
+  /** Balances: each merchant's pending, available and paid out; each wallet's available, purse and debt; the issuer's. */
+  money: unknown;
   ledger: unknown;
   holds: unknown;
   sms: unknown;
@@ -177,7 +181,8 @@ export function decodeQrPng(png: Buffer): string | null {
  */
 export async function loadReferenceGateway(w: World): Promise<GatewayLike | null> {
   const store = new SqliteStore(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
-  const g = new Gateway({ store, clock: { now: () => w.now() }, issuer: w.issuer });
+  // test-only bank accounts (well-known example IBANs): the daily payout run writes its pain.001 file for them
+  const g = new Gateway({ store, clock: { now: () => w.now() }, issuer: w.issuer, dailyPayouts: true, payoutAccount: { name: "Simulated Issuer", iban: "DE89370400440532013000", bic: "COBADEFFXXX" } });
   const sha256 = { sha256: (d: Uint8Array) => new Uint8Array(createHash("sha256").update(d).digest()) };
   const walletIdOfHex = (pubHex: string) => walletIdOf(sha256, fromHex(pubHex) as Uint8Array);
   return {
@@ -189,7 +194,8 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     activity: () => g.activity(),
     tick: () => g.tick(),
     linkPublicKey: g.linkPublicKey,
-    registerMerchant: (spec) => g.registerMerchant(spec),
+    books: () => g.books(),
+    registerMerchant: (spec) => g.registerMerchant({ iban: "FR1420041010050500013M02606", ...spec }),
     registerTerminal: (spec) => g.registerTerminal(spec),
     registerWallet: (spec) => g.registerWallet(spec),
     walletBalance: (pubHex) => {
@@ -496,7 +502,7 @@ export class World {
         return { error: e instanceof Error ? e.message : String(e) };
       }
     };
-    return { ledger: safe(() => g.ledger()), holds: safe(() => g.holds()), sms: safe(() => g.smsOutbox()), flags: safe(() => g.flags()) };
+    return { money: safe(() => (g.books ? g.books() : null)), ledger: safe(() => g.ledger()), holds: safe(() => g.holds()), sms: safe(() => g.smsOutbox()), flags: safe(() => g.flags()) };
   }
 
   // ------------------------------------------------------------------ provisioning

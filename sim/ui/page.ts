@@ -160,6 +160,15 @@ function rows(book){
   const ks = Object.keys(list[0]).slice(0,6);
   const cell = (v) => esc(typeof v === "object" ? JSON.stringify(v) : v).slice(0,24);
   return "<table><tr>" + ks.map(k=>"<th>"+esc(k)+"</th>").join("") + "</tr>" + list.slice(-12).map(r => "<tr>" + ks.map(k=>"<td>"+cell(r[k])+"</td>").join("") + "</tr>").join("") + "</table>"; }
+function balances(m){
+  if (!m) return "<i>none</i>";
+  if (m.error) return "<i>" + esc(m.error) + "</i>";
+  const mr = (m.merchants || []).map(x => "<tr><td>" + esc(x.name) + "</td><td>" + money(x.pending) + "</td><td>" + money(x.available) + "</td><td>" + money(x.paidOut) + "</td></tr>").join("");
+  const wr = (m.wallets || []).map(x => "<tr><td>" + esc(x.walletId.slice(0,8)) + "…</td><td>" + money(x.available) + "</td><td>" + money(x.purse) + "</td><td>" + money(x.debt) + "</td></tr>").join("");
+  const even = (m.trial || []).every(t => t.debits === t.credits) && !(m.unbalanced || []).length;
+  return "<table><tr><th>merchant</th><th>pending</th><th>available</th><th>paid out</th></tr>" + (mr || "<tr><td colspan=4><i>none</i></td></tr>") + "</table>" +
+    "<table><tr><th>wallet</th><th>available</th><th>offline purse</th><th>debt</th></tr>" + (wr || "<tr><td colspan=4><i>none</i></td></tr>") + "</table>" +
+    "<div>books " + (even ? "balanced" : "<b>NOT BALANCED</b>") + "</div>"; }
 // The server pushes what changed (Server-Sent Events): a new frame on the panel, paper out of the printer, state.
 function refresh(img, path){ const n = new Image(); n.onload = () => { img.src = n.src; }; n.src = path + "?t=" + Date.now(); }
 function showState(s){
@@ -171,7 +180,7 @@ function showState(s){
   if (Date.now() - (touched.swpaper || 0) > 3000) $("swpaper").checked = s.paperOut;
   if (Date.now() - (touched.swgw || 0) > 3000) $("swgw").checked = s.gatewayUp;
   const w = s.wallets.find(x => x.name === ($("wname").value || "customer")); if (w) showWallet(w);
-  if (s.gateway) $("gw").innerHTML = "<b>Ledger</b>" + rows(s.gateway.ledger) + "<b>Holds</b>" + rows(s.gateway.holds) + "<b>SMS outbox</b>" + rows(s.gateway.sms) + "<b>Flags</b>" + rows(s.gateway.flags);
+  if (s.gateway) $("gw").innerHTML = "<b>Balances</b>" + balances(s.gateway.money) + "<b>Ledger</b>" + rows(s.gateway.ledger) + "<b>Holds</b>" + rows(s.gateway.holds) + "<b>SMS outbox</b>" + rows(s.gateway.sms) + "<b>Flags</b>" + rows(s.gateway.flags);
   document.body.dataset.display = s.versions.display; document.body.dataset.paper = s.versions.paper;
 }
 const events = new EventSource("/events");
