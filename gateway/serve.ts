@@ -1,10 +1,13 @@
 /**
  * npm run gateway -- --port 8080 --db gateway.db [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem]
  *                    [--admin-token T] [--issuer-key issuer.hex --issuer-key-id 1] [--movable-clock] [--sms-file sms.jsonl]
+ *                    [--payout-name "Issuer Ltd" --payout-iban DE89... [--payout-bic BIC]] [--no-payouts]
  *
  * The reference gateway as a service (docs/gateway.md). Plain HTTP only on loopback; give a certificate and key
  * to listen elsewhere. Prints its URL, the admin token and the keys provisioning needs (issuer and link public keys).
  * --movable-clock lets POST /v1/admin/clock move the gateway's time forward (the simulator's 3-day rule).
+ * The daily settlement runs on its own once a day is over (unless --no-payouts), once the issuer's payout account is
+ * known (the --payout-* options, or PUT /v1/admin/payout-account); its pain.001 file is at GET /v1/admin/payouts/{id}/pain001.
  */
 import { readFileSync } from "node:fs";
 import { MovableClock } from "./clock.ts";
@@ -17,6 +20,10 @@ function args(argv: string[]): Record<string, string> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error("unexpected argument " + a);
+    if (a === "--no-payouts") {
+      out["no-payouts"] = "1";
+      continue;
+    }
     const k = a.slice(2);
     if (k === "movable-clock" || k === "help") out[k] = "1";
     else {
@@ -30,7 +37,7 @@ function args(argv: string[]): Record<string, string> {
 async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
   if (a.help) {
-    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F]\n");
+    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts]\n");
     return;
   }
   const port = Number(a.port ?? "8080");
@@ -50,7 +57,12 @@ async function main(): Promise<void> {
     dbPath: a.db ?? "gateway.db",
     tls,
     clock,
-    gateway: { issuer, adminToken: a["admin-token"], sms: a["sms-file"] ? new OutboxSmsProvider({ file: a["sms-file"] }) : undefined },
+    gateway: {
+      issuer,
+      adminToken: a["admin-token"],
+      dailyPayouts: !a["no-payouts"],
+      payoutAccount: a["payout-iban"] ? { name: a["payout-name"] ?? "Issuer", iban: a["payout-iban"], bic: a["payout-bic"] ?? "" } : undefined,
+      sms: a["sms-file"] ? new OutboxSmsProvider({ file: a["sms-file"] }) : undefined },
   });
   const g = s.gateway;
   process.stdout.write(
