@@ -275,3 +275,41 @@ describe("gateway money: schema versions", () => {
     }
   });
 });
+
+describe("gateway money: the worked example of docs/gateway.md", () => {
+  it("runs from allowance to payout with the balances the table gives at each step", async () => {
+    const rig = makeRig();
+    rig.gw.setPayoutAccount({ name: "Issuer", iban: "DE89370400440532013000", bic: "" });
+    const { merchant, terms } = merchantWithTerminals(rig, "Cafe Blue", 1);
+    rig.gw.updateMerchant(merchant.merchantId, { iban: "FR1420041010050500013M02606" });
+    const t = terms[0];
+    const alice = new SoftWallet();
+    alice.setAllowance(rig.gw.registerWallet({ publicKey: alice.publicKey, capMinor: 10000, balanceMinor: 20000 }).allowance);
+    const state = () => {
+      const w = rig.gw.walletBalances(alice.walletId);
+      const m = rig.gw.merchantBalances(merchant.merchantId);
+      const purses = rig.gw.store.allowances(alice.walletId).map((a) => rig.gw.store.balance("wallet:" + alice.walletId + ":purse:" + a.n));
+      return [w.available, ...purses, m.pending, m.available, m.paidOut];
+    };
+    assert.deepEqual(state(), [10000, 10000, 0, 0, 0], "1");
+    const first = t.walletPayment(alice, 1250);
+    t.record(first);
+    await t.uploadAll();
+    assert.deepEqual(state(), [10000, 8750, 1250, 0, 0], "2");
+    t.record(t.walletPayment(alice, 3000));
+    assert.deepEqual(state(), [10000, 8750, 1250, 0, 0], "3");
+    const s = await walletCall(rig.gw, alice, "sync", { spent: alice.spent });
+    assert.equal(s.status, 200, s.body);
+    assert.deepEqual(state(), [5750, 3000, 10000, 0, 1250, 0], "4");
+    await t.uploadAll();
+    assert.deepEqual(state(), [5750, 0, 10000, 0, 4250, 0], "5");
+    t.record(t.refund(first.txId, 250));
+    await t.uploadAll();
+    assert.deepEqual(state(), [6000, 0, 10000, 0, 4000, 0], "6");
+    rig.clock.advance(DAY);
+    rig.gw.runPayouts();
+    assert.deepEqual(state(), [6000, 0, 10000, 0, 0, 4000], "7");
+    assert.equal(rig.gw.store.balance("issuer:funds"), -20000);
+    assertBalanced(rig);
+  });
+});
