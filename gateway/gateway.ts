@@ -56,10 +56,12 @@ import { pain001, validBic, validIban } from "./payouts.ts";
 import type { SigCheck } from "./verify-pool.ts";
 import { VerifyPool } from "./verify-pool.ts";
 import type { WebhookTransport } from "./webhooks.ts";
-import { fetchTransport, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature } from "./webhooks.ts";
+import { deliveryError, fetchTransport, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature, webhookUrlProblem } from "./webhooks.ts";
 
 export const DAY_MS = 86400000;
 export { HOLD_MS };
+/** How long after a payment its payer may dispute it (as card schemes allow about 120 days). */
+export const DISPUTE_WINDOW_MS = 120 * DAY_MS;
 export const DEFAULT_LIMITS = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
 /** Label of the wallet request signature (starts with "o", never a protocol message's version byte). */
 export const WALLET_API_LABEL = "offline-pay wallet-api v1";
@@ -211,7 +213,6 @@ export interface PayOnline {
   card?: CardDetails;
   /** For method "wallet": the paying wallet (already authenticated by the caller). */
   walletId?: string;
-  orderRef?: string;
 }
 
 export interface PaidResult {
@@ -568,7 +569,7 @@ export class Gateway {
     const currency = spec.currency ?? 978;
     if (!toPosInt(currency) || currency > 999) throw bad("BAD_CURRENCY", "currency: ISO 4217 numeric code");
     const url = spec.webhookUrl ?? "";
-    if (typeof url !== "string" || (url && !/^https?:\/\/\S+$/.test(url))) throw bad("BAD_WEBHOOK", "webhookUrl: an http(s) URL");
+    if (typeof url !== "string" || (url && webhookUrlProblem(url))) throw bad("BAD_WEBHOOK", "webhookUrl: " + (typeof url === "string" ? webhookUrlProblem(url) : "a string"));
     const limits = { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) };
     for (const k of Object.keys(DEFAULT_LIMITS)) {
       if (!toPosInt((limits as Record<string, unknown>)[k])) throw bad("BAD_LIMITS", "limits." + k + ": a non-negative integer");
@@ -604,7 +605,7 @@ export class Gateway {
       if (patch.iban !== undefined) p.iban = checkIban(patch.iban);
       if (patch.bic !== undefined) p.bic = checkBic(patch.bic);
       if (patch.webhookUrl !== undefined) {
-        if (typeof patch.webhookUrl !== "string" || (patch.webhookUrl && !/^https?:\/\/\S+$/.test(patch.webhookUrl))) throw bad("BAD_WEBHOOK", "webhookUrl: an http(s) URL");
+        if (typeof patch.webhookUrl !== "string" || (patch.webhookUrl && webhookUrlProblem(patch.webhookUrl))) throw bad("BAD_WEBHOOK", "webhookUrl: " + (typeof patch.webhookUrl === "string" ? webhookUrlProblem(patch.webhookUrl) : "a string"));
         p.webhookUrl = patch.webhookUrl;
       }
       if (patch.limits !== undefined) {
@@ -635,6 +636,8 @@ export class Gateway {
         id = Number(this.store.getMeta("nextTerminalId"));
         while (this.store.getTerminal(id)) id++;
       } else if (this.store.getTerminal(id)) throw new GatewayError(409, "TERMINAL_EXISTS", "terminal " + id + " is registered");
+      const holder = this.store.terminalByPub(spec.publicKey);
+      if (holder) throw new GatewayError(409, "KEY_REGISTERED", "this identity key is registered already (terminal " + (holder.merchantId === spec.merchantId ? holder.id : "of another merchant") + ")");
       this.store.setMeta("nextTerminalId", String(Math.max(Number(this.store.getMeta("nextTerminalId")), id + 1)));
       const cert = this.issuer.issueTerminalCert({ terminalId: id, merchantId: spec.merchantId, terminalPub: spec.publicKey, expiryDay });
       this.store.insertTerminal({
@@ -648,6 +651,7 @@ export class Gateway {
         headHash: "",
         lastHelloAt: 0,
         drift: 0,
+        revokedAt: 0,
         createdAt: this.now(),
       });
       this.log(spec.merchantId, id, "terminal-registered", { publicKey: toHex(spec.publicKey), expiryDay });
@@ -669,7 +673,7 @@ export class Gateway {
       if (old.status !== "live") continue;
       const outstanding = this.reportedNotEntered(w.id, old);
       this.money.release(old, this.money.purse(old) - outstanding, "replaced");
-      this.store.updateAllowance(w.id, old.n, { status: "replaced", releaseAt: Math.min(old.releaseAt, now + PURSE_GRACE_MS) });
+      this.store.updateAllowance(w.id, old.n, { status: "replaced", releaseAt: Math.min(old.releaseAt, now + PURSE_GRACE_MS), replacedAt: now });
     }
     const row: AllowanceRow = {
       walletId: w.id,
@@ -682,6 +686,7 @@ export class Gateway {
       issuedAt: now,
       status: "live",
       releaseAt: (expiryDay + 1) * DAY_MS + PURSE_GRACE_MS,
+      replacedAt: 0,
     };
     this.store.insertAllowance(row);
     try {
@@ -808,6 +813,19 @@ export class Gateway {
     return { version: row.version, size: row.size, sha256: row.sha256, sig: row.sig };
   }
 
+  /** Takes a terminal out of service (lost, stolen, retired): its link requests are refused from now on. */
+  revokeTerminal(merchantId: number, terminalId: number): TerminalRow {
+    return this.store.transaction(() => {
+      const t = this.store.getTerminal(terminalId);
+      if (!t || t.merchantId !== merchantId) throw new GatewayError(404, "UNKNOWN_TERMINAL", "merchant " + merchantId + " has no terminal " + terminalId);
+      if (!t.revokedAt) {
+        this.store.updateTerminal(merchantId, terminalId, { revokedAt: this.now() });
+        this.log(merchantId, terminalId, "terminal-revoked", {});
+      }
+      return this.store.getTerminal(terminalId)!;
+    });
+  }
+
   // ------------------------------------------------------------ invoices paid online
 
   private checkInvoice(bytes: Uint8Array): { inv: NonNullable<ReturnType<typeof decodeInvoice>>; t: TerminalRow } {
@@ -818,9 +836,13 @@ export class Gateway {
     return { inv, t };
   }
 
-  /** Records a terminal's invoice (idempotent); the pay page does this when it opens. */
-  submitInvoice(bytes: Uint8Array, orderRef = ""): InvoiceRow {
-    if (typeof orderRef !== "string" || !/^[\x21-\x7e]{0,12}$/.test(orderRef)) throw bad("BAD_ORDER_REF", "orderRef: up to 12 printable ASCII characters");
+  /**
+   * Records a terminal's invoice (idempotent); the pay page does this when it opens. The order an invoice pays is
+   * only ever what its terminal says (its InvoicePaid entry, authenticated on the link): a payer's client cannot
+   * name one (security review 10), so none is taken here.
+   */
+  submitInvoice(bytes: Uint8Array): InvoiceRow {
+    const orderRef = "";
     return this.store.transaction(() => {
       const { inv, t } = this.checkInvoice(bytes);
       const have = this.store.getInvoice(t.merchantId, t.id, inv.invoiceNo);
@@ -854,7 +876,7 @@ export class Gateway {
   /** Pays an invoice online (card, debit card or a wallet's balance): the PaidConfirmation, a notice to the terminal. */
   payInvoice(p: PayOnline): PaidResult {
     return this.store.transaction(() => {
-      const row = this.submitInvoice(p.invoice, p.orderRef ?? "");
+      const row = this.submitInvoice(p.invoice);
       const now = this.now();
       if (row.status === "paid") {
         throw new GatewayError(409, "INVOICE_PAID", "invoice " + row.invoiceNo + " is already paid", { paid: row.paid ? toBase64(row.paid) : undefined });
@@ -1058,7 +1080,7 @@ export class Gateway {
     const e: Entry = { kind: 1, txId: rc.txId, method: 1, request: ev.request, payment: ev.payment, orderRef: "" };
     if (entryWalletId(this.crypto, e) !== w.id) throw no("the payment was made by another wallet");
     const txHex = toHex(rc.txId);
-    if (this.store.txIdTaken(txHex)) return "";
+    if (this.store.txIdTaken(txHex) || this.samePayment(ev.request, ev.payment)) return "";
     const v = this.verifyEntry(t, e);
     if (!v.ok) throw no(v.code + ": " + v.message);
     this.store.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: 0, prev: "", entry: encodeEntry(e), txId: txHex, status: "evidence", code: "", message: "entered from the payer's receipt", receivedAt: this.now() });
@@ -1077,9 +1099,12 @@ export class Gateway {
       if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "this wallet made no payment " + txId);
       if (l.status === "reversed") throw new GatewayError(409, "ALREADY_REVERSED", "the payment was reversed already");
       if (action === "dispute" && (l.status === "disputed" || this.store.movementByKey("dispute:" + l.ref))) throw new GatewayError(409, "ALREADY_DISPUTED", "the payment is disputed already");
-      if (action === "reverse" && l.status === "approved") {
-        throw new GatewayError(409, "CONFIRMED_BY_WALLET", "the wallet confirmed this payment at sync; dispute it instead");
+      // A reversal is the payer's own undo, only while the payment is held (before its payer confirmed it and before
+      // the 3-day rule); after that, or once disputed, only the issuer's review (with the wallet-signed evidence) decides.
+      if (action === "reverse" && (l.status !== "held" || this.now() >= l.holdUntil)) {
+        throw new GatewayError(409, "NOT_REVERSIBLE", "the payment is " + l.status + ": only a held payment can be reversed; dispute it for the issuer's review");
       }
+      if (action === "dispute" && this.now() > l.txTime + DISPUTE_WINDOW_MS) throw new GatewayError(409, "CLAIM_TOO_LATE", "disputes are taken within " + DISPUTE_WINDOW_MS / DAY_MS + " days of the payment");
       const status = action === "dispute" ? "disputed" : "reversed";
       if (action === "dispute") this.money.dispute(l);
       else this.money.reverse(l);
@@ -1088,6 +1113,27 @@ export class Gateway {
       this.event(l.merchantId, action === "dispute" ? "payment.disputed" : "payment.reversed", this.eventBody({ ...l, status }));
       if (action === "reverse") this.queueSms(walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed at your request.");
       return { ...l, status };
+    });
+  }
+
+  /**
+   * Disputed payments waiting for the issuer's review, each with its evidence: the terminal-signed request and the
+   * wallet-signed payment as the terminal uploaded them (or the payer proved them), and whether each signature holds.
+   */
+  disputes(): (LedgerRow & { evidence: { request: string; payment: string; walletSignature: boolean; terminalSignature: boolean } | null })[] {
+    return this.store.ledger().filter((l) => l.status === "disputed").map((l) => {
+      const t = this.store.getTerminal(l.terminalId);
+      const rec = this.store.recordOfTx(l.merchantId, l.terminalId, l.txId) ?? this.store.recordsAt(l.merchantId, l.terminalId, 0).find((r) => r.txId === l.txId && r.status === "evidence");
+      const e = rec ? decodeEntry(rec.entry) : null;
+      if (!t || !e || e.kind !== 1) return { ...l, evidence: null };
+      const p = decodePayment(e.payment);
+      const whole = new Uint8Array(140);
+      whole[0] = 1;
+      whole[1] = 1;
+      whole.set(e.payment.subarray(2, 140), 2);
+      const a = decodeAllowance(whole);
+      const walletSignature = !!p && !!a && this.verifier.body(a.walletPub, concat([signedPart(e.payment), e.request]), p.walletSig);
+      return { ...l, evidence: { request: toBase64(e.request), payment: toBase64(e.payment), walletSignature, terminalSignature: this.verifier.message(t.pub, e.request) } };
     });
   }
 
@@ -1102,6 +1148,7 @@ export class Gateway {
       const status = decision === "payer" ? "reversed" : "approved";
       this.store.updateLedger(merchantId, ref, { status, updatedAt: this.now() });
       this.log(merchantId, l.terminalId, "dispute-resolved", { ref, decision });
+      if (decision === "payer") this.queueSms(l.walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed after review of your dispute.");
       this.event(merchantId, decision === "payer" ? "payment.reversed" : "payment.confirmed", this.eventBody({ ...l, status }));
       return { ...l, status };
     });
@@ -1363,9 +1410,12 @@ export class Gateway {
       const attempts = w.attempts + 1;
       this.store.transaction(() => {
         if (!err) this.store.updateWebhook(w.id as number, { status: "delivered", attempts, deliveredAt: this.now(), lastError: "" });
-        else this.store.updateWebhook(w.id as number, { attempts, lastError: err.slice(0, 200), status: attempts >= MAX_WEBHOOK_ATTEMPTS ? "failed" : "pending", nextAt: this.now() + retryDelay(attempts) });
+        else this.store.updateWebhook(w.id as number, { attempts, lastError: deliveryError(err), status: attempts >= MAX_WEBHOOK_ATTEMPTS ? "failed" : "pending", nextAt: this.now() + retryDelay(attempts) });
         const kind = !err ? "webhook-delivered" : attempts >= MAX_WEBHOOK_ATTEMPTS ? "webhook-failed" : "webhook-retry";
-        this.log(w.merchantId, 0, kind, { id: w.id, event: w.event, attempts, error: err.slice(0, 200) || undefined });
+        // the merchant sees its receiver's status or "unreachable"; the network's own words (hosts, addresses of
+        // whatever the URL resolved to) stay in the issuer's log for its operators
+        this.log(w.merchantId, 0, kind, { id: w.id, event: w.event, attempts, error: err ? deliveryError(err) : undefined });
+        if (err && deliveryError(err) !== err) this.log(0, 0, "webhook-error", { merchantId: w.merchantId, id: w.id, error: err.slice(0, 200) });
       });
     }
   }
@@ -1443,6 +1493,7 @@ export class Gateway {
     if (op !== "hello" && op !== "upload" && op !== "update-chunk") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
     const t = this.store.getTerminal(tid);
     if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
+    if (t.revokedAt) throw new GatewayError(403, "TERMINAL_REVOKED", "terminal " + tid + " was revoked", { terminalId: t.id, merchantId: t.merchantId });
     const keys = this.keysFor(t);
     const r = openRequest(this.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid });
     // the connection log counts the terminal's authentic requests on each connection
@@ -1592,6 +1643,15 @@ export class Gateway {
     }
     const v = this.verifyEntry(t, e);
     if (!v.ok) return reject(v.code, v.message);
+    // The same signed request and payment journaled again under a new txId (an insider's replay, or a firmware
+    // fault): the payment is the wallet's (wallet, allowance, counter) and its bytes, not the txId; it is booked once.
+    const again = e.kind === 1 ? this.samePayment(e.request, e.payment) : null;
+    if (again) {
+      s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "the payment of " + again.ref + " journaled again", receivedAt: now });
+      this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: again.walletId, txId: txHex, kind: "rejournaled", detail: "record " + r.seq + " holds the request and payment of " + again.ref + " under a new transaction ID" });
+      if (prev && r.seq > 1) this.learnHash(t, r.seq - 1, prev, "record " + r.seq);
+      return "duplicate";
+    }
     // chain: seq continuity and prev hashes
     const max = s.maxRecordSeq(t.merchantId, t.id);
     if (r.seq > max + 1) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: txHex, kind: "gap", detail: "records " + (max + 1) + ".." + (r.seq - 1) + " missing before " + r.seq });
@@ -1600,6 +1660,23 @@ export class Gateway {
     s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "entered", code: "", message: "", receivedAt: now });
     this.enter(t, e, txHex);
     return "entered";
+  }
+
+  /** The ledger row of a wallet payment with exactly this request and payment (bytes), entered under any txId. */
+  private samePayment(request: Uint8Array, payment: Uint8Array): LedgerRow | null {
+    const p = decodePayment(payment);
+    if (!p) return null;
+    const walletId = walletIdOf(this.crypto, payment.subarray(2, 66));
+    const reqHex = toHex(request);
+    const payHex = toHex(payment);
+    for (const sp of this.store.spendsAt(walletId, p.counter)) {
+      const l = this.store.ledgerByRef(sp.merchantId, sp.ref);
+      if (!l) continue;
+      const rec = this.store.recordOfTx(sp.merchantId, sp.terminalId, l.txId) ?? this.store.recordsAt(sp.merchantId, sp.terminalId, 0).find((r) => r.txId === l.txId && r.status === "evidence");
+      const had = rec ? decodeEntry(rec.entry) : null;
+      if (had && had.kind === 1 && toHex(had.request) === reqHex && toHex(had.payment) === payHex) return l;
+    }
+    return null;
   }
 
   private allowanceValid(a: Allowance, bytes: Uint8Array): boolean {
@@ -1647,6 +1724,11 @@ export class Gateway {
     const x = decodeRefund(e.refund);
     if (!x) return no("E_ENTRY", "refund malformed");
     if (!this.verifier.message(t.pub, e.refund)) return no("E_SIG", "terminal signature on the refund not valid");
+    const orig = this.store.ledgerByTx(t.merchantId, toHex(x.txId));
+    if (!orig || orig.kind === "refund") return no("E_REFUND_UNKNOWN", "refund of " + toHex(x.txId) + ", which this merchant's books do not hold");
+    const left = orig.amountMinor - this.store.refundedOf(t.merchantId, orig.ref);
+    if (x.amountMinor > left) return no("E_REFUND_OVER", "refund of " + x.amountMinor + " passes what remains of the original (" + left + " of " + orig.amountMinor + ")");
+    if (x.currency !== orig.currency) return no("E_CURRENCY", "the refund's currency is not the original's");
     return { ok: true };
   }
 
@@ -1690,8 +1772,15 @@ export class Gateway {
       if (p.counter < a.startCounter) flag("counter-below-start", "counter " + p.counter + " below the allowance's start " + a.startCounter);
       if (Math.floor(q.time / 86400) > a.expiryDay) flag("allowance-expired", "paid on day " + Math.floor(q.time / 86400) + " after the allowance's expiry day " + a.expiryDay);
       s.insertSpend({ walletId, counter: p.counter, allowanceKey, capMinor: a.capMinor, merchantId: t.merchantId, terminalId: t.id, ref: txHex, amountMinor: q.amountMinor });
+      // an allowance the wallet had already swapped for a newer one at a sync: its app always pays with the newest, so
+      // spending an older one afterwards is a wallet replaying its allowances to spend several caps (security review 8)
+      const issued = s.allowanceByKey(walletId, allowanceKey);
+      if (issued && issued.replacedAt && txTime > issued.replacedAt) {
+        flag("stale-allowance", "paid under allowance " + issued.n + ", replaced " + Math.round((txTime - issued.replacedAt) / 60000) + " min before the payment");
+        this.deny(walletId, "paid with a replaced allowance", t.merchantId, t.id);
+      }
       // the money: purse (then available, then debt) -> merchant pending; the issuer guarantees what the terminal took
-      const drawn = this.money.offlinePayment({ ref: txHex, merchantId: t.merchantId, walletId, amountMinor: q.amountMinor, currency: q.currency, allowance: s.allowanceByKey(walletId, allowanceKey), memo: "counter " + p.counter });
+      const drawn = this.money.offlinePayment({ ref: txHex, merchantId: t.merchantId, walletId, amountMinor: q.amountMinor, currency: q.currency, allowance: issued, memo: "counter " + p.counter });
       if (drawn.debt > 0) {
         flag("beyond-purse", "paid " + q.amountMinor + ": " + drawn.fromPurse + " from the purse, " + drawn.fromAvailable + " from available, " + drawn.debt + " became the wallet's debt");
         this.deny(walletId, "spent beyond its purse and balance: debt " + drawn.debt, t.merchantId, t.id);
@@ -1818,7 +1907,7 @@ export class Gateway {
     if (p[0] === "invoices" && p.length === 1) {
       need("POST");
       const b = body(req);
-      const row = this.submitInvoice(bytesField(b.invoice, "invoice"), optString(b.orderRef, "orderRef"));
+      const row = this.submitInvoice(bytesField(b.invoice, "invoice"));
       return json(200, invoiceJson(row));
     }
     if (p[0] === "invoices" && p[1] === "pay" && p.length === 2) {
@@ -1830,7 +1919,7 @@ export class Gateway {
         walletId = typeof b.walletId === "string" ? b.walletId : "";
         this.walletAuth(req, walletId, b);
       }
-      const r = this.payInvoice({ invoice: bytesField(b.invoice, "invoice"), method: methodName as PayOnline["method"], card: b.card as CardDetails | undefined, walletId, orderRef: optString(b.orderRef, "orderRef") });
+      const r = this.payInvoice({ invoice: bytesField(b.invoice, "invoice"), method: methodName as PayOnline["method"], card: b.card as CardDetails | undefined, walletId });
       return json(200, { paid: toBase64(r.paid), qr: r.qr, paymentRef: r.paymentRef, terminalId: r.terminalId, invoiceNo: r.invoiceNo, amountMinor: r.amountMinor, currency: r.currency });
     }
     // wallets: the payer's own calls, signed by the wallet key
@@ -1921,6 +2010,7 @@ export class Gateway {
         const b = body(req);
         return json(200, this.setPayoutAccount({ name: b.name as string, iban: b.iban as string, bic: (b.bic as string) ?? "" }));
       }
+      if (p[1] === "disputes" && method === "GET") return json(200, { disputes: this.disputes() });
       if (p[1] === "disputes" && method === "POST") {
         const b = body(req);
         const l = this.resolveDispute(b.merchantId as number, b.ref as string, b.decision as "payer");
@@ -1956,6 +2046,11 @@ export class Gateway {
         const b = body(req);
         const r = this.registerTerminal({ merchantId: mid, publicKey: hexField(b.publicKey, "publicKey", 64), terminalId: b.terminalId as number | undefined, expiryDay: b.expiryDay as number | undefined });
         return json(201, { terminalId: r.terminalId, merchantId: r.merchantId, cert: toHex(r.cert), linkPublicKey: toHex(r.linkPublicKey), issuerKeyId: r.issuerKeyId, issuerPublicKey: toHex(r.issuerPublicKey) });
+      }
+      if (what === "terminals" && p.length === 5 && p[4] === "revoke") {
+        need("POST");
+        const tid = /^[0-9]{1,10}$/.test(p[3]) ? Number(p[3]) : -1;
+        return json(200, terminalJson(this.revokeTerminal(mid, tid)));
       }
       if (what === "settings" && p.length === 3 && method === "PUT") {
         const b = body(req);
@@ -2095,7 +2190,7 @@ function invoiceJson(i: InvoiceRow): Record<string, unknown> {
 }
 
 function terminalJson(t: TerminalRow): Record<string, unknown> {
-  return { terminalId: t.id, merchantId: t.merchantId, publicKey: toHex(t.pub), cert: toHex(t.cert), fw: t.fw, headSeq: t.headSeq, lastHelloAt: t.lastHelloAt, drift: t.drift };
+  return { terminalId: t.id, merchantId: t.merchantId, publicKey: toHex(t.pub), cert: toHex(t.cert), fw: t.fw, headSeq: t.headSeq, lastHelloAt: t.lastHelloAt, drift: t.drift, revokedAt: t.revokedAt };
 }
 
 function merchantJson(m: MerchantRow): Record<string, unknown> {

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS merchants (
 CREATE TABLE IF NOT EXISTS terminals (
   id INTEGER PRIMARY KEY, merchantId INTEGER NOT NULL REFERENCES merchants(id), pub BLOB NOT NULL, cert BLOB NOT NULL,
   linkSeq INTEGER NOT NULL, fw TEXT NOT NULL, headSeq INTEGER NOT NULL, headHash TEXT NOT NULL,
-  lastHelloAt INTEGER NOT NULL, drift INTEGER NOT NULL, createdAt INTEGER NOT NULL);
+  lastHelloAt INTEGER NOT NULL, drift INTEGER NOT NULL, revokedAt INTEGER NOT NULL DEFAULT 0, createdAt INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS terminals_merchant ON terminals(merchantId);
 CREATE TABLE IF NOT EXISTS wallets (
   id TEXT PRIMARY KEY, pub BLOB NOT NULL, phone TEXT NOT NULL, currency INTEGER NOT NULL, capMinor INTEGER NOT NULL,
@@ -69,6 +69,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS ledger_tx ON ledger(txId) WHERE txId <> '';
 CREATE INDEX IF NOT EXISTS ledger_merchant ON ledger(merchantId);
 CREATE INDEX IF NOT EXISTS ledger_held ON ledger(status, holdUntil);
 CREATE INDEX IF NOT EXISTS ledger_wallet ON ledger(walletId);
+CREATE INDEX IF NOT EXISTS ledger_original ON ledger(merchantId, original);
 CREATE TABLE IF NOT EXISTS spends (
   walletId TEXT NOT NULL, counter INTEGER NOT NULL, allowanceKey TEXT NOT NULL, capMinor INTEGER NOT NULL,
   merchantId INTEGER NOT NULL, terminalId INTEGER NOT NULL, ref TEXT NOT NULL, amountMinor INTEGER NOT NULL);
@@ -114,7 +115,7 @@ CREATE INDEX IF NOT EXISTS postings_movement ON postings(movementId);
 CREATE TABLE IF NOT EXISTS allowances (
   walletId TEXT NOT NULL, n INTEGER NOT NULL, key TEXT NOT NULL, capMinor INTEGER NOT NULL, currency INTEGER NOT NULL,
   startCounter INTEGER NOT NULL, expiryDay INTEGER NOT NULL, issuedAt INTEGER NOT NULL, status TEXT NOT NULL,
-  releaseAt INTEGER NOT NULL, PRIMARY KEY (walletId, n));
+  releaseAt INTEGER NOT NULL, replacedAt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (walletId, n));
 CREATE INDEX IF NOT EXISTS allowances_key ON allowances(walletId, key);
 CREATE INDEX IF NOT EXISTS allowances_release ON allowances(status, releaseAt);
 CREATE TABLE IF NOT EXISTS payout_runs (
@@ -130,7 +131,7 @@ CREATE TABLE IF NOT EXISTS updates (
   createdAt INTEGER NOT NULL);
 `;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 type Row = Record<string, unknown>;
 
@@ -171,7 +172,8 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * Versioned schema (PRAGMA user_version): 0 = empty, 1 = the transaction log, 2 = the books (movements, postings,
-   * allowances, payouts; balances no longer kept in place). Each step runs in one transaction.
+   * allowances, payouts; balances no longer kept in place), 3 = terminals can be revoked, allowances know when they
+   * were replaced. Each step runs in one transaction.
    */
   private migrate(): void {
     const v = Number(this.db.pragma("user_version", { simple: true }));
@@ -194,6 +196,13 @@ export class SqliteStore implements GatewayStore {
           this.db.exec("ALTER TABLE wallets DROP COLUMN balanceMinor");
         }
       } else this.db.exec(SCHEMA);
+      // version 3: columns added to tables a version-1 or -2 database already has
+      const add = (table: string, column: string, decl: string) => {
+        const cols = (this.db.prepare("PRAGMA table_info(" + table + ")").all() as { name: string }[]).map((c) => c.name);
+        if (cols.indexOf(column) < 0) this.db.exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl);
+      };
+      add("terminals", "revokedAt", "INTEGER NOT NULL DEFAULT 0");
+      add("allowances", "replacedAt", "INTEGER NOT NULL DEFAULT 0");
       this.db.pragma("user_version = " + SCHEMA_VERSION);
     })();
   }
@@ -276,6 +285,9 @@ export class SqliteStore implements GatewayStore {
   getTerminal(id: number): TerminalRow | undefined {
     return this.get("SELECT * FROM terminals WHERE id=?", id);
   }
+  terminalByPub(pub: Uint8Array): TerminalRow | undefined {
+    return this.get("SELECT * FROM terminals WHERE pub=?", toDb(pub));
+  }
   updateTerminal(merchantId: number, id: number, patch: Partial<Omit<TerminalRow, "id" | "merchantId">>): void {
     this.update("terminals", { merchantId, id }, patch);
   }
@@ -346,6 +358,10 @@ export class SqliteStore implements GatewayStore {
   ledger(merchantId?: number): LedgerRow[] {
     if (merchantId === undefined) return this.all("SELECT * FROM ledger ORDER BY createdAt, ref");
     return this.all("SELECT * FROM ledger WHERE merchantId=? ORDER BY createdAt, ref", merchantId);
+  }
+  refundedOf(merchantId: number, ref: string): number {
+    const r = this.get<{ s: number | null }>("SELECT -SUM(amountMinor) AS s FROM ledger WHERE merchantId=? AND original=? AND kind='refund'", merchantId, ref);
+    return r && r.s !== null ? r.s : 0;
   }
   heldDue(now: number): LedgerRow[] {
     return this.all("SELECT * FROM ledger WHERE status='held' AND holdUntil<=? ORDER BY holdUntil, ref", now);

@@ -51,6 +51,8 @@ export interface TerminalRow {
   lastHelloAt: number;
   /** Terminal's own clock minus the gateway's at the last hello (ms). */
   drift: number;
+  /** When its merchant or the issuer revoked it (ms); 0 while in service. A revoked terminal is refused on the link. */
+  revokedAt: number;
   createdAt: number;
 }
 
@@ -283,8 +285,10 @@ export interface AllowanceRow {
   issuedAt: number;
   /** live (the newest), replaced (a newer one was issued), released (its purse was returned to available). */
   status: "live" | "replaced" | "released";
-  /** When what its purse still holds returns to available (ms); 0 while live. */
+  /** When what its purse still holds returns to available (ms): after its expiry, or after its replacement. */
   releaseAt: number;
+  /** When a newer allowance replaced it (ms); 0 while live. A payment made under it after this is stale. */
+  replacedAt: number;
 }
 
 /** A merchant's payout in a settlement run: its available balance sent to its bank (pain.001 credit transfer). */
@@ -332,6 +336,8 @@ export interface GatewayStore {
   insertTerminal(t: TerminalRow): void;
   /** By ID alone: only the link uses it (the terminal authenticates with its own keys right after). */
   getTerminal(id: number): TerminalRow | undefined;
+  /** The terminal holding this identity key, if any (a key registers once). */
+  terminalByPub(pub: Uint8Array): TerminalRow | undefined;
   updateTerminal(merchantId: number, id: number, patch: Partial<Omit<TerminalRow, "id" | "merchantId">>): void;
   listTerminals(merchantId: number): TerminalRow[];
 
@@ -360,6 +366,8 @@ export interface GatewayStore {
   txIdTaken(txId: string): boolean;
   updateLedger(merchantId: number, ref: string, patch: Partial<Omit<LedgerRow, "ref" | "merchantId">>): void;
   ledger(merchantId?: number): LedgerRow[];
+  /** What refunds of ledger row `ref` have paid back so far (a positive sum). */
+  refundedOf(merchantId: number, ref: string): number;
   /** Held rows whose holdUntil is at or before `now`, every merchant (the 3-day rule). */
   heldDue(now: number): LedgerRow[];
   held(merchantId?: number): LedgerRow[];

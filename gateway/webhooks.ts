@@ -12,13 +12,41 @@ export interface WebhookTransport {
   post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number }>;
 }
 
-/** POSTs with Node's fetch, 10 s timeout. */
+/**
+ * POSTs with Node's fetch, 10 s timeout. Redirects are not followed (a 3xx is a failed delivery): a receiver cannot
+ * bounce the signed event, or the gateway's requests, to another host.
+ */
 export const fetchTransport: WebhookTransport = {
   async post(url, headers, body) {
-    const r = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10000) });
+    const r = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(10000) });
+    await r.body?.cancel();
     return { status: r.status };
   },
 };
+
+/**
+ * A webhook URL the gateway will call: https, or http to this machine's loopback only (development). No
+ * credentials in it, at most 2048 characters. Returns why not, or "".
+ */
+export function webhookUrlProblem(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "not a URL";
+  }
+  if (url.length > 2048) return "longer than 2048 characters";
+  if (u.username || u.password) return "credentials are not allowed in it";
+  if (u.protocol === "https:") return "";
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  if (u.protocol === "http:" && (host === "localhost" || host === "::1" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host))) return "";
+  return "it must be https (http only to loopback, for development)";
+}
+
+/** What a merchant is told of a failed delivery: the receiver's HTTP status, or that it could not be reached. */
+export function deliveryError(err: string): string {
+  return /^HTTP [0-9]{3}$/.test(err) ? err : "unreachable (connection or timeout)";
+}
 
 export function webhookSignature(secretHex: string, t: number, body: string): string {
   return "t=" + t + ",v1=" + createHmac("sha256", Buffer.from(secretHex, "hex")).update(t + "." + body).digest("hex");

@@ -198,9 +198,13 @@ describe("gateway end to end: terminals and wallets offline and online across th
       r = await api("POST", "/v1/admin/clock", { advanceMs: DAY + 2 * 3600000 });
       assert.deepEqual(r.json.approved, [cloneTx], "the clone's payment, uploaded a day later, waits its own 3 days");
 
-      // ---- w4 does not recognise 6.00 and reverses it from the wallet
+      // ---- w4 does not recognise 6.00, auto-approved already: it disputes it, and the issuer's review reverses it
       r = await walletApi(w4, "claims", { txId: tx.b1w4b, action: "reverse", reason: "not me" });
-      assert.deepEqual(r.json, { txId: tx.b1w4b, status: "reversed" });
+      assert.equal(r.json.error, "NOT_REVERSIBLE", "an approved payment is not the payer's to take back");
+      r = await walletApi(w4, "claims", { txId: tx.b1w4b, action: "dispute", reason: "not me" });
+      assert.deepEqual(r.json, { txId: tx.b1w4b, status: "disputed" });
+      r = await api("POST", "/v1/admin/disputes", { merchantId: B.merchantId, ref: tx.b1w4b, decision: "payer" });
+      assert.deepEqual(r.json, { ref: tx.b1w4b, status: "reversed" });
 
       // ---- outboxes: every webhook refused once, retried after the backoff, then delivered
       await s.gateway.flush();

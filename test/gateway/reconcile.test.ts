@@ -167,17 +167,20 @@ describe("gateway: fraud claims from the wallet", () => {
     assert.ok(rig.hooks.events().includes("payment.disputed"));
   });
 
-  it("reverses an auto-approved payment, texts the payer and tells the merchant", async () => {
+  it("reverses a held payment, texts the payer and tells the merchant; an auto-approved one only through a dispute", async () => {
     const rig = makeRig();
-    const { w, ids } = await uploaded(rig, [1250]);
-    rig.clock.advance(4 * DAY);
-    rig.gw.tick();
+    const { w, ids } = await uploaded(rig, [1250, 300]);
     const r = await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" });
     assert.equal(r.status, 200, r.body);
     assert.equal(status(rig, ids[0]), "reversed");
+    rig.clock.advance(4 * DAY);
+    rig.gw.tick();
+    const late = await walletCall(rig.gw, w, "claims", { txId: ids[1], action: "reverse" });
+    assert.equal(late.status, 409);
+    assert.equal(late.json.error, "NOT_REVERSIBLE");
     await rig.gw.flush();
-    assert.equal(rig.sms.sent.length, 2);
-    assert.match(rig.sms.sent[1].text, /12\.50 EUR.*reversed/);
+    assert.equal(rig.sms.sent.length, 2, "the reversal's text and the 3-day approval's");
+    assert.match(rig.sms.sent[0].text, /12\.50 EUR.*reversed/);
     assert.ok(rig.hooks.events().includes("payment.reversed"));
     assert.equal((await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" })).status, 409);
   });
@@ -188,7 +191,7 @@ describe("gateway: fraud claims from the wallet", () => {
     await walletCall(rig.gw, w, "sync", { spent: w.spent });
     const r = await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" });
     assert.equal(r.status, 409);
-    assert.equal(r.json.error, "CONFIRMED_BY_WALLET");
+    assert.equal(r.json.error, "NOT_REVERSIBLE");
     const other = newWallet(rig, 1000, "+4915100000002");
     const o = await walletCall(rig.gw, other, "claims", { txId: ids[0], action: "dispute" });
     assert.equal(o.status, 404);
