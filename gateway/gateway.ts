@@ -48,6 +48,8 @@ import type {
   WebhookRow,
 } from "./store.ts";
 import { Verifier } from "./verify.ts";
+import type { CardDetails, CardProcessor, CardResult } from "./cards.ts";
+import { CardInvalid, SandboxCardProcessor } from "./cards.ts";
 import type { MerchantBalances, Statement, WalletBalances } from "./books.ts";
 import { ISSUER_CARDS, ISSUER_FUNDS, ISSUER_LOSSES, ISSUER_SUSPENSE, merchantAvailable, statementCsv, walletAvailable } from "./books.ts";
 import { Money, MoneyError, PURSE_GRACE_MS } from "./money.ts";
@@ -132,6 +134,8 @@ export interface GatewayOptions {
   allowanceDays?: number;
   /** Run the daily settlement (payouts) from tick() once a day is over (default false; `npm run gateway` turns it on). */
   dailyPayouts?: boolean;
+  /** Card and debit-card payments (default: the sandbox with its documented test cards, gateway/cards.ts). */
+  cards?: CardProcessor;
   /** The issuer's own bank account, debtor of the payout files (default: stored by the admin API, else none). */
   payoutAccount?: Party;
   /** Deliver outboxes after each request (default true; tests turn it off and call flush()). */
@@ -199,11 +203,14 @@ export interface WalletCreated {
   allowance: Uint8Array;
 }
 
-export interface CardDetails {
-  number: string;
-  /** "MM/YY". */
-  expiry: string;
-  cvc: string;
+export type { CardDetails } from "./cards.ts";
+
+/** A card payment waiting for the customer's 3-D Secure answer (POST /v1/invoices/pay/3ds). */
+export interface CardChallenge {
+  challenge: true;
+  challengeId: string;
+  brand: string;
+  last4: string;
 }
 
 export interface PayOnline {
@@ -333,18 +340,6 @@ export function money(minor: number, currency: number): string {
   return sign + Math.floor(a / 100) + "." + String(a % 100).padStart(2, "0") + " " + (CURRENCY[currency] ?? String(currency));
 }
 
-function luhn(n: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < n.length; i++) {
-    let d = n.charCodeAt(n.length - 1 - i) - 48;
-    if (i % 2) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 /** The bytes a wallet signs for an API request: SHA-256 is taken over them (docs/gateway.md, wallet API). */
 export function walletRequestBytes(method: string, path: string, body: string): Uint8Array {
@@ -368,6 +363,9 @@ export class Gateway {
   private readonly autoFlush: boolean;
   private readonly dailyPayouts: boolean;
   private readonly money: Money;
+  private readonly cards: CardProcessor;
+  /** 3-D Secure challenges waiting for the customer (in memory: a restart asks the customer to pay again). */
+  private challenges = new Map<string, { invoice: Uint8Array; at: number }>();
   private linkCache = new Map<number, { pub: string; keys: LinkKeys }>();
   private allowanceOk = new Set<string>();
   /** Open HTTP connections: where from, since when, and the connection log's row of each terminal that spoke on it. */
@@ -385,6 +383,7 @@ export class Gateway {
     this.autoFlush = o.autoFlush ?? true;
     this.dailyPayouts = o.dailyPayouts ?? false;
     this.money = new Money(o.store, () => this.clock.now());
+    this.cards = o.cards ?? new SandboxCardProcessor();
     this.pool = o.verifyThreads && o.verifyThreads > 0 ? new VerifyPool(o.verifyThreads) : null;
     const s = this.store;
     const got = s.transaction(() => {
@@ -863,6 +862,7 @@ export class Gateway {
         paidAt: 0,
         method: 0,
         paymentRef: "",
+        card: "",
         paid: null,
         recorded: 0,
         createdAt: this.now(),
@@ -873,37 +873,82 @@ export class Gateway {
     });
   }
 
-  /** Pays an invoice online (card, debit card or a wallet's balance): the PaidConfirmation, a notice to the terminal. */
-  payInvoice(p: PayOnline): PaidResult {
+  /**
+   * Pays an invoice online: by card or debit card through the card processor (which may ask for a 3-D Secure
+   * challenge first: then a CardChallenge comes back, answered with completeCardChallenge()), or from a wallet's
+   * available balance. Gives the PaidConfirmation and a notice for the terminal. A card number is never stored or
+   * logged: the brand, the last four digits and the processor's reference are.
+   */
+  async payInvoice(p: PayOnline): Promise<PaidResult | CardChallenge> {
+    if (p.method === "wallet") return this.recordOnlinePayment(p.invoice, 3, { walletId: p.walletId ?? "" });
+    if (p.method !== "card" && p.method !== "debit") throw bad("BAD_METHOD", "method: card, debit or wallet");
+    // the invoice must be payable before the processor is asked (nothing is written yet)
+    this.store.transaction(() => this.payable(p.invoice));
+    let r: CardResult;
+    try {
+      r = await this.cards.authorize({ amountMinor: decodeInvoice(p.invoice)!.amountMinor, currency: decodeInvoice(p.invoice)!.currency, card: p.card as CardDetails, reference: "invoice", now: this.now() });
+    } catch (e) {
+      if (e instanceof CardInvalid) throw bad("CARD_INVALID", e.message);
+      throw new GatewayError(502, "PROCESSOR", "the card processor did not answer: " + (e instanceof Error ? e.message : String(e)).slice(0, 100));
+    }
+    return this.afterCard(p.invoice, r);
+  }
+
+  /** The customer's answer to a 3-D Secure challenge (the code the bank sent, or abandon). */
+  async completeCardChallenge(challengeId: string, answer: { code?: string; abandon?: boolean }): Promise<PaidResult | CardChallenge> {
+    const ch = typeof challengeId === "string" ? this.challenges.get(challengeId) : undefined;
+    if (!ch) throw new GatewayError(404, "UNKNOWN_CHALLENGE", "no such 3-D Secure challenge (it expired or was answered)");
+    let r: CardResult;
+    try {
+      r = await this.cards.complete(challengeId, answer);
+    } catch (e) {
+      this.challenges.delete(challengeId);
+      if (e instanceof CardInvalid) throw new GatewayError(404, "UNKNOWN_CHALLENGE", e.message);
+      throw e;
+    }
+    // a wrong code leaves the challenge open for another try (the processor decides how many)
+    if (r.status === "approved" || answer.abandon) this.challenges.delete(challengeId);
+    if (r.status === "declined") this.store.transaction(() => this.log(0, 0, "card-declined", { code: r.code, brand: r.brand, last4: r.last4, challenge: true }));
+    return this.afterCard(ch.invoice, r);
+  }
+
+  private afterCard(invoice: Uint8Array, r: CardResult): PaidResult | CardChallenge {
+    if (r.status === "declined") {
+      if (r.code !== "AUTHENTICATION_FAILED") this.store.transaction(() => this.log(0, 0, "card-declined", { code: r.code, brand: r.brand, last4: r.last4 }));
+      throw new GatewayError(402, r.code, r.message);
+    }
+    if (r.status === "challenge") {
+      for (const [id, c] of this.challenges) if (c.at < this.now() - 600000) this.challenges.delete(id);
+      this.challenges.set(r.challengeId, { invoice: new Uint8Array(invoice), at: this.now() });
+      return { challenge: true, challengeId: r.challengeId, brand: r.brand, last4: r.last4 };
+    }
+    return this.recordOnlinePayment(invoice, r.funding === "debit" ? 2 : 1, { card: { brand: r.brand, last4: r.last4, processorRef: r.processorRef } });
+  }
+
+  /** An invoice that can be paid now (signed by a registered terminal, open, not expired), as stored or not yet. */
+  private payable(bytes: Uint8Array): { inv: NonNullable<ReturnType<typeof decodeInvoice>>; t: TerminalRow } {
+    const x = this.checkInvoice(bytes);
+    const have = this.store.getInvoice(x.t.merchantId, x.t.id, x.inv.invoiceNo);
+    if (have && toHex(have.invoice) !== toHex(bytes)) throw new GatewayError(409, "INVOICE_CONFLICT", "terminal " + x.t.id + " already issued invoice " + x.inv.invoiceNo + " with other terms");
+    if (have && have.status === "paid") throw new GatewayError(409, "INVOICE_PAID", "invoice " + have.invoiceNo + " is already paid", { paid: have.paid ? toBase64(have.paid) : undefined });
+    if (x.inv.expires * 1000 < this.now()) throw new GatewayError(409, "INVOICE_EXPIRED", "invoice " + x.inv.invoiceNo + " expired");
+    return x;
+  }
+
+  /** Records a payment the processor approved, or a wallet's: the money, the confirmation, the notices. */
+  private recordOnlinePayment(invoice: Uint8Array, method: number, by: { walletId?: string; card?: { brand: string; last4: string; processorRef: string } }): PaidResult {
     return this.store.transaction(() => {
-      const row = this.submitInvoice(p.invoice);
+      this.payable(invoice);
+      const row = this.submitInvoice(invoice);
       const now = this.now();
-      if (row.status === "paid") {
-        throw new GatewayError(409, "INVOICE_PAID", "invoice " + row.invoiceNo + " is already paid", { paid: row.paid ? toBase64(row.paid) : undefined });
-      }
-      if (row.expires * 1000 < now) throw new GatewayError(409, "INVOICE_EXPIRED", "invoice " + row.invoiceNo + " expired");
-      let method: number;
       let payer = "";
-      if (p.method === "card" || p.method === "debit") {
-        method = p.method === "card" ? 1 : 2;
-        const c = p.card;
-        if (!c || typeof c.number !== "string" || !/^[0-9]{12,19}$/.test(c.number) || !luhn(c.number)) throw bad("CARD_INVALID", "card.number: 12 to 19 digits with a valid check digit");
-        const ex = typeof c.expiry === "string" ? /^(0[1-9]|1[0-2])\/([0-9]{2})$/.exec(c.expiry) : null;
-        if (!ex) throw bad("CARD_INVALID", "card.expiry: MM/YY");
-        if (typeof c.cvc !== "string" || !/^[0-9]{3,4}$/.test(c.cvc)) throw bad("CARD_INVALID", "card.cvc: 3 or 4 digits");
-        const end = Date.UTC(2000 + Number(ex[2]), Number(ex[1]), 1);
-        if (end <= now) throw new GatewayError(402, "CARD_EXPIRED", "the card has expired");
-        // the simulator's acquirer declines numbers ending 0002 (as test card 4000 0000 0000 0002 is elsewhere)
-        if (c.number.endsWith("0002")) throw new GatewayError(402, "CARD_DECLINED", "the card was declined");
-        payer = c.number.slice(-4);
-      } else if (p.method === "wallet") {
-        method = 3;
-        const w = p.walletId ? this.store.getWallet(p.walletId) : undefined;
+      if (method === 3) {
+        const w = by.walletId ? this.store.getWallet(by.walletId) : undefined;
         if (!w) throw new GatewayError(404, "UNKNOWN_WALLET", "no such wallet");
         if (this.store.isDenied(w.id)) throw new GatewayError(403, "WALLET_DENIED", "the wallet is blocked");
         if (w.currency !== row.currency) throw new GatewayError(409, "CURRENCY", "the wallet holds another currency");
         payer = w.id;
-      } else throw bad("BAD_METHOD", "method: card, debit or wallet");
+      }
       const paymentRef = new Uint8Array(randomBytes(8));
       const paidAt = Math.floor(now / 1000);
       const paid = this.issuer.signPaid({ terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency, paidAt, method, paymentRef });
@@ -913,7 +958,8 @@ export class Gateway {
       } catch (e) {
         throw e instanceof MoneyError ? new GatewayError(e.status, e.code, e.message) : e;
       }
-      this.store.updateInvoice(row.merchantId, row.terminalId, row.invoiceNo, { status: "paid", paidAt: now, method, paymentRef: refHex, paid });
+      const card = by.card ? by.card.brand + " " + by.card.last4 + " " + by.card.processorRef : "";
+      this.store.updateInvoice(row.merchantId, row.terminalId, row.invoiceNo, { status: "paid", paidAt: now, method, paymentRef: refHex, paid, card });
       const ledgerRef = "pay:" + refHex;
       this.store.insertLedger({
         ref: ledgerRef,
@@ -934,17 +980,17 @@ export class Gateway {
         createdAt: now,
         updatedAt: now,
       });
-      this.log(row.merchantId, row.terminalId, "invoice-paid", { invoiceNo: row.invoiceNo, method: p.method, paymentRef: refHex, amountMinor: row.amountMinor });
+      const methodName = method === 1 ? "card" : method === 2 ? "debit" : "wallet";
+      this.log(row.merchantId, row.terminalId, "invoice-paid", { invoiceNo: row.invoiceNo, method: methodName, paymentRef: refHex, amountMinor: row.amountMinor, card: by.card ? { brand: by.card.brand, last4: by.card.last4, processorRef: by.card.processorRef } : undefined });
       this.event(row.merchantId, "payment.confirmed", {
         ref: ledgerRef,
         terminalId: row.terminalId,
         invoiceNo: row.invoiceNo,
         amountMinor: row.amountMinor,
         currency: row.currency,
-        method: p.method,
+        method: methodName,
         orderRef: row.orderRef,
       });
-      if (row.orderRef) this.event(row.merchantId, "order.paid", { ...this.eventBody(this.store.ledgerByRef(row.merchantId, ledgerRef)!), invoiceNo: row.invoiceNo, method: p.method });
       return { paid, qr: toQrText(paid), paymentRef: refHex, terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency };
     });
   }
@@ -1846,7 +1892,42 @@ export class Gateway {
 
   /** The whole HTTP API (docs/gateway-api.yaml). Never throws: refusals are 4xx JSON `{error, message}`. */
   async handle(req: GatewayRequest): Promise<GatewayResponse> {
-    return this.handleSync(req);
+    if (!this.needsAsync(req)) return this.handleSync(req);
+    try {
+      return await this.payByCard(req);
+    } catch (e) {
+      return this.errorResponse(e, req);
+    } finally {
+      this.kick();
+    }
+  }
+
+  /**
+   * Requests that wait on something outside the database (the card processor): served by handle(), each of its
+   * database steps one transaction, not in one turn as the others (handleSync).
+   */
+  needsAsync(req: { method: string; path: string; body: string }): boolean {
+    if ((req.method || "").toUpperCase() !== "POST") return false;
+    const path = (req.path || "").split("?")[0];
+    if (path === "/v1/invoices/pay/3ds") return true;
+    if (path !== "/v1/invoices/pay") return false;
+    try {
+      const m = (JSON.parse(req.body) as { method?: unknown }).method;
+      return m === "card" || m === "debit";
+    } catch {
+      return false;
+    }
+  }
+
+  private async payByCard(req: GatewayRequest): Promise<GatewayResponse> {
+    const b = body(req);
+    const path = (req.path || "").split("?")[0];
+    const r =
+      path === "/v1/invoices/pay/3ds"
+        ? await this.completeCardChallenge(typeof b.challengeId === "string" ? b.challengeId : "", { code: typeof b.code === "string" ? b.code : undefined, abandon: b.abandon === true })
+        : await this.payInvoice({ invoice: bytesField(b.invoice, "invoice"), method: b.method as PayOnline["method"], card: b.card as CardDetails | undefined });
+    if ("challenge" in r) return json(202, { status: "challenge", challengeId: r.challengeId, brand: r.brand, last4: r.last4 });
+    return json(200, paidJson(r));
   }
 
   handleSync(req: GatewayRequest): GatewayResponse {
@@ -1913,14 +1994,11 @@ export class Gateway {
     if (p[0] === "invoices" && p[1] === "pay" && p.length === 2) {
       need("POST");
       const b = body(req);
-      const methodName = b.method;
-      let walletId: string | undefined;
-      if (methodName === "wallet") {
-        walletId = typeof b.walletId === "string" ? b.walletId : "";
-        this.walletAuth(req, walletId, b);
-      }
-      const r = this.payInvoice({ invoice: bytesField(b.invoice, "invoice"), method: methodName as PayOnline["method"], card: b.card as CardDetails | undefined, walletId });
-      return json(200, { paid: toBase64(r.paid), qr: r.qr, paymentRef: r.paymentRef, terminalId: r.terminalId, invoiceNo: r.invoiceNo, amountMinor: r.amountMinor, currency: r.currency });
+      // card and debit card go to the processor, outside one database turn: handle() serves them (needsAsync)
+      if (b.method !== "wallet") throw bad("BAD_METHOD", "method: card, debit or wallet");
+      const walletId = typeof b.walletId === "string" ? b.walletId : "";
+      this.walletAuth(req, walletId, b);
+      return json(200, paidJson(this.recordOnlinePayment(bytesField(b.invoice, "invoice"), 3, { walletId })));
     }
     // wallets: the payer's own calls, signed by the wallet key
     if (p[0] === "wallets" && p.length === 3) {
@@ -2172,6 +2250,10 @@ function limitParam(req: GatewayRequest): number {
   return m ? Math.max(1, Number(m[1])) : 1000;
 }
 
+function paidJson(r: PaidResult): Record<string, unknown> {
+  return { paid: toBase64(r.paid), qr: r.qr, paymentRef: r.paymentRef, terminalId: r.terminalId, invoiceNo: r.invoiceNo, amountMinor: r.amountMinor, currency: r.currency };
+}
+
 function invoiceJson(i: InvoiceRow): Record<string, unknown> {
   return {
     terminalId: i.terminalId,
@@ -2184,6 +2266,7 @@ function invoiceJson(i: InvoiceRow): Record<string, unknown> {
     paidAt: i.paidAt,
     method: i.method,
     paymentRef: i.paymentRef,
+    card: i.card || undefined,
     paid: i.paid ? toBase64(i.paid) : null,
     recorded: !!i.recorded,
   };

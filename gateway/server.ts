@@ -106,6 +106,11 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
         });
         if (!queued) send({ ...json(503, { error: "BUSY", message: "the gateway is overloaded; retry later" }), headers: { "retry-after": "2" } });
       };
+      // a card payment waits on the card processor: its database steps are transactions of their own
+      if (gateway.needsAsync(request)) {
+        void gateway.handle(request).then(send, () => send(json(500, { error: "INTERNAL", message: "the gateway failed" })));
+        return;
+      }
       // an upload's signatures are checked on the workers first; its turn comes when they are done
       if (gateway.wantsPreverify(request)) void gateway.preverify(request).then(queue, queue);
       else queue();

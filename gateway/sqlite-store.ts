@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS wallets (
 CREATE TABLE IF NOT EXISTS invoices (
   merchantId INTEGER NOT NULL, terminalId INTEGER NOT NULL, invoiceNo INTEGER NOT NULL, amountMinor INTEGER NOT NULL,
   currency INTEGER NOT NULL, expires INTEGER NOT NULL, invoice BLOB NOT NULL, orderRef TEXT NOT NULL,
-  status TEXT NOT NULL, paidAt INTEGER NOT NULL, method INTEGER NOT NULL, paymentRef TEXT NOT NULL, paid BLOB,
+  status TEXT NOT NULL, paidAt INTEGER NOT NULL, method INTEGER NOT NULL, paymentRef TEXT NOT NULL, card TEXT NOT NULL DEFAULT '', paid BLOB,
   recorded INTEGER NOT NULL, createdAt INTEGER NOT NULL, PRIMARY KEY (terminalId, invoiceNo));
 CREATE INDEX IF NOT EXISTS invoices_merchant ON invoices(merchantId);
 CREATE TABLE IF NOT EXISTS records (
@@ -131,7 +131,7 @@ CREATE TABLE IF NOT EXISTS updates (
   createdAt INTEGER NOT NULL);
 `;
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 type Row = Record<string, unknown>;
 
@@ -173,7 +173,8 @@ export class SqliteStore implements GatewayStore {
   /**
    * Versioned schema (PRAGMA user_version): 0 = empty, 1 = the transaction log, 2 = the books (movements, postings,
    * allowances, payouts; balances no longer kept in place), 3 = terminals can be revoked, allowances know when they
-   * were replaced. Each step runs in one transaction.
+   * were replaced, 4 = invoices keep the card's brand, last four and processor reference. Each step runs in one
+   * transaction.
    */
   private migrate(): void {
     const v = Number(this.db.pragma("user_version", { simple: true }));
@@ -203,6 +204,8 @@ export class SqliteStore implements GatewayStore {
       };
       add("terminals", "revokedAt", "INTEGER NOT NULL DEFAULT 0");
       add("allowances", "replacedAt", "INTEGER NOT NULL DEFAULT 0");
+      // version 4: what an online card payment keeps of the card (brand, last four, processor reference)
+      add("invoices", "card", "TEXT NOT NULL DEFAULT ''");
       this.db.pragma("user_version = " + SCHEMA_VERSION);
     })();
   }

@@ -92,6 +92,8 @@ export interface InvoiceRow {
   /** 1 card, 2 debit card, 3 wallet; 0 while open. */
   method: number;
   paymentRef: string;
+  /** For a card payment: "<brand> <last4> <processor reference>" (never the number); "" otherwise. */
+  card: string;
   /** The PaidConfirmation (94 bytes), null while open. */
   paid: Uint8Array | null;
   /** 1 once the terminal has recorded the payment (its InvoicePaid entry arrived): the notice stops. */

@@ -211,7 +211,9 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
       if ("err" in m) throw new Error("the terminal's QR is not a protocol message: " + m.err);
       const wallet = w.wallets[p.walletName];
       const walletId = walletIdOfHex(Buffer.from(await wallet.publicKeyRaw()).toString("hex"));
-      return { confirmationQr: g.payInvoice({ invoice: m.msg, method: "wallet", walletId }).qr };
+      const r = await g.payInvoice({ invoice: m.msg, method: "wallet", walletId });
+      if ("challenge" in r) throw new Error("a wallet payment asks no 3-D Secure challenge");
+      return { confirmationQr: r.qr };
     },
   };
 }

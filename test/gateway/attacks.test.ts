@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { PaidResult } from "../../gateway/gateway.ts";
 import { fetchTransport } from "../../gateway/webhooks.ts";
 import { HOLD_MS } from "../../protocol/rules.ts";
 import { DAY, makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers.ts";
@@ -139,7 +140,7 @@ describe("attacks on the gateway (security review)", () => {
       const rig = makeRig();
       const { terms } = merchantWithTerminals(rig, "Shop", 1);
       const t = terms[0];
-      const paid = rig.gw.payInvoice({ invoice: t.invoice(1, 100), method: "card", card: CARD });
+      const paid = (await rig.gw.payInvoice({ invoice: t.invoice(1, 100), method: "card", card: CARD })) as PaidResult;
       t.record(t.invoicePaid(paid.paid, 5, "ORD-1"));
       await t.uploadAll();
       await rig.gw.flush();
@@ -188,7 +189,7 @@ describe("attacks on the gateway (security review)", () => {
         throw new Error("connect ECONNREFUSED 10.1.2.3:443 internal-host.corp");
       };
       const { merchant, terms } = merchantWithTerminals(rig, "Shop", 1);
-      rig.gw.payInvoice({ invoice: terms[0].invoice(1, 100), method: "card", card: CARD });
+      await rig.gw.payInvoice({ invoice: terms[0].invoice(1, 100), method: "card", card: CARD });
       await rig.gw.flush();
       const r = await rig.gw.handle({ method: "GET", path: "/v1/merchants/" + merchant.merchantId + "/events", headers: { authorization: "Bearer " + merchant.apiKey }, body: "" });
       assert.ok(!r.body.includes("internal-host") && !r.body.includes("10.1.2.3"), r.body);

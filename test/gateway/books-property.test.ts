@@ -138,8 +138,8 @@ async function run(x: World, s: Step): Promise<void> {
       const t = x.terms[s.t];
       const invoice = t.invoice(++x.invoiceNo, s.amount);
       try {
-        if (s.card) gw.payInvoice({ invoice, method: "card", card: CARD });
-        else gw.payInvoice({ invoice, method: "wallet", walletId: x.wallets[s.w].walletId });
+        if (s.card) await gw.payInvoice({ invoice, method: "card", card: CARD });
+        else await gw.payInvoice({ invoice, method: "wallet", walletId: x.wallets[s.w].walletId });
       } catch (e) {
         const st = (e as { status?: number }).status;
         assert.ok(st === 402 || st === 403, String(e));

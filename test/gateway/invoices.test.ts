@@ -12,7 +12,8 @@ import type { Rig } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const CARD = { number: "4242424242424242", expiry: "12/39", cvc: "123" };
-const DEBIT = { number: "5555555555554444", expiry: "01/40", cvc: "321" };
+// the sandbox processor's test debit card (gateway/cards.ts): the card itself says it is a debit card
+const DEBIT = { number: "4000056655665556", expiry: "01/40", cvc: "321" };
 
 async function pay(rig: Rig, fields: Record<string, unknown>) {
   const r = await rig.gw.handle({ method: "POST", path: "/v1/invoices/pay", headers: {}, body: JSON.stringify(fields) });

@@ -242,9 +242,9 @@ describe("gateway money: online payments", () => {
     const rig = makeRig();
     const { merchant, terms } = merchantWithTerminals(rig, "Shop", 1);
     const t = terms[0];
-    rig.gw.payInvoice({ invoice: t.invoice(1, 1200), method: "card", card: { number: "4242424242424242", expiry: "12/30", cvc: "123" } });
+    await rig.gw.payInvoice({ invoice: t.invoice(1, 1200), method: "card", card: { number: "4242424242424242", expiry: "12/30", cvc: "123" } });
     const w = newWallet(rig, 1000, "+4915100000001", 5000);
-    rig.gw.payInvoice({ invoice: t.invoice(2, 800), method: "wallet", walletId: w.walletId });
+    await rig.gw.payInvoice({ invoice: t.invoice(2, 800), method: "wallet", walletId: w.walletId });
     assert.equal(rig.gw.merchantBalances(merchant.merchantId).available, 2000);
     assert.equal(rig.gw.walletBalances(w.walletId).available, 4200);
     const cards = rig.gw.books().issuer.find((a) => a.account === "issuer:cards");

@@ -19,16 +19,16 @@ function admin(rig: Rig, method: string, path: string, body?: unknown) {
 }
 
 /** Two merchants with money available (card payments) and one without an IBAN. */
-function shops(rig: Rig) {
+async function shops(rig: Rig) {
   const a = merchantWithTerminals(rig, "Cafe Blue", 1);
   const b = merchantWithTerminals(rig, "Books & Co", 1);
   const c = merchantWithTerminals(rig, "No Bank", 1);
   rig.gw.updateMerchant(a.merchant.merchantId, { iban: IBAN_A });
   rig.gw.updateMerchant(b.merchant.merchantId, { iban: IBAN_B, bic: "NWBKGB2L" });
-  rig.gw.payInvoice({ invoice: a.terms[0].invoice(1, 1234), method: "card", card: CARD });
-  rig.gw.payInvoice({ invoice: a.terms[0].invoice(2, 66), method: "debit", card: CARD });
-  rig.gw.payInvoice({ invoice: b.terms[0].invoice(1, 5000), method: "card", card: CARD });
-  rig.gw.payInvoice({ invoice: c.terms[0].invoice(1, 700), method: "card", card: CARD });
+  await rig.gw.payInvoice({ invoice: a.terms[0].invoice(1, 1234), method: "card", card: CARD });
+  await rig.gw.payInvoice({ invoice: a.terms[0].invoice(2, 66), method: "debit", card: CARD });
+  await rig.gw.payInvoice({ invoice: b.terms[0].invoice(1, 5000), method: "card", card: CARD });
+  await rig.gw.payInvoice({ invoice: c.terms[0].invoice(1, 700), method: "card", card: CARD });
   return { a: a.merchant.merchantId, b: b.merchant.merchantId, c: c.merchant.merchantId, terms: { a: a.terms[0] } };
 }
 
@@ -50,7 +50,7 @@ describe("gateway payouts", () => {
 
   it("refuses to run without the issuer's payout account (409), moving nothing", async () => {
     const rig = makeRig();
-    const s = shops(rig);
+    const s = await shops(rig);
     const r = await admin(rig, "POST", "/v1/admin/payouts", { period: "2026-11-23" });
     assert.equal(r.status, 409);
     assert.equal(JSON.parse(r.body).error, "NO_PAYOUT_ACCOUNT");
@@ -59,7 +59,7 @@ describe("gateway payouts", () => {
 
   it("moves every merchant's available balance to paid out once per day and writes a pain.001 whose header counts and sums the payouts", async () => {
     const rig = makeRig();
-    const s = shops(rig);
+    const s = await shops(rig);
     assert.equal((await admin(rig, "PUT", "/v1/admin/payout-account", ISSUER)).status, 200);
     const r = await admin(rig, "POST", "/v1/admin/payouts", { period: "2026-11-23" });
     assert.equal(r.status, 200, r.body);
@@ -91,12 +91,12 @@ describe("gateway payouts", () => {
     assert.equal(rig.gw.merchantBalances(s.a).paidOut, 1300);
   });
 
-  it("runs the daily settlement from tick() once the day is over, once", () => {
+  it("runs the daily settlement from tick() once the day is over, once", async () => {
     const rig = makeRig(":memory:", { dailyPayouts: true, payoutAccount: ISSUER });
-    const s = shops(rig);
+    const s = await shops(rig);
     rig.gw.tick();
     assert.equal(rig.gw.merchantBalances(s.a).paidOut, 1300, "yesterday's run, on the first tick");
-    rig.gw.payInvoice({ invoice: s.terms.a.invoice(3, 200), method: "card", card: CARD });
+    await rig.gw.payInvoice({ invoice: s.terms.a.invoice(3, 200), method: "card", card: CARD });
     rig.gw.tick();
     assert.equal(rig.gw.merchantBalances(s.a).available, 200, "one run per day");
     rig.clock.advance(DAY);
@@ -111,7 +111,7 @@ describe("gateway payouts", () => {
     rig.gw.setPayoutAccount(ISSUER);
     const t = terms[0];
     const w = newWallet(rig);
-    rig.gw.payInvoice({ invoice: t.invoice(1, 1000), method: "card", card: CARD });
+    await rig.gw.payInvoice({ invoice: t.invoice(1, 1000), method: "card", card: CARD });
     const from = rig.clock.now() + 1;
     rig.clock.advance(1000);
     t.record(t.walletPayment(w, 300));
