@@ -12,6 +12,9 @@
  * that transaction and sent after it (flush()).
  */
 import { createECDH, createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { PAY_PAGE } from "./pay-page.ts";
 import type { CryptoBackend } from "../hal/crypto.ts";
 import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
 import type { Entry } from "../protocol/entry.ts";
@@ -1964,6 +1967,15 @@ export class Gateway {
     const method = (req.method || "GET").toUpperCase();
     const path = (req.path || "/").split("?")[0];
     const parts = path.split("/").filter((x) => x);
+    // the hosted pay page (what the invoice QR's URL opens) and the QR code library it draws the confirmation with
+    if (parts[0] === "pay" && parts.length === 1) {
+      if (method !== "GET") throw new GatewayError(405, "METHOD", path + " takes GET");
+      return { status: 200, headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; img-src 'self' data:; style-src 'unsafe-inline'", "referrer-policy": "no-referrer" }, body: PAY_PAGE };
+    }
+    if (parts[0] === "pay" && parts[1] === "qrcode.js" && parts.length === 2) {
+      if (method !== "GET") throw new GatewayError(405, "METHOD", path + " takes GET");
+      return { status: 200, headers: { "content-type": "text/javascript; charset=utf-8" }, body: qrcodeLibrary() };
+    }
     if (parts[0] !== "v1") throw new GatewayError(404, "NOT_FOUND", "no such path " + path);
     const p = parts.slice(1);
     const need = (m: string) => {
@@ -1989,7 +2001,8 @@ export class Gateway {
       need("POST");
       const b = body(req);
       const row = this.submitInvoice(bytesField(b.invoice, "invoice"));
-      return json(200, invoiceJson(row));
+      const m = this.store.getMerchant(row.merchantId);
+      return json(200, { ...invoiceJson(row), merchantName: m ? m.name : "", qr: row.paid ? toQrText(row.paid) : undefined });
     }
     if (p[0] === "invoices" && p[1] === "pay" && p.length === 2) {
       need("POST");
@@ -2248,6 +2261,13 @@ function limitParam(req: GatewayRequest): number {
   const q = (req.path || "").split("?")[1] || "";
   const m = /(?:^|&)limit=([0-9]{1,6})(?:&|$)/.exec(q);
   return m ? Math.max(1, Number(m[1])) : 1000;
+}
+
+let qrcodeJs = "";
+/** qrcode-generator's browser build (a dependency of the project), read once. */
+function qrcodeLibrary(): string {
+  if (!qrcodeJs) qrcodeJs = readFileSync(createRequire(import.meta.url).resolve("qrcode-generator"), "utf8");
+  return qrcodeJs;
 }
 
 function paidJson(r: PaidResult): Record<string, unknown> {
