@@ -228,6 +228,15 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     const fail = (status: number, e: unknown) => json(status, { error: e instanceof Error ? e.message : String(e) });
     const p = url.pathname;
     const q = (k: string) => url.searchParams.get(k) || "";
+    // the gateway's own pages and API, as a customer's phone reaches them: the hosted pay page the invoice QR opens
+    if ((p === "/pay" || p.startsWith("/pay/") || p.startsWith("/v1/")) && world.gateway) {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const r = await world.gateway.handle({ method: req.method || "GET", path: req.url || "/", headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8"), remote: { address: req.socket.remoteAddress || "", port: req.socket.remotePort || 0 } });
+      res.writeHead(r.status, { "content-type": "application/json", ...(r.headers ?? {}), "cache-control": "no-store" });
+      res.end(r.body);
+      return;
+    }
     if (req.method === "GET") {
       if (p === "/") return send(200, "text/html; charset=utf-8", PAGE);
       if (p === "/vendor/jsQR.js") return send(200, "text/javascript; charset=utf-8", jsqrBrowserBuild());
