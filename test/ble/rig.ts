@@ -68,8 +68,12 @@ export interface Terminal {
   opened: number;
 }
 
-/** A provisioned terminal (identity, storage and session keys; a certificate) running a BleSession on a FakeBle. */
-export function terminal(extra: Partial<BleSessionOptions> = {}, terminalId = 4242): Terminal {
+/**
+ * A provisioned terminal (identity, storage and session keys; a certificate) running a BleSession on a FakeBle.
+ * `makeCert` replaces the test issuer's certificate (terminal 4242, merchant 77, valid until day 30000) with one made
+ * for the terminal's identity key: a rogue terminal's self-signed, expired or other terminal's certificate.
+ */
+export function terminal(extra: Partial<BleSessionOptions> = {}, terminalId = 4242, makeCert?: (terminalPub: Uint8Array) => Uint8Array): Terminal {
   const rig = seRig();
   const idr = rig.run<Uint8Array>((d) => rig.se.provisionKey(0, d));
   assert.equal(idr.err, null);
@@ -77,7 +81,7 @@ export function terminal(extra: Partial<BleSessionOptions> = {}, terminalId = 42
   assert.equal(pk.err, null);
   const pub = idr.value as Uint8Array;
   const issuer = testIssuer();
-  const cert = issuer.issueTerminalCert({ terminalId, merchantId: 77, terminalPub: pub, expiryDay: 30000 });
+  const cert = makeCert ? makeCert(pub) : issuer.issueTerminalCert({ terminalId, merchantId: 77, terminalPub: pub, expiryDay: 30000 });
   const ble = new FakeBle();
   const t: Terminal = { rig, ble, session: null as unknown as BleSession, cert, pub, issuerPub: issuer.publicKey, received: [], errors: [], opened: 0 };
   t.session = new BleSession({
