@@ -3,10 +3,16 @@
  * is protocol/ble-session.ts). Works over any central with the SimPhone shape (write a characteristic,
  * get notifications), so the simulator's customer wallet, the tests and a phone app's BLE binding share it.
  *
- *   const s = new WalletBleSession(phone, { issuerKeys: { 3: issuerPub } });
- *   const info = await s.open();                 // HELLO → ACCEPT, terminal signature and certificate checked
- *   const { payment, receipt } = await payOverBle(wallet, s);
+ *   const s = new WalletBleSession(phone, { issuerKeys: { 3: issuerPub }, wallClockMs: () => Date.now() });
+ *   const info = await s.open();                 // HELLO → ACCEPT: certificate (issuer, expiry) and session key checked
+ *   show("Paying merchant " + info.merchantId + ", terminal " + info.terminalId);
+ *   const { payment, receipt } = await payOverBle(wallet, s, info, { confirm: (p) => askCustomer(p) });
  *   await s.send(paidConfirmationBytes);         // relaying an online payment's confirmation
+ *
+ * Fails closed: without issuer keys no session opens (NO_ISSUER_KEYS); a certificate that is not the issuer's
+ * (CERT_UNTRUSTED) or has expired by the app's clock (CERT_EXPIRED) is refused; a request for another terminal
+ * than the certificate's (TERMINAL_MISMATCH) or not signed by the certificate's key (REQUEST_SIGNATURE) is never
+ * paid. The SDK has no trusted clock: expiry is judged by the time the app passes (`wallClockMs`).
  *
  * WebCrypto only (ECDH P-256, ECDSA P-256/SHA-256, HMAC-SHA-256, AES-CBC with PKCS#7, which is exactly the
  * padding of the sealed envelope).
@@ -24,7 +30,7 @@ import {
   SESSION_VERSION,
 } from "../protocol/ble-session.ts";
 import type { TerminalCert } from "../protocol/messages.ts";
-import { decodeTerminalCert, MsgType, SIG, signedPart } from "../protocol/messages.ts";
+import { decodeRequest, decodeTerminalCert, MsgType, PUB, SIG, signedPart } from "../protocol/messages.ts";
 import type { PaymentOut, ReceiptCheck, Wallet } from "./wallet.ts";
 
 /** What a Bluetooth central offers (sim/peripherals/ble-phone.ts SimPhone; a phone app's BLE binding). */
@@ -33,6 +39,11 @@ export interface BleCentral {
   onNotify(fn: (charUuid: number, bytes: Uint8Array) => void): void;
 }
 
+/**
+ * A refusal the app can show. `code`: the terminal's ERROR codes (B01..B06) and B03/B04/B05 of the wallet's own
+ * checks; NO_ISSUER_KEYS, NO_CLOCK (options); CERT_MALFORMED, CERT_UNTRUSTED, CERT_EXPIRED, SIGNATURE (open());
+ * TERMINAL_MISMATCH, REQUEST_SIGNATURE, DECLINED (payOverBle); STATE, TIMEOUT, CRYPTO.
+ */
 export class BleError extends Error {
   constructor(
     readonly code: string,
@@ -43,18 +54,33 @@ export class BleError extends Error {
   }
 }
 
+/** The terminal a session is open with, from its certificate (checked: issuer's signature, not expired). */
 export interface BleSessionInfo {
   cert: TerminalCert;
-  /** The terminal's identity key X||Y, from its certificate. */
+  /** The terminal's identity key X||Y, from its certificate: requests and receipts must be signed by it. */
   terminalPub: Uint8Array;
-  /** True when the certificate's issuer signature was checked against a key in `issuerKeys`. */
-  certVerified: boolean;
+  /** The certificate's terminal ID: the only terminal ID a request in this session may carry. */
+  terminalId: number;
+  /** The certificate's merchant ID: who is paid. Show it (with the app's name for it) before the customer confirms. */
+  merchantId: number;
+  /** The certificate's last valid day (days since 1970-01-01 UTC; valid through the end of that day). */
+  certExpiryDay: number;
 }
 
 export interface WalletBleOptions {
-  /** Issuer public keys by key ID: the terminal's certificate must verify under one (unchecked when absent). */
-  issuerKeys?: Record<number, Uint8Array>;
-  /** Milliseconds for the frame reassembler (default Date.now). */
+  /**
+   * Issuer public keys (X||Y, 64 bytes) by key ID, as the wallet got them from its issuer (at sync): the terminal's
+   * certificate must verify under the key its `issuerKeyId` names. Required: without at least one key the
+   * constructor throws NO_ISSUER_KEYS (a certificate nobody checked proves nothing).
+   */
+  issuerKeys: Record<number, Uint8Array>;
+  /**
+   * The app's wall clock, Unix milliseconds, for the certificate's expiry. Required (NO_CLOCK): the SDK has no
+   * trusted clock of its own, so it judges by the time the app passes (the phone's clock, or better a network time
+   * the app trusts). A certificate is valid through the end of its expiry day (UTC).
+   */
+  wallClockMs: () => number;
+  /** Milliseconds for the frame reassembler, monotonic (default Date.now). */
   now?: () => number;
   /** How long open() and next() wait, ms (default 15000; 0 = forever). */
   timeoutMs?: number;
@@ -141,8 +167,14 @@ export class WalletBleSession {
   private t2w: DirKeys | null = null;
   private sendSeq = 0;
   private recvSeq = 0;
+  /** A copy of the issuer keys taken at construction, so a later change to the app's object cannot open a hole. */
+  private readonly issuerKeys: Record<number, Uint8Array>;
+  /** The terminal of the open session (set by open() after every check passed). */
+  private peer: BleSessionInfo | null = null;
 
-  constructor(central: BleCentral, o: WalletBleOptions = {}) {
+  constructor(central: BleCentral, o: WalletBleOptions) {
+    this.issuerKeys = copyIssuerKeys(o ? o.issuerKeys : undefined);
+    if (!o || typeof o.wallClockMs !== "function") throw new BleError("NO_CLOCK", "WalletBleSession needs wallClockMs (the app's clock, Unix ms) to check the terminal's certificate's expiry");
     this.central = central;
     this.o = o;
     central.onNotify((uuid, bytes) => {
@@ -154,9 +186,16 @@ export class WalletBleSession {
     });
   }
 
-  /** HELLO with a fresh ephemeral key, then the terminal's ACCEPT: signature, certificate, keys. */
+  /**
+   * HELLO with a fresh ephemeral key, then the terminal's ACCEPT: its certificate (issuer's signature, expiry by the
+   * app's clock), the session key's signature by the certificate's terminal key, then the session keys. Throws
+   * BleError CERT_MALFORMED, CERT_UNTRUSTED, CERT_EXPIRED, SIGNATURE, NO_CLOCK, B02, TIMEOUT.
+   */
   async open(): Promise<BleSessionInfo> {
     const c = subtle();
+    this.peer = null;
+    this.w2t = null;
+    this.t2w = null;
     const eph = await c.generateKey(ECDH, false, ["deriveBits"]);
     const raw = new Uint8Array(await c.exportKey("raw", eph.publicKey));
     const ephXY = raw.subarray(1);
@@ -167,14 +206,17 @@ export class WalletBleSession {
     const sig = m.subarray(66, 130);
     const certBytes = m.subarray(130);
     const cert = decodeTerminalCert(certBytes);
-    if (!cert) throw new BleError("CERT", "The terminal's certificate is malformed");
-    let certVerified = false;
-    if (this.o.issuerKeys) {
-      const ik = this.o.issuerKeys[cert.issuerKeyId];
-      if (!ik || !(await verifyRaw(ik, certBytes.subarray(certBytes.length - SIG), signedPart(certBytes)))) {
-        throw new BleError("CERT", "The terminal's certificate is not signed by a known issuer");
-      }
-      certVerified = true;
+    if (!cert) throw new BleError("CERT_MALFORMED", "The terminal's certificate is malformed");
+    const ik = this.issuerKeys[cert.issuerKeyId];
+    if (!ik) throw new BleError("CERT_UNTRUSTED", "The terminal's certificate names issuer key " + cert.issuerKeyId + ", which this wallet does not trust");
+    if (!(await verifyRaw(ik, certBytes.subarray(certBytes.length - SIG), signedPart(certBytes)))) {
+      throw new BleError("CERT_UNTRUSTED", "The terminal's certificate is not signed by the issuer (key " + cert.issuerKeyId + ")");
+    }
+    const nowMs = this.o.wallClockMs();
+    if (typeof nowMs !== "number" || !isFinite(nowMs) || nowMs <= 0) throw new BleError("NO_CLOCK", "wallClockMs() did not return a time (Unix ms): " + String(nowMs));
+    const today = Math.floor(nowMs / 86400000);
+    if (cert.expiryDay < today) {
+      throw new BleError("CERT_EXPIRED", "The terminal's certificate expired on " + dayText(cert.expiryDay) + " (today is " + dayText(today) + " by this phone's clock)");
     }
     const transcript = concat([ascii(SESSION_LABEL), ephXY, sessionPub]);
     if (!(await verifyRaw(cert.terminalPub, sig, transcript))) throw new BleError("SIGNATURE", "The session key is not signed by the terminal");
@@ -187,7 +229,15 @@ export class WalletBleSession {
     z.fill(0);
     this.sendSeq = 0;
     this.recvSeq = 0;
-    return { cert, terminalPub: cert.terminalPub, certVerified };
+    this.peer = { cert, terminalPub: cert.terminalPub, terminalId: cert.terminalId, merchantId: cert.merchantId, certExpiryDay: cert.expiryDay };
+    return this.info();
+  }
+
+  /** The terminal of the open session (a copy); throws STATE before open() succeeded. */
+  info(): BleSessionInfo {
+    const p = this.peer;
+    if (!p) throw new BleError("STATE", "open() the session first");
+    return { ...p, cert: { ...p.cert, terminalPub: new Uint8Array(p.cert.terminalPub), issuerSig: new Uint8Array(p.cert.issuerSig) }, terminalPub: new Uint8Array(p.terminalPub) };
   }
 
   /** Seals one protocol message (Payment, PaidConfirmation) to the terminal. */
@@ -263,16 +313,81 @@ export class WalletBleSession {
   }
 }
 
+/** What the customer is asked to confirm: who is paid (from the terminal's certificate) and how much (its request). */
+export interface BlePaymentPrompt {
+  merchantId: number;
+  terminalId: number;
+  amountMinor: number;
+  /** ISO 4217 numeric. */
+  currency: number;
+  /** The request's time (the terminal's clock), Unix seconds. */
+  time: number;
+}
+
+export interface PayOverBleOptions {
+  /**
+   * Called once the request has passed every check and before anything is signed: resolve true to pay, false to
+   * decline (BleError DECLINED, nothing spent). Without it the request is paid at once.
+   */
+  confirm?: (p: BlePaymentPrompt) => boolean | Promise<boolean>;
+}
+
+export interface BlePaymentOut {
+  payment: PaymentOut;
+  receipt: ReceiptCheck;
+  /** Who was paid, from the terminal's certificate. */
+  merchantId: number;
+  terminalId: number;
+}
+
 /**
- * A whole payment over an open session: the terminal's Request arrives, the wallet pays it, the Payment goes back,
- * and the terminal's Receipt is checked against the terminal key from its certificate.
+ * A whole payment over an open session: the terminal's Request arrives and is checked against the session's
+ * certificate (its terminal ID, TERMINAL_MISMATCH; its signature by the certificate's key, REQUEST_SIGNATURE), the
+ * customer confirms (`o.confirm`), the wallet pays it, the Payment goes back, and the terminal's Receipt is checked
+ * against the same key. `info` is what open() returned (it must be this session's: STATE otherwise).
  */
-export async function payOverBle(wallet: Wallet, s: WalletBleSession, info: BleSessionInfo): Promise<{ payment: PaymentOut; receipt: ReceiptCheck }> {
+export async function payOverBle(wallet: Wallet, s: WalletBleSession, info?: BleSessionInfo, o: PayOverBleOptions = {}): Promise<BlePaymentOut> {
+  const peer = s.info();
+  if (info && !equalConstantTime(info.terminalPub, peer.terminalPub)) throw new BleError("STATE", "The session info given is not this session's terminal");
   const req = await s.next();
   if (req.length < 2 || req[1] !== MsgType.Request) throw new BleError("B05", "The terminal sent something other than a payment request");
+  const q = decodeRequest(req);
+  if (!q) throw new BleError("B05", "The terminal's payment request is malformed");
+  if (q.terminalId !== peer.terminalId) {
+    throw new BleError("TERMINAL_MISMATCH", "The request is for terminal " + q.terminalId + ", but this terminal's certificate is for terminal " + peer.terminalId + ": not paid");
+  }
+  if (!(await verifyRaw(peer.terminalPub, req.subarray(req.length - SIG), signedPart(req)))) {
+    throw new BleError("REQUEST_SIGNATURE", "The request is not signed by the terminal's certified key: not paid");
+  }
+  if (o.confirm) {
+    const prompt: BlePaymentPrompt = { merchantId: peer.merchantId, terminalId: peer.terminalId, amountMinor: q.amountMinor, currency: q.currency, time: q.time };
+    if ((await o.confirm(prompt)) !== true) throw new BleError("DECLINED", "The customer declined the payment");
+  }
   const payment = await wallet.pay(req);
   await s.send(payment.bytes);
   const rc = await s.next();
-  const receipt = await wallet.checkReceipt(rc, payment.bytes, info.terminalPub);
-  return { payment, receipt };
+  const receipt = await wallet.checkReceipt(rc, payment.bytes, peer.terminalPub);
+  return { payment, receipt, merchantId: peer.merchantId, terminalId: peer.terminalId };
+}
+
+/** Validated copy of the app's issuer keys; NO_ISSUER_KEYS when there is none or one is not a 64-byte X||Y. */
+function copyIssuerKeys(keys: Record<number, Uint8Array> | undefined): Record<number, Uint8Array> {
+  const out: Record<number, Uint8Array> = {};
+  let n = 0;
+  if (keys && typeof keys === "object") {
+    for (const id in keys) {
+      const k = keys[id as unknown as number];
+      const num = Number(id);
+      if (!(num >= 0 && num <= 255 && Math.floor(num) === num)) throw new BleError("NO_ISSUER_KEYS", "issuerKeys: key ID " + id + " is not a byte");
+      if (!(k instanceof Uint8Array) || k.length !== PUB) throw new BleError("NO_ISSUER_KEYS", "issuerKeys: key " + id + " is not a 64-byte X||Y public key");
+      out[num] = new Uint8Array(k);
+      n++;
+    }
+  }
+  if (!n) throw new BleError("NO_ISSUER_KEYS", "WalletBleSession needs the issuer's public keys (issuerKeys) to check the terminal's certificate");
+  return out;
+}
+
+function dayText(day: number): string {
+  return new Date(day * 86400000).toISOString().slice(0, 10);
 }

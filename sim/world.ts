@@ -659,7 +659,7 @@ export class World {
     this.wait(20);
     const issuerKeys: Record<number, Uint8Array> = {};
     issuerKeys[this.issuer.keyId] = this.issuer.publicKey;
-    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, issuerKeys, timeoutMs: 0 });
+    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, issuerKeys, wallClockMs: () => this.now(), timeoutMs: 0 });
     const drive = <T>(p: Promise<T>) => this.drive(p, timeoutMs, "the Bluetooth payment");
     try {
       const info = await drive(session.open());
@@ -688,7 +688,9 @@ export class World {
     const phone = new SimPhone(this.host);
     phone.connect();
     this.wait(20);
-    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, timeoutMs: 0 });
+    const issuerKeys: Record<number, Uint8Array> = {};
+    issuerKeys[this.issuer.keyId] = this.issuer.publicKey;
+    const session = new WalletBleSession(phone, { now: () => this.host.sched.now, issuerKeys, wallClockMs: () => this.now(), timeoutMs: 0 });
     const drive = <T>(p: Promise<T>) => this.drive(p, timeoutMs, "the Bluetooth exchange");
     try {
       await drive(session.open());

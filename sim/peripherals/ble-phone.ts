@@ -6,7 +6,7 @@
  *
  *   const phone = new SimPhone(host);
  *   phone.connect();                                   // NRF.on("connect") fires in the bundle
- *   const s = new WalletBleSession(phone, { now: () => host.sched.now });
+ *   const s = new WalletBleSession(phone, { now: () => host.sched.now, issuerKeys, wallClockMs: () => host.wallClock() });
  *   const info = await s.open();                       // while host.advance(...) runs the device
  *
  * What ESP32's Espruino does that the phone honours: 16-bit characteristic UUIDs (written as "FFF2"), writes of at

@@ -154,3 +154,97 @@ describe("a rogue terminal in Bluetooth range gets no payment (security review i
     assert.deepEqual(out, refusedWith("REQUEST_SIGNATURE"));
   });
 });
+
+describe("the wallet SDK's Bluetooth checks: options, the certificate's dates, what the app shows", () => {
+  it("refuses issuer keys that are empty or not 64-byte public keys, and a missing clock, before connecting", () => {
+    const t = terminal({}, VICTIM_ID);
+    const central = t.ble.central();
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return "accepted";
+      } catch (e) {
+        return e instanceof BleError ? e.code : String(e);
+      }
+    };
+    assert.equal(code(() => new WalletBleSession(central, appOptions(t, { issuerKeys: {} }))), "NO_ISSUER_KEYS");
+    assert.equal(code(() => new WalletBleSession(central, appOptions(t, { issuerKeys: { 3: issuer.publicKey.subarray(0, 32) } }))), "NO_ISSUER_KEYS");
+    assert.equal(code(() => new WalletBleSession(central, appOptions(t, { issuerKeys: { 3: "04ab" as unknown as Uint8Array } }))), "NO_ISSUER_KEYS");
+    assert.equal(code(() => new WalletBleSession(central, appOptions(t, { wallClockMs: undefined }))), "NO_CLOCK");
+    assert.equal(code(() => new WalletBleSession(central, undefined as unknown as WalletBleOptions)), "NO_ISSUER_KEYS");
+    assert.equal(code(() => new WalletBleSession(central, appOptions(t))), "accepted");
+    assert.equal(t.ble.written.length, 0, "nothing was sent");
+  });
+
+  it("refuses a clock that gives no time (NO_CLOCK), rather than skipping the expiry check", async () => {
+    const t = terminal({}, VICTIM_ID);
+    assert.deepEqual(await attempt(t, ownRequest(t, VICTIM_ID), appOptions(t, { wallClockMs: () => NaN })), refusedWith("NO_CLOCK"));
+  });
+
+  it("refuses a certificate under an issuer key ID the wallet does not hold (CERT_UNTRUSTED)", async () => {
+    const other = new Issuer({ keyId: 9, privateKey: testScalar(98) });
+    const t = terminal({}, ROGUE_ID, (pub) => other.issueTerminalCert({ terminalId: ROGUE_ID, merchantId: ROGUE_MERCHANT, terminalPub: pub, expiryDay: 30000 }));
+    assert.deepEqual(await attempt(t, ownRequest(t, ROGUE_ID)), refusedWith("CERT_UNTRUSTED"));
+  });
+
+  it("takes the issuer keys when given: a later change to the app's object does not change what is trusted", async () => {
+    const t = terminal({}, ROGUE_ID, (pub) => rogueIssuer.issueTerminalCert({ terminalId: ROGUE_ID, merchantId: ROGUE_MERCHANT, terminalPub: pub, expiryDay: 30000 }));
+    const keys: Record<number, Uint8Array> = { 3: new Uint8Array(issuer.publicKey) };
+    const o = appOptions(t, { issuerKeys: keys });
+    const s = new WalletBleSession(t.ble.central(), o);
+    keys[3].set(rogueIssuer.publicKey);
+    await assert.rejects(pump(t.rig, s.open()), (e: unknown) => e instanceof BleError && e.code === "CERT_UNTRUSTED");
+  });
+
+  it("takes a certificate through the end of its expiry day by the app's clock, and not a millisecond later", async () => {
+    const endOfDay = (TODAY + 1) * 86400000 - 1;
+    const valid = (pub: Uint8Array) => issuer.issueTerminalCert({ terminalId: VICTIM_ID, merchantId: 77, terminalPub: pub, expiryDay: TODAY });
+    const a = terminal({}, VICTIM_ID, valid);
+    assert.deepEqual(await attempt(a, ownRequest(a, VICTIM_ID), appOptions(a, { wallClockMs: () => endOfDay })), { refused: null, paymentsAtTerminal: 1, spentMinor: AMOUNT });
+    const b = terminal({}, VICTIM_ID, valid);
+    assert.deepEqual(await attempt(b, ownRequest(b, VICTIM_ID), appOptions(b, { wallClockMs: () => endOfDay + 1 })), refusedWith("CERT_EXPIRED"));
+  });
+
+  it("gives the app the certificate's merchant and terminal, and asks before paying: merchant, amount", async () => {
+    const t = terminal({}, VICTIM_ID);
+    const s = new WalletBleSession(t.ble.central(), appOptions(t));
+    const info = await pump(t.rig, s.open());
+    assert.deepEqual([info.merchantId, info.terminalId, info.certExpiryDay], [77, VICTIM_ID, 30000]);
+    t.session.send(ownRequest(t, VICTIM_ID));
+    const asked: unknown[] = [];
+    const wallet = customerWallet();
+    const paying = payOverBle(wallet, s, info, {
+      confirm: (p) => {
+        asked.push(p);
+        assert.equal(t.received.length, 0, "nothing is sent before the customer confirms");
+        return true;
+      },
+    });
+    await until(t.rig, () => t.received.length === 1);
+    t.session.send(receiptFor(t, t.received[0]));
+    const out = await pump(t.rig, paying);
+    assert.deepEqual(asked, [{ merchantId: 77, terminalId: VICTIM_ID, amountMinor: AMOUNT, currency: EUR, time: NOW_S }]);
+    assert.deepEqual([out.merchantId, out.terminalId, out.receipt.signatureVerified], [77, VICTIM_ID, true]);
+  });
+
+  it("pays nothing when the customer declines (DECLINED)", async () => {
+    const t = terminal({}, VICTIM_ID);
+    const s = new WalletBleSession(t.ble.central(), appOptions(t));
+    const info = await pump(t.rig, s.open());
+    t.session.send(ownRequest(t, VICTIM_ID));
+    const wallet = customerWallet();
+    await assert.rejects(pump(t.rig, payOverBle(wallet, s, info, { confirm: async () => false })), (e: unknown) => e instanceof BleError && e.code === "DECLINED");
+    assert.deepEqual([t.received.length, wallet.state().spentMinor], [0, 0]);
+  });
+
+  it("refuses to pay over a session that is not open, or with another session's info (STATE)", async () => {
+    const a = terminal({}, VICTIM_ID);
+    const b = terminal({}, ROGUE_ID, (pub) => issuer.issueTerminalCert({ terminalId: ROGUE_ID, merchantId: ROGUE_MERCHANT, terminalPub: pub, expiryDay: 30000 }));
+    const sa = new WalletBleSession(a.ble.central(), appOptions(a));
+    await assert.rejects(payOverBle(customerWallet(), sa), (e: unknown) => e instanceof BleError && e.code === "STATE");
+    const infoA = await pump(a.rig, sa.open());
+    const sb = new WalletBleSession(b.ble.central(), appOptions(b));
+    await pump(b.rig, sb.open());
+    await assert.rejects(payOverBle(customerWallet(), sb, infoA), (e: unknown) => e instanceof BleError && e.code === "STATE");
+  });
+});

@@ -33,7 +33,7 @@ function receiptFor(t: Terminal, payment: Uint8Array): Uint8Array {
 }
 
 async function opened(t: Terminal, issuerKeys?: Record<number, Uint8Array>): Promise<{ s: WalletBleSession; info: Awaited<ReturnType<WalletBleSession["open"]>> }> {
-  const s = new WalletBleSession(t.ble.central(), { now: () => t.rig.clock.uptime(), issuerKeys: issuerKeys ?? { 3: t.issuerPub }, timeoutMs: 0 });
+  const s = new WalletBleSession(t.ble.central(), { now: () => t.rig.clock.uptime(), issuerKeys: issuerKeys ?? { 3: t.issuerPub }, wallClockMs: () => NOW_S * 1000, timeoutMs: 0 });
   const info = await pump(t.rig, s.open());
   return { s, info };
 }
@@ -44,9 +44,9 @@ describe("Bluetooth session (terminal module + wallet SDK)", () => {
   it("opens a session whose key the terminal signed, with a certificate from the issuer", async () => {
     const t = terminal();
     const { info } = await opened(t);
-    assert.equal(info.certVerified, true);
     assert.deepEqual(Buffer.from(info.terminalPub), Buffer.from(t.pub));
     assert.equal(info.cert.terminalId, 4242);
+    assert.deepEqual([info.terminalId, info.merchantId, info.certExpiryDay], [4242, 77, 30000]);
     assert.equal(t.opened, 1);
     assert.equal(t.session.isOpen(), true);
   });
@@ -149,8 +149,8 @@ describe("Bluetooth session (terminal module + wallet SDK)", () => {
 
   it("makes the wallet refuse a terminal whose certificate is not from a known issuer", async () => {
     const t = terminal();
-    const s = new WalletBleSession(t.ble.central(), { now: () => t.rig.clock.uptime(), issuerKeys: { 3: publicKeyOf(testScalar(99)) }, timeoutMs: 0 });
-    await assert.rejects(pump(t.rig, s.open()), (e: unknown) => e instanceof BleError && e.code === "CERT");
+    const s = new WalletBleSession(t.ble.central(), { now: () => t.rig.clock.uptime(), issuerKeys: { 3: publicKeyOf(testScalar(99)) }, wallClockMs: () => NOW_S * 1000, timeoutMs: 0 });
+    await assert.rejects(pump(t.rig, s.open()), (e: unknown) => e instanceof BleError && e.code === "CERT_UNTRUSTED");
   });
 
   it("makes a fresh session key in the secure element for a hello", async () => {
@@ -171,7 +171,7 @@ describe("Bluetooth session (terminal module + wallet SDK)", () => {
     const a = Buffer.from(t.rig.emu.publicKeyOf(3)!);
     const { s, info } = await opened(t);
     assert.deepEqual(Buffer.from(t.rig.emu.publicKeyOf(3)!), a, "the slot's key was reused");
-    assert.equal(info.certVerified, true);
+    assert.equal(info.merchantId, 77);
     await pump(t.rig, s.send(Uint8Array.of(1, 0x21)));
     assert.equal(t.received.length, 1, "the reused key still makes a working session");
   });
