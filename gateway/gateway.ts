@@ -32,7 +32,7 @@ import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
 import { issuerKeyBody, MAX_KEYS, revokeBody } from "../protocol/keys.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
-import { OutboxSmsProvider } from "./sms.ts";
+import { isE164, offlineReceivedText, OutboxSmsProvider, paidWhileOfflineText, SmsOutbox, TERMINAL_OFFLINE_MS } from "./sms.ts";
 import type {
   ActivityRow,
   AllowanceRow,
@@ -70,7 +70,6 @@ export const DISPUTE_WINDOW_MS = 120 * DAY_MS;
 export const DEFAULT_LIMITS = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
 /** Label of the wallet request signature (starts with "o", never a protocol message's version byte). */
 export const WALLET_API_LABEL = "offline-pay wallet-api v1";
-const MAX_SMS_ATTEMPTS = 5;
 
 // ---------------------------------------------------------------- HTTP shapes
 
@@ -161,6 +160,8 @@ export interface MerchantSpec {
   /** Where payouts go (IBAN, and BIC when the bank needs it). */
   iban?: string;
   bic?: string;
+  /** Where the merchant's SMS go (E.164): an invoice paid online while its terminal is offline. */
+  phone?: string;
 }
 
 export interface MerchantCreated {
@@ -309,6 +310,13 @@ function checkIban(v: unknown): string {
   return s;
 }
 
+/** A phone number as stored: E.164, "" for none; 400 otherwise. */
+function checkPhone(v: unknown): string {
+  if (v === undefined || v === null || v === "") return "";
+  if (!isE164(v)) throw bad("BAD_PHONE", "phone: E.164, e.g. +4915112345678");
+  return v;
+}
+
 function checkBic(v: unknown): string {
   if (v === undefined || v === null || v === "") return "";
   const s = typeof v === "string" ? v.trim().toUpperCase() : "";
@@ -358,6 +366,7 @@ export class Gateway {
   readonly linkPublicKey: Uint8Array;
   readonly adminToken: string;
   readonly sms: SmsProvider;
+  private readonly smsOut: SmsOutbox;
   private readonly webhookTransport: WebhookTransport;
   private readonly crypto: CryptoBackend = nodeCrypto();
   private readonly verifier = new Verifier();
@@ -381,6 +390,7 @@ export class Gateway {
     this.store = o.store;
     this.clock = o.clock ?? systemClock;
     this.sms = o.sms ?? new OutboxSmsProvider({ now: () => this.clock.now() });
+    this.smsOut = new SmsOutbox({ store: o.store, provider: this.sms, now: () => this.clock.now(), log: (kind, detail) => this.log(0, 0, kind, detail) });
     this.webhookTransport = o.webhooks ?? fetchTransport;
     this.allowanceDays = o.allowanceDays ?? 30;
     this.autoFlush = o.autoFlush ?? true;
@@ -554,10 +564,26 @@ export class Gateway {
     });
   }
 
-  private queueSms(walletId: string, ref: string, text: string): void {
+  private queueSms(walletId: string, ref: string, text: string, kind: string): void {
     const w = this.store.getWallet(walletId);
     if (!w || !w.phone) return;
-    this.store.insertSms({ to: w.phone, text, walletId, ref, status: "queued", attempts: 0, at: this.now(), sentAt: 0 });
+    this.smsOut.queue({ to: w.phone, text, kind, walletId, ref });
+  }
+
+  /** The merchant's SMS for an invoice paid online while its terminal is offline (TERMINAL_OFFLINE_MS, gateway/sms.ts). */
+  private smsIfTerminalOffline(inv: InvoiceRow, method: string, ref: string): void {
+    const m = this.store.getMerchant(inv.merchantId);
+    const t = this.store.getTerminal(inv.terminalId);
+    if (!m || !m.phone || !t || this.now() - t.lastHelloAt <= TERMINAL_OFFLINE_MS) return;
+    const text = paidWhileOfflineText({ merchant: m.name, amount: money(inv.amountMinor, inv.currency), invoiceNo: inv.invoiceNo, terminalId: t.id, method: method === "debit" ? "debit card" : method });
+    this.smsOut.queue({ to: m.phone, text, kind: "paid-while-offline", merchantId: m.id, ref });
+  }
+
+  /** A delivery report from the SMS gateway (its dlr-url callback): recorded on the message's row. */
+  smsDeliveryReport(id: number, token: string, type: number): SmsRow {
+    const r = this.store.transaction(() => this.smsOut.report(id, token, type));
+    if (!r) throw new GatewayError(404, "UNKNOWN_SMS", "no such message, or a wrong token");
+    return r;
   }
 
   private merchant(merchantId: number): MerchantRow {
@@ -579,6 +605,7 @@ export class Gateway {
     if (spec.merchantId !== undefined && (!toPosInt(spec.merchantId) || spec.merchantId < 1)) throw bad("BAD_MERCHANT_ID", "merchantId: a positive u32");
     const iban = checkIban(spec.iban);
     const bic = checkBic(spec.bic);
+    const phone = checkPhone(spec.phone);
     return this.store.transaction(() => {
       if (spec.merchantId !== undefined && this.store.getMerchant(spec.merchantId)) throw new GatewayError(409, "MERCHANT_EXISTS", "merchant " + spec.merchantId + " exists");
       const apiKey = "mk_" + randomBytes(24).toString("hex");
@@ -593,6 +620,7 @@ export class Gateway {
         limits: JSON.stringify(limits),
         iban,
         bic,
+        phone,
         createdAt: this.now(),
       });
       this.log(id, 0, "merchant-registered", { name: spec.name.trim(), currency, webhookUrl: url });
@@ -600,12 +628,13 @@ export class Gateway {
     });
   }
 
-  updateMerchant(merchantId: number, patch: { webhookUrl?: string; limits?: Record<string, unknown>; iban?: string; bic?: string }): MerchantRow {
+  updateMerchant(merchantId: number, patch: { webhookUrl?: string; limits?: Record<string, unknown>; iban?: string; bic?: string; phone?: string }): MerchantRow {
     return this.store.transaction(() => {
       const m = this.merchant(merchantId);
       const p: Partial<MerchantRow> = {};
       if (patch.iban !== undefined) p.iban = checkIban(patch.iban);
       if (patch.bic !== undefined) p.bic = checkBic(patch.bic);
+      if (patch.phone !== undefined) p.phone = checkPhone(patch.phone);
       if (patch.webhookUrl !== undefined) {
         if (typeof patch.webhookUrl !== "string" || (patch.webhookUrl && webhookUrlProblem(patch.webhookUrl))) throw bad("BAD_WEBHOOK", "webhookUrl: " + (typeof patch.webhookUrl === "string" ? webhookUrlProblem(patch.webhookUrl) : "a string"));
         p.webhookUrl = patch.webhookUrl;
@@ -617,7 +646,7 @@ export class Gateway {
         p.limits = JSON.stringify(l);
       }
       this.store.updateMerchant(merchantId, p);
-      this.log(merchantId, 0, "merchant-updated", patch);
+      this.log(merchantId, 0, "merchant-updated", { ...patch, phone: patch.phone ? patch.phone.slice(0, 4) + "…" : patch.phone });
       return this.merchant(merchantId);
     });
   }
@@ -715,8 +744,7 @@ export class Gateway {
     if (!toPosInt(spec.capMinor) || spec.capMinor > 0xffffff) throw bad("BAD_CAP", "capMinor: 0 to 16777215");
     const currency = spec.currency ?? 978;
     if (!toPosInt(currency) || currency > 999) throw bad("BAD_CURRENCY", "currency: ISO 4217 numeric code");
-    const phone = spec.phone ?? "";
-    if (typeof phone !== "string" || (phone && !/^\+[0-9]{6,15}$/.test(phone))) throw bad("BAD_PHONE", "phone: E.164, e.g. +4915112345678");
+    const phone = checkPhone(spec.phone);
     const balance = spec.balanceMinor ?? 0;
     if (!toPosInt(balance) || !Number.isSafeInteger(balance)) throw bad("BAD_BALANCE", "balanceMinor: a non-negative integer");
     const walletId = walletIdOf(this.crypto, spec.publicKey);
@@ -994,6 +1022,7 @@ export class Gateway {
         method: methodName,
         orderRef: row.orderRef,
       });
+      this.smsIfTerminalOffline(row, methodName, ledgerRef);
       return { paid, qr: toQrText(paid), paymentRef: refHex, terminalId: row.terminalId, invoiceNo: row.invoiceNo, amountMinor: row.amountMinor, currency: row.currency };
     });
   }
@@ -1133,7 +1162,7 @@ export class Gateway {
     const v = this.verifyEntry(t, e);
     if (!v.ok) throw no(v.code + ": " + v.message);
     this.store.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: 0, prev: "", entry: encodeEntry(e), txId: txHex, status: "evidence", code: "", message: "entered from the payer's receipt", receivedAt: this.now() });
-    this.enter(t, e, txHex);
+    this.enter(t, e, txHex, true);
     this.log(t.merchantId, t.id, "evidence-entered", { ref: txHex, walletId: w.id, counter: s.counter, amountMinor: s.amountMinor });
     return txHex;
   }
@@ -1160,7 +1189,7 @@ export class Gateway {
       this.store.updateLedger(l.merchantId, l.ref, { status, updatedAt: this.now() });
       this.log(l.merchantId, l.terminalId, "claim-" + action, { ref: l.ref, walletId, from: l.status, reason });
       this.event(l.merchantId, action === "dispute" ? "payment.disputed" : "payment.reversed", this.eventBody({ ...l, status }));
-      if (action === "reverse") this.queueSms(walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed at your request.");
+      if (action === "reverse") this.queueSms(walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed at your request.", "reversed");
       return { ...l, status };
     });
   }
@@ -1197,7 +1226,7 @@ export class Gateway {
       const status = decision === "payer" ? "reversed" : "approved";
       this.store.updateLedger(merchantId, ref, { status, updatedAt: this.now() });
       this.log(merchantId, l.terminalId, "dispute-resolved", { ref, decision });
-      if (decision === "payer") this.queueSms(l.walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed after review of your dispute.");
+      if (decision === "payer") this.queueSms(l.walletId, l.ref, "Your payment of " + money(l.amountMinor, l.currency) + " (ref " + this.utrOf(l.txId) + ") was reversed after review of your dispute.", "dispute-reversed");
       this.event(merchantId, decision === "payer" ? "payment.reversed" : "payment.confirmed", this.eventBody({ ...l, status }));
       return { ...l, status };
     });
@@ -1246,6 +1275,7 @@ export class Gateway {
           l.walletId,
           l.ref,
           "Offline payment of " + money(l.amountMinor, l.currency) + " to " + (m ? m.name : "merchant " + l.merchantId) + " (ref " + this.utrOf(l.txId) + ") was approved. Not you? Claim fraud in your wallet app.",
+          "auto-approved",
         );
         out.push(l.ref);
       }
@@ -1422,23 +1452,7 @@ export class Gateway {
 
   private async flushOnce(): Promise<void> {
     if (!this.storeOpen()) return;
-    for (const s of this.store.smsQueued()) {
-      try {
-        await this.sms.send({ to: s.to, text: s.text });
-        if (!this.storeOpen()) return;
-        this.store.transaction(() => {
-          this.store.updateSms(s.id as number, { status: "sent", sentAt: this.now(), attempts: s.attempts + 1 });
-          this.log(0, 0, "sms-sent", { id: s.id, walletId: s.walletId, ref: s.ref });
-        });
-      } catch (e) {
-        if (!this.storeOpen()) return;
-        const status = s.attempts + 1 >= MAX_SMS_ATTEMPTS ? "failed" : "queued";
-        this.store.transaction(() => {
-          this.store.updateSms(s.id as number, { attempts: s.attempts + 1, status });
-          this.log(0, 0, "sms-" + (status === "failed" ? "failed" : "retry"), { id: s.id, walletId: s.walletId, ref: s.ref, error: (e instanceof Error ? e.message : String(e)).slice(0, 200) });
-        });
-      }
-    }
+    if (!(await this.smsOut.flush())) return;
     for (const w of this.store.webhooksDue(this.now())) {
       const m = this.store.getMerchant(w.merchantId);
       const t = this.now();
@@ -1781,7 +1795,8 @@ export class Gateway {
     return { ok: true };
   }
 
-  private enter(t: TerminalRow, e: Entry, txHex: string): void {
+  /** Enters one journal entry in the books; `fromPayer`: the payer's own evidence, not a terminal's upload. */
+  private enter(t: TerminalRow, e: Entry, txHex: string, fromPayer = false): void {
     const s = this.store;
     const now = this.now();
     const base = { merchantId: t.merchantId, terminalId: t.id, txId: txHex, createdAt: now, updatedAt: now, original: "", holdUntil: 0, walletId: "", counter: 0 };
@@ -1845,6 +1860,8 @@ export class Gateway {
         s.updateLedger(t.merchantId, txHex, { status: "approved" });
       }
       this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "wallet", amountMinor: row.amountMinor, walletId, counter: p.counter, status: row.status });
+      // the payer hears that the issuer holds their payment (not when their own sync already confirmed it)
+      if (!matched && !fromPayer) this.queueSms(walletId, txHex, offlineReceivedText({ amount: money(row.amountMinor, row.currency), merchant: this.merchant(t.merchantId).name, utr: this.utrOf(txHex), holdUntil: row.holdUntil }), "offline-received");
       this.event(t.merchantId, matched ? "payment.confirmed" : "payment.received", this.eventBody(row));
       if (e.orderRef) this.event(t.merchantId, "order.paid", this.eventBody(row));
       return;
@@ -1988,6 +2005,16 @@ export class Gateway {
       if (tid < 0) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal IDs are decimal");
       return this.linkOp(req, tid, p[2]);
     }
+    // the SMS gateway's delivery report (dlr-url): the message's own secret token authenticates it
+    if (p[0] === "sms" && p.length === 3 && p[2] === "dlr") {
+      if (method !== "GET" && method !== "POST") throw new GatewayError(405, "METHOD", path + " takes GET");
+      const q = new URLSearchParams((req.path || "").split("?")[1] || "");
+      const id = /^[0-9]{1,15}$/.test(p[1]) ? Number(p[1]) : -1;
+      const type = /^[0-9]{1,3}$/.test(q.get("type") || "") ? Number(q.get("type")) : -1;
+      if (type < 0) throw bad("BAD_DLR", "type: the delivery report type (Kannel's %d)");
+      const r = this.smsDeliveryReport(id, q.get("token") || "", type);
+      return json(200, { id: r.id, dlr: r.dlr, dlrAt: r.dlrAt });
+    }
     if (p[0] === "health" && p.length === 1) {
       need("GET");
       return json(200, { ok: true, time: this.now() });
@@ -2067,7 +2094,7 @@ export class Gateway {
       need("POST");
       this.adminAuth(req);
       const b = body(req);
-      const r = this.registerMerchant({ name: b.name as string, currency: b.currency as number | undefined, webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as MerchantSpec["limits"], merchantId: b.merchantId as number | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined });
+      const r = this.registerMerchant({ name: b.name as string, currency: b.currency as number | undefined, webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as MerchantSpec["limits"], merchantId: b.merchantId as number | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined, phone: b.phone as string | undefined });
       return json(201, r);
     }
     if (p[0] === "admin" && p.length === 2) {
@@ -2117,7 +2144,7 @@ export class Gateway {
       }
       need("GET");
       if (p[1] === "issuer-keys") return json(200, { issuerKeyId: this.issuer.keyId, keys: this.issuerKeys(), revoked: this.issuerKeyRevocations() });
-      if (p[1] === "sms") return json(200, { sms: this.store.sms() });
+      if (p[1] === "sms") return json(200, { sms: this.store.sms().map((x) => ({ ...x, dlrToken: undefined })) });
       if (p[1] === "deny") return json(200, { denyVersion: this.denyVersion(), deny: this.store.denyList() });
       if (p[1] === "flags") return json(200, { flags: this.store.flags() });
       if (p[1] === "activity") return json(200, { activity: this.store.activity(undefined, limitParam(req)) });
@@ -2145,7 +2172,7 @@ export class Gateway {
       }
       if (what === "settings" && p.length === 3 && method === "PUT") {
         const b = body(req);
-        const m = this.updateMerchant(mid, { webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as Record<string, unknown> | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined });
+        const m = this.updateMerchant(mid, { webhookUrl: b.webhookUrl as string | undefined, limits: b.limits as Record<string, unknown> | undefined, iban: b.iban as string | undefined, bic: b.bic as string | undefined, phone: b.phone as string | undefined });
         return json(200, merchantJson(m));
       }
       need("GET");
@@ -2297,5 +2324,5 @@ function terminalJson(t: TerminalRow): Record<string, unknown> {
 }
 
 function merchantJson(m: MerchantRow): Record<string, unknown> {
-  return { merchantId: m.id, name: m.name, currency: m.currency, webhookUrl: m.webhookUrl, limits: JSON.parse(m.limits), iban: m.iban, bic: m.bic };
+  return { merchantId: m.id, name: m.name, currency: m.currency, webhookUrl: m.webhookUrl, limits: JSON.parse(m.limits), iban: m.iban, bic: m.bic, phone: m.phone };
 }

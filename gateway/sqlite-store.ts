@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS merchants (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, currency INTEGER NOT NULL, apiKeyHash TEXT NOT NULL UNIQUE,
   webhookUrl TEXT NOT NULL, webhookSecret TEXT NOT NULL, limits TEXT NOT NULL, iban TEXT NOT NULL DEFAULT '',
-  bic TEXT NOT NULL DEFAULT '', createdAt INTEGER NOT NULL);
+  bic TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '', createdAt INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS terminals (
   id INTEGER PRIMARY KEY, merchantId INTEGER NOT NULL REFERENCES merchants(id), pub BLOB NOT NULL, cert BLOB NOT NULL,
   linkSeq INTEGER NOT NULL, fw TEXT NOT NULL, headSeq INTEGER NOT NULL, headHash TEXT NOT NULL,
@@ -96,7 +96,10 @@ CREATE TABLE IF NOT EXISTS connections (
 CREATE INDEX IF NOT EXISTS connections_merchant ON connections(merchantId);
 CREATE TABLE IF NOT EXISTS sms (
   id INTEGER PRIMARY KEY AUTOINCREMENT, "to" TEXT NOT NULL, text TEXT NOT NULL, walletId TEXT NOT NULL, ref TEXT NOT NULL,
-  status TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL, sentAt INTEGER NOT NULL);
+  status TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL, sentAt INTEGER NOT NULL,
+  kind TEXT NOT NULL DEFAULT '', merchantId INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
+  nextAt INTEGER NOT NULL DEFAULT 0, lastError TEXT NOT NULL DEFAULT '', dlrToken TEXT NOT NULL DEFAULT '',
+  dlr TEXT NOT NULL DEFAULT '', dlrAt INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS webhooks (
   id INTEGER PRIMARY KEY AUTOINCREMENT, merchantId INTEGER NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL,
   url TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, nextAt INTEGER NOT NULL, lastError TEXT NOT NULL,
@@ -131,7 +134,7 @@ CREATE TABLE IF NOT EXISTS updates (
   createdAt INTEGER NOT NULL);
 `;
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 type Row = Record<string, unknown>;
 
@@ -173,8 +176,8 @@ export class SqliteStore implements GatewayStore {
   /**
    * Versioned schema (PRAGMA user_version): 0 = empty, 1 = the transaction log, 2 = the books (movements, postings,
    * allowances, payouts; balances no longer kept in place), 3 = terminals can be revoked, allowances know when they
-   * were replaced, 4 = invoices keep the card's brand, last four and processor reference. Each step runs in one
-   * transaction.
+   * were replaced, 4 = invoices keep the card's brand, last four and processor reference, 5 = merchants' phone
+   * numbers, the SMS outbox's backoff and delivery reports. Each step runs in one transaction.
    */
   private migrate(): void {
     const v = Number(this.db.pragma("user_version", { simple: true }));
@@ -206,6 +209,17 @@ export class SqliteStore implements GatewayStore {
       add("allowances", "replacedAt", "INTEGER NOT NULL DEFAULT 0");
       // version 4: what an online card payment keeps of the card (brand, last four, processor reference)
       add("invoices", "card", "TEXT NOT NULL DEFAULT ''");
+      // version 5: merchants' phone numbers; the SMS outbox's kind, backoff and delivery reports
+      add("merchants", "phone", "TEXT NOT NULL DEFAULT ''");
+      add("sms", "kind", "TEXT NOT NULL DEFAULT ''");
+      add("sms", "merchantId", "INTEGER NOT NULL DEFAULT 0");
+      add("sms", "refused", "INTEGER NOT NULL DEFAULT 0");
+      add("sms", "nextAt", "INTEGER NOT NULL DEFAULT 0");
+      add("sms", "lastError", "TEXT NOT NULL DEFAULT ''");
+      add("sms", "dlrToken", "TEXT NOT NULL DEFAULT ''");
+      add("sms", "dlr", "TEXT NOT NULL DEFAULT ''");
+      add("sms", "dlrAt", "INTEGER NOT NULL DEFAULT 0");
+      this.db.exec("CREATE INDEX IF NOT EXISTS sms_due ON sms(status, nextAt)");
       this.db.pragma("user_version = " + SCHEMA_VERSION);
     })();
   }
@@ -460,8 +474,11 @@ export class SqliteStore implements GatewayStore {
   sms(): SmsRow[] {
     return this.all("SELECT * FROM sms ORDER BY id");
   }
-  smsQueued(): SmsRow[] {
-    return this.all("SELECT * FROM sms WHERE status='queued' ORDER BY id");
+  smsDue(now: number): SmsRow[] {
+    return this.all("SELECT * FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id", now);
+  }
+  smsById(id: number): SmsRow | undefined {
+    return this.get("SELECT * FROM sms WHERE id=?", id);
   }
   updateSms(id: number, patch: Partial<SmsRow>): void {
     this.update("sms", { id }, patch);

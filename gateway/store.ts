@@ -32,6 +32,8 @@ export interface MerchantRow {
   /** Where payouts go (ISO 13616 IBAN, "" until set) and the bank's BIC ("" when the IBAN alone routes it). */
   iban: string;
   bic: string;
+  /** Where the merchant's SMS go (E.164), "" for none. */
+  phone: string;
   createdAt: number;
 }
 
@@ -202,14 +204,30 @@ export interface ConnectionRow {
 
 export interface SmsRow {
   id?: number;
+  /** E.164. */
   to: string;
   text: string;
+  /** Which rule sent it: offline-received, auto-approved, reversed, dispute-reversed, paid-while-offline. */
+  kind: string;
+  /** The payer's wallet ("" for a merchant's SMS) or the merchant (0 for a payer's SMS). */
   walletId: string;
+  merchantId: number;
   ref: string;
+  /** queued (until the provider takes it), sent (the provider took it), failed (refused MAX_SMS_ATTEMPTS times). */
   status: "queued" | "sent" | "failed";
+  /** Tries so far, and how many of them the provider refused (an unreachable provider is not a refusal). */
   attempts: number;
+  refused: number;
   at: number;
   sentAt: number;
+  /** When the next try is due (ms): backoff after a failed try. */
+  nextAt: number;
+  lastError: string;
+  /** The secret in the delivery-report URL of this message (hex). */
+  dlrToken: string;
+  /** The last delivery report: "" none yet, submitted (the SMSC took it), buffered, delivered, failed; and when. */
+  dlr: string;
+  dlrAt: number;
 }
 
 export interface WebhookRow {
@@ -406,7 +424,9 @@ export interface GatewayStore {
 
   insertSms(s: SmsRow): void;
   sms(): SmsRow[];
-  smsQueued(): SmsRow[];
+  /** Queued messages whose nextAt is at or before `now`, oldest first. */
+  smsDue(now: number): SmsRow[];
+  smsById(id: number): SmsRow | undefined;
   updateSms(id: number, patch: Partial<SmsRow>): void;
 
   insertWebhook(w: WebhookRow): void;
