@@ -57,7 +57,8 @@ describe("gateway: holds and the payer's sync", () => {
     const sig = /^t=([0-9]+),v1=([0-9a-f]{64})$/.exec(confirmed[0].headers["x-gateway-signature"]);
     assert.ok(sig);
     assert.equal(sig[2], createHmac("sha256", Buffer.from(merchant.webhookSecret, "hex")).update(sig[1] + "." + confirmed[0].body).digest("hex"));
-    assert.equal(rig.sms.sent.length, 0, "no SMS when the payer confirmed");
+    // the payer heard of each upload ("received by the issuer"), and nothing more once they confirmed
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => x.kind), ["offline-received", "offline-received"], "no SMS when the payer confirmed");
   });
 
   it("approves at once a payment the payer reported before the terminal uploaded it", async () => {
@@ -106,20 +107,23 @@ describe("gateway: the 3-day rule", () => {
     assert.equal(status(rig, ids[0]), "auto-approved");
     assert.deepEqual(rig.gw.tick().approved, [], "once only");
 
-    // queued in the database first, then handed to the provider
-    assert.equal(rig.gw.smsOutbox()[0].status, "queued");
+    // queued in the database first, then handed to the provider (after the upload's "received" SMS)
+    const approvedSms = () => rig.gw.smsOutbox().filter((x) => x.kind === "auto-approved");
+    assert.equal(approvedSms().length, 1);
+    assert.equal(approvedSms()[0].status, "queued");
     assert.equal(rig.sms.sent.length, 0);
     await rig.gw.flush();
-    assert.equal(rig.sms.sent.length, 1);
-    const m = rig.sms.sent[0];
+    assert.equal(rig.sms.sent.length, 2);
+    const m = rig.sms.sent[1];
+    assert.equal(m.text, approvedSms()[0].text);
     assert.equal(m.to, "+4915100000001");
     assert.match(m.text, /2\.50 EUR/);
     assert.match(m.text, /Cafe Blue/);
     assert.match(m.text, /fraud/i);
-    assert.equal(rig.gw.smsOutbox()[0].status, "sent");
+    assert.equal(approvedSms()[0].status, "sent");
     // readable through the admin API too
     const r = await rig.gw.handle({ method: "GET", path: "/v1/admin/sms", headers: { authorization: "Bearer admin-test" }, body: "" });
-    assert.equal(JSON.parse(r.body).sms[0].text, m.text);
+    assert.equal(JSON.parse(r.body).sms[1].text, m.text);
     assert.ok(rig.hooks.calls.some((c) => JSON.parse(c.body).event === "payment.confirmed" && JSON.parse(c.body).status === "auto-approved"));
   });
 
@@ -135,17 +139,23 @@ describe("gateway: the 3-day rule", () => {
     assert.equal((await adv(-5)).status, 400);
   });
 
-  it("retries a payer's SMS the provider refused, and gives up after 5 attempts", async () => {
+  it("retries a payer's SMS the provider refused, with backoff, and gives up after 5 attempts", async () => {
     let fail = 99;
     const rig = makeRig(":memory:", { sms: { send: () => { if (fail-- > 0) throw new Error("vendor down"); } } });
     await uploaded(rig, [100]);
     rig.clock.advance(4 * DAY);
     rig.gw.tick();
-    for (let i = 0; i < 4; i++) await rig.gw.flush();
-    assert.equal(rig.gw.smsOutbox()[0].status, "queued");
-    assert.equal(rig.gw.smsOutbox()[0].attempts, 4);
+    const sms = () => rig.gw.smsOutbox().filter((x) => x.kind === "auto-approved")[0];
+    for (let i = 0; i < 4; i++) {
+      await rig.gw.flush();
+      await rig.gw.flush(); // not due again before its backoff
+      assert.equal(sms().attempts, i + 1);
+      rig.clock.set(sms().nextAt);
+    }
+    assert.equal(sms().status, "queued");
+    assert.equal(sms().attempts, 4);
     await rig.gw.flush();
-    assert.equal(rig.gw.smsOutbox()[0].status, "failed");
+    assert.equal(sms().status, "failed");
     assert.ok(rig.gw.activity().some((a) => a.kind === "sms-failed"));
   });
 });
@@ -179,8 +189,9 @@ describe("gateway: fraud claims from the wallet", () => {
     assert.equal(late.status, 409);
     assert.equal(late.json.error, "NOT_REVERSIBLE");
     await rig.gw.flush();
-    assert.equal(rig.sms.sent.length, 2, "the reversal's text and the 3-day approval's");
-    assert.match(rig.sms.sent[0].text, /12\.50 EUR.*reversed/);
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => x.kind), ["offline-received", "offline-received", "reversed", "auto-approved"], "the uploads', the reversal's and the 3-day approval's");
+    assert.equal(rig.sms.sent.length, 4);
+    assert.match(rig.sms.sent[2].text, /12\.50 EUR.*reversed/);
     assert.ok(rig.hooks.events().includes("payment.reversed"));
     assert.equal((await walletCall(rig.gw, w, "claims", { txId: ids[0], action: "reverse" })).status, 409);
   });
