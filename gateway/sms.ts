@@ -104,19 +104,24 @@ export function oneSegment(text: string): boolean {
  * alphabet in the name become "?" so the text stays 7-bit.
  */
 function fitName(name: string, make: (n: string) => string): string {
-  const clean = Array.from(name, (ch) => (gsmLength(ch) < 0 ? "?" : ch)).join("");
+  const clean = Array.from(redactSms(name), (ch) => (gsmLength(ch) < 0 ? "?" : ch)).join("");
   let text = make(clean);
   for (let keep = clean.length - 1; !oneSegment(text) && keep >= 8; keep--) text = make(clean.slice(0, keep).trimEnd() + "...");
   return text;
 }
 
-function utcMinute(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "8 Dec 12:00 UTC": short, and unambiguous within a hold of a few days. */
+export function smsTime(ms: number): string {
+  const d = new Date(ms);
+  const hm = d.toISOString().slice(11, 16);
+  return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + hm + " UTC";
 }
 
 /** The payer's SMS when a terminal's upload of their offline payment reached the issuer (the payment is held). */
 export function offlineReceivedText(o: { amount: string; merchant: string; utr: string; holdUntil: number }): string {
-  return fitName(o.merchant, (n) => "Offline payment " + o.amount + " to " + n + " received by the issuer, ref " + o.utr + ". Held until " + utcMinute(o.holdUntil) + " unless you confirm it in your wallet app.");
+  return fitName(o.merchant, (n) => "Offline payment " + o.amount + " to " + n + " received by the issuer, ref " + o.utr + ". Held until " + smsTime(o.holdUntil) + " unless you confirm it in your app.");
 }
 
 /** The merchant's SMS when an invoice of an offline terminal was paid online. */

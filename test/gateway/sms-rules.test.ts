@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { toBase64 } from "../../protocol/sync.ts";
-import { gsmLength, oneSegment, redactSms, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
+import { gsmLength, oneSegment, redactSms, smsTime, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { SoftTerminal, inProcess } from "../helpers/soft-terminal.ts";
 import { makeRig, merchantWithTerminals, newWallet, nextWalletTime, walletCall } from "./helpers.ts";
@@ -47,9 +47,10 @@ describe("gateway SMS: the payer's text when a terminal's upload of their offlin
     assert.equal(s.to, "+4915112345678");
     assert.equal(s.walletId, w.walletId);
     assert.equal(s.ref, l.ref);
-    const held = new Date(l.holdUntil).toISOString().slice(0, 16).replace("T", " ");
+    const held = smsTime(l.holdUntil);
     assert.match(s.text, /^Offline payment 12\.50 EUR to Cafe Blue received by the issuer, ref [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\. Held until /);
-    assert.ok(s.text.includes("Held until " + held + " UTC unless you confirm it"), s.text);
+    assert.match(held, /^[0-9]{1,2} [A-Z][a-z]{2} [0-9]{2}:[0-9]{2} UTC$/);
+    assert.ok(s.text.endsWith(". Held until " + held + " unless you confirm it in your app."), s.text);
     assert.ok(oneSegment(s.text), gsmLength(s.text) + " septets");
     assert.ok(gsmLength(s.text) > 0, "GSM 7-bit");
     assert.ok(!s.text.toLowerCase().includes(w.walletId.toLowerCase()));
@@ -78,17 +79,18 @@ describe("gateway SMS: the payer's text when a terminal's upload of their offlin
     assert.match(text, / to The Very [A-Za-z ]+\.\.\. received by the issuer/);
 
     const rig2 = makeRig();
-    const sneaky = merchantWithTerminals(rig2, "Shop 4242 4242 4242 4242 " + "ab".repeat(8), 1);
+    const sneaky = merchantWithTerminals(rig2, "4242 4242 4242 4242 " + "ab".repeat(8), 1);
     const w2 = newWallet(rig2, 10000, "+4915112345678");
     sneaky.terms[0].record(sneaky.terms[0].walletPayment(w2, 250));
     await sneaky.terms[0].uploadAll();
     const t2 = rig2.gw.smsOutbox()[0].text;
     assert.ok(!/[0-9](?:[ -]?[0-9]){11}/.test(t2), t2);
     assert.ok(!/[0-9a-f]{16}/i.test(t2), t2);
-    assert.match(t2, /Shop \*\*\*\*4242 abab\.\.\./);
+    assert.match(t2, / to \*\*\*\*4242 abab\.\.\. received/);
   });
 
-  it("redacts card numbers and hex runs of wallet-ID length in any text queued", () => {
+  it("redacts card numbers and hex runs of wallet-ID length in any text queued, and writes times short", () => {
+    assert.equal(smsTime(Date.UTC(2026, 11, 8, 9, 5)), "8 Dec 09:05 UTC");
     assert.equal(redactSms("card 4000-0000-0000-0002 ok"), "card ****0002 ok");
     assert.equal(redactSms("wallet 0123456789abcdef"), "wallet 0123...");
     assert.equal(redactSms("Paid 12.50 EUR, ref 0000-00E0-001K on 2026-12-08 14:30 UTC"), "Paid 12.50 EUR, ref 0000-00E0-001K on 2026-12-08 14:30 UTC");
