@@ -2,17 +2,24 @@
  * npm run gateway -- --port 8080 --db gateway.db [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem]
  *                    [--admin-token T] [--issuer-key issuer.hex --issuer-key-id 1] [--movable-clock] [--sms-file sms.jsonl]
  *                    [--payout-name "Issuer Ltd" --payout-iban DE89... [--payout-bic BIC]] [--no-payouts]
+ *                    [--kannel-url http://127.0.0.1:13013 --kannel-user U --kannel-password P [--sms-from NAME]
+ *                     [--sms-dlr-url https://gateway.example]]
  *
  * The reference gateway as a service (docs/gateway.md). Plain HTTP only on loopback; give a certificate and key
  * to listen elsewhere. Prints its URL, the admin token and the keys provisioning needs (issuer and link public keys).
  * --movable-clock lets POST /v1/admin/clock move the gateway's time forward (the simulator's 3-day rule).
  * The daily settlement runs on its own once a day is over (unless --no-payouts), once the issuer's payout account is
  * known (the --payout-* options, or PUT /v1/admin/payout-account); its pain.001 file is at GET /v1/admin/payouts/{id}/pain001.
+ * SMS go through Kannel's sendsms with --kannel-url (docs/gateway.md, SMS); --sms-dlr-url is the gateway's base URL
+ * as Kannel reaches it, for delivery reports (default: this gateway's own URL).
  */
 import { readFileSync } from "node:fs";
 import { MovableClock } from "./clock.ts";
 import { Issuer } from "./issuer.ts";
 import { startGatewayServer } from "./server.ts";
+import { KannelSmsProvider, kannelOptionsProblem } from "./kannel.ts";
+import type { KannelOptions } from "./kannel.ts";
+import type { SmsProvider } from "./sms.ts";
 import { OutboxSmsProvider } from "./sms.ts";
 
 function args(argv: string[]): Record<string, string> {
@@ -37,7 +44,7 @@ function args(argv: string[]): Record<string, string> {
 async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
   if (a.help) {
-    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts]\n");
+    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts] [--kannel-url URL --kannel-user U --kannel-password P [--sms-from NAME] [--sms-dlr-url URL]]\n");
     return;
   }
   const port = Number(a.port ?? "8080");
@@ -51,6 +58,22 @@ async function main(): Promise<void> {
     issuer = new Issuer({ keyId: Number(a["issuer-key-id"] ?? "1"), privateKey: new Uint8Array(priv) });
   }
   const clock = a["movable-clock"] ? new MovableClock() : undefined;
+  // SMS: Kannel when asked, else the outbox file, else the gateway's in-memory outbox
+  let kannel: KannelOptions | undefined;
+  if (a["kannel-url"]) {
+    if (a["sms-file"]) throw new Error("--kannel-url and --sms-file: one SMS provider at a time");
+    kannel = { url: a["kannel-url"], user: a["kannel-user"] ?? "", password: a["kannel-password"] ?? "", from: a["sms-from"], dlrUrl: a["sms-dlr-url"] };
+    const p = kannelOptionsProblem({ ...kannel, dlrUrl: kannel.dlrUrl ?? "http://127.0.0.1" });
+    if (p) throw new Error("Kannel options (--kannel-url, --kannel-user, --kannel-password, --sms-from, --sms-dlr-url): " + p);
+  } else if (a["kannel-user"] || a["kannel-password"] || a["sms-from"] || a["sms-dlr-url"]) throw new Error("--kannel-user, --kannel-password, --sms-from and --sms-dlr-url need --kannel-url");
+  // the delivery reports' base URL defaults to this gateway's own, known once it listens: the provider reads it then
+  let ownUrl = "";
+  let sms: SmsProvider | undefined = a["sms-file"] ? new OutboxSmsProvider({ file: a["sms-file"] }) : undefined;
+  if (kannel) {
+    const k = kannel;
+    let p: KannelSmsProvider | null = null;
+    sms = { send: (m) => (p ??= new KannelSmsProvider({ ...k, dlrUrl: k.dlrUrl ?? ownUrl })).send(m) };
+  }
   const s = await startGatewayServer({
     port,
     host: a.host,
@@ -62,8 +85,9 @@ async function main(): Promise<void> {
       adminToken: a["admin-token"],
       dailyPayouts: !a["no-payouts"],
       payoutAccount: a["payout-iban"] ? { name: a["payout-name"] ?? "Issuer", iban: a["payout-iban"], bic: a["payout-bic"] ?? "" } : undefined,
-      sms: a["sms-file"] ? new OutboxSmsProvider({ file: a["sms-file"] }) : undefined },
+      sms },
   });
+  ownUrl = s.url;
   const g = s.gateway;
   process.stdout.write(
     JSON.stringify(
@@ -75,6 +99,7 @@ async function main(): Promise<void> {
         issuerPublicKey: Buffer.from(g.issuer.publicKey).toString("hex"),
         linkPublicKey: Buffer.from(g.linkPublicKey).toString("hex"),
         movableClock: !!clock,
+        sms: kannel ? { kannel: kannel.url, user: kannel.user, from: kannel.from ?? null, dlrUrl: kannel.dlrUrl ?? s.url } : a["sms-file"] ? { file: a["sms-file"] } : "in memory",
       },
       null,
       2,
