@@ -56,7 +56,7 @@ export interface GatewayLike {
    */
   payOnline?(p: { requestQr: string; walletName: string }): Promise<{ confirmationQr: string }> | { confirmationQr: string };
   /** Registration (the reference gateway's admin calls): provisioning certifies the terminal through them. */
-  registerMerchant?(spec: { name: string; merchantId?: number; currency?: number }): unknown;
+  registerMerchant?(spec: { name: string; merchantId?: number; currency?: number; phone?: string }): unknown;
   registerTerminal?(spec: { merchantId: number; publicKey: Uint8Array; terminalId?: number }): { cert: Uint8Array; issuerKeyId: number; issuerPublicKey: Uint8Array };
   registerWallet?(spec: { publicKey: Uint8Array; capMinor: number; currency?: number; phone?: string; balanceMinor?: number }): { walletId: string; allowance: Uint8Array };
 }
@@ -148,6 +148,14 @@ interface SavedWallet {
 
 const DAY_MS = 86400000;
 
+/**
+ * The simulator's phone numbers, so the gateway's SMS rules run there: UK mobile numbers Ofcom reserves for drama
+ * (07700 900000 to 900999, "Telephone numbers for TV, radio and other drama"), never anyone's. 0 is the merchant's.
+ */
+export function simPhone(n: number): string {
+  return "+447700900" + String(n % 1000).padStart(3, "0");
+}
+
 /** A QR code as a PNG (black on white, quiet zone 4, `scale` pixels a module), as a phone screen shows it. */
 export function qrPng(text: string, scale = 6): Buffer {
   const q = qrcode(0, "M");
@@ -189,7 +197,8 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     handle: (req) => g.handle(req),
     ledger: () => g.ledger(),
     holds: () => g.holds(),
-    smsOutbox: () => g.smsOutbox(),
+    // the page's panel shows the first columns: who, which rule, queued/sent/failed, the delivery report, the text
+    smsOutbox: () => g.smsOutbox().map((m) => ({ id: m.id, to: m.to, kind: m.kind, status: m.status, dlr: m.dlr, text: m.text, attempts: m.attempts })),
     flags: () => g.flags(),
     activity: () => g.activity(),
     tick: () => g.tick(),
@@ -587,7 +596,7 @@ export class World {
       if (!g || !g.registerTerminal) return local(identity);
       const exists = (e: unknown) => !!e && typeof e === "object" && (e as { status?: number }).status === 409;
       try {
-        if (g.registerMerchant) g.registerMerchant({ name: s.merchantName, merchantId: s.merchantId });
+        if (g.registerMerchant) g.registerMerchant({ name: s.merchantName, merchantId: s.merchantId, phone: simPhone(0) });
       } catch (e) {
         if (!exists(e)) throw e;
       }
@@ -613,7 +622,7 @@ export class World {
     // Registered at the gateway when it registers wallets (it issues the allowance), else issued here.
     const allowance =
       this.gw && this.gw.registerWallet
-        ? this.gw.registerWallet({ publicKey: pub, capMinor, currency, balanceMinor: 100000 + capMinor }).allowance
+        ? this.gw.registerWallet({ publicKey: pub, capMinor, currency, balanceMinor: 100000 + capMinor, phone: simPhone(1 + Object.keys(this.wallets).length) }).allowance
         : this.issuer.issueAllowance({ walletPub: pub, capMinor, currency, expiryDay: today + 30, startCounter: 1 });
     this.restoreWallet(name, { jwk, allowance: Buffer.from(allowance).toString("hex"), state: null });
     return this.wallets[name];

@@ -7,7 +7,7 @@ import { fixtureBundle } from "../tools/fixture.ts";
 
 /** A gateway stand-in that records what reaches it; it refuses anything it was not built for. */
 function fakeGateway(w: World) {
-  const seen: { paths: string[]; merchants: unknown[]; terminals: { merchantId: number; terminalId?: number }[]; wallets: number; claims: FraudClaim[] } = { paths: [], merchants: [], terminals: [], wallets: 0, claims: [] };
+  const seen: { paths: string[]; merchants: unknown[]; terminals: { merchantId: number; terminalId?: number }[]; wallets: number; phones: (string | undefined)[]; claims: FraudClaim[] } = { paths: [], merchants: [], terminals: [], wallets: 0, phones: [], claims: [] };
   const g: GatewayLike = {
     async handle(req) {
       seen.paths.push(req.method + " " + req.path);
@@ -31,6 +31,7 @@ function fakeGateway(w: World) {
     },
     registerWallet(spec) {
       seen.wallets++;
+      seen.phones.push(spec.phone);
       return { walletId: "w", allowance: w.issuer.issueAllowance({ walletPub: spec.publicKey, capMinor: spec.capMinor, currency: spec.currency ?? 978, expiryDay: 30000, startCounter: 0 }) };
     },
     claimFraud(c) {
@@ -65,6 +66,20 @@ describe("World and its gateway", function () {
     assert.deepEqual(b.ledger, [{ ref: "r1", amountMinor: 1250 }]);
     assert.deepEqual(b.flags, { error: "flags table missing" });
     assert.deepEqual((w.summary().gateway as { sms: unknown }).sms, [{ to: "+4915100000000", text: "hi" }]);
+  });
+
+  it("registers the merchant and each wallet with its own E.164 phone number, so the gateway's SMS rules run", async () => {
+    const w = World.open({ stateDir: null, bundle: await fixtureBundle() });
+    const { g, seen } = fakeGateway(w);
+    w.attachGateway(g);
+    await w.provision();
+    await w.wallet("alice");
+    await w.wallet("bob");
+    const merchantPhone = (seen.merchants[0] as { phone?: string }).phone;
+    const all = [merchantPhone, ...seen.phones];
+    assert.equal(all.length, 3);
+    for (const p of all) assert.match(p ?? "", /^\+[0-9]{6,15}$/);
+    assert.equal(new Set(all).size, 3, "one number each");
   });
 
   it("provisions with the gateway's link key and a certificate from the gateway's terminal registration", async () => {
