@@ -32,7 +32,7 @@ import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
 import { issuerKeyBody, MAX_KEYS, revokeBody } from "../protocol/keys.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
-import { isE164, offlineReceivedText, OutboxSmsProvider, paidWhileOfflineText, SmsOutbox, TERMINAL_OFFLINE_MS } from "./sms.ts";
+import { autoApprovedText, isE164, offlineReceivedText, OutboxSmsProvider, paidWhileOfflineText, SmsOutbox, TERMINAL_OFFLINE_MS } from "./sms.ts";
 import type {
   ActivityRow,
   AllowanceRow,
@@ -1274,7 +1274,7 @@ export class Gateway {
         this.queueSms(
           l.walletId,
           l.ref,
-          "Offline payment of " + money(l.amountMinor, l.currency) + " to " + (m ? m.name : "merchant " + l.merchantId) + " (ref " + this.utrOf(l.txId) + ") was approved. Not you? Claim fraud in your wallet app.",
+          autoApprovedText({ amount: money(l.amountMinor, l.currency), merchant: m ? m.name : "merchant " + l.merchantId, utr: this.utrOf(l.txId) }),
           "auto-approved",
         );
         out.push(l.ref);

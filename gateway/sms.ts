@@ -77,9 +77,9 @@ export function redactSms(text: string): string {
     .replace(/[0-9A-Fa-f]{16,}/g, (m) => m.slice(0, 4) + "...");
 }
 
-/** GSM 03.38 characters (the 7-bit default alphabet, as ASCII prints them) and their cost in septets. */
-const GSM_BASIC = "@$\n\r !\"#%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
-const GSM_EXT = "^{}\\[~]|";
+/** The GSM 7-bit default alphabet (3GPP TS 23.038, 6.2.1) and its extension table's characters (2 septets each). */
+const GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXT = "^{}\\[~]|€";
 
 /** Septets of a text in the GSM 7-bit alphabet (extension characters cost 2), or -1 when it needs UCS-2. */
 export function gsmLength(text: string): number {
@@ -122,6 +122,11 @@ export function smsTime(ms: number): string {
 /** The payer's SMS when a terminal's upload of their offline payment reached the issuer (the payment is held). */
 export function offlineReceivedText(o: { amount: string; merchant: string; utr: string; holdUntil: number }): string {
   return fitName(o.merchant, (n) => "Offline payment " + o.amount + " to " + n + " received by the issuer, ref " + o.utr + ". Held until " + smsTime(o.holdUntil) + " unless you confirm it in your app.");
+}
+
+/** The payer's SMS when the 3-day rule approved their held payment. */
+export function autoApprovedText(o: { amount: string; merchant: string; utr: string }): string {
+  return fitName(o.merchant, (n) => "Offline payment of " + o.amount + " to " + n + " (ref " + o.utr + ") was approved. Not you? Claim fraud in your wallet app.");
 }
 
 /** The merchant's SMS when an invoice of an offline terminal was paid online. */

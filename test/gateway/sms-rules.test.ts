@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { toBase64 } from "../../protocol/sync.ts";
-import { gsmLength, oneSegment, redactSms, smsTime, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
+import { autoApprovedText, gsmLength, offlineReceivedText, oneSegment, paidWhileOfflineText, redactSms, smsTime, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { SoftTerminal, inProcess } from "../helpers/soft-terminal.ts";
 import { makeRig, merchantWithTerminals, newWallet, nextWalletTime, walletCall } from "./helpers.ts";
@@ -87,6 +87,24 @@ describe("gateway SMS: the payer's text when a terminal's upload of their offlin
     assert.ok(!/[0-9](?:[ -]?[0-9]){11}/.test(t2), t2);
     assert.ok(!/[0-9a-f]{16}/i.test(t2), t2);
     assert.match(t2, / to \*\*\*\*4242 abab\.\.\. received/);
+  });
+
+  it("keeps every kind of text in one GSM segment with the longest merchant name and amount, the name still readable", () => {
+    const name = "Cafe " + "Blue".repeat(15); // 65 characters, past the registration limit of 64
+    const amount = "99999999.99 EUR";
+    const texts = [
+      offlineReceivedText({ amount, merchant: name, utr: "ZZZZ-ZZZZ-ZZZZ", holdUntil: Date.UTC(2026, 11, 28, 23, 59) }),
+      autoApprovedText({ amount, merchant: name, utr: "ZZZZ-ZZZZ-ZZZZ" }),
+      paidWhileOfflineText({ merchant: name, amount, invoiceNo: 4294967295, terminalId: 2147483647, method: "debit card" }),
+    ];
+    for (const t of texts) {
+      assert.ok(oneSegment(t), gsmLength(t) + ": " + t);
+      assert.match(t, /Cafe BlueBlue[A-Za-z]*\.\.\./);
+    }
+    // a name outside the GSM alphabet is shown with "?" rather than turning the text into 70-character UCS-2
+    const accents = autoApprovedText({ amount: "1.00 EUR", merchant: "Café Ŝ", utr: "A" });
+    assert.ok(gsmLength(accents) > 0);
+    assert.match(accents, / to Café \? \(ref/);
   });
 
   it("redacts card numbers and hex runs of wallet-ID length in any text queued, and writes times short", () => {
