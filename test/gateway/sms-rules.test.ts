@@ -2,7 +2,7 @@
  * Who gets an SMS and what it says: the payer when a terminal's upload of their offline payment arrives, the
  * merchant when an invoice is paid online while its terminal is offline (no hello for TERMINAL_OFFLINE_MS); phone
  * numbers in E.164; texts of one segment, never a card number or a full wallet ID; delivery reports recorded on the
- * row through the message's own token; the outbox table migrated from schema 3.
+ * row through the message's own token; the outbox table migrated from schema 4.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -240,18 +240,18 @@ describe("gateway SMS: delivery reports", () => {
 });
 
 describe("gateway SMS: the outbox's schema", () => {
-  it("migrates a schema-3 database: merchants get a phone, queued SMS keep their place and are due at once", () => {
+  it("migrates a schema-4 database: merchants get a phone, queued SMS keep their place and are due at once", () => {
     const dir = mkdtempSync(join(tmpdir(), "sms-migrate-"));
     try {
       const path = join(dir, "gw.db");
       openSqliteStore(path).close();
-      // make it a schema-3 database, with a queued SMS of that time
+      // make it a schema-4 database, with a queued SMS of that time
       const db = new Database(path);
       db.exec("DROP INDEX sms_due");
       for (const c of ["kind", "merchantId", "refused", "nextAt", "lastError", "dlrToken", "dlr", "dlrAt"]) db.exec("ALTER TABLE sms DROP COLUMN " + c);
       db.exec("ALTER TABLE merchants DROP COLUMN phone");
       db.exec(`INSERT INTO sms ("to", text, walletId, ref, status, attempts, at, sentAt) VALUES ('+4915100000001', 'hi', 'w', 'r', 'queued', 2, 5, 0)`);
-      db.pragma("user_version = 3");
+      db.pragma("user_version = 4");
       db.close();
       const store = openSqliteStore(path);
       const due = store.smsDue(10);
@@ -263,7 +263,7 @@ describe("gateway SMS: the outbox's schema", () => {
       assert.equal(store.getMerchant(id)!.phone, "+4930123456");
       store.close();
       const again = new Database(path);
-      assert.equal(again.pragma("user_version", { simple: true }), 4);
+      assert.equal(again.pragma("user_version", { simple: true }), 5);
       again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
