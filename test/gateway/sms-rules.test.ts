@@ -155,6 +155,24 @@ describe("gateway SMS: the merchant's text when an invoice is paid online while 
     assert.equal(rig.gw.smsOutbox().filter((s) => s.kind === "paid-while-offline").length, 1);
   });
 
+  it("texts the merchant of a card or debit-card payment to an offline terminal with the method only, never the card", async () => {
+    const rig = makeRig();
+    const r = await api(rig, "POST", "/v1/merchants", { name: "Cafe Blue", phone: "+4930123456" });
+    const t = terminalOf(rig, r.json.merchantId as number);
+    rig.clock.advance(TERMINAL_OFFLINE_MS + 1000); // never said hello
+    const pay = async (no: number, amount: number, method: string, number: string) => {
+      const res = await rig.gw.handle({ method: "POST", path: "/v1/invoices/pay", headers: {}, body: JSON.stringify({ invoice: toBase64(t.invoice(no, amount)), method, card: { number, expiry: "12/39", cvc: "123" } }) });
+      assert.equal(res.status, 200, res.body);
+    };
+    await pay(1, 1000, "card", "4242424242424242");
+    await pay(2, 500, "debit", "4000056655665556");
+    const texts = rig.gw.smsOutbox().filter((s) => s.kind === "paid-while-offline").map((s) => s.text);
+    assert.equal(texts.length, 2);
+    assert.match(texts[0], /^Cafe Blue: invoice 1 of 10\.00 EUR paid online \(card\)\. Terminal/);
+    assert.match(texts[1], /^Cafe Blue: invoice 2 of 5\.00 EUR paid online \(debit card\)\. Terminal/);
+    for (const x of texts) assert.ok(!/4242|5556|sbx_/.test(x), x);
+  });
+
   it("sends none to a merchant without a phone number", async () => {
     const rig = makeRig();
     const { terms } = merchantWithTerminals(rig, "No Phone", 1);
