@@ -200,11 +200,17 @@ export class SmsOutbox {
     });
   }
 
-  /** Hands every due message to the provider, one at a time; false when the store closed meanwhile. */
+  /**
+   * Hands every due message to the provider, one at a time; false when the store closed meanwhile. Once the
+   * provider is unavailable the pass ends: the rest wait for the next one (a provider that hangs until its timeout
+   * would otherwise hold up the webhooks behind every queued message).
+   */
   async flush(): Promise<boolean> {
     const s = this.o.store;
     if (!s.open) return false;
+    let down = false;
     for (const row of s.smsDue(this.o.now())) {
+      if (down) break;
       const id = row.id as number;
       let err: unknown = null;
       try {
@@ -227,6 +233,7 @@ export class SmsOutbox {
           // not the message's fault: it stays queued, retried with backoff, never given up (refusals untouched)
           s.updateSms(id, { attempts, nextAt: now + smsRetryDelay(attempts), lastError: message });
           this.o.log("sms-retry", { ...who, error: message, attempts, unavailable: true });
+          down = true;
           return;
         }
         const refused = row.refused + 1;

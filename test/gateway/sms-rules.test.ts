@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { toBase64 } from "../../protocol/sync.ts";
-import { autoApprovedText, gsmLength, offlineReceivedText, oneSegment, paidWhileOfflineText, redactSms, smsTime, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
+import { autoApprovedText, SmsError, gsmLength, offlineReceivedText, oneSegment, paidWhileOfflineText, redactSms, smsTime, TERMINAL_OFFLINE_MS } from "../../gateway/sms.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { SoftTerminal, inProcess } from "../helpers/soft-terminal.ts";
 import { makeRig, merchantWithTerminals, newWallet, nextWalletTime, walletCall } from "./helpers.ts";
@@ -254,6 +254,34 @@ describe("gateway SMS: delivery reports", () => {
     // the token is not readable through the admin API
     const list = await api(rig, "GET", "/v1/admin/sms", undefined);
     assert.equal((list.json.sms as Record<string, unknown>[])[0].dlrToken, undefined);
+  });
+});
+
+describe("gateway SMS: delivery to an unavailable provider", () => {
+  it("ends the pass at the first SMS_UNAVAILABLE, keeps every message queued, and sends them all once the provider is back", async () => {
+    let up = false;
+    const tried: string[] = [];
+    const rig = makeRig(":memory:", {
+      sms: {
+        send: (m) => {
+          tried.push(m.to);
+          if (!up) throw new SmsError("SMS_UNAVAILABLE", "kannel unreachable (ECONNREFUSED)");
+        },
+      },
+    });
+    const { terms } = merchantWithTerminals(rig, "Cafe Blue", 1);
+    const a = newWallet(rig, 10000, "+4915100000001");
+    const b = newWallet(rig, 10000, "+4915100000002");
+    terms[0].record(terms[0].walletPayment(a, 100));
+    terms[0].record(terms[0].walletPayment(b, 200));
+    await terms[0].uploadAll();
+    await rig.gw.flush();
+    assert.deepEqual(tried, ["+4915100000001"], "one try, then the pass ended");
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => [x.status, x.attempts, x.refused]), [["queued", 1, 0], ["queued", 0, 0]]);
+    up = true;
+    rig.clock.advance(30000);
+    await rig.gw.flush();
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => x.status), ["sent", "sent"]);
   });
 });
 
