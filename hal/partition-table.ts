@@ -10,13 +10,19 @@
  * first. Subtypes: app 0x00 factory, 0x10+n ota_n, 0x20 test; data 0x00 ota (boot selection), 0x01 phy, 0x02 nvs,
  * 0x03 coredump, 0x04 nvs_keys, 0x05 efuse, 0x06 undefined, 0x80 esphttpd, 0x81 fat, 0x82 spiffs, 0x83 littlefs.
  *
- *   const p = decodePartition(F.read(32, PARTITION_TABLE_OFFSET), 0);   // Partition, "end" or null
+ *   const p = decodePartition(F.read(32, 0x8000), 0);   // Partition, "end" or null
  */
 
-export const PARTITION_TABLE_OFFSET = 0x8000;
-/** Bytes the table may take (ESP_PARTITION_TABLE_MAX_LEN). */
-export const PARTITION_TABLE_MAX = 0xc00;
-export const PARTITION_ENTRY_BYTES = 32;
+/** Where the table is and its sizes (a const enum: inlined by the build, no JsVar on the device). */
+export const enum PartitionTable {
+  Offset = 0x8000,
+  /** Bytes the table may take (ESP_PartitionTable.MaxBytes_LEN). */
+  MaxBytes = 0xc00,
+  EntryBytes = 32,
+  /** The boot selection partition (data/ota, "otadata"): two sectors, each starting with a u32 sequence number. */
+  OtadataBytes = 0x2000,
+  OtadataSector = 0x1000,
+}
 
 export const enum PartitionType {
   App = 0x00,
@@ -54,16 +60,12 @@ export interface Partition {
   flags: number;
 }
 
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
 /**
  * The entry at byte `at` of `b`: a Partition, "end" at the end marker (0xFF bytes) or the MD5 entry (which the
  * bootloader takes as the end of the list), null when the 32 bytes are no entry at all (or `b` is too short).
  */
 export function decodePartition(b: Uint8Array, at: number): Partition | "end" | null {
-  if (!b || at < 0 || b.length < at + PARTITION_ENTRY_BYTES) return null;
+  if (!b || at < 0 || b.length < at + PartitionTable.EntryBytes) return null;
   const m0 = b[at];
   const m1 = b[at + 1];
   if ((m0 === 0xff && m1 === 0xff) || (m0 === 0xeb && m1 === 0xeb)) return "end";
@@ -74,12 +76,18 @@ export function decodePartition(b: Uint8Array, at: number): Partition | "end" | 
     if (!c) break;
     label += String.fromCharCode(c);
   }
-  return { type: b[at + 2], subtype: b[at + 3], offset: u32(b, at + 4), size: u32(b, at + 8), label: label, flags: u32(b, at + 28) };
+  // the three little-endian u32 at 4, 8 and 28
+  const w = [0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    const o = at + (k < 2 ? 4 + 4 * k : 28);
+    w[k] = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  }
+  return { type: b[at + 2], subtype: b[at + 3], offset: w[0], size: w[1], label: label, flags: w[2] };
 }
 
 /** The 32 bytes of one entry (for tools and tests that build a table). */
 export function encodePartition(p: Partition): Uint8Array {
-  const b = new Uint8Array(PARTITION_ENTRY_BYTES);
+  const b = new Uint8Array(PartitionTable.EntryBytes);
   b[0] = 0xaa;
   b[1] = 0x50;
   b[2] = p.type;
@@ -93,11 +101,11 @@ export function encodePartition(p: Partition): Uint8Array {
   return b;
 }
 
-/** A whole table as flashed at 0x8000: the entries, then 0xFF to PARTITION_TABLE_MAX (no MD5 entry). */
+/** A whole table as flashed at 0x8000: the entries, then 0xFF to PartitionTable.MaxBytes (no MD5 entry). */
 export function encodePartitionTable(parts: Partition[]): Uint8Array {
-  const out = new Uint8Array(PARTITION_TABLE_MAX);
+  const out = new Uint8Array(PartitionTable.MaxBytes);
   out.fill(0xff);
-  for (let i = 0; i < parts.length; i++) out.set(encodePartition(parts[i]), i * PARTITION_ENTRY_BYTES);
+  for (let i = 0; i < parts.length; i++) out.set(encodePartition(parts[i]), i * PartitionTable.EntryBytes);
   return out;
 }
 

@@ -130,8 +130,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const d = device;
   const cfg: Settings = loadSettings(d.storage);
   // Where the journal would write, checked against the chip's partition table before anything opens it: a region
-  // that holds code or Storage is refused, and the terminal takes no payment (firmware/journal/place.ts).
-  const place = checkJournalPlace(d.flash);
+  // that holds code or Storage is refused, and the terminal takes no payment (firmware/journal/place.ts). Only the
+  // code is kept; the message is read again when a screen or report needs it.
+  const place = checkJournalPlace(d.flash).code;
   const screen = new Screen(d.display);
   const status: TerminalStatus = { online: false, pending: 0, unsettledMinor: 0, currency: cfg.currency, lastSyncMs: 0 };
   const idle: IdleState = { digits: "" };
@@ -224,9 +225,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
       if (warning) screen.line(warning, 196, 1, Ink.Alert);
-      if (!provisioned && cfg.terminalId && !place.code) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
-      if (place.code) screen.line("Journal off: " + place.code + " - technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId) || place.code) screen.flip();
+      if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
+      if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
+      if (warning || (!provisioned && cfg.terminalId) || place) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -239,7 +240,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   };
 
   /** No journal to take the flow: refused at boot for its flash region, or the terminal is not provisioned. */
-  const noJournal = () => (place.code ? result("Journal not opened", Ink.Alert, placeLines(place, 40).concat(["see technician"])) : result("Not provisioned", Ink.Alert, ["see technician"]));
+  const noJournal = () => (place ? result("Journal not opened", Ink.Alert, placeLines(checkJournalPlace(d.flash), 40).concat(["see technician"])) : result("Not provisioned", Ink.Alert, ["see technician"]));
 
   /** Pending count and unsettled amount from the journal; the ledger from its pending wallet payments. */
   const recount = () => {
@@ -544,7 +545,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   /** End-of-day report: today's (UTC) journaled transactions by method, pending against settled (acknowledged). */
   const printReport = () => {
-    if (!journal) return place.code ? noJournal() : result("No journal", Ink.Alert, ["Not provisioned"]);
+    if (!journal) return place ? noJournal() : result("No journal", Ink.Alert, ["Not provisioned"]);
     const t = new ReportTally();
     const day = Math.floor(now() / DAY_MS);
     eachEntry((e, acked) => {
@@ -735,7 +736,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       });
     });
   };
-  const journalState = () => (journal ? "records " + journal.stats().records + ", pending " + status.pending : place.code ? "not opened: " + place.code + " " + place.message : "no journal");
+  const journalState = () => {
+    if (journal) return "records " + journal.stats().records + ", pending " + status.pending;
+    const p = checkJournalPlace(d.flash);
+    return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
+  };
   const openTech = () => {
     mode = "tech";
     activity.add("tech", "menu");
@@ -808,10 +813,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       mode = "idle";
       return showIdle();
     }
-    if (!place.code) {
+    if (!place) {
       journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
       journal.recover();
-    } else activity.add("error", "journal " + place.code);
+    } else activity.add("error", "journal " + place);
     openVault(d.storage, d.crypto, keys.vault, (_verr, v) => {
       vault = v;
       cert = d.storage.read("cert.bin") || null;

@@ -25,7 +25,7 @@
  *   if (place.code) show(place.message); else open the journal;
  */
 import type { ChipFlash } from "../../hal/flash-pages.ts";
-import { AppSubtype, DataSubtype, decodePartition, describePartition, PARTITION_ENTRY_BYTES, PARTITION_TABLE_MAX, PARTITION_TABLE_OFFSET, PartitionType } from "../../hal/partition-table.ts";
+import { AppSubtype, DataSubtype, decodePartition, describePartition, PartitionTable, PartitionType } from "../../hal/partition-table.ts";
 import type { Partition } from "../../hal/partition-table.ts";
 
 /** code "" when the journal may open; otherwise one of the PT_* codes, and a message for the screen and reports. */
@@ -34,80 +34,63 @@ export interface JournalPlace {
   message: string;
 }
 
-const OTADATA_BYTES = 0x2000;
-const SECTOR = 0x1000;
-
-function hex(n: number): string {
-  return "0x" + n.toString(16);
-}
-
-function refused(code: string, message: string): JournalPlace {
-  return { code: code, message: message };
-}
-
-/** Data subtypes some part of ESP-IDF or Espruino writes (see the rule above). */
-function dataInUse(subtype: number): boolean {
-  return subtype <= DataSubtype.Undefined || (subtype >= DataSubtype.EspHttpd && subtype <= DataSubtype.LittleFs);
-}
-
-/** True when both boot-selection sectors of otadata at `offset` are erased (sequence number 0xFFFFFFFF). */
-function otadataErased(flash: ChipFlash, offset: number): boolean | null {
-  for (let s = 0; s < 2; s++) {
-    const b = flash.read(offset + s * SECTOR, 4);
-    if (!b || b.length !== 4) return null;
-    if ((b[0] & b[1] & b[2] & b[3]) !== 0xff) return false;
-  }
-  return true;
-}
-
+// One function, its helpers inline: every function of the bundle costs JsVars for as long as the firmware runs.
 export function checkJournalPlace(flash: ChipFlash): JournalPlace {
+  const hex = (n: number) => "0x" + n.toString(16);
   const j0 = flash.journal.address;
   const j1 = j0 + flash.journal.length;
   const s0 = flash.storage.address;
   const s1 = s0 + flash.storage.length;
   const where = "journal " + hex(j0) + "-" + hex(j1);
+  let code = "";
+  let why = "";
   let home: Partition | null = null;
   let overlap: Partition | null = null;
   let factory = false;
   let otadata = -1;
   let end = false;
-  for (let i = 0; i < PARTITION_TABLE_MAX / PARTITION_ENTRY_BYTES; i++) {
-    const b = flash.read(PARTITION_TABLE_OFFSET + i * PARTITION_ENTRY_BYTES, PARTITION_ENTRY_BYTES);
-    if (!b || b.length !== PARTITION_ENTRY_BYTES) return refused("PT_UNREADABLE", "partition table unreadable at " + hex(PARTITION_TABLE_OFFSET));
-    const p = decodePartition(b, 0);
-    if (p === null || (p === "end" && !i)) return refused(i ? "PT_BAD" : "PT_NONE", i ? "partition table entry " + i + " damaged" : "no partition table at " + hex(PARTITION_TABLE_OFFSET));
-    if (p === "end") {
-      end = true;
-      break;
+  for (let i = 0; i < PartitionTable.MaxBytes / PartitionTable.EntryBytes && !code && !end; i++) {
+    const b = flash.read(PartitionTable.Offset + i * PartitionTable.EntryBytes, PartitionTable.EntryBytes);
+    const p = b && b.length === PartitionTable.EntryBytes ? decodePartition(b, 0) : undefined;
+    if (p === undefined) {
+      code = "PT_UNREADABLE";
+      why = "partition table unreadable at " + hex(PartitionTable.Offset);
+    } else if (p === null || (p === "end" && !i)) {
+      code = i ? "PT_BAD" : "PT_NONE";
+      why = i ? "partition table entry " + i + " damaged" : "no partition table at " + hex(PartitionTable.Offset);
+    } else if (p === "end") end = true;
+    else {
+      if (p.type === PartitionType.App && p.subtype === AppSubtype.Factory) factory = true;
+      if (p.type === PartitionType.Data && p.subtype === DataSubtype.Ota && p.size === PartitionTable.OtadataBytes && otadata < 0) otadata = p.offset;
+      const p1 = p.offset + p.size;
+      if (j0 >= p.offset && j1 <= p1) {
+        if (!home) home = p;
+      } else if (j0 < p1 && p.offset < j1 && !overlap) overlap = p;
     }
-    if (p.type === PartitionType.App && p.subtype === AppSubtype.Factory) factory = true;
-    if (p.type === PartitionType.Data && p.subtype === DataSubtype.Ota && p.size === OTADATA_BYTES && otadata < 0) otadata = p.offset;
-    const p1 = p.offset + p.size;
-    if (j0 >= p.offset && j1 <= p1) {
-      if (!home) home = p;
-    } else if (j0 < p1 && p.offset < j1 && !overlap) overlap = p;
   }
-  if (!end) return refused("PT_BAD", "partition table has no end marker");
-  if (overlap) return refused("PT_OVERLAP", where + " overlaps " + describePartition(overlap));
-  if (!home) return refused("PT_OUTSIDE", where + " is in no partition");
+  if (code) return { code: code, message: why };
+  if (!end) return { code: "PT_BAD", message: "partition table has no end marker" };
+  if (overlap) return { code: "PT_OVERLAP", message: where + " overlaps " + describePartition(overlap) };
+  if (!home) return { code: "PT_OUTSIDE", message: where + " is in no partition" };
   const h = home;
-  const name = describePartition(h);
-  if (h.offset < s1 && s0 < h.offset + h.size) return refused("PT_STORAGE", where + " in " + name + ", which holds Storage");
+  const at = where + " in " + describePartition(h);
+  if (h.offset < s1 && s0 < h.offset + h.size) return { code: "PT_STORAGE", message: at + ", which holds Storage" };
   if (h.type === PartitionType.App) {
-    if (h.subtype < AppSubtype.Ota0 || h.subtype > AppSubtype.Ota15) return refused("PT_CODE", where + " in " + name + ": running code");
-    if (!factory) return refused("PT_CODE", where + " in " + name + ": no factory app, it may run");
-    if (otadata >= 0) {
-      const erased = otadataErased(flash, otadata);
-      if (erased === null) return refused("PT_UNREADABLE", "otadata unreadable at " + hex(otadata));
-      if (!erased) return refused("PT_CODE", where + " in " + name + ": otadata selects an ota app");
+    if (h.subtype < AppSubtype.Ota0 || h.subtype > AppSubtype.Ota15) return { code: "PT_CODE", message: at + ": running code" };
+    if (!factory) return { code: "PT_CODE", message: at + ": no factory app, it may run" };
+    // the boot selection: both sectors' sequence numbers erased (0xFFFFFFFF), or the bootloader may pick a slot
+    for (let s = 0; otadata >= 0 && s < 2; s++) {
+      const b = flash.read(otadata + s * PartitionTable.OtadataSector, 4);
+      if (!b || b.length !== 4) return { code: "PT_UNREADABLE", message: "otadata unreadable at " + hex(otadata) };
+      if ((b[0] & b[1] & b[2] & b[3]) !== 0xff) return { code: "PT_CODE", message: at + ": otadata selects an ota app" };
     }
-    return { code: "", message: where + " in " + name };
+    return { code: "", message: at };
   }
-  if (h.type === PartitionType.Data) {
-    if (dataInUse(h.subtype)) return refused("PT_USED", where + " in " + name + ", subtype 0x" + h.subtype.toString(16) + " in use");
-    return { code: "", message: where + " in " + name };
-  }
-  return refused("PT_TYPE", where + " in " + name + ": unknown use");
+  if (h.type !== PartitionType.Data) return { code: "PT_TYPE", message: at + ": unknown use" };
+  // data subtypes something writes (see the rule above)
+  const sub = h.subtype;
+  if (sub <= DataSubtype.Undefined || (sub >= DataSubtype.EspHttpd && sub <= DataSubtype.LittleFs)) return { code: "PT_USED", message: at + ", subtype 0x" + sub.toString(16) + " in use" };
+  return { code: "", message: at };
 }
 
 /** The refusal as screen lines of at most `width` characters, broken at spaces. */

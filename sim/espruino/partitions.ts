@@ -11,7 +11,7 @@
  *   from 0x9000 by ESP-IDF's gen_esp32part.py), factory app 2000K at 0x10000, flash data/0x40 0x310000 64K,
  *   storage data/undefined 0x320000 896K. Its factory app (0x10000-0x204000) covers the start of the journal's region.
  */
-import { encodePartitionTable, PARTITION_TABLE_OFFSET } from "../../hal/partition-table.ts";
+import { encodePartitionTable, PartitionTable } from "../../hal/partition-table.ts";
 import type { Partition } from "../../hal/partition-table.ts";
 import { Flash } from "./flash.ts";
 
@@ -43,14 +43,14 @@ export const SYSTEM_AREA_BYTES = 0x10000;
 /** A system area (all erased but the partition table) carrying `parts` at 0x8000. */
 export function systemAreaWith(parts: Partition[]): Flash {
   const f = new Flash({ size: SYSTEM_AREA_BYTES });
-  f.write(PARTITION_TABLE_OFFSET, encodePartitionTable(parts));
+  f.write(PartitionTable.Offset, encodePartitionTable(parts));
   return f;
 }
 
 /** Erase the partition table's page of `area` and write `parts` there (as esptool flashing a new table). */
 export function flashPartitionTable(area: Flash, parts: Partition[]): void {
-  area.erasePage(PARTITION_TABLE_OFFSET);
-  area.write(PARTITION_TABLE_OFFSET, encodePartitionTable(parts));
+  area.erasePage(PartitionTable.Offset);
+  area.write(PartitionTable.Offset, encodePartitionTable(parts));
 }
 
 // The simulator's host hands `require("Flash")` only the journal's Flash; the chip's first 64 KB belong to the same

@@ -3,7 +3,7 @@
  * damaged bytes, and Espruino's two ESP32 tables round-tripped.
  */
 import assert from "node:assert/strict";
-import { decodePartition, describePartition, encodePartition, encodePartitionTable, PARTITION_TABLE_MAX } from "../../hal/partition-table.ts";
+import { decodePartition, describePartition, encodePartition, encodePartitionTable, PartitionTable } from "../../hal/partition-table.ts";
 import { ESPRUINO_IDF3_PARTITIONS, ESPRUINO_IDF4_PARTITIONS } from "../../sim/espruino/partitions.ts";
 
 /** The bytes of one entry written out by hand from the layout (esp_partition_info_t). */
@@ -57,7 +57,7 @@ describe("ESP-IDF partition table codec", () => {
   for (const [name, parts] of [["ESP-IDF 3", ESPRUINO_IDF3_PARTITIONS], ["ESP-IDF 4", ESPRUINO_IDF4_PARTITIONS]] as const) {
     it(`round-trips Espruino's ${name} table: its entries, then the end marker, erased to 0xC00 bytes`, () => {
       const t = encodePartitionTable(parts);
-      assert.equal(t.length, PARTITION_TABLE_MAX);
+      assert.equal(t.length, PartitionTable.MaxBytes);
       const back = [];
       for (let i = 0; ; i++) {
         const p = decodePartition(t, i * 32);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { ChipFlash } from "../../hal/flash-pages.ts";
-import { encodePartitionTable, PARTITION_TABLE_OFFSET } from "../../hal/partition-table.ts";
+import { encodePartitionTable, PartitionTable } from "../../hal/partition-table.ts";
 import type { Partition } from "../../hal/partition-table.ts";
 import { checkJournalPlace, placeLines } from "../../firmware/journal/place.ts";
 import { devkitData } from "../../boards/devkit-data.ts";
@@ -18,7 +18,7 @@ const STORAGE = { address: st.address, length: st.pageSize * st.pages };
 /** The chip's first 64 KB (all erased but what is given), read as ChipFlash reads; reads elsewhere fail loudly. */
 function chip(table: Uint8Array | null, patch?: (img: Uint8Array) => void, journal = JOURNAL): ChipFlash & { reads: number } {
   const img = new Uint8Array(0x10000).fill(0xff);
-  if (table) img.set(table, PARTITION_TABLE_OFFSET);
+  if (table) img.set(table, PartitionTable.Offset);
   if (patch) patch(img);
   const c = {
     journal,
