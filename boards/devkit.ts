@@ -10,7 +10,7 @@ import { digital, i2c, spi, uart } from "../hal/espruino/io.ts";
 import { http, wifi } from "../hal/espruino/net.ts";
 import { platform } from "../hal/espruino/platform.ts";
 import { storage } from "../hal/espruino/storage.ts";
-import { flashPages } from "../hal/espruino/flash-pages.ts";
+import { chipFlash, flashPages } from "../hal/espruino/flash-pages.ts";
 import { Atecc608 } from "../hal/drivers/atecc608.ts";
 import { EscPosPrinter } from "../hal/drivers/escpos-printer.ts";
 import { Gm65Scanner } from "../hal/drivers/gm65.ts";
@@ -38,6 +38,7 @@ export const devkit: BoardDef = {
       clock: c,
       storage: storage(),
       journal: flashPages(devkit.platform.journal),
+      flash: chipFlash(devkit.platform.journal, devkit.platform.storage),
       crypto: builtinCrypto(),
       display: new ST7789({
         spi: spi({ sck: d.sck, mosi: d.mosi, cs: d.cs }),

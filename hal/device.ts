@@ -2,7 +2,7 @@ import type { Ble } from "./ble.ts";
 import type { Clock } from "./clock.ts";
 import type { CryptoBackend } from "./crypto.ts";
 import type { Display } from "./display.ts";
-import type { FlashPages } from "./flash-pages.ts";
+import type { ChipFlash, FlashPages } from "./flash-pages.ts";
 import type { Keypad } from "./keypad.ts";
 import type { Http, Wifi } from "./net.ts";
 import type { Platform } from "./platform.ts";
@@ -31,6 +31,8 @@ export interface Device {
   readonly storage: FileStore;
   /** Raw flash pages reserved for the transaction journal (outside Storage). */
   readonly journal: FlashPages;
+  /** The chip's flash, read only, with where the journal and Storage are: the boot checks the partition table. */
+  readonly flash: ChipFlash;
   readonly crypto: CryptoBackend;
   readonly display: Display;
   readonly keypad: Keypad;

@@ -14,3 +14,21 @@ export interface FlashPages {
   /** Set the whole page to 0xFF. */
   erase(page: number): void;
 }
+
+/** A stretch of the chip's flash: absolute address and length in bytes. */
+export interface FlashSpan {
+  address: number;
+  length: number;
+}
+
+/**
+ * The chip's flash by absolute address, read only (the partition table at 0x8000, the boot selection), and where
+ * the board put the journal's region and Storage: what the boot check of the journal's place needs
+ * (firmware/journal/place.ts).
+ */
+export interface ChipFlash {
+  readonly journal: FlashSpan;
+  readonly storage: FlashSpan;
+  /** `length` bytes at absolute address `addr`, or undefined when they cannot be read. */
+  read(addr: number, length: number): Uint8Array | undefined;
+}

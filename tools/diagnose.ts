@@ -38,6 +38,8 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnosticsReport & 
     const r = await techCall(link, { op: "diagnose", interactiveMs: wait, print: o.print !== false, testBle: !!o.ble }, 30000 + wait);
     const report = r.report as DiagnosticsReport;
     for (const l of reportLines(report)) out(l);
+    // the printed lines are cut to the paper's width: a failed check's whole reason here
+    for (const c of report.checks) if (c.result === "fail") out("diagnose: " + c.part + " failed: " + c.detail);
     out("Storage: " + report.storage.freeBytes + " of " + report.storage.totalBytes + " bytes free, " + report.storage.fileCount + " files, " + report.storage.trashBytes + " bytes to compact");
     out(o.print === false ? "diagnose: report not printed (--no-print)" : r.printed ? "diagnose: report printed on the terminal" : "diagnose: the terminal could not print the report (" + r.printError + ")");
     return { ...report, printed: !!r.printed };

@@ -25,6 +25,7 @@ import { Ink } from "../../hal/display.ts";
 import { ascii, fromHex } from "../../protocol/codec/hex.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
+import { checkJournalPlace, placeLines } from "../journal/place.ts";
 import { deriveStorageKeys } from "../keys.ts";
 import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../../protocol/entry.ts";
@@ -128,6 +129,10 @@ function readJson(d: Device, name: string): any {
 export function startTerminal(device: Device, opts?: TerminalOptions): TerminalApp {
   const d = device;
   const cfg: Settings = loadSettings(d.storage);
+  // Where the journal would write, checked against the chip's partition table before anything opens it: a region
+  // that holds code or Storage is refused, and the terminal takes no payment (firmware/journal/place.ts). Only the
+  // code is kept; the message is read again when a screen or report needs it.
+  const place = checkJournalPlace(d.flash).code;
   const screen = new Screen(d.display);
   const status: TerminalStatus = { online: false, pending: 0, unsettledMinor: 0, currency: cfg.currency, lastSyncMs: 0 };
   const idle: IdleState = { digits: "" };
@@ -220,8 +225,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
       if (warning) screen.line(warning, 196, 1, Ink.Alert);
-      if (!provisioned && cfg.terminalId) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId)) screen.flip();
+      if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
+      if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
+      if (warning || (!provisioned && cfg.terminalId) || place) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -232,6 +238,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       if (mode === "result") toIdle();
     }, RESULT_MS);
   };
+
+  /** No journal to take the flow: refused at boot for its flash region, or the terminal is not provisioned. */
+  const noJournal = () => (place ? result("Journal not opened", Ink.Alert, placeLines(checkJournalPlace(d.flash), 40).concat(["see technician"])) : result("Not provisioned", Ink.Alert, ["see technician"]));
 
   /** Pending count and unsettled amount from the journal; the ledger from its pending wallet payments. */
   const recount = () => {
@@ -389,7 +398,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   // -------------------------------------------------------------- flows 1 and 3: the customer presents a QR / Bluetooth
   const openPayment = (amountMinor: number, orderRef: string) => {
-    if (!provisioned || !journal || !cert) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    if (!provisioned || !journal || !cert) return noJournal();
     disarm();
     mode = "pay";
     const ctx = {
@@ -443,7 +452,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: true, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done),
   });
   const openInvoice = (amountMinor: number, orderRef: string) => {
-    if (!provisioned || !journal || !cert) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    if (!provisioned || !journal || !cert) return noJournal();
     disarm();
     // the risk limits are for money taken offline; an invoice is paid at the gateway, so none applies
     mode = "invoice";
@@ -536,7 +545,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   /** End-of-day report: today's (UTC) journaled transactions by method, pending against settled (acknowledged). */
   const printReport = () => {
-    if (!journal) return result("No journal", Ink.Alert, ["Not provisioned"]);
+    if (!journal) return place ? noJournal() : result("No journal", Ink.Alert, ["Not provisioned"]);
     const t = new ReportTally();
     const day = Math.floor(now() / DAY_MS);
     eachEntry((e, acked) => {
@@ -556,7 +565,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     message("Merchant PIN", Ink.Accent, ["Refund or void", "", stars || "-", note, "# confirm  * cancel"]);
   };
   const askPin = () => {
-    if (!journal || !provisioned) return result("Not provisioned", Ink.Alert, ["see technician"]);
+    if (!journal || !provisioned) return noJournal();
     mode = "pin";
     pin = "";
     arm();
@@ -727,6 +736,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       });
     });
   };
+  const journalState = () => {
+    if (journal) return "records " + journal.stats().records + ", pending " + status.pending;
+    const p = checkJournalPlace(d.flash);
+    return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
+  };
   const openTech = () => {
     mode = "tech";
     activity.add("tech", "menu");
@@ -734,9 +748,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       device: d,
       vault: secrets,
       lockout: lockout,
-      openConsole: () => d.platform.openConsole((req, out) => techConsole({ device: d, vault: secrets, out: out })(req)),
+      openConsole: () => d.platform.openConsole((req, out) => techConsole({ device: d, vault: secrets, out: out, journalState: journalState })(req)),
       closeConsole: () => d.platform.closeConsole(),
-      journalState: () => (journal ? "records " + journal.stats().records + ", pending " + status.pending : "no journal"),
+      journalState: journalState,
       onExit: () => {
         menu = null;
         toIdle();
@@ -799,8 +813,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       mode = "idle";
       return showIdle();
     }
-    journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
-    journal.recover();
+    if (!place) {
+      journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
+      journal.recover();
+    } else activity.add("error", "journal " + place);
     openVault(d.storage, d.crypto, keys.vault, (_verr, v) => {
       vault = v;
       cert = d.storage.read("cert.bin") || null;

@@ -1,6 +1,6 @@
 /**
  * Terminal self-tests for the technician: secure element, printer, scanner, display, keypad, Bluetooth, Wi-Fi,
- * Storage health, firmware version and memory. Each part is tested through the same `device` interfaces the
+ * Storage health, the journal's flash region against the partition table, firmware version and memory. Each part is tested through the same `device` interfaces the
  * payment flows use; parts that need a person (a key press, a scanned code, a look at the screen) are given a
  * chance to prove themselves within a window and otherwise report "manual".
  *
@@ -9,6 +9,7 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
+import { checkJournalPlace } from "../journal/place.ts";
 import { runningSlot } from "../update/slots.ts";
 
 export type CheckResult = "pass" | "fail" | "manual";
@@ -152,6 +153,9 @@ export function runDiagnostics(d: DiagnoseDeps, done: (r: DiagnosticsReport) => 
     const st = dev.storage.stats();
     const storageOk = st.freeBytes > 16384;
     add("storage", storageOk ? "pass" : "fail", st.freeBytes + " bytes free, " + st.fileCount + " files, " + st.trashBytes + " bytes to compact");
+    // the journal's region against the chip's partition table, as the boot checks it (firmware/journal/place.ts)
+    const place = checkJournalPlace(dev.flash);
+    add("journal flash", place.code ? "fail" : "pass", place.code ? place.code + " " + place.message : place.message);
     const mem = dev.platform.memory();
     let ok = true;
     for (let i = 0; i < checks.length; i++) if (checks[i].result === "fail") ok = false;

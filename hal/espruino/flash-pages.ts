@@ -5,7 +5,7 @@
  *
  *   const pages = flashPages({ address: 0x190000, pageSize: 4096, pageCount: 192 });
  */
-import type { FlashPages } from "../flash-pages.ts";
+import type { ChipFlash, FlashPages } from "../flash-pages.ts";
 
 export interface FlashRegion {
   /** Absolute flash address of the first page (page-aligned). */
@@ -46,6 +46,27 @@ export function flashPages(region: FlashRegion, module?: any): FlashPages {
     },
     erase(page) {
       F.erasePage(addr(page, 0, size));
+    },
+  };
+}
+
+/**
+ * The chip's flash read through `require("Flash").read` at any address (Espruino's ESP32 port reads with
+ * spi_flash_read, from code; unverified on hardware), with where the board put the journal and Storage.
+ * A read that throws or gives the wrong length is undefined.
+ */
+export function chipFlash(journal: FlashRegion, storage: { address: number; pageSize: number; pages: number }, module?: any): ChipFlash {
+  const F = module || require("Flash");
+  return {
+    journal: { address: journal.address, length: journal.pageSize * journal.pageCount },
+    storage: { address: storage.address, length: storage.pageSize * storage.pages },
+    read(addr, length) {
+      try {
+        const out = F.read(length, addr);
+        return out && out.length === length ? out : undefined;
+      } catch (e) {
+        return undefined;
+      }
     },
   };
 }

@@ -11,7 +11,10 @@
  *   "Address should be an integer";
  * - `getPage(addr)` gives `{ addr, length }` of the page; `getFree()` lists the emulated region (the real ESP32
  *   build lists 0xE000+8K, 0x310000+64K and 0x360000+640K, the last of which overlaps Storage).
- * Addresses outside the emulated region throw (the real chip would touch firmware or Storage there).
+ * Besides the journal's region, the chip's first 64 KB are there too (sim/espruino/partitions.ts: the partition
+ * table at 0x8000, Espruino's ESP-IDF 3 table unless a test flashes another, and an erased boot selection), so the
+ * firmware's boot check of the journal's place reads what a real chip carries.
+ * Addresses outside those regions throw (the real chip would touch firmware or Storage there).
  *
  *   const flash = new Flash({ size: 192 * 4096 });
  *   const F = createFlashModule(flash, 0x190000);
@@ -19,6 +22,7 @@
  */
 import type { Flash } from "./flash.ts";
 import { toBytes } from "./bytes.ts";
+import { SYSTEM_AREA_BYTES, systemAreaOf } from "./partitions.ts";
 
 export interface FlashRealm {
   Uint8Array: Uint8ArrayConstructor;
@@ -27,9 +31,16 @@ export interface FlashRealm {
 const ALIGN = 4;
 
 
-export function createFlashModule(flash: Flash, baseAddress: number, realm: FlashRealm = globalThis) {
+export function createFlashModule(journal: Flash, baseAddress: number, realm: FlashRealm = globalThis, system: Flash = systemAreaOf(journal)) {
+  // the region an access falls in (set by local())
+  let flash = journal;
   function local(addr: unknown, len: number): number {
     if (typeof addr !== "number" || !Number.isInteger(addr)) throw new Error("Address should be an integer, got " + typeof addr);
+    if (addr >= 0 && addr + len <= SYSTEM_AREA_BYTES && len >= 0) {
+      flash = system;
+      return addr;
+    }
+    flash = journal;
     const a = addr - baseAddress;
     if (a < 0 || a + len > flash.size) {
       throw new RangeError(`Flash access outside the emulated region: 0x${addr.toString(16)} + ${len}`);
@@ -74,15 +85,16 @@ export function createFlashModule(flash: Flash, baseAddress: number, realm: Flas
       }
     },
     erasePage(addr: unknown): void {
-      flash.erasePage(local(addr, 1));
+      const a = local(addr, 1); // first: it chooses the region
+      flash.erasePage(a);
     },
     getPage(addr: number): { addr: number; length: number } | undefined {
-      if (!Number.isInteger(addr) || addr < baseAddress || addr >= baseAddress + flash.size) return undefined;
-      const start = addr - ((addr - baseAddress) % flash.pageSize);
-      return { addr: start, length: flash.pageSize };
+      if (!Number.isInteger(addr) || addr < baseAddress || addr >= baseAddress + journal.size) return undefined;
+      const start = addr - ((addr - baseAddress) % journal.pageSize);
+      return { addr: start, length: journal.pageSize };
     },
     getFree(): { addr: number; length: number }[] {
-      return [{ addr: baseAddress, length: flash.size }];
+      return [{ addr: baseAddress, length: journal.size }];
     },
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodeTerminalCert } from "../../protocol/messages.ts";
 import { Issuer } from "../../gateway/issuer.ts";
 import { SimHost } from "../../sim/host.ts";
+import { ESPRUINO_IDF4_PARTITIONS, flashPartitionTable, systemAreaOf } from "../../sim/espruino/partitions.ts";
 import { consoleHostOptions, startTcpConsole } from "../../sim/tcp-console.ts";
 import type { TcpConsole } from "../../sim/tcp-console.ts";
 import { diagnose } from "../../tools/diagnose.ts";
@@ -28,11 +29,12 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
     lines.length = 0;
   });
 
-  async function terminal(): Promise<{ host: SimHost; con: TcpConsole }> {
+  async function terminal(before?: (host: SimHost) => void): Promise<{ host: SimHost; con: TcpConsole }> {
     const opts = consoleHostOptions();
     let host: SimHost | null = null;
     const se = shippedSecureElement(() => (host ? host.sched.now : 0));
     host = new SimHost({ board: boardData(), bundle, ...opts, bootFromStorage: false, secure: se });
+    if (before) before(host);
     const con = await startTcpConsole({ host, bindGlobals: opts.bind, timeScale: 20 });
     host.boot();
     return { host, con };
@@ -177,7 +179,8 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
     unlock(dev.host);
     const r = await diagnose({ board: "devkit", port: dev.con.url, out });
     const parts = r.checks.map((c) => c.part).sort();
-    assert.deepEqual(parts, ["bluetooth", "display", "keypad", "printer", "scanner", "secure element", "storage", "wifi"]);
+    assert.deepEqual(parts, ["bluetooth", "display", "journal flash", "keypad", "printer", "scanner", "secure element", "storage", "wifi"]);
+    assert.deepEqual(r.checks.find((c) => c.part === "journal flash"), { part: "journal flash", result: "pass", detail: "journal 0x190000-0x258000 in ota_0 (app 0x190000+0x180000)" });
     assert.equal(r.checks.find((c) => c.part === "secure element")!.result, "pass");
     assert.equal(r.checks.find((c) => c.part === "printer")!.result, "pass");
     assert.equal(r.version, "fixture-1");
@@ -187,5 +190,17 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
     assert.ok(r.printed);
     assert.match(dev.host.printer.text(), /TERMINAL DIAGNOSTICS[\s\S]*RESULT: PASS/);
     assert.ok(lines.some((l) => /Storage: \d+ of \d+ bytes free/.test(l)), lines.join("\n"));
+  });
+
+  it("reports the journal refused, and fails, on a chip flashed with Espruino's ESP-IDF 4 partition table", async () => {
+    dev = await terminal((host) => flashPartitionTable(systemAreaOf(host.journalFlash), ESPRUINO_IDF4_PARTITIONS));
+    unlock(dev.host);
+    const r = await diagnose({ board: "devkit", port: dev.con.url, out });
+    const c = r.checks.find((x) => x.part === "journal flash");
+    assert.deepEqual(c, { part: "journal flash", result: "fail", detail: "PT_OVERLAP journal 0x190000-0x258000 overlaps factory (app 0x10000+0x1f4000)" });
+    assert.equal(r.ok, false);
+    assert.ok(lines.includes("diagnose: journal flash failed: PT_OVERLAP journal 0x190000-0x258000 overlaps factory (app 0x10000+0x1f4000)"), lines.join("\n"));
+    assert.ok(lines.includes("FAIL journal flash"), lines.join("\n"));
+    assert.match(dev.host.printer.text(), /FAIL journal flash[\s\S]*RESULT: FAIL/);
   });
 });
