@@ -11,6 +11,7 @@
  * checkLimits refuses every offline payment ("Offline too long: sync"). Example with maxDaysOffline 4: day 0 100 %,
  * day 1 75 %, day 2 50 %, day 3 25 %, day 4 refused. All arithmetic is on integer minor units (floored).
  */
+import { adler32, getU32, putU32, RecordLog } from "../record-log.ts";
 import type { FileStore } from "../../hal/storage.ts";
 import { formatMoney } from "../money.ts";
 import { fromHex } from "../../protocol/codec/hex.ts";
@@ -108,8 +109,6 @@ export interface DenyList {
   gen: number;
 }
 
-export const DENY_FILES = ["deny.0", "deny.1"];
-
 function cmp(a: Uint8Array, ao: number, b: Uint8Array, bo: number): number {
   for (let i = 0; i < WALLET_ID_BYTES; i++) {
     const d = a[ao + i] - b[bo + i];
@@ -198,75 +197,149 @@ export function denyListHasHex(d: DenyList, walletIdHex: string): boolean {
   return b ? denyListHas(d, b) : false;
 }
 
-/** Adler-32, integer-only. */
-function adler(b: Uint8Array, n: number): number {
-  let a = 1;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + b[i]) % 65521;
-    s = (s + a) % 65521;
-  }
-  return s * 65536 + a;
-}
-
-function putU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = Math.floor(v / 16777216) & 255;
-  b[o + 1] = (v >>> 16) & 255;
-  b[o + 2] = (v >>> 8) & 255;
-  b[o + 3] = v & 255;
-}
-
-function getU32(b: Uint8Array, o: number): number {
-  return ((b[o] * 256 + b[o + 1]) * 256 + b[o + 2]) * 256 + b[o + 3];
-}
-
 /*
- * File layout (big-endian): gen u32 | version u32 | count u32 | ids (count * 8) | adler32 u32 of all before it.
- * A file cut short by a power cut fails its length or checksum and is ignored.
+ * Legacy layout (firmware before the in-place log; still read so an update keeps the list), big-endian:
+ * gen u32 | version u32 | count u32 | ids (count * 8) | adler32 u32 of all before it.
  */
-function parse(b: Uint8Array | undefined): DenyList | null {
+function parseLegacy(b: Uint8Array | undefined): DenyList | null {
   if (!b || b.length < 16) return null;
   const count = getU32(b, 8);
   const n = 12 + count * WALLET_ID_BYTES;
-  if (b.length !== n + 4 || getU32(b, n) !== adler(b, n)) return null;
+  if (b.length !== n + 4 || getU32(b, n) !== adler32(b, 0, n)) return null;
   return { ids: b.subarray(12, n), count, version: getU32(b, 4), gen: getU32(b, 0) };
 }
 
-/** The newest valid saved deny list, or an empty one. `ids` may be a view into flash (read-only). */
-export function loadDenyList(store: FileStore): DenyList {
-  let best: DenyList | null = null;
-  for (let i = 0; i < DENY_FILES.length; i++) {
-    const d = parse(store.read(DENY_FILES[i]));
-    if (d && (!best || d.gen > best.gen)) best = d;
+/**
+ * The deny list on flash: a record log (firmware/record-log.ts) in a pre-sized file, `deny.a` or `deny.b`.
+ * Record FULL: version u32 | ids (sorted); record DELTA: version u32 | the IDs that changed (sorted), each one
+ * added if it was absent and removed if it was present. A change writes only its delta in place (8 bytes per
+ * wallet added or removed, plus 16), so a list that changes every day takes a year to fill DENY_LOG_BYTES; a delta
+ * bigger than the list is written as a FULL record instead.
+ */
+export const DENY_LOGS = ["deny.a", "deny.b"];
+/** Legacy files (whole list per file): read when no log exists yet, erased once the log has the list. */
+export const DENY_FILES = ["deny.0", "deny.1"];
+const T_FULL = 1;
+const T_DELTA = 2;
+/**
+ * 32 KB: 20 wallets added or removed every day for a year is 365 * (16 + 160) = 64 KB, 5 a day 20 KB: the
+ * turnover (a new file, the old one left to a compaction) comes about once a year at most under a busy gateway's
+ * churn, and a list bigger than 8 KB gets a file twice its size plus this.
+ */
+export const DENY_LOG_BYTES = 32768;
+
+/** The IDs of a and b that are in exactly one of them (both sorted, no duplicates), sorted. */
+function symmetricDifference(a: Uint8Array, an: number, b: Uint8Array, bn: number): Uint8Array {
+  const out = new Uint8Array((an + bn) * WALLET_ID_BYTES);
+  let i = 0;
+  let j = 0;
+  let w = 0;
+  while (i < an || j < bn) {
+    const c = i >= an ? 1 : j >= bn ? -1 : cmp(a, i * WALLET_ID_BYTES, b, j * WALLET_ID_BYTES);
+    if (c === 0) {
+      i++;
+      j++;
+      continue;
+    }
+    if (c < 0) out.set(a.subarray(i * WALLET_ID_BYTES, ++i * WALLET_ID_BYTES), w);
+    else out.set(b.subarray(j * WALLET_ID_BYTES, ++j * WALLET_ID_BYTES), w);
+    w += WALLET_ID_BYTES;
   }
-  return best || emptyDenyList();
+  return out.subarray(0, w);
+}
+
+function versioned(version: number, ids: Uint8Array): Uint8Array {
+  const b = new Uint8Array(4 + ids.length);
+  putU32(b, 0, version);
+  b.set(ids, 4);
+  return b;
 }
 
 /**
- * Save as a new file beside the current one, then erase the older: a power cut at any point leaves the old or the
- * new list whole. Returns false when flash is full (the old list stays in force).
+ * The newest valid saved deny list, or an empty one. With no delta since the last FULL record, `ids` is a view
+ * into flash (read-only, no RAM on the device); otherwise the FULL record and its deltas are merged in one sort
+ * (an ID present an odd number of times is on the list).
+ */
+export function loadDenyList(store: FileStore): DenyList {
+  const log = new RecordLog(store, DENY_LOGS, DENY_LOG_BYTES);
+  let full = null as Uint8Array | null;
+  let version = 0;
+  let extra = 0;
+  let deltas: Uint8Array[] = [];
+  log.load((type, _gen, data) => {
+    if (data.length < 4 || (data.length - 4) % WALLET_ID_BYTES) return;
+    if (type === T_FULL) {
+      full = data;
+      deltas = [];
+      extra = 0;
+    } else if (type !== T_DELTA || !full) return;
+    else {
+      deltas.push(data);
+      extra += data.length - 4;
+    }
+    version = getU32(data, 0);
+  });
+  if (!full) {
+    let best: DenyList | null = null;
+    for (let i = 0; i < DENY_FILES.length; i++) {
+      const d = parseLegacy(store.read(DENY_FILES[i]));
+      if (d && (!best || d.gen > best.gen)) best = d;
+    }
+    return best ? { ids: best.ids, count: best.count, version: best.version, gen: 0 } : emptyDenyList();
+  }
+  const f: Uint8Array = full;
+  if (!deltas.length) return { ids: f.subarray(4), count: (f.length - 4) / WALLET_ID_BYTES, version, gen: log.gen };
+  const all = new Uint8Array(f.length - 4 + extra);
+  all.set(f.subarray(4), 0);
+  let o = f.length - 4;
+  for (let i = 0; i < deltas.length; i++) {
+    all.set(deltas[i].subarray(4), o);
+    o += deltas[i].length - 4;
+  }
+  const d = toggled(all, version);
+  d.gen = log.gen;
+  return d;
+}
+
+/** Sorted, keeping each ID that occurs an odd number of times (a FULL record's IDs once, then one per toggle). */
+function toggled(raw: Uint8Array, version: number): DenyList {
+  const n = raw.length / WALLET_ID_BYTES;
+  const t = raw;
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(t, i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swap(t, 0, end);
+    siftDown(t, 0, end);
+  }
+  let w = 0;
+  let i = 0;
+  while (i < n) {
+    let k = i + 1;
+    while (k < n && cmp(t, k * WALLET_ID_BYTES, t, i * WALLET_ID_BYTES) === 0) k++;
+    if ((k - i) & 1) {
+      if (w !== i) t.set(t.subarray(i * WALLET_ID_BYTES, (i + 1) * WALLET_ID_BYTES), w * WALLET_ID_BYTES);
+      w++;
+    }
+    i = k;
+  }
+  return { ids: t.subarray(0, w * WALLET_ID_BYTES), count: w, version, gen: 0 };
+}
+
+/**
+ * Saves `d` in place: the IDs that changed since the saved list as one DELTA record (or a FULL record when that
+ * is smaller), appended into the pre-sized log file; a full file turns over to the other name with a FULL
+ * record. A power cut at any point leaves the old or the new list whole. False when Storage has no room for a
+ * turnover (the old list stays saved; the caller keeps `d` in force in RAM).
  */
 export function saveDenyList(store: FileStore, d: DenyList): boolean {
-  let cur = -1;
-  let gen = 0;
-  for (let i = 0; i < DENY_FILES.length; i++) {
-    const x = parse(store.read(DENY_FILES[i]));
-    if (x && (cur < 0 || x.gen > gen)) {
-      cur = i;
-      gen = x.gen;
-    }
-  }
-  const target = cur === 0 ? 1 : 0;
-  const n = 12 + d.count * WALLET_ID_BYTES;
-  const b = new Uint8Array(n + 4);
-  putU32(b, 0, gen + 1);
-  putU32(b, 4, d.version);
-  putU32(b, 8, d.count);
-  b.set(d.ids.subarray(0, d.count * WALLET_ID_BYTES), 12);
-  putU32(b, n, adler(b, n));
-  if (store.read(DENY_FILES[target])) store.erase(DENY_FILES[target]);
-  if (!store.write(DENY_FILES[target], b)) return false;
-  if (cur >= 0) store.erase(DENY_FILES[cur]);
-  d.gen = gen + 1;
+  const old = loadDenyList(store);
+  const log = new RecordLog(store, DENY_LOGS, DENY_LOG_BYTES);
+  log.load();
+  const ids = d.ids.subarray(0, d.count * WALLET_ID_BYTES);
+  const full = versioned(d.version, ids);
+  const diff = log.file < 0 ? null : symmetricDifference(old.ids, old.count, ids, d.count);
+  const ok = diff && diff.length < ids.length ? log.append(T_DELTA, log.gen + 1, versioned(d.version, diff), { type: T_FULL, data: full }) : log.append(T_FULL, log.gen + 1, full);
+  if (!ok) return false;
+  for (let i = 0; i < DENY_FILES.length; i++) if (store.read(DENY_FILES[i], 0, 1)) store.erase(DENY_FILES[i]);
+  d.gen = log.gen;
   return true;
 }
