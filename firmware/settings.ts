@@ -1,6 +1,7 @@
 /**
- * The terminal's settings, one JSON file in Storage. Reads merge the defaults, so a file written by an older
- * firmware (or none at all) still yields every field. Secrets never live here (they stay in the secure element
+ * The terminal's settings: cfg.json as provisioning writes it, with the issuer keys saved at sync over it (a record
+ * log written in place, below). Reads merge the defaults, so a file written by an older firmware (or none at all)
+ * still yields every field. Secrets never live here (they stay in the secure element
  * or are stored encrypted by the journal's key).
  */
 import type { FileStore } from "../hal/storage.ts";

@@ -261,7 +261,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     status.unsettledMinor = sum;
     const w = journal.warning();
     warning = w ? w.message : "";
-    // settings, deny list and vault files need room: the binding refuses them rather than let Storage compact
+    // the settings, deny list, sync day and vault are written in place (firmware/record-log.ts), so only updates
+    // and the activity log's rotations use up free space; a log's turnover needs room, and the binding refuses it
+    // rather than let Storage compact
     if (!warning && d.storage.stats().freeBytes < STORAGE_LOW) warning = "Storage nearly full: call technician";
   };
 

@@ -134,6 +134,14 @@ describe("Storage over a year of syncs (firmware's in-place files)", function ()
     assert.equal(h.keys, JSON.stringify(days.filter((d) => d.keys).pop()!.keys));
     assert.equal(h.secret, days.filter((d) => d.secret).pop()!.secret);
     assert.ok(store.stats().freeBytes > 16384 * 4, "far from 'Storage nearly full'");
+    // figures for docs/architecture.md: how much of each pre-sized file a year used
+    const used = (n: string) => {
+      const b = store.read(n)!;
+      let e = b.length;
+      while (e > 0 && b[e - 1] === 255) e--;
+      return n + " " + e + "/" + b.length;
+    };
+    console.log("      after a year: " + ["sync.day", "deny.a", "keys.a", "vault.a"].map(used).join(", "));
   });
 
   it("on sample days, a power cut at every flash operation of the day's writes leaves each value old or new", () => {
