@@ -27,6 +27,7 @@ import type { FileStore } from "../hal/storage.ts";
 import { ascii, concat, equalConstantTime } from "../protocol/codec/hex.ts";
 import { hmacSha256 } from "../protocol/hmac.ts";
 import type { VaultKeys } from "./keys.ts";
+import type { SealKeys } from "../protocol/seal.ts";
 import { seal, unseal } from "../protocol/seal.ts";
 import { getU32, RecordLog, recordBytes } from "./record-log.ts";
 
@@ -129,42 +130,46 @@ function encode(names: string[], values: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/**
- * Opens the newest generation that unseals with `keys`. Calls back with a vault in every case; err is VAULT_AUTH
- * when vault files exist but none opens (another secure element, or damage): the vault is then empty, and its
- * first write starts a generation above all of them.
- */
-export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, done: (err: string | null, vault: Vault) => void): void {
-  const sk = { keyId: VAULT_KEY_ID, enc: keys.enc, mac: keys.mac };
-  let names: string[] = [];
-  let values: Uint8Array[] = [];
-  let gen = 0;
-  let top = 0;
-  let err: string | null = null;
+/** What is on flash: the newest generation that unseals, the highest generation seen, and whether any was there. */
+interface Found {
+  names: string[];
+  values: Uint8Array[];
+  gen: number;
+  top: number;
+  any: boolean;
+}
 
-  /** Takes a sealed envelope of generation g if it opens; true when it did. */
-  const take = (raw: Uint8Array, g: number): boolean => {
-    const r = unseal(c, sk, raw);
-    if ("err" in r || r.seq !== g) return false;
-    const n: string[] = [];
-    const v: Uint8Array[] = [];
-    if (!decode(r.data, n, v)) return false;
-    names = n;
-    values = v;
-    gen = g;
-    return true;
-  };
+/** Takes a sealed envelope of generation g into `f` if it opens; true when it did. */
+function take(c: CryptoBackend, sk: SealKeys, f: Found, raw: Uint8Array, g: number): boolean {
+  const r = unseal(c, sk, raw);
+  if ("err" in r || r.seq !== g) return false;
+  const n: string[] = [];
+  const v: Uint8Array[] = [];
+  if (!decode(r.data, n, v)) return false;
+  f.names = n;
+  f.values = v;
+  f.gen = g;
+  return true;
+}
+
+/**
+ * Reads the vault log, newest record first, then older firmware's files. A function of its own so that its
+ * temporaries (record offsets, file lists) are not held by the vault's closures (Espruino keeps a closure's whole
+ * scope).
+ */
+function findVault(store: FileStore, c: CryptoBackend, sk: SealKeys): Found {
+  const f: Found = { names: [], values: [], gen: 0, top: 0, any: false };
   const log = new RecordLog(store, VAULT_LOGS, VAULT_LOG_BYTES);
   const at: number[] = [];
   log.load((type, _g, _data, o) => {
     if (type === T_VAULT) at.push(o);
   });
-  top = log.gen;
+  f.top = log.gen;
   const bytes = log.bytes();
-  for (let i = at.length - 1; i >= 0 && !gen && bytes; i--) {
+  for (let i = at.length - 1; i >= 0 && !f.gen && bytes; i--) {
     const o = at[i];
     const len = bytes[o + 2] * 256 + bytes[o + 3];
-    take(bytes.subarray(o + 8, o + 8 + len), getU32(bytes, o + 4));
+    take(c, sk, f, bytes.subarray(o + 8, o + 8 + len), getU32(bytes, o + 4));
   }
   // older firmware: one file per generation
   const files = store.list(VAULT_PREFIX);
@@ -172,14 +177,30 @@ export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, d
   for (let i = 0; i < files.length; i++) {
     const g = generationOf(files[i]);
     if (g > 0) gens.push(g);
-    if (g > top) top = g;
+    if (g > f.top) f.top = g;
   }
   gens.sort((a, b) => b - a);
-  for (let i = 0; i < gens.length && !gen; i++) {
+  for (let i = 0; i < gens.length && !f.gen; i++) {
     const raw = store.read(VAULT_PREFIX + gens[i]);
-    if (raw) take(raw, gens[i]);
+    if (raw) take(c, sk, f, raw, gens[i]);
   }
-  if (!gen && (gens.length || at.length)) err = VAULT_AUTH;
+  f.any = gens.length > 0 || at.length > 0;
+  return f;
+}
+
+/**
+ * Opens the newest generation that unseals with `keys`. Calls back with a vault in every case; err is VAULT_AUTH
+ * when vault files exist but none opens (another secure element, or damage): the vault is then empty, and its
+ * first write starts a generation above all of them.
+ */
+export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, done: (err: string | null, vault: Vault) => void): void {
+  const sk = { keyId: VAULT_KEY_ID, enc: keys.enc, mac: keys.mac };
+  const found = findVault(store, c, sk);
+  let names = found.names;
+  let values = found.values;
+  let gen = found.gen;
+  let top = found.top;
+  const err = !gen && found.any ? VAULT_AUTH : null;
 
   const indexOf = (name: string): number => {
     for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
@@ -190,6 +211,7 @@ export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, d
   const commit = (n: string[], v: Uint8Array[]): string | null => {
     const next = top + 1;
     const env = seal(c, sk, next, encode(n, v));
+    const log = new RecordLog(store, VAULT_LOGS, VAULT_LOG_BYTES);
     log.load();
     const turnover = !(log.file >= 0 && log.end > 0 && log.end + recordBytes(env.length) <= log.size);
     if (turnover && store.stats().freeBytes < VAULT_LOG_BYTES + 32 + FREE_MARGIN) return VAULT_FULL;
