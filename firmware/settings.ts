@@ -1,10 +1,12 @@
 /**
- * The terminal's settings, one JSON file in Storage. Reads merge the defaults, so a file written by an older
- * firmware (or none at all) still yields every field. Secrets never live here (they stay in the secure element
+ * The terminal's settings: cfg.json as provisioning writes it, with the issuer keys saved at sync over it (a record
+ * log written in place, below). Reads merge the defaults, so a file written by an older firmware (or none at all)
+ * still yields every field. Secrets never live here (they stay in the secure element
  * or are stored encrypted by the journal's key).
  */
 import type { FileStore } from "../hal/storage.ts";
 import { ascii } from "../protocol/codec/hex.ts";
+import { adler32, getU32, putU32, RecordLog } from "./record-log.ts";
 
 export const SETTINGS_FILE = "cfg.json";
 
@@ -29,6 +31,34 @@ export function bytesToText(b: Uint8Array): string {
   return s;
 }
 
+/**
+ * Issuer keys changed at sync live beside cfg.json, in a record log written in place (firmware/record-log.ts:
+ * `keys.a`/`keys.b`, pre-sized KEYS_LOG_BYTES), not by rewriting cfg.json: a rewrite leaves the old copy for a
+ * compaction. Record: adler32 of the cfg.json it applies to (u32) | issuerKeys as JSON. A record made for another
+ * cfg.json (provisioned again since) is ignored, so provisioning's keys win.
+ */
+export const KEYS_LOGS = ["keys.a", "keys.b"];
+/** 8 KB: a record with three keys is about 450 bytes, so 17 rotations or revocations before a turnover. */
+export const KEYS_LOG_BYTES = 8192;
+const T_KEYS = 1;
+
+/** The issuer keys saved at sync for this cfg.json, or null. */
+function savedKeys(store: FileStore, cfgRaw: Uint8Array): { [id: string]: string } | null {
+  const sum = adler32(cfgRaw, 0, cfgRaw.length);
+  let last: Uint8Array | null = null;
+  new RecordLog(store, KEYS_LOGS, KEYS_LOG_BYTES).load((type, _gen, data) => {
+    if (type === T_KEYS && data.length > 4 && getU32(data, 0) === sum) last = data;
+    else last = null;
+  });
+  if (!last) return null;
+  try {
+    const k = JSON.parse(bytesToText((last as Uint8Array).subarray(4)));
+    return k && typeof k === "object" ? k : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 export function loadSettings(store: FileStore): Settings {
   const s: any = defaults();
   const raw = store.read(SETTINGS_FILE);
@@ -40,17 +70,20 @@ export function loadSettings(store: FileStore): Settings {
     return s; // a damaged file reads as defaults; provisioning rewrites it
   }
   for (const k in s) if (saved && typeof saved[k] === typeof s[k]) s[k] = saved[k];
+  const keys = savedKeys(store, raw);
+  if (keys) s.issuerKeys = keys;
   return s;
 }
 
+/** Whole settings as a new cfg.json (provisioning's kind of write: a new file, so not for the field). */
 export function saveSettings(store: FileStore, s: Settings): boolean {
   return store.write(SETTINGS_FILE, ascii(JSON.stringify(s)));
 }
 
 /**
- * Replaces only `issuerKeys` in cfg.json, keeping every other field provisioning wrote (link key, Wi-Fi list:
- * saveSettings knows only the Settings fields and would drop them). False when the file is missing or damaged
- * (nothing is written then) or Storage refuses the write.
+ * Saves only `issuerKeys`, keeping every other field provisioning wrote in cfg.json (link key, Wi-Fi list), as
+ * one record appended in place to the keys log. False when cfg.json is missing or damaged (nothing is written
+ * then) or Storage refuses the log's turnover (no room).
  */
 export function saveIssuerKeys(store: FileStore, keys: { [id: string]: string }): boolean {
   const raw = store.read(SETTINGS_FILE);
@@ -60,7 +93,12 @@ export function saveIssuerKeys(store: FileStore, keys: { [id: string]: string })
   } catch (e) {
     saved = null;
   }
-  if (!saved || typeof saved !== "object") return false;
-  saved.issuerKeys = keys;
-  return store.write(SETTINGS_FILE, ascii(JSON.stringify(saved)));
+  if (!raw || !saved || typeof saved !== "object") return false;
+  const json = ascii(JSON.stringify(keys));
+  const data = new Uint8Array(4 + json.length);
+  putU32(data, 0, adler32(raw, 0, raw.length));
+  data.set(json, 4);
+  const log = new RecordLog(store, KEYS_LOGS, KEYS_LOG_BYTES);
+  log.load();
+  return log.append(T_KEYS, log.gen + 1, data);
 }

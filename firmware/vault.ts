@@ -9,12 +9,16 @@
  *     v.value("order.42");                         // Uint8Array | undefined
  *   });
  *
- * Files: `vault.<generation>` (decimal). Each change writes the whole vault as a NEW file with the next generation,
- * reads it back and checks it opens, and only then erases the older generations. A power cut at any point leaves
- * the old generation, or the new one, or both (the newest that opens wins); nothing is ever overwritten in place.
- * The envelope is protocol/seal.ts with keyId VAULT_KEY_ID and seq = generation, so a file renamed to
- * another generation does not open. A write that would not fit in Storage's free space is refused (VAULT_FULL)
- * instead of letting Storage compact itself (a compaction cut by power can wipe all of Storage).
+ * Files: a record log written in place (firmware/record-log.ts), `vault.a` / `vault.b`, pre-sized VAULT_LOG_BYTES.
+ * Each change appends the whole vault, sealed, as one record with the next generation into erased bytes of the
+ * file (no new file, nothing for a compaction), reads it back and checks it opens. A power cut at any point leaves
+ * the old record or the new one (the newest that opens wins). The envelope is protocol/seal.ts with keyId
+ * VAULT_KEY_ID and seq = generation, so a record moved to another generation does not open. When the file is
+ * full, the record starts the other name (a new pre-sized file) and the full one is erased: the only step that
+ * leaves space for a compaction, once per ~30 changes of a typical vault (docs/architecture.md); Storage without
+ * room for it refuses the write (VAULT_FULL) instead of compacting (a compaction cut by power can wipe all of
+ * Storage). Files of older firmware, `vault.<generation>` (decimal, one file per generation), are still read; the
+ * first write moves the vault into the log and erases them.
  *
  * Plaintext: count (u8), then per entry: name length (u8), name (ASCII), value length (u8), value.
  */
@@ -23,7 +27,9 @@ import type { FileStore } from "../hal/storage.ts";
 import { ascii, concat, equalConstantTime } from "../protocol/codec/hex.ts";
 import { hmacSha256 } from "../protocol/hmac.ts";
 import type { VaultKeys } from "./keys.ts";
+import type { SealKeys } from "../protocol/seal.ts";
 import { seal, unseal } from "../protocol/seal.ts";
+import { getU32, RecordLog, recordBytes } from "./record-log.ts";
 
 export const VAULT_PREFIX = "vault.";
 export const VAULT_KEY_ID = 0x56;
@@ -31,8 +37,12 @@ export const VAULT_KEY_ID = 0x56;
 export const MAX_NAME = 24;
 export const MAX_VALUE = 128;
 export const MAX_ENTRIES = 24;
-/** Free bytes Storage must keep beyond the new file and its 32-byte header. */
-const FREE_MARGIN = 256;
+/** The vault log's names and size (8 KB: a vault of a few PINs, keys and passwords seals to 200-400 bytes). */
+export const VAULT_LOGS = ["vault.a", "vault.b"];
+export const VAULT_LOG_BYTES = 8192;
+const T_VAULT = 1;
+/** Free bytes Storage must keep beyond a new log file (a turnover) and its header. */
+const FREE_MARGIN = 4096;
 
 /** Error codes of the vault (the `err` strings of its callbacks). */
 export const VAULT_AUTH = "VAULT_AUTH";
@@ -120,6 +130,64 @@ function encode(names: string[], values: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** What is on flash: the newest generation that unseals, the highest generation seen, and whether any was there. */
+interface Found {
+  names: string[];
+  values: Uint8Array[];
+  gen: number;
+  top: number;
+  any: boolean;
+}
+
+/** Takes a sealed envelope of generation g into `f` if it opens; true when it did. */
+function take(c: CryptoBackend, sk: SealKeys, f: Found, raw: Uint8Array, g: number): boolean {
+  const r = unseal(c, sk, raw);
+  if ("err" in r || r.seq !== g) return false;
+  const n: string[] = [];
+  const v: Uint8Array[] = [];
+  if (!decode(r.data, n, v)) return false;
+  f.names = n;
+  f.values = v;
+  f.gen = g;
+  return true;
+}
+
+/**
+ * Reads the vault log, newest record first, then older firmware's files. A function of its own so that its
+ * temporaries (record offsets, file lists) are not held by the vault's closures (Espruino keeps a closure's whole
+ * scope).
+ */
+function findVault(store: FileStore, c: CryptoBackend, sk: SealKeys): Found {
+  const f: Found = { names: [], values: [], gen: 0, top: 0, any: false };
+  const log = new RecordLog(store, VAULT_LOGS, VAULT_LOG_BYTES);
+  const at: number[] = [];
+  log.load((type, _g, _data, o) => {
+    if (type === T_VAULT) at.push(o);
+  });
+  f.top = log.gen;
+  const bytes = log.bytes();
+  for (let i = at.length - 1; i >= 0 && !f.gen && bytes; i--) {
+    const o = at[i];
+    const len = bytes[o + 2] * 256 + bytes[o + 3];
+    take(c, sk, f, bytes.subarray(o + 8, o + 8 + len), getU32(bytes, o + 4));
+  }
+  // older firmware: one file per generation
+  const files = store.list(VAULT_PREFIX);
+  const gens: number[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const g = generationOf(files[i]);
+    if (g > 0) gens.push(g);
+    if (g > f.top) f.top = g;
+  }
+  gens.sort((a, b) => b - a);
+  for (let i = 0; i < gens.length && !f.gen; i++) {
+    const raw = store.read(VAULT_PREFIX + gens[i]);
+    if (raw) take(c, sk, f, raw, gens[i]);
+  }
+  f.any = gens.length > 0 || at.length > 0;
+  return f;
+}
+
 /**
  * Opens the newest generation that unseals with `keys`. Calls back with a vault in every case; err is VAULT_AUTH
  * when vault files exist but none opens (another secure element, or damage): the vault is then empty, and its
@@ -127,58 +195,37 @@ function encode(names: string[], values: Uint8Array[]): Uint8Array {
  */
 export function openVault(store: FileStore, c: CryptoBackend, keys: VaultKeys, done: (err: string | null, vault: Vault) => void): void {
   const sk = { keyId: VAULT_KEY_ID, enc: keys.enc, mac: keys.mac };
-  let names: string[] = [];
-  let values: Uint8Array[] = [];
-  let gen = 0;
-  let top = 0;
-  let err: string | null = null;
-
-  const files = store.list(VAULT_PREFIX);
-  const gens: number[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const g = generationOf(files[i]);
-    if (g > 0) gens.push(g);
-    if (g > top) top = g;
-  }
-  gens.sort((a, b) => b - a);
-  for (let i = 0; i < gens.length && !gen; i++) {
-    const raw = store.read(VAULT_PREFIX + gens[i]);
-    if (!raw) continue;
-    const r = unseal(c, sk, raw);
-    if ("err" in r || r.seq !== gens[i]) continue;
-    const n: string[] = [];
-    const v: Uint8Array[] = [];
-    if (!decode(r.data, n, v)) continue;
-    names = n;
-    values = v;
-    gen = gens[i];
-  }
-  if (!gen && gens.length) err = VAULT_AUTH;
+  const found = findVault(store, c, sk);
+  let names = found.names;
+  let values = found.values;
+  let gen = found.gen;
+  let top = found.top;
+  const err = !gen && found.any ? VAULT_AUTH : null;
 
   const indexOf = (name: string): number => {
     for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
     return -1;
   };
 
-  /** Writes names/values as generation top+1, checks it, erases older files. */
+  /** Appends names/values as generation top+1 into the log, checks it opens, erases older firmware's files. */
   const commit = (n: string[], v: Uint8Array[]): string | null => {
     const next = top + 1;
-    const file = VAULT_PREFIX + next;
     const env = seal(c, sk, next, encode(n, v));
-    if (store.stats().freeBytes < env.length + 32 + FREE_MARGIN) return VAULT_FULL;
-    if (!store.write(file, env)) return VAULT_WRITE;
-    const back = store.read(file);
-    const chk = back ? unseal(c, sk, back) : null;
-    if (!chk || "err" in chk || chk.seq !== next) {
-      store.erase(file);
-      return VAULT_WRITE;
-    }
+    const log = new RecordLog(store, VAULT_LOGS, VAULT_LOG_BYTES);
+    log.load();
+    const turnover = !(log.file >= 0 && log.end > 0 && log.end + recordBytes(env.length) <= log.size);
+    if (turnover && store.stats().freeBytes < VAULT_LOG_BYTES + 32 + FREE_MARGIN) return VAULT_FULL;
+    if (!log.append(T_VAULT, next, env)) return VAULT_WRITE;
+    const back = log.bytes();
+    const o = log.end - recordBytes(env.length);
+    const chk = back ? unseal(c, sk, back.subarray(o + 8, o + 8 + env.length)) : null;
+    if (!chk || "err" in chk || chk.seq !== next) return VAULT_WRITE;
     top = next;
     gen = next;
     names = n;
     values = v;
     const old = store.list(VAULT_PREFIX);
-    for (let i = 0; i < old.length; i++) if (old[i] !== file) store.erase(old[i]);
+    for (let i = 0; i < old.length; i++) if (generationOf(old[i]) > 0) store.erase(old[i]);
     return null;
   };
 

@@ -1,7 +1,7 @@
 /**
  * A flat file store in flash (Espruino's Storage on the device). Names are at most 28 characters. The rules that
  * keep data safe at a power cut (never overwrite, write pre-sized files at offsets, never trigger compaction)
- * belong to the layer above; this interface only exposes what the flash can do.
+ * belong to the layer above (firmware/record-log.ts); this interface only exposes what the flash can do.
  */
 export interface StorageStats {
   totalBytes: number;

@@ -22,7 +22,7 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { Ink } from "../../hal/display.ts";
-import { ascii, fromHex } from "../../protocol/codec/hex.ts";
+import { fromHex } from "../../protocol/codec/hex.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
 import { checkJournalPlace, placeLines } from "../journal/place.ts";
@@ -32,6 +32,7 @@ import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../../protoc
 import type { Entry } from "../../protocol/entry.ts";
 import { decodePayment } from "../../protocol/messages.ts";
 import { bytesToText, loadSettings, saveIssuerKeys } from "../settings.ts";
+import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
@@ -98,8 +99,6 @@ const PAGE = 4;
 /** Bundle budget when the board gives none (boards/devkit-data.ts budget.bundleBytes). */
 const BUNDLE_BYTES = 128 * 1024;
 
-/** Day (since 1970) of the last sync, written at most once a day (provisioning counts as a sync). */
-export const SYNC_DAY_FILE = "sync.day";
 
 export interface TerminalApp {
   status: TerminalStatus;
@@ -271,7 +270,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     status.unsettledMinor = sum;
     const w = journal.warning();
     warning = w ? w.message : "";
-    // settings, deny list and vault files need room: the binding refuses them rather than let Storage compact
+    // the settings, deny list, sync day and vault are written in place (firmware/record-log.ts), so only updates
+    // and the activity log's rotations use up free space; a log's turnover needs room, and the binding refuses it
+    // rather than let Storage compact
     if (!warning && d.storage.stats().freeBytes < STORAGE_LOW) warning = "Storage nearly full: call technician";
   };
 
@@ -293,7 +294,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const day = Math.floor(now() / DAY_MS);
     if (day <= syncDay) return;
     syncDay = day;
-    d.storage.write(SYNC_DAY_FILE, ascii(String(day)));
+    saveSyncDay(d.storage, day);
   };
 
   /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
@@ -822,9 +823,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       cert = d.storage.read("cert.bin") || null;
       provisioned = !!(terminalId && cert && cert.length === 141);
       activity.add("boot", d.platform.version + (provisioned ? "" : " unprovisioned"));
-      const sd = d.storage.read(SYNC_DAY_FILE);
-      syncDay = sd ? parseInt(bytesToText(sd), 10) : -1;
-      if (!(syncDay >= 0)) syncDay = -1;
+      syncDay = loadSyncDay(d.storage);
       if (provisioned && syncDay < 0) noteSyncDay();
       recount();
       if (provisioned) startLink();

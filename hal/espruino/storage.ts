@@ -5,8 +5,10 @@
  * No write through here can make Espruino compact Storage: a write that creates a file (no offset) is refused
  * (false) unless Storage has room for it with a page to spare, because a full Storage compacts on its own inside
  * `write`, and a power cut during that compaction can erase every file (../shared/espruino-notes.md). Writes at an
- * offset fill a file that already exists and take no new space. Space held by erased files comes back only when a
- * technician compacts on stable power (docs/technician.md).
+ * offset fill a file that already exists and take no new space: what the firmware rewrites in the field (deny
+ * list, issuer keys, sync day, vault) is written that way (firmware/record-log.ts). Space held by erased files (a
+ * replaced update slot, an activity segment, a log's turnover) comes back only when a technician compacts on
+ * stable power (docs/technician.md).
  */
 import type { FileStore } from "../storage.ts";
 

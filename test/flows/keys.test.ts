@@ -1,7 +1,7 @@
 /**
  * Issuer key rotation in the simulator (devkit bundle, reference gateway): a key the gateway announces at sync is
- * trusted only when an issuer key the terminal already holds signed it, is kept in cfg.json, and is still trusted
- * after a power cut.
+ * trusted only when an issuer key the terminal already holds signed it, is kept in Storage (the issuer keys' log
+ * beside cfg.json, firmware/settings.ts), and is still trusted after a power cut.
  */
 import assert from "node:assert/strict";
 import { toHex } from "../../protocol/codec/hex.ts";
@@ -10,12 +10,15 @@ import { Gateway } from "../../gateway/gateway.ts";
 import { Issuer, signBody } from "../../gateway/issuer.ts";
 import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { World } from "../../sim/world.ts";
+import { KEYS_LOGS, loadSettings } from "../../firmware/settings.ts";
+import { flashStore } from "../update/helpers.ts";
 import type { GatewayLike } from "../../sim/world.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 
+/** The issuer keys the terminal's settings hold on flash (cfg.json with the keys saved at sync over it). */
 function cfgKeys(w: World): Record<string, string> {
-  return JSON.parse(w.host.storage.read("cfg.json")!).issuerKeys;
+  return loadSettings(flashStore(w.host.flash)).issuerKeys;
 }
 
 function activity(w: World): string {
@@ -27,7 +30,7 @@ function activity(w: World): string {
 describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)", function () {
   this.timeout(180000);
 
-  it("trusts a new issuer key only when a held key signed it, keeps it in cfg.json, and still holds it after a power cut", async () => {
+  it("trusts a new issuer key only when a held key signed it, keeps it in Storage, and still holds it after a power cut", async () => {
     const w = World.open({ stateDir: null, wallClockMs: T0 });
     const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
     w.attachGateway(g as unknown as GatewayLike);
@@ -50,7 +53,7 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     g.store.setMeta("issuerKeys", JSON.stringify(list));
 
     w.setWifi(true);
-    await w.until("key 2 in cfg.json", () => "2" in cfgKeys(w), 20000);
+    await w.until("key 2 saved", () => "2" in cfgKeys(w), 20000);
     await w.run(1000);
     const keys = cfgKeys(w);
     assert.deepEqual(Object.keys(keys).sort(), [String(w.issuer.keyId), "2", "4"].sort());
@@ -74,7 +77,7 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     assert.deepEqual(hellos()[hellos().length - 1].sort(), [w.issuer.keyId, 2, 4].sort(), "after the reboot the terminal says it holds the rotated keys");
   });
 
-  it("keeps a verified key in RAM when cfg.json cannot be written, logs it, and saves it after the next sync", async () => {
+  it("keeps a verified key in RAM when Storage cannot save it, logs it, and saves it after the next sync", async () => {
     const w = World.open({ stateDir: null, wallClockMs: T0 });
     const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
     w.attachGateway(g as unknown as GatewayLike);
@@ -83,13 +86,13 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     const k2 = Issuer.generate(2);
     g.addIssuerKey({ keyId: 2, publicKey: k2.publicKey });
 
-    // Storage refuses cfg.json (full, say) until told otherwise
+    // Storage refuses the issuer keys' log (full, say: no room for its file) until told otherwise
     const st = w.host.storage;
     const write = st.write.bind(st);
     let refuse = true;
     let refused = 0;
     st.write = (name: string, ...rest: unknown[]) => {
-      if (refuse && name === "cfg.json") {
+      if (refuse && KEYS_LOGS.indexOf(name) >= 0) {
         refused++;
         return false;
       }
@@ -108,7 +111,7 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     w.setWifi(false);
     await w.run(500);
     w.setWifi(true);
-    await w.until("cfg.json with key 2", () => "2" in cfgKeys(w), 30000);
+    await w.until("key 2 saved", () => "2" in cfgKeys(w), 30000);
     assert.equal(cfgKeys(w)["2"], toHex(k2.publicKey));
     const helloKeys = heldAtHello();
     assert.deepEqual(helloKeys[0], [w.issuer.keyId], "the first hello before the key");
@@ -125,7 +128,7 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     w.setWifi(false);
     await w.run(500);
     w.setWifi(true);
-    await w.until("key 2 in cfg.json", () => "2" in cfgKeys(w), 20000);
+    await w.until("key 2 saved", () => "2" in cfgKeys(w), 20000);
 
     // a forged revocation of the provisioned key (claims key 2, signed by a stranger), then the gateway's own of key 2
     const stranger = Issuer.generate(2);
@@ -135,7 +138,7 @@ describe("flow: issuer key rotation at sync (devkit bundle, reference gateway)",
     w.setWifi(false);
     await w.run(500);
     w.setWifi(true);
-    await w.until("key 2 gone from cfg.json", () => !("2" in cfgKeys(w)), 20000);
+    await w.until("key 2 gone from Storage", () => !("2" in cfgKeys(w)), 20000);
     assert.deepEqual(Object.keys(cfgKeys(w)), [String(w.issuer.keyId)]);
     assert.match(activity(w), new RegExp("revoke " + w.issuer.keyId + " bad signature"));
     assert.match(activity(w), /issuer revoke 2/);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { DENY_FILES, denyListFromBytes, denyListFromHex, denyListHas, denyListHasHex, loadDenyList, saveDenyList } from "../../firmware/app/limits.ts";
+import { DENY_FILES, DENY_LOG_BYTES, denyListFromBytes, denyListFromHex, denyListHas, denyListHasHex, loadDenyList, saveDenyList } from "../../firmware/app/limits.ts";
 import { Flash } from "../../sim/espruino/flash.ts";
+import { EspruinoStorage } from "../../sim/espruino/storage.ts";
 import { flashStore } from "../update/helpers.ts";
 
 function id(n: number): Uint8Array {
@@ -57,37 +58,158 @@ describe("deny list", () => {
     assert.equal(denyListHasHex(again, "2122232425262728"), false);
   });
 
-  it("a save writes the other file, then erases the old one", () => {
-    const store = flashStore(new Flash({ size: 64 * 1024 }));
-    saveDenyList(store, denyListFromHex(["0102030405060708"], 1));
-    const first = store.list("deny.");
-    saveDenyList(store, denyListFromHex(["1112131415161718"], 2));
-    const second = store.list("deny.");
-    assert.equal(first.length, 1);
-    assert.equal(second.length, 1);
-    assert.notEqual(first[0], second[0]);
-    assert.equal(loadDenyList(store).version, 2);
+  it("a save writes only what changed, in place into the pre-sized file: no new file, nothing to compact", () => {
+    const flash = new Flash({ size: 128 * 1024 });
+    const store = flashStore(flash);
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push(hex(id(i)));
+    assert.ok(saveDenyList(store, denyListFromHex(ids, 1)));
+    const before = store.stats();
+    const used = (): number => {
+      const b = store.read("deny.a")!;
+      let n = b.length;
+      while (n > 0 && b[n - 1] === 255) n--;
+      return n;
+    };
+    const first = used();
+    // one wallet added, one removed
+    ids.push(hex(id(500)));
+    ids.shift();
+    assert.ok(saveDenyList(store, denyListFromHex(ids, 2)));
+    assert.deepEqual(store.list("deny."), ["deny.a"]);
+    assert.equal(store.stats().freeBytes, before.freeBytes);
+    assert.equal(store.stats().trashBytes, 0);
+    assert.ok(used() - first <= 12 + 4 + 2 * 8 + 3, "the record holds the two changed IDs: " + (used() - first) + " bytes");
+    const d = loadDenyList(flashStore(flash));
+    assert.equal(d.version, 2);
+    assert.equal(d.count, 200);
+    assert.ok(denyListHas(d, id(500)));
+    assert.equal(denyListHas(d, id(0)), false);
+    for (let i = 1; i < 200; i++) assert.ok(denyListHas(d, id(i)), "id " + i);
   });
 
-  it("a power cut at any point of a save leaves the old or the new list whole", () => {
-    for (let cut = 1; cut < 20; cut++) {
-      const flash = new Flash({ size: 64 * 1024 });
-      const store = flashStore(flash);
-      saveDenyList(store, denyListFromHex(["0102030405060708"], 1));
-      flash.cutPowerAt(cut);
-      try {
-        saveDenyList(store, denyListFromHex(["1112131415161718", "2122232425262728"], 2));
-      } catch (e) {
-        assert.equal((e as { code?: string }).code, "POWER_CUT");
+  it("replays many changes to the same list the gateway sent, in order", () => {
+    const flash = new Flash({ size: 256 * 1024 });
+    const store = flashStore(flash);
+    const held = new Set<number>();
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    for (let v = 1; v <= 300; v++) {
+      for (let k = rnd(6); k > 0; k--) {
+        const w = rnd(400);
+        if (held.has(w)) held.delete(w);
+        else held.add(w);
       }
-      flash.cutPowerAt(null);
-      const d = loadDenyList(flashStore(flash));
-      if (d.version === 1) assert.ok(denyListHasHex(d, "0102030405060708"), "cut " + cut);
-      else {
-        assert.equal(d.version, 2, "cut " + cut);
-        assert.ok(denyListHasHex(d, "1112131415161718") && denyListHasHex(d, "2122232425262728"), "cut " + cut);
+      assert.ok(saveDenyList(store, denyListFromHex([...held].map((w) => hex(id(w))), v)), "save " + v);
+      if (v % 50 === 0 || v === 300) {
+        const d = loadDenyList(flashStore(flash));
+        assert.equal(d.version, v);
+        assert.equal(d.count, held.size, "count at " + v);
+        for (let w = 0; w < 400; w++) assert.equal(denyListHas(d, id(w)), held.has(w), "wallet " + w + " at " + v);
       }
     }
+  });
+
+  it("a full log turns over to the other file with the whole list, then erases the full one", () => {
+    const flash = new Flash({ size: 256 * 1024 });
+    const store = flashStore(flash);
+    const ids: string[] = [];
+    let v = 0;
+    while (store.list("deny.")[0] !== "deny.b") {
+      ids.push(hex(id(v)));
+      assert.ok(saveDenyList(store, denyListFromHex(ids, ++v)));
+      assert.ok(v < 5000);
+    }
+    assert.deepEqual(store.list("deny."), ["deny.b"]);
+    assert.equal(store.stats().trashBytes, DENY_LOG_BYTES + 32, "the full file is the one thing left to compact");
+    const d = loadDenyList(flashStore(flash));
+    assert.equal(d.count, v);
+    assert.equal(d.version, v);
+  });
+
+  it("reads the list older firmware saved (deny.0/deny.1) and replaces those files at the next save", () => {
+    const flash = new Flash({ size: 64 * 1024 });
+    const store = flashStore(flash);
+    const b = new Uint8Array(12 + 8 + 4);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, 3); // gen
+    dv.setUint32(4, 41); // version
+    dv.setUint32(8, 1); // count
+    b.set(id(9), 12);
+    let a = 1;
+    let s2 = 0;
+    for (let i = 0; i < 20; i++) {
+      a = (a + b[i]) % 65521;
+      s2 = (s2 + a) % 65521;
+    }
+    dv.setUint32(20, s2 * 65536 + a);
+    store.write(DENY_FILES[1], b);
+    const d = loadDenyList(store);
+    assert.equal(d.version, 41);
+    assert.ok(denyListHas(d, id(9)));
+    assert.ok(saveDenyList(store, denyListFromHex([hex(id(9)), hex(id(10))], 42)));
+    assert.deepEqual(store.list("deny."), ["deny.a"]);
+    const e = loadDenyList(flashStore(flash));
+    assert.equal(e.version, 42);
+    assert.ok(denyListHas(e, id(9)) && denyListHas(e, id(10)));
+  });
+
+  /**
+   * Cuts power at every flash operation of one save on copies of `base` (whose list is `old`), and checks the
+   * old or the new list is whole after a power-on, the other file `keep` is intact, and the next save works.
+   */
+  function sweep(base: Flash, old: string[], next: string[], version: number): Set<number> {
+    const probe = new Flash({ image: base.bytes, pageSize: base.pageSize });
+    const start = probe.ops;
+    assert.ok(saveDenyList(flashStore(probe), denyListFromHex(next, version)));
+    const total = probe.ops - start;
+    const seen = new Set<number>();
+    for (let cut = 1; cut <= total; cut++) {
+      const flash = new Flash({ image: base.bytes, pageSize: base.pageSize });
+      const store = flashStore(flash);
+      flash.cutPowerAt(cut);
+      assert.throws(() => saveDenyList(store, denyListFromHex(next, version)), (e: unknown) => (e as { code?: string }).code === "POWER_CUT", "cut " + cut);
+      flash.cutPowerAt(null);
+      new EspruinoStorage(flash).boot();
+      const d = loadDenyList(flashStore(flash));
+      const want = d.version === version ? next : old;
+      assert.ok(d.version === version || d.version === version - 1, "cut " + cut + ": version " + d.version);
+      assert.equal(d.count, want.length, "cut " + cut);
+      for (const h of want) assert.ok(denyListHasHex(d, h), "cut " + cut + ": " + h);
+      seen.add(d.version);
+      assert.equal(Buffer.from(flashStore(flash).read("keep")!).toString(), "intact", "cut " + cut);
+      assert.ok(saveDenyList(flashStore(flash), denyListFromHex(old, version + 1)), "save after cut " + cut);
+      assert.equal(loadDenyList(flashStore(flash)).count, old.length);
+    }
+    return seen;
+  }
+
+  it("a power cut at any flash operation of a save (in place) leaves the old or the new list whole", () => {
+    const flash = new Flash({ size: 128 * 1024 });
+    const store = flashStore(flash);
+    store.write("keep", new Uint8Array(Buffer.from("intact")));
+    const old = ["0102030405060708", "3132333435363738"];
+    saveDenyList(store, denyListFromHex(["0102030405060708"], 1));
+    saveDenyList(store, denyListFromHex(old, 2));
+    const seen = sweep(flash, old, ["1112131415161718", "2122232425262728", "3132333435363738"], 3);
+    assert.ok(seen.has(2));
+  });
+
+  it("a power cut at any flash operation of a turnover leaves the old or the new list whole", () => {
+    const flash = new Flash({ size: 256 * 1024 });
+    const store = flashStore(flash);
+    store.write("keep", new Uint8Array(Buffer.from("intact")));
+    const ids: string[] = [];
+    let v = 0;
+    for (;;) {
+      const probe = new Flash({ image: flash.bytes, pageSize: flash.pageSize });
+      assert.ok(saveDenyList(flashStore(probe), denyListFromHex(ids.concat([hex(id(v))]), v + 1)));
+      if (flashStore(probe).list("deny.").indexOf("deny.b") >= 0) break;
+      ids.push(hex(id(v)));
+      assert.ok(saveDenyList(store, denyListFromHex(ids, ++v)));
+    }
+    const seen = sweep(flash, ids, ids.concat([hex(id(v))]), v + 1);
+    assert.deepEqual([...seen].sort(), [v, v + 1], "the sweep saw both outcomes");
   });
 
   it("ignores a file whose checksum does not match", () => {
