@@ -53,19 +53,20 @@ function rsBlocks(data: Uint8Array, nb: number, k: number, n: number): Uint8Arra
     }
   }
   for (let j = 0; j < n; j++) g[j] = log[g[j]]; // all non-zero: keep their logs
+  // long division of each block by the generator, in place: the block's data, then its n EC codewords
   const out = new Uint8Array(nb * n);
+  const buf = new Uint8Array(k + n);
   for (let b = 0; b < nb; b++) {
-    const r = new Uint8Array(n);
-    for (let c = b * k; c < b * k + k; c++) {
-      const f = data[c] ^ r[0];
-      for (let i = 0; i < n - 1; i++) r[i] = r[i + 1];
-      r[n - 1] = 0;
+    buf.fill(0);
+    buf.set(data.subarray(b * k, b * k + k));
+    for (let c = 0; c < k; c++) {
+      const f = buf[c];
       if (f) {
         const lf = log[f];
-        for (let i = 0; i < n; i++) r[i] ^= exp[g[i] + lf];
+        for (let i = 0; i < n; i++) buf[c + 1 + i] ^= exp[g[i] + lf];
       }
     }
-    out.set(r, b * n);
+    out.set(buf.subarray(k), b * n);
   }
   return out;
 }
@@ -179,30 +180,27 @@ export function qrEncode(text: string): QrMatrix | null {
       set(b, a, dark);
     }
   }
-  // codewords in the zigzag (section 7.7.3), blocks interleaved (data codeword i of each block in turn, then the
-  // EC codewords likewise); remainder bits 0; mask 0 ((x + y) even flips) on data modules
-  const total = nData + nb * nEc;
+  // codewords in the zigzag (section 7.7.3), blocks interleaved (section 7.6: data codeword i of each block in turn,
+  // then the EC codewords likewise); remainder bits 0; mask 0 ((x + y) even flips) on data modules
+  const all = new Uint8Array(nData + nb * nEc);
+  for (let n = 0; n < nData; n++) all[n] = data[(n % nb) * k + ((n / nb) | 0)];
+  for (let n = 0; n < nb * nEc; n++) all[nData + n] = ec[(n % nb) * nEc + ((n / nb) | 0)];
+  const nBits = all.length * 8;
   let i = 0;
   for (let right = size - 1; right >= 1; right -= 2) {
     if (right === 6) right = 5;
     const upward = ((right + 1) & 2) === 0;
     for (let vert = 0; vert < size; vert++) {
-      for (let j = 0; j < 2; j++) {
-        const x = right - j;
-        const y = upward ? size - 1 - vert : vert;
+      const y = upward ? size - 1 - vert : vert;
+      for (let x = right; x >= right - 1; x--) {
         const p = y * size + x;
         if (m[p]) {
           m[p] &= 1;
           continue;
         }
-        let dark = 0;
-        if (i < total * 8) {
-          const n = i >> 3;
-          const cw = n < nData ? data[(n % nb) * k + ((n / nb) | 0)] : ec[((n - nData) % nb) * nEc + (((n - nData) / nb) | 0)];
-          dark = (cw >>> (7 - (i & 7))) & 1;
-          i++;
-        }
-        m[p] = (x + y) % 2 === 0 ? dark ^ 1 : dark;
+        const dark = i < nBits ? (all[i >> 3] >> (7 - (i & 7))) & 1 : 0;
+        i++;
+        m[p] = dark ^ ((x + y) & 1) ^ 1;
       }
     }
   }
