@@ -11,7 +11,7 @@ import { createHash, createHmac, webcrypto } from "node:crypto";
 import { join } from "node:path";
 import qrcode from "qrcode-generator";
 import { encodeOrder } from "../protocol/messages.ts";
-import { fromQrText, toQrText } from "../protocol/qr.ts";
+import { fromQrText, invoiceFromText, toQrText } from "../protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
@@ -216,8 +216,9 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
       return g.claimFraud(walletIdOfHex(c.walletPub), c.txId, "dispute", c.reason);
     },
     payOnline: async (p) => {
-      const m = fromQrText(p.requestQr);
-      if ("err" in m) throw new Error("the terminal's QR is not a protocol message: " + m.err);
+      // the terminal's invoice QR: its pay URL `<gateway>/pay#<invoice>`, or the bare "I1..." text
+      const m = invoiceFromText(p.requestQr);
+      if ("err" in m) throw new Error("the terminal's QR is not an invoice: " + m.err + " (" + p.requestQr.slice(0, 40) + ")");
       const wallet = w.wallets[p.walletName];
       const walletId = walletIdOfHex(Buffer.from(await wallet.publicKeyRaw()).toString("hex"));
       const r = await g.payInvoice({ invoice: m.msg, method: "wallet", walletId });

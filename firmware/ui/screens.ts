@@ -17,6 +17,16 @@ export function drawMessage(sc: Screen, s: TerminalStatus, nowMs: number, title:
 }
 
 /**
+ * Whether drawRequest shows `text` as a QR of 3 pixels a module or more above its lines: byte mode up to version
+ * 8 at level L, 192 characters (ISO/IEC 18004:2015 Table 7), printable ASCII (what qr-encode.ts takes).
+ */
+export function fitsPanelQr(text: string): boolean {
+  if (text.length > 192) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 32 || text.charCodeAt(i) > 126) return false;
+  return true;
+}
+
+/**
  * A QR for the customer's phone (payment request, invoice): amount on top, the QR, an optional line under it (what
  * the QR is, the order), a key hint at the bottom.
  */
@@ -26,7 +36,9 @@ export function drawRequest(sc: Screen, s: TerminalStatus, nowMs: number, amount
   sc.line(amountText, 26, 2, Ink.Accent);
   const q = qrEncode(qrText);
   if (q) {
-    const scale = q.size * 5 <= 180 ? 5 : 4;
+    // 5 pixels a module up to version 4, 4 for version 5, 3 (the least a phone camera reads well) for versions
+    // 6-8; version 8 (49 modules, 147 pixels) from row 52 ends above the line under it (row 212)
+    const scale = q.size * 5 <= 180 ? 5 : q.size * 4 <= 150 ? 4 : 3;
     sc.qr(q, (240 - q.size * scale) >> 1, 52, scale);
   } else sc.line("(no QR)", 120, 2, Ink.Alert);
   if (sub) sc.line(sub, 212, 1, Ink.Accent);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { decodeReceipt, decodeRefund, MsgType } from "../../protocol/messages.ts";
 import type { Receipt } from "../../protocol/messages.ts";
-import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { fromQrText, invoiceFromText, invoiceUrl, toQrText } from "../../protocol/qr.ts";
 import { txId as makeTxId } from "../../protocol/ids.ts";
 import { decodeQrPng, loadReferenceGateway, World } from "../../sim/world.ts";
 
@@ -44,6 +44,23 @@ async function qrOnPanel(w: World, letter: string): Promise<string> {
   return q;
 }
 
+/**
+ * The invoice QR on the panel, read by jsQR from the panel's pixels as a phone camera would: the gateway's pay page
+ * URL with the invoice in its fragment (docs/protocol.md). Returns the invoice's bytes.
+ */
+async function invoiceOnPanel(w: World): Promise<Uint8Array> {
+  let q: string | null = null;
+  for (let t = 0; t < 10000 && !(q && q.indexOf("/pay#") > 0); t += 250) {
+    await w.run(250);
+    q = w.displayQr();
+  }
+  assert.ok(q && q.indexOf("http://gateway.sim:8080/pay#") === 0, `the pay page URL on the panel; got ${q}; screen: ${w.screenText().join(" | ")}`);
+  const m = invoiceFromText(q);
+  assert.ok("msg" in m, "the URL's fragment is an invoice");
+  assert.equal(invoiceUrl("http://gateway.sim:8080", m.msg), q, "exactly <gateway>/pay#<base64url>, no padding");
+  return m.msg;
+}
+
 async function worldWithGateway(): Promise<World> {
   const w = World.open({ stateDir: null, wallClockMs: T0 });
   const g = await loadReferenceGateway(w);
@@ -71,7 +88,7 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
     assert.match(screen(w), /Invoice amount/);
     assert.match(screen(w), /# show invoice QR/);
     w.keys("4999#");
-    const inv = await qrOnPanel(w, "I");
+    const inv = await invoiceOnPanel(w);
     assert.match(screen(w), /EUR 49\.99/);
     assert.match(screen(w), /INVOICE/);
     assert.match(screen(w), /C cancel/);
@@ -93,7 +110,7 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
     const rc = decodeReceipt(printedQr(w)) as Receipt;
     assert.ok(rc, "the printed QR is the terminal's receipt");
     assert.equal(rc.status, 1, "settled");
-    const invNo = (fromQrText(inv) as { msg: Uint8Array }).msg;
+    const invNo = inv;
     // the receipt's txId is terminalId || invoiceNo (the invoice's bytes 6..10)
     assert.deepEqual([...rc.txId], [...makeTxId(7, ((invNo[6] * 256 + invNo[7]) * 256 + invNo[8]) * 256 + invNo[9])]);
     assert.deepEqual(w.host.errors, []);
@@ -102,12 +119,12 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
   it("takes the confirmation over Bluetooth: the phone reads the invoice, writes the confirmation, gets the signed receipt", async () => {
     await idle(w);
     w.keys("1250A3");
-    const inv = await qrOnPanel(w, "I");
+    const inv = await invoiceOnPanel(w);
     assert.match(screen(w), /EUR 12\.50/);
     const conf = await w.paidConfirmation("dave");
     const jobs = w.receiptPngs().length;
     const out = await w.paidOverBluetooth(conf, 20000);
-    assert.equal(toQrText(out.invoice), inv, "the phone read the invoice on the panel");
+    assert.deepEqual([...out.invoice], [...inv], "the phone read the invoice on the panel");
     assert.equal(out.receipt[1], MsgType.Receipt);
     await w.until("the receipt printed", () => w.receiptPngs().length > jobs && w.screenText().includes("Receipt printed"), 60000);
     assert.ok(w.screenText().includes("Paid"));
@@ -118,7 +135,7 @@ describe("flow 2: the merchant presents an invoice QR (devkit bundle, reference 
   it("leaves the invoice open on a code that is not its confirmation, says why, and times out after 30 s", async () => {
     await idle(w);
     w.keys("700A3");
-    await qrOnPanel(w, "I");
+    await invoiceOnPanel(w);
     w.scanText("HELLO-123");
     await w.run(200);
     assert.match(screen(w), /C01/);
@@ -136,7 +153,7 @@ describe("flow 2 online: the gateway's notice of the paid invoice reaches the te
     await w.until("online", () => /ONLINE/.test(screen(w)), 30000);
     await idle(w);
     w.keys("3000A3");
-    await qrOnPanel(w, "I");
+    await invoiceOnPanel(w);
     assert.match(screen(w), /ONLINE/);
     const jobs = w.receiptPngs().length;
     await w.paidConfirmation("hana"); // paid at the gateway; the phone shows nothing to the terminal
@@ -211,7 +228,7 @@ describe("flow 4: an order QR from the store's system (devkit bundle, reference 
     w.scanText(w.orderQr("ORD-79", 1500));
     await w.until("the order screen", () => w.screenText().some((l) => l.indexOf("Order ORD-79") >= 0), 5000);
     w.keys("3");
-    await qrOnPanel(w, "I");
+    await invoiceOnPanel(w);
     assert.match(screen(w), /INVOICE {2}order ORD-79/);
     const conf = await w.paidConfirmation("fred");
     w.scanText(conf);
