@@ -25,7 +25,8 @@ import { encodeEntry, EntryKind, EntryMethod } from "../../protocol/entry.ts";
 import { txId as makeTxId, utr } from "../../protocol/ids.ts";
 import type { PaidConfirmation } from "../../protocol/messages.ts";
 import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../../protocol/messages.ts";
-import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { fromQrText, invoiceUrl, toQrText } from "../../protocol/qr.ts";
+import { fitsPanelQr } from "../ui/screens.ts";
 import { SessionRadio } from "./session-radio.ts";
 
 /** The SE counter that numbers transactions (and so invoices). */
@@ -33,6 +34,16 @@ export const TX_COUNTER = 0;
 export const SESSION_MS = 30000;
 /** How long the gateway takes payment of an invoice (its `expires`). */
 export const INVOICE_VALID_S = 15 * 60;
+
+/**
+ * The invoice QR's text on a terminal whose gateway is `gatewayUrl`: the pay page URL `<gateway>/pay#<invoice>`
+ * (docs/protocol.md), which any phone camera opens; the bare "I1..." text when no gateway is configured or the URL
+ * would not fit the panel's QR (screens.ts fitsPanelQr: a gateway URL of at most 75 characters).
+ */
+export function invoiceQrText(gatewayUrl: string, invoice: Uint8Array): string {
+  const u = gatewayUrl.indexOf("http://") === 0 || gatewayUrl.indexOf("https://") === 0 ? invoiceUrl(gatewayUrl, invoice) : "";
+  return u && fitsPanelQr(u) ? u : toQrText(invoice);
+}
 
 export interface Refused {
   code: string;

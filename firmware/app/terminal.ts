@@ -23,7 +23,7 @@
 import type { Device } from "../../hal/device.ts";
 import { Ink } from "../../hal/display.ts";
 import { fromHex } from "../../protocol/codec/hex.ts";
-import { invoiceUrl, toQrText } from "../../protocol/qr.ts";
+import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
 import { checkJournalPlace, placeLines } from "../journal/place.ts";
 import { deriveStorageKeys } from "../keys.ts";
@@ -48,7 +48,7 @@ import { openVault } from "../vault.ts";
 import { drawIdle, idleKey } from "../ui/idle.ts";
 import type { IdleState } from "../ui/idle.ts";
 import { Screen } from "../ui/screen.ts";
-import { drawMessage, drawRequest, fitsPanelQr } from "../ui/screens.ts";
+import { drawMessage, drawRequest } from "../ui/screens.ts";
 import { ActivityLog } from "../activity.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
 import { methodLabel, receiptJob } from "../receipt/receipt.ts";
@@ -60,7 +60,7 @@ import type { UpdateOffer } from "../update/updater.ts";
 import { alreadyInstalled, installUpdate } from "../update/updater.ts";
 import { checkPin } from "../vault.ts";
 import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
-import { acceptPaid, InvoiceBook, InvoiceSession } from "./invoice.ts";
+import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "./invoice.ts";
 import { isOrderText, orderKeyName, readOrder } from "./order.ts";
 import type { TxSummary } from "./refund.ts";
 import { findTx, makeRefund, txCollector, reasonFor, REASON_VOID, refundProblem } from "./refund.ts";
@@ -451,12 +451,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     },
     print: (p, done) =>
       printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: true, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done),
-    // the gateway's pay page URL, `<gateway>/pay#<invoice>` (docs/protocol.md): any phone camera opens it; the bare
-    // "I1..." text when no gateway is configured or its URL would not fit the panel's QR
-    qrText: (inv) => {
-      const u = cfg.gatewayUrl.indexOf("http") === 0 ? invoiceUrl(cfg.gatewayUrl, inv) : "";
-      return u && fitsPanelQr(u) ? u : toQrText(inv);
-    },
+    qrText: (inv) => invoiceQrText(cfg.gatewayUrl, inv),
   });
   const openInvoice = (amountMinor: number, orderRef: string) => {
     if (!provisioned || !journal || !cert) return noJournal();

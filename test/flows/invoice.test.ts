@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../protocol/codec/hex.ts";
 import type { InvoiceContext, InvoiceOutcome, InvoicePaidInfo } from "../../firmware/app/invoice.ts";
-import { acceptPaid, InvoiceBook, InvoiceSession } from "../../firmware/app/invoice.ts";
+import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "../../firmware/app/invoice.ts";
 import { EntryMethod } from "../../protocol/entry.ts";
 import * as M from "../../protocol/messages.ts";
-import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { fromQrText, invoiceFromText, invoiceUrl, toQrText } from "../../protocol/qr.ts";
 import { utr } from "../../protocol/ids.ts";
 import { verifyMessage } from "../../gateway/issuer.ts";
 import { EUR, USD } from "../protocol/helpers.ts";
@@ -22,7 +22,7 @@ interface Run {
   session: InvoiceSession;
 }
 
-function start(amount = 4999, orderRef = "", o: { printError?: string } = {}): Run {
+function start(amount = 4999, orderRef = "", o: { printError?: string; gatewayUrl?: string } = {}): Run {
   const r = flowRig(o);
   const shown: { amount: number; qr: string }[] = [];
   const notices: string[] = [];
@@ -43,6 +43,8 @@ function start(amount = 4999, orderRef = "", o: { printError?: string } = {}): R
     },
     print: (p: InvoicePaidInfo, done) => r.device.printer.print(new Uint8Array(p.receipt), done),
   };
+  const gw = o.gatewayUrl;
+  if (gw) ctx.qrText = (inv) => invoiceUrl(gw, inv);
   const session = new InvoiceSession(ctx, amount, orderRef, (x) => outcomes.push(x));
   session.open();
   r.advance(1000);
@@ -183,6 +185,35 @@ describe("merchant-presented QR: invoice session", () => {
     run.r.advance(1000);
     assert.deepEqual(again.map((o) => ("refused" in o ? o.refused.code : "?")), ["C10"]);
     assert.equal(run.r.entries().length, 1);
+  });
+
+  it("shows the context's QR text, the gateway's pay URL, whose fragment is the signed invoice; its confirmation is taken", () => {
+    const run = start(2500, "", { gatewayUrl: "https://pay.example.com/" });
+    const url = run.shown[0].qr;
+    assert.equal(url.indexOf("https://pay.example.com/pay#"), 0, url);
+    const m = invoiceFromText(url);
+    assert.ok("msg" in m);
+    assert.equal(verifyMessage(run.r.terminalPub, m.msg), true);
+    const inv = M.decodeInvoice(m.msg)!;
+    assert.equal(inv.amountMinor, 2500);
+    assert.equal(inv.invoiceNo, run.session.invoiceNo);
+    run.session.code(toQrText(run.r.issuer.signPaid({ terminalId: inv.terminalId, invoiceNo: inv.invoiceNo, amountMinor: 2500, currency: inv.currency, paidAt: 1795000000, method: 3, paymentRef: new Uint8Array(8).fill(2) })));
+    run.r.advance(1000);
+    assert.ok("paid" in run.outcomes[0], JSON.stringify(run.outcomes[0]));
+  });
+
+  it("makes the terminal's invoice QR text the pay URL, or the I1 text without a gateway URL or with one too long for the panel", () => {
+    const p = fromQrText(start(100).shown[0].qr);
+    assert.ok("msg" in p);
+    const inv = p.msg;
+    const url = invoiceQrText("http://gateway.sim:8080", inv);
+    assert.equal(url, invoiceUrl("http://gateway.sim:8080", inv));
+    assert.equal(url.length, 28 + 112, "a typical invoice URL: 140 characters, QR version 7 at level L");
+    assert.equal(invoiceQrText("https://g.example/" + "x".repeat(57), inv).length, 192, "a 75-character gateway URL still fits (version 8)");
+    assert.equal(invoiceQrText("https://g.example/" + "x".repeat(58), inv), toQrText(inv), "76 characters: the I1 text");
+    assert.equal(invoiceQrText("", inv), toQrText(inv), "no gateway configured: the I1 text");
+    assert.equal(invoiceQrText("gateway.sim", inv), toQrText(inv), "not an http(s) URL: the I1 text");
+    assert.equal(invoiceQrText("https://g\u00e9.example", inv), toQrText(inv), "not ASCII: the I1 text");
   });
 
   it("cancels on C while waiting", () => {
