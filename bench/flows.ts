@@ -69,7 +69,7 @@ async function run(bin: string, fill: number): Promise<boolean> {
   order.set(createHmac("sha256", orderKey).update(order.subarray(0, 28)).digest().subarray(0, 16), 28);
   // flow 1 takes tx FIRST_TX + 1, flow 4's payment + 2, flow 2's invoice + 3
   const paid = issuer.signPaid({ terminalId: TERMINAL, invoiceNo: FIRST_TX + 3, amountMinor: 3000, currency: EUR, paidAt: Math.floor(now / 1000), method: 1, paymentRef: new Uint8Array(8).fill(3) });
-  const cfg = { terminalId: String(TERMINAL), merchantName: "Bench Cafe", currency: "EUR", gatewayUrl: "", merchantId: MERCHANT, issuerKeys: { "1": toHex(issuer.publicKey) } };
+  const cfg = { terminalId: String(TERMINAL), merchantName: "Bench Cafe", currency: "EUR", gatewayUrl: "https://pay.example.com", merchantId: MERCHANT, issuerKeys: { "1": toHex(issuer.publicKey) } };
   // pending records of amount 0 already in the journal (a request header, another wallet's payment)
   const request = new Uint8Array(88);
   request[0] = 1;

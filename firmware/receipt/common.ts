@@ -36,7 +36,7 @@ export function heading(p: EscPos, merchantName: string, merchantId: string, ter
 
 /**
  * A QR of `text`, centred, with a blank line above and below (the printer adds no quiet zone). Raster when
- * `o.rasterQr`: the display's encoder (alphanumeric, up to 154 characters); a text it cannot encode is printed
+ * `o.rasterQr`: the display's encoder (alphanumeric up to 335 characters, ASCII up to 230); a text it cannot encode is printed
  * as text lines instead, so it can still be typed in.
  */
 export function qrBlock(p: EscPos, text: string, o: PrintOptions): EscPos {

@@ -3,23 +3,24 @@
  * L, versions 2 to 9, fixed mask 0. Decoders do not care which mask was chosen; skipping the mask search keeps it
  * fast on the interpreter, and the whole encoder small next to a general library (qrcode-generator alone is 21 KB
  * minified).
- * - Protocol QR texts are Base45 ("R1..."), the QR alphanumeric alphabet (section 7.4.4): a payment request (134
- *   characters) fits version 5.
+ * - Protocol QR texts are Base45 ("R1..."), the QR alphanumeric alphabet (mode 0010, a 9-bit character count up to
+ *   version 9): a payment request (134 characters) fits version 5.
  * - Anything else (an invoice's pay URL, `<gateway>/pay#<base64url>`, with lower case and '#') goes in byte mode
- *   (section 7.4.5: mode 0100, an 8-bit character count up to version 9), one byte per character: ASCII only, so
- *   that every decoder reads the same text. A typical invoice URL (about 140 characters) needs version 7.
+ *   (mode 0100, an 8-bit character count up to version 9; section 7.4), one byte per character: ASCII only, so that
+ *   every decoder reads the same text. A typical invoice URL (about 140 characters) needs version 7 (Table 7).
  * Capacities and block structure at level L are from Table 9: versions 2-5 have one Reed-Solomon block, 6-9 two
- * blocks of equal size whose codewords are interleaved (section 7.6). Versions 7 and up carry version information
- * (section 7.10, Annex D) and a 3x3 grid of alignment patterns at 6, 2v+8 and 4v+10 (Annex E, Table E.1).
+ * blocks of equal size whose codewords are interleaved, data then EC. Versions 7 and up carry version information
+ * (BCH(18,6), generator 0x1F25, Annex D) and a 3x3 grid of alignment patterns at 6, 2v+8 and 4v+10 (Annex E).
  *
  *   const q = qrEncode(text);    // null when the text is too long for version 9 or not ASCII
  *   if (q) for (y...) for (x...) if (q.modules[y * q.size + x]) dark(x, y);
  */
 
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-/** ISO/IEC 18004 Table 9, level L, versions 2..9: data codewords per block, EC codewords per block. */
-const DATA_CW = [34, 55, 80, 108, 68, 78, 97, 116];
-const EC_CW = [10, 15, 20, 26, 18, 20, 24, 30];
+/** ISO/IEC 18004 Table 9, level L, versions 2..9: data codewords per block, EC codewords per block (typed arrays:
+ * a few JsVars each where an array of numbers takes one per element). */
+const DATA_CW = new Uint8Array([34, 55, 80, 108, 68, 78, 97, 116]);
+const EC_CW = new Uint8Array([10, 15, 20, 26, 18, 20, 24, 30]);
 /** Number of blocks: 1 up to version 5, then 2. */
 const BLOCKS_FROM_V6 = 4;
 
@@ -31,7 +32,7 @@ export interface QrMatrix {
 
 /**
  * The EC codewords of every block of `data` (`nb` blocks of `k` codewords), `n` per block, one after the other.
- * GF(256) with the polynomial 0x11D (section 7.5.2), by log and antilog tables made per call (a few hundred bytes,
+ * GF(256) with the polynomial 0x11D, by log and antilog tables made per call (a few hundred bytes,
  * freed after: nothing kept in RAM between codes).
  */
 function rsBlocks(data: Uint8Array, nb: number, k: number, n: number): Uint8Array {
@@ -152,7 +153,7 @@ export function qrEncode(text: string): QrMatrix | null {
       const ay = pos(iy);
       for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) set(ax + dx, ay + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1);
     }
-  // format information: level L (01), mask 0, BCH(15,5), XOR mask 0x5412 (section 7.9)
+  // format information: level L (01), mask 0, BCH(15,5), XOR mask 0x5412 (Annex C)
   const fd = 1 << 3;
   let rem = fd;
   for (let i = 0; i < 10; i++) rem = (rem << 1) ^ ((rem >>> 9) * 0x537);
@@ -180,8 +181,8 @@ export function qrEncode(text: string): QrMatrix | null {
       set(b, a, dark);
     }
   }
-  // codewords in the zigzag (section 7.7.3), blocks interleaved (section 7.6: data codeword i of each block in turn,
-  // then the EC codewords likewise); remainder bits 0; mask 0 ((x + y) even flips) on data modules
+  // codewords in the zigzag, two modules wide, up and down from the bottom right; blocks interleaved (data codeword
+  // i of each block in turn, then the EC codewords likewise); remainder bits 0; mask 0 ((x + y) even flips) on data modules
   const all = new Uint8Array(nData + nb * nEc);
   for (let n = 0; n < nData; n++) all[n] = data[(n % nb) * k + ((n / nb) | 0)];
   for (let n = 0; n < nb * nEc; n++) all[nData + n] = ec[(n % nb) * nEc + ((n / nb) | 0)];
