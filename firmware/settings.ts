@@ -19,10 +19,12 @@ export interface Settings {
   merchantId: number;
   /** Issuer public keys (X||Y hex) by key ID, as provisioning writes them. */
   issuerKeys: { [id: string]: string };
+  /** Firmware public keys (X||Y hex) by key ID, as provisioning writes them: the only keys an update is checked against. */
+  firmwareKeys: { [id: string]: string };
 }
 
 function defaults(): Settings {
-  return { terminalId: "", merchantName: "", currency: "EUR", gatewayUrl: "", merchantId: 0, issuerKeys: {} };
+  return { terminalId: "", merchantName: "", currency: "EUR", gatewayUrl: "", merchantId: 0, issuerKeys: {}, firmwareKeys: {} };
 }
 
 export function bytesToText(b: Uint8Array): string {

@@ -30,6 +30,7 @@ import type { GatewayClock } from "./clock.ts";
 import { isMovable, systemClock } from "./clock.ts";
 import { isPublicKey, Issuer, publicKeyOf, signBody } from "./issuer.ts";
 import { issuerKeyBody, MAX_KEYS, revokeBody } from "../protocol/keys.ts";
+import { firmwareBody, isLabel } from "../protocol/firmware.ts";
 import { nodeCrypto } from "./node-crypto.ts";
 import type { SmsProvider } from "./sms.ts";
 import { autoApprovedText, isE164, offlineReceivedText, OutboxSmsProvider, paidWhileOfflineText, SmsOutbox, TERMINAL_OFFLINE_MS } from "./sms.ts";
@@ -828,19 +829,51 @@ export class Gateway {
     });
   }
 
-  /** Firmware offered to terminals at hello: `sig` is the issuer's over SHA-256(bundle) (made here when absent). */
-  offerUpdate(o: { version: string; bundle: Uint8Array; sig?: Uint8Array }): { version: string; size: number; sha256: string; sig: string } {
-    if (typeof o.version !== "string" || !o.version || o.version.length > 32) throw bad("BAD_VERSION", "version: 1 to 32 characters");
+  /**
+   * Registers a firmware public key (X||Y) under `keyId` (0..255): the offline key updates are signed with, never
+   * the issuer key. Only updates signed by a registered firmware key are accepted; the gateway signs none.
+   */
+  addFirmwareKey(keyId: number, pub: Uint8Array): { id: number; pub: string } {
+    if (!(Number.isInteger(keyId) && keyId >= 0 && keyId <= 255)) throw bad("BAD_KEY_ID", "id: 0 to 255");
+    if (!(pub instanceof Uint8Array) || !isPublicKey(pub)) throw bad("BAD_KEY", "pub: a P-256 public key X||Y, 64 bytes");
+    if (toHex(pub) === toHex(this.issuer.publicKey) || this.issuerKeys().some((k) => k.pub === toHex(pub))) throw bad("ISSUER_KEY", "an issuer key is not a firmware key");
+    return this.store.transaction(() => {
+      const list = this.firmwareKeys().filter((k) => k.id !== keyId);
+      const k = { id: keyId, pub: toHex(pub) };
+      list.push(k);
+      this.store.setMeta("firmwareKeys", JSON.stringify(list));
+      this.log(0, 0, "firmware-key-added", k);
+      return k;
+    });
+  }
+
+  /** The registered firmware public keys. */
+  firmwareKeys(): { id: number; pub: string }[] {
+    const raw = this.store.getMeta("firmwareKeys");
+    return raw ? (JSON.parse(raw) as { id: number; pub: string }[]) : [];
+  }
+
+  /**
+   * Firmware offered to terminals at hello, as tools/sign-update.ts signed it offline: `sig` by the registered
+   * firmware key `keyId` over protocol/firmware.ts's body (board, version, SHA-256 of the bundle). Never signed here.
+   */
+  offerUpdate(o: { version: string; board: string; keyId: number; bundle: Uint8Array; sig: Uint8Array }): { version: string; board: string; key: number; size: number; sha256: string; sig: string } {
+    if (!isLabel(o.version)) throw bad("BAD_VERSION", "version: 1 to 32 printable ASCII characters");
+    if (!isLabel(o.board)) throw bad("BAD_BOARD", "board: 1 to 32 printable ASCII characters");
     if (!(o.bundle instanceof Uint8Array) || !o.bundle.length) throw bad("BAD_BUNDLE", "bundle: the firmware bytes");
+    if (!(o.sig instanceof Uint8Array) || o.sig.length !== 64) throw bad("BAD_SIGNATURE", "sig: the firmware key's signature (tools/sign-update.ts), 64 bytes");
+    const key = this.firmwareKeys().find((k) => k.id === o.keyId);
+    if (!key) throw bad("UNKNOWN_KEY", "key: " + o.keyId + " is not a registered firmware key");
     const sha = this.crypto.sha256(o.bundle);
-    const sig = o.sig ?? signBody(this.issuer.privateKey, o.bundle);
-    if (!this.verifier.body(this.issuer.publicKey, o.bundle, sig)) throw bad("BAD_SIGNATURE", "sig is not the issuer's signature over the bundle's SHA-256");
-    const row = { version: o.version, size: o.bundle.length, sha256: toHex(sha), sig: toHex(sig), bundle: new Uint8Array(o.bundle), createdAt: this.now() };
+    if (!this.verifier.body(fromHex(key.pub) as Uint8Array, firmwareBody(o.board, o.version, sha), o.sig)) {
+      throw bad("BAD_SIGNATURE", "sig is not firmware key " + o.keyId + "'s signature over this bundle, board and version");
+    }
+    const row = { version: o.version, board: o.board, keyId: o.keyId, size: o.bundle.length, sha256: toHex(sha), sig: toHex(o.sig), bundle: new Uint8Array(o.bundle), createdAt: this.now() };
     this.store.transaction(() => {
       this.store.insertUpdate(row);
-      this.log(0, 0, "update-offered", { version: row.version, size: row.size, sha256: row.sha256 });
+      this.log(0, 0, "update-offered", { version: row.version, board: row.board, key: row.keyId, size: row.size, sha256: row.sha256 });
     });
-    return { version: row.version, size: row.size, sha256: row.sha256, sig: row.sig };
+    return { version: row.version, board: row.board, key: row.keyId, size: row.size, sha256: row.sha256, sig: row.sig };
   }
 
   /** Takes a terminal out of service (lost, stolen, retired): its link requests are refused from now on. */
@@ -1603,7 +1636,8 @@ export class Gateway {
     const reply: Record<string, unknown> = { time: now, denyVersion: dv, limits: JSON.parse(m0.limits) };
     if (m.denyVersion !== dv) reply.deny = this.store.denyList().join("");
     const u = this.store.latestUpdate();
-    if (u && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, size: u.size, sha256: u.sha256, sig: u.sig };
+    // only a firmware-signed update (rows from before firmware keys have no board) is offered
+    if (u && u.board && typeof m.fw === "string" && versionNewer(u.version, m.fw)) reply.update = { version: u.version, board: u.board, key: u.keyId, size: u.size, sha256: u.sha256, sig: u.sig };
     // issuer keys the terminal says it lacks (only a terminal that says which it holds is offered any)
     if (heldKeys) {
       const revoked = this.issuerKeyRevocations();
@@ -2116,8 +2150,13 @@ export class Gateway {
       if (p[1] === "updates") {
         need("POST");
         const b = body(req);
-        const sig = b.sig === undefined ? undefined : hexField(b.sig, "sig", 64);
-        return json(201, this.offerUpdate({ version: b.version as string, bundle: bytesField(b.bundle, "bundle"), sig }));
+        if (typeof b.key !== "number") throw bad("UNKNOWN_KEY", "key: the ID of the firmware key that signed it (tools/sign-update.ts)");
+        return json(201, this.offerUpdate({ version: b.version as string, board: b.board as string, keyId: b.key, bundle: bytesField(b.bundle, "bundle"), sig: hexField(b.sig, "sig", 64) }));
+      }
+      if (p[1] === "firmware-keys") {
+        need("POST");
+        const b = body(req);
+        return json(201, this.addFirmwareKey(b.id as number, hexField(b.pub, "pub", 64)));
       }
       if (p[1] === "payouts" && method === "POST") {
         const b = req.body ? body(req) : {};

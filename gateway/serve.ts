@@ -1,6 +1,7 @@
 /**
  * npm run gateway -- --port 8080 --db gateway.db [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem]
  *                    [--admin-token T] [--issuer-key issuer.hex --issuer-key-id 1] [--movable-clock] [--sms-file sms.jsonl]
+ *                    [--firmware-key-file firmware-keys.txt]
  *                    [--payout-name "Issuer Ltd" --payout-iban DE89... [--payout-bic BIC]] [--no-payouts]
  *                    [--kannel-url http://127.0.0.1:13013 --kannel-user U --kannel-password P [--sms-from NAME]
  *                     [--sms-dlr-url https://gateway.example]]
@@ -12,6 +13,8 @@
  * known (the --payout-* options, or PUT /v1/admin/payout-account); its pain.001 file is at GET /v1/admin/payouts/{id}/pain001.
  * SMS go through Kannel's sendsms with --kannel-url (docs/gateway.md, SMS); --sms-dlr-url is the gateway's base URL
  * as Kannel reaches it, for delivery reports (default: this gateway's own URL).
+ * --firmware-key-file registers the firmware PUBLIC keys updates must be signed with (one a line: "<id> <X||Y hex>",
+ * or only the hex for ID 1); the firmware private key stays offline with tools/sign-update.ts.
  */
 import { readFileSync } from "node:fs";
 import { MovableClock } from "./clock.ts";
@@ -41,10 +44,27 @@ function args(argv: string[]): Record<string, string> {
   return out;
 }
 
+/** Firmware public keys, one a line: "<id> <X||Y hex>" or only the hex (ID 1); "#" starts a comment. */
+function readFirmwareKeys(text: string): { id: number; pub: Uint8Array }[] {
+  const out: { id: number; pub: Uint8Array }[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const f = line.split(/\s+/);
+    const id = f.length === 2 ? Number(f[0]) : 1;
+    const hex = f[f.length - 1];
+    if (f.length > 2 || !Number.isInteger(id) || id < 0 || id > 255 || !/^[0-9a-fA-F]{128}$/.test(hex)) {
+      throw new Error("--firmware-key-file: each line \"<id 0-255> <public key X||Y, 128 hex digits>\", got " + JSON.stringify(line.slice(0, 40)));
+    }
+    out.push({ id, pub: new Uint8Array(Buffer.from(hex, "hex")) });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
   if (a.help) {
-    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts] [--kannel-url URL --kannel-user U --kannel-password P [--sms-from NAME] [--sms-dlr-url URL]]\n");
+    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--firmware-key-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts] [--kannel-url URL --kannel-user U --kannel-password P [--sms-from NAME] [--sms-dlr-url URL]]\n");
     return;
   }
   const port = Number(a.port ?? "8080");
@@ -57,6 +77,7 @@ async function main(): Promise<void> {
     if (priv.length !== 32) throw new Error("--issuer-key: a file with the issuer's private key, 64 hex digits");
     issuer = new Issuer({ keyId: Number(a["issuer-key-id"] ?? "1"), privateKey: new Uint8Array(priv) });
   }
+  const firmwareKeys = a["firmware-key-file"] ? readFirmwareKeys(readFileSync(a["firmware-key-file"], "utf8")) : [];
   const clock = a["movable-clock"] ? new MovableClock() : undefined;
   // SMS: Kannel when asked, else the outbox file, else the gateway's in-memory outbox
   let kannel: KannelOptions | undefined;
@@ -89,6 +110,7 @@ async function main(): Promise<void> {
   });
   ownUrl = s.url;
   const g = s.gateway;
+  for (const k of firmwareKeys) g.addFirmwareKey(k.id, k.pub);
   process.stdout.write(
     JSON.stringify(
       {
@@ -98,6 +120,7 @@ async function main(): Promise<void> {
         issuerKeyId: g.issuer.keyId,
         issuerPublicKey: Buffer.from(g.issuer.publicKey).toString("hex"),
         linkPublicKey: Buffer.from(g.linkPublicKey).toString("hex"),
+        firmwareKeys: g.firmwareKeys(),
         movableClock: !!clock,
         sms: kannel ? { kannel: kannel.url, user: kannel.user, from: kannel.from ?? null, dlrUrl: kannel.dlrUrl ?? s.url } : a["sms-file"] ? { file: a["sms-file"] } : "in memory",
       },

@@ -131,10 +131,10 @@ CREATE TABLE IF NOT EXISTS payouts (
 CREATE INDEX IF NOT EXISTS payouts_merchant ON payouts(merchantId);
 CREATE TABLE IF NOT EXISTS updates (
   version TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sig TEXT NOT NULL, bundle BLOB NOT NULL,
-  createdAt INTEGER NOT NULL);
+  createdAt INTEGER NOT NULL, board TEXT NOT NULL DEFAULT '', keyId INTEGER NOT NULL DEFAULT -1);
 `;
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 type Row = Record<string, unknown>;
 
@@ -220,6 +220,9 @@ export class SqliteStore implements GatewayStore {
       add("sms", "dlr", "TEXT NOT NULL DEFAULT ''");
       add("sms", "dlrAt", "INTEGER NOT NULL DEFAULT 0");
       this.db.exec("CREATE INDEX IF NOT EXISTS sms_due ON sms(status, nextAt)");
+      // version 6: an update's board and the firmware key that signed it (older rows: issuer-signed, never offered)
+      add("updates", "board", "TEXT NOT NULL DEFAULT ''");
+      add("updates", "keyId", "INTEGER NOT NULL DEFAULT -1");
       this.db.pragma("user_version = " + SCHEMA_VERSION);
     })();
   }
@@ -585,7 +588,7 @@ export class SqliteStore implements GatewayStore {
   }
 
   insertUpdate(u: UpdateRow): void {
-    this.run("INSERT OR REPLACE INTO updates (version, size, sha256, sig, bundle, createdAt) VALUES (?,?,?,?,?,?)", u.version, u.size, u.sha256, u.sig, toDb(u.bundle), u.createdAt);
+    this.run("INSERT OR REPLACE INTO updates (version, size, sha256, sig, bundle, createdAt, board, keyId) VALUES (?,?,?,?,?,?,?,?)", u.version, u.size, u.sha256, u.sig, toDb(u.bundle), u.createdAt, u.board, u.keyId);
   }
   latestUpdate(): UpdateRow | undefined {
     return this.get("SELECT * FROM updates ORDER BY createdAt DESC, version DESC LIMIT 1");

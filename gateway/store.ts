@@ -253,6 +253,10 @@ export interface UpdateRow {
   sig: string;
   bundle: Uint8Array;
   createdAt: number;
+  /** The board it is built for ("" on rows from before firmware keys: never offered). */
+  board: string;
+  /** The firmware key that signed it (-1 on rows from before firmware keys). */
+  keyId: number;
 }
 
 /**

@@ -191,6 +191,7 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
   const store = new SqliteStore(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
   // test-only bank accounts (well-known example IBANs): the daily payout run writes its pain.001 file for them
   const g = new Gateway({ store, clock: { now: () => w.now() }, issuer: w.issuer, dailyPayouts: true, payoutAccount: { name: "Simulated Issuer", iban: "DE89370400440532013000", bic: "COBADEFFXXX" } });
+  g.addFirmwareKey(w.firmwareKey.keyId, w.firmwareKey.publicKey);
   const sha256 = { sha256: (d: Uint8Array) => new Uint8Array(createHash("sha256").update(d).digest()) };
   const walletIdOfHex = (pubHex: string) => walletIdOf(sha256, fromHex(pubHex) as Uint8Array);
   return {
@@ -265,6 +266,11 @@ export class World {
   readonly host: SimHost;
   readonly board: BoardData;
   readonly issuer: Issuer;
+  /**
+   * The firmware key updates are signed with (tools/sign-update.ts), separate from the issuer key: provisioning
+   * gives the terminal its public key and the world's reference gateway registers it.
+   */
+  readonly firmwareKey: { keyId: number; privateKey: Uint8Array; publicKey: Uint8Array };
   readonly wallets: Record<string, Wallet> = {};
   /** Where the terminal's HTTP goes when the gateway is reachable. */
   gatewayHandler: HttpHandler | null = null;
@@ -298,6 +304,8 @@ export class World {
     if (this.stateDir && existsSync(file("world.json"))) this.meta = JSON.parse(readFileSync(file("world.json"), "utf8"));
     const iss = this.stateDir && existsSync(file("issuer.json")) ? JSON.parse(readFileSync(file("issuer.json"), "utf8")) : null;
     this.issuer = iss ? new Issuer({ keyId: iss.keyId, privateKey: new Uint8Array(Buffer.from(iss.privateKey, "hex")) }) : Issuer.generate(1);
+    const fwPriv = iss && iss.firmwareKey ? new Uint8Array(Buffer.from(iss.firmwareKey, "hex")) : Issuer.generate(1).privateKey;
+    this.firmwareKey = { keyId: 1, privateKey: fwPriv, publicKey: publicKeyOf(fwPriv) };
     // The device as on the bench: process.env as the real board reports it and the console globals EspruinoTools
     // uses, so the technician tools (provision, diagnose) run against it over the simulated console.
     const con = consoleHostOptions();
@@ -570,6 +578,7 @@ export class World {
         techPin: s.techPin,
         merchantPin: s.merchantPin,
         orderKey: s.orderKey,
+        firmwareKeys: { [String(this.firmwareKey.keyId)]: Buffer.from(this.firmwareKey.publicKey).toString("hex") },
         out: (l) => lines.push(l),
       });
     } catch (e) {
@@ -789,7 +798,7 @@ export class World {
     this.host.flash.save(f("flash.bin"));
     this.host.journalFlash.save(f("journal.bin"));
     writeFileSync(f("secure-element.json"), JSON.stringify(this.host.secure.exportState()));
-    writeFileSync(f("issuer.json"), JSON.stringify({ keyId: this.issuer.keyId, privateKey: Buffer.from(this.issuer.privateKey).toString("hex") }));
+    writeFileSync(f("issuer.json"), JSON.stringify({ keyId: this.issuer.keyId, privateKey: Buffer.from(this.issuer.privateKey).toString("hex"), firmwareKey: Buffer.from(this.firmwareKey.privateKey).toString("hex") }));
     writeFileSync(f("wallets.json"), JSON.stringify(this.saved));
     writeFileSync(f("world.json"), JSON.stringify(this.meta));
   }

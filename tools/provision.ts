@@ -4,12 +4,15 @@
  *   (--issuer-key-file key.hex [--issuer-key-id 1] | --cert-file cert.hex --issuer-pub <hex>)
  *   [--wifi "ssid:password,ssid2:password2"] [--limits '{"perTxMinor":5000,...}'] [--tech-pin 2580] [--currency EUR]
  *   [--merchant-pin 1234] [--order-key <hex, the merchant's order hand-off key, 16 to 64 bytes>]
+ *   [--firmware-pub <hex 64 bytes> [--firmware-key-id 1]]
  *
  * With the terminal's console open (technician menu, "Open console"):
  * 1. checks the board, then creates (first time) or reads the terminal's identity key in the secure element;
  * 2. gets its certificate: signed here with the issuer key (the reference issuer, gateway/issuer.ts), or
  *    taken from a file the gateway's registration produced;
- * 3. sends terminal ID, merchant, gateway URL and link key, issuer key, Wi-Fi networks and limits; the terminal
+ * 3. sends terminal ID, merchant, gateway URL and link key, issuer key, the firmware public key (the offline key
+ *    updates are signed with, tools/sign-update.ts; without one the terminal installs no update), Wi-Fi networks
+ *    and limits; the terminal
  *    checks the certificate, keeps Wi-Fi passwords, the order key and the PIN hashes in its vault only, and prints a
  *    provisioning receipt.
  */
@@ -41,6 +44,8 @@ export interface ProvisionOptions {
   merchantPin?: string;
   /** The merchant's order hand-off key (HMAC), hex. */
   orderKey?: string;
+  /** Firmware public keys X||Y (hex) by key ID: the offline keys updates are signed with (never an issuer key). */
+  firmwareKeys?: { [id: string]: string };
   verbose?: boolean;
   out?: (line: string) => void;
 }
@@ -70,6 +75,11 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   if (o.techPin !== undefined && !/^[0-9]{4,8}$/.test(o.techPin)) throw new ToolError("USAGE", "--tech-pin must be 4 to 8 digits");
   if (o.merchantPin !== undefined && !/^[0-9]{4,8}$/.test(o.merchantPin)) throw new ToolError("USAGE", "--merchant-pin must be 4 to 8 digits");
   if (o.orderKey !== undefined && !/^([0-9a-fA-F]{2}){16,64}$/.test(o.orderKey)) throw new ToolError("USAGE", "--order-key must be 16 to 64 bytes in hex");
+  for (const k in o.firmwareKeys ?? {}) {
+    if (!/^[0-9]{1,3}$/.test(k) || Number(k) > 255 || String(Number(k)) !== k || !/^[0-9a-fA-F]{128}$/.test(o.firmwareKeys![k])) {
+      throw new ToolError("USAGE", "--firmware-pub must be a firmware public key X||Y as 128 hex digits, --firmware-key-id 0 to 255");
+    }
+  }
   const port = await checkPort(o.port);
   const link = await openLink({ port, board: espruinoBoardJson(def), verbose: o.verbose });
   try {
@@ -101,14 +111,22 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         techPin: o.techPin,
         merchantPin: o.merchantPin,
         orderKey: o.orderKey,
+        firmwareKeys: lowerValues(o.firmwareKeys ?? {}),
       },
       30000,
     );
+    if (!Object.keys(o.firmwareKeys ?? {}).length) out("provision: no firmware key given: this terminal will install no update");
     out("provision: written; receipt " + (r.printed ? "printed" : "NOT printed (" + r.printError + ")"));
     return { identity: String(id.pub), created: !!id.created, cert: Buffer.from(c.cert).toString("hex"), printed: !!r.printed };
   } finally {
     await link.close();
   }
+}
+
+function lowerValues(m: { [id: string]: string }): { [id: string]: string } {
+  const r: { [id: string]: string } = {};
+  for (const k in m) r[k] = m[k].toLowerCase();
+  return r;
 }
 
 function parseWifi(s: string | undefined): { ssid: string; password: string }[] {
@@ -150,6 +168,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       techPin: a["tech-pin"],
       merchantPin: a["merchant-pin"],
       orderKey: a["order-key"],
+      firmwareKeys: a["firmware-pub"] ? { [String(Number(a["firmware-key-id"] ?? 1))]: a["firmware-pub"] } : undefined,
       verbose: a.verbose === "true",
     });
   });

@@ -684,20 +684,20 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const u = offer;
     offer = null;
     if (!u || !sync || alreadyInstalled(d.storage, u)) return;
-    // every trusted issuer key, tried in turn: an update may be signed by a key rotated in at sync
-    const keys: Uint8Array[] = [];
-    for (const id in cfg.issuerKeys) {
-      const k = issuerKey(parseInt(id, 10));
-      if (k) keys.push(k);
+    // the firmware keys provisioning gave (offline keys, never the issuer keys that sign allowances)
+    const keys: { [id: string]: Uint8Array } = {};
+    let any = false;
+    for (const id in cfg.firmwareKeys) {
+      const k = fromHex(cfg.firmwareKeys[id] || "");
+      if (k && k.length === 64) (keys[id] = k), (any = true);
     }
-    const key = keys.shift();
-    if (!key) return activity.add("error", "update: no issuer key");
+    if (!any) return activity.add("error", "update: no firmware key");
     mode = "update";
     const shown = (pct: number) => message("Updating firmware", Ink.Accent, ["Version " + u.version, pct + " %", "Payments resume when done"]);
     shown(0);
     let last = -1;
     installUpdate(
-      { store: d.storage, crypto: d.crypto, se: d.secure, issuerKey: key, otherKeys: keys, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
+      { store: d.storage, crypto: d.crypto, se: d.secure, firmwareKeys: keys, board: d.board, running: d.platform.version, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
       u,
       (done, total) => {
         const pct = total ? Math.floor((done * 100) / total) : 0;

@@ -21,6 +21,7 @@ import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
 import type { UpdateOffer } from "../update/updater.ts";
 import { MAX_KEYS } from "../../protocol/keys.ts";
+import { isLabel } from "../../protocol/firmware.ts";
 import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../../protocol/sync.ts";
 
 /** The SE counter that numbers link requests (counter 0 numbers transactions). */
@@ -61,7 +62,7 @@ export interface SyncLimits {
 }
 
 /**
- * A firmware update the gateway offers, as firmware/update/updater.ts takes it (hex hash and signature, checked
+ * A firmware update the gateway offers, as firmware/update/updater.ts takes it (board, version, key ID, hex hash and signature, checked
  * here for length): `onUpdateOffer: (u) => installUpdate({ ..., fetchChunk: sync.chunkFetcher(u.version) }, u, ...)`.
  */
 export type { UpdateOffer };
@@ -271,14 +272,14 @@ export function readHello(m: LinkReply, heldDenyVersion: number): Hello | SyncEr
   }
   let update: UpdateOffer | null = null;
   if (m.update !== undefined) {
-    const u = m.update as { version: unknown; size: unknown; sha256: unknown; sig: unknown };
+    const u = m.update as { version: unknown; board: unknown; key: unknown; size: unknown; sha256: unknown; sig: unknown };
     const sha = u && typeof u.sha256 === "string" ? fromHex(u.sha256) : undefined;
     const sig = u && typeof u.sig === "string" ? fromHex(u.sig) : undefined;
     // lower-case hex only, so the offer reads the same everywhere it is compared
-    if (!u || typeof u.version !== "string" || !u.version || u.version.length > 32 || !isCount(u.size) || !sha || sha.length !== 32 || !sig || sig.length !== 64 || toHex(sha) !== u.sha256 || toHex(sig) !== u.sig) {
+    if (!u || !isLabel(u.version) || !isLabel(u.board) || !isCount(u.key) || (u.key as number) > 255 || !isCount(u.size) || !sha || sha.length !== 32 || !sig || sig.length !== 64 || toHex(sha) !== u.sha256 || toHex(sig) !== u.sig) {
       return bad("update");
     }
-    update = { version: u.version, size: u.size as number, sha256: u.sha256 as string, sig: u.sig as string };
+    update = { version: u.version as string, board: u.board as string, key: u.key as number, size: u.size as number, sha256: u.sha256 as string, sig: u.sig as string };
   }
   const paid: Uint8Array[] = [];
   if (m.paid !== undefined) {

@@ -11,7 +11,7 @@
  * - `info`: firmware version, board, running update slot, terminal ID, memory and Storage figures.
  * - `identity` {create}: the identity public key in secure-element slot 0, generating it first when asked and
  *   the slot is empty.
- * - `provision` {terminalId, merchantId, merchantName, currency, gatewayUrl, linkKey, cert, issuerKeys, wifi,
+ * - `provision` {terminalId, merchantId, merchantName, currency, gatewayUrl, linkKey, cert, issuerKeys, firmwareKeys, wifi,
  *   limits, techPin}: checks the certificate (the issuer's signature, this terminal's key and ID), writes
  *   the public settings (cfg.json, cert.bin, limits.json) and the secrets (Wi-Fi passwords as `wifi.<n>`, the
  *   technician PIN as a salted hash `pin.tech`, firmware/vault.ts hashPin) to the vault only, then prints the
@@ -142,6 +142,14 @@ export function techConsole(deps: TechDeps): (request: string) => void {
     const issuerHex = p.issuerKeys && p.issuerKeys[String(c.issuerKeyId)];
     const issuerKey = fromHex(issuerHex || "");
     if (!issuerKey || issuerKey.length !== 64) return fail(id, "the certificate's issuer key " + c.issuerKeyId + " was not given");
+    // firmware keys (offline, never the issuer keys): the only keys an update is checked against
+    const fw = p.firmwareKeys === undefined ? {} : p.firmwareKeys;
+    if (!fw || typeof fw !== "object") return fail(id, "firmwareKeys: key ID -> public key X||Y in hex");
+    for (const k in fw) {
+      const n = parseInt(k, 10);
+      const kb = fromHex(typeof fw[k] === "string" ? fw[k] : "");
+      if (!(n >= 0 && n <= 255 && String(n) === k) || !kb || kb.length !== 64) return fail(id, "firmware key " + k + " must be an ID 0-255 and 64 bytes (X||Y) in hex");
+    }
     const wifi: { ssid: string; password: string }[] = p.wifi || [];
     const names: string[] = [];
     const values: Uint8Array[] = [];
@@ -190,6 +198,7 @@ export function techConsole(deps: TechDeps): (request: string) => void {
           cfg.gatewayUrl = p.gatewayUrl;
           cfg.linkKey = toHex(linkKey);
           cfg.issuerKeys = p.issuerKeys;
+          cfg.firmwareKeys = fw;
           cfg.wifi = wifi.map((w) => w.ssid);
           let ok = d.storage.write(CERT_FILE, cert) && d.storage.write(CFG_FILE, ascii(JSON.stringify(cfg)));
           if (ok && p.limits) ok = d.storage.write(LIMITS_FILE, ascii(JSON.stringify(p.limits)));

@@ -7,6 +7,7 @@ import { Gateway } from "../../gateway/gateway.ts";
 import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
+import { signUpdate } from "../../tools/sign-update.ts";
 import { bundle } from "../update/helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
@@ -21,8 +22,12 @@ describe("flow: a signed update offered at sync (devkit bundle, reference gatewa
     w.attachGateway(g as unknown as GatewayLike);
     w.setWifi(false);
     await w.provision();
-    const body = bundle('print("bundle v99 booted");');
-    g.offerUpdate({ version: "99.0.0", bundle: new Uint8Array(Buffer.from(body, "latin1")) });
+    const body = new Uint8Array(Buffer.from(bundle('print("bundle v99 booted");'), "latin1"));
+    // signed offline with the world's firmware key (provisioning gave the terminal its public key)
+    const fk = w.firmwareKey;
+    g.addFirmwareKey(fk.keyId, fk.publicKey);
+    const signed = signUpdate(body, fk.privateKey, "devkit", "99.0.0", fk.keyId);
+    g.offerUpdate({ version: "99.0.0", board: "devkit", keyId: fk.keyId, bundle: body, sig: new Uint8Array(Buffer.from(signed.sig, "hex")) });
 
     // a payment is open when the terminal comes online and hears of the update
     w.keys("500#");

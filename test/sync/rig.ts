@@ -159,7 +159,8 @@ export class FakeGateway {
   denyVersion = 2;
   deny = "0000000000000001" + "00000000000000ff";
   limits = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
-  update: { version: string; bundle: Uint8Array; sig: Uint8Array } | null = null;
+  /** `board` (default "devkit") and `key` (firmware key ID, default 1) as the offer carries them; given as undefined, left out. */
+  update: { version: string; bundle: Uint8Array; sig: Uint8Array; board?: unknown; key?: unknown } | null = null;
   /** Notices of invoices paid online, as the hello reply's `paid` (base64 strings; anything, to test the checks). */
   paid: unknown = undefined;
   /** New issuer keys, as the hello reply's `keys` (anything, to test the checks). */
@@ -192,6 +193,8 @@ export class FakeGateway {
       if (this.update) {
         reply.update = {
           version: this.update.version,
+          board: "board" in this.update ? this.update.board : "devkit",
+          key: "key" in this.update ? this.update.key : 1,
           size: this.update.bundle.length,
           sha256: toHex(crypto.sha256(this.update.bundle)),
           sig: toHex(this.update.sig),

@@ -79,7 +79,7 @@ describe("sync loop (firmware/sync/sync.ts)", () => {
       r.gateway.update = { version: "1.1.0", bundle, sig: new Uint8Array(64).fill(9) };
       startSync(r.options({ onUpdateOffer: (u) => offers.push(u) }));
       r.advance(1000);
-      assert.deepEqual(offers, [{ version: "1.1.0", size: 5000, sha256: toHex(crypto.sha256(bundle)), sig: "09".repeat(64) }]);
+      assert.deepEqual(offers, [{ version: "1.1.0", board: "devkit", key: 1, size: 5000, sha256: toHex(crypto.sha256(bundle)), sig: "09".repeat(64) }]);
     });
 
     it("refuses a hello reply whose update signature is not 64 bytes, applying none of it", () => {

@@ -9,6 +9,7 @@ import { EspruinoStorage } from "../../sim/espruino/storage.ts";
 import { readBoard } from "../../sim/host.ts";
 import type { BoardData } from "../../sim/host.ts";
 import { p256PublicKey, p256VerifyDigest } from "../../sim/peripherals/atecc608.ts";
+import type { UpdateOffer } from "../../firmware/update/updater.ts";
 import { signUpdate } from "../../tools/sign-update.ts";
 
 /**
@@ -61,18 +62,39 @@ export function flashStore(flash: Flash): FileStore & { dead: boolean } {
   } as FileStore & { dead: boolean };
 }
 
-/** The issuer's firmware-signing key and its signature over a bundle's SHA-256. */
-export function issuer(): { priv: Uint8Array; pub: Uint8Array; offer(bundle: string, version: string): { version: string; size: number; sha256: string; sig: string } } {
+/** The devkit's board name, as its device reports it (`device.board`). */
+export const BOARD = "devkit";
+
+/** A firmware-signing key (offline, numbered `keyId`) and the offer it signs for a bundle, version and board. */
+export interface FirmwareSigner {
+  keyId: number;
+  priv: Uint8Array;
+  pub: Uint8Array;
+  offer(bundle: string, version: string, board?: string): UpdateOffer;
+}
+
+export function firmwareSigner(keyId = 1): FirmwareSigner {
   const priv = new Uint8Array(randomBytes(32));
   const pub = p256PublicKey(priv);
   return {
+    keyId,
     priv,
     pub,
-    offer(b, version) {
-      return signUpdate(new Uint8Array(Buffer.from(b, "latin1")), priv, version);
+    offer(b, version, board) {
+      return signUpdate(new Uint8Array(Buffer.from(b, "latin1")), priv, board ?? BOARD, version, keyId);
     },
   };
 }
+
+/** The firmware keys a terminal was provisioned with, by ID, as installUpdate takes them. */
+export function keysOf(signers: FirmwareSigner[]): { [id: string]: Uint8Array } {
+  const out: { [id: string]: Uint8Array } = {};
+  for (const s of signers) out[String(s.keyId)] = s.pub;
+  return out;
+}
+
+/** The update tests' signer (named `issuer` before firmware keys were split from the issuer's). */
+export const issuer = firmwareSigner;
 
 /** Only `verify` is expected of the secure element here; anything else fails the test loudly. */
 export function verifyingSe(): SecureElement {

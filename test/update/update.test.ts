@@ -8,7 +8,8 @@ import { ATTEMPTS_MAX } from "../../firmware/update/layout.ts";
 import { confirmBoot, readSlot, runningSlot } from "../../firmware/update/slots.ts";
 import { installUpdate } from "../../firmware/update/updater.ts";
 import type { UpdateError, UpdateOffer } from "../../firmware/update/updater.ts";
-import { boardData, bundle, flashStore, issuer, verifyingSe } from "./helpers.ts";
+import { BOARD, boardData, bundle, flashStore, issuer, keysOf, verifyingSe } from "./helpers.ts";
+import type { FirmwareSigner } from "./helpers.ts";
 
 const FACTORY = bundle('print("BOOT v1");');
 const V2 = bundle('print("BOOT v2");' + "/*" + "x".repeat(3000) + "*/");
@@ -27,14 +28,14 @@ function bootOn(flash: Flash, wall = 0): string[] {
   return host.output.slice();
 }
 
-function install(flash: Flash, iss: ReturnType<typeof issuer>, b: string, offer?: Partial<UpdateOffer>, fetchFrom?: string, otherKeys?: Uint8Array[]): { err: UpdateError | null; slot?: string; called: boolean } {
+function install(flash: Flash, iss: FirmwareSigner, b: string, offer?: Partial<UpdateOffer>, fetchFrom?: string, otherKeys?: FirmwareSigner[]): { err: UpdateError | null; slot?: string; called: boolean } {
   const store = flashStore(flash);
   const o = { ...iss.offer(b, "2"), ...offer };
   const src = Buffer.from(fetchFrom ?? b, "latin1");
   const r: { err: UpdateError | null; slot?: string; called: boolean } = { err: null, called: false };
   try {
     installUpdate(
-      { store, crypto: nodeCrypto(), se: verifyingSe(), issuerKey: iss.pub, otherKeys, maxBytes: boardData().budget.bundleBytes, chunkBytes: 512, fetchChunk: (off, n, done) => done(null, new Uint8Array(src.subarray(off, off + n))) },
+      { store, crypto: nodeCrypto(), se: verifyingSe(), firmwareKeys: keysOf([iss, ...(otherKeys ?? [])]), board: BOARD, running: "1", maxBytes: boardData().budget.bundleBytes, chunkBytes: 512, fetchChunk: (off, n, done) => done(null, new Uint8Array(src.subarray(off, off + n))) },
       o,
       () => {},
       (err, slot) => {
@@ -59,7 +60,7 @@ describe("signed updates", () => {
     assert.deepEqual(bootOn(flash), ["BOOT v2"]);
   });
 
-  it("refuses a bundle whose signature is not the issuer's, writing nothing", () => {
+  it("refuses a bundle whose signature is not the firmware key's, writing nothing", () => {
     const flash = blankFlash();
     const iss = issuer();
     const other = issuer();
@@ -70,15 +71,18 @@ describe("signed updates", () => {
     assert.deepEqual(bootOn(flash), ["BOOT v1"]);
   });
 
-  it("takes a bundle signed by another trusted issuer key (rotated in at sync), and still refuses an untrusted one", () => {
+  it("takes a bundle signed by another provisioned firmware key, and still refuses an untrusted one", () => {
     const flash = blankFlash();
-    const iss = issuer();
-    const rotated = issuer();
-    const stranger = issuer();
-    const refused = install(flash, iss, V2, { sig: stranger.offer(V2, "2").sig }, undefined, [rotated.pub]);
+    const iss = issuer(1);
+    const second = issuer(2);
+    const stranger = issuer(2);
+    const refused = install(flash, iss, V2, stranger.offer(V2, "2"), undefined, [second]);
     assert.equal(refused.err?.code, "BAD_SIGNATURE");
     assert.deepEqual(bootOn(flash), ["BOOT v1"]);
-    const r = install(flash, iss, V2, { sig: rotated.offer(V2, "2").sig }, undefined, [stranger.pub, rotated.pub]);
+    const unknown = install(flash, iss, V2, issuer(3).offer(V2, "2"), undefined, [second]);
+    assert.equal(unknown.err?.code, "UNKNOWN_KEY");
+    assert.deepEqual(bootOn(flash), ["BOOT v1"]);
+    const r = install(flash, iss, V2, second.offer(V2, "2"), undefined, [second]);
     assert.equal(r.err, null);
     assert.deepEqual(bootOn(flash), ["BOOT v2"]);
   });
