@@ -309,7 +309,7 @@ describe("gateway SMS: the outbox's schema", () => {
       assert.equal(store.getMerchant(id)!.phone, "+4930123456");
       store.close();
       const again = new Database(path);
-      assert.equal(again.pragma("user_version", { simple: true }), 5);
+      assert.equal(again.pragma("user_version", { simple: true }), 6); // the latest schema (6: updates carry board and firmware key)
       again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

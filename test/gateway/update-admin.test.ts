@@ -4,6 +4,11 @@
  * the online issuer key, the one that signs allowances.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
 import { Issuer, signBody } from "../../gateway/issuer.ts";
 import { signUpdate } from "../../tools/sign-update.ts";
@@ -67,5 +72,25 @@ describe("gateway: firmware updates (admin updates, firmware keys, hello update)
     const { terms } = merchantWithTerminals(rig, "shop", 1);
     assert.deepEqual((await terms[0].hello()).update, signed);
     assert.equal((await terms[0].hello({ fw: "2.0.0" })).update, undefined, "not offered to a terminal already on it");
+  });
+
+  it("never offers an update stored before firmware keys (schema 5, issuer-signed): it migrates without board or key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "updates-migrate-"));
+    try {
+      const path = join(dir, "gw.db");
+      openSqliteStore(path).close();
+      const db = new Database(path);
+      db.exec("ALTER TABLE updates DROP COLUMN board; ALTER TABLE updates DROP COLUMN keyId");
+      db.prepare("INSERT INTO updates (version, size, sha256, sig, bundle, createdAt) VALUES (?,?,?,?,?,?)").run("9.0.0", 3, "00".repeat(32), "11".repeat(64), Buffer.from("abc"), 1);
+      db.pragma("user_version = 5");
+      db.close();
+      rig = makeRig(path);
+      assert.equal(rig.gw.store.latestUpdate()?.board, "");
+      const { terms } = merchantWithTerminals(rig, "shop", 1);
+      assert.equal((await terms[0].hello()).update, undefined);
+    } finally {
+      rig.gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
