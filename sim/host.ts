@@ -165,6 +165,14 @@ export class SimHost {
     return this.wallAtBoot + this.sched.now;
   }
 
+  /**
+   * Set the device's RTC (ms since the epoch), as a power loss does on an ESP32: its RTC restarts near 1970 unless
+   * something sets it again. Tests of the firmware's time floor set it before `boot()`.
+   */
+  setWallClock(ms: number): void {
+    this.wallAtBoot = ms - this.sched.now;
+  }
+
   /** Move the device's RTC forward (a clock fast-forward: days pass while the event loop does not). */
   skewWallClock(ms: number): void {
     this.wallAtBoot += ms;

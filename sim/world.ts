@@ -490,10 +490,12 @@ export class World {
     this.host.journalFlash.cutPowerAt(1);
   }
 
-  powerOn(): void {
+  /** Power on; `wallClockMs` sets the device's RTC first (an ESP32's RTC restarts near 1970 after a power loss). */
+  powerOn(o: { wallClockMs?: number } = {}): void {
     this.host.flash.cutPowerAt(null);
     this.host.journalFlash.cutPowerAt(null);
     if (this.host.poweredOn) this.host.powerOff();
+    if (o.wallClockMs !== undefined) this.host.setWallClock(o.wallClockMs);
     this.host.boot();
     this.wait(300);
   }

@@ -33,6 +33,7 @@ import type { Entry } from "../../protocol/entry.ts";
 import { decodePayment } from "../../protocol/messages.ts";
 import { bytesToText, loadSettings, saveIssuerKeys } from "../settings.ts";
 import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
+import { TrustedTime } from "../time-floor.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
@@ -175,10 +176,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** What the current screen is, so a status change (Wi-Fi lost mid-payment) redraws it with the new bar. */
   let redrawCurrent: () => void = () => {};
 
-  const now = () => {
-    const t = sync ? trustedNow(sync.state, d.clock) : 0;
-    return t || d.clock.now();
-  };
+  // trusted time: the gateway's since a sync this boot, else the device clock if not before the saved floor
+  // (firmware/time-floor.ts); offline payments wait for a sync when neither holds
+  const time = new TrustedTime(d.storage, d.clock, () => (sync ? trustedNow(sync.state, d.clock) : 0), Math.max(0, loadSyncDay(d.storage)) * DAY_MS);
+  const now = () => time.now();
 
   const show = (fn: () => void) => {
     redrawCurrent = fn;
@@ -224,9 +225,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
       if (warning) screen.line(warning, 196, 1, Ink.Alert);
+      else if (provisioned && !time.trusted()) screen.line("No trusted time: sync to take payments", 196, 1, Ink.Alert);
       if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
       if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId) || place) screen.flip();
+      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted()) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -299,6 +301,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
   const checkRisk = (amountMinor: number, walletId: string): Refused | null => {
+    if (!time.trusted()) return { code: "LIMIT_NO_TIME", message: "No trusted time: sync first", limit: "trusted time" };
     const r = checkLimits(limits(), {
       amountMinor: amountMinor,
       unsyncedMinor: status.unsettledMinor,
@@ -825,7 +828,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       provisioned = !!(terminalId && cert && cert.length === 141);
       activity.add("boot", d.platform.version + (provisioned ? "" : " unprovisioned"));
       syncDay = loadSyncDay(d.storage);
-      if (provisioned && syncDay < 0) noteSyncDay();
+      if (provisioned && syncDay < 0 && time.trusted()) noteSyncDay();
+      time.save();
       recount();
       if (provisioned) startLink();
       toIdle();
@@ -873,6 +877,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           if (keysUnsaved) saveKeys();
           status.lastSyncMs = now();
           noteSyncDay();
+          time.save();
           if (mode !== "pay") recount();
         }
         if (mode === "idle") showIdle();
