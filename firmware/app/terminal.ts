@@ -43,6 +43,8 @@ import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
 import { techConsole } from "../tech/console.ts";
 import type { TechMenu } from "../tech/menu.ts";
 import { openTechMenu } from "../tech/menu.ts";
+import { PinTries } from "../tech/pin-tries.ts";
+import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
 import type { Vault } from "../vault.ts";
 import { openVault } from "../vault.ts";
@@ -140,11 +142,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const ledger = new RamLedger((w) => denyListHasHex(deny, w));
   const activity = new ActivityLog(d.storage, () => now());
   let syncDay = -1;
-  const lockout = { until: 0, tries: 0 };
   const terminalId = parseInt(cfg.terminalId || "0", 10) || 0;
   let mode = "boot";
   let journal: Journal | null = null;
   let vault: Vault | null = null;
+  /** The vault on flash did not open (tampered): it still counts as provisioned. */
+  let vaultBad = false;
   let cert: Uint8Array | null = null;
   let provisioned = false;
   let sync: SyncHandle | null = null;
@@ -163,7 +166,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** A screen waiting for the merchant (menu, order, PIN, refund) goes back to idle after SESSION_MS. */
   let waitTimer = 0;
   let poll = 0;
-  const mlock = { until: 0, tries: 0 };
+  // wrong technician (0) and merchant (1) PINs, kept across reboots, each one logged
+  const tries = new PinTries(d.storage, d.clock, (m) => activity.add("error", m));
   let pin = "";
   let txs: TxSummary[] = [];
   let page = 0;
@@ -574,12 +578,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     mode = "pin";
     pin = "";
     arm();
-    showPin(d.clock.now() < mlock.until ? "Locked: 3 wrong PINs, try later" : "");
+    showPin(tries.locked(1) ? "Locked: 3 wrong PINs, try later" : "");
   };
   const pinKey = (k: string) => {
     arm();
     if (k === "*") return toIdle();
-    if (d.clock.now() < mlock.until) return showPin("Locked: 3 wrong PINs, try later");
+    if (tries.locked(1)) return showPin("Locked: 3 wrong PINs, try later");
     if (k >= "0" && k <= "9" && pin.length < 8) pin += k;
     if ((k === "B" || k === "C") && pin) pin = k === "C" ? "" : pin.slice(0, -1);
     if (k !== "#") return showPin("");
@@ -590,14 +594,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       const stored = !err && v ? v.value(MERCHANT_PIN) : undefined;
       if (!stored) return result("No merchant PIN", Ink.Alert, ["Refunds need a merchant PIN:", "ask the technician to provision one"]);
       if (!checkPin(d.crypto, stored, typedPin)) {
-        activity.add("error", "merchant PIN wrong");
-        if (++mlock.tries >= 3) {
-          mlock.tries = 0;
-          mlock.until = d.clock.now() + 5 * 60000;
-        }
+        tries.fail(1);
         return showPin("Wrong PIN");
       }
-      mlock.tries = 0;
+      tries.ok(1);
       activity.add("override", "refund menu");
       const c = txCollector();
       (journal as Journal).forEach(true, (r) => c.add(r));
@@ -735,8 +735,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (vault) return fn(null, vault);
     deriveStorageKeys(d.secure, d.crypto, (err, keys) => {
       if (err || !keys) return fn(err ? err.message : "no keys");
-      openVault(d.storage, d.crypto, keys.vault, (_verr, v) => {
+      openVault(d.storage, d.crypto, keys.vault, (verr, v) => {
         vault = v;
+        vaultBad = !!verr;
         fn(null, v);
       });
     });
@@ -752,7 +753,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     menu = openTechMenu({
       device: d,
       vault: secrets,
-      lockout: lockout,
+      tries: tries,
+      // provisioned when the vault (sealed under the secure element's key) holds a PIN or was ever written: never
+      // from cfg.json, which a power cut or an attacker can remove
+      provisioned: (done) => withVault((e, v) => done(!e && !!v && (vaultBad || !!v.value(TECH_PIN) || v.generation() > 0))),
       openConsole: () => d.platform.openConsole((req, out) => techConsole({ device: d, vault: secrets, out: out, journalState: journalState })(req)),
       closeConsole: () => d.platform.closeConsole(),
       journalState: journalState,
@@ -822,8 +826,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
       journal.recover();
     } else activity.add("error", "journal " + place);
-    openVault(d.storage, d.crypto, keys.vault, (_verr, v) => {
+    openVault(d.storage, d.crypto, keys.vault, (verr, v) => {
       vault = v;
+      vaultBad = !!verr;
       cert = d.storage.read("cert.bin") || null;
       provisioned = !!(terminalId && cert && cert.length === 141);
       activity.add("boot", d.platform.version + (provisioned ? "" : " unprovisioned"));

@@ -1,18 +1,21 @@
 /**
  * The technician menu on the terminal, behind the technician unlock (a PIN whose hash the vault holds; a
- * terminal never provisioned has no PIN and opens straight away, having nothing to protect yet).
+ * terminal never provisioned has no PIN and opens straight away, having nothing to protect yet). Whether it is
+ * provisioned is asked of the vault (ctx.provisioned; by default: the vault, sealed under the secure element's
+ * key, holds a technician PIN), never of a settings file a power cut or an attacker can remove.
  *
  *   const menu = openTechMenu({ device, vault, openConsole, closeConsole, onExit });
  *   keypad key -> menu.key(k)        (the flows route keys here while the menu is open)
  *
  * Menu: 1 Open console (the technician tools then run over the cable), 2 Self-test and print the report,
- * 3 Storage and memory, 4 Close console, * Exit. Three wrong PINs lock the menu for five minutes.
+ * 3 Storage and memory, 4 Close console, * Exit. Wrong PINs lock the menu with a growing back-off kept across
+ * reboots (./pin-tries.ts), each one logged. Leaving the menu (* or TECH_IDLE_MS without a key) closes the console.
  */
 import type { Device } from "../../hal/device.ts";
-import { bytesToText } from "../settings.ts";
 import type { SecretVault } from "./console.ts";
 import { checkPin as pinMatches } from "../vault.ts";
-import { CFG_FILE, TECH_PIN } from "./console.ts";
+import { TECH_PIN } from "./console.ts";
+import { PinTries } from "./pin-tries.ts";
 import type { DiagnosticsInput, DiagnosticsReport } from "./diagnose.ts";
 import { plainTextJob, reportLines, runDiagnostics } from "./diagnose.ts";
 
@@ -27,8 +30,10 @@ export interface TechMenuContext {
   onExit: () => void;
   diagnosticsJob?: (r: DiagnosticsReport) => Uint8Array;
   journalState?: () => string;
-  /** Wrong-PIN count and lockout end; keep one object across openings so the lockout outlives the menu. */
-  lockout?: { until: number; tries: number };
+  /** Wrong-PIN counts, kept on flash (by default one made here over device.storage). */
+  tries?: PinTries;
+  /** Whether the terminal is provisioned (a PIN is required); by default: the vault holds a technician PIN. */
+  provisioned?: (done: (yes: boolean) => void) => void;
 }
 
 export interface TechMenu {
@@ -40,25 +45,17 @@ export interface TechMenu {
   state(): string;
 }
 
-const MAX_TRIES = 3;
-const LOCKOUT_MS = 5 * 60 * 1000;
 const MAX_PIN = 8;
-
-function provisioned(d: Device): boolean {
-  const raw = d.storage.read(CFG_FILE);
-  if (!raw) return false;
-  try {
-    const c = JSON.parse(bytesToText(raw));
-    return !!(c && c.terminalId);
-  } catch (e) {
-    return false;
-  }
-}
+/** The menu closes itself, and the console with it, after this long without a key. */
+export const TECH_IDLE_MS = 10 * 60000;
 
 export function openTechMenu(ctx: TechMenuContext): TechMenu {
   const d = ctx.device;
-  const lock = ctx.lockout || { until: 0, tries: 0 };
+  const tries = ctx.tries || new PinTries(d.storage, d.clock);
   let state = "pin";
+  // keys typed while the vault is asked whether a PIN is needed: replayed on the menu when none is
+  let early: string[] | null = [];
+  let idle = 0;
   let pin = "";
   let message = "";
   let diag: DiagnosticsInput | null = null;
@@ -82,7 +79,6 @@ export function openTechMenu(ctx: TechMenuContext): TechMenu {
 
   const enterMenu = () => {
     state = "menu";
-    lock.tries = 0;
     message = "";
     showMenu();
   };
@@ -95,12 +91,11 @@ export function openTechMenu(ctx: TechMenuContext): TechMenu {
     ctx.vault.get(TECH_PIN, (err, stored) => {
       const ok = !err && pinMatches(d.crypto, stored, pin);
       pin = "";
-      if (ok) return enterMenu();
-      lock.tries++;
-      if (lock.tries >= MAX_TRIES) {
-        lock.until = d.clock.now() + LOCKOUT_MS;
-        lock.tries = 0;
+      if (ok) {
+        tries.ok(0);
+        return enterMenu();
       }
+      tries.fail(0);
       message = err ? "Vault error" : "Wrong PIN";
       showPin();
     });
@@ -109,20 +104,24 @@ export function openTechMenu(ctx: TechMenuContext): TechMenu {
   const close = () => {
     if (state === "closed") return;
     state = "closed";
+    if (idle) d.clock.clear(idle);
+    ctx.closeConsole();
     ctx.onExit();
   };
 
   const menu: TechMenu = {
     key(k) {
+      arm();
       if (state === "busy" && diag) return diag.key(k);
       if (state === "closed" || state === "busy") return;
       if (state === "pin") {
-        if (d.clock.now() < lock.until) {
+        if (early) early.push(k);
+        if (tries.locked(0)) {
           message = "Locked, try later";
           return showPin();
         }
         if (k === "*") return close();
-        if (k === "#") return checkPin();
+        if (k === "#") return early ? undefined : checkPin();
         if (k >= "0" && k <= "9" && pin.length < MAX_PIN) pin += k;
         return showPin();
       }
@@ -162,7 +161,27 @@ export function openTechMenu(ctx: TechMenuContext): TechMenu {
     close: close,
     state: () => state,
   };
-  if (!provisioned(d)) enterMenu();
-  else showPin();
+  const arm = () => {
+    if (idle) d.clock.clear(idle);
+    idle = d.clock.setTimeout(() => {
+      idle = 0;
+      if (state === "busy") return arm();
+      close();
+    }, TECH_IDLE_MS);
+  };
+  const decide = (yes: boolean) => {
+    const keys = early || [];
+    early = null;
+    if (state !== "pin") return;
+    if (yes) return keys.indexOf("#") >= 0 && !tries.locked(0) ? checkPin() : undefined;
+    pin = "";
+    enterMenu();
+    for (let i = 0; i < keys.length; i++) menu.key(keys[i]);
+  };
+  arm();
+  showPin();
+  if (ctx.provisioned) ctx.provisioned(decide);
+  else if (ctx.vault) ctx.vault.get(TECH_PIN, (err, v) => decide(!err && !!v));
+  else decide(false);
   return menu;
 }

@@ -38,10 +38,9 @@ const vault = {
   get(n: string, done: (e: string | null, v?: Uint8Array) => void) { withVault((e, v) => (e ? done(e) : v.get(n, done))); },
 };
 let menu: any = null;
-const lockout = { until: 0, tries: 0 };
 device.keypad.listen((k) => {
   if (menu) return menu.key(k);
-  if (k === "D") menu = openTechMenu({ device, vault, lockout,
+  if (k === "D") menu = openTechMenu({ device, vault,
     openConsole() { global.tech = techConsole({ device, vault, out: (l) => print(l) }); E.setConsole("Serial1"); },
     closeConsole() { E.setConsole(null, { force: true }); },
     onExit() { menu = null; } });
