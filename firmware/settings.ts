@@ -5,6 +5,7 @@
  * or are stored encrypted by the journal's key).
  */
 import type { FileStore } from "../hal/storage.ts";
+import type { CryptoBackend } from "../hal/crypto.ts";
 import { ascii } from "../protocol/codec/hex.ts";
 import { adler32, getU32, putU32, RecordLog } from "./record-log.ts";
 
@@ -103,4 +104,45 @@ export function saveIssuerKeys(store: FileStore, keys: { [id: string]: string })
   const log = new RecordLog(store, KEYS_LOGS, KEYS_LOG_BYTES);
   log.load();
   return log.append(T_KEYS, log.gen + 1, data);
+}
+
+/**
+ * The trust anchors' digest kept in the vault (sealed under the secure element's key, firmware/vault.ts), so that
+ * cfg.json (issuer keys, gateway link key), limits.json and the issuer keys rotated in at sync cannot be changed
+ * on flash without the terminal noticing at boot. Entry: the current digest and the previous one (64 bytes): a
+ * key rotation writes [new, current] before the keys, so a power cut between the two leaves a digest that matches.
+ */
+export const SETTINGS_SUM = "cfg.sum";
+
+/** SHA-256 of cfg.json's bytes, limits.json's bytes and the issuer keys in force (as JSON). */
+export function settingsDigest(c: CryptoBackend, cfgRaw: Uint8Array | undefined, limitsRaw: Uint8Array | undefined, keys: { [id: string]: string }): Uint8Array {
+  const k = ascii(JSON.stringify(keys || {}));
+  const a = cfgRaw || new Uint8Array(0);
+  const l = limitsRaw || new Uint8Array(0);
+  const b = new Uint8Array(a.length + l.length + k.length + 2);
+  b.set(a, 0);
+  b.set(l, a.length + 1);
+  b.set(k, a.length + l.length + 2);
+  return c.sha256(b);
+}
+
+function eq32(a: Uint8Array, o: number, b: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (a[o + i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The vault entry: `digest` then the one in force before it, taken from the `old` entry (its first digest; or its
+ * second when a retried save finds `digest` already first, since the keys on flash may still be the older ones).
+ */
+export function settingsSum(digest: Uint8Array, old: Uint8Array | null): Uint8Array {
+  const s = new Uint8Array(64);
+  s.set(digest, 0);
+  s.set(old && old.length === 64 ? old.subarray(eq32(old, 0, digest) ? 32 : 0, eq32(old, 0, digest) ? 64 : 32) : digest, 32);
+  return s;
+}
+
+/** Whether `digest` is one of the two the vault entry holds. */
+export function settingsSumHas(sum: Uint8Array | undefined, digest: Uint8Array): boolean {
+  return !!sum && sum.length === 64 && (eq32(sum, 0, digest) || eq32(sum, 32, digest));
 }

@@ -31,7 +31,7 @@ import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../../protocol/entry.ts";
 import type { Entry } from "../../protocol/entry.ts";
 import { decodePayment } from "../../protocol/messages.ts";
-import { bytesToText, loadSettings, saveIssuerKeys } from "../settings.ts";
+import { bytesToText, loadSettings, saveIssuerKeys, SETTINGS_FILE, SETTINGS_SUM, settingsDigest, settingsSum, settingsSumHas } from "../settings.ts";
 import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
 import { TrustedTime } from "../time-floor.ts";
 import type { Settings } from "../settings.ts";
@@ -148,6 +148,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let vault: Vault | null = null;
   /** The vault on flash did not open (tampered): it still counts as provisioned. */
   let vaultBad = false;
+  /** cfg.json, limits.json or the issuer keys do not match the digest in the vault: no key trusted, no payment. */
+  let cfgBad = false;
+  const cfgDigest = () => settingsDigest(d.crypto, d.storage.read(SETTINGS_FILE), d.storage.read("limits.json"), cfg.issuerKeys);
   let cert: Uint8Array | null = null;
   let provisioned = false;
   let sync: SyncHandle | null = null;
@@ -228,11 +231,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const showIdle = () =>
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
-      if (warning) screen.line(warning, 196, 1, Ink.Alert);
+      if (cfgBad) screen.line("Settings altered: see technician", 196, 1, Ink.Alert);
+      else if (warning) screen.line(warning, 196, 1, Ink.Alert);
       else if (provisioned && !time.trusted()) screen.line("No trusted time: sync to take payments", 196, 1, Ink.Alert);
       if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
       if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted()) screen.flip();
+      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -305,6 +309,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
   const checkRisk = (amountMinor: number, walletId: string): Refused | null => {
+    if (cfgBad) return { code: "SETTINGS_AUTH", message: "Settings altered: see technician", limit: "settings" };
     if (!time.trusted()) return { code: "LIMIT_NO_TIME", message: "No trusted time: sync first", limit: "trusted time" };
     const r = checkLimits(limits(), {
       amountMinor: amountMinor,
@@ -363,16 +368,24 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   };
 
   const issuerKey = (id: number) => {
-    const h = cfg.issuerKeys ? cfg.issuerKeys[String(id)] : undefined;
+    const h = cfg.issuerKeys && !cfgBad ? cfg.issuerKeys[String(id)] : undefined;
     const k = h ? fromHex(h) : undefined;
     return k && k.length === 64 ? k : null;
   };
   // issuer key rotation: a key offered at sync is trusted once an issuer key already held has signed it
   // (docs/protocol.md section 1); cfg.json that cannot be written keeps the key in RAM and is tried after each sync
   let keysUnsaved = false;
+  // the vault's digest first ([new, current]), then the keys: a power cut between leaves a digest that matches
   const saveKeys = () => {
-    keysUnsaved = !saveIssuerKeys(d.storage, cfg.issuerKeys);
-    if (keysUnsaved) activity.add("error", "issuer keys not saved");
+    const dg = cfgDigest();
+    keysUnsaved = true;
+    withVault((e, v) => {
+      if (e || !v) return activity.add("error", "issuer keys not saved");
+      v.put(SETTINGS_SUM, settingsSum(dg, v.value(SETTINGS_SUM) || null), (perr) => {
+        keysUnsaved = !!perr || !saveIssuerKeys(d.storage, cfg.issuerKeys);
+        if (keysUnsaved) activity.add("error", "issuer keys not saved");
+      });
+    });
   };
   // additions first, then revocations (signer held and not the revoked key: the last key can never go)
   const noteKeys = (list: IssuerKeyOffer[], revoke: IssuerKeyRevoke[]) => {
@@ -831,12 +844,19 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       vaultBad = !!verr;
       cert = d.storage.read("cert.bin") || null;
       provisioned = !!(terminalId && cert && cert.length === 141);
+      // the trust anchors against the vault's digest; a vault from older firmware (a PIN, no digest) takes it once
+      const sum = v.value(SETTINGS_SUM);
+      if (provisioned && !sum && v.value(TECH_PIN)) v.put(SETTINGS_SUM, settingsSum(cfgDigest(), null), () => {});
+      else if (provisioned && !settingsSumHas(sum, cfgDigest())) {
+        cfgBad = true;
+        activity.add("error", "settings altered");
+      }
       activity.add("boot", d.platform.version + (provisioned ? "" : " unprovisioned"));
       syncDay = loadSyncDay(d.storage);
       if (provisioned && syncDay < 0 && time.trusted()) noteSyncDay();
       time.save();
       recount();
-      if (provisioned) startLink();
+      if (provisioned && !cfgBad) startLink();
       toIdle();
     });
   });

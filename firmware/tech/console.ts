@@ -22,7 +22,7 @@ import type { Device } from "../../hal/device.ts";
 import type { Done } from "../../hal/secure-element.ts";
 import { ascii, fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { decodeTerminalCert, signedPart, SIG } from "../../protocol/messages.ts";
-import { bytesToText } from "../settings.ts";
+import { bytesToText, settingsDigest, settingsSum, SETTINGS_SUM } from "../settings.ts";
 import { runningSlot } from "../update/slots.ts";
 import { hashPin } from "../vault.ts";
 import { provisionSeKeys } from "../keys.ts";
@@ -188,20 +188,27 @@ export function techConsole(deps: TechDeps): (request: string) => void {
       d.secure.verify(digest, cert.subarray(cert.length - SIG), issuerKey, (verr, valid) => {
         if (verr) return fail(id, "secure element: " + verr);
         if (valid !== true) return fail(id, "the certificate is not signed by issuer key " + c.issuerKeyId);
+        const cfg = readJson(d, CFG_FILE);
+        cfg.terminalId = String(p.terminalId);
+        cfg.merchantId = p.merchantId;
+        cfg.merchantName = String(p.merchantName || "");
+        if (typeof p.currency === "string") cfg.currency = p.currency;
+        cfg.gatewayUrl = p.gatewayUrl;
+        cfg.linkKey = toHex(linkKey);
+        cfg.issuerKeys = p.issuerKeys;
+        cfg.firmwareKeys = fw;
+        cfg.wifi = wifi.map((w) => w.ssid);
+        const cfgRaw = ascii(JSON.stringify(cfg));
+        const limRaw = p.limits ? ascii(JSON.stringify(p.limits)) : d.storage.read(LIMITS_FILE);
+        // the settings' digest goes into the vault (sealed under the secure element's key): checked at boot
+        if (deps.vault) {
+          names.push(SETTINGS_SUM);
+          values.push(settingsSum(settingsDigest(d.crypto, cfgRaw, limRaw, p.issuerKeys), null));
+        }
         putSecrets(names, values, (serr) => {
           if (serr) return fail(id, "vault: " + serr);
-          const cfg = readJson(d, CFG_FILE);
-          cfg.terminalId = String(p.terminalId);
-          cfg.merchantId = p.merchantId;
-          cfg.merchantName = String(p.merchantName || "");
-          if (typeof p.currency === "string") cfg.currency = p.currency;
-          cfg.gatewayUrl = p.gatewayUrl;
-          cfg.linkKey = toHex(linkKey);
-          cfg.issuerKeys = p.issuerKeys;
-          cfg.firmwareKeys = fw;
-          cfg.wifi = wifi.map((w) => w.ssid);
-          let ok = d.storage.write(CERT_FILE, cert) && d.storage.write(CFG_FILE, ascii(JSON.stringify(cfg)));
-          if (ok && p.limits) ok = d.storage.write(LIMITS_FILE, ascii(JSON.stringify(p.limits)));
+          let ok = d.storage.write(CERT_FILE, cert) && d.storage.write(CFG_FILE, cfgRaw);
+          if (ok && p.limits) ok = d.storage.write(LIMITS_FILE, limRaw as Uint8Array);
           if (!ok) return fail(id, "Storage full: settings not written");
           const info: ProvisioningInfo = {
             terminalId: p.terminalId,
