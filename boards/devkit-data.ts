@@ -45,5 +45,7 @@ export const devkitData: BoardData = {
   // bundleBytes raised from 48 KB once the whole firmware (journal, sync, technician, BLE, flows) was in, then to
   // 128 KB with flows 2, 4 and 5 and the update install wired (bundle + two update slots = 384 KB of the 896 KB
   // Storage); the binding figure is idle JsVars (the bundle's code stays in memory-mapped Storage on the ESP32).
-  budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 128 * 1024, storageBytes: 896 * 1024 },
+  // 136 KB with the security review's terminal fixes (time floor, PIN tries, settings digest: 3.4 KB), main being
+  // at 130.5 KB of 128 KB's 131,072 bytes: bundle + two update slots = 408 KB of the 896 KB Storage.
+  budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 136 * 1024, storageBytes: 896 * 1024 },
 };
