@@ -1,0 +1,44 @@
+import { fileURLToPath } from "node:url";
+
+// Shared StrykerJS settings of the per-module mutation configs (docs/mutation.md says how to run and read them).
+// Each module's config names the product files it mutates and the mocha spec files that test them: only those
+// run, so a module takes minutes. `npm run test:mutation -- <module>` runs one; see test/mutation/run.ts.
+/**
+ * @param {string} name   module name: the report and incremental files are named after it
+ * @param {string[]} mutate product files mutated
+ * @param {string[]} spec   mocha test files run against each mutant
+ * @param {{ needsBuild?: boolean }} [opts] needsBuild: the tests read dist/ (run `npm run build` first)
+ * @returns {import("@stryker-mutator/api/core").PartialStrykerOptions}
+ */
+const shim = fileURLToPath(new URL("./mocha12-shim.cjs", import.meta.url));
+
+export function moduleConfig(name, mutate, spec, opts = {}) {
+  return {
+    packageManager: "npm",
+    testRunner: "mocha",
+    plugins: ["@stryker-mutator/mocha-runner"],
+    // The tests run TypeScript through tsx, as `.mocharc.json` does with node-option import=tsx.
+    // mocha12-shim.cjs: see that file.
+    testRunnerNodeArgs: ["--require", shim, "--import", "tsx"],
+    mochaOptions: { spec, "no-config": true, "no-package": true, "no-opts": true, extension: ["ts"] },
+    mutate,
+    // The machine is shared (2 cores): one mutant at a time, and generous time for each.
+    concurrency: 1,
+    timeoutMS: 60000,
+    timeoutFactor: 3,
+    coverageAnalysis: "perTest",
+    // A run after a small change only re-tests mutants of changed code or of changed tests. The file is
+    // committed (reports/mutation/): the next run on any checkout starts from the last recorded run;
+    // `npm run test:mutation -- <module> --force` re-runs every mutant.
+    incremental: true,
+    incrementalFile: `reports/mutation/${name}.incremental.json`,
+    reporters: ["clear-text", "progress-append-only", "json"],
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+    // Everything the tests do not need stays out of the sandbox copy.
+    ignorePatterns: [...(opts.needsBuild ? [] : ["dist"]), ".sim-state", "reports", ".stryker-tmp", "*.log", "espruino.flash"],
+    tempDirName: `.stryker-tmp/${name}`,
+    cleanTempDir: true,
+    thresholds: { high: 90, low: 85, break: null },
+  };
+}
