@@ -221,3 +221,241 @@ describe("deny list", () => {
     assert.equal(loadDenyList(store).count, 0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// The saved file, byte by byte (firmware/app/limits.ts: gen u32 | version u32 | count u32 | ids | Adler-32 u32,
+// big-endian). Adler-32 as RFC 1950 section 8.2 defines it, written here independently of the product's.
+
+function adler32(b: Uint8Array): number {
+  let a = 1;
+  let s = 0;
+  for (const x of b) {
+    a = (a + x) % 65521;
+    s = (s + a) % 65521;
+  }
+  return (s * 65536 + a) >>> 0;
+}
+
+/** A deny-list file as the device writes it, with a right checksum unless `checksum` is given. */
+function denyFile(gen: number, version: number, ids: string[], checksum?: number): Uint8Array {
+  const n = 12 + ids.length * 8;
+  const b = new Uint8Array(n + 4);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, gen);
+  v.setUint32(4, version);
+  v.setUint32(8, ids.length);
+  ids.forEach((h, i) => b.set(Buffer.from(h, "hex"), 12 + i * 8));
+  v.setUint32(n, checksum ?? adler32(b.subarray(0, n)));
+  return b;
+}
+
+/** A FileStore that fails loudly on a name that is not a string, and records what was written and erased. */
+function strictStore(): { store: ReturnType<typeof flashStore>; ops: string[] } {
+  const inner = flashStore(new Flash({ size: 64 * 1024 }));
+  const ops: string[] = [];
+  const name = (n: unknown) => {
+    if (typeof n !== "string") throw new TypeError("file name " + String(n));
+    return n;
+  };
+  const store = {
+    ...inner,
+    read: (n: string, o?: number, l?: number) => inner.read(name(n), o, l),
+    write: (n: string, d: Uint8Array, o?: number, s?: number) => {
+      ops.push("write " + name(n));
+      return inner.write(n, d, o, s);
+    },
+    erase: (n: string) => {
+      ops.push("erase " + name(n));
+      inner.erase(n);
+    },
+  } as ReturnType<typeof flashStore>;
+  return { store, ops };
+}
+
+const A = "0102030405060708";
+const B = "1112131415161718";
+const C = "2122232425262728";
+
+describe("deny list: sorting and duplicates", () => {
+  it("keeps the ID after a duplicate pair (A, A, B keeps B)", () => {
+    const d = denyListFromHex([A, A, B], 1);
+    assert.equal(d.count, 2);
+    assert.equal(hex(d.ids), A + B);
+    assert.ok(denyListHasHex(d, B));
+  });
+
+  it("drops every repeat wherever it stands (B, A, B, C, A, C, C)", () => {
+    const d = denyListFromHex([B, A, B, C, A, C, C], 1);
+    assert.equal(hex(d.ids), A + B + C);
+    assert.equal(d.count, 3);
+  });
+
+  it("sorts and deduplicates any list like a reference sort (seeded random lists of 0 to 60 IDs)", () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const ids: string[] = [];
+      const len = rnd(61);
+      // few distinct byte values so that duplicates and shared prefixes are common
+      for (let i = 0; i < len; i++) ids.push(Array.from({ length: 8 }, () => "0" + rnd(3)).join(""));
+      const want = [...new Set(ids)].sort();
+      const d = denyListFromHex(ids, 1);
+      assert.equal(hex(d.ids), want.join(""), "round " + round + ": " + ids.join(","));
+      assert.equal(d.count, want.length);
+      for (const w of want) assert.ok(denyListHasHex(d, w), w);
+    }
+  });
+
+  it("says why an ID is refused", () => {
+    assert.throws(() => denyListFromHex(["0102"], 1), { code: "DENY_BAD_ID", message: "bad wallet ID in deny list" });
+  });
+
+  it("a wallet ID of another length than 8 bytes is never on the list, even when it starts with a listed one", () => {
+    const d = denyListFromHex([A, B], 1);
+    assert.equal(denyListHas(d, Buffer.from(A + "00", "hex")), false);
+    assert.equal(denyListHas(d, Buffer.from(A.slice(0, 14), "hex")), false);
+    assert.equal(denyListHasHex(d, A.slice(0, 14)), false);
+    assert.equal(denyListHasHex(d, "zz02030405060708"), false);
+  });
+});
+
+describe("deny list: the saved file", () => {
+  it("Adler-32 of this test is RFC 1950's (\"Wikipedia\" gives 0x11E60398)", () => {
+    assert.equal(adler32(new TextEncoder().encode("Wikipedia")), 0x11e60398);
+  });
+
+  it("is written as gen, version, count, the sorted IDs and their Adler-32", () => {
+    const { store } = strictStore();
+    assert.ok(saveDenyList(store, denyListFromHex([B, A], 7)));
+    assert.equal(hex(store.read(DENY_FILES[0])!), hex(denyFile(1, 7, [A, B])));
+  });
+
+  it("an empty list is saved and loaded back (16 bytes: header and checksum only)", () => {
+    const { store } = strictStore();
+    assert.ok(saveDenyList(store, denyListFromHex([], 4)));
+    assert.equal(store.read(DENY_FILES[0])!.length, 16);
+    const d = loadDenyList(store);
+    assert.equal(d.version, 4);
+    assert.equal(d.gen, 1);
+    assert.equal(d.count, 0);
+  });
+
+  it("each save counts one more generation, in the file and in the list saved", () => {
+    const { store } = strictStore();
+    for (let g = 1; g <= 4; g++) {
+      const d = denyListFromHex([A], g * 10);
+      assert.ok(saveDenyList(store, d));
+      assert.equal(d.gen, g);
+      const loaded = loadDenyList(store);
+      assert.equal(loaded.gen, g);
+      assert.equal(loaded.version, g * 10);
+    }
+  });
+
+  it("a damaged byte anywhere in a saved list makes it ignored (its checksum no longer matches)", () => {
+    const good = denyFile(3, 9, [A, B]);
+    for (let i = 0; i < good.length; i++) {
+      const { store } = strictStore();
+      const bad = new Uint8Array(good);
+      bad[i] ^= 0x10;
+      store.write(DENY_FILES[0], bad);
+      const d = loadDenyList(store);
+      assert.equal(d.count, 0, "byte " + i);
+      assert.equal(d.version, 0, "byte " + i);
+    }
+  });
+
+  it("a file with the right checksum is accepted (the check above is not just any checksum refused)", () => {
+    const { store } = strictStore();
+    store.write(DENY_FILES[1], denyFile(3, 9, [A, B]));
+    const d = loadDenyList(store);
+    assert.equal(d.version, 9);
+    assert.equal(d.gen, 3);
+    assert.ok(denyListHasHex(d, B));
+  });
+
+  it("a file longer than its count says is ignored, even with the checksum right at its place", () => {
+    const { store } = strictStore();
+    const f = denyFile(3, 9, [A]);
+    const longer = new Uint8Array(f.length + 8);
+    longer.set(f);
+    store.write(DENY_FILES[0], longer);
+    assert.equal(loadDenyList(store).version, 0);
+  });
+
+  it("a file shorter than a header is ignored", () => {
+    const { store } = strictStore();
+    store.write(DENY_FILES[0], denyFile(3, 9, []).subarray(0, 15));
+    assert.equal(loadDenyList(store).version, 0);
+  });
+
+  it("of two valid generations side by side (a power cut between write and erase) the newer loads, in either file", () => {
+    for (const [g0, g1] of [
+      [5, 4],
+      [4, 5],
+    ]) {
+      const { store } = strictStore();
+      store.write(DENY_FILES[0], denyFile(g0, g0 * 100, [A]));
+      store.write(DENY_FILES[1], denyFile(g1, g1 * 100, [B]));
+      const d = loadDenyList(store);
+      assert.equal(d.gen, 5, `gens ${g0}, ${g1}`);
+      assert.equal(d.version, 500);
+      assert.ok(denyListHasHex(d, g0 === 5 ? A : B));
+    }
+  });
+
+  it("a save after two generations side by side replaces the older, then erases the newer", () => {
+    for (const [g0, g1] of [
+      [5, 4],
+      [4, 5],
+    ]) {
+      const { store, ops } = strictStore();
+      store.write(DENY_FILES[0], denyFile(g0, 1, [A]));
+      store.write(DENY_FILES[1], denyFile(g1, 1, [B]));
+      ops.length = 0;
+      const d = denyListFromHex([C], 2);
+      assert.ok(saveDenyList(store, d));
+      const older = g0 < g1 ? DENY_FILES[0] : DENY_FILES[1];
+      const newer = g0 < g1 ? DENY_FILES[1] : DENY_FILES[0];
+      assert.equal(ops.filter((o) => o.startsWith("write")).join(), "write " + older, `gens ${g0}, ${g1}`);
+      assert.equal(ops[ops.length - 1], "erase " + newer);
+      assert.equal(d.gen, 6);
+      assert.deepEqual(store.list("deny."), [older]);
+      const l = loadDenyList(store);
+      assert.equal(l.gen, 6);
+      assert.ok(denyListHasHex(l, C));
+    }
+  });
+
+  it("a save beside one valid and one damaged file writes over the damaged one and keeps the valid one's order", () => {
+    const { store } = strictStore();
+    store.write(DENY_FILES[0], denyFile(8, 1, [A], 1));
+    store.write(DENY_FILES[1], denyFile(7, 1, [B]));
+    const d = denyListFromHex([C], 2);
+    assert.ok(saveDenyList(store, d));
+    assert.equal(d.gen, 8);
+    assert.deepEqual(store.list("deny."), [DENY_FILES[0]]);
+    assert.equal(loadDenyList(store).version, 2);
+  });
+
+  it("the first save on a blank Storage writes one file and erases nothing", () => {
+    const { store, ops } = strictStore();
+    assert.ok(saveDenyList(store, denyListFromHex([A], 1)));
+    assert.deepEqual(ops, ["write " + DENY_FILES[0]]);
+  });
+
+  it("when flash is full the save says so and the old list stays in force", () => {
+    const { store } = strictStore();
+    assert.ok(saveDenyList(store, denyListFromHex([A], 1)));
+    const full = { ...store, write: () => false } as typeof store;
+    const d = denyListFromHex([B], 2);
+    assert.equal(saveDenyList(full, d), false);
+    assert.equal(d.gen, 0);
+    const l = loadDenyList(store);
+    assert.equal(l.version, 1);
+    assert.ok(denyListHasHex(l, A));
+  });
+});

@@ -82,4 +82,31 @@ describe("risk limits", () => {
       assert.ok(r && r.message.length <= 40 && r.limit.length <= 20, r?.message);
     }
   });
+
+  it("stay as set when the time since sync is negative (clock set back) or unknown (NaN)", () => {
+    assert.deepEqual(effectiveLimits(L, -5 * DAY_MS), L);
+    assert.deepEqual(effectiveLimits(L, NaN), L);
+  });
+
+  it("stay zero, never negative, past maxDaysOffline", () => {
+    assert.deepEqual(effectiveLimits(L, 9 * DAY_MS), { perTxMinor: 0, unsyncedMinor: 0, maxDaysOffline: 4, perWalletMinor: 0 });
+  });
+
+  it("say each refusal in full: offline days, per wallet, unsynced total", () => {
+    assert.deepEqual(checkLimits(L, state({ msSinceSync: 4 * DAY_MS })), {
+      code: "LIMIT_OFFLINE_DAYS",
+      limit: "days offline limit",
+      message: "Offline too long: sync",
+    });
+    assert.deepEqual(checkLimits(L, state({ amountMinor: 5000, walletSpentMinor: 15001 })), {
+      code: "LIMIT_PER_WALLET",
+      limit: "per-wallet limit",
+      message: "Over wallet limit 200.00",
+    });
+    assert.deepEqual(checkLimits(L, state({ amountMinor: 5000, unsyncedMinor: 35001 })), {
+      code: "LIMIT_UNSYNCED",
+      limit: "unsynced total limit",
+      message: "Over unsynced limit 400.00",
+    });
+  });
 });
