@@ -88,6 +88,12 @@ describe("risk limits", () => {
     assert.deepEqual(effectiveLimits(L, NaN), L);
   });
 
+  it("apply as set on the day of the sync even with maxDaysOffline 0 (the first day is never tightened)", () => {
+    const z: Limits = { ...L, maxDaysOffline: 0 };
+    assert.deepEqual(effectiveLimits(z, 0), z);
+    assert.deepEqual(effectiveLimits(z, DAY_MS - 1), z);
+  });
+
   it("stay zero, never negative, past maxDaysOffline", () => {
     assert.deepEqual(effectiveLimits(L, 9 * DAY_MS), { perTxMinor: 0, unsyncedMinor: 0, maxDaysOffline: 4, perWalletMinor: 0 });
   });
