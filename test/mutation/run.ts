@@ -1,7 +1,8 @@
 /**
  * `npm run test:mutation [-- <module>... [--force]]`: StrykerJS mutation testing of the core modules, one
  * config per module (test/mutation/<module>.config.mjs), run one after the other. No module named: all of them.
- * `--force` re-tests every mutant instead of only those the incremental file (reports/mutation/) does not know.
+ * `--force` re-tests every mutant instead of only those the incremental file (reports/mutation/) does not know;
+ * `--static` also tests the static mutants (module-level constants), which the routine run ignores (base.mjs).
  * Not part of `npm test` nor `.ci/run`: it takes minutes per module. docs/mutation.md says how to read the result.
  *
  * StrykerJS 10's CLI refuses Node < 22 (its package's `engines`), while this project runs on Node 20.19+ and the
@@ -27,6 +28,7 @@ export const MODULES: Record<string, { config?: string; placeholder?: string }> 
 
 async function main(argv: string[]): Promise<number> {
   const force = argv.includes("--force");
+  const withStatic = argv.includes("--static");
   const names = argv.filter((a) => !a.startsWith("--"));
   for (const n of names) {
     if (!MODULES[n]) {
@@ -53,14 +55,15 @@ async function main(argv: string[]): Promise<number> {
     }
     const options = (await import(pathToFileURL(resolve(here, m.config)).href)).default as Record<string, unknown>;
     const t0 = Date.now();
-    const results = await new Stryker({ ...options, force }).runMutationTest();
+    const results = await new Stryker({ ...options, force, ...(withStatic ? { ignoreStatic: false } : {}) }).runMutationTest();
     const count = (s: string[]) => results.filter((r) => s.includes(r.status)).length;
+    const ignored = count(["Ignored"]);
     const detected = count(["Killed", "Timeout"]);
     const undetected = count(["Survived", "NoCoverage"]);
     const score = detected + undetected ? (100 * detected) / (detected + undetected) : 100;
     summary.push(
       `${name}: ${score.toFixed(2)}% (${detected} killed or timed out, ${count(["Survived"])} survived, ` +
-        `${count(["NoCoverage"])} no coverage, ${count(["CompileError", "RuntimeError"])} errors) in ${Math.round((Date.now() - t0) / 1000)} s`,
+        `${count(["NoCoverage"])} no coverage, ${count(["CompileError", "RuntimeError"])} errors, ${ignored} static ignored) in ${Math.round((Date.now() - t0) / 1000)} s`,
     );
   }
   console.log("\nmutation scores\n  " + summary.join("\n  "));
