@@ -3,7 +3,7 @@
  * Node's crypto, each header fault on its own, and padding faults behind a valid tag.
  */
 import assert from "node:assert/strict";
-import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
+import { createCipheriv, createHash, createHmac } from "node:crypto";
 import {
   chainHash,
   decryptRecord,
