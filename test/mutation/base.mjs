@@ -25,9 +25,11 @@ export function moduleConfig(name, mutate, spec, opts = {}) {
     // tsx strips types without checking them, so Stryker need not add "// @ts-nocheck" to the sandbox's files
     // (it would also break test/protocol/vectors.test.ts, which compares a generated file with the committed one).
     disableTypeChecks: false,
-    // The machine is shared (2 cores): one mutant at a time, and generous time for each.
+    // The machine is shared (2 cores): one mutant at a time (`--concurrency=2` at most, when nobody else works),
+    // and generous time for each: 3 times what the covering tests took in the first run, plus 10 s. A mutant
+    // that loops forever counts as detected (Timeout); a long wait on each cost most of a run.
     concurrency: 1,
-    timeoutMS: 60000,
+    timeoutMS: 10000,
     timeoutFactor: 3,
     coverageAnalysis: "perTest",
     // A static mutant (a module-level constant: the Base45 alphabet, a reject message, a page magic) can only be

@@ -2,7 +2,7 @@
  * `npm run test:mutation [-- <module>... [--force]]`: StrykerJS mutation testing of the core modules, one
  * config per module (test/mutation/<module>.config.mjs), run one after the other. No module named: all of them.
  * `--force` re-tests every mutant instead of only those the incremental file (reports/mutation/) does not know;
- * `--static` also tests the static mutants (module-level constants), which the routine run ignores (base.mjs).
+ * `--concurrency=2` runs two mutants at once (2 at most: the machine is shared). `--static` also tests the static mutants (module-level constants), which the routine run ignores (base.mjs).
  * Not part of `npm test` nor `.ci/run`: it takes minutes per module. docs/mutation.md says how to read the result.
  *
  * StrykerJS 10's CLI refuses Node < 22 (its package's `engines`), while this project runs on Node 20.19+ and the
@@ -29,6 +29,8 @@ export const MODULES: Record<string, { config?: string; placeholder?: string }> 
 async function main(argv: string[]): Promise<number> {
   const force = argv.includes("--force");
   const withStatic = argv.includes("--static");
+  const conc = argv.find((a) => a.startsWith("--concurrency="));
+  const concurrency = conc ? Math.min(2, Math.max(1, parseInt(conc.slice(14), 10) || 1)) : undefined;
   const names = argv.filter((a) => !a.startsWith("--"));
   for (const n of names) {
     if (!MODULES[n]) {
@@ -55,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const options = (await import(pathToFileURL(resolve(here, m.config)).href)).default as Record<string, unknown>;
     const t0 = Date.now();
-    const results = await new Stryker({ ...options, force, ...(withStatic ? { ignoreStatic: false } : {}) }).runMutationTest();
+    const results = await new Stryker({ ...options, force, ...(withStatic ? { ignoreStatic: false } : {}), ...(concurrency ? { concurrency } : {}) }).runMutationTest();
     const count = (s: string[]) => results.filter((r) => s.includes(r.status)).length;
     const ignored = count(["Ignored"]);
     const detected = count(["Killed", "Timeout"]);
