@@ -9,13 +9,14 @@ import { moduleConfig } from "./base.mjs";
 export default moduleConfig(
   "journal",
   ["firmware/journal/record.ts", "firmware/journal/journal.ts"],
+  // Fast tests first: a mutant's covering tests run in this order and stop at the first failure.
   [
-    "test/journal/flash-module.test.ts",
     "test/journal/journal.test.ts",
-    "test/journal/power-cut-short.test.ts",
     "test/journal/record.test.ts",
-    "test/journal/selftest-cases.test.ts",
     "test/journal/stats-reclaim.test.ts",
     "test/journal/tamper.test.ts",
+    "test/journal/selftest-cases.test.ts",
+    "test/journal/flash-module.test.ts",
+    "test/journal/power-cut-short.test.ts",
   ],
 );

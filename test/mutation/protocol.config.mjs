@@ -11,6 +11,7 @@ export default moduleConfig(
   [
     "test/protocol/check.test.ts",
     "test/protocol/codecs.test.ts",
+    "test/protocol/edges.test.ts",
     "test/protocol/vectors.test.ts",
     "test/protocol/wallet.test.ts",
     "test/sync/entry.test.ts",
