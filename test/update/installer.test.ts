@@ -236,6 +236,14 @@ describe("update installer: download and commit", () => {
     assert.equal(st.read(slotFile("a")), undefined);
   });
 
+  it("a bundle that reads back missing after the download is HASH_MISMATCH, not a crash", () => {
+    const st = store();
+    const lost = { ...st, read: (n: string, o?: number, l?: number) => (n === slotFile("a") ? undefined : st.read(n, o, l)) } as FileStore;
+    const r = install({ store: lost });
+    assert.deepEqual(r.err, { code: "HASH_MISMATCH", message: "Downloaded update does not match its signed hash" });
+    assert.equal(readSlot(st, "a"), null);
+  });
+
   it("a state or commit write refused is WRITE, with which one it was", () => {
     for (const [nth, message] of [
       [1, "Update state write failed"],
