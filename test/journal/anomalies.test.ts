@@ -44,6 +44,7 @@ describe("journal recovery: anomalies exactly", () => {
     r.flash.bytes.fill(0xff, PAGE, 2 * PAGE);
     const rep = r.journal().recover();
     assert.deepEqual(rep.anomalies, [{ kind: "gap", page: 2, offset: 8, seq: 23 }]);
+    assert.equal(r.journal().recover().anomalies.length, 1);
     assert.equal(rep.records, 19);
     assert.equal(rep.firstSeq, 1);
     assert.equal(rep.headSeq, 30);

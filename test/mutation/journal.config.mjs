@@ -16,6 +16,7 @@ export default moduleConfig(
     "test/journal/stats-reclaim.test.ts",
     "test/journal/tamper.test.ts",
     "test/journal/anomalies.test.ts",
+    "test/journal/recovery-edges.test.ts",
     "test/journal/selftest-cases.test.ts",
     "test/journal/flash-module.test.ts",
     "test/journal/power-cut-short.test.ts",

@@ -1,0 +1,157 @@
+/**
+ * Recovery and append at their edges: pages from another journal (same keys) that break the chain between pages
+ * and inside one, a seq copied onto a page of its own, a torn-looking record that is not at the write frontier, a
+ * page reclaimed by append itself when no free page is left, a write that does not read back, a dirty free slot,
+ * and the anomaly list's accessors. Each case was a fault (a mutant) the other tests let through (docs/mutation.md).
+ */
+import assert from "node:assert/strict";
+import { recordSize } from "../../firmware/journal/record.ts";
+import { JOURNAL_FAULT } from "../../firmware/journal/journal.ts";
+import { LARGEST, payment, rig } from "./helpers.ts";
+
+const PAGE = 4096;
+const REC = recordSize(LARGEST);
+const PER_PAGE = Math.floor((PAGE - 8) / REC); // 11
+const at = (page: number, k: number) => page * PAGE + 8 + k * REC;
+
+function filled(n: number, pages = 6, first = 1) {
+  const r = rig(pages);
+  const j = r.journal();
+  j.recover();
+  for (let i = 1; i <= n; i++) j.append(payment(first + i));
+  return r;
+}
+
+describe("journal recovery edges", () => {
+  it("a page from another journal (same keys, same seqs) breaks the chain on both of its sides", () => {
+    const a = filled(30);
+    const b = filled(30, 6, 1000); // other payloads, same seqs
+    a.flash.bytes.set(b.flash.bytes.subarray(PAGE, 2 * PAGE), PAGE);
+    const j = a.journal();
+    const rep = j.recover();
+    assert.deepEqual(rep.anomalies, [
+      { kind: "chain", page: 1, offset: 8, seq: 12 },
+      { kind: "chain", page: 2, offset: 8, seq: 23 },
+    ]);
+    assert.equal(j.stats().quarantined, 2);
+    assert.equal(rep.records, 30, "genuine records (good tags) stay live");
+  });
+
+  it("a record from another journal inside a page breaks the chain there and after it", () => {
+    const a = filled(30);
+    const b = filled(30, 6, 1000);
+    a.flash.bytes.set(b.flash.bytes.subarray(at(1, 1), at(1, 2)), at(1, 1)); // seq 13
+    const rep = a.journal().recover();
+    assert.deepEqual(rep.anomalies, [
+      { kind: "chain", page: 1, offset: 8 + REC, seq: 13 },
+      { kind: "chain", page: 1, offset: 8 + 2 * REC, seq: 14 },
+    ]);
+  });
+
+  it("a record copied next to itself in a page is out of order and a replay, and counted once", () => {
+    const a = filled(30);
+    a.flash.bytes.set(a.flash.bytes.slice(at(1, 1), at(1, 2)), at(1, 2)); // seq 13 over seq 14
+    const j = a.journal();
+    const rep = j.recover();
+    const kinds = rep.anomalies.map((x) => `${x.kind} ${x.page} ${x.offset} ${x.seq}`);
+    assert.ok(kinds.includes(`order 1 ${8 + 2 * REC} 13`), kinds.join());
+    assert.ok(kinds.includes(`replay 1 ${8 + 2 * REC} 13`), kinds.join());
+    assert.equal(j.records(100).filter((p) => p.seq === 13).length, 1);
+  });
+
+  it("the newest record copied alone onto a free page is a replay, not a second copy or a gap", () => {
+    const a = filled(23); // page 0: 1..11, page 1: 12..22, page 2: 23
+    const img = new Uint8Array(PAGE).fill(0xff);
+    img.set(a.flash.bytes.subarray(PAGE, PAGE + 8), 0); // a page header
+    img.set(a.flash.bytes.subarray(at(1, 10), at(1, 11)), 8); // seq 22 alone
+    a.flash.bytes.set(img, 4 * PAGE);
+    const j = a.journal();
+    const rep = j.recover();
+    assert.deepEqual(rep.anomalies, [{ kind: "replay", page: 4, offset: 8, seq: 22 }]);
+    assert.equal(rep.records, 23);
+    assert.equal(j.records(100).filter((p) => p.seq === 22).length, 1);
+  });
+
+  it("a record whose tag was never written, on a page that is not the frontier, is a bad tag, not a torn tail", () => {
+    const a = filled(15); // page 0 full, page 1 holds 12..15
+    a.flash.bytes.fill(0xff, at(0, PER_PAGE - 1) + REC - 16, at(0, PER_PAGE - 1) + REC); // seq 11's tag erased
+    const j = a.journal();
+    const rep = j.recover();
+    assert.equal(rep.tornTail, false);
+    assert.deepEqual(rep.anomalies, [
+      { kind: "gap", page: 1, offset: 8, seq: 12 }, // seq 11 is not live
+      { kind: "mac", page: 0, offset: 8 + (PER_PAGE - 1) * REC, seq: 0 },
+    ]);
+    assert.equal(j.stats().quarantined, 1);
+  });
+
+  it("anomalies() repeats the report's list, is a copy, and is empty before recovery and after release", () => {
+    const a = filled(30);
+    a.flash.bytes[at(1, 4) + 40] ^= 1;
+    const j = a.journal();
+    assert.deepEqual(j.anomalies(), []);
+    const rep = j.recover();
+    assert.deepEqual(j.anomalies(), rep.anomalies);
+    rep.anomalies.length = 0;
+    j.anomalies().pop();
+    assert.equal(j.anomalies().length, 2);
+    j.releaseQuarantine();
+    assert.deepEqual(j.anomalies(), []);
+  });
+
+  it("the chain head of an empty journal is seq 0 and 16 zero bytes", () => {
+    const j = rig(3).journal();
+    j.recover();
+    assert.deepEqual(j.head(), { seq: 0, hash: new Uint8Array(16) });
+  });
+});
+
+describe("journal append edges", () => {
+  it("with no free page left, append reclaims the oldest acknowledged page itself", () => {
+    const r = rig(3);
+    const j = r.journal(0);
+    j.recover();
+    for (let i = 1; i <= 3 * PER_PAGE; i++) assert.ok("seq" in j.append(payment(i)), "append " + i);
+    j.markAcked(Array.from({ length: PER_PAGE }, (_, i) => i + 1)); // page 0 acknowledged; reclaim() not called
+    const res = j.append(payment(99));
+    assert.deepEqual(res, { seq: 3 * PER_PAGE + 1 });
+    assert.equal(j.stats().firstSeq, PER_PAGE + 1);
+    const k = r.journal(0);
+    const rep = k.recover();
+    assert.deepEqual(rep.anomalies, []);
+    assert.equal(rep.headSeq, 3 * PER_PAGE + 1);
+  });
+
+  it("a write that does not read back is JOURNAL_FAULT, and the journal refuses from then on", () => {
+    const r = rig(3);
+    const j = r.journal();
+    j.recover();
+    j.append(payment(1));
+    const write = r.pages.write.bind(r.pages);
+    r.pages.write = (p: number, off: number, data: Uint8Array) => {
+      const bad = new Uint8Array(data);
+      bad[bad.length - 1] ^= 1; // a stuck bit
+      write(p, off, bad);
+    };
+    assert.deepEqual(j.append(payment(2)), JOURNAL_FAULT);
+    assert.deepEqual(j.canAccept(), JOURNAL_FAULT);
+    assert.equal(j.spaceLeft(), 0);
+    assert.equal(j.warning(), null);
+  });
+
+  it("a free slot with junk in it is closed, and the record goes to a fresh page", () => {
+    const r = rig(3);
+    const j = r.journal();
+    j.recover();
+    j.append(payment(1));
+    r.flash.bytes[8 + REC + 100] = 0x00; // inside where record 2 would go on page 0
+    const k = r.journal();
+    k.recover();
+    assert.deepEqual(k.append(payment(2)), { seq: 2 });
+    assert.deepEqual(Array.from(r.flash.bytes.subarray(8 + REC, 8 + REC + 4)), [0, 0, 0, 0], "the slot closed");
+    assert.equal(r.flash.bytes[PAGE + 8], 0xa5, "record 2 on page 1");
+    const rep = r.journal().recover();
+    assert.deepEqual(rep.anomalies, []);
+    assert.equal(rep.records, 2);
+  });
+});
