@@ -82,7 +82,7 @@ describe("journal recovery edges", () => {
       { kind: "gap", page: 1, offset: 8, seq: 12 }, // seq 11 is not live
       { kind: "mac", page: 0, offset: 8 + (PER_PAGE - 1) * REC, seq: 0 },
     ]);
-    assert.equal(j.stats().quarantined, 1);
+    assert.equal(j.stats().quarantined, 2);
   });
 
   it("anomalies() repeats the report's list, is a copy, and is empty before recovery and after release", () => {
