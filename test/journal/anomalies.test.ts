@@ -45,6 +45,10 @@ describe("journal recovery: anomalies exactly", () => {
     const rep = r.journal().recover();
     assert.deepEqual(rep.anomalies, [{ kind: "gap", page: 2, offset: 8, seq: 23 }]);
     assert.equal(r.journal().recover().anomalies.length, 1);
+    assert.equal(r.journal().stats().quarantined, 0, "before recovery nothing is known");
+    const k = r.journal();
+    k.recover();
+    assert.equal(k.stats().quarantined, 1, "the page after the gap is kept as evidence");
     assert.equal(rep.records, 19);
     assert.equal(rep.firstSeq, 1);
     assert.equal(rep.headSeq, 30);
