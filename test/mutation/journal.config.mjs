@@ -17,6 +17,7 @@ export default moduleConfig(
     "test/journal/tamper.test.ts",
     "test/journal/anomalies.test.ts",
     "test/journal/recovery-edges.test.ts",
+    "test/journal/boot-cost.test.ts",
     "test/journal/selftest-cases.test.ts",
     "test/journal/flash-module.test.ts",
     "test/journal/power-cut-short.test.ts",
