@@ -32,14 +32,17 @@ describe("journal boot: the fast path at its edges", () => {
     j.recover();
     for (let i = 1; i <= 64; i++) j.append(payment(i, 0)); // 63 on page 0, the 64th on page 1
     assert.equal(r.flash.bytes[4096 + 8], 0xa5, "page 0 holds 63");
-    r.flash.bytes[8 + 10 * 64 + 40] ^= 1; // seq 11's tag: page 0 is read the slow way
+    // two genuine records swapped: every tag is good, but page 0 is read the slow way
+    const a = r.flash.bytes.slice(8 + 4 * 64, 8 + 5 * 64);
+    r.flash.bytes.copyWithin(8 + 4 * 64, 8 + 5 * 64, 8 + 6 * 64);
+    r.flash.bytes.set(a, 8 + 5 * 64);
     const k = r.journal(0);
     const rep = k.recover();
     assert.deepEqual(
-      rep.anomalies.map((a) => `${a.kind} ${a.page} ${a.seq}`),
-      ["mac 0 11", "gap 0 12"],
+      rep.anomalies.map((x) => `${x.kind} ${x.page} ${x.seq}`),
+      ["order 0 5"],
     );
-    assert.equal(rep.records, 63);
+    assert.equal(rep.records, 64);
     assert.ok(k.records(100).some((p) => p.seq === 63), "the page's last record is live");
   });
 });
