@@ -139,6 +139,22 @@ describe("journal append edges", () => {
     assert.equal(j.warning(), null);
   });
 
+  it("a slot whose first word is not erased is not written at all: the record goes to a fresh page", () => {
+    for (let k = 1; k < 4; k++) {
+      const r = rig(3);
+      const j = r.journal();
+      j.recover();
+      j.append(payment(1));
+      r.flash.bytes[8 + REC + k] = 0x00; // FF 00 FF FF (k = 1) where record 2 would start
+      const before = r.flash.bytes.slice(8 + REC, 8 + 2 * REC);
+      const x = r.journal();
+      x.recover();
+      assert.deepEqual(x.append(payment(2)), { seq: 2 }, "byte " + k);
+      assert.deepEqual(r.flash.bytes.slice(8 + REC, 8 + 2 * REC), before, "byte " + k + ": the slot was written");
+      assert.equal(r.flash.bytes[PAGE + 8], 0xa5, "byte " + k + ": record 2 on page 1");
+    }
+  });
+
   it("a free slot with junk in it is closed, and the record goes to a fresh page", () => {
     const r = rig(3);
     const j = r.journal();
