@@ -85,6 +85,28 @@ describe("journal recovery edges", () => {
     assert.equal(j.stats().quarantined, 2);
   });
 
+  it("a torn-looking record on a quarantined head page is a bad tag, not a torn tail", () => {
+    const a = filled(15); // page 1 (the head) holds 12..15
+    a.flash.bytes[at(1, 1) + 40] ^= 1; // seq 13: bad tag, the page is quarantined
+    a.flash.bytes.fill(0xff, at(1, 3) + REC - 16, at(1, 3) + REC); // seq 15's tag erased
+    const rep = a.journal().recover();
+    assert.equal(rep.tornTail, false);
+    assert.ok(rep.anomalies.some((x) => x.kind === "mac" && x.page === 1 && x.offset === 8 + 3 * REC && x.seq === 0), JSON.stringify(rep.anomalies));
+  });
+
+  it("only one torn tail is dropped: a second torn-looking record at the frontier is a bad tag", () => {
+    const a = filled(15);
+    a.flash.bytes.fill(0xff, at(1, 3) + REC - 16, at(1, 3) + REC); // seq 15 torn on the head page
+    const img = new Uint8Array(PAGE).fill(0xff);
+    img.set(a.flash.bytes.subarray(PAGE, PAGE + 8), 0);
+    img.set(a.flash.bytes.subarray(at(1, 3), at(1, 4)), 8); // the same torn record opening page 3
+    a.flash.bytes.set(img, 3 * PAGE);
+    const rep = a.journal().recover();
+    assert.equal(rep.tornTail, true);
+    assert.deepEqual(rep.anomalies, [{ kind: "mac", page: 3, offset: 8, seq: 0 }]);
+    assert.equal(rep.headSeq, 14);
+  });
+
   it("anomalies() repeats the report's list, is a copy, and is empty before recovery and after release", () => {
     const a = filled(30);
     a.flash.bytes[at(1, 4) + 40] ^= 1;
