@@ -213,6 +213,14 @@ describe("journal record codec", () => {
       });
     }
 
+    it("a pad of 17, even with all 17 bytes saying 17 (more than a block)", () => {
+      const plain = new Uint8Array(48).fill(17);
+      plain.set(payment(5, 31));
+      const r = sealed(5, 1, plain);
+      assert.ok(verifyRecord(c, keys, r, 0, r.length), "the tag is valid");
+      assert.equal(decryptRecord(c, keys, r, 0, r.length), null);
+    });
+
     it("a pad of 16 with one byte of the block wrong, wherever it is", () => {
       for (let i = 0; i < 15; i++) {
         const plain = new Uint8Array(32).fill(16);

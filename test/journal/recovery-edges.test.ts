@@ -5,9 +5,10 @@
  * and the anomaly list's accessors. Each case was a fault (a mutant) the other tests let through (docs/mutation.md).
  */
 import assert from "node:assert/strict";
-import { recordSize } from "../../firmware/journal/record.ts";
+import { createCipheriv, createHmac } from "node:crypto";
+import { deriveIv, recordSize } from "../../firmware/journal/record.ts";
 import { JOURNAL_FAULT } from "../../firmware/journal/journal.ts";
-import { LARGEST, payment, rig } from "./helpers.ts";
+import { LARGEST, nodeCrypto, payment, rig, testKeys } from "./helpers.ts";
 
 const PAGE = 4096;
 const REC = recordSize(LARGEST);
@@ -57,6 +58,8 @@ describe("journal recovery edges", () => {
     assert.ok(kinds.includes(`order 1 ${8 + 2 * REC} 13`), kinds.join());
     assert.ok(kinds.includes(`replay 1 ${8 + 2 * REC} 13`), kinds.join());
     assert.equal(j.records(100).filter((p) => p.seq === 13).length, 1);
+    assert.equal(j.markAcked([13]), 1, "the seq is acknowledged once");
+    assert.equal(j.stats().acked, 1);
   });
 
   it("the newest record copied alone onto a free page is a replay, not a second copy or a gap", () => {
@@ -125,6 +128,70 @@ describe("journal recovery edges", () => {
     const j = rig(3).journal();
     j.recover();
     assert.deepEqual(j.head(), { seq: 0, hash: new Uint8Array(16) });
+  });
+});
+
+describe("journal reads and marks", () => {
+  it("a record with a valid tag but bad padding is never handed out", () => {
+    const r = filled(5);
+    // re-encrypt seq 3 with padding bytes that disagree, and re-tag it with the journal's own key
+    const keys = testKeys();
+    const off = at(0, 2);
+    const size = REC;
+    const plain = new Uint8Array(size - 48).fill(0x05);
+    plain[plain.length - 2] = 0x04;
+    const e = createCipheriv("aes-128-cbc", keys.enc, deriveIv(nodeCrypto(), keys, 3)).setAutoPadding(false);
+    r.flash.bytes.set(Buffer.concat([e.update(plain), e.final()]), off + 32);
+    const rec = r.flash.bytes.subarray(off, off + size);
+    const tag = createHmac("sha256", keys.mac).update(rec.subarray(0, 4)).update(rec.subarray(8, size - 16)).digest();
+    r.flash.bytes.set(tag.subarray(0, 16), off + size - 16);
+    const j = r.journal();
+    j.recover();
+    assert.deepEqual(
+      j.records(100).map((p) => p.seq),
+      [1, 2, 4, 5],
+    );
+  });
+
+  it("pending(max) and records(max) give at most max", () => {
+    const j = filled(10).journal();
+    j.recover();
+    assert.equal(j.pending(3).length, 3);
+    assert.equal(j.records(1).length, 1);
+    assert.equal(j.records(10).length, 10);
+  });
+
+  it("marks the first and the last seq of a page when asked for that seq alone", () => {
+    const j = filled(30).journal();
+    j.recover();
+    assert.equal(j.markUploaded([12]), 1); // page 1's first
+    assert.equal(j.markAcked([11]), 1); // page 0's last
+    assert.equal(j.markAcked([22]), 1); // page 1's last
+    assert.equal(j.markUploaded([23]), 1); // page 2's first
+    assert.deepEqual([j.stats().uploaded, j.stats().acked], [2, 2]);
+  });
+
+  it("counts uploaded and acknowledged records of a page read the slow way", () => {
+    const r = filled(30);
+    const j = r.journal();
+    j.recover();
+    j.markUploaded([12, 13, 14]);
+    j.markAcked([14, 15]);
+    r.flash.bytes[at(1, 6) + 40] ^= 1; // seq 18: page 1 is read record by record
+    const rep = r.journal().recover();
+    assert.deepEqual([rep.records, rep.uploaded, rep.acked, rep.pending], [29, 2, 2, 27]);
+  });
+
+  it("reclaim() before recover() erases nothing, and spaceLeft() is never negative", () => {
+    const r = filled(15);
+    r.journal().recover();
+    const before = r.flash.bytes.slice();
+    const j = r.journal();
+    assert.equal(j.reclaim(), 0);
+    assert.deepEqual(r.flash.bytes, before);
+    const k = rig(1).journal(20); // 11 slots, reserve 20
+    k.recover();
+    assert.equal(k.spaceLeft(), 0);
   });
 });
 
