@@ -23,7 +23,7 @@ export const MODULES: Record<string, { config?: string; placeholder?: string }> 
   limits: { config: "limits.config.mjs" },
   update: { config: "update.config.mjs" },
   vault: { placeholder: "firmware/vault.ts is being reworked; its config (test/vault specs) comes with that work" },
-  gateway: { placeholder: "the gateway's money and reconciliation are being rewritten; their config comes with that work" },
+  gateway: { config: "gateway.config.mjs" },
 };
 
 async function main(argv: string[]): Promise<number> {
