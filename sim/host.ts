@@ -24,6 +24,7 @@ import { EscPosPrinterEmulator } from "./peripherals/escpos-printer.ts";
 import { Gm65Emulator } from "./peripherals/gm65.ts";
 import { KeypadMatrixEmulator } from "./peripherals/keypad.ts";
 import { St7789Emulator } from "./peripherals/st7789.ts";
+import { screenLines } from "./engine/screen-text.ts";
 
 /** What the build writes to dist/<board>.board.json. */
 export interface BoardData {
@@ -408,15 +409,7 @@ export class SimHost {
 
   /** The text on screen, top to bottom, left to right, one line per row of text. */
   screenText(): string[] {
-    const sorted = this.texts.slice().sort((a, b) => a.y1 - b.y1 || a.x1 - b.x1);
-    const lines: string[] = [];
-    let lastY = -1000;
-    for (const t of sorted) {
-      if (Math.abs(t.y1 - lastY) <= 2 && lines.length) lines[lines.length - 1] += "  " + t.text;
-      else lines.push(t.text);
-      lastY = t.y1;
-    }
-    return lines;
+    return screenLines(this.texts);
   }
 
   // ------------------------------------------------------------------ simulated Bluetooth central (ble-phone.ts)

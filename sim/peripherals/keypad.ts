@@ -27,6 +27,11 @@ export class KeypadMatrixEmulator {
     this.held.delete(this.index(key));
   }
 
+  /** The keys held now, in keypad order. */
+  heldKeys(): string[] {
+    return [...this.held].sort((a, b) => a - b).map((i) => this.keys.charAt(i));
+  }
+
   releaseAll(): void {
     this.held.clear();
   }

@@ -1,0 +1,327 @@
+// The simulator's bridge on the real Espruino interpreter, stored in its Storage as `.boot0` (Espruino runs the
+// `.boot0`..`.boot3` files before `.bootcde` at every start: src/jsflash.c, jsfLoadBootCodeFromFlash). It stands in
+// for what only an ESP32 with the board's parts has, by carrying every bus transfer to the simulator's wire-level
+// emulators (sim/engine/espruino-host.ts) and back:
+//
+// - out: every transfer the bundle starts (UART and SPI writes, I2C, pin levels a part reads, NRF, Wifi, http, what
+//   is drawn) is one record appended to a named pipe, in order, synchronously (`require("fs").appendFileSync`, so
+//   nothing waits in the interpreter's RAM as a socket's send buffer would: a frame to the panel is 115 KB);
+// - reply: I2C is synchronous on Espruino (writeTo throws on a NACK, readFrom returns the bytes), so an I2C record is
+//   answered on a second pipe that `readFileSync` blocks on, as the bus blocks for the transfer on the chip;
+// - in: what arrives by itself (bytes from the scanner and printer, key contacts, a phone's Bluetooth writes, Wi-Fi
+//   and HTTP answers) comes over a loopback socket and is delivered from the event loop, as Espruino delivers it.
+//
+// Records: [type, arg, len0, len1, len2] + len bytes. Frames in: [type, arg, len0, len1] + len bytes.
+// The at-sign placeholders are filled in by espruino-host.ts. Never flashed.
+(function () {
+  var OUT = "@OUT@", REPLY = "@REPLY@", PORT = @PORT@;
+  var fs = require("fs");
+  var peak = 0;
+  function sample() {
+    var u = process.memory(false).usage;
+    if (u > peak) peak = u;
+  }
+  function send(t, a, d) {
+    sample();
+    var n = d === undefined ? 0 : d.length;
+    fs.appendFileSync(OUT, String.fromCharCode(t, a & 255, n & 255, (n >> 8) & 255, (n >> 16) & 255));
+    if (n) fs.appendFileSync(OUT, d);
+  }
+  function call(t, a, d) {
+    send(t, a, d);
+    return fs.readFileSync(REPLY);
+  }
+  function bytesOf(d) {
+    if (typeof d === "string" || d instanceof Uint8Array) return d;
+    return E.toUint8Array(d);
+  }
+  function num(p) {
+    return p && p.name !== undefined ? parseInt(String(p.name).slice(1), 10) : 255;
+  }
+  global.__bridge = { send: send, peak: function () { return peak; } };
+
+  // Console: the firmware detaches it at boot (E.setConsole(null)); the simulator still reads what is printed, so
+  // the call is recorded (detaching costs no memory).
+  E.setConsole = function (device) { send(0x63, 0, device === null ? "" : String(device)); };
+
+  // ------------------------------------------------------------------ pins, watches, key contacts
+  global.Pin = function (n) { this.name = String(n); };
+  var level = {}, mode = {}, report = {@REPORT@}, contacts = [], watches = [], wid = 1;
+  function read(n) {
+    if (mode[n] === "output") return level[n] | 0;
+    // a closed key contact ties this input to the pin at its other end while that one is driven
+    for (var i = 0; i < contacts.length; i += 2) {
+      var o = contacts[i] === n ? contacts[i + 1] : contacts[i + 1] === n ? contacts[i] : -1;
+      if (o >= 0 && mode[o] === "output") return level[o] | 0;
+    }
+    return mode[n] === "input_pullup" ? 1 : 0;
+  }
+  function changed() {
+    watches.forEach(function (w) {
+      var v = read(w.pin);
+      if (w.timer) clearTimeout(w.timer);
+      w.timer = 0;
+      if (v === w.last) return;
+      var fire = function () {
+        w.timer = 0;
+        var now = read(w.pin);
+        if (now === w.last) return;
+        w.last = now;
+        if (w.edge !== "both" && w.edge !== (now ? "rising" : "falling")) return;
+        var t = getTime(), lt = w.lastTime;
+        w.lastTime = t;
+        if (!w.repeat) watches.splice(watches.indexOf(w), 1);
+        w.fn({ state: !!now, time: t, lastTime: lt });
+      };
+      w.timer = setTimeout(fire, w.debounce);
+    });
+  }
+  global.pinMode = function (p, m) {
+    var n = num(p);
+    mode[n] = m;
+    if (report[n]) send(0x4d, n, m);
+    changed();
+  };
+  global.digitalWrite = function (p, v) {
+    var n = num(p);
+    if (mode[n] === undefined) mode[n] = "output";
+    level[n] = v ? 1 : 0;
+    if (report[n]) send(0x50, n, v ? "1" : "0");
+    if (watches.length) changed();
+  };
+  global.digitalRead = function (p) { return read(num(p)); };
+  global.setWatch = function (fn, p, o) {
+    var n = num(p);
+    o = o || {};
+    var w = { id: wid++, pin: n, fn: fn, repeat: !!o.repeat, edge: o.edge || "both", debounce: o.debounce || 0, last: read(n), lastTime: 0, timer: 0 };
+    watches.push(w);
+    return w.id;
+  };
+  global.clearWatch = function (id) {
+    watches = id === undefined ? [] : watches.filter(function (w) { return w.id !== id; });
+  };
+
+  // ------------------------------------------------------------------ UART, SPI, I2C
+  [Serial2, Serial3].forEach(function (u, i) {
+    var port = i + 2;
+    u.setup = function (baud, o) {
+      o = o || {};
+      send(0x58, port, baud + "," + num(o.tx) + "," + num(o.rx));
+    };
+    u.write = function () {
+      var a = arguments, d = a[0];
+      if (a.length > 1) { d = []; for (var i = 0; i < a.length; i++) d.push(a[i]); }
+      send(0x55, port, bytesOf(d));
+    };
+  });
+  SPI1.setup = function (o) { send(0x59, 0, num(o.sck) + "," + num(o.mosi)); };
+  SPI1.write = function (d, cs) { send(0x53, num(cs), bytesOf(d)); };
+  I2C1.setup = function (o) { send(0x5a, 0, num(o.scl) + "," + num(o.sda) + "," + (o.bitrate || 100000)); };
+  I2C1.writeTo = function (addr, d) {
+    var data = d;
+    if (arguments.length > 2) { data = []; for (var i = 1; i < arguments.length; i++) data.push(arguments[i]); }
+    if (call(0x49, addr, bytesOf(data)) !== "A") throw new Error("I2C Error: No ACK");
+  };
+  I2C1.readFrom = function (addr, n) {
+    var r = call(0x52, addr, String.fromCharCode(n & 255, n >> 8));
+    if (r === undefined || r.length !== n) throw new Error("I2C Error: No ACK");
+    return E.toUint8Array(r);
+  };
+
+  // ------------------------------------------------------------------ the journal's flash region (require("Flash"))
+  // The Linux build's flash is its Storage only; the board's journal region lives in its own file, NOR semantics
+  // (a write clears bits, an erase sets a 4 KB page to 0xFF), opened per operation so nothing waits in a buffer.
+  var NF = require("Flash"), JF = "@JOURNAL@", JB = @JBASE@, JS = @JSIZE@;
+  function inJ(a, n) { return a >= JB && a + n <= JB + JS; }
+  var Fl = {
+    read: function (n, a) {
+      if (!inJ(a, n)) return NF.read(n, a);
+      sample();
+      var f = E.openFile(JF, "r");
+      f.seek(a - JB);
+      var s = f.read(n);
+      f.close();
+      return E.toUint8Array(s);
+    },
+    write: function (d, a) {
+      d = E.toUint8Array(d);
+      if (!inJ(a, d.length)) return NF.write(d, a);
+      sample();
+      var f = E.openFile(JF, "r+");
+      f.seek(a - JB);
+      var old = E.toUint8Array(f.read(d.length));
+      for (var i = 0; i < d.length; i++) old[i] &= d[i];
+      f.seek(a - JB);
+      f.write(old);
+      f.close();
+    },
+    erasePage: function (a) {
+      if (!inJ(a, 1)) return NF.erasePage(a);
+      var f = E.openFile(JF, "r+");
+      f.seek((a - JB) & ~4095);
+      f.write(new Uint8Array(4096).fill(255));
+      f.close();
+    },
+    getPage: function (a) { return inJ(a, 1) ? { addr: a & ~4095, length: 4096 } : NF.getPage(a); },
+    getFree: function () { return NF.getFree(); },
+  };
+  global.__flash = Fl;
+  Modules.addCached("Flash", "module.exports=__flash;");
+
+  // ------------------------------------------------------------------ Bluetooth (NRF): the phone is in the simulator
+  function hex(d) {
+    d = E.toUint8Array(d);
+    var s = "";
+    for (var i = 0; i < d.length; i++) s += (d[i] < 16 ? "0" : "") + d[i].toString(16);
+    return s;
+  }
+  function unhex(s) {
+    var b = new Uint8Array(s.length >> 1);
+    for (var i = 0; i < b.length; i++) b[i] = parseInt(s.substr(i * 2, 2), 16);
+    return b;
+  }
+  var services = {}, nrfOn = {};
+  function svcJson(sv) {
+    var o = {};
+    for (var s in sv) {
+      o[s] = {};
+      for (var c in sv[s]) {
+        var ch = sv[s][c], x = {};
+        for (var k in ch) if (k !== "onWrite" && k !== "value") x[k] = ch[k];
+        if (ch.value !== undefined) x.value = hex(ch.value);
+        if (ch.onWrite) x.onWrite = true;
+        o[s][c] = x;
+      }
+    }
+    return JSON.stringify(o);
+  }
+  global.NRF = {
+    setServices: function (sv, o) { services = sv || {}; send(0x42, 0, JSON.stringify({ op: "setServices", services: JSON.parse(svcJson(services)), uart: !o || o.uart !== false })); },
+    updateServices: function (u) {
+      for (var s in u) for (var c in u[s]) if (services[s] && services[s][c] && u[s][c].value !== undefined) services[s][c].value = u[s][c].value;
+      send(0x42, 0, JSON.stringify({ op: "updateServices", services: JSON.parse(svcJson(u)) }));
+    },
+    setAdvertising: function (d, o) { send(0x42, 0, JSON.stringify({ op: "setAdvertising", data: d, opts: o })); },
+    on: function (ev, fn) { (nrfOn[ev] = nrfOn[ev] || []).push(fn); },
+    disconnect: function () { send(0x42, 0, '{"op":"disconnect"}'); },
+    sleep: function () { send(0x42, 0, '{"op":"sleep"}'); },
+    wake: function () { send(0x42, 0, '{"op":"wake"}'); },
+  };
+  function nrfEvent(m) {
+    if (m.ev === "write") {
+      var ch = services[m.service] && services[m.service][m.char];
+      if (ch && ch.onWrite) ch.onWrite({ data: unhex(m.data).buffer });
+      return;
+    }
+    (nrfOn[m.ev] || []).forEach(function (fn) { fn(m.arg); });
+  }
+
+  // ------------------------------------------------------------------ Wi-Fi and http: the network is the simulator's
+  var wifiOn = {}, wifiCb = null, httpReq = {}, hid = 1;
+  global.__wifi = {
+    on: function (ev, fn) { (wifiOn[ev] = wifiOn[ev] || []).push(fn); },
+    connect: function (ssid, o, cb) { wifiCb = cb || null; send(0x57, 0, JSON.stringify({ op: "connect", ssid: ssid, password: (o && o.password) || "" })); },
+    disconnect: function () { send(0x57, 0, '{"op":"disconnect"}'); },
+    getStatus: function () { return {}; },
+    getIP: function () { return {}; },
+    setHostname: function () {},
+    stopAP: function () {},
+    save: function () {},
+  };
+  Modules.addCached("Wifi", "module.exports=__wifi;");
+  function wifiEvent(m) {
+    if (m.ev === "connect-result") {
+      var cb = wifiCb;
+      wifiCb = null;
+      if (cb) cb(m.err || null);
+      return;
+    }
+    (wifiOn[m.ev] || []).forEach(function (fn) { fn(m.arg || {}); });
+  }
+  // Espruino's http.request(options, callback): the request is sent at end(); the response emits "data" and
+  // "close"; an unreachable host makes the request emit "error".
+  global.__http = {
+    request: function (opts, cb) {
+      var id = hid++, on = {}, body = "";
+      var req = {
+        on: function (ev, fn) { on[ev] = fn; return req; },
+        write: function (d) { body += d; },
+        end: function (d) {
+          if (d !== undefined) body += d;
+          httpReq[id] = { cb: cb, on: on };
+          send(0x48, 0, JSON.stringify({ id: id, method: opts.method || "GET", host: opts.host, port: opts.port, path: opts.path, protocol: opts.protocol, headers: opts.headers || {}, body: body }));
+        },
+      };
+      return req;
+    },
+  };
+  Modules.addCached("http", "module.exports=__http;");
+  function httpEvent(m) {
+    var r = httpReq[m.id];
+    if (!r) return;
+    delete httpReq[m.id];
+    if (m.error) {
+      if (r.on.error) r.on.error({ message: m.error });
+      return;
+    }
+    var ron = {};
+    var res = { statusCode: m.status, headers: m.headers || {}, on: function (ev, fn) { ron[ev] = fn; return res; } };
+    if (r.cb) r.cb(res);
+    if (ron.data && m.body.length) ron.data(m.body);
+    if (ron.close) ron.close();
+  }
+
+  // ------------------------------------------------------------------ what is drawn (the simulator's screenText)
+  var CAB = Graphics.createArrayBuffer;
+  Graphics.createArrayBuffer = function (w, h, bpp, o) {
+    var g = CAB(w, h, bpp, o);
+    var ax = -1, ay = -1;
+    var fa = g.setFontAlign, fr = g.fillRect, cr = g.clearRect, cl = g.clear, ds = g.drawString;
+    function box(a, b, c, d) { send(0x43, 0, Math.min(a, c) + "," + Math.min(b, d) + "," + Math.max(a, c) + "," + Math.max(b, d)); }
+    g.setFontAlign = function (x, y, r) { ax = x | 0; ay = y | 0; return fa.call(g, x, y, r); };
+    g.fillRect = function (a, b, c, d) { box(a, b, c, d); return fr.call(g, a, b, c, d); };
+    g.clearRect = function (a, b, c, d) { box(a, b, c, d); return cr.call(g, a, b, c, d); };
+    g.clear = function (r) { send(0x4b, 0, ""); return cl.call(g, r); };
+    g.drawString = function (t, x, y, s) {
+      t = String(t);
+      var wd = g.stringWidth(t), ht = g.getFontHeight();
+      var x1 = Math.round(x - (wd * (ax + 1)) / 2), y1 = Math.round(y - (ht * (ay + 1)) / 2);
+      send(0x54, 0, x1 + "," + y1 + "," + (x1 + wd - 1) + "," + (y1 + ht - 1) + "," + t);
+      return ds.call(g, t, x, y, s);
+    };
+    return g;
+  };
+
+  // ------------------------------------------------------------------ frames from the simulator
+  var inb = "";
+  function frame(t, a, p) {
+    if (t === 0x75) (a === 2 ? Serial2 : Serial3).emit("data", p);
+    else if (t === 0x6b) {
+      contacts = p.length ? p.split(",").map(function (x) { return parseInt(x, 10); }) : [];
+      changed();
+    } else if (t === 0x6e) nrfEvent(JSON.parse(p));
+    else if (t === 0x77) wifiEvent(JSON.parse(p));
+    else if (t === 0x68) httpEvent(JSON.parse(p));
+    else if (t === 0x6d) {
+      var m = process.memory(a === 1);
+      send(0x6d, 0, m.usage + "," + m.total + "," + peak);
+      if (a === 2) peak = m.usage;
+    } else if (t === 0x65) {
+      var r;
+      try { r = "=" + JSON.stringify(eval(p)); } catch (e) { r = "!" + (e && e.message ? e.message : String(e)); }
+      send(0x65, 0, r);
+    }
+  }
+  var sock = require("net").connect({ host: "127.0.0.1", port: PORT }, function () { send(0x4f, 0, ""); });
+  sock.on("data", function (d) {
+    inb += d;
+    while (inb.length >= 4) {
+      var n = inb.charCodeAt(2) | (inb.charCodeAt(3) << 8);
+      if (inb.length < 4 + n) break;
+      var t = inb.charCodeAt(0), a = inb.charCodeAt(1), p = inb.substr(4, n);
+      inb = inb.substr(4 + n);
+      frame(t, a, p);
+    }
+  });
+  sock.on("close", function () { quit(); });
+})();
