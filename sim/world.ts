@@ -18,6 +18,9 @@ import type { P256Jwk } from "../sdk/wallet.ts";
 import { Flash } from "./espruino/flash.ts";
 import { Gateway, Issuer, publicKeyOf, SqliteStore } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
+import { EspruinoHost } from "./engine/espruino-host.ts";
+import { espruinoBin, isEspruino } from "./engine/engine.ts";
+import type { EngineName, TerminalHost } from "./engine/engine.ts";
 import type { BoardData } from "./host.ts";
 import type { HttpHandler } from "./espruino/net.ts";
 import { Atecc608Emulator } from "./peripherals/atecc608.ts";
@@ -127,6 +130,13 @@ export interface WorldOptions {
   /** Wall-clock time at power-on (ms since the epoch); now by default. */
   wallClockMs?: number;
   onPrint?: (line: string) => void;
+  /**
+   * Which engine runs the bundle: "v8" (Node's V8, simulated time; the default) or "espruino" (the real interpreter
+   * named by ESPRUINO, booted from its Storage, real time; sim/engine/). Call close() when done with the latter.
+   */
+  engine?: EngineName;
+  /** The interpreter for the espruino engine (default: ESPRUINO). */
+  espruino?: string;
 }
 
 export interface WalletInfo {
@@ -263,7 +273,16 @@ function toPng(r: unknown): Buffer | null {
 }
 
 export class World {
-  readonly host: SimHost;
+  /** The terminal, on the engine the world was opened with (during provisioning on the espruino engine: V8's). */
+  get host(): TerminalHost {
+    return this.current;
+  }
+  /** Which engine runs the bundle. */
+  readonly engine: EngineName;
+  private current: TerminalHost;
+  /** Added to the running engine's clock for the secure element, so its time runs on when the engine changes. */
+  private clockBase = 0;
+  private readonly bundle: string;
   readonly board: BoardData;
   readonly issuer: Issuer;
   /**
@@ -289,6 +308,7 @@ export class World {
     const board = read.board;
     const bundle = o.bundle ?? read.bundle;
     this.board = board;
+    this.bundle = bundle;
     this.stateDir = o.stateDir === undefined ? join(process.cwd(), ".sim-state", boardName) : o.stateDir;
     if (this.stateDir) mkdirSync(this.stateDir, { recursive: true });
     const file = (n: string) => (this.stateDir ? join(this.stateDir, n) : "");
@@ -299,7 +319,7 @@ export class World {
       this.stateDir && existsSync(file("journal.bin")) && statSync(file("journal.bin")).size === jr.pageSize * jr.pageCount
         ? Flash.load(file("journal.bin"), { pageSize: jr.pageSize })
         : undefined;
-    const secure = o.secure ?? shippedSecureElement(() => (this.host ? this.host.sched.now : 0), board.wiring.secure.address);
+    const secure = o.secure ?? shippedSecureElement(() => this.partClock(), board.wiring.secure.address);
     if (!o.secure && this.stateDir && existsSync(file("secure-element.json"))) secure.importState(JSON.parse(readFileSync(file("secure-element.json"), "utf8")));
     if (this.stateDir && existsSync(file("world.json"))) this.meta = JSON.parse(readFileSync(file("world.json"), "utf8"));
     const iss = this.stateDir && existsSync(file("issuer.json")) ? JSON.parse(readFileSync(file("issuer.json"), "utf8")) : null;
@@ -310,8 +330,13 @@ export class World {
     // uses, so the technician tools (provision, diagnose) run against it over the simulated console.
     const con = consoleHostOptions();
     this.bindConsole = con.bind;
-    this.host = new SimHost({ board, bundle, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
-    this.host.httpHandler = (req) => {
+    this.engine = o.engine ?? "v8";
+    if (this.engine === "espruino") {
+      const bin = o.espruino ?? espruinoBin();
+      if (!bin) throw new Error("the espruino engine needs the interpreter: set ESPRUINO=/path/to/espruino (see README, The real interpreter)");
+      this.current = new EspruinoHost({ board, bundle, bin, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint });
+    } else this.current = new SimHost({ board, bundle, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
+    this.current.httpHandler = (req) => {
       if (!this.gatewayUp || !this.gatewayHandler) return Promise.reject(new Error("connection refused"));
       return this.gatewayHandler(req);
     };
@@ -319,6 +344,19 @@ export class World {
       const w = JSON.parse(readFileSync(file("wallets.json"), "utf8")) as Record<string, SavedWallet>;
       for (const name in w) this.restoreWallet(name, w[name]);
     }
+  }
+
+  /** The secure element's clock: the current engine's device time, continuing across a change of engine. */
+  private partClock(): number {
+    return this.clockBase + (this.current ? this.current.sched.now : 0);
+  }
+
+  /** Make `h` the running engine, the secure element's clock continuing from where it was. */
+  private switchTo(h: TerminalHost, boot: () => void): void {
+    const t = this.partClock();
+    this.current = h;
+    boot();
+    this.clockBase = t - h.sched.now;
   }
 
   /** A world with its terminal booted. */
@@ -344,6 +382,8 @@ export class World {
    * wallet SDK's WebCrypto) settle while the terminal runs.
    */
   async run(ms: number, step = 20): Promise<void> {
+    const h = this.host;
+    if (isEspruino(h)) return h.runFor(ms);
     for (let t = 0; t < ms; t += step) {
       this.wait(Math.min(step, ms - t));
       await new Promise((r) => setImmediate(r));
@@ -393,10 +433,23 @@ export class World {
 
   /** Hold a code in front of the scanner until it reads it (as a customer does), then take it away. */
   scanText(text: string): void {
-    this.host.scanner.present(text);
+    this.act(() => this.host.scanner.present(text));
     this.wait(600);
-    this.host.scanner.removeCode();
+    this.act(() => this.host.scanner.removeCode());
     this.wait(200);
+  }
+
+  /** Do `fn` at the script's point in time: at once on the V8 engine, when real time gets there on the interpreter. */
+  private act(fn: () => void): void {
+    const h = this.host;
+    if (isEspruino(h)) h.act(fn);
+    else fn();
+  }
+
+  /** Stop the terminal's engine: on the espruino engine the interpreter is killed and its folder removed. */
+  async close(): Promise<void> {
+    const h = this.host;
+    if (isEspruino(h)) await h.close();
   }
 
   /** Decode a QR image (PNG) as the scanner module would, and scan what it holds. */
@@ -486,6 +539,7 @@ export class World {
 
   /** Cut power in the middle of the next flash write or erase (Storage or journal), tearing it. */
   powerCutAtNextWrite(): void {
+    if (isEspruino(this.host)) throw new Error("a power cut in the middle of a flash write needs the V8 engine (the interpreter's flash is its own file)");
     this.host.flash.cutPowerAt(1);
     this.host.journalFlash.cutPowerAt(1);
   }
@@ -549,8 +603,40 @@ export class World {
     // Without a gateway, a stand-in link key (the issuer's public key): the terminal's sync then fails authentication.
     const linkKey = gk ? (typeof gk === "string" ? gk : Buffer.from(gk).toString("hex")) : Buffer.from(publicKeyOf(this.issuer.privateKey)).toString("hex");
     const s: ProvisionSpec = { ...DEFAULT_PROVISION, linkKey, ...spec };
+    const esp = this.host;
+    if (isEspruino(esp)) {
+      // The technician's console is the V8 engine's (sim/tcp-console.ts): provisioning runs the same bundle there,
+      // on the same flash, journal and secure element, then the interpreter boots what it wrote (a bench station
+      // provisioning a board before it goes into the terminal).
+      esp.powerOff();
+      const con = consoleHostOptions();
+      const v8 = new SimHost({ board: this.board, bundle: this.bundle, flash: esp.flash, journalFlash: esp.journalFlash, secure: esp.secure, wallClockMs: esp.wallClock(), env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
+      v8.httpHandler = esp.httpHandler;
+      v8.setWifi(esp.wifiWorld.enabled, esp.wifiWorld.networks);
+      try {
+        this.switchTo(v8, () => v8.boot());
+        this.wait(300);
+        await this.provisionOnV8(s, con.bind);
+      } finally {
+        if (v8.poweredOn) v8.powerOff();
+        this.switchTo(esp, () => esp.boot());
+      }
+      esp.setWifi(esp.wifiWorld.enabled, v8.wifiWorld.networks);
+      await esp.ready();
+      this.persist();
+      return s;
+    }
+    await this.provisionOnV8(s, this.bindConsole);
+    this.powerOn();
+    this.persist();
+    return s;
+  }
+
+  private async provisionOnV8(s: ProvisionSpec, bindConsole: ReturnType<typeof consoleHostOptions>["bind"]): Promise<void> {
+    const host = this.host;
+    if (isEspruino(host)) throw new Error("provisioning runs on the V8 engine");
     const { provision, issuerCertify } = await import("../tools/provision.ts");
-    const con = await startTcpConsole({ host: this.host, bindGlobals: this.bindConsole, timeScale: 20 });
+    const con = await startTcpConsole({ host, bindGlobals: bindConsole, timeScale: 20 });
     const lines: string[] = [];
     try {
       this.host.pressKey("D");
@@ -593,9 +679,6 @@ export class World {
     const nets: Record<string, string> = {};
     for (const n of s.wifi) nets[n.ssid] = n.password;
     this.host.setWifi(this.host.wifiWorld.enabled, nets);
-    this.powerOn();
-    this.persist();
-    return s;
   }
 
   /**
@@ -660,6 +743,11 @@ export class World {
       () => (done = true),
     );
     for (let t = 0; t < timeoutMs && !done; t += 5) {
+      const h = this.host;
+      if (isEspruino(h)) {
+        await h.runFor(5);
+        continue;
+      }
       this.wait(5);
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setTimeout(r, 0));
@@ -796,6 +884,8 @@ export class World {
   /** Write flash, journal, secure element, issuer and wallets to the state dir (no-op without one). */
   persist(): void {
     if (!this.stateDir) return;
+    const h = this.host;
+    if (isEspruino(h)) h.syncFlash();
     const f = (n: string) => join(this.stateDir as string, n);
     this.host.flash.save(f("flash.bin"));
     this.host.journalFlash.save(f("journal.bin"));

@@ -40,6 +40,13 @@
   }
   global.__bridge = { send: send, peak: function () { return peak; } };
 
+  // The RTC: the ESP32 keeps the time setTime() gave it; the Linux build's setTime does nothing (its clock is the
+  // host's). So the clock is the host's plus an offset, which starts at the simulated world's wall clock and which
+  // setTime moves (and reports, so the simulator's clock follows the device's, as with the V8 engine).
+  var RT = getTime, off = @SKEW@;
+  global.getTime = function () { return RT() + off; };
+  global.setTime = function (t) { off = t - RT(); send(0x74, 0, String(t)); };
+
   // Console: the firmware detaches it at boot (E.setConsole(null)); the simulator still reads what is printed, so
   // the call is recorded (detaching costs no memory).
   E.setConsole = function (device) { send(0x63, 0, device === null ? "" : String(device)); };
@@ -100,6 +107,22 @@
   global.clearWatch = function (id) {
     watches = id === undefined ? [] : watches.filter(function (w) { return w.id !== id; });
   };
+
+  // A typed key ("hold,gap;row,col"): held for `hold` ms of this interpreter's own time, then released, the next
+  // typed key `gap` ms later, so a key is never shortened by the time a frame takes to get here.
+  var keyq = [], typing = false;
+  function typeNext() {
+    if (typing || !keyq.length) return;
+    typing = true;
+    var k = keyq.shift().split(";"), hg = k[0].split(",");
+    contacts = k[1].split(",").map(function (x) { return parseInt(x, 10); });
+    changed();
+    setTimeout(function () {
+      contacts = [];
+      changed();
+      setTimeout(function () { typing = false; typeNext(); }, parseInt(hg[1], 10));
+    }, parseInt(hg[0], 10));
+  }
 
   // ------------------------------------------------------------------ UART, SPI, I2C
   [Serial2, Serial3].forEach(function (u, i) {
@@ -299,6 +322,9 @@
     else if (t === 0x6b) {
       contacts = p.length ? p.split(",").map(function (x) { return parseInt(x, 10); }) : [];
       changed();
+    } else if (t === 0x70) {
+      keyq.push(p);
+      typeNext();
     } else if (t === 0x6e) nrfEvent(JSON.parse(p));
     else if (t === 0x77) wifiEvent(JSON.parse(p));
     else if (t === 0x68) httpEvent(JSON.parse(p));

@@ -72,12 +72,14 @@ const enum Out {
   Memory = 0x6d,
   Eval = 0x65,
   Connected = 0x4f,
+  Time = 0x74,
 }
 
 /** Frame types the simulator sends (simulator → device). */
 const enum In {
   Serial = 0x75,
   Contacts = 0x6b,
+  Type = 0x70,
   Nrf = 0x6e,
   Wifi = 0x77,
   Http = 0x68,
@@ -129,7 +131,8 @@ export class EspruinoHost {
   private readonly onPrint?: (line: string) => void;
   private readonly maxLifetimeS: number;
   private bundle: string;
-  private wallAtBoot: number;
+  /** Device RTC minus the host's clock, ms. */
+  private skew: number;
   private t0 = 0;
   private cursor = 0;
   private dir = "";
@@ -153,6 +156,7 @@ export class EspruinoHost {
   private scannerLineFreeAt = 0;
   private waiters: { type: number; resolve: (s: string) => void }[] = [];
   private printListeners: ((line: string) => void)[] = [];
+  private partListeners: ((port: number, bytes: Uint8Array) => void)[] = [];
   private timers = new Set<NodeJS.Timeout>();
 
   constructor(o: EspruinoHostOptions) {
@@ -161,7 +165,7 @@ export class EspruinoHost {
     this.bundle = o.bundle;
     this.onPrint = o.onPrint;
     this.maxLifetimeS = o.maxLifetimeS ?? 900;
-    this.wallAtBoot = o.wallClockMs ?? Date.now();
+    this.skew = o.wallClockMs === undefined ? 0 : o.wallClockMs - Date.now();
     const now = () => this.elapsed();
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
@@ -187,16 +191,14 @@ export class EspruinoHost {
 
   // ------------------------------------------------------------------ power
 
+  /** Wall-clock time as the device's RTC reads it (the bridge's RTC: the host's clock plus an offset). */
   wallClock(): number {
-    return this.wallAtBoot + this.elapsed();
+    return Date.now() + this.skew;
   }
 
-  /**
-   * The RTC jumps forward. The interpreter's clock is the host's: it cannot be moved from outside, so the jump is
-   * told to the bundle the way Espruino sets its clock (`setTime`), through the console bridge.
-   */
+  /** Move the device's RTC forward (days pass): through the bridge, as the firmware's own `setTime` would. */
   skewWallClock(ms: number): void {
-    this.wallAtBoot += ms;
+    this.skew += ms;
     if (this.poweredOn) void this.evalInDevice(`setTime(${this.wallClock() / 1000})`);
   }
 
@@ -255,7 +257,8 @@ export class EspruinoHost {
       .replace("@JOURNAL@", join(this.dir, "journal.bin"))
       .replace("@JBASE@", String(jr.address))
       .replace("@JSIZE@", String(jr.pageSize * jr.pageCount))
-      .replace("@REPORT@", report);
+      .replace("@REPORT@", report)
+      .replace("@SKEW@", String(this.skew / 1000));
     const storage = new EspruinoStorage(this.flash);
     storage.boot();
     if (storage.read(".boot0") !== prelude) storage.write(".boot0", prelude);
@@ -300,7 +303,7 @@ export class EspruinoHost {
       }
     }
     this.stopIo();
-    this.readBack();
+    this.syncFlash();
     this.secure.powerCycle();
     this.scanner.powerCycle();
   }
@@ -337,7 +340,7 @@ export class EspruinoHost {
   }
 
   /** The interpreter's flash files back into the simulator's images (persistence, provisioning on the V8 engine). */
-  private readBack(): void {
+  syncFlash(): void {
     if (!this.dir) return;
     try {
       this.flash.bytes.set(readFileSync(join(this.dir, "espruino.flash")).subarray(0, this.flash.size));
@@ -403,11 +406,17 @@ export class EspruinoHost {
     this.sendContacts();
   }
 
+  /**
+   * Press and release a key: held `holdMs` of the interpreter's own time, the next key typed 40 ms after the release
+   * (the prelude types keys one after another), so a frame that arrives late never shortens a press.
+   */
   pressKey(key: string, holdMs = 60): void {
-    this.act(() => this.keyDown(key));
-    this.advance(holdMs);
-    this.act(() => this.keyUp(key));
-    this.advance(40);
+    const k = this.keypad;
+    const i = k.keys.indexOf(key);
+    if (i < 0 || key.length !== 1) throw new Error(`keypad: no key "${key}"`);
+    const pair = pinNo(k.rows[Math.floor(i / k.cols.length)]) + "," + pinNo(k.cols[i % k.cols.length]);
+    this.act(() => this.sendIn(In.Type, 0, Buffer.from(holdMs + ",40;" + pair, "latin1")));
+    this.advance(holdMs + 40);
   }
 
   /** Closed key contacts as pin pairs: a held key ties its row wire to its column wire. */
@@ -506,7 +515,25 @@ export class EspruinoHost {
     this.sendIn(type, 0, Buffer.from(JSON.stringify(o), "latin1"));
   }
 
+  /** Also send `fn` every byte an emulated part (scanner, printer) puts on its TX line towards the bundle. */
+  addPartListener(fn: (port: number, bytes: Uint8Array) => void): () => void {
+    this.partListeners.push(fn);
+    return () => {
+      this.partListeners = this.partListeners.filter((x) => x !== fn);
+    };
+  }
+
+  /**
+   * Storage as the interpreter has written it (read from its flash file now). Reading only: a write here would not
+   * reach the running interpreter.
+   */
+  get storage(): EspruinoStorage {
+    if (this.child) this.syncFlash();
+    return new EspruinoStorage(this.flash);
+  }
+
   private fromPart(port: number, b: Uint8Array): void {
+    for (const fn of this.partListeners) fn(port, b);
     if (!this.poweredOn) return;
     const s = this.serial.get(port);
     if (!s) return; // nobody listening: bytes are lost, as on a UART
@@ -558,6 +585,9 @@ export class EspruinoHost {
     switch (t) {
       case Out.Connected:
         this.connectedResolve();
+        return;
+      case Out.Time:
+        this.skew = Number(p.toString("latin1")) * 1000 - Date.now();
         return;
       case Out.Console:
         this.consoles.serial = p.length ? p.toString("latin1") : null;

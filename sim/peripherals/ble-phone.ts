@@ -14,7 +14,7 @@
  * refused here), notifications only while connected, and events delivered from the device's event loop (the
  * bundle sees a write when the host next advances).
  */
-import type { SimHost } from "../host.ts";
+import type { TerminalHost } from "../engine/engine.ts";
 
 /** ATT payload of one write or notification at the default MTU of 23. */
 export const ATT_PAYLOAD = 20;
@@ -31,7 +31,7 @@ export interface SimPhoneOptions {
 }
 
 export class SimPhone {
-  private readonly host: SimHost;
+  private readonly host: TerminalHost;
   private readonly want: string | undefined;
   private listeners: ((charUuid: number, bytes: Uint8Array) => void)[] = [];
   private connected = false;
@@ -41,7 +41,7 @@ export class SimPhone {
     for (const fn of this.listeners) fn(uuid, bytes);
   };
 
-  constructor(host: SimHost, o: SimPhoneOptions = {}) {
+  constructor(host: TerminalHost, o: SimPhoneOptions = {}) {
     this.host = host;
     this.want = o.service;
   }
