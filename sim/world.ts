@@ -355,6 +355,8 @@ export class World {
   private switchTo(h: TerminalHost, boot: () => void): void {
     const t = this.partClock();
     this.current = h;
+    // set before boot (V8 runs the bundle at once, at device time 0) and after (the interpreter's clock restarts)
+    this.clockBase = t - h.sched.now;
     boot();
     this.clockBase = t - h.sched.now;
   }

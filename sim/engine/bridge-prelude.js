@@ -120,7 +120,14 @@
     setTimeout(function () {
       contacts = [];
       changed();
-      setTimeout(function () { typing = false; typeNext(); }, parseInt(hg[1], 10));
+      // the next key once the release has been seen (no watch still debouncing) and `gap` ms have passed: keys
+      // typed faster than a busy interpreter scans them would merge (see the engine's notes)
+      var next = function () {
+        if (watches.some(function (w) { return w.timer; })) return setTimeout(next, 5);
+        typing = false;
+        typeNext();
+      };
+      setTimeout(next, parseInt(hg[1], 10));
     }, parseInt(hg[0], 10));
   }
 
@@ -282,16 +289,17 @@
   function httpEvent(m) {
     var r = httpReq[m.id];
     if (!r) return;
-    delete httpReq[m.id];
-    if (m.error) {
-      if (r.on.error) r.on.error({ message: m.error });
-      return;
+    if (m.ev === "response") {
+      r.res = { statusCode: m.status, headers: {}, on: function (ev, fn) { r.ron[ev] = fn; return r.res; } };
+      r.ron = {};
+      if (r.cb) r.cb(r.res);
+    } else if (m.ev === "data") {
+      if (r.ron && r.ron.data) r.ron.data(m.data);
+    } else {
+      delete httpReq[m.id];
+      if (m.ev === "close") { if (r.ron && r.ron.close) r.ron.close(false); }
+      else if (r.on.error) r.on.error({ code: -1, message: m.message });
     }
-    var ron = {};
-    var res = { statusCode: m.status, headers: m.headers || {}, on: function (ev, fn) { ron[ev] = fn; return res; } };
-    if (r.cb) r.cb(res);
-    if (ron.data && m.body.length) ron.data(m.body);
-    if (ron.close) ron.close();
   }
 
   // ------------------------------------------------------------------ what is drawn (the simulator's screenText)

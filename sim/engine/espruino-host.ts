@@ -27,7 +27,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BoardData } from "../host.ts";
 import { Flash } from "../espruino/flash.ts";
+import { createHttpModule, WifiModule } from "../espruino/net.ts";
 import type { HttpHandler, WifiWorld } from "../espruino/net.ts";
+import type { Scheduler } from "../espruino/scheduler.ts";
 import { EspruinoStorage } from "../espruino/storage.ts";
 import { Atecc608Emulator } from "../peripherals/atecc608.ts";
 import { EscPosPrinterEmulator } from "../peripherals/escpos-printer.ts";
@@ -231,6 +233,11 @@ export class EspruinoHost {
     });
     this.t0 = performance.now();
     this.cursor = 0;
+    const sched = this.realScheduler();
+    const wifi = new WifiModule(this.wifiWorld, sched);
+    for (const ev of ["associated", "connected", "disconnected"]) wifi.on(ev, (d) => this.sendJson(In.Wifi, { ev, arg: d }));
+    this.wifi = wifi;
+    this.http = createHttpModule(wifi, sched, () => this.httpHandler);
     this.ticker = setInterval(() => {
       this.printer.tick();
       this.scanner.tick();
@@ -433,10 +440,7 @@ export class EspruinoHost {
   setWifi(enabled: boolean, networks?: Record<string, string>): void {
     this.wifiWorld.enabled = enabled;
     if (networks) this.wifiWorld.networks = networks;
-    if (!enabled && this.wifiUp) {
-      this.wifiUp = false;
-      this.sendJson(In.Wifi, { ev: "disconnected" });
-    }
+    if (this.wifi) this.wifi.worldChanged();
   }
 
   screenText(): string[] {
@@ -578,7 +582,34 @@ export class EspruinoHost {
     this.inBuf = off < this.inBuf.length ? Buffer.from(this.inBuf.subarray(off)) : Buffer.alloc(0);
   }
 
-  private wifiUp = false;
+  private wifi: WifiModule | null = null;
+  private http: ReturnType<typeof createHttpModule> | null = null;
+
+  /** The Scheduler shape sim/espruino/net.ts runs on, in real time (its timers die with the interpreter). */
+  private realScheduler(): Scheduler {
+    let id = 1;
+    const live = new Map<number, NodeJS.Timeout>();
+    const at = (ms: number, fn: () => void): number => {
+      const n = id++;
+      const t = setTimeout(() => {
+        live.delete(n);
+        this.timers.delete(t);
+        if (this.poweredOn) fn();
+      }, ms);
+      live.set(n, t);
+      this.timers.add(t);
+      return n;
+    };
+    return {
+      at,
+      post: (fn: () => void) => void at(0, fn),
+      cancel: (n: number) => {
+        const t = live.get(n);
+        if (t) clearTimeout(t);
+        live.delete(n);
+      },
+    } as unknown as Scheduler;
+  }
 
   private record(t: number, a: number, p: Buffer): void {
     const w = this.board.wiring;
@@ -648,10 +679,10 @@ export class EspruinoHost {
         this.nrf(JSON.parse(p.toString("latin1")));
         return;
       case Out.Wifi:
-        this.wifi(JSON.parse(p.toString("latin1")));
+        this.wifiRecord(JSON.parse(p.toString("latin1")));
         return;
       case Out.Http:
-        this.http(JSON.parse(p.toString("latin1")));
+        this.httpRecord(JSON.parse(p.toString("latin1")));
         return;
       case Out.Covered: {
         const [x1, y1, x2, y2] = p.toString("latin1").split(",").map(Number);
@@ -743,35 +774,24 @@ export class EspruinoHost {
     }
   }
 
-  /** Wi-Fi as sim/espruino/net.ts's WifiModule: an access point in range with the right password associates. */
-  private wifi(m: { op: string; ssid?: string; password?: string }): void {
-    if (m.op === "disconnect") {
-      this.wifiUp = false;
-      return;
-    }
-    const ssid = String(m.ssid);
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      const nets = this.wifiWorld.networks;
-      if (!this.wifiWorld.enabled || !(ssid in nets)) return; // no access point: Espruino keeps retrying, silent
-      if (nets[ssid] !== m.password) return this.sendJson(In.Wifi, { ev: "connect-result", err: "Bad password" });
-      this.wifiUp = true;
-      this.sendJson(In.Wifi, { ev: "connect-result", err: null });
-      this.sendJson(In.Wifi, { ev: "connected", arg: { ssid } });
-    }, this.wifiWorld.connectMs);
-    this.timers.add(t);
+  /** The radio and the network are the V8 engine's own (sim/espruino/net.ts), run on real time. */
+  private wifiRecord(m: { op: string; ssid?: string; password?: string }): void {
+    const wifi = this.wifi!;
+    if (m.op === "disconnect") return wifi.disconnect();
+    wifi.connect(String(m.ssid), { password: m.password }, (err) => this.sendJson(In.Wifi, { ev: "connect-result", err }));
   }
 
-  private http(m: { id: number; method: string; host: string; port: number; path: string; protocol?: string; headers: Record<string, string>; body: string }): void {
-    const h = this.httpHandler;
-    const answer = (o: Record<string, unknown>) => {
+  private httpRecord(m: { id: number; method: string; host: string; port: number; path: string; protocol?: string; headers: Record<string, string>; body: string }): void {
+    const send = (o: Record<string, unknown>) => {
       if (this.poweredOn) this.sendJson(In.Http, { id: m.id, ...o });
     };
-    if (!this.wifiUp || !h) return answer({ error: "connection refused" });
-    h({ method: m.method, protocol: m.protocol || "http:", host: m.host, port: m.port, path: m.path, headers: m.headers, body: m.body }).then(
-      (r) => answer({ status: r.status, body: r.body }),
-      (e) => answer({ error: e instanceof Error ? e.message : String(e) }),
-    );
+    const req = this.http!.request(m as unknown as Record<string, unknown>, (res) => {
+      send({ ev: "response", status: res.statusCode });
+      res.on("data", (d) => send({ ev: "data", data: String(d) }));
+      res.on("close", () => send({ ev: "close" }));
+    });
+    req.on("error", (e) => send({ ev: "error", message: (e as { message?: string }).message ?? String(e) }));
+    req.end(m.body);
   }
 
   // ------------------------------------------------------------------ what the interpreter prints

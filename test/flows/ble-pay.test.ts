@@ -4,22 +4,25 @@
  * receipt; the terminal journals it (method BLE) and prints. Also: Wi-Fi lost mid-payment shows on the open request.
  */
 import assert from "node:assert/strict";
-import { World } from "../../sim/world.ts";
+import type { World } from "../../sim/world.ts";
+import { forEachEngine, useWorlds } from "./engines.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 
-describe("flow: Bluetooth payment (devkit bundle in the simulator)", function () {
-  this.timeout(120000);
+forEachEngine("flow: Bluetooth payment (devkit bundle in the simulator)", (engine) => {
   let w: World;
+  const worlds = useWorlds(engine);
 
-  before(async () => {
-    w = World.open({ stateDir: null, wallClockMs: T0 });
+  before(async function () {
+    this.timeout(120000);
+    w = worlds.open({ stateDir: null, wallClockMs: T0 });
     await w.provision();
     w.setWifi(false);
     await w.run(500);
   });
 
-  it("advertises while the request is open, takes the wallet's payment over the session, returns a verified receipt and prints", async () => {
+  it("advertises while the request is open, takes the wallet's payment over the session, returns a verified receipt and prints", async function () {
+    this.timeout(120000);
     assert.equal(w.host.ble.advertising, null);
     w.keys("990#");
     await w.until("Bluetooth advertising", () => !!w.host.ble.advertising && w.displayQr() !== null, 10000);
@@ -33,7 +36,8 @@ describe("flow: Bluetooth payment (devkit bundle in the simulator)", function ()
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async () => {
+  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async function () {
+    this.timeout(120000);
     await w.until("idle", () => w.screenText().includes("Ready"), 20000);
     w.setWifi(true);
     await w.until("online", () => w.screenText().some((l) => l.indexOf("ONLINE") === 0), 20000);
