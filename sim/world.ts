@@ -433,6 +433,18 @@ export class World {
     }
   }
 
+  /**
+   * Type keys and let the terminal take them: on the V8 engine as keys(); on the interpreter, resolves once it has
+   * seen every key pressed and released, and had a moment to draw what they changed.
+   */
+  async type(seq: string): Promise<void> {
+    this.keys(seq);
+    const h = this.host;
+    if (!isEspruino(h)) return;
+    await h.typed();
+    await h.runFor(50);
+  }
+
   /** Hold a code in front of the scanner until it reads it (as a customer does), then take it away. */
   scanText(text: string): void {
     this.act(() => this.host.scanner.present(text));

@@ -50,6 +50,8 @@
   // Console: the firmware detaches it at boot (E.setConsole(null)); the simulator still reads what is printed, so
   // the call is recorded (detaching costs no memory).
   E.setConsole = function (device) { send(0x63, 0, device === null ? "" : String(device)); };
+  // E.reboot() on the Linux build prints "Not implemented" and exits; the simulator restarts the interpreter instead
+  E.reboot = function () { send(0x62, 0, ""); };
 
   // ------------------------------------------------------------------ pins, watches, key contacts
   global.Pin = function (n) { this.name = String(n); };
@@ -108,7 +110,7 @@
     watches = id === undefined ? [] : watches.filter(function (w) { return w.id !== id; });
   };
 
-  // A typed key ("hold,gap;row,col"): held for `hold` ms of this interpreter's own time, then released, the next
+  // A typed key ("hold,gap;row,col;seq"): held for `hold` ms of this interpreter's own time, then released, the next
   // typed key `gap` ms later, so a key is never shortened by the time a frame takes to get here.
   var keyq = [], typing = false;
   function typeNext() {
@@ -124,6 +126,7 @@
       // typed faster than a busy interpreter scans them would merge (see the engine's notes)
       var next = function () {
         if (watches.some(function (w) { return w.timer; })) return setTimeout(next, 5);
+        send(0x79, 0, k[2]);
         typing = false;
         typeNext();
       };

@@ -75,6 +75,8 @@ const enum Out {
   Eval = 0x65,
   Connected = 0x4f,
   Time = 0x74,
+  Reboot = 0x62,
+  Typed = 0x79,
 }
 
 /** Frame types the simulator sends (simulator → device). */
@@ -159,6 +161,9 @@ export class EspruinoHost {
   private waiters: { type: number; resolve: (s: string) => void }[] = [];
   private printListeners: ((line: string) => void)[] = [];
   private partListeners: ((port: number, bytes: Uint8Array) => void)[] = [];
+  private typedWaiters: { seq: number; fn: () => void }[] = [];
+  private keySeq = 0;
+  private typedSeq = 0;
   private timers = new Set<NodeJS.Timeout>();
 
   constructor(o: EspruinoHostOptions) {
@@ -180,6 +185,7 @@ export class EspruinoHost {
     this.display = new St7789Emulator({ width: w.display.width, height: w.display.height, uprightMadctl: w.display.madctl === 0 ? 0x00 : 0xc0 });
     this.keypad = new KeypadMatrixEmulator(w.keypad.keys, w.keypad.rows, w.keypad.cols);
     const self = this;
+    this.t0 = performance.now();
     this.sched = {
       get now() {
         return self.elapsed();
@@ -187,8 +193,9 @@ export class EspruinoHost {
     };
   }
 
+  /** Device time runs on across power cycles, as the V8 engine's does. */
   private elapsed(): number {
-    return this.poweredOn || this.t0 ? performance.now() - this.t0 : 0;
+    return performance.now() - this.t0;
   }
 
   // ------------------------------------------------------------------ power
@@ -231,8 +238,6 @@ export class EspruinoHost {
       if (this.server !== server || !this.poweredOn) return;
       this.start((server.address() as net.AddressInfo).port);
     });
-    this.t0 = performance.now();
-    this.cursor = 0;
     const sched = this.realScheduler();
     const wifi = new WifiModule(this.wifiWorld, sched);
     for (const ev of ["associated", "connected", "disconnected"]) wifi.on(ev, (d) => this.sendJson(In.Wifi, { ev, arg: d }));
@@ -269,7 +274,8 @@ export class EspruinoHost {
     const storage = new EspruinoStorage(this.flash);
     storage.boot();
     if (storage.read(".boot0") !== prelude) storage.write(".boot0", prelude);
-    if (this.bundle && storage.read(".bootcde") !== this.bundle) storage.write(".bootcde", this.bundle);
+    // as the V8 engine boots: `.bootcde` from Storage when it is there (flashed, or an update's stub), else the bundle
+    if (this.bundle && storage.read(".bootcde") === undefined) storage.write(".bootcde", this.bundle);
     writeFileSync(join(this.dir, "espruino.flash"), this.flash.bytes);
     writeFileSync(join(this.dir, "journal.bin"), this.journalFlash.bytes);
     // its own process group, so close() kills `timeout` and the interpreter together
@@ -422,8 +428,26 @@ export class EspruinoHost {
     const i = k.keys.indexOf(key);
     if (i < 0 || key.length !== 1) throw new Error(`keypad: no key "${key}"`);
     const pair = pinNo(k.rows[Math.floor(i / k.cols.length)]) + "," + pinNo(k.cols[i % k.cols.length]);
-    this.act(() => this.sendIn(In.Type, 0, Buffer.from(holdMs + ",40;" + pair, "latin1")));
+    const seq = ++this.keySeq;
+    this.act(() => this.sendIn(In.Type, 0, Buffer.from(holdMs + ",40;" + pair + ";" + seq, "latin1")));
     this.advance(holdMs + 40);
+  }
+
+  /**
+   * Resolves once the interpreter has typed every key sent so far (the last release seen by the keypad driver), or
+   * after `timeoutMs`, failing.
+   */
+  async typed(timeoutMs = 20000): Promise<void> {
+    const seq = this.keySeq;
+    if (this.typedSeq >= seq) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => this.typedWaiters.push({ seq, fn: r })),
+      new Promise<void>((_r, rej) => {
+        timer = setTimeout(() => rej(new Error("the interpreter did not take the typed keys in " + timeoutMs + " ms")), timeoutMs + Math.max(0, this.cursor - this.elapsed()));
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Closed key contacts as pin pairs: a held key ties its row wire to its column wire. */
@@ -616,6 +640,19 @@ export class EspruinoHost {
     switch (t) {
       case Out.Connected:
         this.connectedResolve();
+        return;
+      case Out.Typed: {
+        this.typedSeq = Math.max(this.typedSeq, Number(p.toString("latin1")));
+        const ready = this.typedWaiters.filter((x) => x.seq <= this.typedSeq);
+        this.typedWaiters = this.typedWaiters.filter((x) => x.seq > this.typedSeq);
+        for (const x of ready) x.fn();
+        return;
+      }
+      case Out.Reboot:
+        // E.reboot(): the Linux build only exits; the device restarts from Storage, so the engine powers it up again
+        setImmediate(() => {
+          if (this.poweredOn) this.reboot();
+        });
         return;
       case Out.Time:
         this.skew = Number(p.toString("latin1")) * 1000 - Date.now();

@@ -13,18 +13,16 @@ forEachEngine("flow: Bluetooth payment (devkit bundle in the simulator)", (engin
   let w: World;
   const worlds = useWorlds(engine);
 
-  before(async function () {
-    this.timeout(120000);
+  before(async () => {
     w = worlds.open({ stateDir: null, wallClockMs: T0 });
     await w.provision();
     w.setWifi(false);
     await w.run(500);
   });
 
-  it("advertises while the request is open, takes the wallet's payment over the session, returns a verified receipt and prints", async function () {
-    this.timeout(120000);
+  it("advertises while the request is open, takes the wallet's payment over the session, returns a verified receipt and prints", async () => {
     assert.equal(w.host.ble.advertising, null);
-    w.keys("990#");
+    await w.type("990#");
     await w.until("Bluetooth advertising", () => !!w.host.ble.advertising && w.displayQr() !== null, 10000);
     const printed = w.printedQrs().length;
     const out = await w.payOverBluetooth("carol");
@@ -36,12 +34,11 @@ forEachEngine("flow: Bluetooth payment (devkit bundle in the simulator)", (engin
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async function () {
-    this.timeout(120000);
+  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async () => {
     await w.until("idle", () => w.screenText().includes("Ready"), 20000);
     w.setWifi(true);
     await w.until("online", () => w.screenText().some((l) => l.indexOf("ONLINE") === 0), 20000);
-    w.keys("120#");
+    await w.type("120#");
     await w.until("the request", () => w.displayQr() !== null, 10000);
     w.setWifi(false);
     await w.run(3000);

@@ -21,7 +21,7 @@ export function forEachEngine(title: string, body: (engine: EngineName) => void)
     }
     describe(`${title} [${engine}]`, function () {
       // the interpreter runs in real time, and shares the machine
-      if (engine === "espruino") this.timeout(300000);
+      this.timeout(engine === "espruino" ? 400000 : 180000);
       body(engine);
     });
   }

@@ -5,19 +5,19 @@
 import assert from "node:assert/strict";
 import { Gateway } from "../../gateway/gateway.ts";
 import { SqliteStore } from "../../gateway/sqlite-store.ts";
-import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
 import { signUpdate } from "../../tools/sign-update.ts";
+import { forEachEngine, useWorlds } from "./engines.ts";
 import { bundle } from "../update/helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 
-describe("flow: a signed update offered at sync (devkit bundle, reference gateway)", function () {
-  this.timeout(180000);
+forEachEngine("flow: a signed update offered at sync (devkit bundle, reference gateway)", (engine) => {
+  const worlds = useWorlds(engine);
 
   it("waits for the open payment to end, then installs from idle showing progress, and restarts into the new bundle", async () => {
     const printed: string[] = [];
-    const w = World.open({ stateDir: null, wallClockMs: T0, onPrint: (l) => printed.push(l) });
+    const w = worlds.open({ stateDir: null, wallClockMs: T0, onPrint: (l) => printed.push(l) });
     const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer });
     w.attachGateway(g as unknown as GatewayLike);
     w.setWifi(false);
@@ -30,7 +30,7 @@ describe("flow: a signed update offered at sync (devkit bundle, reference gatewa
     g.offerUpdate({ version: "99.0.0", board: "devkit", keyId: fk.keyId, bundle: body, sig: new Uint8Array(Buffer.from(signed.sig, "hex")) });
 
     // a payment is open when the terminal comes online and hears of the update
-    w.keys("500#");
+    await w.type("500#");
     await w.until("the request", () => w.displayQr() !== null, 10000);
     w.setWifi(true);
     const seen: string[] = [];
@@ -43,12 +43,12 @@ describe("flow: a signed update offered at sync (devkit bundle, reference gatewa
     assert.ok(w.displayQr() !== null, "the request is still on the panel");
 
     // the payment ends; back at idle the update installs
-    w.keys("C");
+    await w.type("C");
     await w.until("the update's progress", () => /Updating firmware/.test(w.screenText().join(" | ")), 20000);
     assert.match(w.screenText().join("\n"), /Version 99\.0\.0/);
     assert.match(w.screenText().join("\n"), /\d+ %/);
     assert.match(w.screenText().join("\n"), /Payments resume when done/);
-    w.keys("5#"); // keys do nothing while it installs
+    await w.type("5#"); // keys do nothing while it installs
     assert.doesNotMatch(w.screenText().join("\n"), /Amount|EUR 0\.05/);
     await w.until("the restart into the new bundle", () => printed.some((l) => l.indexOf("bundle v99 booted") >= 0), 60000);
   });
