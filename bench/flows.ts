@@ -34,6 +34,7 @@ import { toQrText } from "../protocol/qr.ts";
 import { Issuer } from "../gateway/issuer.ts";
 import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
 import { BLE_AMOUNT, checkTerminalFrames, frameLens, phoneFrames } from "./ble-phone.ts";
+import { IDLE_LIMIT, measureDevice, PEAK_LIMIT, report } from "./device-flows.ts";
 
 const TERMINAL = 7;
 const MERCHANT = 42;
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
     return;
   }
   if (await run(bin, 0)) await run(bin, FILL);
+  // the whole device: the flashed bundle booted from Storage with every part bridged (sim/engine/)
+  const f = await measureDevice(bin, (l) => console.log(l));
+  for (const l of report(f)) console.log(l);
+  const peak = Math.max(...f.flows.map((x) => x.peak));
+  if (f.errors.length) console.log("    the device reported: " + f.errors.join(" | "));
+  if (peak > PEAK_LIMIT || f.idleBundle > IDLE_LIMIT || f.errors.length) process.exitCode = 1;
 }
 
 async function run(bin: string, fill: number): Promise<boolean> {

@@ -179,7 +179,7 @@
     write: function (d, a) {
       d = E.toUint8Array(d);
       if (!inJ(a, d.length)) return NF.write(d, a);
-      sample();
+      send(0x4a, 0, ""); // a journal write: the bench times flows to it
       var f = E.openFile(JF, "r+");
       f.seek(a - JB);
       var old = E.toUint8Array(f.read(d.length));

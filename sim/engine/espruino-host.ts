@@ -77,6 +77,7 @@ const enum Out {
   Time = 0x74,
   Reboot = 0x62,
   Typed = 0x79,
+  Journal = 0x4a,
 }
 
 /** Frame types the simulator sends (simulator → device). */
@@ -108,7 +109,31 @@ export interface JsVars {
   peak: number;
 }
 
+/** When things happened, in device time (ms): what the bench times flows with. */
+export interface Marks {
+  /** The scanner's last byte of each code handed to the bundle. */
+  scanEnds: number[];
+  /** Each Bluetooth write from the phone delivered. */
+  bleWrites: number[];
+  /** Each typed key sent. */
+  keys: number[];
+  /** Each journal write. */
+  journal: number[];
+  /** Each write to the printer's UART. */
+  printer: number[];
+  /** Each notification to the phone. */
+  notify: number[];
+  /** Each string drawn, with its time. */
+  texts: { t: number; text: string }[];
+}
+
+function noMarks(): Marks {
+  return { scanEnds: [], bleWrites: [], keys: [], journal: [], printer: [], notify: [], texts: [] };
+}
+
 export class EspruinoHost {
+  /** What happened when, since the last clearMarks(). */
+  marks: Marks = noMarks();
   readonly engine = "espruino" as const;
   readonly board: BoardData;
   readonly bin: string;
@@ -429,7 +454,10 @@ export class EspruinoHost {
     if (i < 0 || key.length !== 1) throw new Error(`keypad: no key "${key}"`);
     const pair = pinNo(k.rows[Math.floor(i / k.cols.length)]) + "," + pinNo(k.cols[i % k.cols.length]);
     const seq = ++this.keySeq;
-    this.act(() => this.sendIn(In.Type, 0, Buffer.from(holdMs + ",40;" + pair + ";" + seq, "latin1")));
+    this.act(() => {
+      this.sendIn(In.Type, 0, Buffer.from(holdMs + ",40;" + pair + ";" + seq, "latin1"));
+      this.marks.keys.push(this.elapsed());
+    });
     this.advance(holdMs + 40);
   }
 
@@ -488,6 +516,11 @@ export class EspruinoHost {
     const ch = this.ble.services[service] && this.ble.services[service][char];
     if (!ch || !ch.writable || !ch.onWrite) throw new Error("BLE: characteristic " + service + "/" + char + " is not writable");
     this.sendJson(In.Nrf, { ev: "write", service, char, data: Buffer.from(bytes).toString("hex") });
+    this.marks.bleWrites.push(this.elapsed());
+  }
+
+  clearMarks(): void {
+    this.marks = noMarks();
   }
 
   // ------------------------------------------------------------------ console and memory
@@ -573,9 +606,11 @@ export class EspruinoHost {
       for (let i = 0; i < b.length; i += UART_CHUNK) {
         const part = Buffer.from(b.subarray(i, Math.min(b.length, i + UART_CHUNK)));
         t += part.length * byteMs;
+        const last = i + UART_CHUNK >= b.length;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
           this.sendIn(In.Serial, port, part);
+          if (last) this.marks.scanEnds.push(this.elapsed());
         }, Math.max(0, t - this.elapsed()));
         this.timers.add(timer);
       }
@@ -641,6 +676,9 @@ export class EspruinoHost {
       case Out.Connected:
         this.connectedResolve();
         return;
+      case Out.Journal:
+        this.marks.journal.push(this.elapsed());
+        return;
       case Out.Typed: {
         this.typedSeq = Math.max(this.typedSeq, Number(p.toString("latin1")));
         const ready = this.typedWaiters.filter((x) => x.seq <= this.typedSeq);
@@ -684,7 +722,10 @@ export class EspruinoHost {
         if (s.tx !== pinNo(part.tx) || s.rx !== pinNo(part.rx) || s.baud !== baud) return;
         const bytes = new Uint8Array(p);
         if (a === w.scanner.port) this.scanner.receive(bytes);
-        else this.printer.receive(bytes);
+        else {
+          this.marks.printer.push(this.elapsed());
+          this.printer.receive(bytes);
+        }
         return;
       }
       case Out.SpiSetup: {
@@ -736,6 +777,7 @@ export class EspruinoHost {
         const text = parts.slice(4).join(",");
         this.texts = this.texts.filter((q) => q.x2 < x1 || q.x1 > x2 || q.y2 < y1 || q.y1 > y2);
         this.texts.push({ text, x1, y1, x2, y2 });
+        this.marks.texts.push({ t: this.elapsed(), text });
         return;
       }
       case Out.Memory:
@@ -790,6 +832,7 @@ export class EspruinoHost {
             const ch = this.ble.services[s] && this.ble.services[s][c];
             if (!ch) continue;
             Object.assign(ch, upd[s][c]);
+            if (upd[s][c].notify && this.ble.connected) this.marks.notify.push(this.elapsed());
             if (upd[s][c].notify && this.ble.connected && upd[s][c].value instanceof Uint8Array) for (const fn of this.bleNotifyListeners) fn(s, c, new Uint8Array(upd[s][c].value as Uint8Array));
           }
         return;

@@ -1,0 +1,42 @@
+/**
+ * The whole device's JsVars on the real interpreter (ESPRUINO=...): the flashed bundle booted from Storage by the
+ * espruino engine, provisioned, running every flow through its bridged parts (bench/device-flows.ts). Fails when the
+ * peak in any flow exceeds 12,000 JsVars or the bundle's idle use exceeds the board's budget (boards/devkit-data.ts);
+ * prints the figures and the limits. Skips, saying so, when ESPRUINO is unset.
+ */
+import assert from "node:assert/strict";
+import { IDLE_LIMIT, measureDevice, PEAK_LIMIT, report } from "../../bench/device-flows.ts";
+import type { DeviceFigures } from "../../bench/device-flows.ts";
+import { espruinoBin } from "../../sim/engine/engine.ts";
+
+describe("the whole device's memory on the real interpreter, every flow (ESPRUINO=...)", function () {
+  this.timeout(900000);
+  let f: DeviceFigures;
+
+  before(async function () {
+    const bin = espruinoBin();
+    if (!bin) {
+      console.log("      skipped: ESPRUINO is unset; set ESPRUINO=/path/to/espruino to hold the device to its JsVars budgets");
+      return this.skip();
+    }
+    f = await measureDevice(bin);
+    for (const l of report(f)) console.log(l);
+  });
+
+  it("runs every flow to its result screen with no error on the device", () => {
+    assert.deepEqual(f.errors, []);
+    assert.deepEqual(
+      f.flows.filter((x) => x.screenMs === null).map((x) => x.flow),
+      [],
+    );
+    for (const x of f.flows.filter((y) => /journal/.test(y.flow))) assert.ok(x.journalMs !== null && x.receiptMs !== null, x.flow + ": journal and receipt timed");
+  });
+
+  it(`stays at or under ${PEAK_LIMIT} JsVars at the peak of every flow`, () => {
+    for (const x of f.flows) assert.ok(x.peak <= PEAK_LIMIT, `${x.flow}: peak ${x.peak} JsVars, over ${PEAK_LIMIT}`);
+  });
+
+  it(`holds the bundle's idle JsVars to the board's budget (${IDLE_LIMIT})`, () => {
+    assert.ok(f.idleBundle <= IDLE_LIMIT, `idle ${f.idleBundle} JsVars (whole device ${f.idleWhole}, bridge ${f.idleBridge}), over ${IDLE_LIMIT}`);
+  });
+});
