@@ -9,11 +9,15 @@ import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
 import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
+import { parseEngine } from "./engine/engine.ts";
+import type { EngineName } from "./engine/engine.ts";
 
 export const USAGE = `npm run sim -- [options] [steps…]
 
 Options:
   --board NAME              board to simulate (default devkit)
+  --engine v8|espruino      run the bundle in Node's V8 on simulated time (default), or on the real Espruino
+                            interpreter named by ESPRUINO, booted from its Storage, in real time
   --state DIR               keep flash, secure element, issuer and wallets in DIR between runs
                             (default: in memory only, a fresh terminal each run)
   --quiet                   do not echo the device's console lines to stderr
@@ -93,14 +97,21 @@ const WITH_ARG = ["--until", "--paper-png", "--scenario", "--keys", "--scan-text
 const NO_ARG = ["--scan-payment", "--provision"];
 WITH_ARG.push("--pay-online", "--scan-receipt", "--claim");
 
-export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; steps: Step[] } {
-  const o = { board: "devkit", state: null as string | null, quiet: false, help: false, gateway: true, steps: [] as Step[] };
+export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; engine: EngineName; steps: Step[] } {
+  const o = { board: "devkit", state: null as string | null, quiet: false, help: false, gateway: true, engine: "v8" as EngineName, steps: [] as Step[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") o.help = true;
     else if (a === "--quiet") o.quiet = true;
     else if (a === "--no-gateway") o.gateway = false;
-    else if (a === "--board" || a === "--state") {
+    else if (a === "--engine") {
+      const v = argv[++i];
+      try {
+        o.engine = parseEngine(v);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    } else if (a === "--board" || a === "--state") {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       if (a === "--board") o.board = v;
@@ -126,7 +137,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
   const results: StepResult[] = [];
   let lastPayment: string | null = null;
   /** What the scanner module puts on its UART during `fn`, as a (latin1) string: the code, and its tail. */
-  const scannerSent = (fn: () => void): string => {
+  const scannerSent = async (fn: () => void): Promise<string> => {
     let sent = "";
     const port = world.board.wiring.scanner.port;
     const stop = world.host.addPartListener((p, b) => {
@@ -134,6 +145,8 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
     });
     try {
       fn();
+      // on the interpreter the code is held to the scanner in real time: until then
+      if (world.engine === "espruino") await world.run(0);
     } finally {
       stop();
     }
@@ -158,21 +171,16 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           break;
         }
         case "--keys":
-          world.keys(a);
+          await world.type(a);
           break;
         case "--scan-text":
-          detail = { text: a, sent: scannerSent(() => world.scanText(a)) };
+          detail = { text: a, sent: await scannerSent(() => world.scanText(a)) };
           break;
         case "--scan-image": {
           const code = decodeQrPngBytes(readFileSync(a));
           if (!code) throw new Error(`no QR code found in ${a}`);
           // The code's bytes, as the module reads them (not re-encoded text).
-          const sent = scannerSent(() => {
-            world.host.scanner.present(code.bytes);
-            world.wait(600);
-            world.host.scanner.removeCode();
-            world.wait(200);
-          });
+          const sent = await scannerSent(() => world.scanText(code.bytes));
           detail = { text: code.text, sent };
           break;
         }
@@ -189,7 +197,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
         }
         case "--pay-online": {
           const confirmation = await world.paidConfirmation(a);
-          detail = { confirmation, sent: scannerSent(() => world.scanText(confirmation)).length + " bytes" };
+          detail = { confirmation, sent: (await scannerSent(() => world.scanText(confirmation))).length + " bytes" };
           break;
         }
         case "--scan-receipt": {
@@ -212,7 +220,7 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           break;
         case "--scan-payment":
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
-          detail = { sent: scannerSent(() => world.scanText(lastPayment as string)).length + " bytes" };
+          detail = { sent: (await scannerSent(() => world.scanText(lastPayment as string))).length + " bytes" };
           break;
         case "--wallet-qr-png":
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
@@ -254,7 +262,8 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
         case "--wait": {
           const ms = Number(a);
           if (!(ms >= 0)) throw new UsageError(`--wait takes milliseconds, not "${a}"`);
-          world.wait(ms);
+          if (world.engine === "espruino") await world.run(ms);
+          else world.wait(ms);
           break;
         }
         case "--fast-forward":
@@ -295,7 +304,21 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     io.out(usage());
     return o.help ? 0 : 2;
   }
-  const world = World.open({ board: o.board, stateDir: o.state, onPrint: o.quiet ? undefined : (l) => io.err(`[device] ${l}\n`) });
+  let world: World;
+  try {
+    world = World.open({ board: o.board, stateDir: o.state, engine: o.engine, onPrint: o.quiet ? undefined : (l) => io.err(`[device] ${l}\n`) });
+  } catch (e) {
+    io.err(`sim: ${(e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await runWorld(world, o, io);
+  } finally {
+    await world.close();
+  }
+}
+
+async function runWorld(world: World, o: ReturnType<typeof parse>, io: CliIo): Promise<number> {
   if (o.gateway) {
     try {
       const g = await loadReferenceGateway(world);

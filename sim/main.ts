@@ -9,6 +9,7 @@
 import { fileURLToPath } from "node:url";
 import { startPageServer } from "./server.ts";
 import { loadReferenceGateway } from "./world.ts";
+import { engineFromEnv } from "./engine/engine.ts";
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT || 8080);
@@ -16,6 +17,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   startPageServer({
     port,
     board: process.env.BOARD || "devkit",
+    // ENGINE=espruino: the bundle on the real interpreter named by ESPRUINO (sim/engine/), else Node's V8
+    engine: engineFromEnv(),
     stateDir: process.env.SIM_STATE || undefined,
     // The reference gateway when it is in the tree; the page's gateway panel shows its books.
     gateway: (w) =>
@@ -28,7 +31,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     log,
   }).then(
     (s) => {
-      console.log(`Simulator (${s.world.board.name}, firmware ${s.world.board.version}) running at ${s.url}`);
+      console.log(`Simulator (${s.world.board.name}, firmware ${s.world.board.version}, engine ${s.world.engine}) running at ${s.url}`);
       process.on("SIGINT", () => {
         s.close().then(() => process.exit(0));
       });

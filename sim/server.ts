@@ -14,6 +14,7 @@ import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { PAGE } from "./ui/page.ts";
 import { qrPng, World } from "./world.ts";
+import { isEspruino } from "./engine/engine.ts";
 import type { GatewayLike, WorldOptions } from "./world.ts";
 
 export interface PageServerOptions extends WorldOptions {
@@ -69,7 +70,7 @@ function body(req: IncomingMessage): Promise<Buffer> {
 
 export async function startPageServer(o: PageServerOptions): Promise<PageServer> {
   const log = o.log ?? (() => {});
-  const world = World.open({ board: o.board, bundle: o.bundle, secure: o.secure, stateDir: o.stateDir, wallClockMs: o.wallClockMs, onPrint: (l) => log("[device] " + l) });
+  const world = World.open({ board: o.board, bundle: o.bundle, secure: o.secure, stateDir: o.stateDir, wallClockMs: o.wallClockMs, engine: o.engine, espruino: o.espruino, maxLifetimeS: o.maxLifetimeS ?? 86400, onPrint: (l) => log("[device] " + l) });
   const gateway = o.gateway ? await o.gateway(world) : null;
   if (gateway) world.attachGateway(gateway);
   if (o.provision && !world.provisioned) {
@@ -173,6 +174,11 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   const stateTimer = setInterval(() => {
     if (streams.size) push("state", state());
   }, 500);
+  // On the interpreter, its JsVars in use live (process.memory(false): no garbage collection forced on the device).
+  const memTimer = setInterval(() => {
+    const h = world.host;
+    if (isEspruino(h) && h.poweredOn) h.memory({ gc: false }).catch(() => {});
+  }, 1000);
 
   const state = () => ({
     ...world.summary(),
@@ -439,10 +445,11 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         if (removeTimer) clearTimeout(removeTimer);
         clearInterval(persist);
         clearInterval(stateTimer);
+        clearInterval(memTimer);
         for (const s of streams) s.end();
         streams.clear();
         world.persist();
-        server.close(() => r());
+        server.close(() => world.close().then(() => r()));
         server.closeAllConnections();
       }),
   };

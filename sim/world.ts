@@ -137,6 +137,8 @@ export interface WorldOptions {
   engine?: EngineName;
   /** The interpreter for the espruino engine (default: ESPRUINO). */
   espruino?: string;
+  /** The interpreter is killed after this many seconds whatever happens (espruino engine; default 900). */
+  maxLifetimeS?: number;
 }
 
 export interface WalletInfo {
@@ -334,7 +336,7 @@ export class World {
     if (this.engine === "espruino") {
       const bin = o.espruino ?? espruinoBin();
       if (!bin) throw new Error("the espruino engine needs the interpreter: set ESPRUINO=/path/to/espruino (see README, The real interpreter)");
-      this.current = new EspruinoHost({ board, bundle, bin, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint });
+      this.current = new EspruinoHost({ board, bundle, bin, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, maxLifetimeS: o.maxLifetimeS });
     } else this.current = new SimHost({ board, bundle, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
     this.current.httpHandler = (req) => {
       if (!this.gatewayUp || !this.gatewayHandler) return Promise.reject(new Error("connection refused"));
@@ -446,7 +448,7 @@ export class World {
   }
 
   /** Hold a code in front of the scanner until it reads it (as a customer does), then take it away. */
-  scanText(text: string): void {
+  scanText(text: string | Uint8Array): void {
     this.act(() => this.host.scanner.present(text));
     this.wait(600);
     this.act(() => this.host.scanner.removeCode());
@@ -911,9 +913,13 @@ export class World {
 
   /** What a script wants to know after a run. */
   summary(): Record<string, unknown> {
+    const h = this.host;
     return {
       board: this.board.name,
       version: this.board.version,
+      engine: this.engine,
+      // on the interpreter: JsVars in use as last read (process.memory()), and its total
+      jsVars: isEspruino(h) ? h.lastMemory : null,
       poweredOn: this.host.poweredOn,
       simulatedMs: this.host.sched.now,
       screen: this.host.screenText(),

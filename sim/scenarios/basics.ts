@@ -14,10 +14,10 @@ export const keypad: Scenario = {
   describe: "type 12.50 on the keypad, see it on the display, clear it with *",
   async run(w) {
     await idle(w);
-    typeAmount(w, 1250);
+    await typeAmount(w, 1250);
     await w.until("the typed amount 12.50 on the display", () => shows(w, money(1250)));
     const typed = w.screenText();
-    w.keys("*");
+    await w.type("*");
     await w.until("the amount cleared", () => !shows(w, money(1250)));
     return { typed, cleared: w.screenText() };
   },
@@ -29,7 +29,7 @@ export const powerCut: Scenario = {
     await idle(w);
     w.powerCutAtNextWrite();
     // Anything that writes flash tears here; on a terminal at rest nothing may, and power is cut on the next write.
-    w.keys("1");
+    await w.type("1");
     await w.run(500);
     const cutWhileRunning = !w.host.poweredOn;
     w.powerOn();

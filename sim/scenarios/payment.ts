@@ -15,9 +15,9 @@ export const CUSTOMER = "customer";
 /** Merchant side: type the amount, press #, wait for the request QR (decoded from the display as a phone would). */
 export async function openPayment(w: World, amountMinor = PAYMENT_MINOR): Promise<string> {
   await provisioned(w);
-  typeAmount(w, amountMinor);
+  await typeAmount(w, amountMinor);
   await w.until(`the typed amount ${money(amountMinor)}`, () => shows(w, money(amountMinor)));
-  w.keys("#");
+  await w.type("#");
   let request: string | null = null;
   // Decoding the panel costs a few jsQR passes: look twice a simulated second.
   for (let t = 0; t < 10000 && request === null; t += 500) {

@@ -18,8 +18,8 @@ export async function provisioned(w: World): Promise<void> {
 }
 
 /** Type an amount in minor units on the keypad (digits only), as the merchant does. */
-export function typeAmount(w: World, minor: number): void {
-  w.keys(String(minor));
+export async function typeAmount(w: World, minor: number): Promise<void> {
+  await w.type(String(minor));
 }
 
 /** The amount as the display formats it (two decimals). */

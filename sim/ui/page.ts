@@ -173,7 +173,7 @@ function balances(m){
 function refresh(img, path){ const n = new Image(); n.onload = () => { img.src = n.src; }; n.src = path + "?t=" + Date.now(); }
 function showState(s){
   $("log").textContent = s.log.join("\\n");
-  $("status").textContent = (s.poweredOn ? "powered" : "POWER OFF") + " · " + new Date(s.nowMs).toISOString().slice(0,16).replace("T"," ") + (s.wifi ? "" : " · Wi-Fi off") + (s.gatewayUp ? "" : " · gateway unreachable") + (s.paperOut ? " · paper out" : "") + (s.advertising ? " · advertising" : "") + (s.provisioned ? " · terminal " + s.provisioned.terminalId : " · not provisioned");
+  $("status").textContent = "engine " + (s.engine === "espruino" ? "Espruino interpreter" + (s.jsVars ? " · " + s.jsVars.usage + " of " + s.jsVars.total + " JsVars in use" : "") : "V8") + " · " + (s.poweredOn ? "powered" : "POWER OFF") + " · " + new Date(s.nowMs).toISOString().slice(0,16).replace("T"," ") + (s.wifi ? "" : " · Wi-Fi off") + (s.gatewayUp ? "" : " · gateway unreachable") + (s.paperOut ? " · paper out" : "") + (s.advertising ? " · advertising" : "") + (s.provisioned ? " · terminal " + s.provisioned.terminalId : " · not provisioned");
   $("receipts").textContent = s.receipts + (s.receipts === 1 ? " receipt" : " receipts");
   // Switches follow the world (a CLI or test may move them), except one the user has just flipped.
   if (Date.now() - (touched.swwifi || 0) > 3000) $("swwifi").checked = s.wifi;
