@@ -639,6 +639,10 @@ export class World {
       }
       esp.setWifi(esp.wifiWorld.enabled, v8.wifiWorld.networks);
       await esp.ready();
+      // as powerOn() lets the V8 engine boot for 300 ms: the terminal is up once it has drawn its first screen
+      // (keys pressed while it starts are lost, as on the device): on the V8 engine that takes no time at all
+      await this.until("the terminal started after provisioning", () => this.screenText().length > 0 && !this.screenText().includes("Starting"), 30000);
+      await this.run(300);
       this.persist();
       return s;
     }

@@ -65,12 +65,16 @@
     }
     return mode[n] === "input_pullup" ? 1 : 0;
   }
+  // Espruino debounces each pin's own edges: a write to another pin (the panel's DC line during a redraw) must not
+  // restart a debounce that is running for this one.
   function changed() {
     watches.forEach(function (w) {
       var v = read(w.pin);
+      if (w.timer && v === w.want) return;
       if (w.timer) clearTimeout(w.timer);
       w.timer = 0;
       if (v === w.last) return;
+      w.want = v;
       var fire = function () {
         w.timer = 0;
         var now = read(w.pin);
