@@ -168,38 +168,46 @@
   // ------------------------------------------------------------------ the journal's flash region (require("Flash"))
   // The Linux build's flash is its Storage only; the board's journal region lives in its own file, NOR semantics
   // (a write clears bits, an erase sets a 4 KB page to 0xFF), opened per operation so nothing waits in a buffer.
-  var NF = require("Flash"), JF = "@JOURNAL@", JB = @JBASE@, JS = @JSIZE@;
-  function inJ(a, n) { return a >= JB && a + n <= JB + JS; }
+  // The chip's first 64 KB (bootloader, the partition table at 0x8000, boot selection) likewise: the firmware checks
+  // at boot that the journal's place is free in the partition table.
+  var NF = require("Flash"), JB = @JBASE@, JS = @JSIZE@;
+  var R = [{ b: JB, n: JS, f: "@JOURNAL@" }, { b: 0, n: @SYSSIZE@, f: "@SYSTEM@" }];
+  function region(a, n) {
+    for (var i = 0; i < R.length; i++) if (a >= R[i].b && a + n <= R[i].b + R[i].n) return R[i];
+  }
   var Fl = {
     read: function (n, a) {
-      if (!inJ(a, n)) return NF.read(n, a);
+      var r = region(a, n);
+      if (!r) return NF.read(n, a);
       sample();
-      var f = E.openFile(JF, "r");
-      f.seek(a - JB);
+      var f = E.openFile(r.f, "r");
+      f.seek(a - r.b);
       var s = f.read(n);
       f.close();
       return E.toUint8Array(s);
     },
     write: function (d, a) {
       d = E.toUint8Array(d);
-      if (!inJ(a, d.length)) return NF.write(d, a);
-      send(0x4a, 0, ""); // a journal write: the bench times flows to it
-      var f = E.openFile(JF, "r+");
-      f.seek(a - JB);
+      var r = region(a, d.length);
+      if (!r) return NF.write(d, a);
+      if (r.b === JB) send(0x4a, 0, ""); // a journal write: the bench times flows to it
+      var f = E.openFile(r.f, "r+");
+      f.seek(a - r.b);
       var old = E.toUint8Array(f.read(d.length));
       for (var i = 0; i < d.length; i++) old[i] &= d[i];
-      f.seek(a - JB);
+      f.seek(a - r.b);
       f.write(old);
       f.close();
     },
     erasePage: function (a) {
-      if (!inJ(a, 1)) return NF.erasePage(a);
-      var f = E.openFile(JF, "r+");
-      f.seek((a - JB) & ~4095);
+      var r = region(a, 1);
+      if (!r) return NF.erasePage(a);
+      var f = E.openFile(r.f, "r+");
+      f.seek((a - r.b) & ~4095);
       f.write(new Uint8Array(4096).fill(255));
       f.close();
     },
-    getPage: function (a) { return inJ(a, 1) ? { addr: a & ~4095, length: 4096 } : NF.getPage(a); },
+    getPage: function (a) { return region(a, 1) ? { addr: a & ~4095, length: 4096 } : NF.getPage(a); },
     getFree: function () { return NF.getFree(); },
   };
   global.__flash = Fl;

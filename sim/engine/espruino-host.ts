@@ -31,6 +31,7 @@ import { createHttpModule, WifiModule } from "../espruino/net.ts";
 import type { HttpHandler, WifiWorld } from "../espruino/net.ts";
 import type { Scheduler } from "../espruino/scheduler.ts";
 import { EspruinoStorage } from "../espruino/storage.ts";
+import { SYSTEM_AREA_BYTES, systemAreaOf } from "../espruino/partitions.ts";
 import { Atecc608Emulator } from "../peripherals/atecc608.ts";
 import { EscPosPrinterEmulator } from "../peripherals/escpos-printer.ts";
 import { Gm65Emulator } from "../peripherals/gm65.ts";
@@ -295,7 +296,9 @@ export class EspruinoHost {
       .replace("@JBASE@", String(jr.address))
       .replace("@JSIZE@", String(jr.pageSize * jr.pageCount))
       .replace("@REPORT@", report)
-      .replace("@SKEW@", String(this.skew / 1000));
+      .replace("@SKEW@", String(this.skew / 1000))
+      .replace("@SYSTEM@", join(this.dir, "system.bin"))
+      .replace("@SYSSIZE@", String(SYSTEM_AREA_BYTES));
     const storage = new EspruinoStorage(this.flash);
     storage.boot();
     if (storage.read(".boot0") !== prelude) storage.write(".boot0", prelude);
@@ -303,6 +306,7 @@ export class EspruinoHost {
     if (this.bundle && storage.read(".bootcde") === undefined) storage.write(".bootcde", this.bundle);
     writeFileSync(join(this.dir, "espruino.flash"), this.flash.bytes);
     writeFileSync(join(this.dir, "journal.bin"), this.journalFlash.bytes);
+    writeFileSync(join(this.dir, "system.bin"), systemAreaOf(this.journalFlash).bytes);
     // its own process group, so close() kills `timeout` and the interpreter together
     const child = spawn("timeout", ["-s", "KILL", String(this.maxLifetimeS), this.bin], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
@@ -383,6 +387,8 @@ export class EspruinoHost {
     try {
       this.flash.bytes.set(readFileSync(join(this.dir, "espruino.flash")).subarray(0, this.flash.size));
       this.journalFlash.bytes.set(readFileSync(join(this.dir, "journal.bin")).subarray(0, this.journalFlash.size));
+      const sys = systemAreaOf(this.journalFlash);
+      sys.bytes.set(readFileSync(join(this.dir, "system.bin")).subarray(0, sys.size));
     } catch {
       // never started
     }
