@@ -97,6 +97,11 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
       const m = h.marks;
       const t0 = at(m);
       if (t0 === undefined) throw new Error(flow + ": no trigger was recorded");
+      // a flow that journals also sends a receipt: its first byte may follow the result screen
+      if (m.journal.some((t) => t >= t0)) {
+        const out = flow.startsWith("3") ? m.notify : m.printer;
+        await w.until(flow + ": the receipt's first byte", () => out.some((t) => t >= t0), 30000);
+      }
       const shown = m.texts.find((x) => x.t >= t0 && done.test(x.text));
       const since = (t: number | null | undefined) => (t === null || t === undefined ? null : Math.round((t - t0) * 10) / 10);
       const peak = (await h.memory({ gc: false })).peak;
