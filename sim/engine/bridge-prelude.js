@@ -138,6 +138,11 @@
     }, parseInt(hg[0], 10));
   }
 
+  // what the bridge holds of the pins, for a look from the simulator's console (__bridge.pins())
+  global.__bridge.pins = function () {
+    return { contacts: contacts, typing: typing, queued: keyq.length, watches: watches.map(function (w) { return [w.pin, w.last, w.timer ? 1 : 0, w.debounce]; }), modes: mode, levels: level };
+  };
+
   // ------------------------------------------------------------------ UART, SPI, I2C
   [Serial2, Serial3].forEach(function (u, i) {
     var port = i + 2;
