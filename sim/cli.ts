@@ -9,7 +9,7 @@ import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
 import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
-import { parseEngine } from "./engine/engine.ts";
+import { isEspruino, parseEngine } from "./engine/engine.ts";
 import type { EngineName } from "./engine/engine.ts";
 
 export const USAGE = `npm run sim -- [options] [steps…]
@@ -335,6 +335,9 @@ async function runWorld(world: World, o: ReturnType<typeof parse>, io: CliIo): P
     return 2;
   }
   world.persist();
+  // on the interpreter: its JsVars in use at the end (process.memory(), after garbage collection)
+  const h = world.host;
+  if (isEspruino(h) && h.poweredOn) await h.memory().catch(() => null);
   const summary = {
     ...world.summary(),
     switches: { wifi: world.host.wifiWorld.enabled, gatewayReachable: world.gatewayReachable, paperOut: world.host.printer.paperOut },
