@@ -30,7 +30,8 @@ export async function openPayment(w: World, amountMinor = PAYMENT_MINOR): Promis
 
 /** Wait for the receipt after a payment: a new QR on the paper roll; returns it and what jsQR reads on the roll. */
 export async function awaitReceipt(w: World, printedBefore: number): Promise<{ receiptQr: string; decodedFromPaper: string | null }> {
-  await w.until("the receipt on the printer (a new QR on the paper roll)", () => w.printedQrs().length > printedBefore, 20000);
+  // a receipt takes the printer some 15-25 s at its baud rate (device time; real time on the interpreter)
+  await w.until("the receipt on the printer (a new QR on the paper roll)", () => w.printedQrs().length > printedBefore, 60000);
   const qrs = w.printedQrs();
   const receipts = w.receiptPngs();
   return { receiptQr: qrs[qrs.length - 1], decodedFromPaper: receipts.length ? decodeQrPng(receipts[receipts.length - 1]) : null };

@@ -28,7 +28,7 @@ forEachEngine("flow: Bluetooth payment (devkit bundle in the simulator)", (engin
     const out = await w.payOverBluetooth("carol");
     assert.equal(out.amountMinor, 990);
     assert.equal(out.receiptVerified, true);
-    await w.until("the receipt", () => w.printedQrs().length > printed, 20000);
+    await w.until("the receipt", () => w.printedQrs().length > printed, 60000);
     await w.until("Paid", () => w.screenText().some((l) => l.indexOf("UTR " + out.utr) >= 0), 10000);
     assert.match(w.paperText(), /Wallet Bluetooth/);
     assert.deepEqual(w.host.errors, []);
