@@ -231,6 +231,12 @@ export class EspruinoHost {
     return Date.now() + this.skew;
   }
 
+  /** Set the device's RTC (ms since the epoch): taken at the next boot, or now through the bridge while running. */
+  setWallClock(ms: number): void {
+    this.skew = ms - Date.now();
+    if (this.poweredOn) void this.evalInDevice(`setTime(${ms / 1000})`);
+  }
+
   /** Move the device's RTC forward (days pass): through the bridge, as the firmware's own `setTime` would. */
   skewWallClock(ms: number): void {
     this.skew += ms;
