@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { IDLE_LIMIT, measureDevice, PEAK_LIMIT, report } from "../../bench/device-flows.ts";
 import type { DeviceFigures } from "../../bench/device-flows.ts";
 import { espruinoBin } from "../../sim/engine/engine.ts";
+import { engineSuitesSkipped } from "../flows/engines.ts";
 
 describe("the whole device's memory on the real interpreter, every flow (ESPRUINO=...)", function () {
   this.timeout(900000);
@@ -15,8 +16,9 @@ describe("the whole device's memory on the real interpreter, every flow (ESPRUIN
 
   before(async function () {
     const bin = espruinoBin();
-    if (!bin) {
-      console.log("      skipped: ESPRUINO is unset; set ESPRUINO=/path/to/espruino to hold the device to its JsVars budgets");
+    const why = engineSuitesSkipped();
+    if (!bin || why) {
+      console.log("      skipped: " + why + "; with it, this holds the whole device to its JsVars budgets");
       return this.skip();
     }
     f = await measureDevice(bin);

@@ -5,7 +5,7 @@
  * Skips, saying so, without ESPRUINO.
  */
 import assert from "node:assert/strict";
-import { espruinoBin } from "../../sim/engine/engine.ts";
+import { engineSuitesSkipped } from "../flows/engines.ts";
 import { runScenario, SCENARIOS } from "../../sim/scenarios/index.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 
@@ -16,8 +16,9 @@ describe("headless scenarios on the real interpreter (ESPRUINO=...)", function (
   const open: World[] = [];
 
   before(function () {
-    if (!espruinoBin()) {
-      console.log("      skipped: ESPRUINO is unset");
+    const why = engineSuitesSkipped();
+    if (why) {
+      console.log("      skipped: " + why);
       this.skip();
     }
   });
