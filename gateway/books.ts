@@ -21,14 +21,12 @@
  *   issuer:funds               negative: money the issuer holds for wallets (top-ups in)
  *   issuer:cards               negative: card and debit-card funds due from the card processor
  *   issuer:losses              negative: what the issuer bore (written-off debt)
- *   issuer:suspense            refunds of originals the books do not hold, until an operator assigns them
  */
 import type { GatewayStore, MovementRow, PostingRow, PostingView } from "./store.ts";
 
 export const ISSUER_FUNDS = "issuer:funds";
 export const ISSUER_CARDS = "issuer:cards";
 export const ISSUER_LOSSES = "issuer:losses";
-export const ISSUER_SUSPENSE = "issuer:suspense";
 
 export const walletAvailable = (walletId: string) => "wallet:" + walletId + ":available";
 export const walletPurse = (walletId: string, n: number) => "wallet:" + walletId + ":purse:" + n;

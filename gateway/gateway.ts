@@ -55,7 +55,7 @@ import { Verifier } from "./verify.ts";
 import type { CardDetails, CardProcessor, CardResult } from "./cards.ts";
 import { CardInvalid, SandboxCardProcessor } from "./cards.ts";
 import type { MerchantBalances, Statement, WalletBalances } from "./books.ts";
-import { ISSUER_CARDS, ISSUER_FUNDS, ISSUER_LOSSES, ISSUER_SUSPENSE, merchantAvailable, statementCsv, walletAvailable } from "./books.ts";
+import { ISSUER_CARDS, ISSUER_FUNDS, ISSUER_LOSSES, merchantAvailable, statementCsv, walletAvailable } from "./books.ts";
 import { Money, MoneyError, PURSE_GRACE_MS } from "./money.ts";
 import type { Party } from "./payouts.ts";
 import { pain001, validBic, validIban } from "./payouts.ts";
@@ -1372,7 +1372,7 @@ export class Gateway {
       seen.add(id);
       wallets.push(this.money.books.wallet(id, b.currency));
     }
-    const issuer = [ISSUER_FUNDS, ISSUER_CARDS, ISSUER_LOSSES, ISSUER_SUSPENSE].flatMap((a) => this.store.balances(a).filter((b) => b.account === a));
+    const issuer = [ISSUER_FUNDS, ISSUER_CARDS, ISSUER_LOSSES].flatMap((a) => this.store.balances(a).filter((b) => b.account === a));
     return { merchants, wallets, issuer, trial: this.store.trialBalance(), unbalanced: this.store.unbalancedMovements() };
   }
 
@@ -1919,10 +1919,8 @@ export class Gateway {
       return;
     }
     const x = decodeRefund(e.refund)!;
-    const origHex = toHex(x.txId);
-    const orig = s.ledgerByTx(t.merchantId, origHex);
-    if (!orig) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: txHex, kind: "refund-unknown", detail: "refund of " + origHex + ", which this merchant's ledger does not hold" });
-    else if (x.amountMinor > orig.amountMinor) this.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: orig.walletId, txId: txHex, kind: "refund-over", detail: "refund " + x.amountMinor + " above the original " + orig.amountMinor });
+    // verifyEntry refused a refund of an original the books do not hold, or beyond what remains of it
+    const orig = s.ledgerByTx(t.merchantId, toHex(x.txId)) as LedgerRow;
     const row: LedgerRow = {
       ...base,
       ref: txHex,
@@ -1930,11 +1928,11 @@ export class Gateway {
       method: x.reason,
       amountMinor: -x.amountMinor,
       currency: x.currency,
-      walletId: orig ? orig.walletId : "",
-      orderRef: orig ? orig.orderRef : "",
+      walletId: orig.walletId,
+      orderRef: orig.orderRef,
       status: "settled",
       txTime: x.time * 1000,
-      original: orig ? orig.ref : origHex,
+      original: orig.ref,
     };
     s.insertLedger(row);
     this.money.refund(txHex, t.merchantId, x.amountMinor, x.currency, orig);

@@ -8,7 +8,7 @@
  *   money.offlinePayment({ ... });                           // purse n (then available, then debt) -> merchant pending
  *   money.approve(ledgerRow);                                // merchant pending -> merchant available
  */
-import { Books, ISSUER_CARDS, ISSUER_FUNDS, ISSUER_SUSPENSE, merchantAvailable, merchantPaidOut, merchantPending, walletAvailable, walletDebt, walletDisputed, walletPurse } from "./books.ts";
+import { Books, ISSUER_CARDS, ISSUER_FUNDS, merchantAvailable, merchantPaidOut, merchantPending, walletAvailable, walletDebt, walletDisputed, walletPurse } from "./books.ts";
 import type { AllowanceRow, GatewayStore, LedgerRow } from "./store.ts";
 
 /**
@@ -139,17 +139,14 @@ export class Money {
   }
 
   /**
-   * A refund or void the terminal made (amount > 0): from the merchant's available balance back to the payer: a
-   * wallet's available balance, the card (issuer:cards), or suspense when the original is unknown. Always from
-   * available, even while the original is still held: pending is exactly the held payments, and the original's
-   * approval later brings available back up (a merchant's available may dip below zero meanwhile).
+   * A refund or void the terminal made (amount > 0) of a transaction in the books (the gateway refuses one of an
+   * unknown original): from the merchant's available balance back to the payer, a wallet's available balance or
+   * the card (issuer:cards). Always from available, even while the original is still held: pending is exactly the
+   * held payments, and the original's approval later brings available back up (available may dip below zero).
    */
-  refund(ref: string, merchantId: number, amount: number, currency: number, orig: LedgerRow | undefined): void {
-    const from = merchantAvailable(merchantId);
-    let to = ISSUER_SUSPENSE;
-    if (orig && orig.walletId) to = walletAvailable(orig.walletId);
-    else if (orig) to = ISSUER_CARDS;
-    this.books.transfer({ key: "refund:" + ref, kind: "refund", ref, merchantId, walletId: orig ? orig.walletId : "", at: this.now(), memo: orig ? "of " + orig.ref : "original unknown" }, from, to, amount, currency);
+  refund(ref: string, merchantId: number, amount: number, currency: number, orig: Pick<LedgerRow, "ref" | "walletId">): void {
+    const to = orig.walletId ? walletAvailable(orig.walletId) : ISSUER_CARDS;
+    this.books.transfer({ key: "refund:" + ref, kind: "refund", ref, merchantId, walletId: orig.walletId, at: this.now(), memo: "of " + orig.ref }, merchantAvailable(merchantId), to, amount, currency);
   }
 
   /** An invoice paid online: by card or debit card (funds due from the processor) or from a wallet's available. */

@@ -44,9 +44,12 @@ function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }
 
-/** Names in the SEPA character set (Latin letters, digits, / - ? : ( ) . , ' + space), at most 70 characters. */
-function sepaText(s: string, max: number): string {
-  return s.replace(/[^A-Za-z0-9/\-?:().,'+ ]/g, " ").replace(/\s+/g, " ").trim().slice(0, max) || "NOTPROVIDED";
+/**
+ * Text in the SEPA character set (Latin letters, digits, / - ? : ( ) . , ' + space; EPC guidelines, "Character
+ * set"): accents are dropped from their letters (é -> e), anything else becomes a space; at most `max` characters.
+ */
+export function sepaText(s: string, max: number): string {
+  return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9/\-?:().,'+ ]/g, " ").replace(/\s+/g, " ").trim().slice(0, max) || "NOTPROVIDED";
 }
 
 export interface Party {
