@@ -94,6 +94,15 @@ describe("gateway books and money, as units", () => {
     "</Document>",    ].join("\n") + "\n");
   });
 
+  it("escapes and cuts what goes into the file's identifiers (35 characters, XML special characters)", () => {
+    const xml = pain001({ msgId: "M&<'\">" + "x".repeat(40), createdAt: T, executionDate: "2026-11-24", debtor: { name: "I", iban: "DE89370400440532013000", bic: "" }, payments: [{ endToEndId: "E".repeat(40), amountMinor: 1, currency: 978, creditor: { name: "c", iban: "DE89370400440532013000", bic: "" }, remittance: "r" }] });
+    // 35 characters are cut before escaping: M & < ' " > and 29 x
+    assert.ok(xml.includes("<MsgId>M&amp;&lt;&apos;&quot;&gt;" + "x".repeat(29) + "</MsgId>"), xml);
+    assert.ok(xml.includes("<PmtInfId>M&amp;&lt;&apos;&quot;&gt;" + "x".repeat(29) + "</PmtInfId>"), xml);
+    assert.ok(xml.includes("<EndToEndId>" + "E".repeat(35) + "</EndToEndId>"));
+    assert.ok(xml.includes("<CreDtTm>2026-11-23T12:00:00Z</CreDtTm>"));
+  });
+
   it("refuses a payment file with an amount that is not a positive integer, or a currency it has no code for", () => {
     const base = { msgId: "m", createdAt: T, executionDate: "2026-11-24", debtor: { name: "I", iban: "DE89370400440532013000", bic: "" } };
     const pay = (amountMinor: number, currency = 978) => pain001({ ...base, payments: [{ endToEndId: "e", amountMinor, currency, creditor: { name: "c", iban: "DE89370400440532013000", bic: "" }, remittance: "r" }] });
@@ -112,10 +121,12 @@ describe("gateway books and money, as units", () => {
   });
 
   it("checks IBANs (ISO 13616, mod 97) and BICs (ISO 9362)", () => {
-    for (const ok of ["DE89370400440532013000", "GB29NWBK60161331926819", "FR1420041010050500013M02606", "NO9386011117947"]) assert.ok(validIban(ok), ok);
-    for (const bad of ["DE89370400440532013001", "de89370400440532013000", "DE8937040044053201300", "DE89 3704 0044 0532 0130 00", "D189370400440532013000", "DEXX370400440532013000", "", "NO938601111794"]) assert.ok(!validIban(bad), bad);
+    for (const ok of ["DE89370400440532013000", "GB29NWBK60161331926819", "FR1420041010050500013M02606", "NO9386011117947", "AL47212110090000000235698741"]) assert.ok(validIban(ok), ok);
+    for (const bad of ["DE89370400440532013001", "de89370400440532013000", "DE8937040044053201300", "DE89 3704 0044 0532 0130 00", "D189370400440532013000", "DEXX370400440532013000", "", "NO938601111794", "XDE89370400440532013000", "DE89370400440532013000X", "DE8370400440532013000"]) assert.ok(!validIban(bad), bad);
+    assert.ok(!validIban(89370400440532013000 as unknown as string), "not a string");
     for (const ok of ["NWBKGB2L", "COBADEFFXXX", "DEUTDEFF500"]) assert.ok(validBic(ok), ok);
-    for (const bad of ["NWBKGB2", "nwbkgb2l", "NWBKGB2LX", "1WBKGB2L", "NWBK1B2L", ""]) assert.ok(!validBic(bad), bad);
+    for (const bad of ["NWBKGB2", "nwbkgb2l", "NWBKGB2LX", "1WBKGB2L", "NWBK1B2L", "", "XNWBKGB2L"]) assert.ok(!validBic(bad), bad);
+    assert.ok(!validBic(12345678 as unknown as string), "not a string");
   });
 
   it("posts a movement only when it balances, never twice under one key, and drops legs of 0", () => {
@@ -160,6 +171,54 @@ describe("gateway books and money, as units", () => {
     assert.deepEqual([books.balance(walletPurse("w1", 2)), books.balance(walletAvailable("w1")), books.balance("wallet:w1:debt"), books.balance("merchant:9:pending")], [0, 0, -200, 1200]);
     const none = money.offlinePayment({ ref: "tx2", merchantId: 9, walletId: "w1", amountMinor: 50, currency: 978, allowance: undefined, memo: "" });
     assert.deepEqual(none, { fromPurse: 0, fromAvailable: 0, debt: 50 }, "an allowance the gateway did not issue has no purse");
+  });
+
+  it("posts each move under its own key and kind, with its memo: the books' idempotency contract", () => {
+    const { store, money } = fresh();
+    money.topUp("w1", 5000, 978, "bank-1");
+    const a: AllowanceRow = { walletId: "w1", n: 1, key: "20500:0", capMinor: 3000, currency: 978, startCounter: 0, expiryDay: 20500, issuedAt: T, status: "live", releaseAt: 0, replacedAt: 0 };
+    money.reserve(a);
+    money.offlinePayment({ ref: "tx1", merchantId: 9, walletId: "w1", amountMinor: 1000, currency: 978, allowance: a, memo: "counter 0" });
+    const row = { ref: "tx1", merchantId: 9, walletId: "w1", amountMinor: 1000, currency: 978, status: "held" } as Parameters<Money["approve"]>[0];
+    money.approve(row);
+    money.offlinePayment({ ref: "tx2", merchantId: 9, walletId: "w1", amountMinor: 500, currency: 978, allowance: a, memo: "counter 1" });
+    money.dispute({ ...row, ref: "tx2", amountMinor: 500, status: "approved" });
+    money.resolveDispute({ ...row, ref: "tx2", amountMinor: 500, status: "disputed" }, true);
+    money.offlinePayment({ ref: "tx3", merchantId: 9, walletId: "w1", amountMinor: 200, currency: 978, allowance: a, memo: "counter 2" });
+    money.reverse({ ...row, ref: "tx3", amountMinor: 200, status: "held" });
+    money.release(a, 100, "replaced");
+    money.release(a, 9999, "final");
+    money.refund("rf1", 9, 300, 978, { ref: "tx1", walletId: "w1" });
+    money.online("pay:9", 9, 700, 978, "w1");
+    money.payout("payout:1:9", 9, 1000, 978, "settlement 2026-11-23");
+    const moves = [...new Map(store.postings("", 0, T + 1).map((p) => [p.key, [p.key, p.kind, p.ref, p.memo]])).values()];
+    assert.deepEqual(moves, [
+      ["topup:w1:bank-1", "topup", "w1", "bank-1"],
+      ["reserve:w1:1", "reserve", "allowance:1", ""],
+      ["payment:tx1", "payment", "tx1", "counter 0"],
+      ["approve:tx1", "approve", "tx1", ""],
+      ["payment:tx2", "payment", "tx2", "counter 1"],
+      ["dispute:tx2", "dispute", "tx2", ""],
+      ["resolve:tx2", "dispute-upheld", "tx2", ""],
+      ["payment:tx3", "payment", "tx3", "counter 2"],
+      ["reverse:tx3", "reverse", "tx3", ""],
+      ["release:w1:1:replaced", "release", "allowance:1", "replaced"],
+      ["release:w1:1", "release", "allowance:1", "final"],
+      ["refund:rf1", "refund", "rf1", "of tx1"],
+      ["online:pay:9", "online", "pay:9", ""],
+      ["payout:1:9", "payout", "payout:1:9", "settlement 2026-11-23"],
+    ]);
+    assert.deepEqual(store.balances("wallet:w1:"), [
+      { account: "wallet:w1:available", currency: 978, balance: 5000 - 3000 + 500 + 200 + 100 + 1200 + 300 - 700 },
+      { account: "wallet:w1:disputed", currency: 978, balance: 0 },
+      { account: "wallet:w1:purse:1", currency: 978, balance: 0 },
+    ]);
+    // approved 1000, the dispute (of an approved payment) took 500, refund 300, online 700, payout 1000
+    assert.equal(store.balance("merchant:9:available"), 1000 - 500 - 300 + 700 - 1000);
+    assert.equal(store.balance("merchant:9:pending"), 500, "tx2 still pending: it was disputed from available");
+    assert.throws(() => money.online("pay:10", 9, 3601, 978, "w1"), (e: MoneyError) => e.code === "INSUFFICIENT_FUNDS" && e.status === 402, "one cent more than available");
+    money.online("pay:11", 9, 3600, 978, "w1");
+    assert.equal(store.balance("wallet:w1:available"), 0, "exactly what is available");
   });
 
   it("gives a statement whose postings carry their kind, reference and memo, as JSON and as RFC 4180 CSV", () => {

@@ -8,5 +8,5 @@ import { moduleConfig } from "./base.mjs";
 export default moduleConfig(
   "gateway",
   ["gateway/books.ts", "gateway/money.ts", "gateway/payouts.ts"],
-  ["test/gateway/money.test.ts", "test/gateway/payouts.test.ts", "test/gateway/books-property.test.ts", "test/gateway/attacks.test.ts", "test/gateway/reconcile.test.ts"],
+  ["test/gateway/books.test.ts", "test/gateway/money.test.ts", "test/gateway/payouts.test.ts", "test/gateway/books-property.test.ts", "test/gateway/attacks.test.ts", "test/gateway/reconcile.test.ts"],
 );
