@@ -947,10 +947,10 @@ export class Gateway {
     if (p.method === "wallet") return this.recordOnlinePayment(p.invoice, 3, { walletId: p.walletId ?? "" });
     if (p.method !== "card" && p.method !== "debit") throw bad("BAD_METHOD", "method: card, debit or wallet");
     // the invoice must be payable before the processor is asked (nothing is written yet)
-    this.store.transaction(() => this.payable(p.invoice));
+    const { inv } = this.store.transaction(() => this.payable(p.invoice));
     let r: CardResult;
     try {
-      r = await this.cards.authorize({ amountMinor: decodeInvoice(p.invoice)!.amountMinor, currency: decodeInvoice(p.invoice)!.currency, card: p.card as CardDetails, reference: "invoice", now: this.now() });
+      r = await this.cards.authorize({ amountMinor: inv.amountMinor, currency: inv.currency, card: p.card as CardDetails, reference: "invoice", now: this.now() });
     } catch (e) {
       if (e instanceof CardInvalid) throw bad("CARD_INVALID", e.message);
       throw new GatewayError(502, "PROCESSOR", "the card processor did not answer: " + (e instanceof Error ? e.message : String(e)).slice(0, 100));
@@ -1887,12 +1887,11 @@ export class Gateway {
       const rep = s.reportAt(walletId, p.counter);
       const matched = !!rep && rep.terminalId === t.id && rep.amountMinor === q.amountMinor && !twice.length;
       if (rep && !matched) flag("wallet-mismatch", "the wallet reported counter " + p.counter + " at terminal " + rep.terminalId + " for " + rep.amountMinor);
-      s.insertLedger(row);
-      if (matched) this.money.approve(row);
       if (matched) {
+        this.money.approve(row);
         row.status = "approved";
-        s.updateLedger(t.merchantId, txHex, { status: "approved" });
       }
+      s.insertLedger(row);
       this.log(t.merchantId, t.id, "ledger-entered", { ref: txHex, kind: "wallet", amountMinor: row.amountMinor, walletId, counter: p.counter, status: row.status });
       // the payer hears that the issuer holds their payment (not when their own sync already confirmed it)
       if (!matched && !fromPayer) this.queueSms(walletId, txHex, offlineReceivedText({ amount: money(row.amountMinor, row.currency), merchant: this.merchant(t.merchantId).name, utr: this.utrOf(txHex), holdUntil: row.holdUntil }), "offline-received");

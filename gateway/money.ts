@@ -32,12 +32,12 @@ export class MoneyError extends Error {
   }
 }
 
-/** Where a ledger row's money sits now, by its status. */
-export function heldIn(l: Pick<LedgerRow, "status" | "merchantId" | "walletId">): string {
-  if (l.status === "held") return merchantPending(l.merchantId);
-  if (l.status === "disputed") return walletDisputed(l.walletId);
-  if (l.status === "reversed") return walletAvailable(l.walletId);
-  return merchantAvailable(l.merchantId);
+/**
+ * The merchant account a payment's money sits in before a reversal or dispute takes it: pending while held, else
+ * available. (The gateway reverses and disputes only from those states; the dispute hold has its own moves.)
+ */
+export function heldIn(l: Pick<LedgerRow, "status" | "merchantId">): string {
+  return l.status === "held" ? merchantPending(l.merchantId) : merchantAvailable(l.merchantId);
 }
 
 export interface OfflinePayment {

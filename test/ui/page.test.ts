@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "../helpers/chromium.ts";
 import { startPageServer } from "../../sim/server.ts";
 import type { PageServer } from "../../sim/server.ts";
 import { decodeQrPng, loadReferenceGateway, qrPng } from "../../sim/world.ts";
@@ -26,7 +26,6 @@ const MAIN = readFileSync("firmware/main.ts", "utf8");
 const FLOWS = /from "\.\/app\//.test(MAIN);
 const GATEWAY = existsSync("gateway/gateway.ts");
 
-const BROWSER = process.env.CHROMIUM_PATH || ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 describe("simulator page in Chromium (Playwright)", function () {
   this.timeout(60000);
@@ -35,14 +34,8 @@ describe("simulator page in Chromium (Playwright)", function () {
   let page: Page;
 
   before(async function () {
-    if (!BROWSER) {
-      console.log("      (skipped: no Chromium at /usr/bin/chromium; install Debian's chromium or set CHROMIUM_PATH)");
-      this.skip();
-    }
-    browser = await chromium.launch({
-      executablePath: BROWSER,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    skipWithoutChromium(this);
+    browser = await launchChromium();
   });
   after(async () => {
     if (browser) await browser.close();
@@ -219,10 +212,7 @@ describe("simulator page in Chromium (Playwright)", function () {
     const dir = mkdtempSync(join(tmpdir(), "sim-cam-"));
     const file = join(dir, "qr.y4m");
     writeFileSync(file, y4mOf(qrPng(text, 1), 640, 480));
-    const camBrowser = await chromium.launch({
-      executablePath: BROWSER,
-      args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-video-capture=" + file],
-    });
+    const camBrowser = await launchChromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--use-file-for-fake-video-capture=" + file]);
     try {
       const cam = await camBrowser.newPage();
       cam.on("pageerror", (e) => pageErrors.push(e.message));

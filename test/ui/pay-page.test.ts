@@ -6,11 +6,11 @@
  * Chromium comes from Debian (`.ci/run` installs it; CHROMIUM_PATH overrides); without it the suite says it skipped.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "../helpers/chromium.ts";
 import { startGatewayServer } from "../../gateway/server.ts";
 import type { GatewayServer } from "../../gateway/server.ts";
 import { invoiceUrl } from "../../protocol/qr.ts";
@@ -19,7 +19,6 @@ import { decodePaid } from "../../protocol/messages.ts";
 import { decodeQrPng } from "../../sim/world.ts";
 import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 
-const BROWSER = process.env.CHROMIUM_PATH || ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 describe("hosted pay page in Chromium (Playwright)", function () {
   this.timeout(60000);
@@ -32,10 +31,7 @@ describe("hosted pay page in Chromium (Playwright)", function () {
   const pageErrors: string[] = [];
 
   before(async function () {
-    if (!BROWSER) {
-      console.log("      (skipped: no Chromium at /usr/bin/chromium; install Debian's chromium or set CHROMIUM_PATH)");
-      this.skip();
-    }
+    skipWithoutChromium(this);
     dir = mkdtempSync(join(tmpdir(), "paypage-"));
     gw = await startGatewayServer({ port: 0, dbPath: join(dir, "gw.db"), gateway: { adminToken: "adm", verifyThreads: 0 } });
     const m = gw.gateway.registerMerchant({ name: "Cafe Blue" });
@@ -43,10 +39,7 @@ describe("hosted pay page in Chromium (Playwright)", function () {
     const probe = new SoftTerminal({ terminalId: 0, linkPublicKey: gw.gateway.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
     const t = gw.gateway.registerTerminal({ merchantId, publicKey: probe.publicKey });
     terminal = new SoftTerminal({ terminalId: t.terminalId, privateKey: probe.privateKey, linkPublicKey: gw.gateway.linkPublicKey, send: probe.send });
-    browser = await chromium.launch({
-      executablePath: BROWSER,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     if (browser) await browser.close();

@@ -6,15 +6,13 @@
  * Without Chromium the suite says it skipped.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "../helpers/chromium.ts";
 import { invoiceFromText, invoiceUrl } from "../../protocol/qr.ts";
 import { startPageServer } from "../../sim/server.ts";
 import type { PageServer } from "../../sim/server.ts";
 import { decodeQrPng, loadReferenceGateway } from "../../sim/world.ts";
 
-const BROWSER = process.env.CHROMIUM_PATH || ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 describe("simulator: an invoice paid on the hosted pay page (Chromium)", function () {
   this.timeout(120000);
@@ -23,14 +21,8 @@ describe("simulator: an invoice paid on the hosted pay page (Chromium)", functio
   let page: Page;
 
   before(async function () {
-    if (!BROWSER) {
-      console.log("      (skipped: no Chromium at /usr/bin/chromium; install Debian's chromium or set CHROMIUM_PATH)");
-      this.skip();
-    }
-    browser = await chromium.launch({
-      executablePath: BROWSER,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    skipWithoutChromium(this);
+    browser = await launchChromium();
   });
   after(async () => {
     if (server) await server.close();
