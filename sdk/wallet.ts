@@ -22,6 +22,8 @@ import { utr, txParts } from "../protocol/ids.ts";
 import type { Allowance, PaymentRequest, Receipt } from "../protocol/messages.ts";
 import { decodeAllowance, decodeReceipt, decodeRequest, encodePayment, MsgType, SIG, signedPart } from "../protocol/messages.ts";
 import { fromQrText, toQrText } from "../protocol/qr.ts";
+import { parseRequestQr } from "../protocol/qr-session.ts";
+import { sealPaymentForQr } from "./qr-session.ts";
 
 // ---------------------------------------------------------------- WebCrypto, typed just as far as used here
 
@@ -133,8 +135,15 @@ export interface WalletOptions {
 }
 
 export interface PaymentOut {
-  /** QR text ("P1" + Base45, 311 characters, fits QR version 10 at ECC level M, alphanumeric mode). */
+  /**
+   * QR text to show. For an encrypted request ("R2…") it is the sealed "P2…" form (467 characters, QR version 13 at
+   * ECC level M, alphanumeric mode): only the terminal that showed the request can read it. For an "R1…" request
+   * (or Request bytes from Bluetooth, whose session is already encrypted) it is "P1" + Base45 (311 characters,
+   * version 10-M).
+   */
   qr: string;
+  /** True when `qr` is the encrypted "P2…" form. */
+  encrypted: boolean;
   /** The binary Payment message (206 bytes). */
   bytes: Uint8Array;
   /** The message as Bluetooth LE writes of at most 20 bytes, for characteristic FFF2. */
@@ -227,7 +236,7 @@ export class Wallet {
   }
 
   /**
-   * Pays the request a terminal shows ("R1..." QR text, or the binary Request bytes received over Bluetooth).
+   * Pays the request a terminal shows ("R2…" or "R1…" QR text, or the binary Request bytes received over Bluetooth).
    * Throws WalletError: R01 (not a request / damaged), R02 (newer version), R05 (allowance expired by the
    * terminal's date), R06 (request currency is not the allowance's), R07 (amount over what remains), KEY (the
    * allowance is for another key), COUNTER (the allowance's counters are used up: sync for a new one).
@@ -240,7 +249,12 @@ export class Wallet {
 
   private async payNow(request: string | Uint8Array): Promise<PaymentOut> {
     let reqBytes: Uint8Array;
-    if (typeof request === "string") {
+    let sessionKey: Uint8Array | null = null;
+    const r2 = typeof request === "string" ? parseRequestQr(request) : null;
+    if (r2) {
+      reqBytes = new Uint8Array(r2.request);
+      sessionKey = new Uint8Array(r2.sessionKey);
+    } else if (typeof request === "string") {
       const parsed = fromQrText(request);
       if ("err" in parsed) {
         throw parsed.err === "version"
@@ -282,7 +296,8 @@ export class Wallet {
     bytes.set(sig, bytes.length - SIG);
     rec.paymentHash = toHex((await sha256(bytes)).subarray(0, 8));
     this.updateRecord(counter, (r) => (r.paymentHash = rec.paymentHash));
-    return { qr: toQrText(bytes), bytes, frames: toFrames(bytes), request: q, counter };
+    const qr = sessionKey ? await sealPaymentForQr(reqBytes, sessionKey, bytes) : toQrText(bytes);
+    return { qr, encrypted: !!sessionKey, bytes, frames: toFrames(bytes), request: q, counter };
   }
 
   /**

@@ -9,7 +9,7 @@
  * kept while it still verifies over the (new) body, so re-running this changes nothing unless a layout changed.
  * The private keys are TEST-ONLY keys, published on purpose; never provision them anywhere.
  */
-import { createHash } from "node:crypto";
+import { createECDH, createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ import { txId, utr } from "../../protocol/ids.ts";
 import * as M from "../../protocol/messages.ts";
 import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import { seal } from "../../protocol/seal.ts";
+import { compressKey, qrKeys, qrTranscript, requestQrText, sealPaymentQr } from "../../protocol/qr-session.ts";
 import { canonical } from "../../firmware/selftest/protocol.ts";
 import { publicKeyOf, signBody, verifyBody } from "../../gateway/issuer.ts";
 import { nodeCrypto } from "../../gateway/node-crypto.ts";
@@ -39,6 +40,9 @@ export const TEST_KEYS = {
   terminal: { private: sha("offline-pay v1 TEST-ONLY terminal key") },
   wallet: { private: sha("offline-pay v1 TEST-ONLY wallet key") },
   orderKey: sha("offline-pay v1 TEST-ONLY merchant order key"),
+  /** The terminal's QR session key (the secure element's Session slot) and a wallet's one-payment ECDH key. */
+  qrSession: sha("offline-pay v2 TEST-ONLY terminal QR session key"),
+  qrWalletEph: sha("offline-pay v2 TEST-ONLY wallet ephemeral key"),
   link: { keyId: 7, enc: h("000102030405060708090a0b0c0d0e0f"), mac: h("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f") },
 };
 
@@ -146,6 +150,33 @@ export function generate(old: Json | null): { json: Json; device: string } {
     envelope: toHex(seal(c, { keyId: s.keyId, enc: TEST_KEYS.link.enc, mac: TEST_KEYS.link.mac }, s.seq, h(s.plaintext))),
   }));
 
+  // The encrypted payment QR (protocol/qr-session.ts): fixed keys on both sides, so every byte is reproducible.
+  const sessionEcdh = createECDH("prime256v1");
+  sessionEcdh.setPrivateKey(TEST_KEYS.qrSession);
+  const walletEcdh = createECDH("prime256v1");
+  walletEcdh.setPrivateKey(TEST_KEYS.qrWalletEph);
+  const sessionPub = new Uint8Array(sessionEcdh.getPublicKey()).subarray(1);
+  const walletEph = new Uint8Array(walletEcdh.getPublicKey()).subarray(1);
+  const z = new Uint8Array(walletEcdh.computeSecret(sessionEcdh.getPublicKey()));
+  const sessionKey = compressKey(sessionPub);
+  const th = c.sha256(qrTranscript(requestBytes, sessionKey, walletEph));
+  const qk = qrKeys(c, z, th);
+  const qrSession = {
+    sessionPrivate: toHex(TEST_KEYS.qrSession),
+    sessionPub: toHex(sessionPub),
+    sessionKey: toHex(sessionKey),
+    walletEphPrivate: toHex(TEST_KEYS.qrWalletEph),
+    walletEph: toHex(walletEph),
+    request: "the Request vector",
+    payment: "the Payment vector",
+    requestQr: requestQrText(requestBytes, sessionPub),
+    z: toHex(z),
+    th: toHex(th),
+    enc: toHex(qk.enc),
+    mac: toHex(qk.mac),
+    paymentQr: sealPaymentQr(c, z, requestBytes, sessionKey, walletEph, paymentBytes),
+  };
+
   // RFC 9285 section 4.2-4.3 examples, plus edge bytes.
   const base45 = ["AB", "Hello!!", "base-45", "ietf!"].map((s) => ({ text: base45Encode(ascii(s)), hex: toHex(ascii(s)), ascii: s }));
   for (const hx of ["", "00", "ff", "0000", "ffff", "00ff00"]) base45.push({ text: base45Encode(h(hx)), hex: hx, ascii: "" });
@@ -173,6 +204,7 @@ export function generate(old: Json | null): { json: Json; device: string } {
     },
     messages,
     seal: seals,
+    qrSession,
     base45,
     utr: utrs,
   };
