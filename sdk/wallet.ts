@@ -301,6 +301,16 @@ export class Wallet {
   }
 
   /**
+   * The wallet key's signature (R||S, 64 bytes) over SHA-256 of `bytes`: for the gateway's wallet API, whose
+   * requests are signed over protocol/wallet-api.ts's walletRequestBytes (a domain that can never be a payment).
+   */
+  async signApiRequest(bytes: Uint8Array): Promise<Uint8Array> {
+    if (bytes.length < 1 || bytes[0] < 0x20) throw new WalletError("KEY", "only wallet-API request bytes are signed here");
+    const { priv } = await this.keys;
+    return new Uint8Array(await subtle().sign(ECDSA, priv, bytes));
+  }
+
+  /**
    * Checks the terminal's receipt for a payment this wallet made: its paymentHash must be SHA-256(payment)[0..8],
    * and, when the terminal's public key is given (from its TerminalCert), its signature must be the terminal's.
    * Throws WalletError RECEIPT (not a receipt), MISMATCH (for another payment), SIGNATURE (not the terminal's).
