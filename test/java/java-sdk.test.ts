@@ -1,0 +1,233 @@
+/**
+ * The Java wallet SDK (sdk/java, docs/wallet-sdk-java.md): its JUnit 5 tests (sdk/java/run-tests.sh: javac and
+ * Debian's junit5, no download), and its interop with the TypeScript side. A Java wallet (the SDK's test-source
+ * InteropMain, driven over stdin/stdout) registers at a running reference gateway over loopback HTTP, pays the
+ * simulator's terminal (the flashed bundle) by QR and over Bluetooth, verifies the receipts the terminal prints,
+ * syncs with the gateway and claims fraud. The Bluetooth frames cross a loopback TCP bridge, one frame a line, to the
+ * simulator's SimPhone, connected to the terminal's emulated NRF. Skipped, saying so, without javac or JUnit 5.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { startGatewayServer } from "../../gateway/server.ts";
+import type { GatewayServer } from "../../gateway/server.ts";
+import { fromQrText } from "../../protocol/qr.ts";
+import { decodePayment, decodeReceipt } from "../../protocol/messages.ts";
+import { SimPhone } from "../../sim/peripherals/ble-phone.ts";
+import { World } from "../../sim/world.ts";
+import type { GatewayLike } from "../../sim/world.ts";
+import { awaitReceipt, openPayment } from "../../sim/scenarios/payment.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const SDK = join(ROOT, "sdk", "java");
+const SCRIPT = join(SDK, "run-tests.sh");
+const SKIP_EXIT = 3;
+
+/** Runs sdk/java/run-tests.sh; exit 3 means javac or JUnit 5 is missing. */
+function runScript(args: string[], out: string): { status: number | null; stdout: string } {
+  const r = spawnSync("bash", [SCRIPT, ...args], { encoding: "utf8", env: { ...process.env, JAVA_SDK_OUT: out }, timeout: 300000 });
+  return { status: r.status, stdout: (r.stdout || "") + (r.stderr || "") };
+}
+
+describe("Java wallet SDK (sdk/java)", function () {
+  this.timeout(300000);
+  const out = mkdtempSync(join(tmpdir(), "java-sdk-"));
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it("passes its JUnit 5 tests (every protocol vector, wallet, Bluetooth session, gateway client)", function () {
+    const r = runScript([], out);
+    if (r.status === SKIP_EXIT) return this.skip(); // the script printed "skipped: no javac / JUnit 5 (...)"
+    const ok = /\[\s*(\d+) tests successful\s*\]/.exec(r.stdout);
+    const failed = /\[\s*(\d+) tests failed\s*\]/.exec(r.stdout);
+    assert.equal(r.status, 0, r.stdout.slice(-4000));
+    assert.ok(ok && Number(ok[1]) >= 30, "the JUnit run reports its tests: " + r.stdout.slice(-1500));
+    assert.equal(failed && Number(failed[1]), 0);
+  });
+});
+
+describe("Java wallet SDK against the TypeScript terminal and gateway (interop)", function () {
+  this.timeout(300000);
+  const out = mkdtempSync(join(tmpdir(), "java-interop-"));
+  let w: World;
+  let gs: GatewayServer;
+  let java: ChildProcessWithoutNullStreams | null = null;
+  let answers: string[] = [];
+  let waiting: ((line: string) => void) | null = null;
+  let qr: { utr: string; txId: string } | null = null;
+  let ble: { utr: string; txId: string } | null = null;
+
+  /** One command to the Java wallet; its answer. While it runs, the terminal's event loop runs too (Bluetooth). */
+  async function ask(cmd: Record<string, unknown>, o: { drive?: boolean; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+    if (!java) throw new Error("the Java wallet is not running");
+    answers = [];
+    const got = new Promise<string>((resolve) => (waiting = resolve));
+    java.stdin.write(JSON.stringify(cmd) + "\n");
+    let line: string | null = null;
+    got.then((l) => (line = l));
+    const until = Date.now() + (o.timeoutMs ?? 60000);
+    while (line === null) {
+      if (Date.now() > until) throw new Error("the Java wallet did not answer " + String(cmd.cmd) + "; the terminal shows: " + w.screenText().join(" | "));
+      if (o.drive) w.wait(5);
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, o.drive ? 1 : 5));
+    }
+    return JSON.parse(line) as Record<string, unknown>;
+  }
+
+  function expectOk(a: Record<string, unknown>): Record<string, unknown> {
+    assert.equal(a.ok, true, "the Java wallet refused: " + JSON.stringify(a));
+    return a;
+  }
+
+  before(async function () {
+    const built = runScript(["build"], out);
+    if (built.status === SKIP_EXIT) return this.skip();
+    assert.equal(built.status, 0, built.stdout.slice(-3000));
+    if (!existsSync(join(ROOT, "dist", "devkit.js"))) throw new Error("dist/devkit.js is missing: npm run build first (npm test does)");
+    w = World.open({ stateDir: null });
+    // The reference gateway, served on loopback for the Java wallet; the terminal reaches the same one in-process.
+    gs = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: ":memory:", clock: { now: () => w.now() }, gateway: { issuer: w.issuer, verifyThreads: 0 } });
+    const g = gs.gateway;
+    const like: GatewayLike = {
+      handle: (req) => g.handle(req),
+      ledger: () => g.ledger(),
+      holds: () => g.holds(),
+      smsOutbox: () => g.smsOutbox(),
+      flags: () => g.flags(),
+      linkPublicKey: g.linkPublicKey,
+      registerMerchant: (spec) => g.registerMerchant({ iban: "FR1420041010050500013M02606", ...spec }),
+      registerTerminal: (spec) => g.registerTerminal(spec),
+    };
+    w.attachGateway(like);
+    await w.provision();
+    w.setWifi(false); // the payments are offline; the Java wallet reaches the gateway on its own
+    await w.run(500);
+    java = spawn("java", ["-cp", join(out, "classes") + ":" + join(out, "test-classes"), "org.offlinepay.sdk.interop.InteropMain"], { stdio: ["pipe", "pipe", "pipe"] });
+    createInterface({ input: java.stdout }).on("line", (l) => {
+      if (waiting) {
+        const f = waiting;
+        waiting = null;
+        f(l);
+      } else answers.push(l);
+    });
+    let err = "";
+    java.stderr.on("data", (d) => (err += d));
+    java.on("exit", (code) => {
+      if (code) process.stderr.write("InteropMain exited " + code + ": " + err + "\n");
+    });
+    const init = expectOk(await ask({ cmd: "init", gateway: gs.url, adminToken: g.adminToken, capMinor: 20000, balanceMinor: 50000, state: join(out, "wallet.json") }));
+    assert.match(String(init.walletId), /^[0-9a-f]{16}$/);
+    assert.equal(init.remaining, 20000);
+  });
+
+  after(async () => {
+    if (java) java.stdin.end();
+    java = null;
+    if (gs) await gs.close();
+    if (w) await w.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("pays the terminal's request QR: the terminal takes the Java payment and prints a receipt the Java SDK verifies", async () => {
+    const printed = w.printedQrs().length;
+    const request = await openPayment(w, 1250);
+    const paid = expectOk(await ask({ cmd: "pay-qr", request }));
+    const payment = fromQrText(String(paid.qr));
+    assert.ok("msg" in payment && decodePayment(payment.msg), "a P1 payment QR");
+    w.scanText(String(paid.qr));
+    const { receiptQr } = await awaitReceipt(w, printed);
+    const rc = fromQrText(receiptQr);
+    assert.ok("msg" in rc && decodeReceipt(rc.msg), "the terminal printed a receipt QR");
+    const cert = Buffer.from(w.host.storage.read("cert.bin")!, "latin1").toString("hex");
+    const check = expectOk(await ask({ cmd: "check-receipt", receipt: receiptQr, cert, clockMs: w.now() }));
+    assert.equal(check.verified, true);
+    assert.equal(check.merchantId, 42);
+    await w.until("the terminal shows the payment's reference", () => w.screenText().some((l) => l.indexOf("UTR " + String(check.utr)) >= 0), 10000);
+    qr = { utr: String(check.utr), txId: String(check.txId) };
+  });
+
+  it("refuses (Java side) a receipt checked against another terminal's certificate", async () => {
+    // the same receipt, but a certificate for terminal 8: TERMINAL_MISMATCH before any receipt check
+    const certBytes = Buffer.from(w.host.storage.read("cert.bin")!, "latin1");
+    const forged = Buffer.from(certBytes);
+    forged.writeUInt32BE(8, 2);
+    const r = await ask({ cmd: "check-receipt", receipt: w.printedQrs()[w.printedQrs().length - 1], cert: forged.toString("hex"), clockMs: w.now() });
+    assert.equal(r.ok, false);
+    assert.equal(r.code, "CERT_UNTRUSTED", "an altered certificate no longer carries the issuer's signature");
+  });
+
+  it("pays over Bluetooth through a loopback bridge to the simulator's phone: encrypted session, receipt verified", async () => {
+    await w.until("the idle screen", () => w.screenText().includes("Ready"), 30000);
+    const printed = w.printedQrs().length;
+    await openPayment(w, 990);
+    await w.until("Bluetooth advertising", () => !!w.host.ble.advertising, 10000);
+    const phone = new SimPhone(w.host);
+    phone.connect();
+    w.wait(20);
+    let socket: Socket | null = null;
+    const frames = { toTerminal: 0, toWallet: 0 };
+    const server: Server = createServer((s) => {
+      socket = s;
+      s.setNoDelay(true);
+      createInterface({ input: s }).on("line", (line) => {
+        const [kind, uuid, hex] = line.split(" ");
+        if (kind !== "W") return;
+        frames.toTerminal++;
+        phone.write(parseInt(uuid, 16), new Uint8Array(Buffer.from(hex, "hex")));
+      });
+    });
+    phone.onNotify((uuid, bytes) => {
+      frames.toWallet++;
+      if (socket) socket.write("N " + uuid.toString(16) + " " + Buffer.from(bytes).toString("hex") + "\n");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const paid = expectOk(await ask({ cmd: "pay-ble", port, clockMs: w.now() }, { drive: true, timeoutMs: 120000 }));
+      assert.equal(paid.amountMinor, 990);
+      assert.equal(paid.verified, true);
+      assert.equal(paid.terminalId, 7);
+      assert.equal(paid.merchantId, 42);
+      // HELLO (66 bytes: 4 frames), then the sealed payment; ACCEPT (271: 15 frames), request and receipt back
+      assert.ok(frames.toTerminal >= 4 + 14, "frames to the terminal: " + frames.toTerminal);
+      assert.ok(frames.toWallet >= 15 + 7, "frames to the wallet: " + frames.toWallet);
+      ble = { utr: String(paid.utr), txId: String(paid.txId) };
+    } finally {
+      if (phone.isConnected) phone.disconnect();
+      server.close();
+      w.wait(50);
+    }
+    await awaitReceipt(w, printed);
+    assert.match(w.paperText(), /Wallet Bluetooth/);
+    assert.ok(w.paperText().indexOf(ble!.utr) >= 0, "the printed receipt names the reference the Java wallet verified");
+    assert.deepEqual(w.host.errors, []);
+  });
+
+  it("syncs with the gateway: both payments reported with their receipts, entered from them, and a fresh allowance", async () => {
+    assert.ok(qr && ble, "both payments were made");
+    const s = expectOk(await ask({ cmd: "sync" }));
+    assert.equal(s.reported, 2);
+    assert.deepEqual([...(s.evidenced as string[])].sort(), [qr!.txId, ble!.txId].sort());
+    assert.equal(s.newAllowance, true);
+    assert.equal(s.remaining, 20000, "a new allowance: spending starts again");
+    const rows = gs.gateway.ledger() as unknown as { txId: string }[];
+    for (const t of [qr!.txId, ble!.txId]) assert.ok(rows.some((r) => r.txId === t), "the gateway's ledger holds " + t);
+  });
+
+  it("claims fraud on the Bluetooth payment: disputed at the gateway; a second claim is refused with its code", async () => {
+    const c = expectOk(await ask({ cmd: "claim", txId: ble!.txId, action: "dispute" }));
+    assert.equal(c.txId, ble!.txId);
+    assert.equal(c.status, "disputed");
+    const again = await ask({ cmd: "claim", txId: ble!.txId, action: "dispute" });
+    assert.equal(again.ok, false);
+    assert.equal(again.code, "ALREADY_DISPUTED");
+    const unknown = await ask({ cmd: "claim", txId: "0000000700ffffff", action: "dispute" });
+    assert.equal(unknown.code, "UNKNOWN_TRANSACTION");
+  });
+});
