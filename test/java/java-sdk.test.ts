@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo, Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -29,13 +29,55 @@ const SDK = join(ROOT, "sdk", "java");
 const SCRIPT = join(SDK, "run-tests.sh");
 const SKIP_EXIT = 3;
 
+/** Why the Java suites cannot run here ("" when they can): javac, java and Debian's junit5 jars are needed. */
+function javaMissing(): string {
+  const jars = process.env.JUNIT_JARS || "/usr/share/java";
+  const onPath = (bin: string) => spawnSync("sh", ["-c", "command -v " + bin], { encoding: "utf8" }).status === 0;
+  if (!onPath("javac") || !onPath("java")) return "skipped: no javac / JUnit 5 (no javac: apt-get install default-jdk-headless)";
+  if (!existsSync(join(jars, "junit-platform-console-standalone.jar"))) return "skipped: no javac / JUnit 5 (no " + jars + "/junit-platform-console-standalone.jar: apt-get install junit5)";
+  return "";
+}
+const MISSING = javaMissing();
+/** describe(), or describe.skip() with the reason in its title when Java or JUnit 5 is missing. */
+const javaDescribe = (title: string, body: (this: Mocha.Suite) => void) => (MISSING ? describe.skip(title + " [" + MISSING + "]", body) : describe(title, body));
+
+/** Every .java file under a folder. */
+function javaFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...javaFiles(p));
+    else if (p.endsWith(".java")) out.push(p);
+  }
+  return out;
+}
+
+describe("Java wallet SDK: what it may use", () => {
+  it("imports only java.* and javax.crypto (no Android, desktop-only or third-party API), so it runs on Android 8+", () => {
+    const bad: string[] = [];
+    for (const f of javaFiles(join(SDK, "src", "main", "java"))) {
+      for (const m of readFileSync(f, "utf8").matchAll(/^import\s+(static\s+)?([\w.]+)/gm)) {
+        const name = m[2];
+        const ok = (name.startsWith("java.") && !/^java\.(awt|applet|beans|rmi|lang\.management)\b/.test(name) && !name.startsWith("javax.")) || name.startsWith("javax.crypto.") || name.startsWith("org.offlinepay.sdk.");
+        if (!ok) bad.push(f.slice(ROOT.length + 1) + " imports " + name);
+      }
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  it("is built at the Java 11 language level (javac --release 11) with warnings as errors", () => {
+    const script = readFileSync(SCRIPT, "utf8");
+    assert.match(script, /javac --release 11 -Xlint:all,-serial -Werror/);
+  });
+});
+
 /** Runs sdk/java/run-tests.sh; exit 3 means javac or JUnit 5 is missing. */
 function runScript(args: string[], out: string): { status: number | null; stdout: string } {
   const r = spawnSync("bash", [SCRIPT, ...args], { encoding: "utf8", env: { ...process.env, JAVA_SDK_OUT: out }, timeout: 300000 });
   return { status: r.status, stdout: (r.stdout || "") + (r.stderr || "") };
 }
 
-describe("Java wallet SDK (sdk/java)", function () {
+javaDescribe("Java wallet SDK (sdk/java)", function () {
   this.timeout(300000);
   const out = mkdtempSync(join(tmpdir(), "java-sdk-"));
   after(() => rmSync(out, { recursive: true, force: true }));
@@ -51,7 +93,7 @@ describe("Java wallet SDK (sdk/java)", function () {
   });
 });
 
-describe("Java wallet SDK against the TypeScript terminal and gateway (interop)", function () {
+javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (interop)", function () {
   this.timeout(300000);
   const out = mkdtempSync(join(tmpdir(), "java-interop-"));
   let w: World;
