@@ -3,6 +3,7 @@
  * Debian's junit5, no download), and its interop with the TypeScript side. A Java wallet (the SDK's test-source
  * InteropMain, driven over stdin/stdout) registers at a running reference gateway over loopback HTTP, pays the
  * simulator's terminal (the flashed bundle) by QR and over Bluetooth, verifies the receipts the terminal prints,
+ * pays an invoice online (the terminal takes the confirmation),
  * syncs with the gateway and claims fraud. The Bluetooth frames cross a loopback TCP bridge, one frame a line, to the
  * simulator's SimPhone, connected to the terminal's emulated NRF. Skipped, saying so, without javac or JUnit 5.
  */
@@ -249,6 +250,31 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     assert.match(w.paperText(), /Wallet Bluetooth/);
     assert.ok(w.paperText().indexOf(ble!.utr) >= 0, "the printed receipt names the reference the Java wallet verified");
     assert.deepEqual(w.host.errors, []);
+  });
+
+  it("pays the terminal's invoice online at the gateway; the terminal, offline, takes the signed confirmation by QR", async () => {
+    await w.until("the idle screen", () => w.screenText().includes("Ready"), 30000);
+    w.keys("A3");
+    w.keys("4999#");
+    let invoice: string | null = null;
+    for (let t = 0; t < 10000 && invoice === null; t += 500) {
+      await w.run(500);
+      invoice = w.displayQr();
+    }
+    assert.ok(invoice, "an invoice QR on the display; the screen shows: " + w.screenText().join(" | "));
+    const paid = expectOk(await ask({ cmd: "pay-invoice", invoice }));
+    assert.equal(paid.amountMinor, 4999);
+    assert.match(String(paid.qr), /^C1/);
+    const printed = w.printedQrs().length;
+    w.scanText(String(paid.qr));
+    await w.until("the receipt printed", () => w.printedQrs().length > printed && w.screenText().includes("Receipt printed"), 60000);
+    assert.ok(w.screenText().includes("Paid"));
+    const rc = fromQrText(w.printedQrs()[w.printedQrs().length - 1]);
+    const receipt = "msg" in rc ? decodeReceipt(rc.msg) : null;
+    assert.ok(receipt, "the printed QR is the terminal's receipt");
+    assert.equal(receipt.status, 1, "settled: paid online, confirmed by the issuer");
+    const again = await ask({ cmd: "pay-invoice", invoice });
+    assert.equal(again.code, "INVOICE_PAID", "the same invoice is not paid twice");
   });
 
   it("syncs with the gateway: both payments reported with their receipts, entered from them, and a fresh allowance", async () => {
