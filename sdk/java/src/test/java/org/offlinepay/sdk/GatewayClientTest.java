@@ -148,4 +148,33 @@ class GatewayClientTest {
         assertEquals("Bearer adm_x", http.headers.get(0).get("authorization"));
         assertEquals(Bytes.toHex(keys.walletPub()), Fixtures.s(Json.parse(http.seen.get(0)[2]), "publicKey"));
     }
+
+    @Test
+    void loadAllowanceGivesTheNewAllowanceToTheWalletAndKeepsTheOldOneWhenRefused() throws Exception {
+        Wallet w = wallet();
+        FakeHttp http = new FakeHttp();
+        http.answers.add(new HttpTransport.Response(402, "{\"error\":\"INSUFFICIENT_FUNDS\",\"message\":\"available 10, cap 9000\"}"));
+        byte[] fresh = Fixtures.allowance(keys.issuer.getPrivate(), 1, keys.walletPub(), 9000, Fixtures.EUR, today + 30, 0);
+        http.answers.add(new HttpTransport.Response(200, "{\"allowance\":\"" + Base64.getEncoder().encodeToString(fresh) + "\",\"balances\":{}}"));
+        GatewayClient g = new GatewayClient("http://gw.test", http, () -> 7);
+        GatewayException e = assertThrows(GatewayException.class, () -> g.loadAllowance(w, 9000));
+        assertEquals("INSUFFICIENT_FUNDS", e.code());
+        assertEquals(402, e.status());
+        assertEquals(5000, w.remaining(), "the old allowance stays");
+        assertArrayEquals(fresh, g.loadAllowance(w, 9000));
+        assertEquals(9000, w.remaining());
+        assertEquals(9000L, Fixtures.n(Json.parse(http.seen.get(1)[2]), "capMinor"));
+        assertSignedByTheWallet(http, 1, "/v1/wallets/" + w.walletId() + "/allowance");
+    }
+
+    @Test
+    void aDamagedAnswerIsBadResponseNotACrash() throws Exception {
+        Wallet w = wallet();
+        FakeHttp http = new FakeHttp();
+        http.answers.add(new HttpTransport.Response(200, "{\"allowance\":\"not base64!\"}"));
+        http.answers.add(new HttpTransport.Response(200, "{\"transactions\":5}"));
+        GatewayClient g = new GatewayClient("http://gw.test", http, () -> 7);
+        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.loadAllowance(w, 0)).code());
+        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.transactions(w)).code());
+    }
 }

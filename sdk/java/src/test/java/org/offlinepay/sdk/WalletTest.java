@@ -169,4 +169,13 @@ class WalletTest {
         assertEquals("CERT_UNTRUSTED", refused(() -> TerminalCertificate.check(selfMade, ik, () -> now, 4242)).code());
         assertEquals("CERT_MALFORMED", refused(() -> TerminalCertificate.check(new byte[5], ik, () -> now, 4242)).code());
     }
+
+    @Test
+    void aDamagedStateFileStopsThePaymentWithStore() throws Exception {
+        File f = new File(Files.createTempDirectory("wallet").toFile(), "wallet.json");
+        byte[] a = allowance(5000, today + 10, 0);
+        Wallet w = new Wallet(keys.wallet, a, new FileWalletStore(f));
+        Files.write(f.toPath(), "{\"v\":1,\"allowanceId\":".getBytes());
+        assertEquals("STORE", refused(() -> w.pay(request(10))).code());
+    }
 }
