@@ -26,7 +26,6 @@ public final class Wallet {
     private final byte[] publicRaw;
     private final WalletStore store;
     private Messages.Allowance allowance;
-    private PaymentQrFormat qrFormat = PaymentQrFormat.PLAIN;
 
     /**
      * @param keyPair the wallet's P-256 key: on Android, from the Keystore (the private key never leaves it)
@@ -42,11 +41,6 @@ public final class Wallet {
             throw new WalletException(WalletException.KEY, "the wallet key is not a P-256 key", e);
         }
         setAllowance(allowance);
-    }
-
-    /** The payment QR's format (issue 16's encrypted QR plugs in here); PaymentQrFormat.PLAIN by default. */
-    public synchronized void setPaymentQrFormat(PaymentQrFormat f) {
-        qrFormat = f;
     }
 
     /** X||Y (64 bytes): what the issuer puts in the allowance. */
@@ -102,14 +96,22 @@ public final class Wallet {
 
     /** A payment made: its QR text, its bytes (206), its BLE frames, the request paid and its counter. */
     public static final class PaymentOut {
+        /**
+         * The QR text to show: for an encrypted request ("R2...") the sealed "P2..." form (467 characters, QR version
+         * 13 at ECC level M), which only the terminal that showed the request can read; otherwise "P1" + Base45 (311
+         * characters, version 10-M).
+         */
         public final String qr;
+        /** True when qr is the encrypted "P2..." form. */
+        public final boolean encrypted;
         public final byte[] bytes;
         public final List<byte[]> frames;
         public final Messages.Request request;
         public final int counter;
 
-        PaymentOut(String qr, byte[] bytes, Messages.Request request, int counter) {
+        PaymentOut(String qr, boolean encrypted, byte[] bytes, Messages.Request request, int counter) {
             this.qr = qr;
+            this.encrypted = encrypted;
             this.bytes = bytes;
             this.frames = Frames.split(bytes);
             this.request = request;
@@ -117,22 +119,34 @@ public final class Wallet {
         }
     }
 
-    /** Pays a request's QR text ("R1..."). */
+    /**
+     * Pays a request's QR text: "R2..." (encrypted QR: the answer is a sealed "P2..." text) or "R1..." (answered
+     * with "P1...").
+     */
     public PaymentOut pay(String requestText) throws WalletException {
+        QrSession.RequestQr r2 = QrSession.parseRequest(requestText);
+        if (r2 != null) {
+            if (QrSession.decompress(r2.sessionKey) == null) throw new WalletException(WalletException.R01, "Not a payment request, or the code is damaged (its session key is not a P-256 point)");
+            return pay(r2.request, r2.sessionKey);
+        }
         QrText.Result r = QrText.decode(requestText);
         if (!r.ok()) {
             throw "version".equals(r.err)
                     ? new WalletException(WalletException.R02, "The request is from a newer protocol version; update the app")
                     : new WalletException(WalletException.R01, "Not a payment request, or the code is damaged");
         }
-        return pay(r.msg);
+        return pay(r.msg, null);
     }
 
     /**
-     * Pays a request (the binary Request, 88 bytes, as it arrives over Bluetooth). Throws WalletException R01, R05,
-     * R06, R07, KEY, COUNTER, STORE (see the class WalletException).
+     * Pays a request (the binary Request, 88 bytes, as it arrives over Bluetooth, whose session is encrypted already:
+     * the QR text is "P1..."). Throws WalletException R01, R05, R06, R07, KEY, COUNTER, STORE (see WalletException).
      */
-    public synchronized PaymentOut pay(byte[] requestBytes) throws WalletException {
+    public PaymentOut pay(byte[] requestBytes) throws WalletException {
+        return pay(requestBytes, null);
+    }
+
+    private synchronized PaymentOut pay(byte[] requestBytes, byte[] sessionKey) throws WalletException {
         Messages.Request q = Messages.Request.decode(requestBytes);
         if (q == null) throw new WalletException(WalletException.R01, "Not a payment request, or the code is damaged");
         Messages.Allowance a = allowance;
@@ -168,11 +182,11 @@ public final class Wallet {
         save(new WalletState(now.allowanceId, now.nextCounter, now.spentMinor, done));
         String qr;
         try {
-            qr = qrFormat.encode(payment, q);
-        } catch (OfflinePayException e) {
-            throw new WalletException(e.code(), e.getMessage(), e);
+            qr = sessionKey != null ? QrSession.sealPayment(q.bytes, sessionKey, payment) : QrText.encode(payment);
+        } catch (GeneralSecurityException e) {
+            throw new WalletException(WalletException.CRYPTO, "the payment could not be sealed for the terminal: " + e.getMessage(), e);
         }
-        return new PaymentOut(qr, payment, q, counter);
+        return new PaymentOut(qr, sessionKey != null, payment, q, counter);
     }
 
     private static final class PaymentRecordBuilder {

@@ -42,6 +42,12 @@ class VectorsTest {
     }
 
     @Test
+    void everyTopLevelSectionOfTheVectorsIsChecked() {
+        // a new section in docs/protocol-vectors.json must get its test here
+        assertEquals(new HashSet<>(Arrays.asList("about", "keys", "messages", "seal", "qrSession", "base45", "utr")), v.keySet());
+    }
+
+    @Test
     void everyMessageVectorDecodesRoundTripsAsQrAndVerifies() throws Exception {
         Set<String> seen = new HashSet<>();
         for (Object o : Fixtures.list(v, "messages")) {
@@ -232,5 +238,52 @@ class VectorsTest {
         }
         assertNull(Utr.parse("0000-8940-00HB"), "a wrong check character");
         assertArrayEquals(new long[] {4242, 17}, Utr.parse("OOOO-894O-OOHA"), "O read as 0");
+    }
+
+    /** The terminal's side of a P2 code, for the tests: the Payment inside, or null when it does not open. */
+    static byte[] openPaymentQr(String p2, byte[] request, byte[] sessionPriv, byte[] sessionPub) throws Exception {
+        byte[] b = Base45.decode(p2.substring(2));
+        byte[] walletEph = Bytes.slice(b, 0, 64);
+        byte[] z = P256.ecdh(P256.privateKey(sessionPriv), walletEph);
+        byte[] th = Bytes.sha256(QrSession.transcript(request, QrSession.compress(sessionPub), walletEph));
+        try {
+            Seal.Opened o = Seal.unseal(QrSession.keys(z, th), Bytes.slice(b, 64, b.length));
+            return o.seq == 1 ? o.data : null;
+        } catch (Seal.Broken e) {
+            return null;
+        }
+    }
+
+    @Test
+    void theQrSessionVectorIsMadeExactlyAndOpens() throws Exception {
+        Map<String, Object> q = Fixtures.obj(v, "qrSession");
+        assertEquals("the Request vector", q.get("request"));
+        assertEquals("the Payment vector", q.get("payment"));
+        byte[] request = Bytes.fromHex(Fixtures.s(message("Request"), "hex"));
+        byte[] payment = Bytes.fromHex(Fixtures.s(message("Payment"), "hex"));
+        byte[] sessionPub = Bytes.fromHex(Fixtures.s(q, "sessionPub"));
+        byte[] sessionKey = Bytes.fromHex(Fixtures.s(q, "sessionKey"));
+        byte[] walletEph = Bytes.fromHex(Fixtures.s(q, "walletEph"));
+        assertArrayEquals(sessionKey, QrSession.compress(sessionPub));
+        assertArrayEquals(sessionPub, QrSession.decompress(sessionKey), "SEC 1 decompression gives Y back");
+        assertEquals(Fixtures.s(q, "requestQr"), QrSession.requestText(request, sessionPub));
+        QrSession.RequestQr r2 = QrSession.parseRequest(Fixtures.s(q, "requestQr") + "\r");
+        assertArrayEquals(request, r2.request);
+        assertArrayEquals(sessionKey, r2.sessionKey);
+        byte[] z = Bytes.fromHex(Fixtures.s(q, "z"));
+        assertArrayEquals(z, P256.ecdh(P256.privateKey(Bytes.fromHex(Fixtures.s(q, "walletEphPrivate"))), sessionPub), "Z from the wallet's side");
+        assertArrayEquals(z, P256.ecdh(P256.privateKey(Bytes.fromHex(Fixtures.s(q, "sessionPrivate"))), walletEph), "Z from the terminal's side");
+        byte[] th = Bytes.sha256(QrSession.transcript(request, sessionKey, walletEph));
+        assertEquals(Fixtures.s(q, "th"), Bytes.toHex(th));
+        Seal.Keys k = QrSession.keys(z, th);
+        assertEquals(Fixtures.s(q, "enc"), Bytes.toHex(k.enc));
+        assertEquals(Fixtures.s(q, "mac"), Bytes.toHex(k.mac));
+        java.security.KeyPair eph = Fixtures.pair(Bytes.fromHex(Fixtures.s(q, "walletEphPrivate")), walletEph);
+        assertEquals(Fixtures.s(q, "paymentQr"), QrSession.sealPayment(request, sessionKey, payment, eph), "P2 byte for byte");
+        assertArrayEquals(payment, openPaymentQr(Fixtures.s(q, "paymentQr"), request, Bytes.fromHex(Fixtures.s(q, "sessionPrivate")), sessionPub));
+        byte[] other = request.clone();
+        other[9] ^= 1;
+        assertNull(openPaymentQr(Fixtures.s(q, "paymentQr"), other, Bytes.fromHex(Fixtures.s(q, "sessionPrivate")), sessionPub), "a P2 opens only under its own request");
+        assertNull(QrSession.decompress(Bytes.concat(new byte[] {2}, Bytes.fromHex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff"))), "x = p is not a field element");
     }
 }

@@ -178,4 +178,28 @@ class WalletTest {
         Files.write(f.toPath(), "{\"v\":1,\"allowanceId\":".getBytes());
         assertEquals("STORE", refused(() -> w.pay(request(10))).code());
     }
+
+    @Test
+    void answersAnEncryptedRequestWithAP2OnlyItsTerminalCanOpen() throws Exception {
+        Wallet w = new Wallet(keys.wallet, allowance(5000, today + 10, 0), new WalletStore.Memory());
+        KeyPair session = P256.generate();
+        byte[] sessionPub = P256.raw(session.getPublic());
+        byte[] q = request(640);
+        String r2 = QrSession.requestText(q, sessionPub);
+        assertEquals(184, r2.length());
+        Wallet.PaymentOut p = w.pay(r2);
+        assertTrue(p.encrypted);
+        assertEquals(467, p.qr.length());
+        assertTrue(p.qr.startsWith("P2"));
+        byte[] d = ((java.security.interfaces.ECPrivateKey) session.getPrivate()).getS().toByteArray();
+        byte[] s32 = new byte[32];
+        System.arraycopy(d, Math.max(0, d.length - 32), s32, Math.max(0, 32 - d.length), Math.min(32, d.length));
+        assertArrayEquals(p.bytes, VectorsTest.openPaymentQr(p.qr, q, s32, sessionPub));
+        assertTrue(P256.verify(keys.walletPub(), Messages.Payment.decode(p.bytes).walletSig, Bytes.concat(Messages.signedPart(p.bytes), q)));
+        assertFalse(p.qr.contains(Base45.encode(Bytes.slice(p.bytes, 0, 40))), "the payment is not in clear in the code");
+        assertFalse(w.pay(q).encrypted, "Request bytes (Bluetooth) are answered with the plain payment");
+        String bad = "R2" + Base45.encode(Bytes.concat(q, new byte[] {2}, Bytes.fromHex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff")));
+        assertEquals("R01", refused(() -> w.pay(bad)).code());
+        assertEquals(2, w.state().payments.size(), "a request whose session key is no point spends nothing");
+    }
 }
