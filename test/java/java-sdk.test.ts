@@ -19,7 +19,11 @@ import { createInterface } from "node:readline";
 import { startGatewayServer } from "../../gateway/server.ts";
 import type { GatewayServer } from "../../gateway/server.ts";
 import { fromQrText } from "../../protocol/qr.ts";
-import { decodePayment, decodeReceipt } from "../../protocol/messages.ts";
+import { createECDH, randomBytes } from "node:crypto";
+import { decodePayment, decodeReceipt, encodeRequest, signedPart } from "../../protocol/messages.ts";
+import { openPaymentQr, parsePaymentQr, requestQrText } from "../../protocol/qr-session.ts";
+import { publicKeyOf, signMessage, verifyBody } from "../../gateway/issuer.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { SimPhone } from "../../sim/peripherals/ble-phone.ts";
 import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
@@ -297,5 +301,31 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     assert.equal(again.code, "ALREADY_DISPUTED");
     const unknown = await ask({ cmd: "claim", txId: "0000000700ffffff", action: "dispute" });
     assert.equal(unknown.code, "UNKNOWN_TRANSACTION");
+  });
+
+  it("answers an encrypted request (R2) with a P2 that the TypeScript terminal code opens (protocol/qr-session.ts)", async () => {
+    // The terminal firmware does not show R2 yet: the request and its session key are made here, as the secure
+    // element would; the Java wallet seals, protocol/qr-session.ts (the terminal's code) opens.
+    const termKey = new Uint8Array(randomBytes(32));
+    const unsigned = encodeRequest({ terminalId: 7, amountMinor: 315, currency: 978, nonce: new Uint8Array(randomBytes(8)), time: Math.floor(w.now() / 1000), terminalSig: new Uint8Array(64) });
+    const request = signMessage(termKey, unsigned);
+    assert.ok(verifyBody(publicKeyOf(termKey), signedPart(request), request.subarray(request.length - 64)));
+    const session = createECDH("prime256v1");
+    session.generateKeys();
+    const sessionPub = new Uint8Array(session.getPublicKey()).subarray(1);
+    const paid = expectOk(await ask({ cmd: "pay-qr", request: requestQrText(request, sessionPub) }));
+    assert.match(String(paid.qr), /^P2/);
+    assert.equal(String(paid.qr).length, 467);
+    const p2 = parsePaymentQr(String(paid.qr));
+    assert.ok(p2, "a P2 text");
+    const z = new Uint8Array(session.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(p2.walletEph)])));
+    const opened = openPaymentQr(nodeCrypto(), z, request, sessionPub, p2.walletEph, p2.envelope);
+    assert.ok(opened, "the envelope opens under the request and the session key");
+    assert.equal(Buffer.from(opened).toString("hex"), paid.payment);
+    const payment = decodePayment(opened)!;
+    assert.ok(verifyBody(payment.allowance.walletPub, new Uint8Array([...signedPart(opened), ...request]), payment.walletSig), "the wallet's signature covers the request");
+    const other = new Uint8Array(request);
+    other[9] ^= 1;
+    assert.equal(openPaymentQr(nodeCrypto(), z, other, sessionPub, p2.walletEph, p2.envelope), null, "not under another request");
   });
 });
