@@ -4,7 +4,8 @@
  * InteropMain, driven over stdin/stdout) registers at a running reference gateway over loopback HTTP, pays the
  * simulator's terminal (the flashed bundle) by QR and over Bluetooth, verifies the receipts the terminal prints,
  * pays an invoice online (the terminal takes the confirmation),
- * syncs with the gateway and claims fraud. The Bluetooth frames cross a loopback TCP bridge, one frame a line, to the
+ * syncs with the gateway and claims fraud, and answers an encrypted request (R2) with a P2 the terminal's TypeScript
+ * code opens. The Bluetooth frames cross a loopback TCP bridge, one frame a line, to the
  * simulator's SimPhone, connected to the terminal's emulated NRF. Skipped, saying so, without javac or JUnit 5.
  */
 import assert from "node:assert/strict";

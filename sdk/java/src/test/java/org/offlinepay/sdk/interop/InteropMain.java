@@ -26,7 +26,7 @@ import org.offlinepay.sdk.WalletState;
  * the gateway see is made here, by the SDK: the key, the payment bytes, the BLE session, the signed API calls.
  *
  *   {"cmd":"init","gateway":URL,"adminToken":T,"capMinor":N,"balanceMinor":N,"state":FILE}
- *   {"cmd":"pay-qr","request":"R1..."}                    -> {"qr":"P1...","counter":n}
+ *   {"cmd":"pay-qr","request":"R1..." or "R2..."}         -> {"qr":"P1..." or "P2...","payment":HEX,"counter":n}
  *   {"cmd":"check-receipt","receipt":"X1...","cert":HEX,"clockMs":N}
  *   {"cmd":"pay-ble","port":N,"clockMs":N}               (frames over SocketBleTransport)
  *   {"cmd":"sync"}  {"cmd":"claim","txId":HEX,"action":"dispute"}  {"cmd":"pay-invoice","invoice":TEXT}
