@@ -212,7 +212,7 @@ public final class GatewayClient {
         Messages.PaidConfirmation c = Messages.PaidConfirmation.decode(p.paid);
         Messages.Invoice i = Messages.Invoice.decode(inv.msg);
         if (c == null || i == null || c.terminalId != i.terminalId || c.invoiceNo != i.invoiceNo || c.amountMinor != i.amountMinor) {
-            throw new GatewayException(200, GatewayException.BAD_RESPONSE, "the gateway's confirmation is not for this invoice");
+            throw new GatewayException(200, GatewayException.BAD_ANSWER, "the gateway's confirmation is not for this invoice");
         }
         return p;
     }
@@ -250,7 +250,7 @@ public final class GatewayClient {
     @SuppressWarnings("unchecked")
     public List<Map<String, Object>> transactions(Wallet wallet) throws GatewayException, WalletException {
         Object t = walletCall(wallet, "/v1/wallets/" + wallet.walletId() + "/transactions", new LinkedHashMap<>()).get("transactions");
-        if (!(t instanceof List)) throw new GatewayException(200, GatewayException.BAD_RESPONSE, "transactions: not a list");
+        if (!(t instanceof List)) throw new GatewayException(200, GatewayException.BAD_ANSWER, "transactions: not a list");
         return (List<Map<String, Object>>) t;
     }
 
@@ -296,9 +296,9 @@ public final class GatewayClient {
         try {
             v = Json.parse(res.body);
         } catch (IllegalArgumentException e) {
-            throw new GatewayException(res.status, GatewayException.BAD_RESPONSE, "HTTP " + res.status + " with a body that is not JSON", e);
+            throw new GatewayException(res.status, GatewayException.BAD_ANSWER, "HTTP " + res.status + " with a body that is not JSON", e);
         }
-        if (!(v instanceof Map)) throw new GatewayException(res.status, GatewayException.BAD_RESPONSE, "HTTP " + res.status + ": not a JSON object");
+        if (!(v instanceof Map)) throw new GatewayException(res.status, GatewayException.BAD_ANSWER, "HTTP " + res.status + ": not a JSON object");
         Map<String, Object> m = (Map<String, Object>) v;
         if (res.status >= 300) {
             String code = m.get("error") instanceof String ? (String) m.get("error") : "HTTP_" + res.status;
@@ -314,13 +314,13 @@ public final class GatewayClient {
 
     private static String str(Map<String, Object> r, String k) throws GatewayException {
         Object v = r.get(k);
-        if (!(v instanceof String)) throw new GatewayException(200, GatewayException.BAD_RESPONSE, k + ": a string expected");
+        if (!(v instanceof String)) throw new GatewayException(200, GatewayException.BAD_ANSWER, k + ": a string expected");
         return (String) v;
     }
 
     private static long num(Map<String, Object> r, String k) throws GatewayException {
         Object v = r.get(k);
-        if (!(v instanceof Number)) throw new GatewayException(200, GatewayException.BAD_RESPONSE, k + ": a number expected");
+        if (!(v instanceof Number)) throw new GatewayException(200, GatewayException.BAD_ANSWER, k + ": a number expected");
         return ((Number) v).longValue();
     }
 
@@ -328,7 +328,7 @@ public final class GatewayClient {
         try {
             return Bytes.fromHex(str(r, k));
         } catch (IllegalArgumentException e) {
-            throw new GatewayException(200, GatewayException.BAD_RESPONSE, k + ": hex expected");
+            throw new GatewayException(200, GatewayException.BAD_ANSWER, k + ": hex expected");
         }
     }
 
@@ -336,7 +336,7 @@ public final class GatewayClient {
         try {
             return Base64.getDecoder().decode(str(r, k));
         } catch (IllegalArgumentException e) {
-            throw new GatewayException(200, GatewayException.BAD_RESPONSE, k + ": base64 expected");
+            throw new GatewayException(200, GatewayException.BAD_ANSWER, k + ": base64 expected");
         }
     }
 

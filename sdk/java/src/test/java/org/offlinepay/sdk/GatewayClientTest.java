@@ -96,7 +96,7 @@ class GatewayClientTest {
         assertEquals("ALREADY_DISPUTED", e.code());
         assertEquals(409, e.status());
         assertSignedByTheWallet(http, 0, "/v1/wallets/" + w.walletId() + "/claims");
-        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.claimFraud(w, "0000109200000011", "dispute", null)).code());
+        assertEquals("BAD_ANSWER", assertThrows(GatewayException.class, () -> g.claimFraud(w, "0000109200000011", "dispute", null)).code());
         http.down = true;
         assertEquals("NETWORK", assertThrows(GatewayException.class, () -> g.balance(w)).code());
     }
@@ -135,7 +135,7 @@ class GatewayClientTest {
         byte[] other = Bytes.fromHex(paid);
         other[9] ^= 1;
         http.answers.add(new HttpTransport.Response(200, answer.replace(Base64.getEncoder().encodeToString(Bytes.fromHex(paid)), Base64.getEncoder().encodeToString(other))));
-        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.payInvoice(w, url)).code());
+        assertEquals("BAD_ANSWER", assertThrows(GatewayException.class, () -> g.payInvoice(w, url)).code());
     }
 
     @Test
@@ -174,7 +174,7 @@ class GatewayClientTest {
         http.answers.add(new HttpTransport.Response(200, "{\"allowance\":\"not base64!\"}"));
         http.answers.add(new HttpTransport.Response(200, "{\"transactions\":5}"));
         GatewayClient g = new GatewayClient("http://gw.test", http, () -> 7);
-        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.loadAllowance(w, 0)).code());
-        assertEquals("BAD_RESPONSE", assertThrows(GatewayException.class, () -> g.transactions(w)).code());
+        assertEquals("BAD_ANSWER", assertThrows(GatewayException.class, () -> g.loadAllowance(w, 0)).code());
+        assertEquals("BAD_ANSWER", assertThrows(GatewayException.class, () -> g.transactions(w)).code());
     }
 }
