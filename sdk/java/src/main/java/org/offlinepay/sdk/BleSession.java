@@ -140,6 +140,11 @@ public final class BleSession {
         peer = null;
         w2t = null;
         t2w = null;
+        // nothing of an earlier session (a late notification, a stale error) may pass for this one's answer
+        inbox.clear();
+        synchronized (rx) {
+            rx.reset();
+        }
         KeyPair eph;
         byte[] ephXY;
         try {
