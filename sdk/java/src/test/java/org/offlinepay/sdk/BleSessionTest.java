@@ -150,4 +150,14 @@ class BleSessionTest {
         FakeTerminal t = terminal(10);
         assertEquals("NO_CLOCK", code(() -> new BleSession(t, new BleSession.Options(issuerKeys, () -> 0)).open()));
     }
+
+    @Test
+    void aSecondOpenIgnoresWhatTheFirstSessionLeftUnread() throws Exception {
+        FakeTerminal t = terminal(10);
+        BleSession s = session(t);
+        s.open(); // the terminal's request waits, unread
+        BleSession.Info again = s.open();
+        assertEquals(4242, again.terminalId);
+        assertEquals(10, Messages.Request.decode(s.next()).amountMinor, "the request of the new session, under its keys");
+    }
 }
