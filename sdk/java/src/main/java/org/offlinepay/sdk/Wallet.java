@@ -129,6 +129,10 @@ public final class Wallet {
             if (QrSession.decompress(r2.sessionKey) == null) throw new WalletException(WalletException.R01, "Not a payment request, or the code is damaged (its session key is not a P-256 point)");
             return pay(r2.request, r2.sessionKey);
         }
+        if (requestText.startsWith("R" + QrSession.QR_VERSION)) {
+            // a version this wallet speaks: damaged, not newer
+            throw new WalletException(WalletException.R01, "Not a payment request, or the code is damaged");
+        }
         QrText.Result r = QrText.decode(requestText);
         if (!r.ok()) {
             throw "version".equals(r.err)

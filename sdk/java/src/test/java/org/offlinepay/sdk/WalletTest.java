@@ -73,7 +73,8 @@ class WalletTest {
         Wallet w = new Wallet(keys.wallet, allowance(1000, today + 10, 0), new WalletStore.Memory());
         assertEquals("R07", refused(() -> w.pay(request(1001))).code());
         assertEquals("R01", refused(() -> w.pay("HELLO")).code());
-        assertEquals("R02", refused(() -> w.pay("R2" + QrText.encode(request(5)).substring(2))).code());
+        assertEquals("R02", refused(() -> w.pay("R3" + QrText.encode(request(5)).substring(2))).code());
+        assertEquals("R01", refused(() -> w.pay("R2" + QrText.encode(request(5)).substring(2))).code(), "an R2 without its session key is damaged, not newer");
         assertEquals("R01", refused(() -> w.pay(request(0))).code());
         byte[] usd = Fixtures.request(keys.terminal.getPrivate(), 4242, 100, 840, (byte) 1, Fixtures.NOW_S);
         assertEquals("R06", refused(() -> w.pay(usd)).code());
