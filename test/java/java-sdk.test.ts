@@ -71,6 +71,18 @@ describe("Java wallet SDK: what it may use", () => {
     assert.deepEqual(bad, []);
   });
 
+  it("calls no Java 9+ library method that Android 8 (API 26) lacks (List.of, String.repeat, Files.readString, ...)", () => {
+    // javac --release 11 accepts them, but Android's library is Java 8's plus what each API level added
+    const later = /\b(List|Set|Map)\.(of|copyOf)\(|\.repeat\(|\.isBlank\(|\.strip(Leading|Trailing)?\(|\.lines\(\)|Files\.(readString|writeString)\(|\.transferTo\(|\.readAllBytes\(\)|\.orElseThrow\(\)|\bvar\s+\w+\s*=|Optional\.|HttpClient\b/;
+    const bad: string[] = [];
+    for (const f of javaFiles(join(SDK, "src", "main", "java"))) {
+      readFileSync(f, "utf8").split("\n").forEach((line, i) => {
+        if (later.test(line) && !/^\s*(\*|\/\/)/.test(line)) bad.push(f.slice(ROOT.length + 1) + ":" + (i + 1) + " " + line.trim());
+      });
+    }
+    assert.deepEqual(bad, []);
+  });
+
   it("is built at the Java 11 language level (javac --release 11) with warnings as errors", () => {
     const script = readFileSync(SCRIPT, "utf8");
     assert.match(script, /javac --release 11 -Xlint:all,-serial -Werror/);
