@@ -3,7 +3,7 @@
  * Debian's junit5, no download), and its interop with the TypeScript side. A Java wallet (the SDK's test-source
  * InteropMain, driven over stdin/stdout) registers at a running reference gateway over loopback HTTP, pays the
  * simulator's terminal (the flashed bundle) by QR and over Bluetooth, verifies the receipts the terminal prints,
- * pays an invoice online (the terminal takes the confirmation),
+ * pays invoices online (the terminal takes the confirmation by QR, and over Bluetooth),
  * syncs with the gateway and claims fraud, and answers an encrypted request (R2) with a P2 the terminal's TypeScript
  * code opens. The Bluetooth frames cross a loopback TCP bridge, one frame a line, to the
  * simulator's SimPhone, connected to the terminal's emulated NRF. Skipped, saying so, without javac or JUnit 5.
@@ -110,6 +110,43 @@ javaDescribe("Java wallet SDK (sdk/java)", function () {
     assert.equal(failed && Number(failed[1]), 0);
   });
 });
+
+/**
+ * The loopback Bluetooth bridge: a TCP server on 127.0.0.1, one frame a line ("W fff2 <hex>" from the Java wallet,
+ * "N fff1 <hex>" to it), and the simulator's SimPhone connected to what the terminal advertises. Frames cross
+ * unchanged, as over the air.
+ */
+async function bleBridge(w: World): Promise<{ port: number; frames: { toTerminal: number; toWallet: number }; close(): Promise<void> }> {
+  const phone = new SimPhone(w.host);
+  phone.connect();
+  w.wait(20);
+  let socket: Socket | null = null;
+  const frames = { toTerminal: 0, toWallet: 0 };
+  const server: Server = createServer((s) => {
+    socket = s;
+    s.setNoDelay(true);
+    createInterface({ input: s }).on("line", (line) => {
+      const [kind, uuid, hex] = line.split(" ");
+      if (kind !== "W") return;
+      frames.toTerminal++;
+      phone.write(parseInt(uuid, 16), new Uint8Array(Buffer.from(hex, "hex")));
+    });
+  });
+  phone.onNotify((uuid, bytes) => {
+    frames.toWallet++;
+    if (socket) socket.write("N " + uuid.toString(16) + " " + Buffer.from(bytes).toString("hex") + "\n");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    frames,
+    async close() {
+      if (phone.isConnected) phone.disconnect();
+      await new Promise<void>((r) => server.close(() => r()));
+      w.wait(50);
+    },
+  };
+}
 
 javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (interop)", function () {
   this.timeout(300000);
@@ -227,41 +264,19 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     const printed = w.printedQrs().length;
     await openPayment(w, 990);
     await w.until("Bluetooth advertising", () => !!w.host.ble.advertising, 10000);
-    const phone = new SimPhone(w.host);
-    phone.connect();
-    w.wait(20);
-    let socket: Socket | null = null;
-    const frames = { toTerminal: 0, toWallet: 0 };
-    const server: Server = createServer((s) => {
-      socket = s;
-      s.setNoDelay(true);
-      createInterface({ input: s }).on("line", (line) => {
-        const [kind, uuid, hex] = line.split(" ");
-        if (kind !== "W") return;
-        frames.toTerminal++;
-        phone.write(parseInt(uuid, 16), new Uint8Array(Buffer.from(hex, "hex")));
-      });
-    });
-    phone.onNotify((uuid, bytes) => {
-      frames.toWallet++;
-      if (socket) socket.write("N " + uuid.toString(16) + " " + Buffer.from(bytes).toString("hex") + "\n");
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const bridge = await bleBridge(w);
     try {
-      const port = (server.address() as AddressInfo).port;
-      const paid = expectOk(await ask({ cmd: "pay-ble", port, clockMs: w.now() }, { drive: true, timeoutMs: 120000 }));
+      const paid = expectOk(await ask({ cmd: "pay-ble", port: bridge.port, clockMs: w.now() }, { drive: true, timeoutMs: 120000 }));
       assert.equal(paid.amountMinor, 990);
       assert.equal(paid.verified, true);
       assert.equal(paid.terminalId, 7);
       assert.equal(paid.merchantId, 42);
       // HELLO (66 bytes: 4 frames), then the sealed payment; ACCEPT (271: 15 frames), request and receipt back
-      assert.ok(frames.toTerminal >= 4 + 14, "frames to the terminal: " + frames.toTerminal);
-      assert.ok(frames.toWallet >= 15 + 7, "frames to the wallet: " + frames.toWallet);
+      assert.ok(bridge.frames.toTerminal >= 4 + 14, "frames to the terminal: " + bridge.frames.toTerminal);
+      assert.ok(bridge.frames.toWallet >= 15 + 7, "frames to the wallet: " + bridge.frames.toWallet);
       ble = { utr: String(paid.utr), txId: String(paid.txId) };
     } finally {
-      if (phone.isConnected) phone.disconnect();
-      server.close();
-      w.wait(50);
+      await bridge.close();
     }
     await awaitReceipt(w, printed);
     assert.match(w.paperText(), /Wallet Bluetooth/);
@@ -292,6 +307,32 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     assert.equal(receipt.status, 1, "settled: paid online, confirmed by the issuer");
     const again = await ask({ cmd: "pay-invoice", invoice });
     assert.equal(again.code, "INVOICE_PAID", "the same invoice is not paid twice");
+  });
+
+  it("relays a second invoice's confirmation over Bluetooth: the Java session checks the invoice, the terminal prints", async () => {
+    await w.until("the idle screen", () => w.screenText().includes("Ready"), 30000);
+    w.keys("A3");
+    w.keys("2500#");
+    let invoice: string | null = null;
+    for (let t = 0; t < 10000 && !(invoice && invoice.indexOf("/pay#") > 0); t += 500) {
+      await w.run(500);
+      invoice = w.displayQr();
+    }
+    assert.ok(invoice, "an invoice QR on the display; the screen shows: " + w.screenText().join(" | "));
+    await w.until("Bluetooth advertising", () => !!w.host.ble.advertising, 10000);
+    const paid = expectOk(await ask({ cmd: "pay-invoice", invoice }));
+    assert.equal(paid.amountMinor, 2500);
+    const printed = w.printedQrs().length;
+    const bridge = await bleBridge(w);
+    try {
+      const r = expectOk(await ask({ cmd: "relay-ble", port: bridge.port, paid: paid.paid, clockMs: w.now() }, { drive: true, timeoutMs: 120000 }));
+      assert.equal(r.status, 1, "settled");
+    } finally {
+      await bridge.close();
+    }
+    await w.until("the receipt printed", () => w.printedQrs().length > printed && w.screenText().includes("Receipt printed"), 60000);
+    assert.ok(w.screenText().includes("Paid"));
+    assert.deepEqual(w.host.errors, []);
   });
 
   it("syncs with the gateway: both payments reported with their receipts, entered from them, and a fresh allowance", async () => {

@@ -294,6 +294,33 @@ public final class BleSession {
         return new Paid(out, wallet.checkReceipt(rc, out.bytes, p.cert.terminalPub), p);
     }
 
+    /**
+     * Hands an invoice's paid confirmation (from GatewayClient.payInvoice) to an offline terminal over the open
+     * session (flow 2): the terminal's Invoice arrives and must be the certified terminal's (its ID, its signature)
+     * and the one the confirmation pays (number, amount, currency); the confirmation goes back; the terminal's
+     * Receipt, signed by the same key, is returned. TERMINAL_MISMATCH, REQUEST_SIGNATURE, B05 (not an invoice, or
+     * not the one paid: nothing is sent), SIGNATURE (a receipt not the terminal's).
+     */
+    public Messages.Receipt relayPaidConfirmation(byte[] paidConfirmation) throws BleException {
+        Info p = info();
+        Messages.PaidConfirmation c = Messages.PaidConfirmation.decode(paidConfirmation);
+        if (c == null) throw new BleException(BleException.STATE, "not a PaidConfirmation message");
+        byte[] inv = next();
+        Messages.Invoice i = Messages.Invoice.decode(inv);
+        if (i == null) throw new BleException("B05", "The terminal sent something other than an invoice");
+        if (i.terminalId != p.terminalId) throw new BleException(BleException.TERMINAL_MISMATCH, "The invoice is for terminal " + i.terminalId + ", this terminal's certificate for " + p.terminalId);
+        if (!P256.verify(p.cert.terminalPub, i.terminalSig, Messages.signedPart(inv))) throw new BleException(BleException.REQUEST_SIGNATURE, "The invoice is not signed by the terminal's certified key");
+        if (c.terminalId != i.terminalId || c.invoiceNo != i.invoiceNo || c.amountMinor != i.amountMinor || c.currency != i.currency) {
+            throw new BleException("B05", "The terminal shows invoice " + i.invoiceNo + ", not the one this confirmation pays (" + c.invoiceNo + ")");
+        }
+        send(paidConfirmation);
+        byte[] rc = next();
+        Messages.Receipt r = Messages.Receipt.decode(rc);
+        if (r == null) throw new BleException("B05", "The terminal's answer is not a receipt");
+        if (!P256.verify(p.cert.terminalPub, r.terminalSig, Messages.signedPart(rc))) throw new BleException(BleException.SIGNATURE, "The receipt is not signed by the terminal");
+        return r;
+    }
+
     private void write(byte[] msg) throws BleException {
         try {
             for (byte[] f : Frames.split(msg)) transport.write(BleTransport.CHAR_FROM_WALLET, f);

@@ -160,4 +160,39 @@ class BleSessionTest {
         assertEquals(4242, again.terminalId);
         assertEquals(10, Messages.Request.decode(s.next()).amountMinor, "the request of the new session, under its keys");
     }
+
+    private byte[] vector(String name) throws Exception {
+        for (Object m : Fixtures.list(Fixtures.vectors(), "messages")) if (name.equals(Fixtures.s(m, "name"))) return Bytes.fromHex(Fixtures.s(m, "hex"));
+        throw new AssertionError(name);
+    }
+
+    @Test
+    void relaysAPaidConfirmationForTheInvoiceTheCertifiedTerminalShows() throws Exception {
+        FakeTerminal t = terminal(10);
+        t.request = vector("Invoice"); // terminal 4242, invoice 9, 49.99, signed by the vectors' terminal key
+        BleSession s = session(t);
+        s.open();
+        Messages.Receipt r = s.relayPaidConfirmation(vector("PaidConfirmation"));
+        assertEquals(4242, Utr.terminalIdOf(r.txId));
+        assertEquals(1, t.payments.size());
+        assertArrayEquals(vector("PaidConfirmation"), t.payments.get(0), "the terminal got the confirmation, decrypted");
+    }
+
+    @Test
+    void neverRelaysAConfirmationForAnotherInvoice() throws Exception {
+        FakeTerminal t = terminal(10);
+        t.request = vector("Invoice");
+        byte[] other = vector("PaidConfirmation");
+        Bytes.putU32(other, 6, 10); // invoice 10 (the signature no longer matters: it is never sent)
+        BleSession s = session(t);
+        s.open();
+        assertEquals("B05", code(() -> s.relayPaidConfirmation(other)));
+        assertTrue(t.payments.isEmpty(), "nothing sent");
+        FakeTerminal u = terminal(10);
+        byte[] forged = vector("Invoice");
+        u.request = Fixtures.signed(forged, P256.generate().getPrivate());
+        BleSession s2 = session(u);
+        s2.open();
+        assertEquals("REQUEST_SIGNATURE", code(() -> s2.relayPaidConfirmation(vector("PaidConfirmation"))));
+    }
 }

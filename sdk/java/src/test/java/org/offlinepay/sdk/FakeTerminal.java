@@ -13,6 +13,7 @@ import java.util.List;
 final class FakeTerminal implements BleTransport {
     KeyPair identity;
     byte[] cert;
+    /** The first message after ACCEPT: a Request, or an Invoice. */
     byte[] request;
     /** Signs the session key with this key instead of the identity (a terminal that is not the certificate's). */
     KeyPair sessionSigner;
@@ -80,7 +81,7 @@ final class FakeTerminal implements BleTransport {
     private void data(byte[] m) throws Exception {
         Seal.Opened o = Seal.unseal(w2t, Bytes.slice(m, 1, m.length));
         payments.add(o.data);
-        byte[] rc = Fixtures.receipt(identity.getPrivate(), Utr.txId(Messages.Request.decode(request).terminalId, 17), 0, Fixtures.NOW_S + 2, o.data);
+        byte[] rc = Fixtures.receipt(identity.getPrivate(), Utr.txId(Messages.TerminalCert.decode(cert).terminalId, 17), 0, Fixtures.NOW_S + 2, o.data);
         notifyMsg(Bytes.concat(new byte[] {BleSession.DATA}, Seal.seal(t2w, ++seq, rc)));
     }
 

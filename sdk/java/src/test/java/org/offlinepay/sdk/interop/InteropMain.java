@@ -29,6 +29,7 @@ import org.offlinepay.sdk.WalletState;
  *   {"cmd":"pay-qr","request":"R1..." or "R2..."}         -> {"qr":"P1..." or "P2...","payment":HEX,"counter":n}
  *   {"cmd":"check-receipt","receipt":"X1...","cert":HEX,"clockMs":N}
  *   {"cmd":"pay-ble","port":N,"clockMs":N}               (frames over SocketBleTransport)
+ *   {"cmd":"relay-ble","port":N,"paid":HEX,"clockMs":N}  (a paid confirmation over the session)
  *   {"cmd":"sync"}  {"cmd":"claim","txId":HEX,"action":"dispute"}  {"cmd":"pay-invoice","invoice":TEXT}
  */
 public final class InteropMain {
@@ -140,7 +141,19 @@ public final class InteropMain {
             case "pay-invoice": {
                 GatewayClient.PaidOnline p = gateway.payInvoice(wallet, str(c, "invoice"));
                 a.put("qr", p.qr);
+                a.put("paid", Bytes.toHex(p.paid));
                 a.put("amountMinor", p.amountMinor);
+                return a;
+            }
+            case "relay-ble": {
+                long now = num(c, "clockMs");
+                try (SocketBleTransport t = new SocketBleTransport((int) num(c, "port"))) {
+                    BleSession s = new BleSession(t, new BleSession.Options(issuerKeys, () -> now).timeoutMs(60000));
+                    s.open();
+                    Messages.Receipt r = s.relayPaidConfirmation(Bytes.fromHex(str(c, "paid")));
+                    a.put("txId", Bytes.toHex(r.txId));
+                    a.put("status", r.status);
+                }
                 return a;
             }
             case "state": {
