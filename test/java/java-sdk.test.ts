@@ -249,7 +249,7 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     qr = { utr: String(check.utr), txId: String(check.txId) };
   });
 
-  it("refuses (Java side) a receipt checked against another terminal's certificate", async () => {
+  it("refuses a terminal certificate altered to name another terminal: the issuer's signature no longer holds", async () => {
     // the same receipt, but a certificate for terminal 8: TERMINAL_MISMATCH before any receipt check
     const certBytes = Buffer.from(w.host.storage.read("cert.bin")!, "latin1");
     const forged = Buffer.from(certBytes);
