@@ -9,6 +9,10 @@ import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import type { WebhookTransport } from "../../gateway/webhooks.ts";
+import { installApiContractHook } from "../helpers/api-contract.ts";
+
+// every answer the gateway suite gets is checked against docs/gateway-api.yaml (test/helpers/api-contract.ts)
+installApiContractHook();
 
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 export const DAY = 86400000;
