@@ -58,6 +58,7 @@ import type { MerchantBalances, Statement, WalletBalances } from "./books.ts";
 import { ISSUER_CARDS, ISSUER_FUNDS, ISSUER_LOSSES, merchantAvailable, statementCsv, walletAvailable } from "./books.ts";
 import { Money, MoneyError, PURSE_GRACE_MS } from "./money.ts";
 import type { Party } from "./payouts.ts";
+import { isJsonMediaType } from "./media-type.ts";
 import { pain001, validBic, validIban } from "./payouts.ts";
 import type { SigCheck } from "./verify-pool.ts";
 import { VerifyPool } from "./verify-pool.ts";
@@ -2072,7 +2073,7 @@ export class Gateway {
       return json(200, paidJson(this.recordOnlinePayment(bytesField(b.invoice, "invoice"), 3, { walletId })));
     }
     // wallets: the payer's own calls, signed by the wallet key
-    if (p[0] === "wallets" && p.length === 3) {
+    if (p[0] === "wallets" && p.length === 3 && p[2] !== "topups") {
       need("POST");
       const walletId = p[1];
       const b = body(req);
@@ -2238,8 +2239,9 @@ export class Gateway {
   }
 
   private bearer(req: GatewayRequest): string {
-    const h = header(req, "authorization");
-    return h.startsWith("Bearer ") ? h.slice(7).trim() : "";
+    // the auth-scheme is case-insensitive (RFC 7235 section 2.1)
+    const m = /^bearer[ \t]+(\S.*)$/i.exec(header(req, "authorization"));
+    return m ? m[1].trim() : "";
   }
 
   private adminAuth(req: GatewayRequest): void {
@@ -2286,6 +2288,8 @@ export function json(status: number, v: unknown): GatewayResponse {
 }
 
 function body(req: GatewayRequest): Record<string, unknown> {
+  const type = header(req, "content-type");
+  if (type && !isJsonMediaType(type)) throw new GatewayError(415, "UNSUPPORTED_MEDIA_TYPE", "the body is JSON: send it as application/json");
   let v: unknown;
   try {
     v = JSON.parse(req.body || "");

@@ -115,3 +115,20 @@ describe("gateway API: a terminal identity key registers once", () => {
     await tryAgain(b, key);
   });
 });
+
+describe("gateway API: an admin top-up over HTTP", () => {
+  it("reaches POST /v1/wallets/{walletId}/topups (the wallet's own routes do not take it), once per reference", async () => {
+    const rig = makeRig();
+    const w = new SoftWallet();
+    rig.gw.registerWallet({ publicKey: w.publicKey, capMinor: 1000, balanceMinor: 1000 });
+    const path = "/v1/wallets/" + w.walletId + "/topups";
+    const headers = { authorization: "Bearer admin-test", "content-type": "application/json" };
+    const r = await call(rig, "POST", path, headers, JSON.stringify({ amountMinor: 2500, reference: "bank-1" }));
+    assert.equal(r.status, 201, r.body);
+    assert.equal(r.json.available, 2500);
+    const again = await call(rig, "POST", path, headers, JSON.stringify({ amountMinor: 2500, reference: "bank-1" }));
+    assert.equal(again.status, 409, again.body);
+    const noAdmin = await call(rig, "POST", path, { "content-type": "application/json" }, JSON.stringify({ amountMinor: 1, reference: "bank-2" }));
+    assert.equal(noAdmin.status, 401, noAdmin.body);
+  });
+});
