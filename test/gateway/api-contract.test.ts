@@ -45,10 +45,12 @@ describe("gateway API description: the response check", () => {
     assert.match(c.check("GET", "/v1/health", r).join(), /media type text\/html/);
   });
 
-  it("matches path parameters against their schemas (a book the enum lacks is no route)", () => {
-    assert.equal(c.route("GET", "/v1/merchants/7/ledger"), "/v1/merchants/{merchantId}/{book}");
-    assert.equal(c.route("GET", "/v1/merchants/7/payouts"), "/v1/merchants/{merchantId}/payouts");
-    assert.match(c.check("GET", "/v1/merchants/7/passwords", ok(200, { passwords: [] })).join(), /status not described|no such path|method not described/);
+  it("matches path parameters against their schemas, and literal paths before templated ones", () => {
+    assert.equal(c.route("POST", "/v1/t/12/hello"), "/v1/t/{terminalId}/{op}");
+    assert.equal(c.route("POST", "/v1/t/twelve/hello"), undefined, "terminalId is an integer");
+    assert.equal(c.route("GET", "/v1/merchants/7/ledger"), "/v1/merchants/{merchantId}/ledger");
+    assert.equal(c.route("POST", "/v1/invoices/pay/3ds"), "/v1/invoices/pay/3ds");
+    assert.match(c.check("GET", "/v1/merchants/7/passwords", ok(200, { passwords: [] })).join(), /no such path/);
   });
 
   it("is checked against a description edited to drop a status: the same response then fails", () => {
