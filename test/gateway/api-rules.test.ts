@@ -5,19 +5,11 @@
  */
 import assert from "node:assert/strict";
 import type { GatewayRequest } from "../../gateway/gateway.ts";
-import type { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { SoftWallet } from "../helpers/soft-terminal.ts";
-import { makeRig, merchantWithTerminals, nextWalletTime } from "./helpers.ts";
+import { makeRig, merchantWithTerminals, nextWalletTime, storeDump } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-
-/** Every row of every table: what "changes nothing" compares. */
-export function storeDump(rig: Rig): string {
-  const db = (rig.gw.store as SqliteStore).db;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-  return JSON.stringify(tables.map((t) => [t.name, db.prepare('SELECT * FROM "' + t.name + '"').all()]), (_k, v) => (v instanceof Uint8Array ? hex(v) : v));
-}
 
 async function call(rig: Rig, method: string, path: string, headers: Record<string, string>, body = "") {
   const req: GatewayRequest = { method, path, headers, body };

@@ -8,6 +8,7 @@ import { OutboxSmsProvider } from "../../gateway/sms.ts";
 import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
+import type { SqliteStore } from "../../gateway/sqlite-store.ts";
 import type { WebhookTransport } from "../../gateway/webhooks.ts";
 import { installApiContractHook } from "../helpers/api-contract.ts";
 
@@ -135,4 +136,12 @@ export function httpText(port: number, agent: http.Agent, method: string, path: 
 /** The terminal link over HTTP to a gateway on loopback `port()`, as a LinkSend. */
 export function httpLink(port: () => number, agent: http.Agent): LinkSend {
   return (r) => httpText(port(), agent, "POST", r.path, { "content-type": "text/plain" }, r.body);
+}
+
+/** Every row of every table of the rig's SQLite database, as text: what "changes nothing" compares. */
+export function storeDump(rig: Rig): string {
+  const db = (rig.gw.store as SqliteStore).db;
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  return JSON.stringify(tables.map((t) => [t.name, db.prepare('SELECT * FROM "' + t.name + '"').all()]), (_k, v) => (v instanceof Uint8Array ? hex(v) : v));
 }

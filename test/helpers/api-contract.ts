@@ -43,6 +43,8 @@ export interface ApiContract {
   check(method: string, path: string, res: { status: number; headers?: Record<string, string>; body: string }): string[];
   /** The described path template `path` matches, or undefined. */
   route(method: string, path: string): string | undefined;
+  /** Every described operation: method (upper case), path template, tags, whether it takes a request body. */
+  operations(): { method: string; path: string; tags: string[]; body: boolean }[];
 }
 
 const esc = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
@@ -127,6 +129,16 @@ export function loadApiContract(text = readFileSync(API_DESCRIPTION, "utf8")): A
 
   return {
     route,
+    operations() {
+      const out: { method: string; path: string; tags: string[]; body: boolean }[] = [];
+      for (const [path, item] of Object.entries(paths)) {
+        for (const m of METHODS) {
+          const op = item[m] as Obj | undefined;
+          if (op) out.push({ method: m.toUpperCase(), path, tags: (op.tags as string[]) ?? [], body: !!op.requestBody });
+        }
+      }
+      return out;
+    },
     check(method, path, res) {
       const where = method.toUpperCase() + " " + path.split("?")[0] + " -> " + res.status;
       const t = route(method, path);
