@@ -19,6 +19,7 @@ import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import type { GatewayStore } from "../../gateway/store.ts";
 import { SqliteStore, openSqliteStore } from "../../gateway/sqlite-store.ts";
+import { noteResponse } from "../helpers/api-contract.ts";
 import { FakeWebhooks, T0, makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -54,6 +55,8 @@ function request(
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const body = Buffer.concat(chunks).toString("utf8");
+          // what the server itself answers (413, 431, 503) never passes Gateway.handle: checked here, as received
+          noteResponse(method, path, { status: res.statusCode ?? 0, headers: { "content-type": String(res.headers["content-type"] ?? "") }, body });
           let json: Record<string, unknown> = {};
           try {
             json = JSON.parse(body);
@@ -260,12 +263,15 @@ describe("gateway: bad requests", function () {
         ["POST", "/v1/t/99999/hello", { body: "x", headers: { "content-type": "text/plain" } }, 404, "UNKNOWN_TERMINAL"],
         ["POST", "/v1/t/" + tid + "/reboot", { body: "x", headers: { "content-type": "text/plain" } }, 404, "UNKNOWN_OP"],
         ["POST", "/v1/merchants", { token: "adm", body: "x".repeat((1 << 20) + 10) }, 413, "BODY_TOO_LARGE"],
+        ["POST", "/v1/merchants", { token: "adm", body: JSON.stringify({ name: "X" }), headers: { "content-type": "text/plain" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
+        ["GET", "/v1/health", { headers: { "x-padding": "x".repeat(20000) } }, 431, ""],
       ];
       for (const [method, path, o, status, code] of cases) {
         const r = await request(s.url, method, path, o);
         const what = method + " " + path + " " + (o.body ?? "").slice(0, 80);
         if (status === 400 && !code) assert.ok(r.status >= 400 && r.status < 500, what + " -> " + r.status);
         else assert.equal(r.status, status, what + " -> " + r.body.slice(0, 200));
+        if (status === 431) continue; // Node's own answer: no body (docs/gateway-api.yaml, HeadersTooLarge)
         if (code) assert.equal(r.json.error, code, what);
         assert.equal(typeof r.json.message, "string", what + ": a message");
         assert.ok((r.json.message as string).length > 5, what);

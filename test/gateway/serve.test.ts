@@ -9,6 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { installApiContractHook, noteResponse } from "../helpers/api-contract.ts";
+
+// the spawned gateway's answers are checked as received (test/helpers/api-contract.ts)
+installApiContractHook();
 
 const TSX = join(process.cwd(), "node_modules", ".bin", "tsx");
 
@@ -55,7 +59,11 @@ function get(url: string, path: string, ca: Buffer, o: { method?: string; token?
     const req = https.request({ host: u.hostname, port: u.port, path, method: o.method ?? "GET", ca, headers: o.token ? { authorization: "Bearer " + o.token } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        noteResponse(o.method ?? "GET", path, { status: res.statusCode ?? 0, headers: { "content-type": String(res.headers["content-type"] ?? "") }, body });
+        resolve({ status: res.statusCode ?? 0, json: JSON.parse(body) });
+      });
     });
     req.on("error", reject);
     req.end(o.body);

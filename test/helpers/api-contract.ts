@@ -178,6 +178,11 @@ export function apiContract(): ApiContract {
 export const contractProblems: string[] = [];
 const HOOKED = Symbol.for("offline-pay.api-contract-hook");
 
+/** Notes the problems of one response a test received (for responses that do not pass Gateway.handle). */
+export function noteResponse(method: string, path: string, res: { status: number; headers?: Record<string, string>; body: string }): void {
+  for (const p of apiContract().check(method, path, res)) if (!contractProblems.includes(p)) contractProblems.push(p);
+}
+
 /**
  * Checks every answer of Gateway.handle and Gateway.handleSync in this process (in-process calls and the HTTP
  * server's, which calls them) and fails the running test, in a root afterEach hook, when one is not described.
@@ -190,9 +195,7 @@ export function installApiContractHook(): void {
   };
   if (proto[HOOKED]) return;
   proto[HOOKED] = true;
-  const note = (req: GatewayRequest, res: GatewayResponse) => {
-    for (const p of apiContract().check(req.method || "GET", req.path || "/", res)) if (!contractProblems.includes(p)) contractProblems.push(p);
-  };
+  const note = (req: GatewayRequest, res: GatewayResponse) => noteResponse(req.method || "GET", req.path || "/", res);
   const handle = proto.handle;
   const handleSync = proto.handleSync;
   // handle() calls handleSync() for all but card payments: each answer is noted once, by whichever produced it
