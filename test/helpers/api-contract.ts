@@ -38,13 +38,27 @@ interface Template {
   literal: number;
 }
 
+export interface ApiOperation {
+  method: string;
+  path: string;
+  tags: string[];
+  /** The security schemes it takes ([]: none at all; "none" among others: they are optional). */
+  security: string[];
+  /** It takes a request body, and one as application/json. */
+  body: boolean;
+  json: boolean;
+}
+
 export interface ApiContract {
   /** Problems of one response to `method path` (empty: it is described). */
   check(method: string, path: string, res: { status: number; headers?: Record<string, string>; body: string }): string[];
   /** The described path template `path` matches, or undefined. */
   route(method: string, path: string): string | undefined;
-  /** Every described operation: method (upper case), path template, tags, whether it takes a request body. */
-  operations(): { method: string; path: string; tags: string[]; body: boolean }[];
+  /** Every described operation: method (upper case), path template, tags, security scheme names, whether it takes a JSON body. */
+  operations(): ApiOperation[];
+  /** "METHOD template status" of every described response a check has seen, and of every one described. */
+  seen: Set<string>;
+  described(): string[];
 }
 
 const esc = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
@@ -127,14 +141,25 @@ export function loadApiContract(text = readFileSync(API_DESCRIPTION, "utf8")): A
     return [];
   };
 
+  const seen = new Set<string>();
   return {
     route,
+    seen,
+    described() {
+      const out: string[] = [];
+      for (const [path, item] of Object.entries(paths)) for (const m of METHODS) if (item[m]) for (const st of Object.keys(((item[m] as Obj).responses ?? {}) as Obj)) out.push(m.toUpperCase() + " " + path + " " + st);
+      return out;
+    },
     operations() {
-      const out: { method: string; path: string; tags: string[]; body: boolean }[] = [];
+      const out: ApiOperation[] = [];
       for (const [path, item] of Object.entries(paths)) {
         for (const m of METHODS) {
           const op = item[m] as Obj | undefined;
-          if (op) out.push({ method: m.toUpperCase(), path, tags: (op.tags as string[]) ?? [], body: !!op.requestBody });
+          if (!op) continue;
+          // an empty requirement {} makes the credentials optional: "none" stands for it
+          const security = ((op.security ?? doc.security ?? []) as Obj[]).flatMap((x) => (Object.keys(x).length ? Object.keys(x) : ["none"]));
+          const content = ((op.requestBody as Obj | undefined)?.content ?? {}) as Obj;
+          out.push({ method: m.toUpperCase(), path, tags: (op.tags as string[]) ?? [], security, body: !!op.requestBody, json: "application/json" in content });
         }
       }
       return out;
@@ -149,6 +174,7 @@ export function loadApiContract(text = readFileSync(API_DESCRIPTION, "utf8")): A
       const opPtr = "/paths/" + esc(t) + "/" + m;
       const responses = ((item[m] as Obj).responses ?? {}) as Obj;
       if (!responses[String(res.status)]) return [where + ": status not described for " + m.toUpperCase() + " " + t + " (" + res.body.slice(0, 120) + ")"];
+      seen.add(m.toUpperCase() + " " + t + " " + res.status);
       const [resp, respPtr] = deref(responses[String(res.status)] as Obj, opPtr + "/responses/" + res.status);
       const content = (resp.content ?? {}) as Obj;
       const type = (res.headers?.["content-type"] ?? "application/json").split(";")[0].trim().toLowerCase();
@@ -221,5 +247,11 @@ export function installApiContractHook(): void {
   });
   after(function () {
     if (listed.size) console.log("responses not in docs/gateway-api.yaml:\n  " + [...listed].sort().join("\n  "));
+    if (listOnly) {
+      const c = apiContract();
+      const all = c.described();
+      const missed = all.filter((d) => !c.seen.has(d) && !/ (413|431|500|503)$/.test(d));
+      console.log("described responses the run received: " + all.filter((d) => c.seen.has(d)).length + " of " + all.length + "; not received (besides 413/431/500/503):\n  " + missed.join("\n  "));
+    }
   });
 }
