@@ -14,6 +14,10 @@ import { startGatewayServer, type GatewayServer } from "../../gateway/server.ts"
 import { GatewayApiError, GatewayClient, walletIdOfKey } from "../../sdk/gateway-client.ts";
 import { Wallet } from "../../sdk/wallet.ts";
 import { SoftTerminal, overHttp } from "../helpers/soft-terminal.ts";
+import { installApiContractHook } from "../helpers/api-contract.ts";
+
+// the gateway's answers to the client are checked against docs/gateway-api.yaml
+installApiContractHook();
 
 const ADMIN = "admin-sdk-test";
 
