@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { json } from "../../gateway/gateway.ts";
 import type { GatewayRequest, GatewayResponse } from "../../gateway/gateway.ts";
 import { API_DESCRIPTION, apiContract, contractProblems, installApiContractHook, loadApiContract } from "../helpers/api-contract.ts";
@@ -74,5 +76,19 @@ describe("gateway API description: the response check", () => {
     const fine = await makeRig().gw.handle({ method: "GET", path: "/v1/health", headers: {}, body: "" });
     assert.equal(fine.status, 200);
     assert.deepEqual(contractProblems, []);
+  });
+
+  it("fails a mocha run whose test got an undescribed answer, naming it (the root afterEach hook)", async function () {
+    this.timeout(60000);
+    const { execFile } = await import("node:child_process");
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(process.execPath, [join(root, "node_modules/mocha/bin/mocha.js"), "--no-config", "--node-option", "import=tsx", "--timeout", "20000", "test/gateway/fixtures/contract-drift.ts"], { cwd: root, env: { ...process.env, API_CONTRACT: "" } }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      });
+    });
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /responses not in docs\/gateway-api\.yaml/);
+    assert.match(r.out, /GET \/v1\/health -> 200: body must NOT have additional properties \(build\)/);
   });
 });

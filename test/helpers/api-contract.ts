@@ -222,20 +222,22 @@ export function installApiContractHook(): void {
   if (proto[HOOKED]) return;
   proto[HOOKED] = true;
   const note = (req: GatewayRequest, res: GatewayResponse) => noteResponse(req.method || "GET", req.path || "/", res);
+  // both entry points are wrapped (the server calls handleSync for most requests, handle for card payments);
+  // handle() answering through handleSync() is checked twice, and a problem is noted once
   const handle = proto.handle;
-  const handleSync = proto.handleSync;
-  // handle() calls handleSync() for all but card payments: each answer is noted once, by whichever produced it
-  proto.handleSync = function (this: Gateway, req: GatewayRequest) {
-    const res = handleSync.call(this, req);
-    note(req, res);
-    return res;
-  };
   proto.handle = async function (this: Gateway, req: GatewayRequest) {
-    if (!this.needsAsync(req)) return handle.call(this, req);
     const res = await handle.call(this, req);
     note(req, res);
     return res;
   };
+  const handleSync = proto.handleSync as typeof proto.handleSync | undefined;
+  if (typeof handleSync === "function") {
+    proto.handleSync = function (this: Gateway, req: GatewayRequest) {
+      const res = handleSync.call(this, req);
+      note(req, res);
+      return res;
+    };
+  }
   // API_CONTRACT=list: run on and print every problem at the end (a failing root hook stops the run at the first)
   const listOnly = process.env.API_CONTRACT === "list";
   const listed = new Set<string>();
