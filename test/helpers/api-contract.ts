@@ -17,15 +17,13 @@
  *   with the OpenAPI 3.0 keyword `nullable`, formats from ajv-formats).
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { Ajv } from "ajv";
 import type { ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { Gateway } from "../../gateway/gateway.ts";
 import type { GatewayRequest, GatewayResponse } from "../../gateway/gateway.ts";
 
-// js-yaml comes with @redocly/cli (the API linter); it ships no types of its own
-const yaml = createRequire(import.meta.url)("js-yaml") as { load(text: string): unknown };
+import yaml from "js-yaml";
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export const API_DESCRIPTION = new URL("../../docs/gateway-api.yaml", import.meta.url);
