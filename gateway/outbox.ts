@@ -1,6 +1,7 @@
 /**
  * The outboxes: webhook events and SMS are written in the request's transaction and sent after it (flush()).
  */
+import { SEND_LEASE_MS } from "./sms.ts";
 import { paidWhileOfflineText, TERMINAL_OFFLINE_MS } from "./sms.ts";
 import type { InvoiceRow } from "./store.ts";
 import { deliveryError, MAX_WEBHOOK_ATTEMPTS, retryDelay, webhookSignature } from "./webhooks.ts";
@@ -34,7 +35,12 @@ export function flush(g: Gateway): Promise<void> {
 export async function flushOnce(g: Gateway): Promise<void> {
   if (!g.storeOpen()) return;
   if (!(await g.smsOut.flush())) return;
-  for (const w of g.store.webhooksDue(g.now())) {
+  // one row at a time, claimed first: another process on the same database never sends the same row meanwhile
+  for (;;) {
+    if (!g.storeOpen()) return;
+    const claimed = g.store.claimWebhooks(g.now(), g.now() + SEND_LEASE_MS, 1);
+    if (!claimed.length) return;
+    const w = claimed[0];
     const m = g.store.getMerchant(w.merchantId);
     const t = g.now();
     const headers = {

@@ -220,6 +220,8 @@ export function approve(g: Gateway, l: LedgerRow, status: "approved" | "auto-app
 export function tick(g: Gateway): { approved: string[] } {
   const approved = g.store.transaction(() => {
     const out: string[] = [];
+    // several processes on one database: one of them runs the rule at a time (the others find it taken and go on)
+    if (!g.store.tryLock("three-day-rule")) return out;
     for (const l of g.store.heldDue(g.now())) {
       g.approve(l, "auto-approved", "3 days without the payer's sync");
       const m = g.store.getMerchant(l.merchantId);
@@ -241,7 +243,10 @@ export function tick(g: Gateway): { approved: string[] } {
   });
   if (g.dailyPayouts) {
     const period = dayString(g.now() - DAY_MS);
-    if (!g.store.payoutRun(period) && g.payoutAccount()) g.runPayouts(period);
+    // once per period whichever process gets there first: the lock, then the run's own unique period
+    g.store.transaction(() => {
+      if (g.store.tryLock("payout-run") && !g.store.payoutRun(period) && g.payoutAccount()) g.runPayouts(period);
+    });
   }
   // also delivers what is due: SMS queued, webhook retries whose time has come
   g.kick();

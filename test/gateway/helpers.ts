@@ -8,9 +8,45 @@ import { OutboxSmsProvider } from "../../gateway/sms.ts";
 import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
+import { openPgStore } from "../../gateway/pg-store.ts";
+import type { GatewayStore } from "../../gateway/store.ts";
+import { createHash } from "node:crypto";
+import { sharedPostgres } from "../helpers/postgres.ts";
 import type { WebhookTransport } from "../../gateway/webhooks.ts";
 
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+/**
+ * Which database the gateway suite runs on: SQLite, or PostgreSQL when GATEWAY_TEST_DB=postgres (npm run
+ * test:gateway-pg; one throwaway server for the run, test/helpers/postgres.ts). Without PostgreSQL's binaries that
+ * run fails at once, saying so: it was asked for.
+ */
+export const ON_POSTGRES = process.env.GATEWAY_TEST_DB === "postgres";
+
+const pgNames = new Map<string, string>();
+/**
+ * The database a test names, on the suite's database: ":memory:" is a new empty one each time, a file path the same
+ * one each time (a restart reopens it). On SQLite the argument itself.
+ */
+export function testDb(dbPath = ":memory:"): string {
+  if (!ON_POSTGRES) return dbPath;
+  const pg = sharedPostgres();
+  if (!pg) throw new Error("GATEWAY_TEST_DB=postgres: " + "no PostgreSQL binaries (install Debian's postgresql package, or set PG_BIN)");
+  if (dbPath === ":memory:") return pg.freshDatabaseSync();
+  const key = createHash("sha256").update(dbPath).digest("hex");
+  let url = pgNames.get(key);
+  if (!url) {
+    url = pg.freshDatabaseSync();
+    pgNames.set(key, url);
+  }
+  return url;
+}
+
+/** A store on the suite's database (testDb). */
+export function testStore(dbPath = ":memory:"): GatewayStore {
+  const db = testDb(dbPath);
+  return ON_POSTGRES ? openPgStore(db) : openSqliteStore(db);
+}
 export const DAY = 86400000;
 
 /** A webhook receiver that records every POST and answers with `status` (changeable). */
@@ -42,7 +78,8 @@ export function makeRig(dbPath = ":memory:", extra: Partial<GatewayOptions> = {}
   const sms = new OutboxSmsProvider({ now: () => clock.now() });
   const hooks = new FakeWebhooks();
   const issuer = Issuer.generate(1);
-  const make = () => new Gateway({ store: openSqliteStore(dbPath), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
+  const db = testDb(dbPath);
+  const make = () => new Gateway({ store: ON_POSTGRES ? openPgStore(db) : openSqliteStore(db), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
   const rig: Rig = {
     gw: make(),
     clock,
