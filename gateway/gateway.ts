@@ -965,8 +965,8 @@ export class Gateway {
     return link.allowanceValid(this, a, bytes);
   }
 
-  verifyEntry(t: TerminalRow, e: Entry): Verdict {
-    return link.verifyEntry(this, t, e);
+  verifyEntry(t: TerminalRow, e: Entry, linkVouches = false): Verdict {
+    return link.verifyEntry(this, t, e, linkVouches);
   }
 
   /** Enters one journal entry in the books; `fromPayer`: the payer's own evidence, not a terminal's upload. */

@@ -138,9 +138,14 @@ export class SyncPg {
       this.reset();
       throw new PgError("TIMEOUT", "the database did not answer within " + timeout + " ms");
     }
-    for (;;) {
+    for (let spins = 0; ; ) {
       const got = receiveMessageOnPort(port);
-      if (!got) throw new PgError("CONN", "the database worker answered nothing");
+      if (!got) {
+        // the flag can be seen a moment before the message is on the port: look again, briefly
+        if (++spins > 2000) throw new PgError("CONN", "the database worker answered nothing");
+        Atomics.wait(this.flag, 0, id, spins < 100 ? 0 : 1);
+        continue;
+      }
       const m = got.message as { id: number; results: PgResult[]; error: { code: string; message: string } | null };
       if (m.id !== id) continue;
       if (m.error) throw new PgError(m.error.code, m.error.message);

@@ -11,6 +11,7 @@ import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { openPgStore } from "../../gateway/pg-store.ts";
 import type { GatewayStore } from "../../gateway/store.ts";
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { sharedPostgres } from "../helpers/postgres.ts";
 import type { WebhookTransport } from "../../gateway/webhooks.ts";
 
@@ -42,10 +43,41 @@ export function testDb(dbPath = ":memory:"): string {
   return url;
 }
 
+/**
+ * GATEWAY_STORE_CALLS=<file>: every store method the run called is written to the file at exit, and the methods it
+ * never called are listed (how the PostgreSQL subset was checked to reach the whole store interface).
+ */
+const callsFile = process.env.GATEWAY_STORE_CALLS;
+const called = new Set<string>();
+const methods = new Set<string>();
+if (callsFile) {
+  process.on("exit", () => {
+    const internal = new Set(["all", "get", "run", "exec", "insert", "update", "send", "stmt", "tr", "raw", "migrate", "migrateOn", "st", "select"]);
+    const never = [...methods].filter((m) => !called.has(m) && !internal.has(m)).sort();
+    writeFileSync(callsFile, JSON.stringify({ called: [...called].sort(), never }, null, 1));
+  });
+}
+function counted(st: GatewayStore): GatewayStore {
+  if (!callsFile) return st;
+  for (let p = Object.getPrototypeOf(st); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const k of Object.getOwnPropertyNames(p)) if (k !== "constructor" && typeof (st as unknown as Record<string, unknown>)[k] === "function" && !k.startsWith("_")) methods.add(k);
+  }
+  return new Proxy(st, {
+    get(target, k) {
+      const v = Reflect.get(target, k, target);
+      if (typeof v !== "function") return v;
+      return (...a: unknown[]) => {
+        called.add(String(k));
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  });
+}
+
 /** A store on the suite's database (testDb). */
 export function testStore(dbPath = ":memory:"): GatewayStore {
   const db = testDb(dbPath);
-  return ON_POSTGRES ? openPgStore(db) : openSqliteStore(db);
+  return counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db));
 }
 export const DAY = 86400000;
 
@@ -79,7 +111,7 @@ export function makeRig(dbPath = ":memory:", extra: Partial<GatewayOptions> = {}
   const hooks = new FakeWebhooks();
   const issuer = Issuer.generate(1);
   const db = testDb(dbPath);
-  const make = () => new Gateway({ store: ON_POSTGRES ? openPgStore(db) : openSqliteStore(db), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
+  const make = () => new Gateway({ store: counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db)), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
   const rig: Rig = {
     gw: make(),
     clock,
