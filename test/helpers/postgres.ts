@@ -133,6 +133,8 @@ export function startPostgresSync(o: { settings?: Record<string, string> } = {})
     const fd = openSync(log, "a");
     const p = spawn(join(bin, "postgres"), args, { stdio: ["ignore", fd, fd], ...user });
     closeSync(fd);
+    // the server never keeps the test process alive: it is killed when the process exits
+    p.unref();
     live.add(p);
     p.once("exit", () => live.delete(p));
     proc = p;
