@@ -28,6 +28,8 @@ import type { SmsRow, WebhookRow } from "./store.ts";
 /** SQLSTATEs after which the whole transaction runs again: serialization failure, deadlock, a key taken meanwhile. */
 const RETRY = new Set(["40001", "40P01", "23505"]);
 const MAX_RUNS = 12;
+/** Tables whose id PostgreSQL numbers itself (AUTOINCREMENT in SQLite's schema). */
+const IDENTITY = new Set(["records", "flags", "activity", "connections", "sms", "webhooks", "movements", "postings", "payout_runs", "payouts"]);
 /** Advisory lock namespace of the gateway ("gw"), first key of the two-key form. */
 const LOCK_SPACE = 0x6777;
 
@@ -203,6 +205,15 @@ export class PgStore extends SqlStore {
         throw e;
       }
     }
+  }
+
+  /**
+   * Rows copied from another database as they are, IDs included (tools/gateway-copy.ts, moving from SQLite), inside
+   * the caller's transaction; then the table's ID sequence continues after the largest copied.
+   */
+  copyRows(table: string, rows: Row[]): void {
+    for (const r of rows) this.insert(table, r);
+    if (rows.length && IDENTITY.has(table)) this.run("SELECT setval(pg_get_serial_sequence(?, 'id'), (SELECT COALESCE(MAX(id), 1) FROM " + table + "))", table);
   }
 
   close(): void {

@@ -12,12 +12,17 @@ import type { Server, Socket } from "node:net";
 import { Gateway } from "../../gateway/gateway.ts";
 import { Issuer } from "../../gateway/issuer.ts";
 import { openPgStore } from "../../gateway/pg-store.ts";
+import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { MovableClock } from "../../gateway/clock.ts";
 import type { SmsMessage } from "../../gateway/sms.ts";
 import { SoftTerminal, SoftWallet, overHttp } from "../helpers/soft-terminal.ts";
 import type { TempPostgres } from "../helpers/postgres.ts";
 import { SKIP_NO_POSTGRES, startPostgres } from "../helpers/postgres.ts";
-import { FakeWebhooks, T0 } from "./helpers.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { copyDatabase } from "../../tools/gateway-copy.ts";
+import { DAY, FakeWebhooks, T0, makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
 
 const ADMIN = "adm_faults";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,6 +141,40 @@ describe("gateway on PostgreSQL: several processes and faults", function () {
     gateways.push(g);
     return g;
   }
+
+  it("npm run gateway:copy moves a SQLite gateway to PostgreSQL: the same ledger, books and keys, and it goes on there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-copy-"));
+    try {
+      // the source is a SQLite file, whichever database the rest of the suite runs on
+      const rig = makeRig(":memory:", { store: openSqliteStore(join(dir, "gw.db")) });
+      const { terms } = merchantWithTerminals(rig, "Copy", 2);
+      const w = newWallet(rig);
+      for (const t of terms) for (let i = 0; i < 5; i++) t.record(t.walletPayment(w, 30 + i));
+      for (const t of terms) await t.uploadAll();
+      rig.clock.advance(4 * DAY);
+      rig.gw.tick();
+      const before = { ledger: rig.gw.ledger(), books: rig.gw.books(), activity: rig.gw.activity().length, link: rig.gw.linkPublicKey };
+      rig.gw.close();
+      const db = await pg!.freshDatabase();
+      const counts = copyDatabase(join(dir, "gw.db"), db);
+      assert.equal(counts.ledger, 10);
+      const g = new Gateway({ store: openPgStore(db), clock: rig.clock, issuer: rig.issuer, autoFlush: false });
+      gateways.push(g);
+      assert.deepEqual(g.ledger(), before.ledger);
+      assert.deepEqual(g.books(), before.books);
+      assert.equal(g.activity().length, before.activity);
+      assert.deepEqual(g.linkPublicKey, before.link);
+      assert.equal(g.adminToken, "admin-test");
+      // the terminals carry on against the copy: new rows take new IDs after the copied ones
+      for (const t of terms) t.send = (r) => g.handle({ method: "POST", path: r.path, headers: {}, body: r.body });
+      const more = terms.map((t) => Buffer.from(t.record(t.walletPayment(w, 41)).entry.subarray(1, 9)).toString("hex"));
+      for (const t of terms) await t.uploadAll();
+      booksHold(g, [...before.ledger.map((l) => l.txId), ...more]);
+      await assert.rejects(async () => copyDatabase(join(dir, "gw.db"), db), /not empty/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("two processes flushing the same outboxes send each SMS and each webhook once", async () => {
     const db = await pg!.freshDatabase();
