@@ -273,7 +273,10 @@ export class Gateway {
   readonly clock: GatewayClock;
   readonly issuer: Issuer;
   readonly linkPublicKey: Uint8Array;
-  readonly adminToken: string;
+  /** The current admin token (it may be rotated: POST /v1/admin/token, gateway/tokens.ts). */
+  get adminToken(): string {
+    return this.store.getMeta("adminToken") ?? "";
+  }
   readonly sms: SmsProvider;
   readonly smsOut: SmsOutbox;
   readonly webhookTransport: WebhookTransport;
@@ -336,7 +339,6 @@ export class Gateway {
     this.issuer = got.issuer;
     this.linkPrivate = got.link;
     this.linkPublicKey = publicKeyOf(got.link);
-    this.adminToken = got.token;
   }
 
   now(): number {

@@ -2,6 +2,7 @@
  * The HTTP API (docs/gateway-api.yaml): routing, authentication (admin, merchant, wallet) and error responses.
  * Every synchronous request is one store transaction (handleSync).
  */
+import * as tokens from "./tokens.ts";
 import { PAY_PAGE } from "./pay-page.ts";
 import { fromHex, toHex } from "../protocol/codec/hex.ts";
 import { toQrText } from "../protocol/qr.ts";
@@ -25,7 +26,6 @@ import {
   optString,
   paidJson,
   qrcodeLibrary,
-  sha256Hex,
   terminalJson,
   toPosInt,
   walletRequestBytes,
@@ -220,6 +220,10 @@ export function route(g: Gateway, req: GatewayRequest): GatewayResponse {
   }
   if (p[0] === "admin" && p.length === 2) {
     g.adminAuth(req);
+    if (p[1] === "token") {
+      need("POST");
+      return json(200, tokens.rotateAdminToken(g, body(req)));
+    }
     if (p[1] === "tick") {
       need("POST");
       return json(200, g.tick());
@@ -286,6 +290,10 @@ export function route(g: Gateway, req: GatewayRequest): GatewayResponse {
     const mid = /^[0-9]{1,10}$/.test(p[1]) ? Number(p[1]) : -1;
     g.merchantAuth(req, mid);
     const what = p[2];
+    if (what === "api-key" && p.length === 3) {
+      need("POST");
+      return json(200, tokens.rotateMerchantKey(g, mid, body(req)));
+    }
     if (what === "terminals" && p.length === 3 && method === "POST") {
       const b = body(req);
       const r = g.registerTerminal({ merchantId: mid, publicKey: hexField(b.publicKey, "publicKey", 64), terminalId: b.terminalId as number | undefined, expiryDay: b.expiryDay as number | undefined });
@@ -335,20 +343,25 @@ export function bearer(_g: Gateway, req: GatewayRequest): string {
 export function adminAuth(g: Gateway, req: GatewayRequest): void {
   const tok = g.bearer(req);
   if (!tok) throw new GatewayError(401, "UNAUTHENTICATED", "an admin bearer token is required");
-  if (sha256Hex(tok) !== sha256Hex(g.adminToken)) throw new GatewayError(403, "FORBIDDEN", "not the admin token");
+  const st = tokens.adminTokenState(g, tok);
+  if (st === "expired") throw tokens.expired("admin token");
+  if (st !== "ok") throw new GatewayError(403, "FORBIDDEN", "not the admin token");
 }
 
 /** The admin, or the merchant's own API key; another merchant's key gets 404 (it learns nothing). */
 export function merchantAuth(g: Gateway, req: GatewayRequest, merchantId: number): void {
   const tok = g.bearer(req);
   if (!tok) throw new GatewayError(401, "UNAUTHENTICATED", "a bearer token (merchant API key) is required");
-  if (sha256Hex(tok) === sha256Hex(g.adminToken)) {
+  const admin = tokens.adminTokenState(g, tok);
+  if (admin === "ok") {
     g.merchant(merchantId);
     return;
   }
-  const m = g.store.merchantByKeyHash(sha256Hex(tok));
-  if (!m) throw new GatewayError(401, "UNAUTHENTICATED", "unknown API key");
-  if (m.id !== merchantId) throw new GatewayError(404, "UNKNOWN_MERCHANT", "no merchant " + merchantId);
+  if (admin === "expired") throw tokens.expired("admin token");
+  const k = tokens.merchantKeyState(g, tok);
+  if (!k) throw new GatewayError(401, "UNAUTHENTICATED", "unknown API key");
+  if (k.m.id !== merchantId) throw new GatewayError(404, "UNKNOWN_MERCHANT", "no merchant " + merchantId);
+  if (k.state === "expired") throw tokens.expired("API key");
 }
 
 /**

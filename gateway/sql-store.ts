@@ -89,6 +89,9 @@ export abstract class SqlStore implements GatewayStore {
   getMerchant(id: number): MerchantRow | undefined {
     return this.get("SELECT * FROM merchants WHERE id=?", id);
   }
+  merchantByPrevKeyHash(h: string): MerchantRow | undefined {
+    return h ? this.get("SELECT * FROM merchants WHERE prevKeyHash=?", h) : undefined;
+  }
   merchantByKeyHash(h: string): MerchantRow | undefined {
     return this.get("SELECT * FROM merchants WHERE apiKeyHash=?", h);
   }

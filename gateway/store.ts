@@ -370,6 +370,8 @@ export interface GatewayStore {
   listMerchants(): MerchantRow[];
   getMerchant(id: number): MerchantRow | undefined;
   merchantByKeyHash(apiKeyHash: string): MerchantRow | undefined;
+  /** The merchant whose previous API key (before its rotation) has this hash. */
+  merchantByPrevKeyHash(prevKeyHash: string): MerchantRow | undefined;
   updateMerchant(id: number, patch: Partial<Omit<MerchantRow, "id">>): void;
 
   insertTerminal(t: TerminalRow): void;
