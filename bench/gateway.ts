@@ -5,6 +5,15 @@
  *
  *   npm run bench:gateway -- [--terminals 200] [--records 500] [--batch 32] [--db file] [--keep]
  *   npm run bench:gateway -- --url http://127.0.0.1:8080 --admin-token adm_…   (a gateway started elsewhere)
+ *   npm run bench:gateway -- --db pg-temp --workers 2     (a throwaway PostgreSQL, two gateway processes)
+ *   npm run bench:gateway -- --db postgres://gw@127.0.0.1/bench [--workers N]
+ *
+ * --db: a SQLite file, a postgres:// URL, or pg-temp (the bench starts PostgreSQL from Debian's packages in a
+ * temporary folder: fsync on, synchronous_commit off, the durability of SQLite's WAL with synchronous=NORMAL that the
+ * SQLite runs have; test/helpers/postgres.ts). --workers N (PostgreSQL): `npm run gateway -- --workers N` started
+ * as a child process, registered through its admin API. Before the upload the bench measures this machine's ECDSA
+ * P-256 verify rate on one core (node:crypto) and prints records/s against it: a record costs one verify (the
+ * wallet's signature; the allowance's issuer signature is checked once per allowance, docs/gateway.md).
  *
  * Every record is a genuine wallet payment entry (316 bytes): a terminal-signed request and a wallet-signed payment
  * under an allowance the gateway issued, so the gateway runs its full checks (three ECDSA verifies a record). The
@@ -17,7 +26,8 @@
  * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
  * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
  */
-import { createECDH, createPrivateKey, randomBytes, sign as nodeSign } from "node:crypto";
+import { spawn } from "node:child_process";
+import { createECDH, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -32,6 +42,9 @@ import type { LinkKeys, LinkReply } from "../protocol/sync.ts";
 import { isLinkError, linkKeys, linkPath, MAX_UPLOAD_RECORDS, openReply, sealRequest, toBase64 } from "../protocol/sync.ts";
 import { nodeCrypto } from "../gateway/node-crypto.ts";
 import { startGatewayServer } from "../gateway/server.ts";
+import { isPgUrl } from "../gateway/pg-store.ts";
+import type { TempPostgres } from "../test/helpers/postgres.ts";
+import { SKIP_NO_POSTGRES, startPostgres } from "../test/helpers/postgres.ts";
 
 const crypto = nodeCrypto();
 
@@ -202,14 +215,14 @@ interface Backend {
 
 const BENCH_LIMITS = { perTxMinor: 1000000, unsyncedMinor: 100000000, perWalletMinor: 100000000 };
 
-async function localBackend(): Promise<Backend> {
+async function localBackend(db: string | undefined): Promise<Backend> {
   const dir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
-  const dbPath = strFlag("db") ?? join(dir, "gateway.db");
+  const dbPath = db ?? join(dir, "gateway.db");
   const server = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath });
   const gw = server.gateway;
   return {
     url: server.url,
-    describe: "in-process server, db " + dbPath,
+    describe: "in-process server, db " + (isPgUrl(dbPath) ? "PostgreSQL" : dbPath),
     now: async () => gw.now(),
     registerMerchant: async () => gw.registerMerchant({ name: "Bench merchant", limits: BENCH_LIMITS }).merchantId,
     async registerTerminal(merchantId, pub) {
@@ -220,7 +233,7 @@ async function localBackend(): Promise<Backend> {
     ledgerTxIds: async (merchantId) => gw.ledger(merchantId).map((r) => r.txId),
     async close() {
       await server.close();
-      if (!KEEP && !strFlag("db")) rmSync(dir, { recursive: true, force: true });
+      if (!KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -244,7 +257,7 @@ function remoteBackend(url: string, token: string): Backend {
   };
   return {
     url: base,
-    describe: "remote gateway",
+    describe: "gateway processes",
     now: async () => Number((await api("GET", "/v1/info")).time),
     registerMerchant: async () => Number((await api("POST", "/v1/merchants", { name: "Bench merchant", limits: BENCH_LIMITS })).merchantId),
     async registerTerminal(merchantId, pub) {
@@ -257,14 +270,80 @@ function remoteBackend(url: string, token: string): Backend {
   };
 }
 
+/** ECDSA P-256 verifies a second on one core of this machine (node:crypto, the gateway's own verifier), ~1 s. */
+function verifyRate(): number {
+  const k = newKey();
+  const data = new Uint8Array(randomBytes(200));
+  const sig = signWith(k, data);
+  const pubKey = createPublicKey({ key: { kty: "EC", crv: "P-256", x: Buffer.from(k.pub.subarray(0, 32)).toString("base64url"), y: Buffer.from(k.pub.subarray(32)).toString("base64url") }, format: "jwk" });
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000) {
+    for (let i = 0; i < 50; i++) if (nodeVerify("sha256", data, { key: pubKey, dsaEncoding: "ieee-p1363" }, sig)) n++;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** `npm run gateway -- --workers N` on `db`, as a child process; its URL and admin token. */
+async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const token = "adm_bench_" + randomBytes(8).toString("hex");
+  const child = spawn(process.execPath, ["--import", "tsx", "gateway/serve.ts", "--db", db, "--port", "0", "--workers", String(workers), "--admin-token", token, "--no-payouts"], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /"url": "([^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (c) => reject(new Error("the gateway exited (" + c + ") before it listened: " + out.slice(0, 500))));
+  });
+  return {
+    url,
+    token,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
 async function main(): Promise<void> {
-  const remote = strFlag("url");
-  const token = strFlag("admin-token") ?? process.env.GATEWAY_ADMIN_TOKEN ?? "";
+  const workers = flag("workers", 1);
+  let db = strFlag("db");
+  let tempPg: TempPostgres | null = null;
+  if (db === "pg-temp") {
+    tempPg = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on" } });
+    if (!tempPg) {
+      console.error("--db pg-temp: " + SKIP_NO_POSTGRES);
+      process.exit(2);
+    }
+    db = await tempPg.freshDatabase();
+  }
+  if (workers > 1 && !(db && isPgUrl(db))) {
+    console.error("--workers needs --db postgres://… or --db pg-temp");
+    process.exit(2);
+  }
+  const rate = verifyRate();
+  console.log(`ECDSA P-256 verify on one core of this machine (node:crypto): ${Math.round(rate)}/s`);
+  let spawned: Awaited<ReturnType<typeof spawnGateway>> | null = null;
+  if (workers > 1) spawned = await spawnGateway(db as string, workers);
+  try {
+    await run(spawned, rate, workers, db);
+  } finally {
+    if (spawned) await spawned.stop();
+    if (tempPg) await tempPg.stop();
+  }
+}
+
+async function run(spawned: { url: string; token: string } | null, rate: number, workers: number, db: string | undefined): Promise<void> {
+  const remote = spawned ? spawned.url : strFlag("url");
+  const token = spawned ? spawned.token : (strFlag("admin-token") ?? process.env.GATEWAY_ADMIN_TOKEN ?? "");
   if (remote && !token) {
     console.error("--url needs --admin-token (or GATEWAY_ADMIN_TOKEN): the bench registers its merchant, terminals and wallets");
     process.exit(2);
   }
-  const gw = remote ? remoteBackend(remote, token) : await localBackend();
+  const gw = remote ? remoteBackend(remote, token) : await localBackend(db);
   const agent = new (gw.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: TERMINALS + 8 });
   const target: Target = { url: new URL(gw.url), agent };
   try {
@@ -332,7 +411,8 @@ async function main(): Promise<void> {
     }
     const total = TERMINALS * RECORDS;
     const sorted = latencies.slice().sort((a, b) => a - b);
-    console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s`);
+    console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s` + (workers > 1 ? ` (${workers} workers)` : ""));
+    console.log(`against the verify limit: ${((total / secs / rate) * 100).toFixed(1)} % of one core's ECDSA rate (${Math.round(rate)}/s; one verify a record)`);
     console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
     if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
     if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }

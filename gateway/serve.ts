@@ -1,5 +1,5 @@
 /**
- * npm run gateway -- --port 8080 --db gateway.db [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem]
+ * npm run gateway -- --port 8080 --db gateway.db|postgres://… [--workers N] [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem]
  *                    [--admin-token T] [--issuer-key issuer.hex --issuer-key-id 1] [--movable-clock] [--sms-file sms.jsonl]
  *                    [--firmware-key-file firmware-keys.txt]
  *                    [--payout-name "Issuer Ltd" --payout-iban DE89... [--payout-bic BIC]] [--no-payouts]
@@ -15,8 +15,13 @@
  * as Kannel reaches it, for delivery reports (default: this gateway's own URL).
  * --firmware-key-file registers the firmware PUBLIC keys updates must be signed with (one a line: "<id> <X||Y hex>",
  * or only the hex for ID 1); the firmware private key stays offline with tools/sign-update.ts.
+ * --db takes a SQLite file (default gateway.db) or a postgres:// URL (gateway/pg-store.ts). On PostgreSQL,
+ * --workers N runs N gateway processes on the one port (node:cluster hands each connection to one of them); separate
+ * processes on separate ports (`--db` the same URL) work as well. SQLite is one process: --workers needs PostgreSQL.
  */
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
+import { isPgUrl } from "./pg-store.ts";
 import { MovableClock } from "./clock.ts";
 import { Issuer } from "./issuer.ts";
 import { startGatewayServer } from "./server.ts";
@@ -63,8 +68,13 @@ function readFirmwareKeys(text: string): { id: number; pub: Uint8Array }[] {
 
 async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
+  const workers = a.workers === undefined ? 1 : Number(a.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error("--workers: 1 to 64");
+  if (workers > 1 && !isPgUrl(a.db ?? "")) throw new Error("--workers needs --db postgres://… (a SQLite file is one process's)");
+  if (workers > 1 && cluster.isPrimary) return primary(workers);
+  const inCluster = !cluster.isPrimary;
   if (a.help) {
-    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--firmware-key-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts] [--kannel-url URL --kannel-user U --kannel-password P [--sms-from NAME] [--sms-dlr-url URL]]\n");
+    process.stdout.write("usage: npm run gateway -- --port 8080 --db gateway.db [--host H] [--tls-cert F --tls-key F] [--admin-token T] [--issuer-key F --issuer-key-id N] [--movable-clock] [--sms-file F] [--firmware-key-file F] [--payout-name N --payout-iban IBAN [--payout-bic BIC]] [--no-payouts] [--kannel-url URL --kannel-user U --kannel-password P [--sms-from NAME] [--sms-dlr-url URL]] [--workers N (PostgreSQL)]\n");
     return;
   }
   const port = Number(a.port ?? "8080");
@@ -111,11 +121,13 @@ async function main(): Promise<void> {
   ownUrl = s.url;
   const g = s.gateway;
   for (const k of firmwareKeys) g.addFirmwareKey(k.id, k.pub);
-  process.stdout.write(
+  if (inCluster) process.send?.({ listening: s.url, pid: process.pid });
+  // in a cluster the primary prints the summary once, for all its workers
+  if (!inCluster || cluster.worker?.id === 1) process.stdout.write(
     JSON.stringify(
       {
         url: s.url,
-        db: a.db ?? "gateway.db",
+        db: (a.db ?? "gateway.db").replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@"),
         adminToken: g.adminToken,
         issuerKeyId: g.issuer.keyId,
         issuerPublicKey: Buffer.from(g.issuer.publicKey).toString("hex"),
@@ -139,6 +151,39 @@ async function main(): Promise<void> {
   const stop = () => {
     clearInterval(tick);
     void s.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+/**
+ * The cluster's primary: starts worker 1 first (it migrates the database and stores the keys), then the others,
+ * and starts a worker again when one dies. It serves nothing itself.
+ */
+async function primary(n: number): Promise<void> {
+  const fork = () =>
+    new Promise<void>((resolve, reject) => {
+      const w = cluster.fork();
+      w.on("message", (m: { listening?: string }) => {
+        if (m && m.listening) resolve();
+      });
+      w.once("exit", (code) => reject(new Error("worker exited with " + code + " before it listened")));
+    });
+  await fork();
+  await Promise.all(Array.from({ length: n - 1 }, fork));
+  let stopping = false;
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) return;
+    process.stderr.write("gateway: worker " + w.process.pid + " ended (" + (signal ?? code) + "); starting another\n");
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill("SIGTERM");
+    setTimeout(() => process.exit(0), 3000).unref();
+    cluster.on("exit", () => {
+      if (!Object.keys(cluster.workers ?? {}).length) process.exit(0);
+    });
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

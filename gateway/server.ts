@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import type { GatewayClock } from "./clock.ts";
 import type { GatewayOptions } from "./gateway.ts";
 import { Gateway, json } from "./gateway.ts";
-import { openSqliteStore } from "./sqlite-store.ts";
+import { openStore } from "./open-store.ts";
 
 /** Largest request body (a full upload of 32 records is about 18 KB). */
 export const MAX_BODY = 1 << 20;
@@ -28,7 +28,7 @@ export interface GatewayServerOptions {
   port: number;
   /** Default 127.0.0.1. Plain HTTP is refused on any other address. */
   host?: string;
-  /** SQLite file (":memory:" for a throwaway one). */
+  /** SQLite file (":memory:" for a throwaway one), or a postgres:// URL (gateway/pg-store.ts). */
   dbPath: string;
   /** PEM certificate and key: HTTPS. */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -54,7 +54,7 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
   if (!o.tls && !isLoopback(host)) throw new Error("plain HTTP is served on loopback only: give a TLS certificate and key to listen on " + host);
   // uploads' signatures are checked on worker threads while they wait (one thread per spare core, at most 4)
   const verifyThreads = o.gateway?.verifyThreads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-  const gateway = new Gateway({ ...(o.gateway ?? {}), verifyThreads, store: openSqliteStore(o.dbPath), clock: o.clock });
+  const gateway = new Gateway({ ...(o.gateway ?? {}), verifyThreads, store: openStore(o.dbPath), clock: o.clock });
   let nextConn = 1;
   const sockets = new Set<Socket>();
   // Requests are handled one per turn of the event loop, first come first served. Handling one inside the socket's

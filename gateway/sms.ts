@@ -149,6 +149,12 @@ export function dlrStatus(type: number): DlrStatus | "" {
   return "";
 }
 
+/**
+ * How long a process holds an outbox row it claimed (SMS, webhook) while it sends it: another process takes the row
+ * only after this (the sender died). Longer than any provider's or receiver's timeout.
+ */
+export const SEND_LEASE_MS = 120000;
+
 /** Final reports are never overwritten by an intermediate one that arrives after them (callbacks may cross). */
 function dlrRank(s: string): number {
   return s === "delivered" || s === "failed" ? 2 : s ? 1 : 0;
@@ -209,8 +215,12 @@ export class SmsOutbox {
     const s = this.o.store;
     if (!s.open) return false;
     let down = false;
-    for (const row of s.smsDue(this.o.now())) {
-      if (down) break;
+    // one message at a time, claimed first: another process on the same database never sends the same row meanwhile
+    while (!down) {
+      if (!s.open) return false;
+      const claimed = s.claimSms(this.o.now(), this.o.now() + SEND_LEASE_MS, 1);
+      if (!claimed.length) break;
+      const row = claimed[0];
       const id = row.id as number;
       let err: unknown = null;
       try {

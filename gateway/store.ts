@@ -12,9 +12,12 @@
  * - `txId` is unique in the ledger (idempotency of uploads); `ref` is the ledger row's own key.
  * - Byte fields are Uint8Array (an implementation may hand back a Buffer, which is one).
  *
- * The interface is synchronous because the gateway handles a request in one synchronous transaction; a client-server
- * database would implement it inside a connection's transaction (e.g. in a worker with Atomics, or by making the
- * gateway's calls async: each call is a single statement).
+ * The interface is synchronous: the gateway handles a request in one synchronous transaction. SQLite answers in the
+ * calling thread; PostgreSQL (gateway/pg-store.ts) runs its connection on a worker thread and the calling thread
+ * waits for each answer (Atomics.wait), so a process runs one transaction at a time and several processes share the
+ * database (docs/gateway.md, PostgreSQL and workers). Several processes on one database need three more calls:
+ * `tryLock` (a job such as the 3-day rule runs in one process per period), and `claimSms` / `claimWebhooks` (an
+ * outbox row is sent by one process).
  */
 
 export interface MerchantRow {
@@ -35,6 +38,11 @@ export interface MerchantRow {
   /** Where the merchant's SMS go (E.164), "" for none. */
   phone: string;
   createdAt: number;
+  /** When the API key stops working (ms); 0 never (schema 7). */
+  apiKeyExpiresAt?: number;
+  /** After a rotation: the previous key's hash, valid until prevKeyUntil (ms) so clients can switch over. */
+  prevKeyHash?: string;
+  prevKeyUntil?: number;
 }
 
 export interface TerminalRow {
@@ -343,7 +351,14 @@ export interface PayoutRunRow {
 }
 
 export interface GatewayStore {
+  /** Runs fn as one transaction. A store may run fn again when the database asks (a serialization conflict). */
   transaction<T>(fn: () => T): T;
+  /** Inside a transaction: takes the lock `name` until it ends; false when another process holds it (never waits). */
+  tryLock(name: string): boolean;
+  /** Due queued SMS (at most `limit`), claimed: their nextAt moves to `until`, so no other process takes them meanwhile. */
+  claimSms(now: number, until: number, limit: number): SmsRow[];
+  /** Due pending webhooks, claimed as claimSms does. */
+  claimWebhooks(now: number, until: number, limit: number): WebhookRow[];
   close(): void;
   /** False once closed (outbox delivery running after a close stops quietly). */
   readonly open: boolean;
@@ -355,6 +370,8 @@ export interface GatewayStore {
   listMerchants(): MerchantRow[];
   getMerchant(id: number): MerchantRow | undefined;
   merchantByKeyHash(apiKeyHash: string): MerchantRow | undefined;
+  /** The merchant whose previous API key (before its rotation) has this hash. */
+  merchantByPrevKeyHash(prevKeyHash: string): MerchantRow | undefined;
   updateMerchant(id: number, patch: Partial<Omit<MerchantRow, "id">>): void;
 
   insertTerminal(t: TerminalRow): void;

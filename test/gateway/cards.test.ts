@@ -4,9 +4,9 @@
  * never stored or logged.
  */
 import assert from "node:assert/strict";
-import type { SqliteStore } from "../../gateway/sqlite-store.ts";
+import type { SqlStore } from "../../gateway/sql-store.ts";
 import { toBase64 } from "../../protocol/sync.ts";
-import { makeRig, merchantWithTerminals } from "./helpers.ts";
+import { makeRig, merchantWithTerminals, ON_POSTGRES } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 const exp = "12/39";
@@ -17,9 +17,11 @@ async function pay(rig: Rig, body: Record<string, unknown>, path = "/v1/invoices
 
 /** Every text in every table of the gateway's database. */
 function dump(rig: Rig): string {
-  const db = (rig.gw.store as SqliteStore).db;
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((t) => t.name);
-  return tables.map((t) => JSON.stringify(db.prepare("SELECT * FROM " + t).all(), (_k, v) => (Buffer.isBuffer(v) ? v.toString("latin1") : v))).join("\n");
+  const db = rig.gw.store as SqlStore;
+  const tables = ON_POSTGRES
+    ? db.select<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema='public'")
+    : db.select<{ name: string }>("SELECT name FROM sqlite_master WHERE type='table'");
+  return tables.map((t) => JSON.stringify(db.select("SELECT * FROM " + t.name), (_k, v) => (v instanceof Uint8Array || (v && v.type === "Buffer") ? Buffer.from(v instanceof Uint8Array ? v : v.data).toString("latin1") : v))).join("\n");
 }
 
 describe("gateway: card payments through the card processor", () => {

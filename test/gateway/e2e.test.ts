@@ -19,7 +19,7 @@ import type { GatewayServer } from "../../gateway/server.ts";
 import { OutboxSmsProvider } from "../../gateway/sms.ts";
 import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
-import { DAY, T0, httpLink, httpText, nextWalletTime } from "./helpers.ts";
+import { DAY, T0, httpLink, httpText, nextWalletTime, testDb } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const ADMIN = "adm-e2e";
@@ -72,7 +72,7 @@ describe("gateway end to end: terminals and wallets offline and online across th
     let port = 0;
     let s: GatewayServer = null as unknown as GatewayServer;
     const start = async () => {
-      s = await startGatewayServer({ port, host: "127.0.0.1", dbPath, clock, gateway: { adminToken: ADMIN, autoFlush: false, sms } });
+      s = await startGatewayServer({ port, host: "127.0.0.1", dbPath: testDb(dbPath), clock, gateway: { adminToken: ADMIN, autoFlush: false, sms } });
       port = Number(new URL(s.url).port);
     };
     await start();

@@ -9,6 +9,11 @@ import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import type { SqliteStore } from "../../gateway/sqlite-store.ts";
+import { openPgStore } from "../../gateway/pg-store.ts";
+import type { GatewayStore } from "../../gateway/store.ts";
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { postgresBin, sharedPostgres, SKIP_NO_POSTGRES } from "../helpers/postgres.ts";
 import type { WebhookTransport } from "../../gateway/webhooks.ts";
 import { installApiContractHook } from "../helpers/api-contract.ts";
 
@@ -16,6 +21,74 @@ import { installApiContractHook } from "../helpers/api-contract.ts";
 installApiContractHook();
 
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+/**
+ * Which database the gateway suite runs on: SQLite, or PostgreSQL when GATEWAY_TEST_DB=postgres (npm run
+ * test:gateway-pg; one throwaway server for the run, test/helpers/postgres.ts). Without PostgreSQL's binaries that
+ * run says it skipped and ends.
+ */
+export const ON_POSTGRES = process.env.GATEWAY_TEST_DB === "postgres";
+if (ON_POSTGRES && !postgresBin()) {
+  // the PostgreSQL run of the suite (npm run test:gateway-pg) on a machine without the server: it says so and passes
+  console.log("gateway suite on PostgreSQL " + SKIP_NO_POSTGRES);
+  process.exit(0);
+}
+
+const pgNames = new Map<string, string>();
+/**
+ * The database a test names, on the suite's database: ":memory:" is a new empty one each time, a file path the same
+ * one each time (a restart reopens it). On SQLite the argument itself.
+ */
+export function testDb(dbPath = ":memory:"): string {
+  if (!ON_POSTGRES) return dbPath;
+  const pg = sharedPostgres();
+  if (!pg) throw new Error("GATEWAY_TEST_DB=postgres: " + "no PostgreSQL binaries (install Debian's postgresql package, or set PG_BIN)");
+  if (dbPath === ":memory:") return pg.freshDatabaseSync();
+  const key = createHash("sha256").update(dbPath).digest("hex");
+  let url = pgNames.get(key);
+  if (!url) {
+    url = pg.freshDatabaseSync();
+    pgNames.set(key, url);
+  }
+  return url;
+}
+
+/**
+ * GATEWAY_STORE_CALLS=<file>: every store method the run called is written to the file at exit, and the methods it
+ * never called are listed (how the PostgreSQL subset was checked to reach the whole store interface).
+ */
+const callsFile = process.env.GATEWAY_STORE_CALLS;
+const called = new Set<string>();
+const methods = new Set<string>();
+if (callsFile) {
+  process.on("exit", () => {
+    const internal = new Set(["all", "get", "run", "exec", "insert", "update", "send", "stmt", "tr", "raw", "migrate", "migrateOn", "st", "select"]);
+    const never = [...methods].filter((m) => !called.has(m) && !internal.has(m)).sort();
+    writeFileSync(callsFile, JSON.stringify({ called: [...called].sort(), never }, null, 1));
+  });
+}
+function counted(st: GatewayStore): GatewayStore {
+  if (!callsFile) return st;
+  for (let p = Object.getPrototypeOf(st); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const k of Object.getOwnPropertyNames(p)) if (k !== "constructor" && typeof (st as unknown as Record<string, unknown>)[k] === "function" && !k.startsWith("_")) methods.add(k);
+  }
+  return new Proxy(st, {
+    get(target, k) {
+      const v = Reflect.get(target, k, target);
+      if (typeof v !== "function") return v;
+      return (...a: unknown[]) => {
+        called.add(String(k));
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  });
+}
+
+/** A store on the suite's database (testDb). */
+export function testStore(dbPath = ":memory:"): GatewayStore {
+  const db = testDb(dbPath);
+  return counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db));
+}
 export const DAY = 86400000;
 
 /** A webhook receiver that records every POST and answers with `status` (changeable). */
@@ -47,7 +120,8 @@ export function makeRig(dbPath = ":memory:", extra: Partial<GatewayOptions> = {}
   const sms = new OutboxSmsProvider({ now: () => clock.now() });
   const hooks = new FakeWebhooks();
   const issuer = Issuer.generate(1);
-  const make = () => new Gateway({ store: openSqliteStore(dbPath), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
+  const db = testDb(dbPath);
+  const make = () => new Gateway({ store: counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db)), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
   const rig: Rig = {
     gw: make(),
     clock,

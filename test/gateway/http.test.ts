@@ -18,9 +18,9 @@ import type { GatewayServer } from "../../gateway/server.ts";
 import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import type { GatewayStore } from "../../gateway/store.ts";
-import { SqliteStore, openSqliteStore } from "../../gateway/sqlite-store.ts";
 import { noteResponse } from "../helpers/api-contract.ts";
-import { FakeWebhooks, T0, makeRig, merchantWithTerminals, newWallet } from "./helpers.ts";
+import type { SqlStore } from "../../gateway/sql-store.ts";
+import { FakeWebhooks, T0, makeRig, merchantWithTerminals, newWallet, testDb, testStore } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -94,13 +94,13 @@ async function until(what: string, ok: () => boolean): Promise<void> {
 
 /** Row counts of every table but the logs (a refused request may log itself; it must change nothing else). */
 function counts(gw: Gateway): Record<string, number> {
-  const db = (gw.store as SqliteStore).db;
+  const db = gw.store as SqlStore;
   const out: Record<string, number> = {};
   for (const t of ["meta", "merchants", "terminals", "wallets", "invoices", "records", "ledger", "spends", "reports", "chain", "flags", "deny", "sms", "webhooks", "updates", "movements", "postings", "allowances", "payout_runs", "payouts"]) {
-    out[t] = (db.prepare("SELECT count(*) AS n FROM " + t).get() as { n: number }).n;
+    out[t] = Number(db.select<{ n: number }>("SELECT count(*) AS n FROM " + t)[0].n);
   }
-  out.walletState = JSON.stringify(db.prepare("SELECT lastReqTime, startCounter, syncedAt FROM wallets ORDER BY id").all()).length;
-  out.linkSeqs = (db.prepare("SELECT coalesce(sum(linkSeq), 0) AS n FROM terminals").get() as { n: number }).n;
+  out.walletState = JSON.stringify(db.select("SELECT lastReqTime, startCounter, syncedAt FROM wallets ORDER BY id")).length;
+  out.linkSeqs = Number(db.select<{ n: number }>("SELECT coalesce(sum(linkSeq), 0) AS n FROM terminals")[0].n);
   return out;
 }
 
@@ -123,7 +123,7 @@ describe("gateway: HTTPS", function () {
 
   it("serves the API and the terminal link over TLS with the configured certificate, and logs each terminal connection", async () => {
     const clock = new MovableClock(T0);
-    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: ":memory:", tls: { cert, key }, clock, gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks() } });
+    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: testDb(), tls: { cert, key }, clock, gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks() } });
     const agent = new https.Agent({ keepAlive: true, ca: cert });
     try {
       assert.match(s.url, /^https:\/\/127\.0\.0\.1:[0-9]+$/);
@@ -218,7 +218,7 @@ describe("gateway: bad requests", function () {
   this.timeout(60000);
 
   it("answers each bad request with a clear 4xx {error, message} and changes nothing", async () => {
-    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: ":memory:", gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks() } });
+    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: testDb(), gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks() } });
     try {
       const gw = s.gateway;
       const a = gw.registerMerchant({ name: "A" });
@@ -297,7 +297,7 @@ describe("gateway: bad requests", function () {
       });
     const rig = makeRig(":memory:");
     rig.gw.close();
-    rig.gw = new Gateway({ store: wrap(openSqliteStore(":memory:")), clock: rig.clock, sms: rig.sms, webhooks: rig.hooks, issuer: rig.issuer, autoFlush: false, adminToken: "admin-test" });
+    rig.gw = new Gateway({ store: wrap(testStore(":memory:")), clock: rig.clock, sms: rig.sms, webhooks: rig.hooks, issuer: rig.issuer, autoFlush: false, adminToken: "admin-test" });
     const { terms } = merchantWithTerminals(rig, "A", 1);
     const w = newWallet(rig);
     const t = terms[0];
@@ -315,7 +315,7 @@ describe("gateway: bad requests", function () {
     const rig = makeRig();
     const { terms } = merchantWithTerminals(rig, "A", 1);
     const w = newWallet(rig, 1000, "+4915100000001", 5000);
-    const store = rig.gw.store as SqliteStore;
+    const store = rig.gw.store as SqlStore;
     const real = store.insertLedger.bind(store);
     store.insertLedger = () => {
       throw new Error("disk full");

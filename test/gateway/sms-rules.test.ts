@@ -4,6 +4,7 @@
  * numbers in E.164; texts of one segment, never a card number or a full wallet ID; delivery reports recorded on the
  * row through the message's own token; the outbox table migrated from schema 4.
  */
+import { SCHEMA_VERSION } from "../../gateway/migrations.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -309,7 +310,7 @@ describe("gateway SMS: the outbox's schema", () => {
       assert.equal(store.getMerchant(id)!.phone, "+4930123456");
       store.close();
       const again = new Database(path);
-      assert.equal(again.pragma("user_version", { simple: true }), 6); // the latest schema (6: updates carry board and firmware key)
+      assert.equal(again.pragma("user_version", { simple: true }), SCHEMA_VERSION); // the latest schema (gateway/migrations.ts)
       again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { toHex } from "../../protocol/codec/hex.ts";
 import { Issuer, signBody } from "../../gateway/issuer.ts";
 import { signUpdate } from "../../tools/sign-update.ts";
 import type { Rig } from "./helpers.ts";
-import { makeRig, merchantWithTerminals } from "./helpers.ts";
+import { makeRig, merchantWithTerminals, ON_POSTGRES } from "./helpers.ts";
 
 const admin = { authorization: "Bearer admin-test", "content-type": "application/json" };
 const BUNDLE = new Uint8Array(Buffer.from('print("firmware 2.0.0");', "latin1"));
@@ -74,7 +74,9 @@ describe("gateway: firmware updates (admin updates, firmware keys, hello update)
     assert.equal((await terms[0].hello({ fw: "2.0.0" })).update, undefined, "not offered to a terminal already on it");
   });
 
-  it("never offers an update stored before firmware keys (schema 5, issuer-signed): it migrates without board or key", async () => {
+  it("never offers an update stored before firmware keys (schema 5, issuer-signed): it migrates without board or key", async function () {
+    // a SQLite file's own migration from schema 5 (PostgreSQL databases start at schema 6: gateway/migrations.ts)
+    if (ON_POSTGRES) this.skip();
     const dir = mkdtempSync(join(tmpdir(), "updates-migrate-"));
     try {
       const path = join(dir, "gw.db");

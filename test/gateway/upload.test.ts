@@ -57,6 +57,22 @@ describe("gateway: uploads", () => {
     assert.ok(rig.gw.flags().some((f) => f.kind === "rejected"));
   });
 
+  it("enters an uploaded payment whose request's terminal signature is broken: the link's seal vouches for the terminal, the wallet's signature binds the request", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "A", 1);
+    const w = newWallet(rig);
+    const t = terms[0];
+    const request = t.request(150);
+    request[request.length - 1] ^= 1; // a byte of the terminal's signature, before the wallet signs over the request
+    const payment = w.pay(request, t.terminalId, 150);
+    const rec = t.record({ kind: 1, txId: t.nextTxId(), method: 1, request, payment, orderRef: "" });
+    const r = await t.uploadBatch();
+    assert.deepEqual(r.acked, [rec.seq]);
+    exactlyOnce(rig, [Buffer.from(rec.entry.subarray(1, 9)).toString("hex")]);
+    // where no link vouches (the payer's evidence, the dispute review) the terminal's signature is still checked
+    assert.equal(rig.gw.verifyEntry(rig.gw.terminal(t.terminalId)!, { kind: 1, txId: new Uint8Array(8), method: 1, request, payment, orderRef: "" }).ok, false);
+  });
+
   it("refuses a tampered request body with 401, changes nothing, and the resent upload enters each once", async () => {
     const rig = makeRig();
     const { terms } = merchantWithTerminals(rig, "A", 1);

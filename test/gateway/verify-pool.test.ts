@@ -11,7 +11,7 @@ import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 import type { LinkSend } from "../helpers/soft-terminal.ts";
 import { Verifier } from "../../gateway/verify.ts";
 import { VerifyPool } from "../../gateway/verify-pool.ts";
-import { FakeWebhooks, T0, httpLink } from "./helpers.ts";
+import { FakeWebhooks, T0, httpLink, testDb } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -60,7 +60,7 @@ describe("gateway: signature checks on worker threads", function () {
 
   it("through the server with workers: good entries entered once, an entry with a bad wallet signature rejected (E_SIG)", async () => {
     const clock = new MovableClock(T0);
-    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: ":memory:", clock, gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks(), verifyThreads: 2 } });
+    const s = await startGatewayServer({ port: 0, host: "127.0.0.1", dbPath: testDb(), clock, gateway: { adminToken: "adm", autoFlush: false, webhooks: new FakeWebhooks(), verifyThreads: 2 } });
     const agent = new http.Agent({ keepAlive: true });
     try {
       const port = Number(new URL(s.url).port);

@@ -3,8 +3,8 @@ import { moduleConfig } from "./base.mjs";
 // The gateway's money: the books (movements of balanced postings, balances, statements), what moves what (purses,
 // approvals, reversals, disputes, refunds, online payments, payouts) and the payout file. The property test runs
 // with fewer random days per mutant when run as `PROPERTY_RUNS=15 npm run test:mutation -- gateway` (minutes a run).
-// The reconciliation itself (gateway/gateway.ts: sync, claims, ingest) is next: 2,000 lines of HTTP API beside it
-// make a mutation run of that file take hours; it wants to move into a file of its own first.
+// The reconciliation itself is next: it now has a file of its own (gateway/reconcile.ts: entering, matching, sync,
+// claims, approval, the 3-day rule), so its config is the same shape.
 export default moduleConfig(
   "gateway",
   ["gateway/books.ts", "gateway/money.ts", "gateway/payouts.ts"],

@@ -1,0 +1,254 @@
+/**
+ * GatewayStore on PostgreSQL: the same queries as SQLite (gateway/sql-store.ts), for one or several gateway processes
+ * on one database (docs/gateway.md, PostgreSQL and workers).
+ *
+ *   const store = openPgStore("postgres://gw:secret@db.example/gateway");
+ *   store.transaction(() => { store.insertMerchant(...); store.insertActivity(...); });
+ *   store.close();
+ *
+ * - The connection runs on a worker thread and this thread waits for each answer (gateway/pg-sync.ts): the store
+ *   interface stays synchronous and a request stays one transaction.
+ * - Every transaction is SERIALIZABLE: whatever several processes run at once, the outcome is one of running them
+ *   one after the other, as SQLite's single writer does. When PostgreSQL cannot promise that (SQLSTATE 40001), finds
+ *   a deadlock (40P01) or a concurrent insert took the same key (23505: two processes entering one txId), the
+ *   transaction is rolled back and run again from the start; the second run sees what the other committed (the
+ *   upload is a duplicate). Nothing of a failed run stays: the function only writes through the store.
+ * - Statements whose answers nobody reads (inserts without an id, updates) travel with the next statement that is
+ *   read, or with COMMIT: a transaction costs one round trip per read, and an error still rolls all of it back.
+ * - Migrations: the same versioned steps as SQLite (gateway/migrations.ts), in table schema_version, one process at a
+ *   time (an advisory lock).
+ */
+import { MIGRATIONS, pgDdl, pgQuote, SCHEMA_V6, statements } from "./migrations.ts";
+import type { PgResult, PgStatement } from "./pg-sync.ts";
+import { PgError, SyncPg } from "./pg-sync.ts";
+import type { Row } from "./sql-store.ts";
+import { col, SqlStore } from "./sql-store.ts";
+import type { SmsRow, WebhookRow } from "./store.ts";
+
+/** SQLSTATEs after which the whole transaction runs again: serialization failure, deadlock, a key taken meanwhile. */
+const RETRY = new Set(["40001", "40P01", "23505"]);
+const MAX_RUNS = 12;
+/** Tables whose id PostgreSQL numbers itself (AUTOINCREMENT in SQLite's schema). */
+const IDENTITY = new Set(["records", "flags", "activity", "connections", "sms", "webhooks", "movements", "postings", "payout_runs", "payouts"]);
+/** Advisory lock namespace of the gateway ("gw"), first key of the two-key form. */
+const LOCK_SPACE = 0x6777;
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** FNV-1a of a lock name, as a signed 32-bit key. */
+function lockKey(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+export interface PgStoreOptions {
+  /** Longest wait for one batch of statements (ms, default 30 000): then the connection is dropped. */
+  timeoutMs?: number;
+}
+
+export class PgStore extends SqlStore {
+  private readonly c: SyncPg;
+  private depth = 0;
+  /** BEGIN sent (the transaction exists on the server). */
+  private begun = false;
+  private pending: PgStatement[] = [];
+  /** The database's first error in the running transaction (the gateway may have caught and rethrown another). */
+  private failure: PgError | null = null;
+  private isOpen = true;
+  private sql = new Map<string, { text: string; name: string }>();
+  /** Transactions run again after a conflict (for the bench and the operator's log). */
+  retries = 0;
+
+  constructor(
+    readonly url: string,
+    o: PgStoreOptions = {},
+  ) {
+    super();
+    this.c = new SyncPg({ url, timeoutMs: o.timeoutMs });
+    try {
+      this.migrate();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private migrate(): void {
+    this.transaction(() => {
+      this.run("SELECT pg_advisory_xact_lock(" + LOCK_SPACE + ", 0)");
+      this.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      const r = this.get<{ version: number }>("SELECT version FROM schema_version");
+      let v = r ? r.version : 0;
+      if (!r) {
+        for (const st of statements(SCHEMA_V6)) this.raw(pgDdl(st));
+        this.run("INSERT INTO schema_version (version) VALUES (6)");
+        v = 6;
+      }
+      for (const m of MIGRATIONS) {
+        if (v >= m.version) continue;
+        for (const st of statements(m.sql)) this.raw(pgDdl(st));
+        this.run("UPDATE schema_version SET version=?", m.version);
+        v = m.version;
+      }
+    });
+  }
+
+  /** A statement as PostgreSQL reads it: $n placeholders, camelCase names quoted; prepared under a name. */
+  private tr(sql: string): { text: string; name: string } {
+    let t = this.sql.get(sql);
+    if (!t) {
+      let n = 0;
+      const text = pgQuote(sql)
+        .split(/('(?:[^']|'')*')/)
+        .map((part, i) => (i % 2 ? part : part.replace(/\?/g, () => "$" + ++n)))
+        .join("");
+      t = { text, name: "g" + this.sql.size };
+      this.sql.set(sql, t);
+    }
+    return t;
+  }
+
+  private stmt(sql: string, args: unknown[]): PgStatement {
+    const t = this.tr(sql);
+    return { sql: t.text, params: args, name: t.name };
+  }
+
+  /** Sends what waits and `q`; the answer to `q`. */
+  private send(q?: PgStatement): PgResult {
+    const qs = this.pending;
+    this.pending = [];
+    if (q) qs.push(q);
+    if (!qs.length) return { rows: [], rowCount: 0 };
+    if (this.depth > 0) this.begun = true;
+    try {
+      const r = this.c.batch(qs);
+      return r[r.length - 1];
+    } catch (e) {
+      if (e instanceof PgError && this.depth > 0 && !this.failure) this.failure = e;
+      throw e;
+    }
+  }
+
+  /** DDL as it is (migrations). */
+  private raw(sql: string): void {
+    this.send({ sql, params: [] });
+  }
+
+  protected all<T>(sql: string, ...args: unknown[]): T[] {
+    return this.send(this.stmt(sql, args)).rows as T[];
+  }
+
+  protected get<T>(sql: string, ...args: unknown[]): T | undefined {
+    return this.all<T>(sql, ...args)[0];
+  }
+
+  protected run(sql: string, ...args: unknown[]): number {
+    return this.send(this.stmt(sql, args)).rowCount;
+  }
+
+  protected override exec(sql: string, ...args: unknown[]): void {
+    if (this.depth > 0) this.pending.push(this.stmt(sql, args));
+    else this.send(this.stmt(sql, args));
+  }
+
+  protected insert(table: string, row: object, wantId?: boolean): number {
+    const keys = Object.keys(row).filter((k) => (row as Row)[k] !== undefined);
+    const values = keys.map((k) => (row as Row)[k]);
+    const marks = keys.map(() => "?");
+    // merchants take the next free ID when none is asked for, as SQLite's INTEGER PRIMARY KEY does
+    if (table === "merchants" && keys.indexOf("id") < 0) {
+      keys.unshift("id");
+      marks.unshift("(SELECT COALESCE(MAX(id), 0) + 1 FROM merchants)");
+    }
+    const sql = "INSERT INTO " + table + " (" + keys.map(col).join(",") + ") VALUES (" + marks.join(",") + ")";
+    if (!wantId) {
+      this.exec(sql, ...values);
+      return 0;
+    }
+    const r = this.get<{ id: number }>(sql + " RETURNING id", ...values);
+    return r ? r.id : 0;
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    for (let run = 1; ; run++) {
+      this.depth = 1;
+      this.begun = false;
+      this.failure = null;
+      this.pending = [{ sql: "BEGIN ISOLATION LEVEL SERIALIZABLE", params: [] }];
+      try {
+        const out = fn();
+        this.pending.push({ sql: "COMMIT", params: [] });
+        this.send();
+        this.depth = 0;
+        return out;
+      } catch (e) {
+        const begun = this.begun;
+        this.pending = [];
+        this.depth = 0;
+        const why = this.failure ?? (e instanceof PgError ? e : null);
+        if (begun && (!why || why.code !== "CONN")) {
+          try {
+            this.c.batch([{ sql: "ROLLBACK", params: [] }]);
+          } catch {
+            // the connection went: the server rolls back on its own
+          }
+        }
+        if (why && RETRY.has(why.code) && run < MAX_RUNS && this.isOpen) {
+          this.retries++;
+          sleepMs(Math.floor(Math.random() * 2 * run) + 1);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Rows copied from another database as they are, IDs included (tools/gateway-copy.ts, moving from SQLite), inside
+   * the caller's transaction; then the table's ID sequence continues after the largest copied.
+   */
+  copyRows(table: string, rows: Row[]): void {
+    for (const r of rows) this.insert(table, r);
+    if (rows.length && IDENTITY.has(table)) this.run("SELECT setval(pg_get_serial_sequence(?, 'id'), (SELECT COALESCE(MAX(id), 1) FROM " + table + "))", table);
+  }
+
+  close(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.c.close();
+  }
+
+  get open(): boolean {
+    return this.isOpen;
+  }
+
+  tryLock(name: string): boolean {
+    const r = this.get<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(" + LOCK_SPACE + ", ?) AS ok", lockKey(name));
+    return !!r && r.ok;
+  }
+
+  claimSms(now: number, until: number, limit: number): SmsRow[] {
+    return this.transaction(() =>
+      this.all<SmsRow>("UPDATE sms SET nextAt=? WHERE id IN (SELECT id FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
+    ).sort((a, b) => (a.id as number) - (b.id as number));
+  }
+
+  claimWebhooks(now: number, until: number, limit: number): WebhookRow[] {
+    return this.transaction(() =>
+      this.all<WebhookRow>("UPDATE webhooks SET nextAt=? WHERE id IN (SELECT id FROM webhooks WHERE status='pending' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
+    ).sort((a, b) => (a.id as number) - (b.id as number));
+  }
+}
+
+export function openPgStore(url: string, o?: PgStoreOptions): PgStore {
+  return new PgStore(url, o);
+}
+
+/** True for a database URL the PostgreSQL store takes (postgres:// or postgresql://). */
+export function isPgUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
