@@ -3,7 +3,8 @@
  * JSON summary is printed at the end (screen text, paper text, wallets, errors, and what each step produced).
  * Exit code 0 when every step succeeded and the bundle raised no uncaught error, 1 otherwise, 2 on a usage error.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync as writeFile } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
 import { fromQrText } from "../protocol/qr.ts";
@@ -11,6 +12,12 @@ import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 import { isEspruino, parseEngine } from "./engine/engine.ts";
 import type { EngineName } from "./engine/engine.ts";
+
+/** Writes an output file, making its folder first (the README's examples write into sim-out/). */
+function writeFileSync(path: string, data: Buffer | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFile(path, data);
+}
 
 export const USAGE = `npm run sim -- [options] [steps…]
 
