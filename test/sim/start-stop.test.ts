@@ -41,32 +41,42 @@ const alive = (pid: number) => {
 
 describe("npm start and SIGTERM", function () {
   this.timeout(240000);
-  it("leaves no process behind when npm start gets SIGTERM", async function () {
-    if (process.platform !== "linux") this.skip();
-    const state = mkdtempSync(join(tmpdir(), "sim-start-"));
-    const npm = spawn("npm", ["start"], { env: { ...process.env, PORT: "0", SIM_STATE: state, SIM_PROVISION: "0", ENGINE: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    npm.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    npm.stderr.on("data", (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<void>((r) => npm.on("exit", () => r()));
-    let tree: number[] = [];
-    try {
-      const end = Date.now() + 200000;
-      while (!/running at http/.test(out)) {
-        if (Date.now() > end || npm.exitCode !== null) assert.fail("npm start did not start the simulator: " + out.slice(-2000));
-        await new Promise((r) => setTimeout(r, 200));
+  for (const engine of ["v8", "espruino"]) {
+    it(`leaves no process behind when npm start gets SIGTERM (${engine} engine${engine === "espruino" ? ": the interpreter's process too" : ""})`, async function () {
+      if (process.platform !== "linux") this.skip();
+      if (engine === "espruino" && !process.env.ESPRUINO) {
+        console.log("      (skipped: ESPRUINO is not set)");
+        this.skip();
       }
-      tree = descendants(npm.pid as number);
-      assert.ok(tree.length >= 2, "npm start runs the simulator in a child process: " + tree.join(" "));
-      npm.kill("SIGTERM");
-      await exited;
-      const gone = Date.now() + 15000;
-      while (tree.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
-      const left = tree.filter(alive).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ")}`);
-      assert.deepEqual(left, [], "processes left after SIGTERM");
-    } finally {
-      for (const p of [npm.pid as number, ...tree]) if (alive(p)) process.kill(p, "SIGKILL");
-      rmSync(state, { recursive: true, force: true });
-    }
-  });
+      const state = mkdtempSync(join(tmpdir(), "sim-start-"));
+      const npm = spawn("npm", ["start"], { env: { ...process.env, PORT: "0", SIM_STATE: state, SIM_PROVISION: "0", ENGINE: engine === "v8" ? "" : engine }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      npm.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      npm.stderr.on("data", (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<void>((r) => npm.on("exit", () => r()));
+      let tree: number[] = [];
+      try {
+        const end = Date.now() + 200000;
+        while (!/running at http/.test(out)) {
+          if (Date.now() > end || npm.exitCode !== null) assert.fail("npm start did not start the simulator: " + out.slice(-2000));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        tree = descendants(npm.pid as number);
+        assert.ok(tree.length >= 2, "npm start runs the simulator in a child process: " + tree.join(" "));
+        if (engine === "espruino") {
+          const cmd = (p: number) => readFileSync(`/proc/${p}/cmdline`, "utf8");
+          assert.ok(tree.some((p) => cmd(p).indexOf(process.env.ESPRUINO as string) >= 0 || /espruino/.test(cmd(p).split("\0")[0])), "the interpreter runs as a child: " + tree.map(cmd).join(" | "));
+        }
+        npm.kill("SIGTERM");
+        await exited;
+        const gone = Date.now() + 15000;
+        while (tree.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+        const left = tree.filter(alive).map((p) => `${p}: ${readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+        assert.deepEqual(left, [], "processes left after SIGTERM");
+      } finally {
+        for (const p of [npm.pid as number, ...tree]) if (alive(p)) process.kill(p, "SIGKILL");
+        rmSync(state, { recursive: true, force: true });
+      }
+    });
+  }
 });
