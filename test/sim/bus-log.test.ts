@@ -66,6 +66,30 @@ describe("journal view", function () {
     assert.deepEqual(after.anomalies, []);
   });
 
+  it("shows a payment's record as pending with its amount, and a bit flipped in flash as a bad tag and a mac anomaly", async () => {
+    const w = World.open({ stateDir: null });
+    await w.provision();
+    w.setWifi(false);
+    w.keys("1250#");
+    await w.until("the payment advertised", () => !!w.host.ble.advertising, 10000);
+    await w.payOverBluetooth("dora");
+    const v = journalView(w.host);
+    assert.deepEqual(v.counts, { records: 1, pending: 1, uploaded: 0, acknowledged: 0 });
+    const r = v.pages[0].records[0];
+    assert.deepEqual([r.state, r.kind, r.method, r.amountMinor, r.currency, r.authentic], ["pending", "wallet payment", "Bluetooth", 1250, 978, true]);
+    assert.deepEqual(v.anomalies, []);
+    // NOR flash: a write can only clear bits; clear the lowest set bit of a word in the record's ciphertext (32 on)
+    let at = v.pages[0].page * v.pageSize + r.offset + 40;
+    let b = w.host.journalFlash.read(at, 4);
+    while (b.every((x) => x === 0)) b = w.host.journalFlash.read((at += 4), 4);
+    const i = b.findIndex((x) => x !== 0);
+    b[i] &= b[i] - 1;
+    w.host.journalFlash.write(at, b);
+    const t = journalView(w.host);
+    assert.equal(t.pages[0].records[0].authentic, false);
+    assert.deepEqual(t.anomalies.map((a) => [a.kind, a.page, a.seq]), [["mac", 0, 1]]);
+  });
+
   it("says it cannot read the records before provisioning (no storage key in the secure element)", () => {
     const w = World.open({ stateDir: null });
     const v = journalView(w.host);
