@@ -26,6 +26,7 @@ export const PAGE = `<!doctype html>
  .wide{flex:1 1 640px;max-width:none}
  #gw table{width:100%;table-layout:fixed;margin-bottom:8px} #gw td{overflow-wrap:anywhere;vertical-align:top}
  #gw .sms td:last-child{white-space:pre-wrap}
+ #gw h3{font-size:12px;color:#cde;margin:10px 0 4px} #gw .none{color:#789;font-style:italic}
  .bus{font:11px ui-monospace,monospace;max-height:360px;overflow:auto;background:#15171b;border-radius:6px}
  .bus table{width:100%;table-layout:fixed} .bus td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
  .bus tr.out td:nth-child(3){color:#fc6} .bus tr.in td:nth-child(3){color:#6cf}
@@ -104,7 +105,7 @@ export const PAGE = `<!doctype html>
   <label><input type="checkbox" id="buspause"> pause</label>
   <button class="act" id="busclear">clear</button> <span id="buscount" style="font-size:12px;color:#9ab"></span>
  </div>
- <div class="bus"><table><colgroup><col style="width:80px"><col style="width:60px"><col style="width:28px"><col style="width:56px"><col><col style="width:34%"></colgroup><tbody id="busrows"></tbody></table></div>
+ <div class="bus"><table><colgroup><col style="width:80px"><col style="width:64px"><col style="width:22px"><col style="width:76px"><col><col style="width:32%"></colgroup><tbody id="busrows"></tbody></table></div>
 </div>
 
 <div class="panel wide" id="jpanel"><h2>Journal</h2><div id="journal" style="font-size:12px">…</div></div>
@@ -253,7 +254,8 @@ function showState(s){
   if (Date.now() - (touched.swpaper || 0) > 3000) $("swpaper").checked = s.paperOut;
   if (Date.now() - (touched.swgw || 0) > 3000) $("swgw").checked = s.gatewayUp;
   const w = s.wallets.find(x => x.name === ($("wname").value || "customer")); if (w) showWallet(w);
-  if (s.gateway) $("gw").innerHTML = "<b>Transactions</b>" + (s.gateway.transactions ? transactions(s.gateway.transactions) : rows(s.gateway.ledger)) + "<b>Balances</b>" + balances(s.gateway.money) + "<b>Payouts</b>" + payouts(s.gateway.payouts) + "<b>SMS outbox</b>" + sms(s.gateway.sms) + "<b>Flags</b>" + rows(s.gateway.flags);
+  const h3 = (t) => "<h3>" + t + "</h3>";
+  if (s.gateway) $("gw").innerHTML = (h3("Transactions") + (s.gateway.transactions ? transactions(s.gateway.transactions) : rows(s.gateway.ledger)) + h3("Balances") + balances(s.gateway.money) + h3("Payouts") + payouts(s.gateway.payouts) + h3("SMS outbox") + sms(s.gateway.sms) + h3("Flags") + rows(s.gateway.flags)).split("<i>none</i>").join("<div class='none'>none</div>");
   // the panel goes dark with the power, as the real one does
   $("screen").classList.toggle("off", !s.poweredOn); document.body.dataset.power = s.poweredOn ? "on" : "off";
   if (Date.now() - (touched.speed || 0) > 3000) { $("spreal").checked = s.speed !== "fast"; $("spfast").checked = s.speed === "fast"; }
