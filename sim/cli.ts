@@ -3,14 +3,23 @@
  * JSON summary is printed at the end (screen text, paper text, wallets, errors, and what each step produced).
  * Exit code 0 when every step succeeded and the bundle raised no uncaught error, 1 otherwise, 2 on a usage error.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync as writeFile } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
 import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 import { isEspruino, parseEngine } from "./engine/engine.ts";
+import { journalView } from "./journal-view.ts";
+import { money } from "../gateway/index.ts";
 import type { EngineName } from "./engine/engine.ts";
+
+/** Writes an output file, making its folder first (the README's examples write into sim-out/). */
+function writeFileSync(path: string, data: Buffer | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFile(path, data);
+}
 
 export const USAGE = `npm run sim -- [options] [steps…]
 
@@ -44,6 +53,8 @@ Steps (run in order):
   --display-png FILE        write what the display shows as a PNG
   --receipt-png FILE        write the last printed receipt as a PNG
   --paper-png FILE          write the whole paper roll (every printed receipt) as a PNG
+  --journal                 report the journal's records (page, seq, state, kind, amount, tag ok) and what the
+                            firmware's recovery would find in its flash now (anomalies, a torn tail)
   --wifi on|off             access point in range or not
   --gateway up|down         gateway reachable or not
   --power cut|on|cut-at-next-write
@@ -60,14 +71,15 @@ Output: a JSON summary on stdout (screen text, paper text, printed QR codes, wal
 errors, and each step's result); the device's console lines go to stderr. Exit code 0 when every step succeeded and the firmware raised
 no uncaught error, 1 otherwise, 2 on a usage error.
 
-Examples:
+Examples (npm run --silent keeps npm's own lines off stdout, for jq):
   npm run sim -- --scenario offline-payment
-  npm run sim -- --keys 1250 --display-png amount.png
-  npm run sim -- --provision --wifi off --keys 1250# --wallet alice --pay alice --wallet-qr-png pay.png \\
-                 --scan-image pay.png --until "Receipt printed" --receipt-png receipt.png
+  npm run sim -- --keys 1250 --display-png sim-out/amount.png
+  npm run sim -- --provision --wifi off --keys 1250# --wallet alice --pay alice --wallet-qr-png sim-out/pay.png \\
+                 --scan-image sim-out/pay.png --until "Receipt printed" --receipt-png sim-out/receipt.png
   npm run sim -- --quiet --scan-text "HELLO"
   npm run sim -- --provision --wallet erin --keys A3 --keys 990# --until INVOICE --pay-online erin --until Paid
-  npm run sim -- --state .sim-state/demo --wifi off --power cut --power on --display-png after.png
+  npm run --silent sim -- --quiet --provision --wifi off --keys 1250# --wallet carol --pay carol \\
+                 --power cut-at-next-write --scan-payment --journal --power on --until Ready --journal | jq '.steps'
 `;
 
 /** The usage text with the scenario list filled in. */
@@ -94,7 +106,7 @@ export class UsageError extends Error {}
 type Step = { name: string; arg?: string };
 
 const WITH_ARG = ["--until", "--paper-png", "--scenario", "--keys", "--scan-text", "--scan-image", "--wallet", "--pay", "--pay-ble", "--wallet-qr-png", "--display-png", "--receipt-png", "--wifi", "--gateway", "--power", "--paper", "--wait", "--fast-forward"];
-const NO_ARG = ["--scan-payment", "--provision"];
+const NO_ARG = ["--scan-payment", "--provision", "--journal"];
 WITH_ARG.push("--pay-online", "--scan-receipt", "--claim");
 
 export function parse(argv: string[]): { board: string; state: string | null; quiet: boolean; help: boolean; gateway: boolean; engine: EngineName; steps: Step[] } {
@@ -218,6 +230,12 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
         case "--pay-ble":
           detail = await world.payOverBluetooth(a);
           break;
+        case "--journal": {
+          const v = journalView(world.host);
+          const records = v.pages.flatMap((pg) => pg.records.map((r) => ({ page: pg.page, seq: r.seq, state: r.state, kind: r.kind, amount: r.amountMinor === null ? null : money(r.amountMinor, r.currency ?? 0), authentic: r.authentic })));
+          detail = { readable: v.readable, counts: v.counts, tornTail: v.tornTail, anomalies: v.anomalies, records };
+          break;
+        }
         case "--scan-payment":
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
           detail = { sent: (await scannerSent(() => world.scanText(lastPayment as string))).length + " bytes" };

@@ -32,9 +32,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }).then(
     (s) => {
       console.log(`Simulator (${s.world.board.name}, firmware ${s.world.board.version}, engine ${s.world.engine}) running at ${s.url}`);
-      process.on("SIGINT", () => {
-        s.close().then(() => process.exit(0));
-      });
+      // Ctrl-C, `kill`, a closed terminal: stop the world (on the interpreter engine its child process too) and
+      // exit; a second signal exits at once. npm's start script `exec`s tsx, so the signal reaches this process.
+      let stopping = false;
+      const stop = () => {
+        if (stopping) process.exit(1);
+        stopping = true;
+        s.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, stop);
     },
     (e) => {
       console.error(e instanceof Error ? e.message : e);

@@ -15,6 +15,9 @@ import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { PAGE } from "./ui/page.ts";
 import { qrPng, World } from "./world.ts";
 import { isEspruino } from "./engine/engine.ts";
+import { BUS_CHANNELS } from "./bus-log.ts";
+import type { BusChannel } from "./bus-log.ts";
+import { journalView } from "./journal-view.ts";
 import type { GatewayLike, WorldOptions } from "./world.ts";
 
 export interface PageServerOptions extends WorldOptions {
@@ -42,8 +45,15 @@ const HOUR = 3600000;
 export const KEY_HOLD_MS = 100;
 /** Device time between a key's release and the next key's press (the firmware sees the release first). */
 export const KEY_GAP_MS = 40;
-/** How long a code shown to the scanner stays in front of it (ms, wall clock), unless shown again meanwhile. */
+/** How long a code shown to the scanner stays in front of it (ms of device time), unless shown again meanwhile. */
 const SHOW_MS = 800;
+/**
+ * Fast mode: wall-clock ms of each 20 ms turn spent running the terminal (the rest is left to the server, the
+ * gateway and the page). The device then runs as fast as the machine allows.
+ */
+const FAST_BUDGET_MS = 14;
+/** Wall-clock ms between two paper events at most (a receipt printed in fast mode changes the roll every turn). */
+const PAPER_PUSH_MS = 250;
 
 /** jsQR's browser build, served to the page for the camera (decoded in the browser, frames never leave it). */
 let jsqrSource: string | null = null;
@@ -92,13 +102,15 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
   let displayHash = "";
   let paperLen = -1;
   const streams = new Set<ServerResponse>();
-  // Rendering the roll costs; count receipts again only when the roll grew.
+  // Count receipts again only when the roll grew (the jobs, without rendering them).
   let counted = { items: -1, n: 0 };
   const receiptCount = () => {
     const items = world.host.printer.paper.length;
-    if (items !== counted.items) counted = { items, n: world.receiptPngs().length };
+    if (items !== counted.items) counted = { items, n: world.host.printer.receipts().length };
     return counted.n;
   };
+  /** The page fetches the whole roll on each paper event: at most one every PAPER_PUSH_MS while lines keep coming. */
+  let paperPushedAt = 0;
   const push = (event: string, data: unknown) => {
     const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const s of streams) s.write(msg);
@@ -112,13 +124,25 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       push("display", { v: versions.display });
     }
     const n = world.host.printer.paper.length;
-    if (n !== paperLen) {
+    if (n !== paperLen && Date.now() - paperPushedAt >= PAPER_PUSH_MS) {
+      paperPushedAt = Date.now();
       paperLen = n;
       versions.paper++;
       push("paper", { v: versions.paper, receipts: receiptCount() });
     }
   };
 
+  /**
+   * "real": device time follows the wall clock. "fast": while the terminal works on its own (the printer printing
+   * a receipt), device time runs as fast as the machine allows; while it waits for a person (a key, a scan, the
+   * phone) or for the gateway (whose reply comes in wall-clock time: racing on would time the request out), in
+   * real time, so no screen's timeout runs out under the user's hand. V8 engine only.
+   */
+  let speed: "real" | "fast" = "real";
+  const fastNow = () => {
+    const h = world.host;
+    return !isEspruino(h) && h.poweredOn && world.httpInFlight === 0 && h.printer.printing;
+  };
   const tick = () => {
     const now = Date.now();
     const dt = Math.min(now - last, 1000);
@@ -126,6 +150,15 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     try {
       world.wait(dt);
       releaseKeys();
+      takeAway();
+      // fast: then as far ahead as the turn's budget goes (never slower than real time: a busy machine gives the
+      // turn late, and dt covers that)
+      const end = Date.now() + FAST_BUDGET_MS;
+      while (speed === "fast" && Date.now() < end && fastNow()) {
+        world.wait(20);
+        releaseKeys();
+        takeAway();
+      }
       if (streams.size) watch();
     } catch (e) {
       log("[sim] " + (e instanceof Error ? e.message : String(e)));
@@ -169,6 +202,12 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       keyQueue.shift();
     }
   };
+  function takeAway(): void {
+    if (removeAt !== null && world.host.sched.now >= removeAt) {
+      removeAt = null;
+      world.host.scanner.removeCode();
+    }
+  }
   startLoop();
   const persist = setInterval(() => world.persist(), 5000);
   const stateTimer = setInterval(() => {
@@ -192,6 +231,8 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     lastPayment,
     receipts: receiptCount(),
     versions,
+    speed,
+    busNext: world.bus.next,
   });
 
   /** Runs `fn` with the real-time loop stopped (it drives the event loop itself: Bluetooth, provisioning). */
@@ -213,15 +254,14 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     queue = run.catch(() => {});
     return run;
   };
-  /** A code held in front of the scanner (the GM65 emulator decides what it sends and when), then taken away. */
-  let removeTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * A code held in front of the scanner (the GM65 emulator decides what it sends and when), then taken away after
+   * SHOW_MS of device time (in fast mode too: the module's same-code delay must not see it held for seconds).
+   */
+  let removeAt: number | null = null;
   const show = (code: string | Uint8Array) => {
     world.host.scanner.present(code);
-    if (removeTimer) clearTimeout(removeTimer);
-    removeTimer = setTimeout(() => {
-      removeTimer = null;
-      world.host.scanner.removeCode();
-    }, SHOW_MS);
+    removeAt = world.host.sched.now + SHOW_MS;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -259,6 +299,18 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         return shown ? send(200, "image/png", qrPng(shown, 4)) : send(404, "text/plain", "nothing shown");
       }
       if (p === "/state") return json(200, state());
+      if (p === "/bus") {
+        // ?since=ID (entries from that id on: the newest may have grown), &ch=i2c,spi (channels), &q=text
+        const ch = q("ch") ? (q("ch").split(",").filter((c) => (BUS_CHANNELS as string[]).indexOf(c) >= 0) as BusChannel[]) : undefined;
+        return json(200, { next: world.bus.next, entries: world.bus.entries({ since: Number(q("since")) || 0, channels: ch, text: q("q"), max: Number(q("max")) || 500 }) });
+      }
+      if (p === "/journal") {
+        try {
+          return json(200, journalView(world.host));
+        } catch (e) {
+          return fail(500, e);
+        }
+      }
       if (p === "/payments") return json(200, payments.map((x, i) => ({ index: i, label: x.label })));
       if (p === "/events") {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
@@ -416,6 +468,21 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       case "/power/on":
         world.powerOn();
         return json(200, { ok: true });
+      case "/speed": {
+        const m = q("mode");
+        if (m !== "real" && m !== "fast") return json(400, { error: "mode is real or fast" });
+        if (m === "fast" && isEspruino(world.host)) return json(409, { error: "the interpreter runs in real time: fast mode needs the V8 engine" });
+        speed = m;
+        return json(200, { speed });
+      }
+      case "/factory-reset":
+        try {
+          world.factoryReset();
+          counted = { items: -1, n: 0 };
+          return json(200, { ok: true, text: "factory reset: the terminal is as shipped (provision it)" });
+        } catch (e) {
+          return fail(409, e);
+        }
       case "/clock/forward": {
         const hours = q("hours") ? Number(q("hours")) : Number(q("days")) * 24;
         if (!(hours > 0 && hours <= 24 * 30)) return json(400, { error: "move the clock forward by 1 hour to 30 days" });
@@ -428,7 +495,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
 
   const server = createServer((req, res) => {
     const path = (req.url || "/").split("?")[0];
-    const queued = req.method === "POST" && (path.startsWith("/wallet/") || path === "/provision");
+    const queued = req.method === "POST" && (path.startsWith("/wallet/") || path === "/provision" || path === "/factory-reset");
     (queued ? serial(() => handle(req, res)) : handle(req, res)).catch((e) => {
       res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
@@ -442,7 +509,6 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
     close: () =>
       new Promise<void>((r) => {
         stopLoop();
-        if (removeTimer) clearTimeout(removeTimer);
         clearInterval(persist);
         clearInterval(stateTimer);
         clearInterval(memTimer);

@@ -16,7 +16,8 @@ import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
 import { Flash } from "./espruino/flash.ts";
-import { Gateway, Issuer, publicKeyOf, SqliteStore } from "../gateway/index.ts";
+import { Gateway, Issuer, money, publicKeyOf, SqliteStore } from "../gateway/index.ts";
+import type { LedgerRow } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
 import { EspruinoHost } from "./engine/espruino-host.ts";
 import { espruinoBin, isEspruino } from "./engine/engine.ts";
@@ -24,6 +25,7 @@ import type { EngineName, TerminalHost } from "./engine/engine.ts";
 import type { BoardData } from "./host.ts";
 import type { HttpHandler } from "./espruino/net.ts";
 import { Atecc608Emulator } from "./peripherals/atecc608.ts";
+import { BusLog } from "./bus-log.ts";
 import { SimPhone } from "./peripherals/ble-phone.ts";
 import { encodePng } from "./render/png.ts";
 import { paperPng } from "./render/paper.ts";
@@ -44,6 +46,10 @@ export interface GatewayLike {
   holds(): unknown;
   smsOutbox(): unknown;
   flags(): unknown;
+  /** Each transaction as the gateway panel shows it: amount, status, hold-until, method. */
+  transactions?(): TransactionView[];
+  /** Settlement runs and each merchant's payout in them (pain.001 credit transfers). */
+  payouts?(): unknown;
   activity?(): unknown;
   /** Runs the 3-day auto-approve against the gateway's clock. */
   tick?(): unknown;
@@ -77,10 +83,51 @@ export interface FraudClaim {
   reason: string;
 }
 
+/** One transaction at the gateway, in words and money (the page's gateway panel). */
+export interface TransactionView {
+  terminalId: number;
+  /** The terminal's transaction ID (hex), or the online payment's reference. */
+  ref: string;
+  kind: string;
+  /** "QR", "Bluetooth", "paid by QR", "paid by Bluetooth", "paid online", "card", "debit card", "wallet online". */
+  method: string;
+  amount: string;
+  amountMinor: number;
+  currency: number;
+  status: string;
+  /** When the 3-day rule approves a held payment (ISO time), "" when not held. */
+  holdUntil: string;
+  time: string;
+}
+
+/** Entry methods (protocol/entry.ts) and the gateway's online methods (gateway/store.ts LedgerRow.method). */
+const METHOD_NAMES: Record<number, string> = { 1: "QR", 2: "Bluetooth", 3: "paid by QR", 4: "paid by Bluetooth", 5: "paid online", 11: "card", 12: "debit card", 13: "wallet online" };
+
+/** A ledger row in words and money. */
+export function transactionView(r: LedgerRow): TransactionView {
+  const iso = (ms: number) => (ms ? new Date(ms).toISOString().slice(0, 16).replace("T", " ") : "");
+  return {
+    terminalId: r.terminalId,
+    ref: r.txId || r.ref,
+    kind: r.kind,
+    method: METHOD_NAMES[r.method] ?? String(r.method),
+    amount: money(r.kind === "refund" ? -r.amountMinor : r.amountMinor, r.currency),
+    amountMinor: r.amountMinor,
+    currency: r.currency,
+    status: r.status,
+    holdUntil: r.status === "held" ? iso(r.holdUntil) : "",
+    time: iso(r.txTime),
+  };
+}
+
 /** The gateway's books as the page's gateway panel and the JSON summary show them. */
 export interface GatewayBooks {
   /** Balances: each merchant's pending, available and paid out; each wallet's available, purse and debt; the issuer's. */
   money: unknown;
+  /** Each transaction: amount, status, hold-until, method (null when the gateway does not say). */
+  transactions: TransactionView[] | null;
+  /** Settlement runs and the payouts in them. */
+  payouts: unknown;
   ledger: unknown;
   holds: unknown;
   sms: unknown;
@@ -150,6 +197,14 @@ export interface WalletInfo {
   payments: number;
   /** The wallet's online balance at the gateway (what "pay online" spends); null without a gateway that knows it. */
   balanceMinor: number | null;
+  /** Payments the terminal accepted: the wallet holds the terminal's signed receipt for them. */
+  accepted: number;
+  /** Payments signed but with no receipt yet (shown by QR and not yet read off the receipt, or refused). */
+  awaitingReceipt: number;
+  /** The same figures in money ("12.50 EUR"). */
+  money: { cap: string; spent: string; left: string; balance: string | null };
+  /** Each payment, newest last: amount in money, terminal, how it was paid, and the receipt's UTR once accepted. */
+  list: { counter: number; terminalId: number; amount: string; method: string; accepted: boolean; utr: string }[];
 }
 
 interface SavedWallet {
@@ -213,6 +268,9 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     // the page's panel shows the first columns: who, which rule, queued/sent/failed, the delivery report, the text
     smsOutbox: () => g.smsOutbox().map((m) => ({ id: m.id, to: m.to, kind: m.kind, status: m.status, dlr: m.dlr, text: m.text, attempts: m.attempts })),
     flags: () => g.flags(),
+    transactions: () => g.ledger().map(transactionView),
+    // each run with its payouts (the pain.001 file itself stays in the store)
+    payouts: () => store.payoutRuns().map((r) => ({ period: r.period, count: r.count, total: r.controlSum, payouts: store.payouts(undefined, r.id).map((p) => ({ merchantId: p.merchantId, name: p.name, amount: money(p.amountMinor, p.currency), iban: p.iban, endToEndId: p.endToEndId })) })),
     activity: () => g.activity(),
     tick: () => g.tick(),
     linkPublicKey: g.linkPublicKey,
@@ -293,6 +351,8 @@ export class World {
    */
   readonly firmwareKey: { keyId: number; privateKey: Uint8Array; publicKey: Uint8Array };
   readonly wallets: Record<string, Wallet> = {};
+  /** What crossed each wire (UARTs, I2C, SPI, Bluetooth, HTTP), as the page's bus log shows it. */
+  readonly bus = new BusLog();
   /** Where the terminal's HTTP goes when the gateway is reachable. */
   gatewayHandler: HttpHandler | null = null;
   private gatewayUp = true;
@@ -301,6 +361,10 @@ export class World {
   private readonly clockListeners: ((nowMs: number) => void)[] = [];
   private readonly bindConsole: ReturnType<typeof consoleHostOptions>["bind"];
   private gw: GatewayLike | null = null;
+  /** How each wallet payment made here was handed over ("QR", "Bluetooth"), by "name:counter". */
+  private readonly paidBy: Record<string, string> = {};
+  /** The terminal's HTTP requests waiting for their reply (the page's fast mode runs in real time meanwhile). */
+  httpInFlight = 0;
   /** What the world remembers besides the device: how it provisioned the terminal. */
   private meta: { provisioned?: ProvisionSpec } = {};
 
@@ -339,9 +403,16 @@ export class World {
       this.current = new EspruinoHost({ board, bundle, bin, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, maxLifetimeS: o.maxLifetimeS });
     } else this.current = new SimHost({ board, bundle, flash, journalFlash, secure, wallClockMs: o.wallClockMs ?? Date.now(), onPrint: o.onPrint, env: con.env, onContext: con.onContext, bootFromStorage: con.bootFromStorage });
     this.current.httpHandler = (req) => {
-      if (!this.gatewayUp || !this.gatewayHandler) return Promise.reject(new Error("connection refused"));
-      return this.gatewayHandler(req);
+      const reply = !this.gatewayUp || !this.gatewayHandler ? Promise.reject(new Error("connection refused")) : this.gatewayHandler(req);
+      this.bus.http(req, reply);
+      this.httpInFlight++;
+      const done = () => {
+        this.httpInFlight--;
+      };
+      reply.then(done, done);
+      return reply;
     };
+    this.bus.attach(this.current, board.wiring);
     if (this.stateDir && existsSync(file("wallets.json"))) {
       const w = JSON.parse(readFileSync(file("wallets.json"), "utf8")) as Record<string, SavedWallet>;
       for (const name in w) this.restoreWallet(name, w[name]);
@@ -357,6 +428,7 @@ export class World {
   private switchTo(h: TerminalHost, boot: () => void): void {
     const t = this.partClock();
     this.current = h;
+    this.bus.attach(h, this.board.wiring);
     // set before boot (V8 runs the bundle at once, at device time 0) and after (the interpreter's clock restarts)
     this.clockBase = t - h.sched.now;
     boot();
@@ -560,6 +632,25 @@ export class World {
     this.host.journalFlash.cutPowerAt(1);
   }
 
+  /**
+   * A factory reset, as a technician's bench does it: Storage and the journal's region erased, the secure element
+   * back as shipped (no keys: a new identity at the next provisioning), then power on. The paper roll, the wallets
+   * and the gateway stay (they are not in the terminal). V8 engine only (the interpreter's flash is its own file).
+   */
+  factoryReset(): void {
+    const h = this.host;
+    if (isEspruino(h)) throw new Error("a factory reset needs the V8 engine (the interpreter's flash is its own file)");
+    if (h.poweredOn) h.powerOff();
+    h.flash.cutPowerAt(null);
+    h.journalFlash.cutPowerAt(null);
+    for (const f of [h.flash, h.journalFlash]) for (let a = 0; a < f.size; a += f.pageSize) f.erasePage(a);
+    h.secure.importState(shippedSecureElement(() => 0, this.board.wiring.secure.address).exportState());
+    this.meta = {};
+    this.bus.note("i2c", "factory reset: Storage and journal erased, secure element as shipped");
+    this.powerOn();
+    this.persist();
+  }
+
   /** Power on; `wallClockMs` sets the device's RTC first (an ESP32's RTC restarts near 1970 after a power loss). */
   powerOn(o: { wallClockMs?: number } = {}): void {
     this.host.flash.cutPowerAt(null);
@@ -594,7 +685,15 @@ export class World {
         return { error: e instanceof Error ? e.message : String(e) };
       }
     };
-    return { money: safe(() => (g.books ? g.books() : null)), ledger: safe(() => g.ledger()), holds: safe(() => g.holds()), sms: safe(() => g.smsOutbox()), flags: safe(() => g.flags()) };
+    return {
+      money: safe(() => (g.books ? g.books() : null)),
+      transactions: g.transactions ? (safe(() => (g.transactions as () => TransactionView[])()) as TransactionView[]) : null,
+      payouts: safe(() => (g.payouts ? g.payouts() : null)),
+      ledger: safe(() => g.ledger()),
+      holds: safe(() => g.holds()),
+      sms: safe(() => g.smsOutbox()),
+      flags: safe(() => g.flags()),
+    };
   }
 
   // ------------------------------------------------------------------ provisioning
@@ -749,6 +848,8 @@ export class World {
   async pay(name: string, requestQr: string): Promise<string> {
     const w = await this.wallet(name);
     const out = await w.pay(requestQr);
+    const list = w.state().payments;
+    if (list.length) this.paidBy[name + ":" + list[list.length - 1].counter] = "QR";
     this.persist();
     return out.qr;
   }
@@ -782,7 +883,7 @@ export class World {
    * The customer pays over Bluetooth: the phone connects to what the terminal advertises, opens the encrypted
    * session, reads the request, writes its payment and checks the terminal's receipt. The event loop runs meanwhile.
    */
-  async payOverBluetooth(name: string, timeoutMs = 10000): Promise<{ amountMinor: number; utr: string; receiptVerified: boolean }> {
+  async payOverBluetooth(name: string, timeoutMs = 10000): Promise<{ amountMinor: number; amount: string; utr: string; receiptVerified: boolean }> {
     const w = await this.wallet(name);
     if (!this.host.ble.advertising) throw new Error("the terminal is not advertising: open a payment first");
     const phone = new SimPhone(this.host);
@@ -794,9 +895,15 @@ export class World {
     const drive = <T>(p: Promise<T>) => this.drive(p, timeoutMs, "the Bluetooth payment");
     try {
       const info = await drive(session.open());
-      const out = await drive(payOverBle(w, session, info));
+      const pay = payOverBle(w, session, info);
+      const mine = () => {
+        const list = w.state().payments;
+        if (list.length) this.paidBy[name + ":" + list[list.length - 1].counter] = "Bluetooth";
+      };
+      pay.then(mine, mine);
+      const out = await drive(pay);
       this.persist();
-      return { amountMinor: out.payment.request.amountMinor, utr: out.receipt.utr, receiptVerified: out.receipt.signatureVerified };
+      return { amountMinor: out.payment.request.amountMinor, amount: money(out.payment.request.amountMinor, out.payment.request.currency), utr: out.receipt.utr, receiptVerified: out.receipt.signatureVerified };
     } finally {
       if (phone.isConnected) phone.disconnect();
       this.wait(50);
@@ -886,7 +993,21 @@ export class World {
     const s = w.state();
     const g = this.gw;
     const balanceMinor = g && g.walletBalance ? g.walletBalance(Buffer.from(a.walletPub).toString("hex")) : null;
-    return { name, capMinor: a.capMinor, spentMinor: s.spentMinor, remainingMinor: w.remaining(), currency: a.currency, payments: s.payments.length, balanceMinor };
+    const list = s.payments.map((p) => ({ counter: p.counter, terminalId: p.terminalId, amount: money(p.amountMinor, p.currency), method: this.paidBy[name + ":" + p.counter] ?? "", accepted: !!p.receipt, utr: p.receipt ? p.receipt.utr : "" }));
+    const accepted = list.filter((p) => p.accepted).length;
+    return {
+      name,
+      capMinor: a.capMinor,
+      spentMinor: s.spentMinor,
+      remainingMinor: w.remaining(),
+      currency: a.currency,
+      payments: s.payments.length,
+      balanceMinor,
+      accepted,
+      awaitingReceipt: list.length - accepted,
+      money: { cap: money(a.capMinor, a.currency), spent: money(s.spentMinor, a.currency), left: money(w.remaining(), a.currency), balance: balanceMinor === null ? null : money(balanceMinor, a.currency) },
+      list,
+    };
   }
 
   private restoreWallet(name: string, s: SavedWallet): void {

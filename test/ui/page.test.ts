@@ -306,7 +306,7 @@ describe("simulator page in Chromium (Playwright)", function () {
     const before = ledgerRows();
     await page.check("#swwifi");
     await until("the payment in the gateway's ledger after Wi-Fi is back", async () => ledgerRows() > before, 60000);
-    await until("the gateway panel shows the ledger", async () => ((await page.textContent("#gw")) || "").indexOf("Ledger") >= 0);
+    await until("the gateway panel shows the payment", async () => (await page.locator("#gw table.tx tr", { hasText: "12.50 EUR" }).count()) > 0);
     await until("the wallet's online balance from the gateway", async () => /balance \d+\.\d\d/.test((await page.textContent("#winfo")) || ""));
     await page.click("#claim");
     await until("the fraud claim's answer", async () => /claim sent/.test((await page.textContent("#phonemsg")) || ""));
