@@ -17,7 +17,7 @@ export { HOLD_MS };
 export const DISPUTE_WINDOW_MS = 120 * DAY_MS;
 export const DEFAULT_LIMITS = { perTxMinor: 5000, unsyncedMinor: 50000, maxDaysOffline: 3, perWalletMinor: 10000 };
 /** Label of the wallet request signature (starts with "o", never a protocol message's version byte). */
-export const WALLET_API_LABEL = "offline-pay wallet-api v1";
+export { WALLET_API_LABEL, walletRequestBytes } from "../protocol/wallet-api.ts";
 
 
 /** A refusal: HTTP status, a stable code and a message; the request's transaction is rolled back. */
@@ -115,10 +115,6 @@ export function money(minor: number, currency: number): string {
 }
 
 
-/** The bytes a wallet signs for an API request: SHA-256 is taken over them (docs/gateway.md, wallet API). */
-export function walletRequestBytes(method: string, path: string, body: string): Uint8Array {
-  return new Uint8Array(Buffer.from(WALLET_API_LABEL + "\n" + method.toUpperCase() + "\n" + path + "\n" + body, "utf8"));
-}
 
 
 // ---------------------------------------------------------------- helpers for the HTTP layer

@@ -9,6 +9,22 @@
  */
 export const WALLET_API_LABEL = "offline-pay wallet-api v1";
 
+/** UTF-8 of a string (RFC 3629); a lone surrogate becomes U+FFFD, as TextEncoder and Node's Buffer do. */
+export function utf8(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+    } else if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(out);
+}
+
 export function walletRequestBytes(method: string, path: string, body: string): Uint8Array {
-  return new TextEncoder().encode(WALLET_API_LABEL + "\n" + method.toUpperCase() + "\n" + path + "\n" + body);
+  return utf8(WALLET_API_LABEL + "\n" + method.toUpperCase() + "\n" + path + "\n" + body);
 }

@@ -163,3 +163,13 @@ describe("encrypted payment QR (protocol/qr-session.ts, docs/protocol.md section
     assert.ok(plain.qr.startsWith("P1"));
   });
 });
+
+describe("wallet API request bytes (protocol/wallet-api.ts)", () => {
+  it("are UTF-8 exactly as Node encodes them, surrogate pairs and lone surrogates included", async () => {
+    const { utf8, walletRequestBytes } = await import("../../protocol/wallet-api.ts");
+    for (const s of ["", "abc", "é", "€ 12,50", "𝄞 clef", "\ud800 lone", "x\udc00", "日本語", "\u007f\u0080\u07ff\u0800\uffff"]) {
+      assert.deepEqual(utf8(s), new Uint8Array(Buffer.from(s, "utf8")), JSON.stringify(s));
+    }
+    assert.equal(Buffer.from(walletRequestBytes("post", "/v1/x", "{}")).toString(), "offline-pay wallet-api v1\nPOST\n/v1/x\n{}");
+  });
+});
