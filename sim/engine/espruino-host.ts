@@ -83,7 +83,6 @@ const enum Out {
 
 /** Frame types the simulator sends (simulator → device). */
 const enum In {
-  Serial = 0x75,
   Contacts = 0x6b,
   Type = 0x70,
   Nrf = 0x6e,
@@ -171,6 +170,8 @@ export class EspruinoHost {
   private sock: net.Socket | null = null;
   private outFd = -1;
   private outStream: net.Socket | null = null;
+  /** Per UART port, the write end of the pipe its receive side reads (see bridge-prelude.js). */
+  private uartIn = new Map<number, number>();
   private pending: Buffer[] = [];
   private connected!: Promise<void>;
   private connectedResolve: () => void = () => {};
@@ -199,6 +200,8 @@ export class EspruinoHost {
     this.onPrint = o.onPrint;
     this.maxLifetimeS = o.maxLifetimeS ?? 900;
     this.skew = o.wallClockMs === undefined ? 0 : o.wallClockMs - Date.now();
+    // before the parts are made: their clocks (boot times, byte times) start at power-on, as device time does
+    this.t0 = performance.now();
     const now = () => this.elapsed();
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
@@ -211,7 +214,6 @@ export class EspruinoHost {
     this.display = new St7789Emulator({ width: w.display.width, height: w.display.height, uprightMadctl: w.display.madctl === 0 ? 0x00 : 0xc0 });
     this.keypad = new KeypadMatrixEmulator(w.keypad.keys, w.keypad.rows, w.keypad.cols);
     const self = this;
-    this.t0 = performance.now();
     this.sched = {
       get now() {
         return self.elapsed();
@@ -286,6 +288,13 @@ export class EspruinoHost {
     const out = join(this.dir, "bridge.out");
     const reply = join(this.dir, "bridge.reply");
     execFileSync("mkfifo", [out, reply]);
+    // a UART's receive side: held open read-write here too, so the interpreter's open never waits and a byte
+    // written before it reads is kept, as in a UART's receive FIFO
+    for (const port of [2, 3]) {
+      const f = join(this.dir, "uart" + port);
+      execFileSync("mkfifo", [f]);
+      this.uartIn.set(port, openSync(f, constants.O_RDWR | constants.O_NONBLOCK));
+    }
     // Read end held open read-write, so the interpreter's appends never block and the stream never ends.
     this.outFd = openSync(out, constants.O_RDWR | constants.O_NONBLOCK);
     this.outStream = new net.Socket({ fd: this.outFd, readable: true, writable: false });
@@ -297,6 +306,7 @@ export class EspruinoHost {
     const prelude = readFileSync(PRELUDE, "utf8")
       .replace("@OUT@", out)
       .replace("@REPLY@", reply)
+      .replace("@UART_IN@", join(this.dir, "uart"))
       .replace("@PORT@", String(port))
       .replace("@JOURNAL@", join(this.dir, "journal.bin"))
       .replace("@JBASE@", String(jr.address))
@@ -382,6 +392,8 @@ export class EspruinoHost {
     if (this.outStream) this.outStream.destroy();
     this.outStream = null;
     this.outFd = -1;
+    for (const fd of this.uartIn.values()) closeSync(fd);
+    this.uartIn.clear();
     this.pending = [];
     for (const w of this.waiters) w.resolve("");
     this.waiters = [];
@@ -621,7 +633,7 @@ export class EspruinoHost {
         const last = i + UART_CHUNK >= b.length;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          this.sendIn(In.Serial, port, part);
+          this.toUart(port, part);
           if (last) this.marks.scanEnds.push(this.elapsed());
         }, Math.max(0, t - this.elapsed()));
         this.timers.add(timer);
@@ -629,7 +641,19 @@ export class EspruinoHost {
       this.scannerLineFreeAt = t;
       return;
     }
-    this.sendIn(In.Serial, port, Buffer.from(b));
+    this.toUart(port, Buffer.from(b));
+  }
+
+  /** Bytes onto the receive line of the interpreter's UART `port` (its pipe; see bridge-prelude.js). */
+  private toUart(port: number, b: Buffer): void {
+    const fd = this.uartIn.get(port);
+    if (fd === undefined || !this.poweredOn) return;
+    try {
+      writeSync(fd, b);
+    } catch (e) {
+      // EAGAIN: 64 KB unread in the pipe, far beyond any UART's receive buffer; the bytes are lost, loudly
+      this.errors.push("bridge: Serial" + port + " overran its receive pipe (" + String(e) + ")");
+    }
   }
 
   // ------------------------------------------------------------------ the bridge: device → simulator
