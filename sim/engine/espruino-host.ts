@@ -95,6 +95,8 @@ const enum In {
 /** Bytes a UART 'data' event carries at most when a part sends at its baud rate (as sim/host.ts). */
 const UART_CHUNK = 16;
 const PART_TICK_MS = 5;
+/** How long an I2C reply waits for the interpreter to open its end of the reply pipe. */
+const REPLY_WAIT_MS = 30000;
 
 const PRELUDE = join(dirname(fileURLToPath(import.meta.url)), "bridge-prelude.js");
 
@@ -828,15 +830,18 @@ export class EspruinoHost {
   }
 
   /** Answer the synchronous I2C transfer the interpreter is blocked on (it reads the reply pipe to its end). */
-  private reply(b: Buffer, tries = 0): void {
+  private reply(b: Buffer, since = performance.now()): void {
     if (!this.dir || !this.poweredOn) return;
     let fd: number;
     try {
       fd = openSync(join(this.dir, "bridge.reply"), constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
-      // ENXIO: the interpreter has not opened its end yet
-      if ((e as NodeJS.ErrnoException).code === "ENXIO" && tries < 20000) {
-        setImmediate(() => this.reply(b, tries + 1));
+      // ENXIO: the interpreter has not opened its end yet (on a loaded machine it may not run for a while after
+      // writing its record: the wait is bounded by time, not by a count of tries, which a fast loop spends at once)
+      if ((e as NodeJS.ErrnoException).code === "ENXIO" && performance.now() - since < REPLY_WAIT_MS) {
+        // at once for the first few ms (the usual case), then every ms, so a stalled interpreter costs no CPU
+        if (performance.now() - since < 5) setImmediate(() => this.reply(b, since));
+        else setTimeout(() => this.reply(b, since), 1);
         return;
       }
       this.errors.push("bridge: the interpreter did not wait for its I2C reply (" + String(e) + ")");
