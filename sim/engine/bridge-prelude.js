@@ -34,9 +34,19 @@
     fs.appendFileSync(OUT, String.fromCharCode(t, a & 255, n & 255, (n >> 8) & 255, (n >> 16) & 255));
     if (n) fs.appendFileSync(OUT, d);
   }
+  // A synchronous transfer (I2C): the reply is waited for, and the wait is taken off the device's clock, as the
+  // transfer takes no time worth counting on the chip while here it waits for the simulator, which on a loaded
+  // machine may not run for tens of ms. The transfer is stamped with that clock, by which the simulator's part
+  // runs (espruino-host.ts, busNow): so the part and a driver's timeouts see the same time, without the waits
+  // (the secure element's 1.3 s watchdog ran out between a wake and its read; a driver gave up polling a part
+  // that had not had its execution time yet).
   function call(t, a, d) {
+    var b0 = RT();
+    send(0x71, 0, String(Math.round((b0 - waited - BT0) * 1000)));
     send(t, a, d);
-    return fs.readFileSync(REPLY);
+    var r = fs.readFileSync(REPLY);
+    waited += RT() - b0;
+    return r;
   }
   function bytesOf(d) {
     if (typeof d === "string" || d instanceof Uint8Array) return d;
@@ -50,9 +60,11 @@
   // The RTC: the ESP32 keeps the time setTime() gave it; the Linux build's setTime does nothing (its clock is the
   // host's). So the clock is the host's plus an offset, which starts at the simulated world's wall clock and which
   // setTime moves (and reports, so the simulator's clock follows the device's, as with the V8 engine).
-  var RT = getTime, off = @SKEW@;
-  global.getTime = function () { return RT() + off; };
-  global.setTime = function (t) { off = t - RT(); send(0x74, 0, String(t)); };
+  // BT0: the bridge's start, from which I2C transfers are stamped in whole ms (a float of epoch seconds prints
+  // with too few digits for milliseconds on Espruino); `waited`: what I2C transfers waited for the simulator (call).
+  var RT = getTime, off = @SKEW@, waited = 0, BT0 = RT();
+  global.getTime = function () { return RT() - waited + off; };
+  global.setTime = function (t) { off = t - RT() + waited; send(0x74, 0, String(t)); };
 
   // Console: the firmware detaches it at boot (E.setConsole(null)); the simulator still reads what is printed, so
   // the call is recorded (detaching costs no memory).

@@ -79,6 +79,8 @@ const enum Out {
   Reboot = 0x62,
   Typed = 0x79,
   Journal = 0x4a,
+  /** The interpreter's clock (its own getTime, seconds) as it starts a synchronous I2C transfer. */
+  BusTime = 0x71,
 }
 
 /** Frame types the simulator sends (simulator → device). */
@@ -194,6 +196,18 @@ export class EspruinoHost {
   private keySeq = 0;
   private typedSeq = 0;
   private timers = new Set<NodeJS.Timeout>();
+  /**
+   * Device time of the I2C transfer being answered (the interpreter's stamp), null otherwise: the secure element
+   * is clocked by when the interpreter started each transfer, on the device's clock without the time transfers
+   * waited for the simulator (bridge-prelude.js, call), not by when the simulator got to it. The interpreter waits
+   * for every I2C reply, so a busy simulator stretched the bus: the part's 1.3 s watchdog ran out between a wake
+   * and its read (a signature refused as "wake") although the interpreter issued them 2 ms apart.
+   */
+  private busNow: number | null = null;
+  private busStamp: number | null = null;
+  private busLast = 0;
+  /** Device time minus the interpreter's stamps, as small as seen since this boot. */
+  private busOffset = Infinity;
 
   constructor(o: EspruinoHostOptions) {
     this.board = o.board;
@@ -205,11 +219,12 @@ export class EspruinoHost {
     // before the parts are made: their clocks (boot times, byte times) start at power-on, as device time does
     this.t0 = performance.now();
     const now = () => this.elapsed();
+    const partNow = () => (this.busNow !== null ? this.busNow : this.elapsed());
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
     const jr = o.board.platform.journal;
     this.journalFlash = o.journalFlash ?? new Flash({ size: jr.pageSize * jr.pageCount, pageSize: jr.pageSize });
-    this.secure = o.secure ?? new Atecc608Emulator({ now, address: o.board.wiring.secure.address });
+    this.secure = o.secure ?? new Atecc608Emulator({ now: partNow, address: o.board.wiring.secure.address });
     const w = o.board.wiring;
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(w.scanner.port, b) });
     this.printer = new EscPosPrinterEmulator({ now, baud: w.printer.baud, onTransmit: (b) => this.fromPart(w.printer.port, b) });
@@ -218,7 +233,7 @@ export class EspruinoHost {
     const self = this;
     this.sched = {
       get now() {
-        return self.elapsed();
+        return self.busNow !== null ? self.busNow : self.elapsed();
       },
     };
   }
@@ -257,6 +272,8 @@ export class EspruinoHost {
     this.spiPins = null;
     this.i2cOk = false;
     this.scannerLineFreeAt = 0;
+    this.busOffset = Infinity;
+    this.busStamp = null;
     this.consoles.serial = "Serial1";
     this.ble.services = {};
     this.ble.advertising = null;
@@ -782,12 +799,25 @@ export class EspruinoHost {
         this.i2cOk = scl === pinNo(w.secure.scl) && sda === pinNo(w.secure.sda);
         return;
       }
-      case Out.I2cWrite:
-        this.reply(this.i2cOk && this.secure.i2cWrite(a, new Uint8Array(p)) ? Buffer.from("A") : Buffer.alloc(0));
+      case Out.BusTime: {
+        // ms since the bridge started, in device time: the offset is the smallest seen (the least delayed record)
+        const ms = Number(p.toString("latin1"));
+        this.busOffset = Math.min(this.busOffset, this.elapsed() - ms);
+        this.busStamp = ms + this.busOffset;
         return;
+      }
+      case Out.I2cWrite:
       case Out.I2cRead: {
-        const n = p[0] | (p[1] << 8);
-        const r = this.i2cOk ? this.secure.i2cRead(a, n) : null;
+        this.busNow = Math.min(this.elapsed(), Math.max(this.busLast, this.busStamp ?? this.elapsed()));
+        this.busLast = this.busNow;
+        this.busStamp = null;
+        let r: Uint8Array | null;
+        try {
+          if (t === Out.I2cWrite) r = this.i2cOk && this.secure.i2cWrite(a, new Uint8Array(p)) ? Uint8Array.of(0x41) : null;
+          else r = this.i2cOk ? this.secure.i2cRead(a, p[0] | (p[1] << 8)) : null;
+        } finally {
+          this.busNow = null;
+        }
         this.reply(r ? Buffer.from(r) : Buffer.alloc(0));
         return;
       }

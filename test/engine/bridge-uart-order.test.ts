@@ -8,6 +8,8 @@
  *   meanwhile, because the interpreter's idle loop hands IO events over before it runs timers (Espruino's
  *   src/jsinteractive.c, jsiIdle); a socket is read after the timers, which turned the printer's prompt answer to
  *   DLE EOT into the driver's 300 ms timeout.
+ * - the secure element runs on the bundle's clock: an I2C transfer waits for the simulator, and that wait is not
+ *   time on the chip (a busy simulator let the part's 1.3 s watchdog run out between a wake and its read).
  * Skips without ESPRUINO.
  */
 import assert from "node:assert/strict";
@@ -36,7 +38,7 @@ function ask(busyMs) {
 `;
 }
 
-describe("the espruino engine's UART bridge: the printer's answers reach the bundle as on the device (ESPRUINO=...)", function () {
+describe("the espruino engine's bridge: the printer and the secure element answer the bundle as on the device (ESPRUINO=...)", function () {
   this.timeout(60000);
   let h: EspruinoHost | null = null;
 
@@ -75,6 +77,39 @@ describe("the espruino engine's UART bridge: the printer's answers reach the bun
     assert.deepEqual(await answers(host), ["REPLY 18 before the timeout", "TIMEOUT after the reply"], host.output.join(" | "));
     assert.equal(host.printer.droppedBytes, 0, "no byte fell into the printer's boot time");
     assert.deepEqual(host.errors, []);
+  });
+
+  it("clocks the secure element by the bundle's time: a simulator busy between a wake and its read does not let the part's watchdog run out", async () => {
+    const { board } = readBoard("devkit");
+    const se = board.wiring.secure;
+    const bundle = `
+I2C1.setup({ scl: new Pin("${se.scl}"), sda: new Pin("${se.sda}"), bitrate: 100000 });
+function wakeAndRead() {
+  try { I2C1.writeTo(0, [0]); } catch (e) {} // the wake pulse: nobody answers address 0
+  setTimeout(function () {
+    try { var r = I2C1.readFrom(${se.address}, 4); console.log("WOKE " + [r[0], r[1], r[2], r[3]].join(",")); }
+    catch (e) { console.log("NACK"); }
+  }, 2);
+}`;
+    h = new EspruinoHost({ board, bundle, bin: espruinoBin()!, maxLifetimeS: 60 });
+    const host = h;
+    // the simulator stays busy for 1.5 s (a test decoding the panel, a loaded machine) right after it answered the
+    // wake pulse: longer than the part's 1.3 s watchdog, while the bundle reads 2 ms after the wake
+    const write = host.secure.i2cWrite.bind(host.secure);
+    host.secure.i2cWrite = (addr, data) => {
+      const r = write(addr, data);
+      if (addr === 0) setImmediate(() => {
+        const end = performance.now() + 1500;
+        while (performance.now() < end);
+      });
+      return r;
+    };
+    host.boot();
+    await host.ready();
+    await host.runFor(500);
+    await host.evalInDevice("wakeAndRead()");
+    for (let t = 0; t < 10000 && !host.output.some((l) => /^(WOKE|NACK)/.test(l)); t += 100) await host.runFor(100);
+    assert.deepEqual(host.output.filter((l) => /^(WOKE|NACK)/.test(l)), ["WOKE 4,17,51,67"], host.output.join(" | "));
   });
 
   it("hands the status reply that arrived while an event kept the bundle busy to on('data') before the expired timeout", async () => {
