@@ -8,13 +8,20 @@
 //   nothing waits in the interpreter's RAM as a socket's send buffer would: a frame to the panel is 115 KB);
 // - reply: I2C is synchronous on Espruino (writeTo throws on a NACK, readFrom returns the bytes), so an I2C record is
 //   answered on a second pipe that `readFileSync` blocks on, as the bus blocks for the transfer on the chip;
-// - in: what arrives by itself (bytes from the scanner and printer, key contacts, a phone's Bluetooth writes, Wi-Fi
-//   and HTTP answers) comes over a loopback socket and is delivered from the event loop, as Espruino delivers it.
+// - in, UART: the bytes the scanner and the printer send are written by the simulator into a named pipe per port
+//   that the interpreter's own serial port reads (`Serial2.setup(baud, { path })`, Espruino's Linux UART: its input
+//   thread pushes what it reads as IO events, targets/linux/jshardware.c). So they take the device's path: jsiIdle
+//   (src/jsinteractive.c) hands queued IO events to `on("data")` before it runs the timers that expired meanwhile.
+//   Over the socket they came after those timers (a socket is read in jswIdle, after the timers): a printer's
+//   status reply that arrived while an event kept the bundle busy lost to the driver's 300 ms timeout, and the
+//   receipt was refused as "offline" (test/engine/bridge-uart-order.test.ts);
+// - in, the rest: what else arrives by itself (key contacts, a phone's Bluetooth writes, Wi-Fi and HTTP answers)
+//   comes over a loopback socket and is delivered from the event loop.
 //
-// Records: [type, arg, len0, len1, len2] + len bytes. Frames in: [type, arg, len0, len1] + len bytes.
+// Records: [type, arg, len0, len1, len2] + len bytes. Frames in: [type, arg, len0, len1] + len bytes. UART bytes in: raw.
 // The at-sign placeholders are filled in by espruino-host.ts. Never flashed.
 (function () {
-  var OUT = "@OUT@", REPLY = "@REPLY@", PORT = @PORT@;
+  var OUT = "@OUT@", REPLY = "@REPLY@", PORT = @PORT@, UART_IN = "@UART_IN@";
   var fs = require("fs");
   var peak = 0;
   function sample() {
@@ -27,9 +34,19 @@
     fs.appendFileSync(OUT, String.fromCharCode(t, a & 255, n & 255, (n >> 8) & 255, (n >> 16) & 255));
     if (n) fs.appendFileSync(OUT, d);
   }
+  // A synchronous transfer (I2C): the reply is waited for, and the wait is taken off the device's clock, as the
+  // transfer takes no time worth counting on the chip while here it waits for the simulator, which on a loaded
+  // machine may not run for tens of ms. The transfer is stamped with that clock, by which the simulator's part
+  // runs (espruino-host.ts, busNow): so the part and a driver's timeouts see the same time, without the waits
+  // (the secure element's 1.3 s watchdog ran out between a wake and its read; a driver gave up polling a part
+  // that had not had its execution time yet).
   function call(t, a, d) {
+    var b0 = RT();
+    send(0x71, 0, String(Math.round((b0 - waited - BT0) * 1000)));
     send(t, a, d);
-    return fs.readFileSync(REPLY);
+    var r = fs.readFileSync(REPLY);
+    waited += RT() - b0;
+    return r;
   }
   function bytesOf(d) {
     if (typeof d === "string" || d instanceof Uint8Array) return d;
@@ -43,9 +60,11 @@
   // The RTC: the ESP32 keeps the time setTime() gave it; the Linux build's setTime does nothing (its clock is the
   // host's). So the clock is the host's plus an offset, which starts at the simulated world's wall clock and which
   // setTime moves (and reports, so the simulator's clock follows the device's, as with the V8 engine).
-  var RT = getTime, off = @SKEW@;
-  global.getTime = function () { return RT() + off; };
-  global.setTime = function (t) { off = t - RT(); send(0x74, 0, String(t)); };
+  // BT0: the bridge's start, from which I2C transfers are stamped in whole ms (a float of epoch seconds prints
+  // with too few digits for milliseconds on Espruino); `waited`: what I2C transfers waited for the simulator (call).
+  var RT = getTime, off = @SKEW@, waited = 0, BT0 = RT();
+  global.getTime = function () { return RT() - waited + off; };
+  global.setTime = function (t) { off = t - RT() + waited; send(0x74, 0, String(t)); };
 
   // Console: the firmware detaches it at boot (E.setConsole(null)); the simulator still reads what is printed, so
   // the call is recorded (detaching costs no memory).
@@ -145,9 +164,12 @@
 
   // ------------------------------------------------------------------ UART, SPI, I2C
   [Serial2, Serial3].forEach(function (u, i) {
-    var port = i + 2;
+    var port = i + 2, setup = u.setup;
     u.setup = function (baud, o) {
       o = o || {};
+      // the port's receive side is its pipe (see the top); opened before the simulator hears of the setup, so no
+      // byte a part sends after it is lost, and none sent before it is seen (as on a UART)
+      setup.call(u, baud, { path: UART_IN + port });
       send(0x58, port, baud + "," + num(o.tx) + "," + num(o.rx));
     };
     u.write = function () {
@@ -346,8 +368,7 @@
   // ------------------------------------------------------------------ frames from the simulator
   var inb = "";
   function frame(t, a, p) {
-    if (t === 0x75) (a === 2 ? Serial2 : Serial3).emit("data", p);
-    else if (t === 0x6b) {
+    if (t === 0x6b) {
       contacts = p.length ? p.split(",").map(function (x) { return parseInt(x, 10); }) : [];
       changed();
     } else if (t === 0x70) {

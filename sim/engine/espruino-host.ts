@@ -79,11 +79,12 @@ const enum Out {
   Reboot = 0x62,
   Typed = 0x79,
   Journal = 0x4a,
+  /** The interpreter's clock (its own getTime, seconds) as it starts a synchronous I2C transfer. */
+  BusTime = 0x71,
 }
 
 /** Frame types the simulator sends (simulator → device). */
 const enum In {
-  Serial = 0x75,
   Contacts = 0x6b,
   Type = 0x70,
   Nrf = 0x6e,
@@ -96,6 +97,8 @@ const enum In {
 /** Bytes a UART 'data' event carries at most when a part sends at its baud rate (as sim/host.ts). */
 const UART_CHUNK = 16;
 const PART_TICK_MS = 5;
+/** How long an I2C reply waits for the interpreter to open its end of the reply pipe. */
+const REPLY_WAIT_MS = 30000;
 
 const PRELUDE = join(dirname(fileURLToPath(import.meta.url)), "bridge-prelude.js");
 
@@ -171,6 +174,8 @@ export class EspruinoHost {
   private sock: net.Socket | null = null;
   private outFd = -1;
   private outStream: net.Socket | null = null;
+  /** Per UART port, the write end of the pipe its receive side reads (see bridge-prelude.js). */
+  private uartIn = new Map<number, number>();
   private pending: Buffer[] = [];
   private connected!: Promise<void>;
   private connectedResolve: () => void = () => {};
@@ -191,6 +196,18 @@ export class EspruinoHost {
   private keySeq = 0;
   private typedSeq = 0;
   private timers = new Set<NodeJS.Timeout>();
+  /**
+   * Device time of the I2C transfer being answered (the interpreter's stamp), null otherwise: the secure element
+   * is clocked by when the interpreter started each transfer, on the device's clock without the time transfers
+   * waited for the simulator (bridge-prelude.js, call), not by when the simulator got to it. The interpreter waits
+   * for every I2C reply, so a busy simulator stretched the bus: the part's 1.3 s watchdog ran out between a wake
+   * and its read (a signature refused as "wake") although the interpreter issued them 2 ms apart.
+   */
+  private busNow: number | null = null;
+  private busStamp: number | null = null;
+  private busLast = 0;
+  /** Device time minus the interpreter's stamps, as small as seen since this boot. */
+  private busOffset = Infinity;
 
   constructor(o: EspruinoHostOptions) {
     this.board = o.board;
@@ -199,22 +216,24 @@ export class EspruinoHost {
     this.onPrint = o.onPrint;
     this.maxLifetimeS = o.maxLifetimeS ?? 900;
     this.skew = o.wallClockMs === undefined ? 0 : o.wallClockMs - Date.now();
+    // before the parts are made: their clocks (boot times, byte times) start at power-on, as device time does
+    this.t0 = performance.now();
     const now = () => this.elapsed();
+    const partNow = () => (this.busNow !== null ? this.busNow : this.elapsed());
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
     const jr = o.board.platform.journal;
     this.journalFlash = o.journalFlash ?? new Flash({ size: jr.pageSize * jr.pageCount, pageSize: jr.pageSize });
-    this.secure = o.secure ?? new Atecc608Emulator({ now, address: o.board.wiring.secure.address });
+    this.secure = o.secure ?? new Atecc608Emulator({ now: partNow, address: o.board.wiring.secure.address });
     const w = o.board.wiring;
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(w.scanner.port, b) });
     this.printer = new EscPosPrinterEmulator({ now, baud: w.printer.baud, onTransmit: (b) => this.fromPart(w.printer.port, b) });
     this.display = new St7789Emulator({ width: w.display.width, height: w.display.height, uprightMadctl: w.display.madctl === 0 ? 0x00 : 0xc0 });
     this.keypad = new KeypadMatrixEmulator(w.keypad.keys, w.keypad.rows, w.keypad.cols);
     const self = this;
-    this.t0 = performance.now();
     this.sched = {
       get now() {
-        return self.elapsed();
+        return self.busNow !== null ? self.busNow : self.elapsed();
       },
     };
   }
@@ -253,6 +272,8 @@ export class EspruinoHost {
     this.spiPins = null;
     this.i2cOk = false;
     this.scannerLineFreeAt = 0;
+    this.busOffset = Infinity;
+    this.busStamp = null;
     this.consoles.serial = "Serial1";
     this.ble.services = {};
     this.ble.advertising = null;
@@ -286,6 +307,13 @@ export class EspruinoHost {
     const out = join(this.dir, "bridge.out");
     const reply = join(this.dir, "bridge.reply");
     execFileSync("mkfifo", [out, reply]);
+    // a UART's receive side: held open read-write here too, so the interpreter's open never waits and a byte
+    // written before it reads is kept, as in a UART's receive FIFO
+    for (const port of [2, 3]) {
+      const f = join(this.dir, "uart" + port);
+      execFileSync("mkfifo", [f]);
+      this.uartIn.set(port, openSync(f, constants.O_RDWR | constants.O_NONBLOCK));
+    }
     // Read end held open read-write, so the interpreter's appends never block and the stream never ends.
     this.outFd = openSync(out, constants.O_RDWR | constants.O_NONBLOCK);
     this.outStream = new net.Socket({ fd: this.outFd, readable: true, writable: false });
@@ -297,6 +325,7 @@ export class EspruinoHost {
     const prelude = readFileSync(PRELUDE, "utf8")
       .replace("@OUT@", out)
       .replace("@REPLY@", reply)
+      .replace("@UART_IN@", join(this.dir, "uart"))
       .replace("@PORT@", String(port))
       .replace("@JOURNAL@", join(this.dir, "journal.bin"))
       .replace("@JBASE@", String(jr.address))
@@ -382,6 +411,8 @@ export class EspruinoHost {
     if (this.outStream) this.outStream.destroy();
     this.outStream = null;
     this.outFd = -1;
+    for (const fd of this.uartIn.values()) closeSync(fd);
+    this.uartIn.clear();
     this.pending = [];
     for (const w of this.waiters) w.resolve("");
     this.waiters = [];
@@ -621,7 +652,7 @@ export class EspruinoHost {
         const last = i + UART_CHUNK >= b.length;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          this.sendIn(In.Serial, port, part);
+          this.toUart(port, part);
           if (last) this.marks.scanEnds.push(this.elapsed());
         }, Math.max(0, t - this.elapsed()));
         this.timers.add(timer);
@@ -629,7 +660,19 @@ export class EspruinoHost {
       this.scannerLineFreeAt = t;
       return;
     }
-    this.sendIn(In.Serial, port, Buffer.from(b));
+    this.toUart(port, Buffer.from(b));
+  }
+
+  /** Bytes onto the receive line of the interpreter's UART `port` (its pipe; see bridge-prelude.js). */
+  private toUart(port: number, b: Buffer): void {
+    const fd = this.uartIn.get(port);
+    if (fd === undefined || !this.poweredOn) return;
+    try {
+      writeSync(fd, b);
+    } catch (e) {
+      // EAGAIN: 64 KB unread in the pipe, far beyond any UART's receive buffer; the bytes are lost, loudly
+      this.errors.push("bridge: Serial" + port + " overran its receive pipe (" + String(e) + ")");
+    }
   }
 
   // ------------------------------------------------------------------ the bridge: device → simulator
@@ -756,12 +799,25 @@ export class EspruinoHost {
         this.i2cOk = scl === pinNo(w.secure.scl) && sda === pinNo(w.secure.sda);
         return;
       }
-      case Out.I2cWrite:
-        this.reply(this.i2cOk && this.secure.i2cWrite(a, new Uint8Array(p)) ? Buffer.from("A") : Buffer.alloc(0));
+      case Out.BusTime: {
+        // ms since the bridge started, in device time: the offset is the smallest seen (the least delayed record)
+        const ms = Number(p.toString("latin1"));
+        this.busOffset = Math.min(this.busOffset, this.elapsed() - ms);
+        this.busStamp = ms + this.busOffset;
         return;
+      }
+      case Out.I2cWrite:
       case Out.I2cRead: {
-        const n = p[0] | (p[1] << 8);
-        const r = this.i2cOk ? this.secure.i2cRead(a, n) : null;
+        this.busNow = Math.min(this.elapsed(), Math.max(this.busLast, this.busStamp ?? this.elapsed()));
+        this.busLast = this.busNow;
+        this.busStamp = null;
+        let r: Uint8Array | null;
+        try {
+          if (t === Out.I2cWrite) r = this.i2cOk && this.secure.i2cWrite(a, new Uint8Array(p)) ? Uint8Array.of(0x41) : null;
+          else r = this.i2cOk ? this.secure.i2cRead(a, p[0] | (p[1] << 8)) : null;
+        } finally {
+          this.busNow = null;
+        }
         this.reply(r ? Buffer.from(r) : Buffer.alloc(0));
         return;
       }
@@ -804,15 +860,18 @@ export class EspruinoHost {
   }
 
   /** Answer the synchronous I2C transfer the interpreter is blocked on (it reads the reply pipe to its end). */
-  private reply(b: Buffer, tries = 0): void {
+  private reply(b: Buffer, since = performance.now()): void {
     if (!this.dir || !this.poweredOn) return;
     let fd: number;
     try {
       fd = openSync(join(this.dir, "bridge.reply"), constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
-      // ENXIO: the interpreter has not opened its end yet
-      if ((e as NodeJS.ErrnoException).code === "ENXIO" && tries < 20000) {
-        setImmediate(() => this.reply(b, tries + 1));
+      // ENXIO: the interpreter has not opened its end yet (on a loaded machine it may not run for a while after
+      // writing its record: the wait is bounded by time, not by a count of tries, which a fast loop spends at once)
+      if ((e as NodeJS.ErrnoException).code === "ENXIO" && performance.now() - since < REPLY_WAIT_MS) {
+        // at once for the first few ms (the usual case), then every ms, so a stalled interpreter costs no CPU
+        if (performance.now() - since < 5) setImmediate(() => this.reply(b, since));
+        else setTimeout(() => this.reply(b, since), 1);
         return;
       }
       this.errors.push("bridge: the interpreter did not wait for its I2C reply (" + String(e) + ")");

@@ -115,6 +115,10 @@ export class St7789Emulator {
   private row = 0;
   private highByte = -1;
 
+  /** Transfers and resets so far, and the PNG made at a count (toPng). */
+  private changes = 0;
+  private png: { at: number; buf: Buffer } | null = null;
+
   constructor(opts: St7789Options = {}) {
     this.width = opts.width ?? 240;
     this.height = opts.height ?? 240;
@@ -148,6 +152,7 @@ export class St7789Emulator {
   }
 
   private reset(): void {
+    this.changes++;
     this.sleepingState = true;
     this.displayOn = false;
     this.inverted = false;
@@ -164,6 +169,7 @@ export class St7789Emulator {
 
   /** One SPI transfer while CS is low: `dc` false sends command bytes, true sends parameters or pixel data. */
   write(bytes: Uint8Array, dc: boolean): void {
+    this.changes++;
     if (!dc) {
       for (const b of bytes) this.startCommand(b);
       return;
@@ -312,8 +318,15 @@ export class St7789Emulator {
     return out;
   }
 
-  /** The visible panel as a PNG file. */
+  /**
+   * The visible panel as a PNG file: the same Buffer while nothing was written to the panel since (a test polling
+   * the panel, and decoding its QR, then costs nothing while the screen stands still: on the espruino engine the
+   * simulator's time is the bridge's, and the interpreter waits on it for every I2C transfer).
+   */
   toPng(): Buffer {
-    return encodePng(this.width, this.height, rgb565ToRgba(this.frame()));
+    if (this.png && this.png.at === this.changes) return this.png.buf;
+    const buf = encodePng(this.width, this.height, rgb565ToRgba(this.frame()));
+    this.png = { at: this.changes, buf };
+    return buf;
   }
 }

@@ -18,8 +18,18 @@ export function decodeQrRgba(data: Uint8ClampedArray, width: number, height: num
   return r ? { bytes: Uint8Array.from(r.binaryData), text: r.data } : null;
 }
 
+/** What each PNG (by identity: the panel hands out the same Buffer while it is unchanged) decoded to. */
+const decoded = new WeakMap<Buffer, DecodedQr | null>();
+
 /** The first QR code found in a PNG, or null (also tried at 2, 3 and 4 times the size). */
 export function decodeQrPngBytes(png: Buffer): DecodedQr | null {
+  if (decoded.has(png)) return decoded.get(png)!;
+  const r = decodeUncached(png);
+  decoded.set(png, r);
+  return r;
+}
+
+function decodeUncached(png: Buffer): DecodedQr | null {
   const img = PNG.sync.read(png);
   const direct = decodeQrRgba(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height);
   if (direct) return direct;

@@ -63,7 +63,9 @@ export const blePayment: Scenario = {
     const printedBefore = w.printedQrs().length;
     await openPayment(w);
     await w.until("Bluetooth advertising for the payment", () => !!w.host.ble.advertising);
-    const paid = await w.payOverBluetooth(CUSTOMER);
+    // the exchange's bound in device time: on the interpreter (real time) the session's ECDH and signatures on the
+    // secure element at its command times take some 20 s, as in bench/device-flows.ts
+    const paid = await w.payOverBluetooth(CUSTOMER, 60000);
     const receipt = await awaitReceipt(w, printedBefore);
     return { ...paid, ...receipt, screen: w.screenText(), wallet: w.walletInfo(CUSTOMER) };
   },

@@ -10,13 +10,15 @@ import { runScenario, SCENARIOS } from "../../sim/scenarios/index.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 
 const ON_INTERPRETER = Object.keys(SCENARIOS).filter((n) => n !== "power-cut");
+/** Run whenever ESPRUINO is set; the others are long ones, with SIM_ENGINE_TESTS=1 too (test/flows/engines.ts). */
+const IN_CI = ["boot", "sync"];
 
 describe("headless scenarios on the real interpreter (ESPRUINO=...)", function () {
   this.timeout(400000);
   const open: World[] = [];
 
   before(function () {
-    const why = engineSuitesSkipped();
+    const why = engineSuitesSkipped("ci");
     if (why) {
       console.log("      skipped: " + why);
       this.skip();
@@ -36,7 +38,12 @@ describe("headless scenarios on the real interpreter (ESPRUINO=...)", function (
   };
 
   for (const name of ON_INTERPRETER) {
-    it(`runs the ${name} scenario: ${SCENARIOS[name].describe}`, async () => {
+    it(`runs the ${name} scenario: ${SCENARIOS[name].describe}`, async function () {
+      const why = IN_CI.indexOf(name) < 0 ? engineSuitesSkipped("long") : "";
+      if (why) {
+        console.log("      skipped: " + why);
+        return this.skip();
+      }
       const w = await world();
       const r = await runScenario(w, name);
       assert.ok(r.ok, `${name}: ${r.error}`);

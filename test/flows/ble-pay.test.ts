@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { World } from "../../sim/world.ts";
-import { forEachEngine, useWorlds } from "./engines.ts";
+import { forEachEngine, longOnInterpreter, useWorlds } from "./engines.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 
@@ -34,7 +34,8 @@ forEachEngine("flow: Bluetooth payment (devkit bundle in the simulator)", (engin
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async () => {
+  it("shows a Wi-Fi change on the open request's status bar instead of switching silently", async function () {
+    longOnInterpreter(this, engine);
     await w.until("idle", () => w.screenText().includes("Ready"), 20000);
     w.setWifi(true);
     await w.until("online", () => w.screenText().some((l) => l.indexOf("ONLINE") === 0), 20000);

@@ -4,6 +4,7 @@
  * after a reboot with room the list is asked for again and saved in place.
  */
 import assert from "node:assert/strict";
+import { ACTIVITY_FILES } from "../../firmware/activity.ts";
 import { Gateway } from "../../gateway/gateway.ts";
 import { nodeCrypto } from "../../gateway/node-crypto.ts";
 import { SqliteStore } from "../../gateway/sqlite-store.ts";
@@ -17,7 +18,7 @@ const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 
 function activity(w: World): string {
   let s = "";
-  for (let i = 0; i < 8; i++) s += w.host.storage.read("act." + i) ?? "";
+  for (const f of ACTIVITY_FILES) s += w.host.storage.read(f) ?? "";
   return s;
 }
 

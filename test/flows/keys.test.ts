@@ -4,6 +4,7 @@
  * beside cfg.json, firmware/settings.ts), and is still trusted after a power cut.
  */
 import assert from "node:assert/strict";
+import { ACTIVITY_FILES } from "../../firmware/activity.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { Gateway } from "../../gateway/gateway.ts";
@@ -23,7 +24,7 @@ function cfgKeys(w: World): Record<string, string> {
 
 function activity(w: World): string {
   let s = "";
-  for (let i = 0; i < 8; i++) s += w.host.storage.read("act." + i) ?? "";
+  for (const f of ACTIVITY_FILES) s += w.host.storage.read(f) ?? "";
   return s;
 }
 

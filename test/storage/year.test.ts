@@ -1,11 +1,12 @@
 /**
  * A year of what a synced terminal writes to Storage, day by day, on the simulator's Espruino Storage laid out as
- * on the devkit (the bundle as .bootcde, provisioning's files): sync.day every day, the deny list on most days,
- * the issuer keys and the vault now and then, with the firmware's own functions. Free space stays flat and nothing
+ * on the devkit (the bundle as .bootcde, provisioning's files): sync.day and the activity log's lines every day,
+ * the deny list on most days, the issuer keys and the vault now and then, with the firmware's own functions. Free space stays flat and nothing
  * is left to compact; and on sample days, a power cut at every flash operation of the day's writes leaves each
  * value old or new, never neither, with the other files intact.
  */
 import assert from "node:assert/strict";
+import { ActivityLog } from "../../firmware/activity.ts";
 import { denyListFromHex, denyListHasHex, loadDenyList, saveDenyList } from "../../firmware/app/limits.ts";
 import { loadSettings, saveIssuerKeys } from "../../firmware/settings.ts";
 import { loadSyncDay, saveSyncDay } from "../../firmware/sync-day.ts";
@@ -62,8 +63,17 @@ function vaultOf(store: FileStore): Vault {
   return v!;
 }
 
-/** What the terminal writes on one day, in the order it does (sync day, deny list, keys; the vault by a technician). */
+/** The activity log as the terminal opens it at boot, its clock on day `day`. */
+const activity = (store: FileStore, day: number) => new ActivityLog(store, () => day * 86400000 + 34200000);
+
+/**
+ * What the terminal writes on one day, in the order it does (Wi-Fi up in the activity log, sync day, deny list,
+ * keys, Wi-Fi down; the vault by a technician).
+ */
 function write(store: FileStore, d: Day, version: number): void {
+  const log = activity(store, d.day);
+  log.add("connect", "wifi");
+  assert.equal(log.dropped, 0, "activity on " + d.day);
   assert.ok(saveSyncDay(store, d.day), "sync day " + d.day);
   if (d.deny) assert.ok(saveDenyList(store, denyListFromHex(d.deny, version)), "deny list on " + d.day);
   if (d.keys) assert.ok(saveIssuerKeys(store, d.keys), "issuer keys on " + d.day);
@@ -72,6 +82,8 @@ function write(store: FileStore, d: Day, version: number): void {
     vaultOf(store).put("wifi.0", bytes(d.secret), (e) => (err = e));
     assert.equal(err, null, "vault on " + d.day);
   }
+  log.add("disconnect", "wifi");
+  assert.equal(log.dropped, 0, "activity on " + d.day);
 }
 
 interface Held {
@@ -79,6 +91,8 @@ interface Held {
   denyVersion: number;
   keys: string;
   secret: string;
+  /** The activity log's newest lines. */
+  act: string[];
 }
 
 function held(store: FileStore): Held {
@@ -89,6 +103,7 @@ function held(store: FileStore): Held {
     denyVersion: d.version,
     keys: JSON.stringify(loadSettings(store).issuerKeys),
     secret: v ? Buffer.from(v).toString() : "",
+    act: activity(store, 0).recent(3),
   };
 }
 
@@ -133,6 +148,8 @@ describe("Storage over a year of syncs (firmware's in-place files)", function ()
     for (const id of want) assert.ok(denyListHasHex(deny, id));
     assert.equal(h.keys, JSON.stringify(days.filter((d) => d.keys).pop()!.keys));
     assert.equal(h.secret, days.filter((d) => d.secret).pop()!.secret);
+    const at = (n: number) => new Date(n * 86400000).toISOString().slice(0, 10) + " 09:30 ";
+    assert.deepEqual(h.act, [at(last.day) + "disconnect wifi", at(last.day) + "connect wifi", at(last.day - 1) + "disconnect wifi"]);
     assert.ok(store.stats().freeBytes > 16384 * 4, "far from 'Storage nearly full'");
     // figures for docs/architecture.md: how much of each pre-sized file a year used
     const used = (n: string) => {
@@ -141,7 +158,7 @@ describe("Storage over a year of syncs (firmware's in-place files)", function ()
       while (e > 0 && b[e - 1] === 255) e--;
       return n + " " + e + "/" + b.length;
     };
-    console.log("      after a year: " + ["sync.day", "deny.a", "keys.a", "vault.a"].map(used).join(", "));
+    console.log("      after a year: " + ["sync.day", "deny.a", "keys.a", "vault.a", "act.a"].map(used).join(", "));
   });
 
   it("on sample days, a power cut at every flash operation of the day's writes leaves each value old or new", () => {
@@ -172,6 +189,14 @@ describe("Storage over a year of syncs (firmware's in-place files)", function ()
           assert.ok(h.denyVersion === old.denyVersion || h.denyVersion === after.denyVersion, where + ": deny version " + h.denyVersion);
           assert.ok(h.keys === old.keys || h.keys === after.keys, where + ": keys");
           assert.ok(h.secret === old.secret || h.secret === after.secret, where + ": vault");
+          // the activity log: the old lines, the new, the day's first line alone, or either line cut short
+          const same = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+          const connected = [after.act[1]].concat(old.act.slice(0, 2));
+          const torn = h.act.length > 0 && h.act[0].endsWith(" [cut]") && (same(h.act.slice(1), old.act.slice(0, 2)) || same(h.act.slice(1), connected.slice(0, 2)));
+          assert.ok(same(h.act, old.act) || same(h.act, after.act) || same(h.act, connected) || torn, where + ": activity " + JSON.stringify(h.act) + ", was " + JSON.stringify(old.act));
+          const next = activity(s, d.day + 1);
+          next.add("boot", "after the cut");
+          assert.equal(next.recent(1)[0].slice(17), "boot after the cut", where + ": the next line is whole");
           assert.equal(s.read(".bootcde")!.length, 120000, where + ": the bundle");
           assert.equal(s.read("cert.bin")!.length, 141, where + ": the certificate");
           assert.equal(JSON.parse(Buffer.from(s.read("cfg.json")!).toString()).linkKey, "11".repeat(64), where + ": cfg.json");
