@@ -48,6 +48,7 @@ import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
 import type { Vault } from "../vault.ts";
 import { openVault } from "../vault.ts";
+import { readyKeys } from "../se-ready.ts";
 import { drawIdle, idleKey } from "../ui/idle.ts";
 import type { IdleState } from "../ui/idle.ts";
 import { Screen } from "../ui/screen.ts";
@@ -150,6 +151,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let vaultBad = false;
   /** cfg.json, limits.json or the issuer keys do not match the digest in the vault: no key trusted, no payment. */
   let cfgBad = false;
+  /** The secure element is not configured and locked as the terminal needs it (firmware/se-ready.ts): no payment. */
+  let seBad = "";
   const cfgDigest = () => settingsDigest(d.crypto, d.storage.read(SETTINGS_FILE), d.storage.read("limits.json"), cfg.issuerKeys);
   let cert: Uint8Array | null = null;
   let provisioned = false;
@@ -232,11 +235,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
       if (cfgBad) screen.line("Settings altered: see technician", 196, 1, Ink.Alert);
+      else if (seBad) screen.line("Secure element " + seBad + " - technician", 196, 1, Ink.Alert);
       else if (warning) screen.line(warning, 196, 1, Ink.Alert);
       else if (provisioned && !time.trusted()) screen.line("No trusted time: sync to take payments", 196, 1, Ink.Alert);
       if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
       if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad) screen.flip();
+      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad || seBad) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -310,6 +314,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
   const checkRisk = (amountMinor: number, walletId: string): Refused | null => {
     if (cfgBad) return { code: "SETTINGS_AUTH", message: "Settings altered: see technician", limit: "settings" };
+    if (seBad) return { code: seBad, message: "Secure element not locked: see technician", limit: "secure element" };
     if (!time.trusted()) return { code: "LIMIT_NO_TIME", message: "No trusted time: sync first", limit: "trusted time" };
     const r = checkLimits(limits(), {
       amountMinor: amountMinor,
@@ -830,7 +835,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   // -------------------------------------------------------------- boot
   message("Starting", Ink.Accent, ["Reading keys and journal"]);
   confirmBoot(d.storage);
-  deriveStorageKeys(d.secure, d.crypto, (err, keys) => {
+  readyKeys(d, (se) => (seBad = se), (err, keys) => {
     if (err || !keys) {
       mode = "idle";
       return showIdle();
