@@ -49,6 +49,7 @@ import { confirmBoot } from "../update/slots.ts";
 import type { Vault } from "../vault.ts";
 import { openVault } from "../vault.ts";
 import { readyKeys } from "../se-ready.ts";
+import { journalLine } from "../tech/diagnose.ts";
 import { drawIdle, idleKey } from "../ui/idle.ts";
 import type { IdleState } from "../ui/idle.ts";
 import { Screen } from "../ui/screen.ts";
@@ -188,7 +189,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   // trusted time: the gateway's since a sync this boot, else the device clock if not before the saved floor
   // (firmware/time-floor.ts); offline payments wait for a sync when neither holds
-  const time = new TrustedTime(d.storage, d.clock, () => (sync ? trustedNow(sync.state, d.clock) : 0), Math.max(0, loadSyncDay(d.storage)) * DAY_MS);
+  const time = new TrustedTime(d.storage, d.clock, () => (sync ? trustedNow(sync.state, d.clock) : 0), Math.max(0, loadSyncDay(d.storage)) * DAY_MS, d.secure);
   const now = () => time.now();
 
   const show = (fn: () => void) => {
@@ -761,7 +762,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     });
   };
   const journalState = () => {
-    if (journal) return "records " + journal.stats().records + ", pending " + status.pending;
+    if (journal) return journalLine(journal);
     const p = checkJournalPlace(d.flash);
     return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
   };

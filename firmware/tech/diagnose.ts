@@ -44,6 +44,18 @@ export interface DiagnoseDeps {
   testBle?: boolean;
 }
 
+/** What journalLine reads of the journal (firmware/journal/journal.ts). */
+interface JournalView {
+  stats(): { pending: number; acked: number; slotsLeft: number };
+  anomalies(): unknown[];
+}
+
+/** The journal's state as diagnose reports it: pending, acknowledged, free slots (largest records), anomalies. */
+export function journalLine(j: JournalView): string {
+  const s = j.stats();
+  return "pending " + s.pending + ", acked " + s.acked + ", free slots " + s.slotsLeft + ", anomalies " + j.anomalies().length;
+}
+
 type Step = (next: () => void) => void;
 
 /** Runs steps one after another, each calling next() when done (no recursion through the stack beyond one level). */
