@@ -32,6 +32,7 @@
  */
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { Issuer } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
 import type { SimHostOptions } from "./host.ts";
 
@@ -313,7 +314,6 @@ async function startOpen(host: SimHost, url: string, pin: string, doProvision: b
   if (!openConsoleByKeys(host)) throw new Error("the console did not open: " + host.screenText().join(" | "));
   if (doProvision) {
     const { provision, issuerCertify } = await import("../tools/provision.ts");
-    const { Issuer } = await import("../gateway/issuer.ts");
     const iss = Issuer.generate(1);
     const link = Issuer.generate(2);
     await provision({
