@@ -72,8 +72,10 @@ export class TrustedTime {
    * the secure element's hour counter first (nothing is trusted until it answers), then increments it every hour.
    */
   constructor(private store: FileStore, private clock: Clock, private synced: () => number, private floorMs: number, se: SecureElement) {
-    se.counter(HOUR_COUNTER, false, (err, n) => this.start(err ? -1 : (n as number)));
-    clock.setInterval(() => se.counter(HOUR_COUNTER, true, (err, n) => err || this.hours < 0 || ((this.hours = n as number), this.save())), HOUR_MS);
+    // `self` in the callbacks: Espruino loses an arrow function's `this` two callbacks deep
+    const self = this;
+    se.counter(HOUR_COUNTER, false, (err, n) => self.start(err ? -1 : (n as number)));
+    clock.setInterval(() => se.counter(HOUR_COUNTER, true, (err, n) => err || self.hours < 0 || ((self.hours = n as number), self.save())), HOUR_MS);
   }
 
   private start(hours: number): void {

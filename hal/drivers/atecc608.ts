@@ -107,10 +107,11 @@ export class Atecc608 implements SecureElement {
    */
   ecdh(slot: number, peerPublicKey: Uint8Array, done: Done<Uint8Array>): void {
     const io = this.io;
+    const sha = this.sha;
     this.run([command(AteccOp.ECDH, io ? 0x0e : 0, slot, peerPublicKey)], (err, d) => {
       if (err || !io) return done(err, d);
       if (d!.length !== 64) return done("rx-count");
-      const k = this.sha!(concatBytes(io, d!.subarray(32, 48)));
+      const k = sha!(concatBytes(io, d!.subarray(32, 48)));
       const z = new Uint8Array(32);
       for (let i = 0; i < 32; i++) z[i] = d![i] ^ k[i];
       done(null, z);
@@ -118,12 +119,14 @@ export class Atecc608 implements SecureElement {
   }
 
   check(ioKey: Uint8Array | null, sha256: (b: Uint8Array) => Uint8Array, done: (code: string) => void): void {
-    this.readConfig((err, c) => {
+    // `self`, not `this`, in the callbacks: Espruino loses an arrow function's `this` two callbacks deep
+    const self = this;
+    self.readConfig((err, c) => {
       let code = err ? "SE_READ" : checkConfig(c!);
       if (!code && !(ioKey && ioKey.length === 32)) code = "SE_IO_KEY";
       if (!code) {
-        this.io = ioKey;
-        this.sha = sha256;
+        self.io = ioKey;
+        self.sha = sha256;
       }
       done(code);
     });
@@ -140,34 +143,36 @@ export class Atecc608 implements SecureElement {
    * check(). Either lock is for ever.
    */
   setup(o: SetupOptions, done: (code: string) => void): void {
-    this.readConfig((err, c) => {
+    const self = this;
+    self.readConfig((err, c) => {
       if (err) return done("SE_READ");
-      const again = (e: string | null) => (e ? done("SE_SETUP " + e) : this.setup(o, done));
+      const again = (e: string | null) => (e ? done("SE_SETUP " + e) : self.setup(o, done));
       const cmds: Uint8Array[] = [];
       if (c![AteccCfg.LockConfig]) {
         const want = terminalConfig(c!);
         for (let o = 20; o < 128; o += 4) if (o !== 84) cmds.push(command(AteccOp.Write, 0, o >> 2, want.subarray(o, o + 4)));
-        return this.run(cmds, (werr) => (werr ? again(werr) : this.readConfig((rerr, b) => (rerr ? again(rerr) : this.run([command(AteccOp.Lock, 0, crc16(b!, 0, 128))], again)))));
+        return self.run(cmds, (werr) => (werr ? again(werr) : self.readConfig((rerr, b) => (rerr ? again(rerr) : self.run([command(AteccOp.Lock, 0, crc16(b!, 0, 128))], again)))));
       }
       // a part locked with another configuration is refused before its data zone is locked for nothing
-      if (checkConfig(c!) !== "SE_UNLOCKED") return this.check(o.ioKey, o.sha256, done);
+      if (checkConfig(c!) !== "SE_UNLOCKED") return self.check(o.ioKey, o.sha256, done);
       const write = (k: Uint8Array) => {
         if (!o.keep(k)) return done("SE_IO_KEY");
         o.ioKey = k;
         for (let i = 0; i < KEY_SLOTS.length; i++) cmds.push(command(AteccOp.GenKey, 4, KEY_SLOTS[i]));
         cmds.push(command(AteccOp.Write, 0x82, IO_KEY_SLOT << 3, k), command(AteccOp.Lock, 0x81, 0));
-        this.run(cmds, again);
+        self.run(cmds, again);
       };
       if (o.ioKey && o.ioKey.length === 32) write(o.ioKey);
-      else this.random((rerr, r) => (rerr ? again(rerr) : write(r!)));
+      else self.random((rerr, r) => (rerr ? again(rerr) : write(r!)));
     });
   }
 
   /** The 128-byte configuration zone, read as four 32-byte blocks. */
   readConfig(done: Done<Uint8Array>): void {
+    const self = this;
     const out = new Uint8Array(128);
     const block = (b: number) =>
-      this.run([command(AteccOp.Read, 0x80, b << 3)], (err, d) => {
+      self.run([command(AteccOp.Read, 0x80, b << 3)], (err, d) => {
         if (err) return done(err);
         out.set(d!, b * 32);
         if (b < 3) block(b + 1);
