@@ -21,6 +21,30 @@ export interface SecureElement {
    * (32 bytes), in the clear. Used for session and link keys and for the device's storage keys.
    */
   ecdh(slot: number, peerPublicKey: Uint8Array, done: Done<Uint8Array>): void;
+  /** The configuration zone (128 bytes), where the part has one (ATECC608: four 32-byte reads). */
+  readConfig?(done: Done<Uint8Array>): void;
+  /**
+   * Boot: reads the configuration and calls back "" when the part is configured and locked as the terminal needs
+   * it, else a code (SE_UNLOCKED, SE_CONFIG, SE_IO_KEY without a 32-byte I/O key, SE_READ); when "", ECDH results
+   * are asked for encrypted under `ioKey` from then on.
+   */
+  check?(ioKey: Uint8Array | null, sha256: (b: Uint8Array) => Uint8Array, done: (code: string) => void): void;
+  /**
+   * Provisioning, irreversible on a real part: configures and locks the part for the terminal, makes its keys and
+   * its I/O protection key (handed to `keep` before the part is locked with it), skipping what an earlier run
+   * already locked; then as check() with that key.
+   */
+  setup?(o: SetupOptions, done: (code: string) => void): void;
+  /** GenKey mode 04: a new private key in `slot`; its public key X||Y. */
+  provisionKey?(slot: number, done: Done<Uint8Array>): void;
+}
+
+export interface SetupOptions {
+  /** The I/O protection key kept from an earlier, interrupted run; null: made by the part. */
+  ioKey: Uint8Array | null;
+  /** Keeps a new I/O protection key (on flash) before the part is locked with it; false: not kept, stop. */
+  keep(key: Uint8Array): boolean;
+  sha256(b: Uint8Array): Uint8Array;
 }
 
 /** Key slots of the terminal's secure element (provisioned by tools/provision.ts). */

@@ -23,11 +23,16 @@
  * The device runs in real time while the console is open (its scheduler follows the wall clock).
  *
  * From a shell (after `npm run build`):
- *   npx tsx sim/tcp-console.ts --board devkit --port 2323 [--blank]
+ *   npx tsx sim/tcp-console.ts --board devkit --port 2323 [--blank | --console-open [--no-provision] [--pin 2580]]
  * `--blank` starts a device with nothing flashed (console open), as a board fresh from the factory.
+ * `--console-open` (development) starts the firmware provisioned (a fresh issuer key; technician PIN `--pin`,
+ * default 2580) with its console opened from the technician menu; `--no-provision` leaves it unprovisioned with its
+ * console open, ready for `npm run provision`. The console closes again after 10 minutes without a key, as on a
+ * terminal.
  */
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { Issuer } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
 import type { SimHostOptions } from "./host.ts";
 
@@ -282,6 +287,55 @@ export function startTcpConsole(o: TcpConsoleOptions & { bindGlobals?: (c: Conso
   });
 }
 
+/**
+ * The technician's unlock on the device's own keypad: D, the PIN and # when the menu asks one, then 1 (Open console).
+ * True when the console is open.
+ */
+export function openConsoleByKeys(host: SimHost, pin?: string): boolean {
+  host.pressKey("D");
+  host.advance(200);
+  if (pin && /PIN/.test(host.screenText().join("\n"))) {
+    for (const k of pin + "#") host.pressKey(k);
+    host.advance(800);
+  }
+  host.pressKey("1");
+  host.advance(200);
+  return host.consoles.serial === "Serial1";
+}
+
+/**
+ * `--console-open`: boots the firmware, provisions it through its own console as `npm run provision` does (a new
+ * issuer key, a link key of no gateway, technician PIN `pin`), reboots it and opens its console again. With
+ * `provision` false the terminal stays unprovisioned (its menu asks no PIN). Prints what the technician needs.
+ */
+async function startOpen(host: SimHost, url: string, pin: string, doProvision: boolean, say: (l: string) => void): Promise<void> {
+  host.boot();
+  host.advance(1500);
+  if (!openConsoleByKeys(host)) throw new Error("the console did not open: " + host.screenText().join(" | "));
+  if (doProvision) {
+    const { provision, issuerCertify } = await import("../tools/provision.ts");
+    const iss = Issuer.generate(1);
+    const link = Issuer.generate(2);
+    await provision({
+      board: "devkit",
+      port: url,
+      terminalId: 7,
+      merchantId: 42,
+      merchantName: "Dev shop",
+      gatewayUrl: "http://127.0.0.1:8080",
+      linkKey: Buffer.from(link.publicKey).toString("hex"),
+      certify: issuerCertify(iss, 7, 42, Math.floor(Date.now() / 86400000) + 365),
+      techPin: pin,
+      out: say,
+    });
+    host.reboot();
+    host.advance(1500);
+    if (!openConsoleByKeys(host, pin)) throw new Error("the console did not open again after provisioning: " + host.screenText().join(" | "));
+    say("provisioned as terminal 7 of merchant 42 (issuer key " + Buffer.from(iss.privateKey).toString("hex") + "), technician PIN " + pin);
+  }
+  say("console open");
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (k: string) => {
     const i = process.argv.indexOf("--" + k);
@@ -290,8 +344,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { board, bundle } = readBoard(arg("board") ?? "devkit");
   const opts = consoleHostOptions();
   const host = new SimHost({ board, bundle: arg("blank") ? "" : bundle, ...opts, onPrint: (l) => process.stdout.write("[device] " + l + "\n") });
-  startTcpConsole({ host, port: Number(arg("port") ?? 2323), bindGlobals: opts.bind }).then((c) => {
-    host.boot();
-    process.stdout.write("Espruino console of the simulated " + board.name + " on " + c.url + "\n");
+  const say = (l: string) => process.stdout.write(l + "\n");
+  startTcpConsole({ host, port: Number(arg("port") ?? 2323), bindGlobals: opts.bind }).then(async (c) => {
+    say("Espruino console of the simulated " + board.name + " on " + c.url);
+    if (!arg("console-open")) return host.boot();
+    try {
+      await startOpen(host, c.url, arg("pin") ?? "2580", !arg("no-provision"), say);
+    } catch (e) {
+      say("tcp-console: " + (e instanceof Error ? e.message : String(e)));
+      process.exit(1);
+    }
   });
 }

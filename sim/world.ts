@@ -299,13 +299,12 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
   };
 }
 
-/** An ATECC608 as shipped for a terminal: configuration zone locked, no keys yet (provisioning makes them). */
+/**
+ * An ATECC608 as Microchip ships a blank part: configuration and data zones unlocked, no keys. Provisioning
+ * configures and locks it for the terminal and makes its keys (firmware/se-ready.ts).
+ */
 export function shippedSecureElement(now: () => number, address: number): Atecc608Emulator {
-  const se = new Atecc608Emulator({ now, address, revision: "608B" });
-  const s = se.exportState();
-  s.config = s.config.slice(0, 87 * 2) + "00" + s.config.slice(88 * 2);
-  se.importState(s);
-  return se;
+  return new Atecc608Emulator({ now, address, revision: "608B" });
 }
 
 /** A PNG from whatever a receipt comes as: a PNG already, or a 1-bit bitmap { width, height, bits }. */

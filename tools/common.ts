@@ -71,8 +71,15 @@ export async function checkPort(port: string | undefined): Promise<string> {
   return port;
 }
 
-/** Runs a tool's main; prints `<tool> failed: <message>` and exits 1 on a failure. */
-export function runMain(tool: string, main: (args: Record<string, string>) => Promise<void>): void {
+/**
+ * Runs a tool's main; prints `<tool> failed: <message>` and exits 1 on a failure (2 on a usage error). With `--help`
+ * or `-h` it prints `usage` and exits 0.
+ */
+export function runMain(tool: string, main: (args: Record<string, string>) => Promise<void>, usage?: string): void {
+  if (usage && (process.argv.indexOf("--help") >= 0 || process.argv.indexOf("-h") >= 0)) {
+    process.stdout.write(usage + "\n");
+    process.exit(0);
+  }
   let args: Record<string, string>;
   try {
     args = parseArgs(process.argv.slice(2));

@@ -15,6 +15,17 @@ import { checkPort, defaultOut, loadBoardDef, runMain } from "./common.ts";
 import { espruinoBoardJson, openLink, ToolError } from "./link.ts";
 import { techCall } from "./tech.ts";
 
+export const DIAGNOSE_USAGE = [
+  "usage: npm run diagnose -- --board BOARD --port PORT [--interactive SECONDS] [--ble] [--no-print] [--verbose]",
+  "  --board        the board (devkit)",
+  "  --port         a serial device (/dev/ttyUSB0) or the simulator's console (tcp://127.0.0.1:2323)",
+  "  --interactive  seconds to press a key and scan a code on the terminal",
+  "  --ble          start and stop Bluetooth advertising",
+  "  --no-print     do not print the report on the terminal's printer",
+  "Reports every part, the secure element's configuration, Storage, the journal (pending, acknowledged, free",
+  "slots, anomalies), version and memory; exits 1 when a check failed. The console must be open: docs/technician.md.",
+].join("\n");
+
 export interface DiagnoseOptions {
   board: string;
   port: string;
@@ -52,5 +63,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runMain("diagnose", async (a) => {
     const r = await diagnose({ board: a.board, port: a.port, print: a.print !== "false", interactiveSeconds: a.interactive ? Number(a.interactive) : 0, ble: a.ble === "true", verbose: a.verbose === "true" });
     if (!r.ok) throw new ToolError("DEVICE_ERROR", "a self-test failed");
-  });
+  }, DIAGNOSE_USAGE);
 }

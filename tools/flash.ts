@@ -17,6 +17,15 @@ import { checkPort, defaultOut, loadBoardDef, progress, ROOT, runMain } from "./
 import { espruinoBoardJson, openLink, ToolError } from "./link.ts";
 import type { Link } from "./link.ts";
 
+export const FLASH_USAGE = [
+  "usage: npm run flash -- --board BOARD --port PORT [--no-build] [--file BUNDLE] [--no-boot] [--verbose]",
+  "  --board    the board (devkit)",
+  "  --port     a serial device (/dev/ttyUSB0) or the simulator's console (tcp://127.0.0.1:2323)",
+  "  --no-build flash dist/<board>.js as it is; --file flashes another bundle",
+  "  --no-boot  do not boot the new bundle when done",
+  "The terminal's console must be open (technician menu, 1): docs/technician.md.",
+].join("\n");
+
 export interface FlashOptions {
   board: string;
   port: string;
@@ -129,5 +138,5 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runMain("flash", async (a) => {
     await flash({ board: a.board, port: a.port, build: a.build !== "false", boot: a.boot !== "false", bundlePath: a.file, verbose: a.verbose === "true" });
-  });
+  }, FLASH_USAGE);
 }

@@ -25,6 +25,19 @@ import { checkPort, defaultOut, loadBoardDef, runMain } from "./common.ts";
 import { espruinoBoardJson, openLink, ToolError } from "./link.ts";
 import { techCall } from "./tech.ts";
 
+export const PROVISION_USAGE = [
+  "usage: npm run provision -- --board BOARD --port PORT --terminal-id N --merchant-id N --merchant-name NAME",
+  "         --gateway-url URL --link-key HEX (--issuer-key-file FILE [--issuer-key-id N] | --cert-file FILE --issuer-pub HEX)",
+  "         [--currency EUR] [--wifi ssid:pw,ssid2:pw2] [--limits JSON] [--tech-pin DIGITS] [--merchant-pin DIGITS]",
+  "         [--order-key HEX] [--firmware-pub HEX [--firmware-key-id N]] [--cert-days N] [--verbose]",
+  "  --link-key         the gateway's link public key X||Y, 128 hex digits",
+  "  --issuer-key-file  sign the terminal certificate here with this issuer key (64 hex digits)",
+  "  --cert-file        or a certificate from the gateway's registration, with --issuer-pub",
+  "  --firmware-pub     the offline firmware key's public key (tools/sign-update.ts --new-key); none: no updates",
+  "The first run configures and LOCKS the secure element (irreversible on a real part). The console must be open",
+  "(technician menu, 1): docs/technician.md.",
+].join("\n");
+
 export interface ProvisionOptions {
   board: string;
   port: string;
@@ -171,5 +184,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       firmwareKeys: a["firmware-pub"] ? { [String(Number(a["firmware-key-id"] ?? 1))]: a["firmware-pub"] } : undefined,
       verbose: a.verbose === "true",
     });
-  });
+  }, PROVISION_USAGE);
 }

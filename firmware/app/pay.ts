@@ -26,7 +26,7 @@ import { SeSlot } from "../../hal/secure-element.ts";
 import { SessionRadio } from "./session-radio.ts";
 
 export const SESSION_MS = 30000;
-/** The SE counter that numbers transactions (counter 1 numbers sync requests). */
+/** The SE counter that numbers transactions, and sync requests too (counter 1 counts hours: firmware/time-floor.ts). */
 export const TX_COUNTER = 0;
 /** Days a pending offline payment waits before the gateway auto-approves it. */
 export const AUTO_APPROVE_DAYS = 3;

@@ -48,6 +48,8 @@ import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
 import type { Vault } from "../vault.ts";
 import { openVault } from "../vault.ts";
+import { readyKeys } from "../se-ready.ts";
+import { journalLine } from "../tech/diagnose.ts";
 import { drawIdle, idleKey } from "../ui/idle.ts";
 import type { IdleState } from "../ui/idle.ts";
 import { Screen } from "../ui/screen.ts";
@@ -150,6 +152,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let vaultBad = false;
   /** cfg.json, limits.json or the issuer keys do not match the digest in the vault: no key trusted, no payment. */
   let cfgBad = false;
+  /** The secure element is not configured and locked as the terminal needs it (firmware/se-ready.ts): no payment. */
+  let seBad = "";
   const cfgDigest = () => settingsDigest(d.crypto, d.storage.read(SETTINGS_FILE), d.storage.read("limits.json"), cfg.issuerKeys);
   let cert: Uint8Array | null = null;
   let provisioned = false;
@@ -185,7 +189,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
 
   // trusted time: the gateway's since a sync this boot, else the device clock if not before the saved floor
   // (firmware/time-floor.ts); offline payments wait for a sync when neither holds
-  const time = new TrustedTime(d.storage, d.clock, () => (sync ? trustedNow(sync.state, d.clock) : 0), Math.max(0, loadSyncDay(d.storage)) * DAY_MS);
+  const time = new TrustedTime(d.storage, d.clock, () => (sync ? trustedNow(sync.state, d.clock) : 0), Math.max(0, loadSyncDay(d.storage)) * DAY_MS, d.secure);
   const now = () => time.now();
 
   const show = (fn: () => void) => {
@@ -232,11 +236,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show(() => {
       drawIdle(screen, idle, status, cfg, now(), d.platform.version);
       if (cfgBad) screen.line("Settings altered: see technician", 196, 1, Ink.Alert);
+      else if (seBad) screen.line("Secure element " + seBad + " - technician", 196, 1, Ink.Alert);
       else if (warning) screen.line(warning, 196, 1, Ink.Alert);
       else if (provisioned && !time.trusted()) screen.line("No trusted time: sync to take payments", 196, 1, Ink.Alert);
       if (!provisioned && cfg.terminalId && !place) screen.line("Not provisioned - see technician", 196, 1, Ink.Alert);
       if (place) screen.line("Journal off: " + place + " - technician", 196, 1, Ink.Alert);
-      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad) screen.flip();
+      if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad || seBad) screen.flip();
     });
 
   const result = (title: string, ink: number, lines: string[]) => {
@@ -310,6 +315,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
   const checkRisk = (amountMinor: number, walletId: string): Refused | null => {
     if (cfgBad) return { code: "SETTINGS_AUTH", message: "Settings altered: see technician", limit: "settings" };
+    if (seBad) return { code: seBad, message: "Secure element not locked: see technician", limit: "secure element" };
     if (!time.trusted()) return { code: "LIMIT_NO_TIME", message: "No trusted time: sync first", limit: "trusted time" };
     const r = checkLimits(limits(), {
       amountMinor: amountMinor,
@@ -756,7 +762,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     });
   };
   const journalState = () => {
-    if (journal) return "records " + journal.stats().records + ", pending " + status.pending;
+    if (journal) return journalLine(journal);
     const p = checkJournalPlace(d.flash);
     return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
   };
@@ -830,7 +836,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   // -------------------------------------------------------------- boot
   message("Starting", Ink.Accent, ["Reading keys and journal"]);
   confirmBoot(d.storage);
-  deriveStorageKeys(d.secure, d.crypto, (err, keys) => {
+  readyKeys(d, (se) => (seBad = se), (err, keys) => {
     if (err || !keys) {
       mode = "idle";
       return showIdle();

@@ -24,8 +24,11 @@ import { MAX_KEYS } from "../../protocol/keys.ts";
 import { isLabel } from "../../protocol/firmware.ts";
 import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../../protocol/sync.ts";
 
-/** The SE counter that numbers link requests (counter 0 numbers transactions). */
-export const LINK_COUNTER = 1;
+/**
+ * The SE counter that numbers link requests: counter 0, shared with the transactions (both need only values never
+ * used before; the gateway wants each request's above the last); counter 1 counts hours (firmware/time-floor.ts).
+ */
+export const LINK_COUNTER = 0;
 
 /** What the sync loop needs of the journal (firmware/journal/journal.ts's Journal has all of it). */
 export interface SyncJournal {

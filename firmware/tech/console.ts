@@ -19,13 +19,12 @@
  * - `diagnose` {interactiveMs}: the self-tests of ./diagnose.ts, printed as a report.
  */
 import type { Device } from "../../hal/device.ts";
-import type { Done } from "../../hal/secure-element.ts";
 import { ascii, fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { decodeTerminalCert, signedPart, SIG } from "../../protocol/messages.ts";
 import { bytesToText, settingsDigest, settingsSum, SETTINGS_SUM } from "../settings.ts";
 import { runningSlot } from "../update/slots.ts";
 import { hashPin } from "../vault.ts";
-import { provisionSeKeys } from "../keys.ts";
+import { seSetup } from "../se-ready.ts";
 import type { DiagnosticsReport } from "./diagnose.ts";
 import { plainTextJob, reportLines, runDiagnostics } from "./diagnose.ts";
 
@@ -56,11 +55,6 @@ export interface TechDeps {
   provisioningJob?: (p: ProvisioningInfo) => Uint8Array;
   diagnosticsJob?: (r: DiagnosticsReport) => Uint8Array;
   journalState?: () => string;
-}
-
-/** Secure elements that can generate a key (the ATECC608 driver: GenKey mode 04). */
-interface KeyMaker {
-  provisionKey?: (slot: number, done: Done<Uint8Array>) => void;
 }
 
 /** 4 to 8 digits. */
@@ -105,18 +99,17 @@ export function techConsole(deps: TechDeps): (request: string) => void {
   };
   const fail = (id: unknown, error: string) => answer(id, { ok: false, error: error });
 
-  /** Slot 0 (identity), read or generated; with `create`, the storage and session keys too (firmware/keys.ts). */
+  /**
+   * Slot 0 (identity), read; with `create`, the part is first configured and locked for the terminal and its keys
+   * made (../se-ready.ts seSetup, irreversible on a real part; an existing key is never replaced).
+   */
   const identity = (create: boolean, done: (err: string | null, pub?: Uint8Array, created?: boolean) => void) => {
-    const others = (pub: Uint8Array, created: boolean) => {
-      if (!create) return done(null, pub, created);
-      provisionSeKeys(d.secure, (kerr) => (kerr ? done(kerr.message) : done(null, pub, created)));
-    };
     d.secure.publicKey(0, (err, pub) => {
-      if (!err && pub && pub.length === 64) return others(pub, false);
-      const maker = d.secure as unknown as KeyMaker;
-      if (!create) return done("no identity key in the secure element (" + err + ")");
-      if (typeof maker.provisionKey !== "function") return done("this secure element cannot generate keys");
-      maker.provisionKey(0, (gerr, gpub) => (gerr || !gpub ? done("key generation failed: " + gerr) : others(gpub, true)));
+      const had = !err && pub && pub.length === 64;
+      if (!create) return had ? done(null, pub, false) : done("no identity key in the secure element (" + err + ")");
+      seSetup(d, (serr) =>
+        serr ? done("secure element setup failed: " + serr) : d.secure.publicKey(0, (e2, p2) => (e2 || !p2 ? done("no identity key (" + e2 + ")") : done(null, p2, !had))),
+      );
     });
   };
 

@@ -1,5 +1,5 @@
 /**
- * Terminal self-tests for the technician: secure element, printer, scanner, display, keypad, Bluetooth, Wi-Fi,
+ * Terminal self-tests for the technician: secure element (and its configuration, ../se-ready.ts), printer, scanner, display, keypad, Bluetooth, Wi-Fi,
  * Storage health, the journal's flash region against the partition table, firmware version and memory. Each part is tested through the same `device` interfaces the
  * payment flows use; parts that need a person (a key press, a scanned code, a look at the screen) are given a
  * chance to prove themselves within a window and otherwise report "manual".
@@ -11,6 +11,7 @@ import type { Device } from "../../hal/device.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
 import { checkJournalPlace } from "../journal/place.ts";
 import { runningSlot } from "../update/slots.ts";
+import { seReady } from "../se-ready.ts";
 
 export type CheckResult = "pass" | "fail" | "manual";
 
@@ -41,6 +42,18 @@ export interface DiagnoseDeps {
   journalState?: () => string;
   /** Whether this run may light up the Bluetooth radio (not while a payment session is open). */
   testBle?: boolean;
+}
+
+/** What journalLine reads of the journal (firmware/journal/journal.ts). */
+interface JournalView {
+  stats(): { pending: number; acked: number; slotsLeft: number };
+  anomalies(): unknown[];
+}
+
+/** The journal's state as diagnose reports it: pending, acknowledged, free slots (largest records), anomalies. */
+export function journalLine(j: JournalView): string {
+  const s = j.stats();
+  return "pending " + s.pending + ", acked " + s.acked + ", free slots " + s.slotsLeft + ", anomalies " + j.anomalies().length;
 }
 
 type Step = (next: () => void) => void;
@@ -85,6 +98,11 @@ export function runDiagnostics(d: DiagnoseDeps, done: (r: DiagnosticsReport) => 
         });
       });
     },
+    (next) =>
+      seReady(dev, (code) => {
+        add("secure element config", code ? "fail" : "pass", code ? code + ": not set up, no payment" : "locked, ECDH encrypted");
+        next();
+      }),
     (next) => {
       dev.printer.status((s) => {
         add("printer", s === "ready" ? "pass" : "fail", s);

@@ -14,8 +14,9 @@
  */
 import type { Clock } from "../clock.ts";
 import type { I2C, I2COpen } from "../io.ts";
-import type { Done, SecureElement } from "../secure-element.ts";
-import { AteccOp, AteccWord, command, maxExecMs, parseResponse } from "./atecc608-frames.ts";
+import type { Done, SecureElement, SetupOptions } from "../secure-element.ts";
+import { AteccCfg, checkConfig, IO_KEY_SLOT, KEY_SLOTS, terminalConfig } from "./atecc608-config.ts";
+import { AteccOp, AteccWord, command, crc16, maxExecMs, parseResponse } from "./atecc608-frames.ts";
 
 export interface Atecc608Options {
   i2c: I2COpen;
@@ -33,6 +34,13 @@ const POLL_MARGIN_MS = 50;
 /** Largest response (COUNT byte included). */
 const RSP_MAX = 75;
 
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const r = new Uint8Array(a.length + b.length);
+  r.set(a, 0);
+  r.set(b, a.length);
+  return r;
+}
+
 interface Job {
   c: Uint8Array[];
   d: Done<Uint8Array>;
@@ -45,6 +53,9 @@ export class Atecc608 implements SecureElement {
   private addr: number;
   private q: Job[] = [];
   private busy = false;
+  /** The I/O protection key and a host SHA-256, once protect() was called: ECDH results come encrypted. */
+  private io: Uint8Array | null = null;
+  private sha: ((b: Uint8Array) => Uint8Array) | null = null;
 
   constructor(o: Atecc608Options) {
     // 100 kHz throughout: the wake pulse is a write to address 0, whose low address bits hold SDA down for
@@ -87,16 +98,81 @@ export class Atecc608 implements SecureElement {
     this.run([command(AteccOp.GenKey, 0, slot)], done);
   }
 
-  /** ECDH mode 00: the private key in `slot` with the peer's X||Y; the 32-byte shared secret comes back in the clear. */
+  /**
+   * ECDH of the private key in `slot` with the peer's X||Y; the 32-byte shared secret's X coordinate. Without an
+   * I/O key: mode 00, the secret in the clear. With one (protect()): mode 0E (source slot, output encrypted, copy to
+   * the output buffer: CryptoAuthLib calib_ecdh_ioenc), the part answers the secret XORed with SHA-256(I/O key ||
+   * the first 16 bytes of its output nonce), then that 32-byte nonce; decrypted here as CryptoAuthLib's
+   * atcah_io_decrypt does. A part whose ChipOptions demand encryption refuses mode 00.
+   */
   ecdh(slot: number, peerPublicKey: Uint8Array, done: Done<Uint8Array>): void {
-    this.run([command(AteccOp.ECDH, 0, slot, peerPublicKey)], done);
+    const io = this.io;
+    const sha = this.sha;
+    this.run([command(AteccOp.ECDH, io ? 0x0e : 0, slot, peerPublicKey)], (err, d) => {
+      if (err || !io) return done(err, d);
+      if (d!.length !== 64) return done("rx-count");
+      const k = sha!(concatBytes(io, d!.subarray(32, 48)));
+      const z = new Uint8Array(32);
+      for (let i = 0; i < 32; i++) z[i] = d![i] ^ k[i];
+      done(null, z);
+    });
+  }
+
+  check(ioKey: Uint8Array | null, sha256: (b: Uint8Array) => Uint8Array, done: (code: string) => void): void {
+    // `self`, not `this`, in the callbacks: Espruino loses an arrow function's `this` two callbacks deep
+    const self = this;
+    self.readConfig((err, c) => {
+      let code = err ? "SE_READ" : checkConfig(c!);
+      if (!code && !(ioKey && ioKey.length === 32)) code = "SE_IO_KEY";
+      if (!code) {
+        self.io = ioKey;
+        self.sha = sha256;
+      }
+      done(code);
+    });
+  }
+
+  /**
+   * Provisioning (ATECC608A datasheet DS40001977, "Personalization"): while the configuration zone is unlocked,
+   * writes terminalConfig from byte 20 on, 4 bytes at a time (Write, zone 00; bytes 84-87 are not writable), reads
+   * the zone back and locks it with the CRC of what the part holds (Lock mode 00, P2 = CRC-16 of the 128 bytes): a
+   * write changed on the bus is locked as it is, and the check below then refuses the part. While the data zone is unlocked, makes a new key
+   * in each key slot (GenKey mode 04), writes the I/O protection key (`o.ioKey`, or 32 bytes from Random, which
+   * gives real random numbers only once the configuration is locked, handed to `o.keep` first) into its slot
+   * (Write, 32 bytes) and locks the data zone (mode 81, CRC skipped, as CryptoAuthLib's atcab_lock_data_zone). Then
+   * check(). Either lock is for ever.
+   */
+  setup(o: SetupOptions, done: (code: string) => void): void {
+    const self = this;
+    self.readConfig((err, c) => {
+      if (err) return done("SE_READ");
+      const again = (e: string | null) => (e ? done("SE_SETUP " + e) : self.setup(o, done));
+      const cmds: Uint8Array[] = [];
+      if (c![AteccCfg.LockConfig]) {
+        const want = terminalConfig(c!);
+        for (let o = 20; o < 128; o += 4) if (o !== 84) cmds.push(command(AteccOp.Write, 0, o >> 2, want.subarray(o, o + 4)));
+        return self.run(cmds, (werr) => (werr ? again(werr) : self.readConfig((rerr, b) => (rerr ? again(rerr) : self.run([command(AteccOp.Lock, 0, crc16(b!, 0, 128))], again)))));
+      }
+      // a part locked with another configuration is refused before its data zone is locked for nothing
+      if (checkConfig(c!) !== "SE_UNLOCKED") return self.check(o.ioKey, o.sha256, done);
+      const write = (k: Uint8Array) => {
+        if (!o.keep(k)) return done("SE_IO_KEY");
+        o.ioKey = k;
+        for (let i = 0; i < KEY_SLOTS.length; i++) cmds.push(command(AteccOp.GenKey, 4, KEY_SLOTS[i]));
+        cmds.push(command(AteccOp.Write, 0x82, IO_KEY_SLOT << 3, k), command(AteccOp.Lock, 0x81, 0));
+        self.run(cmds, again);
+      };
+      if (o.ioKey && o.ioKey.length === 32) write(o.ioKey);
+      else self.random((rerr, r) => (rerr ? again(rerr) : write(r!)));
+    });
   }
 
   /** The 128-byte configuration zone, read as four 32-byte blocks. */
   readConfig(done: Done<Uint8Array>): void {
+    const self = this;
     const out = new Uint8Array(128);
     const block = (b: number) =>
-      this.run([command(AteccOp.Read, 0x80, b << 3)], (err, d) => {
+      self.run([command(AteccOp.Read, 0x80, b << 3)], (err, d) => {
         if (err) return done(err);
         out.set(d!, b * 32);
         if (b < 3) block(b + 1);

@@ -18,16 +18,17 @@
  * Emulator policy where the notes are silent or mark a detail UNVERIFIED (chosen to be strict but plausible):
  * - Random returns real random bytes even while the config zone is unlocked (the FF FF 00 00 pattern is unverified).
  * - Random-mode Nonce sets TempKey = SHA-256(RandOut || NumIn || 16 || mode || 00), as CAL's host-side atcah_nonce.
- * - GenKey, Sign and Verify need the config zone locked (0F otherwise). Slot use is gated by KeyConfig only
- *   (bit 0 Private, bits 4-2 KeyType = 4 for P-256, bit 5 Lockable); SlotConfig is stored but not enforced.
+ * - GenKey, Sign and Verify need the config zone locked (0F otherwise). Slot use is gated by KeyConfig (bit 0
+ *   Private, bits 4-2 KeyType = 4 for P-256, bit 5 Lockable) and by SlotConfig where the terminal relies on it:
+ *   ReadKey bit 2 for ECDH, IsSecret (bit 7) refuses clear reads of a data slot, WriteConfig (bits 12-15) other than
+ *   Always refuses clear writes once the data zone is locked, and its GenKey bit (13) is needed for GenKey mode 04
+ *   once the data zone is locked. ReadKey bit 0 (external Sign) is not enforced.
  * - Data-zone reads need the data zone locked; private-key slots are never readable; encrypted Read/Write, internal
- *   Sign, Info modes other than 00, GenKey digest modes, ECDH modes other than 00, SelfTest and the HMAC SHA modes
- *   answer 03.
- * - ECDH mode 00 (private key in slot P2, the "compatible" copy mode): needs the config zone locked, a P-256 private
- *   key in the slot and SlotConfig.ReadKey bit 2 (ECDH permitted); a slot without a key, a non-ECC slot, a slot
- *   without ECDH permission, or a peer point that is not on the curve answer 0F. P2 over 15 is a parse error (03),
- *   as for the other slot commands. With ReadKey bit 3 clear the shared secret's X coordinate (32 bytes) comes back
- *   in the clear; with it set the secret goes into slot N|1 and the answer is status 00 (508A-compatible rule).
+ *   Sign, Info modes other than 00, GenKey digest modes, ECDH from TempKey or into TempKey, SelfTest and the HMAC SHA
+ *   modes answer 03.
+ * - ECDH (source: the private key in slot P2) modes 00, 0C and 0E: see ecdh() below; a slot without a key, a non-ECC
+ *   slot, a slot without ECDH permission, output the ChipOptions forbid, or a peer point that is not on the curve
+ *   answer 0F. P2 over 15 is a parse error (03), as for the other slot commands.
  * - A command whose COUNT disagrees with the bytes received is a communication error (FF).
  * - Errors (FF/03/0F/EE) are readable at once; successful commands take the maximum execution time (M0/M1/M2 from
  *   ChipMode, sampled at wake).
@@ -252,6 +253,7 @@ const enum Cfg {
   LockValue = 86,
   LockConfig = 87,
   SlotLocked = 88,
+  ChipOptions = 90,
   KeyConfig = 96,
 }
 
@@ -532,6 +534,10 @@ export class Atecc608Emulator {
     return this.config[Cfg.KeyConfig + slot * 2] | (this.config[Cfg.KeyConfig + slot * 2 + 1] << 8);
   }
 
+  private slotConfig(slot: number): number {
+    return this.config[Cfg.SlotConfig + slot * 2] | (this.config[Cfg.SlotConfig + slot * 2 + 1] << 8);
+  }
+
   private isPrivateP256(slot: number): boolean {
     const kc = this.keyConfig(slot);
     return (kc & 1) === 1 && ((kc >> 2) & 7) === 4;
@@ -583,7 +589,8 @@ export class Atecc608Emulator {
     if ((p1 !== 0x04 && p1 !== 0x00) || p2 > 15 || data.length !== 0) return PARSE;
     if (!this.configLocked || !this.isPrivateP256(p2)) return EXEC;
     if (p1 === 0x04) {
-      if (this.dataLocked && this.slotLocked(p2)) return EXEC;
+      // once the data zone is locked, only a slot whose WriteConfig has the GenKey bit (SlotConfig bit 13) takes a new key
+      if (this.dataLocked && (this.slotLocked(p2) || !(this.slotConfig(p2) & 0x2000))) return EXEC;
       let d: bigint;
       do d = bytesToBig(randomBytes(32));
       while (d === 0n || d >= N);
@@ -628,12 +635,24 @@ export class Atecc608Emulator {
     return ok ? OK : { status: AteccStatus.Miscompare };
   }
 
-  /** ECDH mode 00: slot P2's private key times the peer point X||Y; the result's X coordinate. */
+  /**
+   * ECDH with the private key in slot P2 and the peer point X||Y; the result's X coordinate. Modes (CryptoAuthLib
+   * calib_command.h ECDH_MODE_*): 00 "compatible" (clear output, or into slot N|1 with ReadKey bit 3), 0C (output
+   * buffer, clear), 0E (output buffer, encrypted). Encrypted output (ATECC608A datasheet, ChipOptions and ECDH;
+   * CryptoAuthLib atcah_io_decrypt): the secret XORed with SHA-256(I/O protection key || output nonce[0..16]),
+   * followed by the 32-byte output nonce. ChipOptions ECDHProt (bits 8-9) 1 refuses clear output, 2 any output;
+   * encryption needs IOProtKeyEnable (bit 1), the key being the first 32 bytes of slot ChipOptions bits 12-15.
+   */
   private ecdh(p1: number, p2: number, data: Uint8Array): Result {
-    if (p1 !== 0x00 || p2 > 15 || data.length !== 64) return PARSE;
+    if ((p1 !== 0x00 && p1 !== 0x0c && p1 !== 0x0e) || p2 > 15 || data.length !== 64) return PARSE;
     if (!this.configLocked || !this.isPrivateP256(p2)) return EXEC;
     const readKey = this.config[Cfg.SlotConfig + p2 * 2] & 0x0f;
     if (!(readKey & 0x04)) return EXEC;
+    const opts = this.config[Cfg.ChipOptions] | (this.config[Cfg.ChipOptions + 1] << 8);
+    const prot = (opts >> 8) & 3;
+    const toSlot = p1 === 0x00 && (readKey & 0x08) !== 0;
+    if (!toSlot && (prot === 2 || prot === 3 || (prot === 1 && p1 !== 0x0e))) return EXEC;
+    if (p1 === 0x0e && !(opts & 2)) return EXEC;
     const key = this.keys[p2];
     if (!key) return EXEC;
     const qx = bytesToBig(data.subarray(0, 32));
@@ -642,11 +661,15 @@ export class Atecc608Emulator {
     const pt = toAffine(jMul(bytesToBig(key), [qx, qy, 1n]));
     if (!pt) return EXEC;
     const secret = bigToBytes(pt[0]);
-    if (readKey & 0x08) {
+    if (toSlot) {
       this.slots[p2 | 1].set(secret, 0);
       return OK;
     }
-    return { data: secret };
+    if (p1 !== 0x0e) return { data: secret };
+    const nonce = new Uint8Array(randomBytes(32));
+    const k = sha256(concat(this.slots[opts >> 12].slice(0, 32), nonce.subarray(0, 16)));
+    for (let i = 0; i < 32; i++) secret[i] ^= k[i];
+    return { data: concat(secret, nonce) };
   }
 
   private counter(p1: number, p2: number, data: Uint8Array): Result {
@@ -689,7 +712,10 @@ export class Atecc608Emulator {
     if (data.length !== 0) return PARSE;
     const loc = this.locate(p1, p2, false);
     if (!("buf" in loc)) return loc;
-    if ((p1 & 0x03) === 0x02 && !this.dataLocked) return EXEC;
+    if ((p1 & 0x03) === 0x02) {
+      // data zone: readable once locked, and never in the clear from a slot whose SlotConfig says IsSecret (bit 7)
+      if (!this.dataLocked || this.slotConfig((p2 >> 3) & 0x0f) & 0x80) return EXEC;
+    }
     return { data: loc.buf.slice(loc.off, loc.off + loc.len) };
   }
 
@@ -707,7 +733,9 @@ export class Atecc608Emulator {
       if (this.dataLocked) return EXEC;
     } else {
       const slot = (p2 >> 3) & 0x0f;
-      if (this.dataLocked && this.slotLocked(slot)) return EXEC;
+      // once locked, clear writes only to a slot whose WriteConfig (bits 12-15) is Always (0000); encrypted writes are
+      // not emulated
+      if (this.dataLocked && (this.slotLocked(slot) || this.slotConfig(slot) & 0xf000)) return EXEC;
       if (this.isPrivateP256(slot)) this.keys[slot] = null; // clear-text key writes are not interpreted
     }
     loc.buf.set(data, loc.off);

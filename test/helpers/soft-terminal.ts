@@ -120,7 +120,7 @@ export class SoftTerminal {
   readonly publicKey: Uint8Array;
   readonly keys: LinkKeys;
   send: LinkSend;
-  /** The link seq (the SE's monotonic counter 1 on a device). */
+  /** The link seq (the SE's monotonic counter 0 on a device, shared with transactions). */
   linkSeq = 0;
   /** The transaction counter (the SE's counter 0). */
   txSeq = 0;

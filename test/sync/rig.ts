@@ -61,7 +61,7 @@ export class FakeSe implements SecureElement {
   }
   counter(id: number, increment: boolean, done: Done<number>): void {
     this.calls.push("counter" + id);
-    if (id !== 1) throw new Error("fake SE: sync used counter " + id + " (link requests use counter 1)");
+    if (id !== 0) throw new Error("fake SE: sync used counter " + id + " (link requests use counter 0; 1 counts hours)");
     if (this.failCounter) return this.later(done, "EXECUTION_ERROR");
     if (increment) this.counters[id]++;
     this.later(done, null, this.counters[id]);

@@ -251,12 +251,12 @@ describe("sync loop (firmware/sync/sync.ts)", () => {
       assert.equal(released, 1);
     });
 
-    it("numbers requests from the SE's counter 1 and draws each nonce from its RNG, with ECDH once", () => {
+    it("numbers requests from the SE's counter 0 and draws each nonce from its RNG, with ECDH once", () => {
       r.append(4);
       startSync(r.options());
       r.advance(2000);
       assert.deepEqual(r.gateway.ops(), ["hello", "upload", "upload"]);
-      assert.equal(r.se.counters[1], 3);
+      assert.equal(r.se.counters[0], 3);
       assert.equal(r.se.calls.filter((c) => c === "ecdh").length, 1);
       const nonces = r.gateway.requests.map((q) => q.nonce);
       assert.equal(new Set(nonces).size, 3);

@@ -14,17 +14,17 @@ import { techConsole } from "./firmware/tech/console.ts";
 import { openTechMenu } from "./firmware/tech/menu.ts";
 import { confirmBoot } from "./firmware/update/slots.ts";
 import { installUpdate } from "./firmware/update/updater.ts";
-import { deriveStorageKeys } from "./firmware/keys.ts";
+import { readyKeys } from "./firmware/se-ready.ts";
 import { openVault } from "./firmware/vault.ts";
 declare const E: any, global: any, print: any;
 const device = devkit.createDevice("fixture-1");
 device.platform.lockDown();
-// The vault as the lead wires it: storage keys from the secure element (firmware/keys.ts), then the sealed vault
+// The vault as the lead wires it: the secure element's readiness and storage keys (firmware/se-ready.ts), then the sealed vault
 // (firmware/vault.ts), opened on first use (the keys exist only once provisioning made them).
 let opened: any = null;
 const withVault = (fn: (err: string | null, v?: any) => void) => {
   if (opened) return fn(null, opened);
-  deriveStorageKeys(device.secure, device.crypto, (err, keys) => {
+  readyKeys(device, () => {}, (err, keys) => {
     if (err || !keys) return fn(err ? err.message : "no keys");
     openVault(device.storage, device.crypto, keys.vault, (verr, v) => {
       if (verr) return fn(verr);
@@ -57,11 +57,7 @@ export async function fixtureBundle(): Promise<string> {
   return cached;
 }
 
-/** An ATECC608 as shipped for this terminal: config zone locked, no keys yet. */
+/** A blank ATECC608 as Microchip ships it (zones unlocked, no keys): provisioning configures and locks it. */
 export function shippedSecureElement(now: () => number): Atecc608Emulator {
-  const se = new Atecc608Emulator({ now, address: boardData().wiring.secure.address, revision: "608B" });
-  const s = se.exportState();
-  s.config = s.config.slice(0, 87 * 2) + "00" + s.config.slice(88 * 2);
-  se.importState(s);
-  return se;
+  return new Atecc608Emulator({ now, address: boardData().wiring.secure.address, revision: "608B" });
 }

@@ -177,9 +177,11 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
   it("diagnoses the terminal: self-tests, Storage, version and memory, printed", async () => {
     dev = await terminal();
     unlock(dev.host);
+    await provision(options(dev.con.url, Issuer.generate(1)));
     const r = await diagnose({ board: "devkit", port: dev.con.url, out });
     const parts = r.checks.map((c) => c.part).sort();
-    assert.deepEqual(parts, ["bluetooth", "display", "journal flash", "keypad", "printer", "scanner", "secure element", "storage", "wifi"]);
+    assert.deepEqual(parts, ["bluetooth", "display", "journal flash", "keypad", "printer", "scanner", "secure element", "secure element config", "storage", "wifi"]);
+    assert.deepEqual(r.checks.find((c) => c.part === "secure element config"), { part: "secure element config", result: "pass", detail: "locked, ECDH encrypted" });
     assert.deepEqual(r.checks.find((c) => c.part === "journal flash"), { part: "journal flash", result: "pass", detail: "journal 0x190000-0x258000 in ota_0 (app 0x190000+0x180000)" });
     assert.equal(r.checks.find((c) => c.part === "secure element")!.result, "pass");
     assert.equal(r.checks.find((c) => c.part === "printer")!.result, "pass");
@@ -198,6 +200,7 @@ describe("npm run provision / npm run diagnose against the simulator's TCP conso
     const r = await diagnose({ board: "devkit", port: dev.con.url, out });
     const c = r.checks.find((x) => x.part === "journal flash");
     assert.deepEqual(c, { part: "journal flash", result: "fail", detail: "PT_OVERLAP journal 0x190000-0x258000 overlaps factory (app 0x10000+0x1f4000)" });
+    assert.equal(r.checks.find((x) => x.part === "secure element config")!.detail, "SE_UNLOCKED: not set up, no payment", "a blank part, never provisioned");
     assert.equal(r.ok, false);
     assert.ok(lines.includes("diagnose: journal flash failed: PT_OVERLAP journal 0x190000-0x258000 overlaps factory (app 0x10000+0x1f4000)"), lines.join("\n"));
     assert.ok(lines.includes("FAIL journal flash"), lines.join("\n"));
