@@ -1,8 +1,7 @@
 /**
  * The update slots, unit by unit on the simulator's Storage (no board, no boot): the slot state read field by
  * field, which slot runs, which generation comes next, alreadyInstalled. Each case was a fault (a mutant) that the
- * flow tests in update.test.ts let through (docs/mutation.md). (The installer's own cases were written against the
- * offer before firmware keys and are to be rewritten against the new one.)
+ * flow tests in update.test.ts let through (docs/mutation.md). The installer against a signed offer: install.test.ts.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
