@@ -22,7 +22,7 @@ export const MODULES: Record<string, { config?: string; placeholder?: string }> 
   journal: { config: "journal.config.mjs" },
   limits: { config: "limits.config.mjs" },
   update: { config: "update.config.mjs" },
-  vault: { placeholder: "firmware/vault.ts is being reworked; its config (test/vault specs) comes with that work" },
+  vault: { config: "vault.config.mjs" },
   gateway: { config: "gateway.config.mjs" },
 };
 
