@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
  * @param {string} name   module name: the report and incremental files are named after it
  * @param {string[]} mutate product files mutated
  * @param {string[]} spec   mocha test files run against each mutant
- * @param {{ needsBuild?: boolean }} [opts] needsBuild: the tests read dist/ (run `npm run build` first)
+ * @param {{ needsBuild?: boolean, grep?: string }} [opts] needsBuild: the tests read dist/ (run `npm run build` first);
+ *   grep: a regular expression (source text) the tests' full titles must match, to leave out a slow test whose
+ *   behaviours a smaller test in the spec covers
  * @returns {import("@stryker-mutator/api/core").PartialStrykerOptions}
  */
 const shim = fileURLToPath(new URL("./mocha12-shim.cjs", import.meta.url));
@@ -20,7 +22,7 @@ export function moduleConfig(name, mutate, spec, opts = {}) {
     // The tests run TypeScript through tsx, as `.mocharc.json` does with node-option import=tsx.
     // mocha12-shim.cjs: see that file.
     testRunnerNodeArgs: ["--require", shim, "--import", "tsx"],
-    mochaOptions: { spec, "no-config": true, "no-package": true, "no-opts": true, extension: ["ts"] },
+    mochaOptions: { spec, "no-config": true, "no-package": true, "no-opts": true, extension: ["ts"], ...(opts.grep ? { grep: opts.grep } : {}) },
     mutate,
     // tsx strips types without checking them, so Stryker need not add "// @ts-nocheck" to the sandbox's files
     // (it would also break test/protocol/vectors.test.ts, which compares a generated file with the committed one).
