@@ -4,6 +4,7 @@
  */
 import { createECDH } from "node:crypto";
 import { concat, toHex } from "../protocol/codec/hex.ts";
+import { takeOrders } from "./orders.ts";
 import type { Entry } from "../protocol/entry.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
@@ -217,6 +218,8 @@ export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<strin
     if (r.seq <= last) throw new GatewayError(400, "REQ_FORMAT", "upload: records must be in increasing seq");
     last = r.seq;
   }
+  // the orders first: a payment for one of them in this same upload then finds its callback
+  const orders = takeOrders(g, t, m.orders);
   const acked: number[] = [];
   const rejected: { seq: number; code: string; message: string }[] = [];
   let entered = 0;
@@ -230,7 +233,7 @@ export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<strin
     } else rejected.push({ seq: r.seq, code: v.code, message: v.message });
   }
   g.log(t.merchantId, t.id, "upload", { records: recs.length, entered, duplicates: dup, rejected: rejected.length, first: recs.length ? (recs[0] as UploadRecord).seq : 0, last });
-  return { acked, rejected };
+  return m.orders === undefined ? { acked, rejected } : { acked, rejected, orders };
 }
 
 export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" | "duplicate" | { code: string; message: string } {

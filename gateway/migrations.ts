@@ -127,6 +127,15 @@ ALTER TABLE merchants ADD COLUMN prevKeyUntil INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS merchants_prev_key ON merchants(prevKeyHash);
 CREATE INDEX IF NOT EXISTS sms_due ON sms(status, nextAt);`,
   },
+  {
+    version: 8,
+    what: "orders handed to a terminal with a callback URL of their own (pay-api links, docs/orders.md)",
+    sql: `CREATE TABLE IF NOT EXISTS order_callbacks (
+  merchantId INTEGER NOT NULL, orderRef TEXT NOT NULL, url TEXT NOT NULL, terminalId INTEGER NOT NULL,
+  amountMinor INTEGER NOT NULL, currency INTEGER NOT NULL, createdAt INTEGER NOT NULL, firedAt INTEGER NOT NULL,
+  PRIMARY KEY (merchantId, orderRef));
+CREATE INDEX IF NOT EXISTS ledger_order ON ledger(merchantId, orderRef);`,
+  },
 ];
 
 /** The newest schema version. */

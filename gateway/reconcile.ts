@@ -3,6 +3,7 @@
  * matching it with the payer's wallet sync, the payer's evidence and fraud claims, approval and the 3-day rule.
  */
 import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
+import { orderPaid } from "./orders.ts";
 import type { Entry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
@@ -320,7 +321,10 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
     // the payer hears that the issuer holds their payment (not when their own sync already confirmed it)
     if (!matched && !fromPayer) g.queueSms(walletId, txHex, offlineReceivedText({ amount: money(row.amountMinor, row.currency), merchant: g.merchant(t.merchantId).name, utr: g.utrOf(txHex), holdUntil: row.holdUntil }), "offline-received");
     g.event(t.merchantId, matched ? "payment.confirmed" : "payment.received", g.eventBody(row));
-    if (e.orderRef) g.event(t.merchantId, "order.paid", g.eventBody(row));
+    if (e.orderRef) {
+      g.event(t.merchantId, "order.paid", g.eventBody(row));
+      orderPaid(g, t.merchantId, e.orderRef, row);
+    }
     return;
   }
   if (e.kind === 2) {
@@ -339,6 +343,7 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
     const row = s.ledgerByRef(t.merchantId, ref)!;
     g.log(t.merchantId, t.id, "invoice-recorded", { invoiceNo: c.invoiceNo, ref, txId: txHex, method: e.method });
     if (orderNews) g.event(t.merchantId, "order.paid", g.eventBody(row));
+    orderPaid(g, t.merchantId, orderRef, row);
     return;
   }
   const x = decodeRefund(e.refund)!;

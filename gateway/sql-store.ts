@@ -8,6 +8,7 @@ import type {
   ActivityRow,
   AllowanceRow,
   MovementRow,
+  OrderCallbackRow,
   PayoutRow,
   PayoutRunRow,
   PostingRow,
@@ -192,6 +193,18 @@ export abstract class SqlStore implements GatewayStore {
   }
   ledgerOfWallet(walletId: string): LedgerRow[] {
     return this.all("SELECT * FROM ledger WHERE walletId=? ORDER BY createdAt, ref", walletId);
+  }
+  ledgerOfOrder(merchantId: number, orderRef: string): LedgerRow[] {
+    return this.all("SELECT * FROM ledger WHERE merchantId=? AND orderRef=? AND kind<>'refund' ORDER BY createdAt, ref", merchantId, orderRef);
+  }
+  orderCallback(merchantId: number, orderRef: string): OrderCallbackRow | undefined {
+    return this.get("SELECT * FROM order_callbacks WHERE merchantId=? AND orderRef=?", merchantId, orderRef);
+  }
+  insertOrderCallback(o: OrderCallbackRow): void {
+    this.insert("order_callbacks", o);
+  }
+  updateOrderCallback(merchantId: number, orderRef: string, patch: Partial<Pick<OrderCallbackRow, "firedAt">>): void {
+    this.update("order_callbacks", { merchantId, orderRef }, patch);
   }
 
   insertSpend(s: SpendRow): void {

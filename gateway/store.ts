@@ -238,6 +238,19 @@ export interface SmsRow {
   dlrAt: number;
 }
 
+/** An order's own callback URL, handed to a terminal in a pay-api link (docs/orders.md). */
+export interface OrderCallbackRow {
+  merchantId: number;
+  orderRef: string;
+  url: string;
+  terminalId: number;
+  amountMinor: number;
+  currency: number;
+  createdAt: number;
+  /** When order.paid was queued to `url`; 0: not yet. */
+  firedAt: number;
+}
+
 export interface WebhookRow {
   id?: number;
   merchantId: number;
@@ -414,6 +427,11 @@ export interface GatewayStore {
   held(merchantId?: number): LedgerRow[];
   /** Wallet payments made by a wallet (every merchant: the payer's own view). */
   ledgerOfWallet(walletId: string): LedgerRow[];
+  /** The merchant's paid rows (wallet payments and invoices) for an order reference, oldest first. */
+  ledgerOfOrder(merchantId: number, orderRef: string): LedgerRow[];
+  orderCallback(merchantId: number, orderRef: string): OrderCallbackRow | undefined;
+  insertOrderCallback(o: OrderCallbackRow): void;
+  updateOrderCallback(merchantId: number, orderRef: string, patch: Partial<Pick<OrderCallbackRow, "firedAt">>): void;
 
   insertSpend(s: SpendRow): void;
   spendsAt(walletId: string, counter: number): SpendRow[];
