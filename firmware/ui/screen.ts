@@ -11,6 +11,19 @@ import type { QrMatrix } from "./qr-encode.ts";
 
 export const BAR_H = 22;
 
+/** `text` broken at spaces into lines of at most `cols` characters (a word longer than that is cut), added to `out`. */
+export function wrap(text: string, cols: number, out: string[]): string[] {
+  let s = text;
+  while (s.length > cols) {
+    let cut = s.lastIndexOf(" ", cols);
+    if (cut <= 0) cut = cols;
+    out.push(s.slice(0, cut));
+    s = s.slice(s.charAt(cut) === " " ? cut + 1 : cut);
+  }
+  out.push(s);
+  return out;
+}
+
 export class Screen {
   private d: Display;
 
@@ -36,9 +49,14 @@ export class Screen {
     this.d.canvas.setColor(Ink.Background).fillRect(0, BAR_H, this.d.width - 1, this.d.height - 1);
   }
 
-  /** A line of text, centred, at row y, in a colour and scale. */
+  /**
+   * A line of text, centred, at row y, in a colour and scale: a smaller scale when it would not fit the panel's
+   * width (a 9-digit amount at 3x), cut at 1x (callers that may pass more wrap first: `wrap`).
+   */
   line(text: string, y: number, scale: number, ink: number): void {
-    this.d.canvas.setColor(ink).setFont("6x8", scale).setFontAlign(0, -1, 0).drawString(text, this.d.width >> 1, y);
+    const cols = Math.floor(this.d.width / 6);
+    while (scale > 1 && text.length * scale > cols) scale--;
+    this.d.canvas.setColor(ink).setFont("6x8", scale).setFontAlign(0, -1, 0).drawString(text.slice(0, cols), this.d.width >> 1, y);
   }
 
   /** A QR code, dark modules in the text colour on the background, each module `scale` pixels, top-left at x, y. */

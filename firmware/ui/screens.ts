@@ -6,13 +6,24 @@ import { Ink } from "../../hal/display.ts";
 import type { TerminalStatus } from "../status.ts";
 import { qrEncode } from "./qr-encode.ts";
 import type { Screen } from "./screen.ts";
+import { wrap } from "./screen.ts";
 
-/** Title in a colour, then up to 8 lines of small text (40 columns), each cut to fit. */
+/**
+ * Title in a colour (2x up to 20 characters, else wrapped at 1x), then the lines in small text (40 columns), each
+ * wrapped at spaces onto as many rows as it needs; rows close up when there are more than 10.
+ */
 export function drawMessage(sc: Screen, s: TerminalStatus, nowMs: number, title: string, ink: number, lines: string[]): void {
   sc.bar(s, nowMs);
   sc.body();
-  sc.line(title, 40, 2, ink);
-  for (let i = 0; i < lines.length && i < 10; i++) sc.line(lines[i].slice(0, 40), 70 + i * 16, 1, Ink.Text);
+  const t: string[] = title.length > 20 ? wrap(title, 40, []) : [];
+  if (t.length) for (let i = 0; i < t.length; i++) sc.line(t[i], 32 + i * 10, 1, ink);
+  else sc.line(title, 40, 2, ink);
+  const rows: string[] = [];
+  for (let i = 0; i < lines.length; i++) wrap(lines[i], 40, rows);
+  const top = t.length > 2 ? 32 + t.length * 10 + 4 : 70;
+  // rows of 8 pixels: 16 apart while 10 fit, closer (at least 9) for more
+  const step = Math.max(9, Math.min(16, Math.floor((238 - top) / Math.max(1, rows.length))));
+  for (let i = 0; i < rows.length && top + i * step + 8 <= 240; i++) sc.line(rows[i], top + i * step, 1, Ink.Text);
   sc.flip();
 }
 
