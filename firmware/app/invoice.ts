@@ -32,6 +32,8 @@ import { SessionRadio } from "./session-radio.ts";
 /** The SE counter that numbers transactions (and so invoices). */
 export const TX_COUNTER = 0;
 export const SESSION_MS = 30000;
+/** How long a notice (a code that is not this invoice's confirmation) stays before the invoice QR shows again. */
+const NOTICE_MS = 3000;
 /** How long the gateway takes payment of an invoice (its `expires`). */
 export const INVOICE_VALID_S = 15 * 60;
 
@@ -331,12 +333,19 @@ export class InvoiceSession {
   code(text: string): void {
     if (this.state !== "waiting") return;
     const parsed = fromQrText(text);
-    if ("err" in parsed) {
-      this.c.view.notice(paidRefusal(parsed.err === "version" ? "C02" : "C01"));
-      return;
-    }
-    if (parsed.msg[1] !== MsgType.PaidConfirmation) return this.c.view.notice(paidRefusal("C01"));
+    if ("err" in parsed) return this.notice(paidRefusal(parsed.err === "version" ? "C02" : "C01"));
+    if (parsed.msg[1] !== MsgType.PaidConfirmation) return this.notice(paidRefusal("C01"));
     this.paid(parsed.msg, EntryMethod.PaidByQr);
+  }
+
+  /** A refusal that leaves the invoice open: its notice, then the invoice QR again. */
+  notice(r: Refused): void {
+    if (this.state !== "waiting") return;
+    this.c.view.notice(r);
+    const inv = this.invoice;
+    this.c.device.clock.setTimeout(() => {
+      if (this.state === "waiting" && this.invoice === inv) this.show();
+    }, NOTICE_MS);
   }
 
   /**
@@ -356,9 +365,7 @@ export class InvoiceSession {
         // a confirmation for another invoice or a damaged one leaves this invoice open
         if (r.code === "C01" || r.code === "C02" || r.code === "C04" || r.code === "C10") {
           this.state = "waiting";
-          this.show();
-          c.view.notice(r);
-          return;
+          return this.notice(r);
         }
         return this.end({ refused: r });
       }

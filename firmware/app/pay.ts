@@ -26,6 +26,8 @@ import { SeSlot } from "../../hal/secure-element.ts";
 import { SessionRadio } from "./session-radio.ts";
 
 export const SESSION_MS = 30000;
+/** How long a notice (a scan that is not a payment) stays before the request QR shows again. */
+export const NOTICE_MS = 3000;
 /** The SE counter that numbers transactions, and sync requests too (counter 1 counts hours: firmware/time-floor.ts). */
 export const TX_COUNTER = 0;
 /** Days a pending offline payment waits before the gateway auto-approves it. */
@@ -175,6 +177,16 @@ export class PaySession {
     if (this.state === "waiting") this.payment(text, EntryMethod.Qr);
   }
 
+  /** A refusal that leaves the request open: its notice, then the request QR again so the customer can still pay. */
+  notice(r: Refused): void {
+    if (this.state !== "waiting") return;
+    this.c.view.notice(r);
+    const req = this.request;
+    this.c.device.clock.setTimeout(() => {
+      if (this.state === "waiting" && this.request === req) this.showRequest();
+    }, NOTICE_MS);
+  }
+
   private payment(text: string, method: number): void {
     const c = this.c;
     const d = c.device;
@@ -198,8 +210,7 @@ export class PaySession {
           const r = rej || reject("R01");
           if (r.code === "R01" || r.code === "R02") {
             this.state = "waiting";
-            this.showRequest();
-            return c.view.notice(r);
+            return this.notice(r);
           }
           return this.end({ refused: r });
         }

@@ -786,6 +786,15 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     });
   };
 
+  /** A code the scanner could not read as text: said on the screen that has the scanner, never silence. */
+  const unreadable = (why: string) => {
+    const r: Refused = { code: "SCAN", message: "The code " + why };
+    if (mode === "pay" && session) return session.notice(r);
+    if (mode === "invoice" && invoice) return invoice.notice(r);
+    if (mode === "pick") return showPick(r.message);
+    if (mode === "idle" || mode === "result") result("Code not read", Ink.Alert, [r.message, "Any key: back"]);
+  };
+
   // -------------------------------------------------------------- input routing
   d.keypad.listen((k) => {
     if (mode === "tech" && menu) return menu.key(k);
@@ -815,7 +824,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (idleKey(idle, k)) showIdle();
   });
   d.scanner.listen((err, code) => {
-    if (err || !code) return;
+    // the module's own trouble (a setting, the trigger) is not a scan; a scan that could not be read gets a notice
+    if (err === "config" || err === "trigger") return;
+    if (err || !code) return unreadable(err === "garbage" ? "holds bytes that are not plain text" : err === "too-long" ? "is too long" : "was read only in part");
     const text = code.text;
     if (mode === "tech" && menu) return menu.code(text);
     if (mode === "pay" && session) return session.code(text);
