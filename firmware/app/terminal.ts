@@ -186,6 +186,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let warning = "";
   /** What the current screen is, so a status change (Wi-Fi lost mid-payment) redraws it with the new bar. */
   let redrawCurrent: () => void = () => {};
+  /** A payment waiting for the sync round it asked for (its last sync was too old while online). */
+  let afterSync: (() => void) | null = null;
 
   // trusted time: the gateway's since a sync this boot, else the device clock if not before the saved floor
   // (firmware/time-floor.ts); offline payments wait for a sync when neither holds
@@ -325,7 +327,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       denied: walletId ? ledger.denied(walletId) : false,
       currency: cfg.currency,
     });
-    return r ? { code: r.code, message: r.message, limit: r.limit } : null;
+    // online, the last sync is too old only because the gateway did not answer (openPayment asked it first)
+    return r ? { code: r.code, message: r.code === "LIMIT_OFFLINE_DAYS" && status.online ? "Last sync too old: gateway not reached" : r.message, limit: r.limit } : null;
   };
 
   /** A receipt (payment, paid invoice, refund) to the printer; `done` once it took it, or its error. */
@@ -424,9 +427,23 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const progress = (amountMinor: number) => (title: string, line: string) => message(title, Ink.Accent, [formatMoney(amountMinor, cfg.currency), line]);
 
   // -------------------------------------------------------------- flows 1 and 3: the customer presents a QR / Bluetooth
-  const openPayment = (amountMinor: number, orderRef: string) => {
+  const openPayment = (amountMinor: number, orderRef: string, asked?: boolean) => {
     if (!provisioned || !journal || !cert) return noJournal();
     disarm();
+    const r = checkRisk(amountMinor, "");
+    if (!asked && r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
+      // online with a sync too old: sync at once, then decide (the session checks the limits again)
+      mode = "busy";
+      message("Syncing", Ink.Accent, [formatMoney(amountMinor, cfg.currency), "Last sync too old: asking the gateway"]);
+      const go = () => {
+        if (afterSync !== go) return;
+        afterSync = null;
+        openPayment(amountMinor, orderRef, true);
+      };
+      afterSync = go;
+      d.clock.setTimeout(go, SESSION_MS);
+      return sync.sendNow();
+    }
     mode = "pay";
     const ctx = {
       device: d,
@@ -870,6 +887,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       }
       activity.add("boot", d.platform.version + (provisioned ? "" : " unprovisioned"));
       syncDay = loadSyncDay(d.storage);
+      // after power returns, the bar shows the last sync as the start of its day (a trusted lower bound), not "never"
+      if (syncDay >= 0) status.lastSyncMs = syncDay * DAY_MS;
       if (provisioned && syncDay < 0 && time.trusted()) noteSyncDay();
       time.save();
       recount();
@@ -923,6 +942,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           if (mode !== "pay") recount();
         }
         if (mode === "idle") showIdle();
+        if (afterSync && (p.phase === "done" || p.phase === "failed" || p.phase === "offline")) afterSync();
       },
     };
     sync = startSync(so);
