@@ -588,13 +588,14 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     });
   };
 
-  /** End-of-day report: today's (UTC) journaled transactions by method, pending against settled (acknowledged). */
+  /** End-of-day report: today's (UTC) journaled transactions by method, uploaded or not, pending or settled. */
   const printReport = () => {
     if (!journal) return place ? noJournal() : result("No journal", Ink.Alert, ["Not provisioned"]);
     const t = new ReportTally();
     const day = Math.floor(now() / DAY_MS);
     eachEntry((e, acked) => {
-      if (Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), acked);
+      // settled as the gateway means it: an invoice paid there, a refund it holds; a wallet payment waits (pending)
+      if (Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), acked, e.kind === EntryKind.InvoicePaid || (acked && e.kind === EntryKind.Refund));
     });
     mode = "busy";
     disarm();

@@ -1,8 +1,8 @@
 /**
- * End-of-day report: count and total by method, pending against settled, refunds.
+ * End-of-day report: count and total by method, refunds, uploaded against not, pending against settled.
  *
  *   const t = new ReportTally();
- *   for each journal entry of the day: t.add(entry.method, entryAmount(entry), settled);   // refunds: method 0
+ *   for each journal entry of the day: t.add(entry.method, entryAmount(entry), uploaded, settled);   // refunds: method 0
  *   printer.print(reportJob({ merchantName, merchantId, terminalId, currency, fromMs, toMs, tally: t }, opts), done);
  */
 import { EscPos } from "../../hal/escpos.ts";
@@ -15,21 +15,30 @@ import { formatDateTime } from "./time.ts";
 /** Methods 1..5 of the journal; slot 0 holds refunds and voids. */
 const SLOTS = 6;
 
-/** Running totals in typed arrays (no per-transaction objects). Amounts in minor units. */
+/**
+ * Running totals in typed arrays (no per-transaction objects). Amounts in minor units. The states are the
+ * gateway's words (docs/gateway.md, ledger statuses): uploaded = the gateway acknowledged the record (sync's
+ * `acked`), settled = money the gateway has settled (an invoice is paid at the gateway; a refund is settled once
+ * it holds it), pending = everything else (a wallet payment waits for its payer or the 3-day rule even once
+ * uploaded). The terminal learns nothing more from the gateway, so it never calls a wallet payment settled.
+ */
 export class ReportTally {
   /** Per method slot (0 = refunds): count and total. */
   readonly count = new Float64Array(SLOTS);
   readonly total = new Float64Array(SLOTS);
-  /** [pending, settled] counts and totals over all payments (refunds included, negative). */
-  readonly stateCount = new Float64Array(2);
-  readonly stateTotal = new Float64Array(2);
+  /** [not uploaded, uploaded, pending, settled] counts and totals over all transactions (refunds negative). */
+  readonly stateCount = new Float64Array(4);
+  readonly stateTotal = new Float64Array(4);
 
   /** One journaled transaction: `method` 1..5, or 0 for a refund / void (amount negative). */
-  add(method: number, amountMinor: number, settled: boolean): void {
+  add(method: number, amountMinor: number, uploaded: boolean, settled?: boolean): void {
     const m = method > 0 && method < SLOTS ? method : 0;
     this.count[m]++;
     this.total[m] += amountMinor;
-    const s = settled ? 1 : 0;
+    const u = uploaded ? 1 : 0;
+    const s = settled ? 3 : 2;
+    this.stateCount[u]++;
+    this.stateTotal[u] += amountMinor;
     this.stateCount[s]++;
     this.stateTotal[s] += amountMinor;
   }
@@ -67,7 +76,9 @@ export function reportJob(r: ReportInfo, o: PrintOptions): Uint8Array {
   rule(p);
   p.bold(true).pair("Payments " + n, money(sum)).bold(false);
   p.pair("Net " + (n + t.count[0]), money(sum + t.total[0]));
-  p.pair("Pending " + t.stateCount[0], money(t.stateTotal[0]));
-  p.pair("Settled " + t.stateCount[1], money(t.stateTotal[1]));
+  p.pair("Not uploaded " + t.stateCount[0], money(t.stateTotal[0]));
+  p.pair("Uploaded " + t.stateCount[1], money(t.stateTotal[1]));
+  p.pair("Pending " + t.stateCount[2], money(t.stateTotal[2]));
+  p.pair("Settled " + t.stateCount[3], money(t.stateTotal[3]));
   return p.feed(3).bytes();
 }

@@ -10,7 +10,7 @@ function day(): ReportTally {
   t.add(1, 1000, true);
   t.add(1, 2550, false);
   t.add(2, 700, false);
-  t.add(5, 10000, true);
+  t.add(5, 10000, true, true);
   t.add(0, -1000, false);
   return t;
 }
@@ -43,10 +43,13 @@ describe("end-of-day report job", () => {
     assert.match(text, /^Net 5 +EUR 132\.50$/m);
   });
 
-  it("prints pending against settled", () => {
+  it("prints uploaded against not uploaded, and pending against settled as the gateway means them", () => {
     const text = report(day());
-    assert.match(text, /^Pending 3 +EUR 22\.50$/m);
-    assert.match(text, /^Settled 2 +EUR 110\.00$/m);
+    assert.match(text, /^Not uploaded 3 +EUR 22\.50$/m);
+    assert.match(text, /^Uploaded 2 +EUR 110\.00$/m);
+    // an uploaded wallet payment is still pending at the gateway: only the invoice paid there is settled
+    assert.match(text, /^Pending 4 +EUR 32\.50$/m);
+    assert.match(text, /^Settled 1 +EUR 100\.00$/m);
   });
 
   it("an empty day prints zero totals", () => {
