@@ -331,6 +331,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     return r ? { code: r.code, message: r.code === "LIMIT_OFFLINE_DAYS" && status.online ? "Last sync too old: gateway not reached" : r.message, limit: r.limit } : null;
   };
 
+  /** The last receipt printed since boot (menu 5 prints it again, marked COPY). */
+  let last: ReceiptInfo | null = null;
   /** A receipt (payment, paid invoice, refund) to the printer; `done` once it took it, or its error. */
   const printReceipt = (r: { utr: string; txId: Uint8Array; amountMinor: number; method: string; time: number; settled: boolean; orderRef: string; qr: string; title?: string }, done: (err: string | null) => void) => {
     const info: ReceiptInfo = {
@@ -348,7 +350,17 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       recoveryQr: r.qr,
       title: r.title,
     };
+    last = info;
     d.printer.print(receiptJob(info, {}), done);
+  };
+  const reprint = () => {
+    if (!last) return result("No receipt", Ink.Text, ["None printed since the terminal started", "Any key: back"]);
+    const copy: ReceiptInfo = JSON.parse(JSON.stringify(last));
+    copy.title = (last.title || "PAYMENT") + " - COPY";
+    mode = "busy";
+    disarm();
+    message("Printing", Ink.Accent, ["A copy of the last receipt", "UTR " + last.utr]);
+    d.printer.print(receiptJob(copy, {}), (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, ["UTR " + copy.utr]));
   };
   const print = (p: PaidInfo, done: (err: string | null) => void) =>
     printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: false, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done);
@@ -557,7 +569,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const showMenu = () => {
     mode = "menu";
     arm();
-    message("Menu", Ink.Accent, ["1 Send now (sync)", "2 End-of-day report", "3 Invoice QR (merchant shows)", "4 Refund or void", "* Back"]);
+    message("Menu", Ink.Accent, ["1 Send now (sync)", "2 End-of-day report", "3 Invoice QR (merchant shows)", "4 Refund or void", "5 Reprint last receipt", "* Back"]);
   };
   const menuKey = (k: string) => {
     if (k === "1") {
@@ -575,6 +587,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       return showIdle();
     }
     if (k === "4") return askPin();
+    if (k === "5") return reprint();
     if (k === "*" || k === "C") return toIdle();
     arm();
   };
