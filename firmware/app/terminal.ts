@@ -1,20 +1,17 @@
 /**
- * The terminal's application: boot (storage keys from the secure element -> journal + vault), the screens and the
- * keypad/scanner routing between idle, a payment session (./pay.ts), result screens and the technician menu, and
- * the sync loop when provisioned.
+ * The terminal's application core: boot (storage keys from the secure element -> journal + vault), the router that
+ * gives the panel, keypad and scanner to one screen at a time (firmware/screens/kit.ts), the payment and invoice
+ * sessions (./pay.ts, ./invoice.ts), results, and the sync loop when provisioned. The screens live beside it in
+ * firmware/screens/: merchant menu, order, refund and void, end-of-day report, technician menu, update installer.
  *
  *   const app = startTerminal(device);   // after device.platform.lockDown()
- *   app.mode();                          // "boot" | "idle" | "pay" | "result" | "tech"
+ *   app.mode();                          // "boot" | "idle" | "pay" | "result" | "tech" | ... (Mode)
  *
  * Keys (every screen shows its own):
  *   idle      digits amount, B/C delete, * clear; # customer-presented payment (QR or Bluetooth, flows 1 and 3);
  *             an order QR at the scanner fills in order and amount (flow 4); A merchant menu; D technician menu
- *   menu (A)  1 send now (sync), 2 end-of-day report, 3 invoice QR (flow 2: the amount typed at idle, or type it
- *             then #), 4 refund/void (flow 5), * back
- *   order     # customer pays (request QR / Bluetooth), 3 invoice QR for the order, * cancel
  *   payment / invoice   C or * cancel while nothing is journaled
- *   refund    merchant PIN then #; 1-4 choose a transaction (or scan its receipt QR), 0 older; digits a part
- *             amount (none = all that is left), # void/refund, * cancel
+ *   results   any key back (a digit starts the next amount); idle after RESULT_MS
  * Any screen waiting for the merchant returns to idle after 30 s without a key. A firmware update the gateway
  * offers is installed only from idle, never during a payment, with its progress on screen.
  * A terminal whose secure element has no storage key, or that has no terminal ID or certificate, is not
@@ -22,15 +19,14 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { Ink } from "../../hal/display.ts";
-import { fromHex } from "../../protocol/codec/hex.ts";
+import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
 import { checkJournalPlace, placeLines } from "../journal/place.ts";
 import { deriveStorageKeys } from "../keys.ts";
 import { formatMoney, parseMinor } from "../money.ts";
-import { decodeEntry, entryAmount, entryWalletId, EntryKind } from "../../protocol/entry.ts";
-import type { Entry } from "../../protocol/entry.ts";
-import { decodePayment } from "../../protocol/messages.ts";
+import { decodeEntry, entryAmount, entryWalletId, EntryKind, EntryMethod } from "../../protocol/entry.ts";
+import { decodePaid, decodePayment } from "../../protocol/messages.ts";
 import { bytesToText, loadSettings, saveIssuerKeys, SETTINGS_FILE, SETTINGS_SUM, settingsDigest, settingsSum, settingsSumHas } from "../settings.ts";
 import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
 import { TrustedTime } from "../time-floor.ts";
@@ -40,9 +36,6 @@ import { readSyncConfig } from "../sync/config.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
-import { techConsole } from "../tech/console.ts";
-import type { TechMenu } from "../tech/menu.ts";
-import { openTechMenu } from "../tech/menu.ts";
 import { PinTries } from "../tech/pin-tries.ts";
 import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
@@ -55,26 +48,23 @@ import type { IdleState } from "../ui/idle.ts";
 import { Screen } from "../ui/screen.ts";
 import { drawMessage, drawRequest } from "../ui/screens.ts";
 import { ActivityLog } from "../activity.ts";
-import { toHex } from "../../protocol/codec/hex.ts";
 import { methodLabel, receiptJob } from "../receipt/receipt.ts";
 import type { ReceiptInfo } from "../receipt/receipt.ts";
-import { EntryMethod } from "../../protocol/entry.ts";
-import { decodePaid, decodeReceipt, MsgType } from "../../protocol/messages.ts";
-import { fromQrText } from "../../protocol/qr.ts";
 import type { UpdateOffer } from "../update/updater.ts";
-import { alreadyInstalled, installUpdate } from "../update/updater.ts";
-import { checkPin } from "../vault.ts";
+import { alreadyInstalled } from "../update/updater.ts";
 import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
 import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "./invoice.ts";
-import { isOrderText, orderKeyName, readOrder } from "./order.ts";
-import type { TxSummary } from "./refund.ts";
-import { findTx, makeRefund, txCollector, reasonFor, REASON_VOID, refundProblem } from "./refund.ts";
-import { ReportTally, reportJob } from "../receipt/report.ts";
+import { isOrderText } from "./order.ts";
 import { RamLedger } from "./ledger.ts";
 import type { Limits } from "./limits.ts";
 import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
 import type { PaidInfo, PayOutcome, Refused } from "./pay.ts";
 import { PaySession, SESSION_MS } from "./pay.ts";
+import type { Kit, Mode, ReceiptLine, ScreenDef } from "../screens/kit.ts";
+import { menuScreen } from "../screens/menu.ts";
+import { currencyNumber, scanOrder } from "../screens/order.ts";
+import { techScreen } from "../screens/tech.ts";
+import { installOffer } from "../screens/update.ts";
 
 /** How often the status bar's clock and "time since sync" are redrawn. */
 const STATUS_REFRESH_MS = 15000;
@@ -83,24 +73,6 @@ const STORAGE_LOW = 16384;
 /** How long a result screen stays before idle comes back (any key returns at once). */
 const RESULT_MS = 8000;
 
-/** ISO 4217 numeric codes of the currencies a terminal is provisioned with. */
-const CURRENCIES: { [c: string]: number } = { EUR: 978, USD: 840, GBP: 826, CHF: 756, JPY: 392, SEK: 752, NOK: 578, DKK: 208, PLN: 985, CZK: 203 };
-
-/** Unix seconds of an entry: the request's time, the confirmation's paidAt, the refund's time. */
-export function entryTime(e: { kind: number; request?: Uint8Array; paid?: Uint8Array; refund?: Uint8Array }): number {
-  const b = (e.kind === EntryKind.WalletPayment ? e.request : e.kind === EntryKind.InvoicePaid ? e.paid : e.refund) as Uint8Array;
-  const o = e.kind === EntryKind.WalletPayment ? 20 : 16;
-  return ((b[o] * 256 + b[o + 1]) * 256 + b[o + 2]) * 256 + b[o + 3];
-}
-
-export function currencyNumber(code: string): number {
-  return CURRENCIES[code] || 0;
-}
-
-/** The vault entry of the merchant's PIN (as firmware/tech/console.ts MERCHANT_PIN writes it). */
-export const MERCHANT_PIN = "pin.merchant";
-/** Transactions per page of the refund list. */
-const PAGE = 4;
 /** Bundle budget when the board gives none (boards/devkit-data.ts budget.bundleBytes). */
 const BUNDLE_BYTES = 128 * 1024;
 
@@ -108,7 +80,7 @@ const BUNDLE_BYTES = 128 * 1024;
 export interface TerminalApp {
   status: TerminalStatus;
   idle: IdleState;
-  mode(): string;
+  mode(): Mode;
   /** The sync loop, once provisioned. */
   sync(): SyncHandle | null;
   /** The gateway's online notice of a paid invoice (a PaidConfirmation), as the sync layer hands it over. */
@@ -145,7 +117,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const activity = new ActivityLog(d.storage, () => now());
   let syncDay = -1;
   const terminalId = parseInt(cfg.terminalId || "0", 10) || 0;
-  let mode = "boot";
+  let mode: Mode = "boot";
+  /** The screen that has the keypad and the scanner (the router: go()). */
+  let cur: ScreenDef | null = null;
   let journal: Journal | null = null;
   let vault: Vault | null = null;
   /** The vault on flash did not open (tampered): it still counts as provisioned. */
@@ -173,15 +147,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** A screen waiting for the merchant (menu, order, PIN, refund) goes back to idle after SESSION_MS. */
   let waitTimer = 0;
   let poll = 0;
-  // wrong technician (0) and merchant (1) PINs, kept across reboots, each one logged
+  // wrong technician (0) and merchant (1) PINs, kept across reboots, each one logged: one lockout type for both
   const tries = new PinTries(d.storage, d.clock, (m) => activity.add("error", m));
-  let pin = "";
-  let txs: TxSummary[] = [];
-  let page = 0;
-  let chosen: TxSummary | null = null;
-  let typed = "";
-  let order: { ref: string; amount: number } | null = null;
-  let menu: TechMenu | null = null;
   let resultTimer = 0;
   let warning = "";
   /** What the current screen is, so a status change (Wi-Fi lost mid-payment) redraws it with the new bar. */
@@ -200,7 +167,18 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   };
   const message = (title: string, ink: number, lines: string[]) => show(() => drawMessage(screen, status, now(), title, ink, lines));
 
-  const toIdle = () => {
+  /** The router: `s` takes the keypad and the scanner in `m`, and is drawn. */
+  const go = (m: Mode, s: ScreenDef | null) => {
+    mode = m;
+    cur = s;
+    if (s) s.show();
+  };
+  const busy = (title: string, lines: string[]) => {
+    go("busy", null);
+    disarm();
+    message(title, Ink.Accent, lines);
+  };
+  const toIdle = (inv?: boolean) => {
     if (resultTimer) d.clock.clear(resultTimer);
     resultTimer = 0;
     disarm();
@@ -208,13 +186,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     poll = 0;
     session = null;
     invoice = null;
-    order = null;
-    chosen = null;
-    txs = [];
-    mode = "idle";
     idle.digits = "";
-    idle.invoice = false;
-    showIdle();
+    idle.invoice = !!inv;
+    go("idle", idleScreen);
     // work that waits for idle: a paid-invoice notice, then an offered update
     while (notices.length) {
       const n = notices.shift() as Uint8Array;
@@ -231,7 +205,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     disarm();
     waitTimer = d.clock.setTimeout(() => {
       waitTimer = 0;
-      if (mode !== "tech" && mode !== "pay" && mode !== "invoice" && mode !== "busy" && mode !== "update") result("Timed out", Ink.Text, ["No key in 30 s"]);
+      if (mode === "menu" || mode === "order" || mode === "pin" || mode === "pick" || mode === "refund") result("Timed out", Ink.Text, ["No key in 30 s"]);
     }, SESSION_MS);
   };
   const showIdle = () =>
@@ -246,8 +220,50 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       if (warning || (!provisioned && cfg.terminalId) || place || !time.trusted() || cfgBad || seBad) screen.flip();
     });
 
+  const idleScreen: ScreenDef = {
+    show: showIdle,
+    key(k: string) {
+      if (k === "D") return openTech();
+      if (k === "A") return go("menu", menuScreen(kit));
+      if (k === "#" && idle.digits) {
+        const amount = parseMinor(idle.digits);
+        if (amount > 0) return idle.invoice ? openInvoice(amount, "") : openPayment(amount, "");
+      }
+      if (k === "*" && idle.invoice && !idle.digits) {
+        idle.invoice = false;
+        return showIdle();
+      }
+      if (idleKey(idle, k)) showIdle();
+    },
+    // an order QR fills in order and amount (flow 4)
+    code: (text: string) => (isOrderText(text) ? scanOrder(kit, text) : undefined),
+    // a scan that could not be read as text gets a notice, never silence
+    notice: (m: string) => result("Code not read", Ink.Alert, [m, "Any key: back"]),
+  };
+  /** A result: any key goes back (a digit already starts the next amount), as does an order QR. */
+  const resultScreen: ScreenDef = {
+    show: () => {},
+    key(k: string) {
+      toIdle();
+      if (k >= "0" && k <= "9" && (mode as Mode) === "idle") idleScreen.key(k);
+    },
+    code(text: string) {
+      if (!isOrderText(text)) return;
+      toIdle();
+      if ((mode as Mode) === "idle") scanOrder(kit, text);
+    },
+    notice: idleScreen.notice,
+  };
+  /** A payment or invoice session as the router's screen: it draws itself through its view. */
+  const sessionScreen = (s: PaySession | InvoiceSession): ScreenDef => ({
+    show: () => {},
+    key: (k) => s.key(k),
+    code: (t) => s.code(t),
+    notice: (m) => s.notice({ code: "SCAN", message: m }),
+  });
+
   const result = (title: string, ink: number, lines: string[]) => {
-    mode = "result";
+    go("result", resultScreen);
     message(title, ink, lines);
     resultTimer = d.clock.setTimeout(() => {
       resultTimer = 0;
@@ -334,7 +350,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   /** The last receipt printed since boot (menu 5 prints it again, marked COPY). */
   let last: ReceiptInfo | null = null;
   /** A receipt (payment, paid invoice, refund) to the printer; `done` once it took it, or its error. */
-  const printReceipt = (r: { utr: string; txId: Uint8Array; amountMinor: number; method: string; time: number; settled: boolean; orderRef: string; qr: string; title?: string }, done: (err: string | null) => void) => {
+  const printReceipt = (r: ReceiptLine, done: (err: string | null) => void) => {
     const info: ReceiptInfo = {
       merchantName: cfg.merchantName,
       merchantId: String(cfg.merchantId),
@@ -352,15 +368,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     };
     last = info;
     d.printer.print(receiptJob(info, {}), done);
-  };
-  const reprint = () => {
-    if (!last) return result("No receipt", Ink.Text, ["None printed since the terminal started", "Any key: back"]);
-    const copy: ReceiptInfo = JSON.parse(JSON.stringify(last));
-    copy.title = (last.title || "PAYMENT") + " - COPY";
-    mode = "busy";
-    disarm();
-    message("Printing", Ink.Accent, ["A copy of the last receipt", "UTR " + last.utr]);
-    d.printer.print(receiptJob(copy, {}), (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, ["UTR " + copy.utr]));
   };
   const print = (p: PaidInfo, done: (err: string | null) => void) =>
     printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: false, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done);
@@ -445,8 +452,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const r = checkRisk(amountMinor, "");
     if (!asked && r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
       // online with a sync too old: sync at once, then decide (the session checks the limits again)
-      mode = "busy";
-      message("Syncing", Ink.Accent, [formatMoney(amountMinor, cfg.currency), "Last sync too old: asking the gateway"]);
+      busy("Syncing", [formatMoney(amountMinor, cfg.currency), "Last sync too old: asking the gateway"]);
       const go = () => {
         if (afterSync !== go) return;
         afterSync = null;
@@ -456,7 +462,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       d.clock.setTimeout(go, SESSION_MS);
       return sync.sendNow();
     }
-    mode = "pay";
     const ctx = {
       device: d,
       terminalId: terminalId,
@@ -486,6 +491,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       ended(o);
     });
     session = s;
+    go("pay", sessionScreen(s));
     s.open();
   };
 
@@ -512,7 +518,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (!provisioned || !journal || !cert) return noJournal();
     disarm();
     // the risk limits are for money taken offline; an invoice is paid at the gateway, so none applies
-    mode = "invoice";
     release();
     const s = new InvoiceSession(invoiceCtx(amountMinor), amountMinor, orderRef, (o) => {
       ending = s;
@@ -520,6 +525,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       ended(o);
     });
     invoice = s;
+    go("invoice", sessionScreen(s));
     s.open();
     // online, ask the gateway every 10 s whether the invoice was paid (its notice comes with the hello reply)
     poll = d.clock.setInterval(() => {
@@ -539,231 +545,15 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       if (notices.length < 16) notices.push(bytes);
       return;
     }
-    mode = "busy";
-    message("Invoice paid", Ink.Accent, ["Recording the gateway's notice"]);
+    busy("Invoice paid", ["Recording the gateway's notice"]);
     acceptPaid(invoiceCtx(0), bytes, EntryMethod.PaidOnline, (o) => ("paid" in o ? ended(o) : toIdle()));
-  };
-
-  // -------------------------------------------------------------- flow 4: an order QR at idle
-  const scanOrder = (text: string) => {
-    withVault((err, v) => {
-      if (mode !== "idle") return;
-      const o = readOrder(d.crypto, text, err || !v ? null : v.value(orderKeyName(cfg.merchantId)), cfg.merchantId, currencyNumber(cfg.currency), now());
-      if ("code" in o) return result("Order refused", Ink.Alert, [o.code, o.message, "Any key: back"]);
-      order = { ref: o.orderRef, amount: o.amountMinor };
-      mode = "order";
-      arm();
-      message("Order " + o.orderRef, Ink.Accent, [formatMoney(o.amountMinor, cfg.currency), "", "# customer pays (QR or Bluetooth)", "3 show invoice QR", "* cancel"]);
-    });
-  };
-  const orderKey = (k: string) => {
-    const o = order;
-    if (!o) return toIdle();
-    if (k === "#") return openPayment(o.amount, o.ref);
-    if (k === "3") return openInvoice(o.amount, o.ref);
-    if (k === "*" || k === "C") return toIdle();
-    arm();
-  };
-
-  // -------------------------------------------------------------- merchant menu (A at idle)
-  const showMenu = () => {
-    mode = "menu";
-    arm();
-    message("Menu", Ink.Accent, ["1 Send now (sync)", "2 End-of-day report", "3 Invoice QR (merchant shows)", "4 Refund or void", "5 Reprint last receipt", "* Back"]);
-  };
-  const menuKey = (k: string) => {
-    if (k === "1") {
-      if (!sync) return result("Not syncing", Ink.Alert, ["No gateway or Wi-Fi configured"]);
-      sync.sendNow();
-      return result("Sending", Ink.Accent, [status.pending + " pending", "Status bar shows the progress"]);
-    }
-    if (k === "2") return printReport();
-    if (k === "3") {
-      const amount = idle.digits ? parseMinor(idle.digits) : 0;
-      if (amount > 0) return openInvoice(amount, "");
-      // type the invoice's amount at idle, then #
-      toIdle();
-      idle.invoice = true;
-      return showIdle();
-    }
-    if (k === "4") return askPin();
-    if (k === "5") return reprint();
-    if (k === "*" || k === "C") return toIdle();
-    arm();
-  };
-
-  /** Payments, invoices and refunds in the journal, decoded one at a time (journal.forEach keeps none). */
-  const eachEntry = (fn: (e: Entry, acked: boolean) => void) => {
-    if (!journal) return;
-    journal.forEach(true, (r) => {
-      const e = decodeEntry(r.payload);
-      if (e) fn(e, r.acked);
-    });
-  };
-
-  /** End-of-day report: today's (UTC) journaled transactions by method, uploaded or not, pending or settled. */
-  const printReport = () => {
-    if (!journal) return place ? noJournal() : result("No journal", Ink.Alert, ["Not provisioned"]);
-    const t = new ReportTally();
-    const day = Math.floor(now() / DAY_MS);
-    eachEntry((e, acked) => {
-      // settled as the gateway means it: an invoice paid there, a refund it holds; a wallet payment waits (pending)
-      if (Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), acked, e.kind === EntryKind.InvoicePaid || (acked && e.kind === EntryKind.Refund));
-    });
-    mode = "busy";
-    disarm();
-    message("Printing", Ink.Accent, ["End-of-day report"]);
-    const job = reportJob({ merchantName: cfg.merchantName, merchantId: String(cfg.merchantId), terminalId: terminalId, currency: cfg.currency, fromMs: day * DAY_MS, toMs: now(), tally: t }, {});
-    d.printer.print(job, (err) => result(err ? "Printer: " + err : "Report printed", err ? Ink.Alert : Ink.Accent, []));
-  };
-
-  // -------------------------------------------------------------- flow 5: refund or void behind the merchant's PIN
-  const showPin = (note: string) => {
-    let stars = "";
-    for (let i = 0; i < pin.length; i++) stars += "*";
-    message("Merchant PIN", Ink.Accent, ["Refund or void", "", stars || "-", note, "# confirm  * cancel"]);
-  };
-  const askPin = () => {
-    if (!journal || !provisioned) return noJournal();
-    mode = "pin";
-    pin = "";
-    arm();
-    showPin(tries.locked(1) ? "Locked: 3 wrong PINs, try later" : "");
-  };
-  const pinKey = (k: string) => {
-    arm();
-    if (k === "*") return toIdle();
-    if (tries.locked(1)) return showPin("Locked: 3 wrong PINs, try later");
-    if (k >= "0" && k <= "9" && pin.length < 8) pin += k;
-    if ((k === "B" || k === "C") && pin) pin = k === "C" ? "" : pin.slice(0, -1);
-    if (k !== "#") return showPin("");
-    const typedPin = pin;
-    pin = "";
-    withVault((err, v) => {
-      if (mode !== "pin") return;
-      const stored = !err && v ? v.value(MERCHANT_PIN) : undefined;
-      if (!stored) return result("No merchant PIN", Ink.Alert, ["Refunds need a merchant PIN:", "ask the technician to provision one"]);
-      if (!checkPin(d.crypto, stored, typedPin)) {
-        tries.fail(1);
-        return showPin("Wrong PIN");
-      }
-      tries.ok(1);
-      activity.add("override", "refund menu");
-      const c = txCollector();
-      (journal as Journal).forEach(true, (r) => c.add(r));
-      txs = c.list();
-      page = 0;
-      showPick("");
-    });
-  };
-  const showPick = (note: string) => {
-    mode = "pick";
-    arm();
-    if (!txs.length) return result("Nothing to refund", Ink.Text, ["No payment in the journal", "Any key: back"]);
-    const lines: string[] = [];
-    for (let i = 0; i < PAGE && page * PAGE + i < txs.length; i++) {
-      const t = txs[page * PAGE + i];
-      lines.push(i + 1 + " " + t.utr + " " + formatMoney(t.amountMinor, cfg.currency) + (t.refundedMinor >= t.amountMinor ? " R" : ""));
-    }
-    lines.push(note || "or scan the receipt's QR", "1-" + PAGE + " choose  0 older  * cancel");
-    message("Refund: which payment?", Ink.Accent, lines);
-  };
-  const pickKey = (k: string) => {
-    if (k === "*" || k === "C") return toIdle();
-    if (k === "0") {
-      page = (page + 1) * PAGE < txs.length ? page + 1 : 0;
-      return showPick("");
-    }
-    const i = page * PAGE + k.charCodeAt(0) - 49;
-    if (k >= "1" && k <= "" + PAGE && i < txs.length) return choose(txs[i]);
-    showPick("");
-  };
-  /** A receipt's QR at the pick screen chooses its transaction. */
-  const pickCode = (text: string) => {
-    const m = fromQrText(text);
-    const rc = "msg" in m && m.msg[1] === MsgType.Receipt ? decodeReceipt(m.msg) : null;
-    const t = rc ? findTx(txs, rc.txId) : null;
-    if (!t) return showPick(rc ? "That receipt is not in this journal" : "Not a receipt QR");
-    choose(t);
-  };
-  const choose = (t: TxSummary) => {
-    chosen = t;
-    typed = "";
-    mode = "refund";
-    showRefund("");
-  };
-  const showRefund = (note: string) => {
-    const t = chosen as TxSummary;
-    arm();
-    const left = t.amountMinor - t.refundedMinor;
-    const amount = typed ? parseMinor(typed) : left;
-    const verb = reasonFor(t, amount) === REASON_VOID ? "void" : "refund";
-    message("Refund " + t.utr, Ink.Accent, [
-      formatMoney(t.amountMinor, cfg.currency) + "  " + methodLabel(t.method),
-      (t.uploaded ? "sent to gateway" : "not yet sent") + (t.refundedMinor ? ", refunded " + formatMoney(t.refundedMinor, cfg.currency) : ""),
-      "Amount: " + formatMoney(amount, cfg.currency) + (typed ? "" : " (all left)"),
-      note,
-      "digits: part amount  # " + verb,
-      "B/C delete  * cancel",
-    ]);
-  };
-  const refundKey = (k: string) => {
-    const t = chosen as TxSummary;
-    if (k === "*") return toIdle();
-    if (k >= "0" && k <= "9" && typed.length < 9 && (typed || k !== "0")) typed += k;
-    if ((k === "B" || k === "C") && typed) typed = k === "C" ? "" : typed.slice(0, -1);
-    if (k !== "#") return showRefund("");
-    const amount = typed ? parseMinor(typed) : t.amountMinor - t.refundedMinor;
-    const bad = refundProblem(t, amount);
-    if (bad) return showRefund(bad);
-    mode = "busy";
-    disarm();
-    message("Refund", Ink.Accent, [formatMoney(amount, cfg.currency), "Signing and journaling"]);
-    makeRefund({ device: d, terminalId: terminalId, journal: journal as Journal, now: now }, t, amount, (err, r) => {
-      if (err || !r) return result("Refused", Ink.Alert, [err ? err.code : "E_REFUND", err ? err.message : "", "Any key: back"]);
-      status.pending++;
-      status.unsettledMinor -= r.amountMinor;
-      const title = r.reason === REASON_VOID ? "VOID" : "REFUND";
-      activity.add("override", title.toLowerCase() + " " + t.utr);
-      message(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency), "Printing the receipt"]);
-      printReceipt({ utr: r.utr, txId: r.txId, amountMinor: -r.amountMinor, method: (r.reason === REASON_VOID ? "Void of " : "Refund of ") + t.utr, time: r.time, settled: false, orderRef: "", qr: toQrText(r.refund), title: title }, (perr) =>
-        result(r.reason === REASON_VOID ? "Voided" : "Refunded", Ink.Accent, [formatMoney(r.amountMinor, cfg.currency) + " of " + t.utr, "UTR " + r.utr, perr ? "Printer: " + perr : "Receipt printed", "Any key: back"]),
-      );
-    });
   };
 
   // -------------------------------------------------------------- signed updates (offered by the gateway at sync)
   const startUpdate = () => {
     const u = offer;
     offer = null;
-    if (!u || !sync || alreadyInstalled(d.storage, u)) return;
-    // the firmware keys provisioning gave (offline keys, never the issuer keys that sign allowances)
-    const keys: { [id: string]: Uint8Array } = {};
-    let any = false;
-    for (const id in cfg.firmwareKeys) {
-      const k = fromHex(cfg.firmwareKeys[id] || "");
-      if (k && k.length === 64) (keys[id] = k), (any = true);
-    }
-    if (!any) return activity.add("error", "update: no firmware key");
-    mode = "update";
-    const shown = (pct: number) => message("Updating firmware", Ink.Accent, ["Version " + u.version, pct + " %", "Payments resume when done"]);
-    shown(0);
-    let last = -1;
-    installUpdate(
-      { store: d.storage, crypto: d.crypto, se: d.secure, firmwareKeys: keys, board: d.board, running: d.platform.version, maxBytes: (opts && opts.bundleBytes) || BUNDLE_BYTES, fetchChunk: sync.chunkFetcher(u.version) },
-      u,
-      (done, total) => {
-        const pct = total ? Math.floor((done * 100) / total) : 0;
-        if (pct >= last + 10 || done === total) shown((last = pct));
-      },
-      (err) => {
-        activity.add(err ? "error" : "update", err ? "update " + err.code : "update " + u.version);
-        if (err) return result("Update failed", Ink.Alert, [err.code, err.message, "Payments continue on this version"]);
-        message("Update installed", Ink.Accent, ["Version " + u.version, "Restarting"]);
-        mode = "busy";
-        d.clock.setTimeout(() => d.platform.reboot(), 2000);
-      },
-    );
+    if (u) installOffer(kit, u, (opts && opts.bundleBytes) || BUNDLE_BYTES);
   };
   const noteOffer = (u: UpdateOffer) => {
     if (alreadyInstalled(d.storage, u)) return;
@@ -771,7 +561,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (mode === "idle") startUpdate();
   };
 
-  // -------------------------------------------------------------- technician menu (helper H)
   /** The vault, opened on first use when boot had no keys (provisioning makes them through the console). */
   const secrets = {
     get(n: string, done: (e: string | null, v?: Uint8Array) => void) {
@@ -797,74 +586,63 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const p = checkJournalPlace(d.flash);
     return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
   };
-  const openTech = () => {
-    mode = "tech";
-    activity.add("tech", "menu");
-    menu = openTechMenu({
-      device: d,
-      vault: secrets,
-      tries: tries,
-      // provisioned when the vault (sealed under the secure element's key) holds a PIN or was ever written: never
-      // from cfg.json, which a power cut or an attacker can remove
-      provisioned: (done) => withVault((e, v) => done(!e && !!v && (vaultBad || !!v.value(TECH_PIN) || v.generation() > 0))),
-      openConsole: () => d.platform.openConsole((req, out) => techConsole({ device: d, vault: secrets, out: out, journalState: journalState })(req)),
-      closeConsole: () => d.platform.closeConsole(),
-      journalState: journalState,
-      onExit: () => {
-        menu = null;
-        toIdle();
-      },
-    });
+  // -------------------------------------------------------------- the screens' kit (firmware/screens/kit.ts)
+  const kit: Kit = {
+    d: d,
+    cfg: cfg,
+    status: status,
+    terminalId: terminalId,
+    now: now,
+    ready: () => (provisioned ? journal : null),
+    journal: () => journal,
+    idle: idle,
+    sync: () => sync,
+    mode: () => mode,
+    go: go,
+    busy: busy,
+    message: message,
+    result: result,
+    toIdle: toIdle,
+    arm: arm,
+    noJournal: noJournal,
+    printReceipt: printReceipt,
+    activity: activity,
+    tries: tries,
+    withVault: withVault,
+    pay: (a, r) => openPayment(a, r),
+    invoice: openInvoice,
+    reprint: () => {
+      if (!last) return result("No receipt", Ink.Text, ["None printed since the terminal started", "Any key: back"]);
+      const copy: ReceiptInfo = JSON.parse(JSON.stringify(last));
+      copy.title = (last.title || "PAYMENT") + " - COPY";
+      busy("Printing", ["A copy of the last receipt", "UTR " + copy.utr]);
+      d.printer.print(receiptJob(copy, {}), (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, ["UTR " + copy.utr]));
+    },
   };
-
-  /** A code the scanner could not read as text: said on the screen that has the scanner, never silence. */
-  const unreadable = (why: string) => {
-    const r: Refused = { code: "SCAN", message: "The code " + why };
-    if (mode === "pay" && session) return session.notice(r);
-    if (mode === "invoice" && invoice) return invoice.notice(r);
-    if (mode === "pick") return showPick(r.message);
-    if (mode === "idle" || mode === "result") result("Code not read", Ink.Alert, [r.message, "Any key: back"]);
-  };
+  const openTech = () =>
+    go(
+      "tech",
+      techScreen(kit, {
+        secrets: secrets,
+        // provisioned when the vault (sealed under the secure element's key) holds a PIN or was ever written: never
+        // from cfg.json, which a power cut or an attacker can remove
+        provisioned: (done) => withVault((e, v) => done(!e && !!v && (vaultBad || !!v.value(TECH_PIN) || v.generation() > 0))),
+        journalState: journalState,
+      }),
+    );
 
   // -------------------------------------------------------------- input routing
   d.keypad.listen((k) => {
-    if (mode === "tech" && menu) return menu.key(k);
-    if (mode === "pay" && session) return session.key(k);
-    if (mode === "invoice" && invoice) return invoice.key(k);
-    if (mode === "menu") return menuKey(k);
-    if (mode === "order") return orderKey(k);
-    if (mode === "pin") return pinKey(k);
-    if (mode === "pick") return pickKey(k);
-    if (mode === "refund") return refundKey(k);
-    if (mode === "result") {
-      toIdle();
-      // a digit already starts the next amount; any other key only dismisses the result
-      if (!(k >= "0" && k <= "9") || (mode as string) !== "idle") return;
-    }
-    if (mode !== "idle") return;
-    if (k === "D") return openTech();
-    if (k === "A") return showMenu();
-    if (k === "#" && idle.digits) {
-      const amount = parseMinor(idle.digits);
-      if (amount > 0) return idle.invoice ? openInvoice(amount, "") : openPayment(amount, "");
-    }
-    if (k === "*" && idle.invoice && !idle.digits) {
-      idle.invoice = false;
-      return showIdle();
-    }
-    if (idleKey(idle, k)) showIdle();
+    if (cur) cur.key(k);
   });
   d.scanner.listen((err, code) => {
     // the module's own trouble (a setting, the trigger) is not a scan; a scan that could not be read gets a notice
-    if (err === "config" || err === "trigger") return;
-    if (err || !code) return unreadable(err === "garbage" ? "holds bytes that are not plain text" : err === "too-long" ? "is too long" : "was read only in part");
-    const text = code.text;
-    if (mode === "tech" && menu) return menu.code(text);
-    if (mode === "pay" && session) return session.code(text);
-    if (mode === "invoice" && invoice) return invoice.code(text);
-    if (mode === "pick") return pickCode(text);
-    if (mode === "result" && isOrderText(text)) toIdle();
-    if (mode === "idle" && isOrderText(text)) return scanOrder(text);
+    if (err === "config" || err === "trigger" || !cur) return;
+    if (err || !code) {
+      if (cur.notice) cur.notice("The code " + (err === "garbage" ? "holds bytes that are not plain text" : err === "too-long" ? "is too long" : "was read only in part"));
+      return;
+    }
+    if (cur.code) cur.code(code.text);
   });
   d.wifi.onChange((s) => {
     if ((s === "connected") !== status.online) activity.add(s === "connected" ? "connect" : "disconnect", "wifi");
@@ -879,10 +657,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   message("Starting", Ink.Accent, ["Reading keys and journal"]);
   confirmBoot(d.storage);
   readyKeys(d, (se) => (seBad = se), (err, keys) => {
-    if (err || !keys) {
-      mode = "idle";
-      return showIdle();
-    }
+    if (err || !keys) return go("idle", idleScreen);
     if (!place) {
       journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
       journal.recover();

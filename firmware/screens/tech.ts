@@ -1,0 +1,34 @@
+/**
+ * The technician menu (D at idle, firmware/tech/menu.ts) as a screen: it draws itself and takes every key and scan
+ * until it exits; the console it opens runs the technician's tools (firmware/tech/console.ts).
+ *
+ *   kit.go("tech", techScreen(kit, { secrets, provisioned, journalState }));
+ */
+import { techConsole } from "../tech/console.ts";
+import type { SecretVault } from "../tech/console.ts";
+import { openTechMenu } from "../tech/menu.ts";
+import type { Kit, ScreenDef } from "./kit.ts";
+
+export interface TechDeps {
+  secrets: SecretVault;
+  /** Whether the terminal is provisioned, asked of the vault (never of cfg.json). */
+  provisioned: (done: (yes: boolean) => void) => void;
+  journalState: () => string;
+}
+
+export function techScreen(k: Kit, t: TechDeps): ScreenDef {
+  const d = k.d;
+  k.activity.add("tech", "menu");
+  const menu = openTechMenu({
+    device: d,
+    vault: t.secrets,
+    tries: k.tries,
+    provisioned: t.provisioned,
+    openConsole: () => d.platform.openConsole((req, out) => techConsole({ device: d, vault: t.secrets, out: out, journalState: t.journalState })(req)),
+    closeConsole: () => d.platform.closeConsole(),
+    journalState: t.journalState,
+    onExit: () => k.toIdle(),
+  });
+  // the menu draws itself
+  return { show: () => {}, key: (key) => menu.key(key), code: (text) => menu.code(text) };
+}
