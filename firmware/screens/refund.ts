@@ -42,7 +42,7 @@ export function refundScreen(k: Kit): ScreenDef | null {
     if (step === 0) {
       let stars = "";
       for (let i = 0; i < pin.length; i++) stars += "*";
-      return k.message("Merchant PIN", Ink.Accent, ["Refund or void", "", stars || "-", k.tries.locked(MERCHANT) ? LOCKED : note, "# confirm  * cancel"]);
+      return k.message("Merchant PIN", Ink.Accent, ["Refund or void", "", stars || "-", note || (k.tries.locked(MERCHANT) ? LOCKED : ""), "# confirm  * cancel"]);
     }
     if (step === 1) {
       if (!txs.length) return k.result("Nothing to refund", Ink.Text, ["No payment in the journal", "Any key: back"]);
