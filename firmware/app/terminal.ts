@@ -224,7 +224,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     show: showIdle,
     key(k: string) {
       if (k === "D") return openTech();
-      if (k === "A") return go("menu", menuScreen(kit));
+      if (k === "A") return go("menu", menuScreen(kit()));
       if (k === "#" && idle.digits) {
         const amount = parseMinor(idle.digits);
         if (amount > 0) return idle.invoice ? openInvoice(amount, "") : openPayment(amount, "");
@@ -236,7 +236,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       if (idleKey(idle, k)) showIdle();
     },
     // an order QR fills in order and amount (flow 4)
-    code: (text: string) => (isOrderText(text) ? scanOrder(kit, text) : undefined),
+    code: (text: string) => (isOrderText(text) ? scanOrder(kit(), text) : undefined),
     // a scan that could not be read as text gets a notice, never silence
     notice: (m: string) => result("Code not read", Ink.Alert, [m, "Any key: back"]),
   };
@@ -250,7 +250,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     code(text: string) {
       if (!isOrderText(text)) return;
       toIdle();
-      if ((mode as Mode) === "idle") scanOrder(kit, text);
+      if ((mode as Mode) === "idle") scanOrder(kit(), text);
     },
     notice: idleScreen.notice,
   };
@@ -553,7 +553,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const startUpdate = () => {
     const u = offer;
     offer = null;
-    if (u) installOffer(kit, u, (opts && opts.bundleBytes) || BUNDLE_BYTES);
+    if (u) installOffer(kit(), u, (opts && opts.bundleBytes) || BUNDLE_BYTES);
   };
   const noteOffer = (u: UpdateOffer) => {
     if (alreadyInstalled(d.storage, u)) return;
@@ -587,7 +587,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     return p.code ? "not opened: " + p.code + " " + p.message : "no journal";
   };
   // -------------------------------------------------------------- the screens' kit (firmware/screens/kit.ts)
-  const kit: Kit = {
+  // made when a screen opens and dropped with it: about 60 JsVars that idle does not hold
+  const kit = (): Kit => ({
     d: d,
     cfg: cfg,
     status: status,
@@ -618,11 +619,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       busy("Printing", ["A copy of the last receipt", "UTR " + copy.utr]);
       d.printer.print(receiptJob(copy, {}), (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, ["UTR " + copy.utr]));
     },
-  };
+  });
   const openTech = () =>
     go(
       "tech",
-      techScreen(kit, {
+      techScreen(kit(), {
         secrets: secrets,
         // provisioned when the vault (sealed under the secure element's key) holds a PIN or was ever written: never
         // from cfg.json, which a power cut or an attacker can remove
