@@ -8,7 +8,8 @@
  *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
  *
  * A session times out after SESSION_MS without progress; C or * cancels while nothing is journaled. A scan that is
- * not a payment (R01, R02) leaves the session open; any other reject ends it with its code and reason on screen.
+ * not a payment (R01, R02), or one the scanner could not read as text, leaves the session open: its notice shows
+ * for NOTICE_MS, then the request QR again; any other reject ends it with its code and reason on screen.
  *
  *   const s = new PaySession(ctx, 1250, "", (r) => { ...back to idle... });
  *   s.open();  keypad -> s.key(k);  scanner -> s.code(text)
