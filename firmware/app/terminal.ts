@@ -19,7 +19,7 @@
  */
 import type { Device } from "../../hal/device.ts";
 import { Ink } from "../../hal/display.ts";
-import { toHex } from "../../protocol/codec/hex.ts";
+import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
 import { checkJournalPlace, placeLines } from "../journal/place.ts";
@@ -27,14 +27,14 @@ import { deriveStorageKeys } from "../keys.ts";
 import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind, EntryMethod } from "../../protocol/entry.ts";
 import { decodePaid, decodePayment } from "../../protocol/messages.ts";
-import { bytesToText, loadSettings, SETTINGS_FILE, SETTINGS_SUM, settingsDigest, settingsSum, settingsSumHas } from "../settings.ts";
+import { bytesToText, loadSettings, saveIssuerKeys, SETTINGS_FILE, SETTINGS_SUM, settingsDigest, settingsSum, settingsSumHas } from "../settings.ts";
 import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
 import { TrustedTime } from "../time-floor.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
-import type { SyncHandle, SyncOptions } from "../sync/sync.ts";
-import { issuerKeys } from "./issuer-keys.ts";
+import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
+import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
 import { PinTries } from "../tech/pin-tries.ts";
 import { TECH_PIN } from "../tech/console.ts";
@@ -395,9 +395,54 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     result("Cancelled", Ink.Text, [o.cancelled, "Any key: back"]);
   };
 
-  // issuer key rotation at sync (./issuer-keys.ts)
-  const keys = issuerKeys({ device: d, cfg: cfg, altered: () => cfgBad, digest: cfgDigest, withVault: (fn) => withVault(fn), log: (k, t) => activity.add(k, t) });
-  const issuerKey = keys.key;
+  const issuerKey = (id: number) => {
+    const h = cfg.issuerKeys && !cfgBad ? cfg.issuerKeys[String(id)] : undefined;
+    const k = h ? fromHex(h) : undefined;
+    return k && k.length === 64 ? k : null;
+  };
+  // issuer key rotation: a key offered at sync is trusted once an issuer key already held has signed it
+  // (docs/protocol.md section 1); cfg.json that cannot be written keeps the key in RAM and is tried after each sync
+  let keysUnsaved = false;
+  // the vault's digest first ([new, current]), then the keys: a power cut between leaves a digest that matches
+  const saveKeys = () => {
+    const dg = cfgDigest();
+    keysUnsaved = true;
+    withVault((e, v) => {
+      if (e || !v) return activity.add("error", "issuer keys not saved");
+      v.put(SETTINGS_SUM, settingsSum(dg, v.value(SETTINGS_SUM) || null), (perr) => {
+        keysUnsaved = !!perr || !saveIssuerKeys(d.storage, cfg.issuerKeys);
+        if (keysUnsaved) activity.add("error", "issuer keys not saved");
+      });
+    });
+  };
+  // additions first, then revocations (signer held and not the revoked key: the last key can never go)
+  const noteKeys = (list: IssuerKeyOffer[], revoke: IssuerKeyRevoke[]) => {
+    let changed = false;
+    const n = list.length;
+    const step = (i: number): void => {
+      if (i >= n + revoke.length) return changed ? saveKeys() : undefined;
+      const k: { id: number; by: number; sig: Uint8Array; pub?: Uint8Array } = i < n ? list[i] : revoke[i - n];
+      const id = String(k.id);
+      const held = cfg.issuerKeys[id];
+      const by = issuerKey(k.by);
+      const what = (k.pub ? "key " : "revoke ") + id;
+      if (k.pub ? held || !by : !held || !by) {
+        if (k.pub ? held !== toHex(k.pub) : held) activity.add("error", what + (by ? " id taken" : " unknown signer"));
+        return step(i + 1);
+      }
+      d.secure.verify(d.crypto.sha256(k.pub ? issuerKeyBody(k.id, k.pub) : revokeBody(k.id)), k.sig, by as Uint8Array, (e, ok) => {
+        if (e || !ok) activity.add("error", what + " bad signature");
+        else {
+          if (k.pub) cfg.issuerKeys[id] = toHex(k.pub);
+          else delete cfg.issuerKeys[id];
+          changed = true;
+          activity.add("update", "issuer " + what);
+        }
+        step(i + 1);
+      });
+    };
+    step(0);
+  };
   const progress = (amountMinor: number) => (title: string, line: string) => message(title, Ink.Accent, [formatMoney(amountMinor, cfg.currency), line]);
 
   // -------------------------------------------------------------- flows 1 and 3: the customer presents a QR / Bluetooth
@@ -669,7 +714,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         for (const id in cfg.issuerKeys) ids.push(parseInt(id, 10));
         return ids;
       },
-      onKeys: keys.offered,
+      onKeys: noteKeys,
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {
         if (!sync) return;
@@ -680,7 +725,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           if (mode !== "idle" && mode !== "tech") redrawCurrent();
         }
         if (p.phase === "done") {
-          keys.retry();
+          if (keysUnsaved) saveKeys();
           status.lastSyncMs = now();
           noteSyncDay();
           time.save();
