@@ -300,7 +300,8 @@ export class InvoiceSession {
     });
   }
 
-  private show(): void {
+  /** The invoice QR (nothing before it is signed); also the router's show (firmware/screens/kit.ts). */
+  show(): void {
     const c = this.c;
     if (this.invoice) c.view.invoice(this.amountMinor, c.qrText ? c.qrText(this.invoice) : toQrText(this.invoice), "Pay online, then show the code  C cancel");
   }
@@ -342,10 +343,7 @@ export class InvoiceSession {
   notice(r: Refused): void {
     if (this.state !== "waiting") return;
     this.c.view.notice(r);
-    const inv = this.invoice;
-    this.c.device.clock.setTimeout(() => {
-      if (this.state === "waiting" && this.invoice === inv) this.show();
-    }, NOTICE_MS);
+    this.c.device.clock.setTimeout(() => (this.state === "waiting" ? this.show() : undefined), NOTICE_MS);
   }
 
   /**

@@ -139,13 +139,14 @@ export class PaySession {
         this.fields = q;
         this.state = "waiting";
         this.touch();
-        this.showRequest();
+        this.show();
         this.startBle();
       });
     });
   }
 
-  private showRequest(): void {
+  /** The request QR (nothing before it is signed); also the router's show (firmware/screens/kit.ts). */
+  show(): void {
     if (this.request) this.c.view.request(this.amountMinor, toQrText(this.request), "Scan, then show your code  C cancel");
   }
 
@@ -182,10 +183,8 @@ export class PaySession {
   notice(r: Refused): void {
     if (this.state !== "waiting") return;
     this.c.view.notice(r);
-    const req = this.request;
-    this.c.device.clock.setTimeout(() => {
-      if (this.state === "waiting" && this.request === req) this.showRequest();
-    }, NOTICE_MS);
+    // a session's request never changes; one that ended is "done"
+    this.c.device.clock.setTimeout(() => (this.state === "waiting" ? this.show() : undefined), NOTICE_MS);
   }
 
   private payment(text: string, method: number): void {

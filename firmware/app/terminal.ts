@@ -22,7 +22,7 @@ import { Ink } from "../../hal/display.ts";
 import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
-import { checkJournalPlace, placeLines } from "../journal/place.ts";
+import { checkJournalPlace } from "../journal/place.ts";
 import { deriveStorageKeys } from "../keys.ts";
 import { formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind, EntryMethod } from "../../protocol/entry.ts";
@@ -238,7 +238,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     // an order QR fills in order and amount (flow 4)
     code: (text: string) => (isOrderText(text) ? scanOrder(kit(), text) : undefined),
     // a scan that could not be read as text gets a notice, never silence
-    notice: (m: string) => result("Code not read", Ink.Alert, [m, "Any key: back"]),
+    notice: (r) => result("Code not read", Ink.Alert, [r.message]),
   };
   /** A result: any key goes back (a digit already starts the next amount), as does an order QR. */
   const resultScreen: ScreenDef = {
@@ -247,20 +247,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       toIdle();
       if (k >= "0" && k <= "9" && (mode as Mode) === "idle") idleScreen.key(k);
     },
+    // an order QR starts the next order (scanOrder waits for idle)
     code(text: string) {
-      if (!isOrderText(text)) return;
-      toIdle();
-      if ((mode as Mode) === "idle") scanOrder(kit(), text);
+      if (isOrderText(text)) toIdle(), scanOrder(kit(), text);
     },
     notice: idleScreen.notice,
   };
-  /** A payment or invoice session as the router's screen: it draws itself through its view. */
-  const sessionScreen = (s: PaySession | InvoiceSession): ScreenDef => ({
-    show: () => {},
-    key: (k) => s.key(k),
-    code: (t) => s.code(t),
-    notice: (m) => s.notice({ code: "SCAN", message: m }),
-  });
 
   const result = (title: string, ink: number, lines: string[]) => {
     go("result", resultScreen);
@@ -272,7 +264,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   };
 
   /** No journal to take the flow: refused at boot for its flash region, or the terminal is not provisioned. */
-  const noJournal = () => (place ? result("Journal not opened", Ink.Alert, placeLines(checkJournalPlace(d.flash), 40).concat(["see technician"])) : result("Not provisioned", Ink.Alert, ["see technician"]));
+  const noJournal = () => (place ? result("Journal not opened", Ink.Alert, [place + " " + checkJournalPlace(d.flash).message, "see technician"]) : result("Not provisioned", Ink.Alert, ["see technician"]));
 
   /** Pending count and unsettled amount from the journal; the ledger from its pending wallet payments. */
   const recount = () => {
@@ -344,7 +336,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       currency: cfg.currency,
     });
     // online, the last sync is too old only because the gateway did not answer (openPayment asked it first)
-    return r ? { code: r.code, message: r.code === "LIMIT_OFFLINE_DAYS" && status.online ? "Last sync too old: gateway not reached" : r.message, limit: r.limit } : null;
+    return r ? { code: r.code, message: r.code === "LIMIT_OFFLINE_DAYS" && status.online ? "Sync too old, gateway not reached" : r.message, limit: r.limit } : null;
   };
 
   /** The last receipt printed since boot (menu 5 prints it again, marked COPY). */
@@ -452,14 +444,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const r = checkRisk(amountMinor, "");
     if (!asked && r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
       // online with a sync too old: sync at once, then decide (the session checks the limits again)
-      busy("Syncing", [formatMoney(amountMinor, cfg.currency), "Last sync too old: asking the gateway"]);
-      const go = () => {
-        if (afterSync !== go) return;
+      busy("Syncing first", [formatMoney(amountMinor, cfg.currency)]);
+      // every round ends in done, failed or offline (firmware/sync/sync.ts)
+      afterSync = () => {
         afterSync = null;
         openPayment(amountMinor, orderRef, true);
       };
-      afterSync = go;
-      d.clock.setTimeout(go, SESSION_MS);
       return sync.sendNow();
     }
     const ctx = {
@@ -491,7 +481,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       ended(o);
     });
     session = s;
-    go("pay", sessionScreen(s));
+    go("pay", s);
     s.open();
   };
 
@@ -525,7 +515,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       ended(o);
     });
     invoice = s;
-    go("invoice", sessionScreen(s));
+    go("invoice", s);
     s.open();
     // online, ask the gateway every 10 s whether the invoice was paid (its notice comes with the hello reply)
     poll = d.clock.setInterval(() => {
@@ -595,7 +585,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     terminalId: terminalId,
     now: now,
     ready: () => (provisioned ? journal : null),
-    journal: () => journal,
     idle: idle,
     sync: () => sync,
     mode: () => mode,
@@ -610,14 +599,17 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     activity: activity,
     tries: tries,
     withVault: withVault,
-    pay: (a, r) => openPayment(a, r),
+    pay: openPayment,
     invoice: openInvoice,
     reprint: () => {
-      if (!last) return result("No receipt", Ink.Text, ["None printed since the terminal started", "Any key: back"]);
-      const copy: ReceiptInfo = JSON.parse(JSON.stringify(last));
-      copy.title = (last.title || "PAYMENT") + " - COPY";
-      busy("Printing", ["A copy of the last receipt", "UTR " + copy.utr]);
-      d.printer.print(receiptJob(copy, {}), (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, ["UTR " + copy.utr]));
+      if (!last) return result("No receipt yet", Ink.Text, []);
+      const r = last;
+      const t = r.title;
+      r.title = (t || "PAYMENT") + " - COPY";
+      const job = receiptJob(r, {});
+      r.title = t;
+      busy("Printing a copy", ["UTR " + r.utr]);
+      d.printer.print(job, (err) => result(err ? "Printer: " + err : "Copy printed", err ? Ink.Alert : Ink.Accent, []));
     },
   });
   const openTech = () =>
@@ -640,7 +632,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     // the module's own trouble (a setting, the trigger) is not a scan; a scan that could not be read gets a notice
     if (err === "config" || err === "trigger" || !cur) return;
     if (err || !code) {
-      if (cur.notice) cur.notice("The code " + (err === "garbage" ? "holds bytes that are not plain text" : err === "too-long" ? "is too long" : "was read only in part"));
+      if (cur.notice) cur.notice({ code: "SCAN", message: "Unreadable (" + err + ")" });
       return;
     }
     if (cur.code) cur.code(code.text);

@@ -26,7 +26,7 @@ export interface ScreenDef {
   /** A code the scanner read as text; a screen without it ignores scans. */
   code?(text: string): void;
   /** A scan that could not be read (non-ASCII, cut off): said on this screen; without it, ignored. */
-  notice?(message: string): void;
+  notice?(r: { code: string; message: string }): void;
 }
 
 /** A receipt for the printer (payment, paid invoice, refund). */
@@ -50,8 +50,6 @@ export interface Kit {
   now(): number;
   /** The journal when the terminal may take a flow (provisioned, journal opened), else null. */
   ready(): Journal | null;
-  /** The journal if it opened (provisioned or not). */
-  journal(): Journal | null;
   idle: IdleState;
   sync(): SyncHandle | null;
   /** Open a payment (flows 1 and 3) or an invoice (flow 2) for an amount and an order ("" for none). */

@@ -7,7 +7,7 @@
 import { Ink } from "../../hal/display.ts";
 import { parseMinor } from "../money.ts";
 import type { Kit, ScreenDef } from "./kit.ts";
-import { refundScreen } from "./refund.ts";
+import { openRefund } from "./refund.ts";
 import { printReport } from "./report.ts";
 
 export function menuScreen(k: Kit): ScreenDef {
@@ -30,10 +30,7 @@ export function menuScreen(k: Kit): ScreenDef {
         // type the invoice's amount at idle, then #
         return k.toIdle(true);
       }
-      if (key === "4") {
-        const s = refundScreen(k);
-        return s ? k.go("pin", s) : undefined;
-      }
+      if (key === "4") return openRefund(k);
       if (key === "5") return k.reprint();
       if (key === "*" || key === "C") return k.toIdle();
       k.arm();

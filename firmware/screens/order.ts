@@ -9,11 +9,13 @@ import { formatMoney } from "../money.ts";
 import { orderKeyName, readOrder } from "../app/order.ts";
 import type { Kit } from "./kit.ts";
 
-/** ISO 4217 numeric codes of the currencies a terminal is provisioned with. */
-const CURRENCIES: { [c: string]: number } = { EUR: 978, USD: 840, GBP: 826, CHF: 756, JPY: 392, SEK: 752, NOK: 578, DKK: 208, PLN: 985, CZK: 203 };
+/** ISO 4217 codes and numbers of the currencies a terminal is provisioned with, 6 characters each. */
+const CURRENCIES = "EUR978USD840GBP826CHF756JPY392SEK752NOK578DKK208PLN985CZK203";
 
+/** The ISO 4217 number of a currency code ("EUR" -> 978), 0 for one not listed. */
 export function currencyNumber(code: string): number {
-  return CURRENCIES[code] || 0;
+  const i = code.length === 3 ? CURRENCIES.indexOf(code) : -1;
+  return i >= 0 && i % 6 === 0 ? parseInt(CURRENCIES.substr(i + 3, 3), 10) : 0;
 }
 
 export function scanOrder(k: Kit, text: string): void {

@@ -4,7 +4,7 @@
  *   pick    1-4 choose a transaction (or scan its receipt's QR), 0 older, * cancel
  *   refund  digits a part amount (none = all that is left), # void/refund, B/C delete, * cancel
  *
- *   kit.go("pin", refundScreen(kit));
+ *   openRefund(kit);
  */
 import { Ink } from "../../hal/display.ts";
 import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
@@ -24,9 +24,9 @@ const PAGE = 4;
 const MERCHANT = 1;
 const LOCKED = "Locked: 3 wrong PINs, try later";
 
-export function refundScreen(k: Kit): ScreenDef | null {
+export function openRefund(k: Kit): void {
   const journal = k.ready();
-  if (!journal) return k.noJournal(), null;
+  if (!journal) return k.noJournal();
   const cur = k.cfg.currency;
   const money = (m: number) => formatMoney(m, cur);
   let step = 0; // 0 PIN, 1 pick, 2 amount
@@ -151,9 +151,9 @@ export function refundScreen(k: Kit): ScreenDef | null {
       if (!t) return to(1, rc ? "That receipt is not in this journal" : "Not a receipt QR");
       choose(t);
     },
-    notice(m: string) {
-      if (step === 1) to(1, m);
+    notice(r: { message: string }) {
+      if (step === 1) to(1, r.message);
     },
   };
-  return me;
+  to(0, "");
 }

@@ -18,7 +18,7 @@ export function entryTime(e: { kind: number; request?: Uint8Array; paid?: Uint8A
 }
 
 export function printReport(k: Kit): void {
-  const journal = k.journal();
+  const journal = k.ready();
   if (!journal) return k.noJournal();
   const t = new ReportTally();
   const day = Math.floor(k.now() / DAY_MS);

@@ -30,5 +30,5 @@ export function techScreen(k: Kit, t: TechDeps): ScreenDef {
     onExit: () => k.toIdle(),
   });
   // the menu draws itself
-  return { show: () => {}, key: (key) => menu.key(key), code: (text) => menu.code(text) };
+  return { show: () => {}, key: menu.key, code: menu.code };
 }

@@ -9,21 +9,19 @@ import type { Screen } from "./screen.ts";
 import { wrap } from "./screen.ts";
 
 /**
- * Title in a colour (2x up to 20 characters, else wrapped at 1x), then the lines in small text (40 columns), each
- * wrapped at spaces onto as many rows as it needs; rows close up when there are more than 10.
+ * Title in a colour (2x up to 20 characters, else 1x), then the lines in small text (40 columns), each wrapped at
+ * spaces onto as many rows as it needs; rows close up when there are more than 10.
  */
 export function drawMessage(sc: Screen, s: TerminalStatus, nowMs: number, title: string, ink: number, lines: string[]): void {
   sc.bar(s, nowMs);
   sc.body();
-  const t: string[] = title.length > 20 ? wrap(title, 40, []) : [];
-  if (t.length) for (let i = 0; i < t.length; i++) sc.line(t[i], 32 + i * 10, 1, ink);
-  else sc.line(title, 40, 2, ink);
+  // Screen.line takes a title over 20 characters at 1x
+  sc.line(title, 40, 2, ink);
   const rows: string[] = [];
   for (let i = 0; i < lines.length; i++) wrap(lines[i], 40, rows);
-  const top = t.length > 2 ? 32 + t.length * 10 + 4 : 70;
-  // rows of 8 pixels: 16 apart while 10 fit, closer (at least 9) for more
-  const step = Math.max(9, Math.min(16, Math.floor((238 - top) / Math.max(1, rows.length))));
-  for (let i = 0; i < rows.length && top + i * step + 8 <= 240; i++) sc.line(rows[i], top + i * step, 1, Ink.Text);
+  // rows of 8 pixels: 16 apart while 10 fit, 10 apart for up to 17
+  const step = rows.length > 10 ? 10 : 16;
+  for (let i = 0; i < rows.length && 70 + i * step < 232; i++) sc.line(rows[i], 70 + i * step, 1, Ink.Text);
   sc.flip();
 }
 
