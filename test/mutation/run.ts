@@ -24,6 +24,7 @@ export const MODULES: Record<string, { config?: string; placeholder?: string }> 
   update: { config: "update.config.mjs" },
   vault: { config: "vault.config.mjs" },
   gateway: { config: "gateway.config.mjs" },
+  reconcile: { config: "reconcile.config.mjs" },
 };
 
 async function main(argv: string[]): Promise<number> {

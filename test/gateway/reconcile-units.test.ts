@@ -1,0 +1,133 @@
+/**
+ * Reconciliation's rules one at a time (gateway/reconcile.ts), each found by a mutant every other test let through
+ * (docs/mutation.md, module `reconcile`): what a wallet sync must match before it approves, each flag the entering
+ * of a payment raises and only then, and the counter a new allowance starts at.
+ */
+import assert from "node:assert/strict";
+import { decodeAllowance } from "../../protocol/messages.ts";
+import { fromBase64 } from "../../protocol/sync.ts";
+import { makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers.ts";
+import type { Rig } from "./helpers.ts";
+import type { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
+
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const DAY_S = 86400;
+
+function statusOf(rig: Rig, txId: string): string {
+  const l = rig.gw.ledger().find((x) => x.txId === txId);
+  assert.ok(l, "no ledger row " + txId);
+  return l.status;
+}
+/** Every flag's kind on one transaction, in order: an exact list, so a flag raised on a clean payment shows. */
+const flagsOf = (rig: Rig, txId: string) => rig.gw.flags().filter((f) => f.txId === txId).map((f) => f.kind);
+/** Records a payment on the terminal (not uploaded yet): its txId. */
+const pay = (t: SoftTerminal, w: SoftWallet, amount: number, o: { counter?: number; time?: number } = {}) => hexOf(t.record(t.walletPayment(w, amount, o)).entry.subarray(1, 9));
+
+async function sync(rig: Rig, w: SoftWallet, spent: SoftWallet["spent"]) {
+  const r = await walletCall(rig.gw, w, "sync", { spent });
+  assert.equal(r.status, 200, r.body);
+  return r.json;
+}
+const startOf = (allowance: unknown) => decodeAllowance(fromBase64(allowance as string)!)!.startCounter;
+
+describe("reconcile: what a wallet sync must match", () => {
+  it("leaves held, and flags once, a payment the sync reports at another terminal (same counter and amount)", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Two Tills", 2);
+    const w = newWallet(rig);
+    const id = pay(terms[0], w, 300);
+    await terms[0].uploadAll();
+    const r = await sync(rig, w, [{ ...w.spent[0], terminalId: terms[1].terminalId }]);
+    assert.deepEqual(r.matched, []);
+    assert.equal(statusOf(rig, id), "held");
+    assert.deepEqual(flagsOf(rig, id), ["wallet-mismatch"]);
+  });
+
+  it("approves a payment the sync reports exactly, and raises no flag on it, at the upload nor at the sync", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Clean", 1);
+    const w = newWallet(rig);
+    const id = pay(terms[0], w, 300);
+    await terms[0].uploadAll();
+    assert.deepEqual(rig.gw.flags(), [], "a clean upload");
+    const r = await sync(rig, w, w.spent);
+    assert.deepEqual(r.matched, [id]);
+    assert.deepEqual(r.unreported, []);
+    assert.equal(statusOf(rig, id), "approved");
+    assert.deepEqual(rig.gw.flags(), [], "a clean sync");
+  });
+
+  it("holds and flags an upload the wallet reported before it with another amount, or at another terminal", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Early", 2);
+    const w = newWallet(rig);
+    const a = pay(terms[0], w, 500);
+    const b = pay(terms[0], w, 200);
+    await sync(rig, w, [{ ...w.spent[0], amountMinor: 50 }, { ...w.spent[1], terminalId: terms[1].terminalId }]);
+    await terms[0].uploadAll();
+    assert.equal(statusOf(rig, a), "held");
+    assert.equal(statusOf(rig, b), "held");
+    assert.deepEqual(flagsOf(rig, a), ["wallet-mismatch"]);
+    assert.deepEqual(flagsOf(rig, b), ["wallet-mismatch"]);
+    assert.equal(rig.gw.holds().length, 2);
+  });
+
+  it("approves at upload, with no flag and no 'received' SMS, a payment the wallet reported before it exactly", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Early", 1);
+    const w = newWallet(rig);
+    const id = pay(terms[0], w, 500);
+    await sync(rig, w, w.spent);
+    await terms[0].uploadAll();
+    assert.equal(statusOf(rig, id), "approved");
+    assert.deepEqual(flagsOf(rig, id), []);
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => x.kind), []);
+  });
+});
+
+describe("reconcile: the flags of entering a payment", () => {
+  it("flags a counter below its allowance's start, and not one at the start", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Counters", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    pay(t, w, 100, { counter: 5 });
+    await t.uploadAll();
+    const r = await sync(rig, w, w.spent);
+    assert.equal(startOf(r.allowance), 6);
+    w.setAllowance(fromBase64(r.allowance as string)!);
+    const atStart = pay(t, w, 100, { counter: 6 });
+    const below = pay(t, w, 100, { counter: 2 });
+    await t.uploadAll();
+    assert.deepEqual(flagsOf(rig, atStart), []);
+    assert.deepEqual(flagsOf(rig, below), ["counter-below-start"]);
+  });
+
+  it("flags a payment made after its allowance's expiry day, and not one on its last second", async () => {
+    const rig = makeRig(":memory:", { allowanceDays: 1 });
+    const { terms } = merchantWithTerminals(rig, "Late", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const expiry = decodeAllowance(w.allowance)!.expiryDay;
+    const last = pay(t, w, 100, { time: (expiry + 1) * DAY_S - 1 });
+    const after = pay(t, w, 100, { time: (expiry + 1) * DAY_S });
+    rig.clock.set((expiry + 1) * DAY_S * 1000 + 60000);
+    await t.uploadAll();
+    assert.deepEqual(flagsOf(rig, last), []);
+    assert.deepEqual(flagsOf(rig, after), ["allowance-expired"]);
+  });
+});
+
+describe("reconcile: the counter a new allowance starts at", () => {
+  it("does not move the start back at a second sync with nothing new, before any terminal uploaded", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Slow", 1);
+    const w = newWallet(rig);
+    pay(terms[0], w, 100);
+    pay(terms[0], w, 100);
+    const first = await sync(rig, w, w.spent);
+    assert.equal(startOf(first.allowance), 2);
+    const second = await sync(rig, w, []);
+    assert.equal(startOf(second.allowance), 2);
+  });
+});
