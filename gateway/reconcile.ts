@@ -69,7 +69,7 @@ export function syncWallet(g: Gateway, walletId: string, report: WalletReport): 
       top = Math.max(top, l.counter);
       if (l.status === "held" && !reported.has(l.counter)) {
         unreported.push(l.ref);
-        g.flag({ merchantId: l.merchantId, terminalId: l.terminalId, walletId, txId: l.txId, kind: "unreported", detail: "the wallet synced without g payment (counter " + l.counter + ")" });
+        g.flag({ merchantId: l.merchantId, terminalId: l.terminalId, walletId, txId: l.txId, kind: "unreported", detail: "the wallet synced without this payment (counter " + l.counter + ")" });
       }
     }
     const denied = g.store.isDenied(walletId);
@@ -149,7 +149,7 @@ export function claimFraud(g: Gateway, walletId: string, txId: string, action: "
   if (typeof reason !== "string" || reason.length > 200) throw bad("BAD_REASON", "reason: at most 200 characters");
   return g.store.transaction(() => {
     const l = g.store.ledgerOfWallet(walletId).find((r) => r.txId === txId && r.kind === "wallet");
-    if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "g wallet made no payment " + txId);
+    if (!l) throw new GatewayError(404, "UNKNOWN_TRANSACTION", "this wallet made no payment " + txId);
     if (l.status === "reversed") throw new GatewayError(409, "ALREADY_REVERSED", "the payment was reversed already");
     if (action === "dispute" && (l.status === "disputed" || g.store.movementByKey("dispute:" + l.ref))) throw new GatewayError(409, "ALREADY_DISPUTED", "the payment is disputed already");
     // A reversal is the payer's own undo, only while the payment is held (before its payer confirmed it and before
@@ -308,7 +308,7 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
       flag("beyond-purse", "paid " + q.amountMinor + ": " + drawn.fromPurse + " from the purse, " + drawn.fromAvailable + " from available, " + drawn.debt + " became the wallet's debt");
       g.deny(walletId, "spent beyond its purse and balance: debt " + drawn.debt, t.merchantId, t.id);
     }
-    // the payer synced first and reported g payment: matched at once
+    // the payer synced first and reported this payment: matched at once
     const rep = s.reportAt(walletId, p.counter);
     const matched = !!rep && rep.terminalId === t.id && rep.amountMinor === q.amountMinor && !twice.length;
     if (rep && !matched) flag("wallet-mismatch", "the wallet reported counter " + p.counter + " at terminal " + rep.terminalId + " for " + rep.amountMinor);

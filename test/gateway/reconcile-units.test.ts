@@ -131,3 +131,56 @@ describe("reconcile: the counter a new allowance starts at", () => {
     assert.equal(startOf(second.allowance), 2);
   });
 });
+
+/** The GatewayError a call throws: its status and code (and message, to match). */
+function refused(f: () => unknown, status: number, code: string, message?: RegExp): void {
+  assert.throws(f, (e: Error & { status?: number; code?: string }) => {
+    assert.equal(e.code, code, e.message);
+    assert.equal(e.status, status);
+    if (message) assert.match(e.message, message);
+    return true;
+  });
+}
+const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+
+describe("reconcile: a wallet sync's report, checked before anything changes", () => {
+  it("refuses a report that is not a list of at most 1000 payments, a bad cap, or a payment with a bad field", () => {
+    const rig = makeRig();
+    const w = newWallet(rig);
+    const sync = (r: unknown) => () => rig.gw.syncWallet(w.walletId, r as never);
+    const one = { counter: 1, terminalId: 1, amountMinor: 100 };
+    refused(sync(null), 400, "BAD_REPORT");
+    refused(sync({ spent: "none" }), 400, "BAD_REPORT");
+    refused(sync({ spent: Array.from({ length: 1001 }, (_, i) => ({ ...one, counter: i })) }), 400, "BAD_REPORT");
+    for (const capMinor of [-1, 1.5, "5", 0x1000000]) refused(sync({ spent: [], capMinor }), 400, "BAD_CAP");
+    for (const bad of [null, { ...one, counter: -1 }, { ...one, counter: 0x10000 }, { ...one, terminalId: "1" }, { ...one, amountMinor: undefined }]) {
+      refused(sync({ spent: [bad] }), 400, "BAD_REPORT");
+    }
+    assert.deepEqual(rig.gw.flags(), []);
+    refused(() => rig.gw.syncWallet("00".repeat(8), { spent: [] }), 404, "UNKNOWN_WALLET");
+  });
+
+  it("takes exactly 1000 payments, counter 0xffff, and a cap of 0xffffff or below the wallet's (the lower one)", () => {
+    const rig = makeRig();
+    const w = newWallet(rig, 10000);
+    const r = rig.gw.syncWallet(w.walletId, { spent: Array.from({ length: 1000 }, (_, i) => ({ counter: 0xffff - i, terminalId: 1, amountMinor: 1 })), capMinor: 0xffffff });
+    assert.equal(r.allowanceError, "");
+    assert.equal(decodeAllowance(r.allowance!)!.startCounter, 0xffff);
+    assert.equal(decodeAllowance(r.allowance!)!.capMinor, 10000, "never above the wallet's own cap");
+    const low = rig.gw.syncWallet(w.walletId, { spent: [], capMinor: 500 });
+    assert.equal(decodeAllowance(low.allowance!)!.capMinor, 500);
+  });
+
+  it("refuses evidence that is not all three protocol messages in base64", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Shop", 1);
+    const w = newWallet(rig);
+    const e = terms[0].walletPayment(w, 400);
+    if (e.kind !== 1) throw new Error("a wallet payment");
+    const ok = { request: b64(e.request), payment: b64(e.payment), receipt: b64(terms[0].receipt(e)) };
+    const s = w.spent[0];
+    const cases = [{ request: ok.request }, { payment: ok.payment }, { receipt: ok.receipt }, { ...ok, request: "***" }, { ...ok, payment: "" }, { ...ok, receipt: ok.request }, { ...ok, request: ok.payment }, { ...ok, payment: ok.request }];
+    for (const c of cases) refused(() => rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...c }] }), 400, "BAD_EVIDENCE", /all three or none/);
+    assert.equal(rig.gw.ledger().length, 0);
+  });
+});
