@@ -8,7 +8,8 @@ import { decodeAllowance } from "../../protocol/messages.ts";
 import { fromBase64 } from "../../protocol/sync.ts";
 import { makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
-import type { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
+import { SoftTerminal } from "../helpers/soft-terminal.ts";
+import type { SoftWallet } from "../helpers/soft-terminal.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const DAY_S = 86400;
@@ -182,5 +183,82 @@ describe("reconcile: a wallet sync's report, checked before anything changes", (
     const cases = [{ request: ok.request }, { payment: ok.payment }, { receipt: ok.receipt }, { ...ok, request: "***" }, { ...ok, payment: "" }, { ...ok, receipt: ok.request }, { ...ok, request: ok.payment }, { ...ok, payment: ok.request }];
     for (const c of cases) refused(() => rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...c }] }), 400, "BAD_EVIDENCE", /all three or none/);
     assert.equal(rig.gw.ledger().length, 0);
+  });
+});
+
+describe("reconcile: the payer's evidence (a terminal's receipt)", () => {
+  async function setup() {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Shop", 2);
+    const w = newWallet(rig);
+    const t = terms[0];
+    const e = t.walletPayment(w, 400);
+    if (e.kind !== 1) throw new Error("a wallet payment");
+    const ev = { request: b64(e.request), payment: b64(e.payment), receipt: b64(t.receipt(e)) };
+    return { rig, terms, t, w, e, ev, s: w.spent[0] };
+  }
+
+  it("refuses each receipt that does not prove the payment reported, with its reason, and enters nothing", async () => {
+    const { rig, terms, t, w, e, ev, s } = await setup();
+    const no = (spent: object, why: RegExp, wallet = w) => refused(() => rig.gw.syncWallet(wallet.walletId, { spent: [spent as never] }), 400, "BAD_EVIDENCE", why);
+    // a terminal the gateway does not know
+    const stranger = new SoftTerminal({ terminalId: 999, linkPublicKey: rig.gw.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
+    const e9 = stranger.walletPayment(w, 400);
+    if (e9.kind !== 1) throw new Error("a wallet payment");
+    no({ ...w.spent[1], request: b64(e9.request), payment: b64(e9.payment), receipt: b64(stranger.receipt(e9)) }, /^spent\[\] counter 1: terminal 999 is not registered$/);
+    // the report and the evidence differ
+    no({ ...s, ...ev, amountMinor: 401 }, /^spent\[\] counter 0: the evidence is not the payment reported/);
+    no({ ...s, ...ev, terminalId: terms[1].terminalId }, /the evidence is not the payment reported/);
+    no({ ...s, ...ev, counter: 7 }, /the evidence is not the payment reported/);
+    // a receipt naming another terminal's transaction, signed by the right terminal
+    no({ ...s, ...ev, receipt: b64(t.receipt({ ...e, txId: terms[1].nextTxId() })) }, /the receipt's transaction ID names another terminal/);
+    // signed by another terminal
+    no({ ...s, ...ev, receipt: b64(terms[1].receipt(e)) }, new RegExp("the receipt is not signed by terminal " + t.terminalId + "$"));
+    // the terminal's receipt of another payment
+    const other = t.walletPayment(w, 400);
+    no({ ...s, ...ev, receipt: b64(t.receipt({ ...other, txId: e.txId })) }, /the receipt is for another payment/);
+    // another wallet showing this wallet's receipt
+    const thief = newWallet(rig, 1000, "+4915100000009");
+    no({ ...s, ...ev }, /the payment was made by another wallet/, thief);
+    assert.equal(rig.gw.ledger().length, 0);
+    assert.deepEqual(rig.gw.flags(), []);
+  });
+
+  it("enters a proven payment once, from the payer (no 'received' SMS), recorded as evidence; a second proof enters nothing", async () => {
+    const { rig, t, w, e, ev, s } = await setup();
+    const id = hexOf(e.txId);
+    const r = rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...ev }] });
+    assert.deepEqual(r.evidenced, [id]);
+    assert.deepEqual(r.matched, [id]);
+    assert.equal(statusOf(rig, id), "approved");
+    assert.deepEqual(rig.gw.smsOutbox().map((x) => x.kind), []);
+    const entered = rig.gw.activity().find((a) => a.kind === "evidence-entered")!;
+    assert.deepEqual({ merchantId: entered.merchantId, terminalId: entered.terminalId, detail: JSON.parse(entered.detail) }, {
+      merchantId: rig.gw.ledger()[0].merchantId,
+      terminalId: t.terminalId,
+      detail: { ref: id, walletId: w.walletId, counter: 0, amountMinor: 400 },
+    });
+    const again = rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...ev }] });
+    assert.deepEqual(again.evidenced, []);
+    assert.equal(rig.gw.ledger().length, 1);
+  });
+
+  it("enters nothing from a receipt of a payment a terminal uploaded already, under its txId or another", async () => {
+    const { rig, t, w, e, ev, s } = await setup();
+    t.record(e);
+    await t.uploadAll();
+    assert.deepEqual(rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...ev }] }).evidenced, []);
+    const renamed = { ...e, txId: t.nextTxId() };
+    assert.deepEqual(rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...ev, receipt: b64(t.receipt(renamed)) }] }).evidenced, []);
+    assert.equal(rig.gw.ledger().length, 1);
+  });
+
+  it("shows a disputed payment entered from evidence with its evidence and both signatures holding", async () => {
+    const { rig, w, e, ev, s } = await setup();
+    rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...ev }] });
+    rig.gw.claimFraud(w.walletId, hexOf(e.txId), "dispute", "not me");
+    const d = rig.gw.disputes();
+    assert.equal(d.length, 1);
+    assert.deepEqual(d[0].evidence, { request: ev.request, payment: ev.payment, walletSignature: true, terminalSignature: true });
   });
 });
