@@ -262,3 +262,78 @@ describe("reconcile: the payer's evidence (a terminal's receipt)", () => {
     assert.deepEqual(d[0].evidence, { request: ev.request, payment: ev.payment, walletSignature: true, terminalSignature: true });
   });
 });
+
+describe("reconcile: the payer's claims and the issuer's review", () => {
+  async function held(amounts: number[]) {
+    const rig = makeRig();
+    const { merchant, terms } = merchantWithTerminals(rig, "Claims", 1);
+    const w = newWallet(rig);
+    const ids = amounts.map((a) => pay(terms[0], w, a));
+    await terms[0].uploadAll();
+    return { rig, merchant, t: terms[0], w, ids };
+  }
+  const rowOf = (rig: Rig, id: string) => rig.gw.ledger().find((l) => l.txId === id)!;
+
+  it("refuses a malformed claim: txId, action, a reason over 200 characters; takes one of 200", async () => {
+    const { rig, w, ids } = await held([100]);
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0].slice(1), "dispute"), 400, "BAD_TX_ID");
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "undo" as never), 400, "BAD_ACTION");
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "dispute", "x".repeat(201)), 400, "BAD_REASON");
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "dispute", 5 as never), 400, "BAD_REASON");
+    refused(() => rig.gw.claimFraud(w.walletId, "00".repeat(8), "dispute"), 404, "UNKNOWN_TRANSACTION", new RegExp("^this wallet made no payment 0{16}$"));
+    assert.equal(statusOf(rig, ids[0]), "held");
+    assert.equal(rig.gw.claimFraud(w.walletId, ids[0], "dispute", "y".repeat(200)).status, "disputed");
+    const log = rig.gw.activity().find((a) => a.kind === "claim-dispute")!;
+    assert.deepEqual(JSON.parse(log.detail), { ref: ids[0], walletId: w.walletId, from: "held", reason: "y".repeat(200) });
+  });
+
+  it("reverses a held payment until its hold ends, not at that instant", async () => {
+    const { rig, w, ids } = await held([100, 200]);
+    rig.clock.set(rowOf(rig, ids[0]).holdUntil - 1);
+    const r = rig.gw.claimFraud(w.walletId, ids[0], "reverse");
+    assert.equal(r.status, "reversed");
+    rig.clock.set(rowOf(rig, ids[1]).holdUntil);
+    refused(() => rig.gw.claimFraud(w.walletId, ids[1], "reverse"), 409, "NOT_REVERSIBLE", /the payment is held: only a held payment can be reversed/);
+    // a reversed payment is neither disputed nor reversed again
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "dispute"), 409, "ALREADY_REVERSED");
+    const sms = rig.gw.smsOutbox().find((x) => x.kind === "reversed")!;
+    assert.equal(sms.text, "Your payment of 1.00 EUR (ref " + rig.gw.utrOf(ids[0]) + ") was reversed at your request.");
+  });
+
+  it("takes a dispute until the window's last millisecond, not after; not twice, even once the issuer decided", async () => {
+    const { rig, merchant, w, ids } = await held([100, 200]);
+    rig.clock.set(rowOf(rig, ids[0]).txTime + 120 * 86400000);
+    assert.equal(rig.gw.claimFraud(w.walletId, ids[0], "dispute").status, "disputed");
+    rig.clock.advance(1);
+    refused(() => rig.gw.claimFraud(w.walletId, ids[1], "dispute"), 409, "CLAIM_TOO_LATE", /within 120 days/);
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "dispute"), 409, "ALREADY_DISPUTED");
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "reverse"), 409, "NOT_REVERSIBLE");
+    rig.gw.resolveDispute(merchant.merchantId, rowOf(rig, ids[0]).ref, "merchant");
+    assert.equal(statusOf(rig, ids[0]), "approved");
+    refused(() => rig.gw.claimFraud(w.walletId, ids[0], "dispute"), 409, "ALREADY_DISPUTED");
+  });
+
+  it("lists only disputed payments, each with its uploaded evidence; resolves for the payer or the merchant, only a disputed one", async () => {
+    const { rig, merchant, w, ids } = await held([100, 200, 300]);
+    rig.gw.claimFraud(w.walletId, ids[0], "dispute");
+    rig.gw.claimFraud(w.walletId, ids[1], "dispute");
+    const d = rig.gw.disputes();
+    assert.deepEqual(d.map((x) => x.txId).sort(), [ids[0], ids[1]].sort());
+    for (const x of d) assert.deepEqual([x.evidence?.walletSignature, x.evidence?.terminalSignature], [true, true]);
+    const m = merchant.merchantId;
+    const ref = (i: number) => rowOf(rig, ids[i]).ref;
+    refused(() => rig.gw.resolveDispute(m, ref(0), "both" as never), 400, "BAD_DECISION");
+    refused(() => rig.gw.resolveDispute(m, "nope", "payer"), 404, "UNKNOWN_TRANSACTION");
+    refused(() => rig.gw.resolveDispute(m, ref(2), "payer"), 409, "NOT_DISPUTED", /is held, not disputed/);
+    await rig.gw.flush();
+    rig.hooks.calls.length = 0;
+    assert.equal(rig.gw.resolveDispute(m, ref(0), "payer").status, "reversed");
+    assert.equal(rig.gw.resolveDispute(m, ref(1), "merchant").status, "approved");
+    assert.deepEqual([statusOf(rig, ids[0]), statusOf(rig, ids[1]), statusOf(rig, ids[2])], ["reversed", "approved", "held"]);
+    assert.deepEqual(rig.gw.smsOutbox().filter((x) => x.kind === "dispute-reversed").map((x) => x.text), ["Your payment of 1.00 EUR (ref " + rig.gw.utrOf(ids[0]) + ") was reversed after review of your dispute."]);
+    assert.deepEqual(rig.gw.activity().filter((a) => a.kind === "dispute-resolved").map((a) => JSON.parse(a.detail)), [{ ref: ref(0), decision: "payer" }, { ref: ref(1), decision: "merchant" }]);
+    await rig.gw.flush();
+    assert.deepEqual(rig.hooks.calls.map((c) => [c.headers["x-gateway-event"], JSON.parse(c.body).status]), [["payment.reversed", "reversed"], ["payment.confirmed", "approved"]]);
+    assert.deepEqual(rig.gw.disputes(), []);
+  });
+});
