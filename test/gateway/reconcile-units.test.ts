@@ -337,3 +337,173 @@ describe("reconcile: the payer's claims and the issuer's review", () => {
     assert.deepEqual(rig.gw.disputes(), []);
   });
 });
+
+describe("reconcile: each flag's words (what the issuer's staff reads)", () => {
+  const rows = (rig: Rig, txId: string) => rig.gw.flags().filter((f) => f.txId === txId).map((f) => [f.kind, f.detail, f.terminalId, f.walletId]);
+
+  it("a double spend names the other terminal and payment; a spend past the cap its sum; a debt its three parts", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Two", 2);
+    const [a, b] = terms;
+    const w = newWallet(rig, 1000, "+4915100000001", 0);
+    const first = pay(a, w, 500);
+    const atCap = pay(a, w, 500);
+    await a.uploadAll();
+    assert.deepEqual(rig.gw.flags(), [], "500 + 500 is the cap of 1000, not over it");
+    const twice = pay(b, w, 300, { counter: 0 });
+    await b.uploadAll();
+    assert.deepEqual(rows(rig, twice), [
+      ["double-spend", "counter 0 also used at terminal " + a.terminalId + " (" + first + ")", b.terminalId, w.walletId],
+      ["allowance-exceeded", "spent 1300 under an allowance of 1000", b.terminalId, w.walletId],
+      ["beyond-purse", "paid 300: 0 from the purse, 0 from available, 300 became the wallet's debt", b.terminalId, w.walletId],
+    ]);
+    assert.deepEqual(rows(rig, atCap), []);
+  });
+
+  it("a mismatch says what the wallet reported, at the sync and at a later upload; an unreported payment its counter", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "One", 2);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const up = pay(t, w, 300);
+    const left = pay(t, w, 200);
+    await t.uploadAll();
+    const late = pay(t, w, 700);
+    await sync(rig, w, [{ ...w.spent[0], amountMinor: 30 }, { ...w.spent[2], terminalId: terms[1].terminalId }]);
+    await t.uploadAll();
+    assert.deepEqual(rows(rig, up), [["wallet-mismatch", "wallet reports counter 0 at terminal " + t.terminalId + " for 30", t.terminalId, w.walletId]]);
+    assert.deepEqual(rows(rig, left), [["unreported", "the wallet synced without this payment (counter 1)", t.terminalId, w.walletId]]);
+    assert.deepEqual(rows(rig, late), [["wallet-mismatch", "the wallet reported counter 2 at terminal " + terms[1].terminalId + " for 700", t.terminalId, w.walletId]]);
+  });
+
+  it("a counter below the start and a late payment name their numbers; a replaced allowance the minutes since", async () => {
+    const rig = makeRig(":memory:", { allowanceDays: 1 });
+    const { terms } = merchantWithTerminals(rig, "Rules", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const old = w.allowance;
+    const expiry = decodeAllowance(old)!.expiryDay;
+    pay(t, w, 100, { counter: 5 });
+    await t.uploadAll();
+    const r = await sync(rig, w, w.spent);
+    w.setAllowance(fromBase64(r.allowance as string)!);
+    const below = pay(t, w, 100, { counter: 2 });
+    rig.clock.advance(90 * 60000);
+    w.setAllowance(old);
+    const stale = pay(t, w, 100, { counter: 9 });
+    const lateDay = expiry + 2;
+    rig.clock.set(lateDay * DAY_S * 1000 + 1000);
+    const late = pay(t, w, 100, { counter: 10, time: lateDay * DAY_S });
+    await t.uploadAll();
+    assert.deepEqual(rows(rig, below), [["counter-below-start", "counter 2 below the allowance's start 6", t.terminalId, w.walletId]]);
+    assert.deepEqual(rows(rig, stale), [["stale-allowance", "paid under allowance 1, replaced 90 min before the payment", t.terminalId, w.walletId]]);
+    assert.deepEqual(rows(rig, late).map((x) => x.slice(0, 2)), [
+      ["allowance-expired", "paid on day " + lateDay + " after the allowance's expiry day " + expiry],
+      ["stale-allowance", "paid under allowance 1, replaced " + Math.round((lateDay * DAY_S * 1000 - rig.gw.store.allowances(w.walletId)[0].replacedAt) / 60000) + " min before the payment"],
+    ]);
+  });
+});
+
+describe("reconcile: what a sync issues, the activity log, purses released", () => {
+  it("issues no allowance the available balance and the live purse less what was reported and not entered cannot cover", () => {
+    const rig = makeRig();
+    const w = newWallet(rig, 1000, "+4915100000001", 0);
+    const s0 = { counter: 0, terminalId: 1, amountMinor: 600 };
+    assert.equal(rig.gw.syncWallet(w.walletId, { spent: [s0] }).allowanceError, "INSUFFICIENT_FUNDS", "400 left, 1000 asked");
+    const r = rig.gw.syncWallet(w.walletId, { spent: [s0], capMinor: 400 });
+    assert.equal(r.allowanceError, "");
+    assert.equal(decodeAllowance(r.allowance!)!.startCounter, 1);
+    // the new purse of 400: the report of counter 0 is below its start, so it does not count against it
+    const again = rig.gw.syncWallet(w.walletId, { spent: [], capMinor: 400 });
+    assert.equal(again.allowanceError, "");
+    assert.ok(again.allowance);
+  });
+
+  it("logs a sync's counts, a payment's entering and a hold's release with their fields", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Log", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const id = pay(t, w, 250);
+    await t.uploadAll();
+    const r = rig.gw.syncWallet(w.walletId, { spent: w.spent });
+    assert.equal(r.allowanceError, "");
+    const logs = (kind: string) => rig.gw.activity().filter((a) => a.kind === kind).map((a) => [a.merchantId, a.terminalId, JSON.parse(a.detail)]);
+    const m = rig.gw.ledger()[0].merchantId;
+    assert.deepEqual(logs("ledger-entered"), [[m, t.terminalId, { ref: id, kind: "wallet", amountMinor: 250, walletId: w.walletId, counter: 0, status: "held" }]]);
+    assert.deepEqual(logs("hold-released"), [[m, t.terminalId, { ref: id, status: "approved", why: "wallet-sync" }]]);
+    assert.deepEqual(logs("wallet-synced"), [[0, 0, { walletId: w.walletId, reported: 1, matched: 1, unreported: 0, evidenced: 0, denied: false, allowanceError: "" }]]);
+    assert.equal(rig.gw.store.getWallet(w.walletId)!.syncedAt, rig.clock.now());
+  });
+
+  it("releases a purse whose payments can no longer arrive, logging only one that gave money back", () => {
+    const rig = makeRig();
+    const w = newWallet(rig, 1000);
+    rig.gw.syncWallet(w.walletId, { spent: [] });
+    rig.clock.advance(45 * 86400000);
+    rig.gw.tick();
+    assert.deepEqual(rig.gw.store.allowances(w.walletId).map((a) => [a.n, a.status]), [[1, "released"], [2, "released"]]);
+    assert.deepEqual(rig.gw.activity().filter((a) => a.kind === "purse-released").map((a) => JSON.parse(a.detail)), [{ walletId: w.walletId, allowance: 2, amountMinor: 1000 }]);
+  });
+
+  it("reads a UTR from a txId, and gives back what is not 8 bytes of hex", () => {
+    const rig = makeRig();
+    assert.equal(rig.gw.utrOf("zz"), "zz");
+    assert.equal(rig.gw.utrOf("00".repeat(7)), "00".repeat(7));
+    assert.notEqual(rig.gw.utrOf("0000000100000002"), "0000000100000002");
+  });
+});
+
+describe("reconcile: a payment proven twice, and refunds", () => {
+  it("enters the proof of a second payment under a counter another terminal used (a double spend), and flags it", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Two", 2);
+    const [a, b] = terms;
+    const w = newWallet(rig);
+    pay(a, w, 300);
+    await a.uploadAll();
+    const e = b.walletPayment(w, 300, { counter: 0 });
+    if (e.kind !== 1) throw new Error("a wallet payment");
+    const r = rig.gw.syncWallet(w.walletId, { spent: [{ ...w.spent[1], request: b64(e.request), payment: b64(e.payment), receipt: b64(b.receipt(e)) }] });
+    assert.deepEqual(r.evidenced, [hexOf(e.txId)]);
+    assert.deepEqual(flagsOf(rig, hexOf(e.txId)), ["double-spend"]);
+  });
+
+  it("knows a payment entered from evidence under another txId, and shows each disputed one its own evidence", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "One", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const e1 = t.walletPayment(w, 300);
+    const e2 = t.walletPayment(w, 400);
+    if (e1.kind !== 1 || e2.kind !== 1) throw new Error("wallet payments");
+    const proof = (e: typeof e1, i: number) => ({ ...w.spent[i], request: b64(e.request), payment: b64(e.payment), receipt: b64(t.receipt(e)) });
+    assert.equal(rig.gw.syncWallet(w.walletId, { spent: [proof(e1, 0), proof(e2, 1)] }).evidenced.length, 2);
+    assert.deepEqual(rig.gw.syncWallet(w.walletId, { spent: [proof({ ...e2, txId: t.nextTxId() }, 1)] }).evidenced, []);
+    rig.gw.claimFraud(w.walletId, hexOf(e2.txId), "dispute");
+    assert.deepEqual(rig.gw.disputes().map((d) => d.evidence?.payment), [b64(e2.payment)]);
+  });
+
+  it("enters a refund settled at its time, and tells the merchant whether it was a void or a refund", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Refunds", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const e = t.walletPayment(w, 1000);
+    t.record(e);
+    const refund = t.refund(e.txId, 300, 2);
+    t.record(refund);
+    const voided = t.refund(e.txId, 200, 1);
+    t.record(voided);
+    await t.uploadAll();
+    const row = rig.gw.ledger().find((l) => l.txId === hexOf(refund.txId))!;
+    assert.deepEqual([row.kind, row.status, row.amountMinor, row.original, row.walletId], ["refund", "settled", -300, hexOf(e.txId), w.walletId]);
+    assert.equal(row.txTime % 1000, 0);
+    assert.ok(Math.abs(row.txTime - rig.clock.now()) < 5000, "seconds made milliseconds");
+    await rig.gw.flush();
+    const bodies = rig.hooks.calls.filter((c) => c.headers["x-gateway-event"] === "refund.recorded").map((c) => JSON.parse(c.body));
+    assert.deepEqual(bodies.map((b) => [b.amountMinor, b.reason, b.original]), [[-300, "refund", hexOf(e.txId)], [-200, "void", hexOf(e.txId)]]);
+    const logs = rig.gw.activity().filter((a) => a.kind === "ledger-entered").map((a) => JSON.parse(a.detail)).filter((d) => d.kind === "refund");
+    assert.deepEqual(logs[0], { ref: hexOf(refund.txId), kind: "refund", amountMinor: -300, original: hexOf(e.txId), status: "settled" });
+  });
+});
