@@ -339,6 +339,7 @@ describe("reconcile: the payer's claims and the issuer's review", () => {
 });
 
 describe("reconcile: each flag's words (what the issuer's staff reads)", () => {
+  const denials = (rig: Rig) => rig.gw.activity().filter((a) => a.kind === "deny").map((a) => JSON.parse(a.detail));
   const rows = (rig: Rig, txId: string) => rig.gw.flags().filter((f) => f.txId === txId).map((f) => [f.kind, f.detail, f.terminalId, f.walletId]);
 
   it("a double spend names the other terminal and payment; a spend past the cap its sum; a debt its three parts", async () => {
@@ -358,6 +359,18 @@ describe("reconcile: each flag's words (what the issuer's staff reads)", () => {
       ["beyond-purse", "paid 300: 0 from the purse, 0 from available, 300 became the wallet's debt", b.terminalId, w.walletId],
     ]);
     assert.deepEqual(rows(rig, atCap), []);
+    assert.deepEqual(denials(rig), [{ walletId: w.walletId, reason: "double spend: counter 0", byMerchant: rig.gw.ledger()[0].merchantId, byTerminal: b.terminalId }]);
+  });
+
+  it("denies a wallet for spending past its allowance's cap, saying by how much", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Cap", 1);
+    const w = newWallet(rig, 1000);
+    pay(terms[0], w, 600);
+    const over = pay(terms[0], w, 600);
+    await terms[0].uploadAll();
+    assert.deepEqual(flagsOf(rig, over), ["allowance-exceeded"]);
+    assert.deepEqual(denials(rig).map((d) => d.reason), ["allowance exceeded: 1200 > 1000"]);
   });
 
   it("a mismatch says what the wallet reported, at the sync and at a later upload; an unreported payment its counter", async () => {
@@ -397,6 +410,7 @@ describe("reconcile: each flag's words (what the issuer's staff reads)", () => {
     await t.uploadAll();
     assert.deepEqual(rows(rig, below), [["counter-below-start", "counter 2 below the allowance's start 6", t.terminalId, w.walletId]]);
     assert.deepEqual(rows(rig, stale), [["stale-allowance", "paid under allowance 1, replaced 90 min before the payment", t.terminalId, w.walletId]]);
+    assert.deepEqual(denials(rig).map((d) => d.reason), ["paid with a replaced allowance"]);
     assert.deepEqual(rows(rig, late).map((x) => x.slice(0, 2)), [
       ["allowance-expired", "paid on day " + lateDay + " after the allowance's expiry day " + expiry],
       ["stale-allowance", "paid under allowance 1, replaced " + Math.round((lateDay * DAY_S * 1000 - rig.gw.store.allowances(w.walletId)[0].replacedAt) / 60000) + " min before the payment"],
@@ -505,5 +519,119 @@ describe("reconcile: a payment proven twice, and refunds", () => {
     assert.deepEqual(bodies.map((b) => [b.amountMinor, b.reason, b.original]), [[-300, "refund", hexOf(e.txId)], [-200, "void", hexOf(e.txId)]]);
     const logs = rig.gw.activity().filter((a) => a.kind === "ledger-entered").map((a) => JSON.parse(a.detail)).filter((d) => d.kind === "refund");
     assert.deepEqual(logs[0], { ref: hexOf(refund.txId), kind: "refund", amountMinor: -300, original: hexOf(e.txId), status: "settled" });
+  });
+});
+
+describe("reconcile: the words of each refusal, and what each decision moves", () => {
+  it("says what is wrong with a report, a claim or a decision", async () => {
+    const rig = makeRig();
+    const { merchant, terms } = merchantWithTerminals(rig, "Words", 1);
+    const w = newWallet(rig);
+    const id = pay(terms[0], w, 100);
+    await terms[0].uploadAll();
+    const sync = (r: unknown) => () => rig.gw.syncWallet(w.walletId, r as never);
+    refused(sync({ spent: 1 }), 400, "BAD_REPORT", /^spent: an array of at most 1000 payments$/);
+    refused(sync({ spent: [], capMinor: -1 }), 400, "BAD_CAP", /^capMinor: 0 to the wallet's cap$/);
+    refused(sync({ spent: [{}] }), 400, "BAD_REPORT", /^spent\[\]: \{counter \(u16\), terminalId, amountMinor\}$/);
+    refused(() => rig.gw.syncWallet("11".repeat(8), { spent: [] }), 404, "UNKNOWN_WALLET", /^no such wallet$/);
+    refused(() => rig.gw.claimFraud(w.walletId, "x", "dispute"), 400, "BAD_TX_ID", /^txId: 16 hex digits$/);
+    refused(() => rig.gw.claimFraud(w.walletId, id, "x" as never), 400, "BAD_ACTION", /^action: dispute or reverse$/);
+    refused(() => rig.gw.claimFraud(w.walletId, id, "dispute", "r".repeat(201)), 400, "BAD_REASON", /^reason: at most 200 characters$/);
+    refused(() => rig.gw.resolveDispute(merchant.merchantId, id, "x" as never), 400, "BAD_DECISION", /^decision: payer or merchant$/);
+    refused(() => rig.gw.resolveDispute(merchant.merchantId, "nope", "payer"), 404, "UNKNOWN_TRANSACTION", new RegExp("^no transaction nope at merchant " + merchant.merchantId + "$"));
+    refused(() => rig.gw.resolveDispute(merchant.merchantId, id, "payer"), 409, "NOT_DISPUTED", new RegExp("^transaction " + id + " is held, not disputed$"));
+  });
+
+  it("gives a dispute decided for the payer its money back, and one decided for the merchant the merchant's", async () => {
+    const rig = makeRig();
+    const { merchant, terms } = merchantWithTerminals(rig, "Review", 1);
+    const w = newWallet(rig);
+    const [a, b] = [pay(terms[0], w, 700), pay(terms[0], w, 300)];
+    await terms[0].uploadAll();
+    rig.gw.claimFraud(w.walletId, a, "dispute");
+    rig.gw.claimFraud(w.walletId, b, "dispute");
+    const wallet0 = rig.gw.walletBalances(w.walletId).available;
+    const merchant0 = rig.gw.merchantBalances(merchant.merchantId).available;
+    rig.gw.resolveDispute(merchant.merchantId, a, "payer");
+    assert.equal(rig.gw.walletBalances(w.walletId).available, wallet0 + 700);
+    assert.equal(rig.gw.merchantBalances(merchant.merchantId).available, merchant0);
+    rig.gw.resolveDispute(merchant.merchantId, b, "merchant");
+    assert.equal(rig.gw.walletBalances(w.walletId).available, wallet0 + 700);
+    assert.equal(rig.gw.merchantBalances(merchant.merchantId).available, merchant0 + 300);
+  });
+
+  it("claims without a reason log an empty one; a claim's webhook carries the new status; a refund is no wallet payment to claim", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Claim", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const e = t.walletPayment(w, 1000);
+    t.record(e);
+    const refund = t.refund(e.txId, 300, 2);
+    t.record(refund);
+    await t.uploadAll();
+    assert.equal(rig.gw.ledger().find((l) => l.txId === hexOf(e.txId))!.original, "");
+    refused(() => rig.gw.claimFraud(w.walletId, hexOf(refund.txId), "dispute"), 404, "UNKNOWN_TRANSACTION");
+    await rig.gw.flush();
+    rig.hooks.calls.length = 0;
+    rig.gw.claimFraud(w.walletId, hexOf(e.txId), "dispute");
+    assert.equal(JSON.parse(rig.gw.activity().find((a) => a.kind === "claim-dispute")!.detail).reason, "");
+    await rig.gw.flush();
+    assert.deepEqual(rig.hooks.calls.map((c) => [c.headers["x-gateway-event"], JSON.parse(c.body).status, JSON.parse(c.body).ref]), [["payment.disputed", "disputed", hexOf(e.txId)]]);
+  });
+
+  it("refuses a receipt-proven payment whose wallet signature does not hold, with the check's code", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Sig", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const e = t.walletPayment(w, 400);
+    if (e.kind !== 1) throw new Error("a wallet payment");
+    const payment = new Uint8Array(e.payment);
+    payment[payment.length - 1] ^= 1;
+    const bad = { ...e, payment };
+    refused(() => rig.gw.syncWallet(w.walletId, { spent: [{ ...w.spent[0], request: b64(bad.request), payment: b64(payment), receipt: b64(t.receipt(bad)) }] }), 400, "BAD_EVIDENCE", /^spent\[\] counter 0: E_\w+: /);
+    assert.equal(rig.gw.ledger().length, 0);
+  });
+
+  it("records the payer's evidence as a record of its own (seq 0), and logs why a 3-day approval happened", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Ev", 1);
+    const t = terms[0];
+    const w = newWallet(rig);
+    const e = t.walletPayment(w, 400);
+    if (e.kind !== 1) throw new Error("a wallet payment");
+    rig.gw.syncWallet(w.walletId, { spent: [{ ...w.spent[0], request: b64(e.request), payment: b64(e.payment), receipt: b64(t.receipt(e)) }] });
+    const m = rig.gw.ledger()[0].merchantId;
+    const rec = rig.gw.store.recordsAt(m, t.terminalId, 0)[0];
+    assert.deepEqual([rec.txId, rec.status, rec.prev, rec.code, rec.message], [hexOf(e.txId), "evidence", "", "", "entered from the payer's receipt"]);
+    const id = pay(t, w, 200);
+    await t.uploadAll();
+    rig.clock.advance(4 * 86400000);
+    assert.deepEqual(rig.gw.tick().approved, [id]);
+    assert.deepEqual(rig.gw.activity().filter((a) => a.kind === "hold-released").map((a) => JSON.parse(a.detail).why), ["wallet-sync", "3 days without the payer's sync"]);
+  });
+
+  it("sends an order callback for an invoice the terminal records with an order, none without one; logs the recording", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Orders", 1);
+    const t = terms[0];
+    const card = { number: "4242424242424242", expiry: "12/30", cvc: "123" };
+    const paidOf = async (n: number) => {
+      const r = await rig.gw.payInvoice({ invoice: t.invoice(n, 500), method: "card", card });
+      return (r as { paid: Uint8Array }).paid;
+    };
+    const p1 = await paidOf(1);
+    const p2 = await paidOf(2);
+    await rig.gw.flush();
+    rig.hooks.calls.length = 0;
+    t.record(t.invoicePaid(p1, 5, ""));
+    const rec = t.record(t.invoicePaid(p2, 5, "ORD-2"));
+    await t.uploadAll();
+    await rig.gw.flush();
+    const orders = rig.hooks.calls.filter((c) => c.headers["x-gateway-event"] === "order.paid").map((c) => JSON.parse(c.body).orderRef);
+    assert.deepEqual(orders, ["ORD-2"]);
+    const logs = rig.gw.activity().filter((a) => a.kind === "invoice-recorded").map((a) => JSON.parse(a.detail));
+    assert.deepEqual(logs[1], { invoiceNo: 2, ref: rig.gw.ledger().find((l) => l.orderRef === "ORD-2")!.ref, txId: hexOf(rec.entry.subarray(1, 9)), method: 5 });
   });
 });
