@@ -9,6 +9,7 @@ import { fromBase64 } from "../../protocol/sync.ts";
 import { makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 import { SoftTerminal } from "../helpers/soft-terminal.ts";
+import { dayString } from "../../gateway/fields.ts";
 import type { SoftWallet } from "../helpers/soft-terminal.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -56,6 +57,9 @@ describe("reconcile: what a wallet sync must match", () => {
     assert.deepEqual(r.unreported, []);
     assert.equal(statusOf(rig, id), "approved");
     assert.deepEqual(rig.gw.flags(), [], "a clean sync");
+    // synced again with nothing new: the approved payment is not "unreported"
+    assert.deepEqual((await sync(rig, w, [])).unreported, []);
+    assert.deepEqual(rig.gw.flags(), [], "a second sync");
   });
 
   it("holds and flags an upload the wallet reported before it with another amount, or at another terminal", async () => {
@@ -181,7 +185,7 @@ describe("reconcile: a wallet sync's report, checked before anything changes", (
     const ok = { request: b64(e.request), payment: b64(e.payment), receipt: b64(terms[0].receipt(e)) };
     const s = w.spent[0];
     const cases = [{ request: ok.request }, { payment: ok.payment }, { receipt: ok.receipt }, { ...ok, request: "***" }, { ...ok, payment: "" }, { ...ok, receipt: ok.request }, { ...ok, request: ok.payment }, { ...ok, payment: ok.request }];
-    for (const c of cases) refused(() => rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...c }] }), 400, "BAD_EVIDENCE", /all three or none/);
+    for (const c of cases) refused(() => rig.gw.syncWallet(w.walletId, { spent: [{ ...s, ...c }] }), 400, "BAD_EVIDENCE", /^spent\[\] counter 0: request, payment and receipt are the protocol messages in base64, all three or none$/);
     assert.equal(rig.gw.ledger().length, 0);
   });
 });
@@ -633,5 +637,45 @@ describe("reconcile: the words of each refusal, and what each decision moves", (
     assert.deepEqual(orders, ["ORD-2"]);
     const logs = rig.gw.activity().filter((a) => a.kind === "invoice-recorded").map((a) => JSON.parse(a.detail));
     assert.deepEqual(logs[1], { invoiceNo: 2, ref: rig.gw.ledger().find((l) => l.orderRef === "ORD-2")!.ref, txId: hexOf(rec.entry.subarray(1, 9)), method: 5 });
+  });
+});
+
+describe("reconcile: what tick() runs besides the 3-day rule", () => {
+  const ISSUER = { name: "Offline Pay Issuer", iban: "DE89370400440532013000", bic: "COBADEFFXXX" };
+  async function shop(rig: Rig) {
+    const { merchant, terms } = merchantWithTerminals(rig, "Cafe", 1);
+    rig.gw.updateMerchant(merchant.merchantId, { iban: "FR1420041010050500013M02606" });
+    await rig.gw.payInvoice({ invoice: terms[0].invoice(1, 1234), method: "card", card: { number: "4242424242424242", expiry: "12/30", cvc: "123" } });
+  }
+  const yesterday = (rig: Rig) => dayString(rig.clock.now() - 86400000);
+
+  it("runs yesterday's payouts only when daily payouts are on, and only with the issuer's payout account", async () => {
+    const off = makeRig(":memory:", { payoutAccount: ISSUER });
+    await shop(off);
+    off.gw.tick();
+    assert.equal(off.gw.store.payoutRun(yesterday(off)), undefined, "daily payouts off");
+    const noAccount = makeRig(":memory:", { dailyPayouts: true });
+    await shop(noAccount);
+    noAccount.gw.tick();
+    assert.equal(noAccount.gw.store.payoutRun(yesterday(noAccount)), undefined, "no payout account");
+    const on = makeRig(":memory:", { dailyPayouts: true, payoutAccount: ISSUER });
+    await shop(on);
+    on.gw.tick();
+    assert.ok(on.gw.store.payoutRun(yesterday(on)));
+    assert.equal(on.gw.store.payoutRun(dayString(on.clock.now())), undefined, "not today's, still going on");
+  });
+
+  it("sends what it queued at once when the gateway flushes by itself", async () => {
+    const rig = makeRig(":memory:", { autoFlush: true });
+    const { terms } = merchantWithTerminals(rig, "Auto", 1);
+    const w = newWallet(rig);
+    pay(terms[0], w, 100);
+    await terms[0].uploadAll();
+    await rig.gw.flush();
+    const before = rig.sms.sent.length;
+    rig.clock.advance(4 * 86400000);
+    rig.gw.tick();
+    for (let i = 0; i < 20 && rig.sms.sent.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(rig.sms.sent.length, before + 1, "the auto-approval's SMS, sent by tick() itself");
   });
 });
