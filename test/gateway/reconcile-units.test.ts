@@ -448,6 +448,7 @@ describe("reconcile: what a sync issues, the activity log, purses released", () 
     assert.equal(r.allowanceError, "");
     const logs = (kind: string) => rig.gw.activity().filter((a) => a.kind === kind).map((a) => [a.merchantId, a.terminalId, JSON.parse(a.detail)]);
     const m = rig.gw.ledger()[0].merchantId;
+    assert.equal(rig.gw.store.movementByKey("payment:" + id)?.memo, "counter 0", "the payment's movement names its counter");
     assert.deepEqual(logs("ledger-entered"), [[m, t.terminalId, { ref: id, kind: "wallet", amountMinor: 250, walletId: w.walletId, counter: 0, status: "held" }]]);
     assert.deepEqual(logs("hold-released"), [[m, t.terminalId, { ref: id, status: "approved", why: "wallet-sync" }]]);
     assert.deepEqual(logs("wallet-synced"), [[0, 0, { walletId: w.walletId, reported: 1, matched: 1, unreported: 0, evidenced: 0, denied: false, allowanceError: "" }]]);
@@ -462,6 +463,8 @@ describe("reconcile: what a sync issues, the activity log, purses released", () 
     rig.gw.tick();
     assert.deepEqual(rig.gw.store.allowances(w.walletId).map((a) => [a.n, a.status]), [[1, "released"], [2, "released"]]);
     assert.deepEqual(rig.gw.activity().filter((a) => a.kind === "purse-released").map((a) => JSON.parse(a.detail)), [{ walletId: w.walletId, allowance: 2, amountMinor: 1000 }]);
+    // the books' movement of the final release: its own key (one per allowance) and memo
+    assert.equal(rig.gw.store.movementByKey("release:" + w.walletId + ":2")?.memo, "final");
   });
 
   it("reads a UTR from a txId, and gives back what is not 8 bytes of hex", () => {
