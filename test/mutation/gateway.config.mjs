@@ -3,8 +3,8 @@ import { moduleConfig } from "./base.mjs";
 // The gateway's money: the books (movements of balanced postings, balances, statements), what moves what (purses,
 // approvals, reversals, disputes, refunds, online payments, payouts) and the payout file. The property test runs
 // with fewer random days per mutant when run as `PROPERTY_RUNS=15 npm run test:mutation -- gateway` (minutes a run).
-// The reconciliation itself is next: it now has a file of its own (gateway/reconcile.ts: entering, matching, sync,
-// claims, approval, the 3-day rule), so its config is the same shape.
+// The reconciliation (gateway/reconcile.ts: entering, matching, sync, claims, approval, the 3-day rule) is the module
+// `reconcile` (reconcile.config.mjs).
 export default moduleConfig(
   "gateway",
   ["gateway/books.ts", "gateway/money.ts", "gateway/payouts.ts"],
