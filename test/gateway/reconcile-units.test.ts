@@ -10,6 +10,9 @@ import { makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers
 import type { Rig } from "./helpers.ts";
 import { SoftTerminal } from "../helpers/soft-terminal.ts";
 import { dayString } from "../../gateway/fields.ts";
+import { orderMessage } from "../../sdk/store.ts";
+import { toBase64 } from "../../protocol/sync.ts";
+import { T0 } from "./helpers.ts";
 import type { SoftWallet } from "../helpers/soft-terminal.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -680,5 +683,23 @@ describe("reconcile: what tick() runs besides the 3-day rule", () => {
     rig.gw.tick();
     for (let i = 0; i < 20 && rig.sms.sent.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(rig.sms.sent.length, before + 1, "the auto-approval's SMS, sent by tick() itself");
+  });
+});
+
+describe("reconcile: an order's own callback when its invoice is recorded", () => {
+  it("queues order.paid to the order's callback when the terminal records the invoice paid online for that order", async () => {
+    const rig = makeRig();
+    const { merchant, terms } = merchantWithTerminals(rig, "Orders", 1);
+    const t = terms[0];
+    await t.hello();
+    const orderKey = "6f726465722d6b65792d6d65726368616e742d3432";
+    const order = toBase64(orderMessage({ orderKey, merchantId: merchant.merchantId, orderRef: "ORD-5", amountMinor: 500, expires: Math.floor(T0 / 1000) + 3600 }));
+    const r = await rig.gw.payInvoice({ invoice: t.invoice(5, 500), method: "card", card: { number: "4242424242424242", expiry: "12/30", cvc: "123" } });
+    const rec = t.record(t.invoicePaid((r as { paid: Uint8Array }).paid, 5, "ORD-5"));
+    const up = await t.call("upload", { records: [{ seq: rec.seq, prev: rec.prev, entry: toBase64(rec.entry) }], orders: [{ order, callback: "https://shop.example/o/5" }] });
+    assert.deepEqual(up.acked, [rec.seq]);
+    await rig.gw.flush();
+    const calls = rig.hooks.calls.filter((c) => c.url === "https://shop.example/o/5").map((c) => JSON.parse(c.body));
+    assert.deepEqual(calls.map((b) => [b.event, b.orderRef, b.amountMinor]), [["order.paid", "ORD-5", 500]]);
   });
 });

@@ -18,5 +18,6 @@ export default moduleConfig(
     "test/gateway/http.test.ts",
     "test/gateway/sms-rules.test.ts",
     "test/gateway/e2e.test.ts",
+    "test/gateway/order-callbacks.test.ts",
   ],
 );
