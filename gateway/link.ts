@@ -258,7 +258,7 @@ export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" |
   };
   if (!bytes) return reject("E_ENTRY", "entry is not base64");
   if (!e) return reject("E_ENTRY", "entry is not a well-formed journal entry");
-  if (txParts(e.txId).terminalId !== t.id) return reject("E_TXID", "transaction ID names terminal " + txParts(e.txId).terminalId + ", not g one");
+  if (txParts(e.txId).terminalId !== t.id) return reject("E_TXID", "transaction ID names terminal " + txParts(e.txId).terminalId + ", not this one");
   if (s.txIdTaken(txHex)) {
     // Held already under another record (the journal was re-uploaded from elsewhere, or reset): the same bytes are
     // a duplicate, other bytes a conflict.
@@ -267,11 +267,11 @@ export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" |
       s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "same entry as record " + rec.seq, receivedAt: now });
       return "duplicate";
     }
-    // Entered already from the payer's receipt: the same request and payment are g payment, uploaded at last.
+    // Entered already from the payer's receipt: the same request and payment are this payment, uploaded at last.
     const ev = rec ? undefined : s.recordsAt(t.merchantId, t.id, 0).find((x) => x.txId === txHex && x.status === "evidence");
     const had = ev ? decodeEntry(ev.entry) : null;
     if (had && had.kind === 1 && e.kind === 1 && toHex(had.request) === toHex(e.request) && toHex(had.payment) === toHex(e.payment)) {
-      s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "entered from the payer's receipt before g upload", receivedAt: now });
+      s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "entered from the payer's receipt before this upload", receivedAt: now });
       s.updateLedger(t.merchantId, txHex, { method: e.method, orderRef: e.orderRef, updatedAt: now });
       if (prev && r.seq > 1) g.learnHash(t, r.seq - 1, prev, "record " + r.seq);
       g.log(t.merchantId, t.id, "evidence-uploaded", { ref: txHex, seq: r.seq });
@@ -352,7 +352,7 @@ export function verifyEntry(g: Gateway, t: TerminalRow, e: Entry, linkVouches = 
   if (!x) return no("E_ENTRY", "refund malformed");
   if (!linkVouches && !g.verifier.message(t.pub, e.refund)) return no("E_SIG", "terminal signature on the refund not valid");
   const orig = g.store.ledgerByTx(t.merchantId, toHex(x.txId));
-  if (!orig || orig.kind === "refund") return no("E_REFUND_UNKNOWN", "refund of " + toHex(x.txId) + ", which g merchant's books do not hold");
+  if (!orig || orig.kind === "refund") return no("E_REFUND_UNKNOWN", "refund of " + toHex(x.txId) + ", which this merchant's books do not hold");
   const left = orig.amountMinor - g.store.refundedOf(t.merchantId, orig.ref);
   if (x.amountMinor > left) return no("E_REFUND_OVER", "refund of " + x.amountMinor + " passes what remains of the original (" + left + " of " + orig.amountMinor + ")");
   if (x.currency !== orig.currency) return no("E_CURRENCY", "the refund's currency is not the original's");
