@@ -20,15 +20,14 @@ import { hmacSha256 } from "./hmac.ts";
 import { Len, MsgType, VERSION } from "./messages.ts";
 import { type SealKeys, seal, unseal } from "./seal.ts";
 
-export const QR_SESSION_LABEL = "qr-session v1";
+// Written as literals in the functions the terminal runs ("qr-session v1", keyId 4, 33, 64, 310): on the device
+// every module-level name costs memory at idle. These are for the wallets' code and the tests.
 export const QR_VERSION = 2;
 export const KEYID_QR = 4;
-export const SESSION_KEY_LEN = 33;
-const EPH = 64;
 
 /** SEC1 compressed form of a P-256 public key X|Y (64 bytes): 02 or 03 (Y even or odd), then X. */
 export function compressKey(xy: Uint8Array): Uint8Array {
-  const out = new Uint8Array(SESSION_KEY_LEN);
+  const out = new Uint8Array(33);
   out[0] = 2 + (xy[63] & 1);
   out.set(xy.subarray(0, 32), 1);
   return out;
@@ -36,7 +35,7 @@ export function compressKey(xy: Uint8Array): Uint8Array {
 
 /** The R2 text of a signed Request and the session key's public half X|Y. */
 export function requestQrText(request: Uint8Array, sessionPub: Uint8Array): string {
-  return "R" + QR_VERSION + base45Encode(concat([request, compressKey(sessionPub)]));
+  return "R2" + base45Encode(concat([request, compressKey(sessionPub)]));
 }
 
 function trim(text: string): string {
@@ -50,7 +49,7 @@ export function parseRequestQr(text: string): { request: Uint8Array; sessionKey:
   const t = trim(text);
   if (t.charAt(0) !== "R" || t.charAt(1) !== "" + QR_VERSION) return null;
   const b = base45Decode(t.slice(2));
-  if (!b || b.length !== Len.Request + SESSION_KEY_LEN || b[0] !== VERSION || b[1] !== MsgType.Request) return null;
+  if (!b || b.length !== Len.Request + 33 || b[0] !== VERSION || b[1] !== MsgType.Request) return null;
   const k = b[Len.Request];
   if (k !== 2 && k !== 3) return null;
   return { request: b.subarray(0, Len.Request), sessionKey: b.subarray(Len.Request) };
@@ -58,23 +57,24 @@ export function parseRequestQr(text: string): { request: Uint8Array; sessionKey:
 
 /** A P2 text's wallet key and envelope, or null when it is not one (R01 on the terminal). */
 export function parsePaymentQr(text: string): { walletEph: Uint8Array; envelope: Uint8Array } | null {
-  const t = trim(text);
-  if (t.charAt(0) !== "P" || t.charAt(1) !== "" + QR_VERSION) return null;
-  const b = base45Decode(t.slice(2));
-  // the envelope of a 206-byte Payment: 6 + 16 + 208 + 16
-  if (!b || b.length !== EPH + 246) return null;
-  return { walletEph: b.subarray(0, EPH), envelope: b.subarray(EPH) };
+  if (text.charAt(0) !== "P" || text.charAt(1) !== "2") return null;
+  // the scanner's CR LF tail is not part of the code
+  let n = text.length;
+  while (n && (text.charCodeAt(n - 1) === 13 || text.charCodeAt(n - 1) === 10)) n--;
+  const b = base45Decode(text.slice(2, n));
+  // walletEph (64) and the envelope of a 206-byte Payment: 6 + 16 + 208 + 16
+  if (!b || b.length !== 310) return null;
+  return { walletEph: b.subarray(0, 64), envelope: b.subarray(64) };
 }
 
 /** The transcript th hashes: label | request | compressed session key | wallet key. */
 export function qrTranscript(request: Uint8Array, sessionKey: Uint8Array, walletEph: Uint8Array): Uint8Array {
-  return concat([ascii(QR_SESSION_LABEL), request, sessionKey, walletEph]);
+  return concat([ascii("qr-session v1"), request, sessionKey, walletEph]);
 }
 
 /** The envelope's keys from the ECDH secret Z and th. */
 export function qrKeys(c: CryptoBackend, z: Uint8Array, th: Uint8Array): SealKeys {
-  const k = (label: string) => new Uint8Array(hmacSha256(c, z, concat([ascii(label), th])).subarray(0, 16));
-  return { keyId: KEYID_QR, enc: k("qr enc"), mac: k("qr mac") };
+  return { keyId: 4, enc: new Uint8Array(hmacSha256(c, z, concat([ascii("qr enc"), th])).subarray(0, 16)), mac: new Uint8Array(hmacSha256(c, z, concat([ascii("qr mac"), th])).subarray(0, 16)) };
 }
 
 /**
@@ -85,7 +85,7 @@ export function qrKeys(c: CryptoBackend, z: Uint8Array, th: Uint8Array): SealKey
 export function openPaymentQr(c: CryptoBackend, z: Uint8Array, request: Uint8Array, sessionPub: Uint8Array, walletEph: Uint8Array, envelope: Uint8Array): Uint8Array | null {
   const th = c.sha256(qrTranscript(request, compressKey(sessionPub), walletEph));
   const r = unseal(c, qrKeys(c, z, th), envelope);
-  if ("err" in r || r.seq !== 1 || r.data.length !== Len.Payment || r.data[1] !== MsgType.Payment) return null;
+  if ("err" in r || r.seq !== 1 || r.data.length !== 206 || r.data[1] !== 0x11) return null;
   return r.data;
 }
 

@@ -7,7 +7,6 @@ import { mkdirSync, readFileSync, writeFileSync as writeFile } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runScenario, scenarioList, SCENARIOS } from "./scenarios/index.ts";
-import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { loadReferenceGateway, qrPng, World } from "./world.ts";
 import { isEspruino, parseEngine } from "./engine/engine.ts";
@@ -148,6 +147,11 @@ function onOff(v: string, on: string, off: string, what: string): boolean {
 export async function runSteps(world: World, steps: Step[]): Promise<StepResult[]> {
   const results: StepResult[] = [];
   let lastPayment: string | null = null;
+  /** The QR on the panel, waiting up to 5 s of device time for one (a request is signed before it is shown). */
+  const shownQr = async (): Promise<string | null> => {
+    for (let t = 0; t < 5000 && !world.displayQr(); t += 100) await world.run(100);
+    return world.displayQr();
+  };
   /** What the scanner module puts on its UART during `fn`, as a (latin1) string: the code, and its tail. */
   const scannerSent = async (fn: () => void): Promise<string> => {
     let sent = "";
@@ -201,13 +205,15 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           detail = world.walletInfo(a);
           break;
         case "--pay": {
-          const req = world.displayQr();
+          // as a customer does: wait (device time, at most 5 s) for the request QR the terminal is making
+          const req = await shownQr();
           if (!req) throw new Error("the terminal's display shows no QR code to pay");
           lastPayment = await world.pay(a, req);
           detail = { request: req, payment: lastPayment };
           break;
         }
         case "--pay-online": {
+          await shownQr();
           const confirmation = await world.paidConfirmation(a);
           detail = { confirmation, sent: (await scannerSent(() => world.scanText(confirmation))).length + " bytes" };
           break;
@@ -218,9 +224,9 @@ export async function runSteps(world: World, steps: Step[]): Promise<StepResult[
           const qrs = world.printedQrs();
           if (!qrs.length) throw new Error("no receipt with a QR code printed yet");
           if (!lastPayment) throw new Error("no payment made yet (use --pay NAME first)");
-          const m = fromQrText(lastPayment);
-          if ("err" in m) throw new Error("the last payment is not a protocol message: " + m.err);
-          const r = await w.checkReceipt(qrs[qrs.length - 1], m.msg);
+          const bytes = world.paymentBytes(lastPayment);
+          if (!bytes) throw new Error("the last payment is not a protocol message");
+          const r = await w.checkReceipt(qrs[qrs.length - 1], bytes);
           detail = { utr: r.utr, txId: r.txId };
           break;
         }

@@ -10,7 +10,6 @@ import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fromQrText } from "../protocol/qr.ts";
 import { decodeQrPngBytes } from "./render/qr-decode.ts";
 import { PAGE } from "./ui/page.ts";
 import { qrPng, World } from "./world.ts";
@@ -296,7 +295,7 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       }
       if (p === "/phone.png") {
         const shown = q("what") === "confirmation" ? lastConfirmation : lastPayment;
-        return shown ? send(200, "image/png", qrPng(shown, 4)) : send(404, "text/plain", "nothing shown");
+        return shown ? send(200, "image/png", qrPng(shown, 3)) : send(404, "text/plain", "nothing shown");
       }
       if (p === "/state") return json(200, state());
       if (p === "/bus") {
@@ -430,10 +429,10 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         const receipt = qrs[qrs.length - 1];
         const mine = payments.filter((x) => x.wallet === name).reverse();
         for (const x of mine) {
-          const m = fromQrText(x.qr);
-          if ("err" in m) continue;
+          const bytes = world.paymentBytes(x.qr);
+          if (!bytes) continue;
           try {
-            const r = await w.checkReceipt(receipt, m.msg);
+            const r = await w.checkReceipt(receipt, bytes);
             world.persist();
             return json(200, { text: "receipt " + r.utr + " kept", utr: r.utr, txId: r.txId });
           } catch (e) {

@@ -844,9 +844,19 @@ export class World {
   }
 
   /** The customer pays a request QR text; returns the payment's QR text (what the phone shows). */
+  /** The Payment bytes behind a QR text this world's wallets made (a P2 text is sealed: the wallet keeps its bytes). */
+  paymentBytes(qr: string): Uint8Array | null {
+    const b = this.paymentsByQr.get(qr);
+    if (b) return b;
+    const m = fromQrText(qr);
+    return "msg" in m ? m.msg : null;
+  }
+  private readonly paymentsByQr = new Map<string, Uint8Array>();
+
   async pay(name: string, requestQr: string): Promise<string> {
     const w = await this.wallet(name);
     const out = await w.pay(requestQr);
+    this.paymentsByQr.set(out.qr, out.bytes);
     const list = w.state().payments;
     if (list.length) this.paidBy[name + ":" + list[list.length - 1].counter] = "QR";
     this.persist();

@@ -23,6 +23,7 @@ import { txId as makeTxId, utr } from "../../protocol/ids.ts";
 import type { PaymentRequest } from "../../protocol/messages.ts";
 import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../../protocol/messages.ts";
 import { toQrText } from "../../protocol/qr.ts";
+import { openPaymentQr, parsePaymentQr, requestQrText } from "../../protocol/qr-session.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
 import { SessionRadio } from "./session-radio.ts";
 
@@ -31,6 +32,12 @@ export const SESSION_MS = 30000;
 export const NOTICE_MS = 3000;
 /** The SE counter that numbers transactions, and sync requests too (counter 1 counts hours: firmware/time-floor.ts). */
 export const TX_COUNTER = 0;
+/**
+ * When the QR session key (Session slot 3, docs/protocol.md section 3, "Encrypted payment QR") was last made. The
+ * part makes a new one (GenKey) when the last is older than 10 minutes; otherwise its public half is read again
+ * (GenKey mode 0, no EEPROM write). Each payment's envelope still has keys of its own: the wallet's key is new.
+ */
+let qrKeyAt = -1;
 /** Days a pending offline payment waits before the gateway auto-approves it. */
 export const AUTO_APPROVE_DAYS = 3;
 
@@ -95,6 +102,8 @@ export class PaySession {
   private onEnd: (o: PayOutcome) => void;
   private request: Uint8Array | null = null;
   private fields: PaymentRequest | null = null;
+  /** The Session slot's public key X|Y the R2 code carries; null: the request shows as R1. */
+  private sessionPub: Uint8Array | null = null;
   private radio: SessionRadio;
   private timer = 0;
   /** "opening" | "waiting" | "checking" | "journaling" | "done" */
@@ -137,17 +146,41 @@ export class PaySession {
         q.terminalSig = sig;
         this.request = req;
         this.fields = q;
-        this.state = "waiting";
-        this.touch();
-        this.show();
-        this.startBle();
+        this.sessionKey(() => {
+          if (this.state !== "opening") return;
+          this.state = "waiting";
+          this.touch();
+          this.show();
+          this.startBle();
+        });
       });
     });
   }
 
+  /**
+   * The Session slot's public key for the R2 code: a new key when the last is older than QR_KEY_MS, else the one
+   * the slot holds (a Bluetooth session may have made it). Without one (a part that cannot), the request shows as R1.
+   */
+  private sessionKey(then: () => void): void {
+    const d = this.c.device;
+    const t = d.clock.now();
+    const se = d.secure as unknown as { provisionKey?: (slot: number, done: (e: string | null, k?: Uint8Array) => void) => void };
+    const fresh = typeof se.provisionKey === "function" && (qrKeyAt < 0 || t - qrKeyAt >= 600000);
+    const got = (err: string | null, k?: Uint8Array) => {
+      if (!err && k && k.length === 64) {
+        this.sessionPub = k;
+        if (fresh) qrKeyAt = t;
+      }
+      then();
+    };
+    if (fresh) (se.provisionKey as (slot: number, done: (e: string | null, k?: Uint8Array) => void) => void)(SeSlot.Session, got);
+    else d.secure.publicKey(SeSlot.Session, got);
+  }
+
   /** The request QR (nothing before it is signed); also the router's show (firmware/screens/kit.ts). */
   show(): void {
-    if (this.request) this.c.view.request(this.amountMinor, toQrText(this.request), "Scan, then show your code  C cancel");
+    const r = this.request;
+    if (r) this.c.view.request(this.amountMinor, this.sessionPub ? requestQrText(r, this.sessionPub) : toQrText(r), "Scan, then show your code  C cancel");
   }
 
   private startBle(): void {
@@ -174,9 +207,27 @@ export class PaySession {
     if ((k === "C" || k === "*") && (this.state === "waiting" || this.state === "opening")) this.end({ cancelled: "Cancelled" });
   }
 
-  /** A code the scanner read. */
+  /** A code the scanner read: a P2 is opened under the request's session key first (docs/protocol.md section 3). */
   code(text: string): void {
-    if (this.state === "waiting") this.payment(text, EntryMethod.Qr);
+    if (this.state !== "waiting") return;
+    const p = parsePaymentQr(text);
+    if (!p) return this.payment(text, EntryMethod.Qr);
+    const d = this.c.device;
+    const pub = this.sessionPub;
+    this.state = "checking";
+    this.touch();
+    d.secure.ecdh(SeSlot.Session, p.walletEph, (err, z) => {
+      if (this.state !== "checking") return;
+      const m = !err && z && pub ? openPaymentQr(d.crypto, z, this.request as Uint8Array, pub, p.walletEph, p.envelope) : null;
+      if (m) return this.payment(toQrText(m), EntryMethod.Qr);
+      // not for this request's key (a Bluetooth session may have made a new one meanwhile), changed, or damaged:
+      // the notice, then the request again with the key the slot holds now
+      this.state = "waiting";
+      d.secure.publicKey(SeSlot.Session, (e2, k) => {
+        if (!e2 && k && k.length === 64) this.sessionPub = k;
+        this.notice(reject("R01"));
+      });
+    });
   }
 
   /** A refusal that leaves the request open: its notice, then the request QR again so the customer can still pay. */

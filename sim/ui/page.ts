@@ -37,7 +37,7 @@ export const PAGE = `<!doctype html>
  h2{font-size:14px;color:#9ab;margin:0 0 8px}
  button.act{margin:3px 2px;padding:6px 10px;border-radius:6px;border:0;background:#46607e;color:#fff;cursor:pointer}
  input[type=text]{width:220px}
- #phoneqr{width:200px;image-rendering:pixelated;background:#fff;display:block;margin-top:6px}
+ #phoneqr{width:auto;image-rendering:pixelated;background:#fff;display:block;margin-top:6px}
  .msg{font-size:12px;color:#fc6;min-height:16px}
  table{font-size:12px;border-collapse:collapse} td,th{padding:2px 6px;border-bottom:1px solid #333;text-align:left}
 </style></head><body>

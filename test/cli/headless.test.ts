@@ -68,12 +68,12 @@ describe("npm run sim (headless), through its entry point", function () {
   });
 
   it("types on the keypad and exports the display as a PNG: the panel's request QR decodes to what the wallet paid", async () => {
-    const { code, summary } = await sim("--provision", "--wifi", "off", "--keys", "1250#", "--until", "EUR 12.50", "--display-png", f("request.png"), "--wallet", "alice", "--pay", "alice");
+    const { code, summary } = await sim("--provision", "--wifi", "off", "--keys", "1250#", "--until", "Scan, then show", "--display-png", f("request.png"), "--wallet", "alice", "--pay", "alice");
     assert.equal(code, 0, JSON.stringify(summary.steps));
     const png = PNG.sync.read(readFileSync(f("request.png")));
     assert.deepEqual([png.width, png.height], [240, 240]);
     const request = detail(summary, "--pay").request as string;
-    assert.match(request, /^R1/);
+    assert.match(request, /^R2/);
     assert.equal(decodeQrPng(readFileSync(f("request.png"))), request);
   });
 

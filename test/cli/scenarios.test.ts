@@ -80,8 +80,8 @@ describe("simulator scenarios", function () {
       const r = await runScenario(w, "offline-payment");
       assert.equal(r.ok, true, r.error);
       const res = r.result as { request: string; payment: string; receiptQr: string; decodedFromPaper: string; wallet: { spentMinor: number } };
-      assert.match(res.request, /^R1/);
-      assert.match(res.payment, /^P1/);
+      assert.match(res.request, /^R2/);
+      assert.match(res.payment, /^P2/);
       assert.ok(res.receiptQr.length > 20);
       assert.equal(res.decodedFromPaper, res.receiptQr, "jsQR reads the printed receipt's QR as the printer got it");
       assert.equal(res.wallet.spentMinor, 1250);

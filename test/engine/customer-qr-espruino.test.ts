@@ -58,7 +58,7 @@ describe("espruino engine: an offline customer-QR payment on the real interprete
       req = world.displayQr();
     }
     assert.ok(req, "a request QR on the panel; screen: " + world.screenText().join(" | "));
-    assert.equal(req.slice(0, 2), "R1");
+    assert.equal(req.slice(0, 2), "R2");
     assert.ok(world.screenText().join("\n").includes("EUR 12.50"), world.screenText().join(" | "));
     const pay = await world.pay("alice", req);
     world.scanText(pay);

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
-import { fromQrText } from "../../protocol/qr.ts";
+import { fromQrText, toQrText } from "../../protocol/qr.ts";
+import { parseRequestQr } from "../../protocol/qr-session.ts";
 import { World } from "../../sim/world.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
@@ -34,10 +35,14 @@ describe("flow: customer presents a QR (devkit bundle in the simulator)", functi
 
   it("takes a payment: request QR on the panel, wallet's code to the scanner, Paid, receipt with the signed receipt QR", async () => {
     const req = await openAmount(w, "1250");
-    assert.equal(req.slice(0, 2), "R1");
+    // the request carries the secure element's session key (R2), and the wallet's code is sealed to it (P2)
+    assert.equal(req.slice(0, 2), "R2");
+    assert.ok(parseRequestQr(req), "an R2 request with a compressed session key");
     assert.ok(w.screenText().join("\n").includes("EUR 12.50"));
     const printed = w.printedQrs().length;
     const pay = await w.pay("alice", req);
+    assert.equal(pay.slice(0, 2), "P2");
+    assert.equal(pay.length, 467);
     w.scanText(pay);
     await w.until("the receipt", () => w.printedQrs().length > printed, 20000);
     await w.until("the Paid screen with the UTR", () => w.screenText().some((l) => l.indexOf("UTR") >= 0), 10000);
@@ -61,11 +66,19 @@ describe("flow: customer presents a QR (devkit bundle in the simulator)", functi
   it("refuses the same payment scanned again on a new request (R11: signed for another request) with its code", async () => {
     await w.until("idle", () => w.screenText().includes("Ready"), 20000);
     const req = await openAmount(w, "500");
-    const pay = await w.pay("bob", req);
+    const parsed = parseRequestQr(req);
+    assert.ok(parsed);
+    const sealed = await w.pay("bob", req);
+    // the same request in the clear form (P1): a wallet may show that too, and it is still bound to its request
+    const pay = await w.pay("bob", toQrText(parsed.request));
     w.keys("C");
     await w.run(200);
     const req2 = await openAmount(w, "500");
     assert.notEqual(req2, req);
+    // sealed to the first request: it does not open under the second; the notice, then the request again
+    w.scanText(sealed);
+    await w.until("the R01 notice", () => w.screenText().join("\n").indexOf("R01") >= 0, 5000);
+    await w.until("the request again", () => w.displayQr() === req2, 10000);
     w.scanText(pay);
     await w.until("a refusal", () => w.screenText().some((l) => l.indexOf("Refused") >= 0), 5000);
     const s = w.screenText().join("\n");

@@ -235,8 +235,10 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     const printed = w.printedQrs().length;
     const request = await openPayment(w, 1250);
     const paid = expectOk(await ask({ cmd: "pay-qr", request }));
-    const payment = fromQrText(String(paid.qr));
-    assert.ok("msg" in payment && decodePayment(payment.msg), "a P1 payment QR");
+    // the terminal shows R2 (its secure element's session key): the Java wallet seals its payment to it (P2)
+    assert.match(String(request), /^R2/);
+    assert.match(String(paid.qr), /^P2/, "a sealed P2 payment QR");
+    assert.ok(decodePayment(new Uint8Array(Buffer.from(String(paid.payment), "hex"))), "the Payment inside");
     w.scanText(String(paid.qr));
     const { receiptQr } = await awaitReceipt(w, printed);
     const rc = fromQrText(receiptQr);

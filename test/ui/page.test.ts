@@ -276,7 +276,7 @@ describe("simulator page in Chromium (Playwright)", function () {
     await page.click("#paycam");
     await until("the payment QR on the phone", async () => (await page.getAttribute("#phoneqr", "data-ready")) === "1", 30000);
     const paymentShown = decodeQrPng(await page.locator("#phoneqr").screenshot());
-    assert.ok(paymentShown && paymentShown.startsWith("P1"), "the phone's QR is a payment");
+    assert.ok(paymentShown && paymentShown.startsWith("P2"), "the phone's QR is a payment");
     await page.click("#payshow");
     await until("the receipt", async () => server.world.receiptPngs().length > receiptsBefore, 30000);
     // a job counts from its first line: wait until the printer has finished it (the terminal says so)
