@@ -54,7 +54,7 @@ describe("journal view", function () {
   it("shows the record a power cut tore in the middle of the payment's journal write, and none once the boot dropped it", async () => {
     const out: string[] = [];
     const io = { out: (s: string) => out.push(s), err: () => {} };
-    const code = await main(["--quiet", "--provision", "--wifi", "off", "--keys", "1250#", "--wallet", "carol", "--pay", "carol", "--power", "cut-at-next-write", "--scan-payment", "--journal", "--power", "on", "--until", "Ready", "--journal"], io);
+    const code = await main(["--quiet", "--provision", "--wifi", "off", "--keys", "1250#", "--wallet", "carol", "--pay", "carol", "--power", "cut-at-next-write", "--scan-payment", "--wait", "2000", "--journal", "--power", "on", "--until", "Ready", "--journal"], io);
     assert.equal(code, 0, out.join(""));
     const steps = JSON.parse(out.join("")).steps as { step: string; detail: { counts: { records: number; pending: number }; tornTail: boolean; anomalies: unknown[]; records: { authentic: boolean }[] } }[];
     const [torn, after] = steps.filter((s) => s.step === "--journal").map((s) => s.detail);
