@@ -429,8 +429,8 @@ export class Gateway {
     }
   }
 
-  event(merchantId: number, event: string, payload: Record<string, unknown>): void {
-    return outbox.event(this, merchantId, event, payload);
+  event(merchantId: number, event: string, payload: Record<string, unknown>, url?: string): void {
+    return outbox.event(this, merchantId, event, payload, url);
   }
 
   queueSms(walletId: string, ref: string, text: string, kind: string): void {

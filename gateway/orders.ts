@@ -26,10 +26,8 @@ export function orderPaid(g: Gateway, merchantId: number, orderRef: string, row:
   if (!orderRef) return;
   const cb = g.store.orderCallback(merchantId, orderRef);
   if (!cb || cb.firedAt) return;
-  const now = g.now();
-  const body = { event: "order.paid", merchantId, at: now, orderRef, ...g.eventBody(row) };
-  g.store.insertWebhook({ merchantId, event: "order.paid", payload: JSON.stringify(body), url: cb.url, status: "pending", attempts: 0, nextAt: now, lastError: "", createdAt: now, deliveredAt: 0 });
-  g.store.updateOrderCallback(merchantId, orderRef, { firedAt: now });
+  g.event(merchantId, "order.paid", { orderRef, ...g.eventBody(row) }, cb.url);
+  g.store.updateOrderCallback(merchantId, orderRef, { firedAt: g.now() });
   g.log(merchantId, cb.terminalId, "order-callback-queued", { orderRef, url: cb.url, ref: row.ref });
 }
 

@@ -70,15 +70,17 @@ export async function flushOnce(g: Gateway): Promise<void> {
   }
 }
 
-export function event(g: Gateway, merchantId: number, event: string, payload: Record<string, unknown>): void {
+/** Queues an event to the merchant's webhook, or to `url` (an order's own callback, gateway/orders.ts). */
+export function event(g: Gateway, merchantId: number, event: string, payload: Record<string, unknown>, url?: string): void {
   const m = g.store.getMerchant(merchantId);
   if (!m) return;
+  const to = url ?? m.webhookUrl;
   g.store.insertWebhook({
     merchantId,
     event,
     payload: JSON.stringify({ event, merchantId, at: g.now(), ...payload }),
-    url: m.webhookUrl,
-    status: m.webhookUrl ? "pending" : "none",
+    url: to,
+    status: to ? "pending" : "none",
     attempts: 0,
     nextAt: g.now(),
     lastError: "",

@@ -94,14 +94,24 @@ export function percentDecode(s: string): string | undefined {
   return out;
 }
 
-/** The link's tag: HMAC-SHA256(order key, "pay-api v1" | order | callback)[0..16]. */
+/** What the link's tag is an HMAC of: "pay-api v1" | order | callback. */
+export function orderLinkTagged(order: Uint8Array, callback: string): Uint8Array {
+  return concat([ascii(ORDER_LINK_LABEL), order, ascii(callback)]);
+}
+
+/** The link's tag: HMAC-SHA256(order key, orderLinkTagged(order, callback))[0..16]. */
 export function orderLinkTag(c: CryptoBackend, orderKey: Uint8Array, order: Uint8Array, callback: string): Uint8Array {
-  return new Uint8Array(hmacSha256(c, orderKey, concat([ascii(ORDER_LINK_LABEL), order, ascii(callback)])).subarray(0, TAG));
+  return new Uint8Array(hmacSha256(c, orderKey, orderLinkTagged(order, callback)).subarray(0, TAG));
+}
+
+/** The link's text from its parts. */
+export function orderLinkText(order: Uint8Array, callback: string, tag: Uint8Array): string {
+  return ORDER_LINK_PREFIX + "order=" + toBase64Url(order) + "&callback=" + percentEncode(callback) + "&tag=" + toBase64Url(tag);
 }
 
 /** The link for an Order (44 bytes, already tagged with the order key) and its callback URL. */
 export function makeOrderLink(c: CryptoBackend, orderKey: Uint8Array, order: Uint8Array, callback: string): string {
-  return ORDER_LINK_PREFIX + "order=" + toBase64Url(order) + "&callback=" + percentEncode(callback) + "&tag=" + toBase64Url(orderLinkTag(c, orderKey, order, callback));
+  return orderLinkText(order, callback, orderLinkTag(c, orderKey, order, callback));
 }
 
 /** Whether a scanned or typed text is a store hand-off link (its scheme), so the idle screen can route it. */

@@ -109,7 +109,8 @@ const ECDSA_KEY = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA = { name: "ECDSA", hash: "SHA-256" };
 const HMAC = { name: "HMAC", hash: "SHA-256" };
 
-async function hmac(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+/** HMAC-SHA-256 with WebCrypto. */
+export async function hmac(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
   const k = await subtle().importKey("raw", key, HMAC, false, ["sign"]);
   return new Uint8Array(await subtle().sign("HMAC", k, data));
 }

@@ -10,7 +10,7 @@
  * Every call is signed by the wallet key (protocol/wallet-api.ts) with a `time` that rises from call to call, so a
  * recorded request cannot be replayed. Errors are GatewayApiError with the gateway's code and HTTP status.
  */
-import { concat, toHex } from "../protocol/codec/hex.ts";
+import { toHex } from "../protocol/codec/hex.ts";
 import { invoiceFromText } from "../protocol/qr.ts";
 import { fromBase64, toBase64 } from "../protocol/sync.ts";
 import { walletRequestBytes } from "../protocol/wallet-api.ts";
@@ -189,6 +189,6 @@ export class GatewayClient {
   private bytes(b64: unknown, what: string): Uint8Array {
     const b = typeof b64 === "string" ? fromBase64(b64) : undefined;
     if (!b) throw new GatewayApiError("BAD_ANSWER", 200, "the gateway's " + what + " is not base64");
-    return concat([b]);
+    return b;
   }
 }

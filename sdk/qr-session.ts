@@ -6,7 +6,7 @@
 import { concat } from "../protocol/codec/hex.ts";
 import { base45Encode } from "../protocol/codec/base45.ts";
 import { qrTranscript, QR_VERSION, KEYID_QR } from "../protocol/qr-session.ts";
-import { sealAsync } from "./ble.ts";
+import { hmac, sealAsync } from "./ble.ts";
 
 // P-256 (FIPS 186-4 D.1.2.3 / SEC 2 2.4.2): p = 2^256 - 2^224 + 2^192 + 2^96 - 1, y^2 = x^3 - 3x + b.
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
@@ -60,7 +60,6 @@ interface Subtle {
   importKey(format: string, key: object, alg: object, extractable: boolean, usages: string[]): Promise<object>;
   deriveBits(alg: object, key: object, length: number): Promise<ArrayBuffer>;
   digest(alg: string, data: Uint8Array): Promise<ArrayBuffer>;
-  sign(alg: object | string, key: object, data: Uint8Array): Promise<ArrayBuffer>;
 }
 
 function subtle(): Subtle {
@@ -68,11 +67,6 @@ function subtle(): Subtle {
 }
 
 const ECDH = { name: "ECDH", namedCurve: "P-256" };
-
-async function hmac(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  const k = await subtle().importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await subtle().sign("HMAC", k, data));
-}
 
 /** The P2 text sealing `payment` for the request (88 bytes) and compressed session key of an R2 code. */
 export async function sealPaymentForQr(request: Uint8Array, sessionKey: Uint8Array, payment: Uint8Array): Promise<string> {

@@ -10,9 +10,9 @@
  * gateway's webhooks are (`x-gateway-signature: t=<ms>,v1=<hex HMAC-SHA256 of "<t>.<body>">`).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { base45Encode } from "../protocol/codec/base45.ts";
+import { toQrText } from "../protocol/qr.ts";
 import { encodeOrder, Len, VERSION } from "../protocol/messages.ts";
-import { callbackOk, ORDER_LINK_LABEL, ORDER_LINK_PREFIX, percentEncode } from "../protocol/order-link.ts";
+import { callbackOk, orderLinkTagged, orderLinkText } from "../protocol/order-link.ts";
 
 export class StoreError extends Error {
   constructor(
@@ -62,7 +62,7 @@ export function orderMessage(o: OrderSpec): Uint8Array {
 
 /** The "O1…" QR text of an order without a callback (the merchant's webhook hears of it). */
 export function orderQr(o: OrderSpec): string {
-  return "O1" + base45Encode(orderMessage(o));
+  return toQrText(orderMessage(o));
 }
 
 /** The `pay-api://payNow?order=…&callback=…&tag=…` link of an order with its own callback URL. */
@@ -70,11 +70,8 @@ export function orderLink(o: OrderSpec): string {
   const cb = o.callback ?? "";
   if (!callbackOk(cb)) throw new StoreError("CALLBACK", "callback: an http(s) URL of at most 200 printable ASCII characters");
   const order = orderMessage(o);
-  const tag = createHmac("sha256", keyBytes(o.orderKey))
-    .update(Buffer.concat([Buffer.from(ORDER_LINK_LABEL, "ascii"), Buffer.from(order), Buffer.from(cb, "ascii")]))
-    .digest()
-    .subarray(0, 16);
-  return ORDER_LINK_PREFIX + "order=" + Buffer.from(order).toString("base64url") + "&callback=" + percentEncode(cb) + "&tag=" + tag.toString("base64url");
+  const tag = createHmac("sha256", keyBytes(o.orderKey)).update(orderLinkTagged(order, cb)).digest().subarray(0, 16);
+  return orderLinkText(order, cb, new Uint8Array(tag));
 }
 
 export interface CallbackEvent {

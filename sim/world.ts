@@ -7,11 +7,11 @@
  * gateway's 3-day rule, the status bar's "time since sync").
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createHash, createHmac, webcrypto } from "node:crypto";
+import { createHash, webcrypto } from "node:crypto";
 import { join } from "node:path";
 import qrcode from "qrcode-generator";
-import { encodeOrder } from "../protocol/messages.ts";
-import { fromQrText, invoiceFromText, toQrText } from "../protocol/qr.ts";
+import { orderQr as storeOrderQr } from "../sdk/store.ts";
+import { fromQrText, invoiceFromText } from "../protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
@@ -990,9 +990,7 @@ export class World {
     const s = this.meta.provisioned;
     if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
     const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
-    const body = encodeOrder({ merchantId: s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires: Math.floor((this.now() + validMs) / 1000), tag: new Uint8Array(16) });
-    body.set(createHmac("sha256", Buffer.from(s.orderKey, "hex")).update(body.subarray(0, 28)).digest().subarray(0, 16), 28);
-    return toQrText(body);
+    return storeOrderQr({ orderKey: s.orderKey, merchantId: s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires: Math.floor((this.now() + validMs) / 1000) });
   }
 
   walletInfo(name: string): WalletInfo {

@@ -26,6 +26,7 @@ import { toQrText } from "../../protocol/qr.ts";
 import { openPaymentQr, parsePaymentQr, requestQrText } from "../../protocol/qr-session.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
 import { SessionRadio } from "./session-radio.ts";
+import type { SessionKeyMaker } from "../../protocol/ble-session.ts";
 
 export const SESSION_MS = 30000;
 /** How long a notice (a scan that is not a payment) stays before the request QR shows again. */
@@ -164,7 +165,7 @@ export class PaySession {
   private sessionKey(then: () => void): void {
     const d = this.c.device;
     const t = d.clock.now();
-    const se = d.secure as unknown as { provisionKey?: (slot: number, done: (e: string | null, k?: Uint8Array) => void) => void };
+    const se = d.secure as SessionKeyMaker;
     const fresh = typeof se.provisionKey === "function" && (qrKeyAt < 0 || t - qrKeyAt >= 600000);
     const got = (err: string | null, k?: Uint8Array) => {
       if (!err && k && k.length === 64) {
@@ -173,7 +174,7 @@ export class PaySession {
       }
       then();
     };
-    if (fresh) (se.provisionKey as (slot: number, done: (e: string | null, k?: Uint8Array) => void) => void)(SeSlot.Session, got);
+    if (fresh) (se.provisionKey as NonNullable<SessionKeyMaker["provisionKey"]>)(SeSlot.Session, got);
     else d.secure.publicKey(SeSlot.Session, got);
   }
 
