@@ -61,3 +61,8 @@ export interface BoardData {
 export interface BoardDef extends BoardData {
   createDevice(version: string): Device;
 }
+
+/** A board's definition: its data and the function that makes its device. */
+export function boardDef(data: BoardData, createDevice: (version: string) => Device): BoardDef {
+  return { name: data.name, description: data.description, wiring: data.wiring, platform: data.platform, budget: data.budget, createDevice: createDevice };
+}

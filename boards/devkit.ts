@@ -16,50 +16,50 @@ import { EscPosPrinter } from "../hal/drivers/escpos-printer.ts";
 import { Gm65Scanner } from "../hal/drivers/gm65.ts";
 import { MatrixKeypad } from "../hal/drivers/keypad-matrix.ts";
 import { ST7789 } from "../hal/drivers/st7789.ts";
+import type { Device } from "../hal/device.ts";
 import type { BoardDef } from "./board.ts";
-import { devkitData } from "./devkit-data.ts";
+import { boardDef } from "./board.ts";
+import { devkitData, devkitPlatform, devkitWiring } from "./devkit-data.ts";
 
-const wiring = devkitData.wiring;
-
-export const devkit: BoardDef = {
-  name: devkitData.name,
-  description: devkitData.description,
-  wiring: wiring,
-  platform: devkitData.platform,
-  budget: devkitData.budget,
-  createDevice(version) {
-    const w = wiring;
-    const c = clock();
-    const d = w.display;
-    const k = w.keypad;
-    return {
-      board: "devkit",
-      platform: platform(version),
+/**
+ * The device the bundle starts (build.ts's entry calls this, not `devkit.createDevice`, so the board's descriptive
+ * data never reaches the bundle): the wiring and platform objects exist only while the parts are made.
+ */
+export function createDevkit(version: string): Device {
+  const w = devkitWiring();
+  const p = devkitPlatform();
+  const c = clock();
+  const d = w.display;
+  const k = w.keypad;
+  return {
+    board: "devkit",
+    platform: platform(version),
+    clock: c,
+    storage: storage(),
+    journal: flashPages(p.journal),
+    flash: chipFlash(p.journal, p.storage),
+    crypto: builtinCrypto(),
+    display: new ST7789({
+      spi: spi({ sck: d.sck, mosi: d.mosi, cs: d.cs }),
+      dc: digital(d.dc),
+      rst: digital(d.rst),
+      surface: surface,
       clock: c,
-      storage: storage(),
-      journal: flashPages(devkit.platform.journal),
-      flash: chipFlash(devkit.platform.journal, devkit.platform.storage),
-      crypto: builtinCrypto(),
-      display: new ST7789({
-        spi: spi({ sck: d.sck, mosi: d.mosi, cs: d.cs }),
-        dc: digital(d.dc),
-        rst: digital(d.rst),
-        surface: surface,
-        clock: c,
-        width: d.width,
-        height: d.height,
-        bpp: d.bpp,
-        madctl: d.madctl,
-        rowOffset: d.rowOffset,
-        palette: d.palette,
-      }),
-      keypad: new MatrixKeypad({ rows: k.rows.map(digital), cols: k.cols.map(digital), keys: k.keys }),
-      wifi: wifi(c, 20000),
-      http: http(c),
-      ble: ble(),
-      secure: new Atecc608({ i2c: i2c(w.secure), clock: c, address: w.secure.address }),
-      scanner: new Gm65Scanner({ serial: uart(w.scanner), clock: c }),
-      printer: new EscPosPrinter({ serial: uart(w.printer), clock: c, baud: w.printer.baud }),
-    };
-  },
-};
+      width: d.width,
+      height: d.height,
+      bpp: d.bpp,
+      madctl: d.madctl,
+      rowOffset: d.rowOffset,
+      palette: d.palette,
+    }),
+    keypad: new MatrixKeypad({ rows: k.rows.map(digital), cols: k.cols.map(digital), keys: k.keys }),
+    wifi: wifi(c, 20000),
+    http: http(c),
+    ble: ble(),
+    secure: new Atecc608({ i2c: i2c(w.secure), clock: c, address: w.secure.address }),
+    scanner: new Gm65Scanner({ serial: uart(w.scanner), clock: c }),
+    printer: new EscPosPrinter({ serial: uart(w.printer), clock: c, baud: w.printer.baud }),
+  };
+}
+
+export const devkit: BoardDef = /* @__PURE__ */ boardDef(devkitData, createDevkit);

@@ -27,9 +27,9 @@ import type { JournalKeys } from "./journal/record.ts";
  * X||Y of the fixed storage point: x = SHA-256("offline-pay storage point v1" | counter) for the first counter
  * (here 0) giving an x on P-256, y the even square root of x^3 - 3x + b. test/keys checks it is reproduced.
  */
-export const STORAGE_POINT_HEX =
-  "acc15cb34655b899661b08285c3995b8abbb261aae0043eb585d6a5904f3ec82" +
-  "4f4bb453c1ff7b34fda066b059b278f03883ae752f87dc995cafa8107c9becb2";
+export function storagePointHex(): string {
+  return "acc15cb34655b899661b08285c3995b8abbb261aae0043eb585d6a5904f3ec82" + "4f4bb453c1ff7b34fda066b059b278f03883ae752f87dc995cafa8107c9becb2";
+}
 /** The label hashed to the storage point (documented; the point above is what the code uses). */
 export const STORAGE_POINT_LABEL = "offline-pay storage point v1";
 
@@ -73,7 +73,7 @@ export function storageKeysFromRoot(c: CryptoBackend, root: Uint8Array): Storage
  * no storage key provisioned), KEYS_SHAPE (an answer that is not 32 bytes).
  */
 export function deriveStorageKeys(se: SecureElement, c: CryptoBackend, done: (err: KeyError | null, keys?: StorageKeys) => void): void {
-  const point = fromHex(STORAGE_POINT_HEX) as Uint8Array;
+  const point = fromHex(storagePointHex()) as Uint8Array;
   se.ecdh(SeSlot.Storage, point, (err, root) => {
     if (err) return done(keyError("KEYS_SE", "Secure element: no storage key (" + err + ")"));
     if (!root || root.length !== 32) return done(keyError("KEYS_SHAPE", "Secure element: bad ECDH answer"));

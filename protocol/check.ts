@@ -16,23 +16,29 @@ export interface Reject {
   message: string;
 }
 
-export const REJECTS: { [code: string]: string } = {
-  R01: "Not a payment code, or damaged",
-  R02: "Payment from a newer protocol version",
-  R03: "No payment is open on this terminal",
-  R04: "Wallet issued by an unknown issuer key",
-  R05: "Wallet's offline allowance has expired",
-  R06: "Payment currency differs from the request",
-  R07: "Amount exceeds the wallet's offline allowance",
-  R08: "Payment already used (counter replayed)",
-  R09: "Wallet is blocked",
-  R10: "Wallet allowance signature is not valid",
-  R11: "Payment signature is not valid for this request",
-  R12: "Secure element error",
-};
+/**
+ * What each refusal code says (a function, not a constant: on the device the table stays in flash until a refusal
+ * is shown, instead of ~70 JsVars for as long as the terminal runs).
+ */
+export function rejects(): { [code: string]: string } {
+  return {
+    R01: "Not a payment code, or damaged",
+    R02: "Payment from a newer protocol version",
+    R03: "No payment is open on this terminal",
+    R04: "Wallet issued by an unknown issuer key",
+    R05: "Wallet's offline allowance has expired",
+    R06: "Payment currency differs from the request",
+    R07: "Amount exceeds the wallet's offline allowance",
+    R08: "Payment already used (counter replayed)",
+    R09: "Wallet is blocked",
+    R10: "Wallet allowance signature is not valid",
+    R11: "Payment signature is not valid for this request",
+    R12: "Secure element error",
+  };
+}
 
 export function reject(code: string): Reject {
-  return { code, message: REJECTS[code] || code };
+  return { code, message: rejects()[code] || code };
 }
 
 /** What the terminal remembers of wallets since its last sync, and what the gateway told it. */

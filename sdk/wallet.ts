@@ -17,7 +17,7 @@
  */
 import { concat, toHex } from "../protocol/codec/hex.ts";
 import { toFrames } from "../protocol/ble-frames.ts";
-import { REJECTS } from "../protocol/check.ts";
+import { rejects } from "../protocol/check.ts";
 import { utr, txParts } from "../protocol/ids.ts";
 import type { Allowance, PaymentRequest, Receipt } from "../protocol/messages.ts";
 import { decodeAllowance, decodeReceipt, decodeRequest, encodePayment, MsgType, SIG, signedPart } from "../protocol/messages.ts";
@@ -269,11 +269,11 @@ export class Wallet {
     const { priv, pubRaw } = await this.keys;
     if (toHex(pubRaw) !== toHex(a.walletPub)) throw new WalletError("KEY", "The allowance was issued for another wallet key");
     const day = Math.floor(q.time / 86400);
-    if (a.expiryDay < day) throw new WalletError("R05", REJECTS.R05 + ": it ended on day " + a.expiryDay + ", the terminal's date is day " + day + "; sync to renew it");
-    if (q.currency !== a.currency) throw new WalletError("R06", REJECTS.R06 + ": the terminal asks in currency " + q.currency + ", this allowance is in " + a.currency);
+    if (a.expiryDay < day) throw new WalletError("R05", rejects().R05 + ": it ended on day " + a.expiryDay + ", the terminal's date is day " + day + "; sync to renew it");
+    if (q.currency !== a.currency) throw new WalletError("R06", rejects().R06 + ": the terminal asks in currency " + q.currency + ", this allowance is in " + a.currency);
     if (!(q.amountMinor > 0)) throw new WalletError("R01", "The request is for no amount");
     const left = this.remaining();
-    if (q.amountMinor > left) throw new WalletError("R07", REJECTS.R07 + ": " + q.amountMinor + " asked, " + left + " left offline");
+    if (q.amountMinor > left) throw new WalletError("R07", rejects().R07 + ": " + q.amountMinor + " asked, " + left + " left offline");
     // Reserve the counter and the amount, persisted, before anything is signed.
     const s = this.currentState() as WalletState;
     const counter = s.nextCounter;

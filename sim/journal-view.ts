@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, createECDH, createHash } from "node:crypto";
 import type { CryptoBackend } from "../hal/crypto.ts";
 import { SeSlot } from "../hal/secure-element.ts";
-import { STORAGE_POINT_HEX, storageKeysFromRoot } from "../firmware/keys.ts";
+import { storagePointHex, storageKeysFromRoot } from "../firmware/keys.ts";
 import { Journal } from "../firmware/journal/journal.ts";
 import type { Anomaly } from "../firmware/journal/journal.ts";
 import { ramPages } from "../firmware/journal/ram-pages.ts";
@@ -88,7 +88,7 @@ function journalKeys(host: TerminalHost): ReturnType<typeof storageKeysFromRoot>
   if (!key) return null;
   const ecdh = createECDH("prime256v1");
   ecdh.setPrivateKey(Buffer.from(key, "hex"));
-  const root = new Uint8Array(ecdh.computeSecret(Buffer.from("04" + STORAGE_POINT_HEX, "hex")));
+  const root = new Uint8Array(ecdh.computeSecret(Buffer.from("04" + storagePointHex(), "hex")));
   return storageKeysFromRoot(nodeBackend, root).journal;
 }
 

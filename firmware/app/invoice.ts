@@ -52,21 +52,24 @@ export interface Refused {
   message: string;
 }
 
-export const PAID_REFUSALS: { [code: string]: string } = {
-  C01: "Not a paid confirmation, or damaged",
-  C02: "Confirmation from a newer protocol version",
-  C03: "Confirmation is for another terminal",
-  C04: "No such invoice open on this terminal",
-  C05: "Confirmation amount differs from invoice",
-  C06: "Confirmation currency differs",
-  C07: "Confirmation from an unknown issuer key",
-  C08: "Confirmation signature is not valid",
-  C09: "Secure element error",
-  C10: "Invoice already recorded as paid",
-};
+/** What each refusal of a paid confirmation says (a function: the table stays in flash until one is shown). */
+export function paidRefusals(): { [code: string]: string } {
+  return {
+    C01: "Not a paid confirmation, or damaged",
+    C02: "Confirmation from a newer protocol version",
+    C03: "Confirmation is for another terminal",
+    C04: "No such invoice open on this terminal",
+    C05: "Confirmation amount differs from invoice",
+    C06: "Confirmation currency differs",
+    C07: "Confirmation from an unknown issuer key",
+    C08: "Confirmation signature is not valid",
+    C09: "Secure element error",
+    C10: "Invoice already recorded as paid",
+  };
+}
 
 export function paidRefusal(code: string): Refused {
-  return { code: code, message: PAID_REFUSALS[code] || code };
+  return { code: code, message: paidRefusals()[code] || code };
 }
 
 /** A paid invoice, journaled: what the receipt and the result screen show. */

@@ -42,18 +42,21 @@ export interface OrderRefusal {
   message: string;
 }
 
-export const ORDER_REFUSALS: { [code: string]: string } = {
-  O01: "Not an order code, or damaged",
-  O02: "No order key on this terminal",
-  O03: "Order code not from this store",
-  O04: "Order is for another merchant",
-  O05: "Order has expired",
-  O06: "Order currency differs",
-  O07: "Order amount is zero",
-};
+/** What each refusal of an order code says (a function: the table stays in flash until one is shown). */
+export function orderRefusals(): { [code: string]: string } {
+  return {
+    O01: "Not an order code, or damaged",
+    O02: "No order key on this terminal",
+    O03: "Order code not from this store",
+    O04: "Order is for another merchant",
+    O05: "Order has expired",
+    O06: "Order currency differs",
+    O07: "Order amount is zero",
+  };
+}
 
 function refuse(code: string): OrderRefusal {
-  return { code: code, message: ORDER_REFUSALS[code] };
+  return { code: code, message: orderRefusals()[code] };
 }
 
 /** Whether a scanned text is an order code at all (its letter), so the idle screen can route it here. */

@@ -58,12 +58,13 @@ export interface Refusal {
   message: string;
 }
 
-export const JOURNAL_FULL: Refusal = { code: "JOURNAL_FULL", message: "Journal full: sync to free space" };
-export const JOURNAL_NOT_READY: Refusal = { code: "JOURNAL_NOT_READY", message: "Journal not ready: restart" };
-export const JOURNAL_FAULT: Refusal = { code: "JOURNAL_FAULT", message: "Journal flash fault: service terminal" };
-export const JOURNAL_TOO_LARGE: Refusal = { code: "JOURNAL_TOO_LARGE", message: "Payment record too large" };
+// The refusals are made when given (functions, not constants: their text stays in flash instead of ~50 JsVars).
+export const JOURNAL_FULL = (): Refusal => ({ code: "JOURNAL_FULL", message: "Journal full: sync to free space" });
+export const JOURNAL_NOT_READY = (): Refusal => ({ code: "JOURNAL_NOT_READY", message: "Journal not ready: restart" });
+export const JOURNAL_FAULT = (): Refusal => ({ code: "JOURNAL_FAULT", message: "Journal flash fault: service terminal" });
+export const JOURNAL_TOO_LARGE = (): Refusal => ({ code: "JOURNAL_TOO_LARGE", message: "Payment record too large" });
 /** Not a refusal: a warning to show while payments are still accepted (warning()). */
-export const JOURNAL_NEARLY_FULL: Refusal = { code: "JOURNAL_NEARLY_FULL", message: "Journal nearly full: sync soon" };
+export const JOURNAL_NEARLY_FULL = (): Refusal => ({ code: "JOURNAL_NEARLY_FULL", message: "Journal nearly full: sync soon" });
 
 export interface Anomaly {
   /** "mac" | "gap" | "chain" | "order" | "replay" | "page" */
@@ -632,9 +633,9 @@ export class Journal {
 
   /** null when a payment may be recorded now, else why not (for the merchant's screen). */
   canAccept(): Refusal | null {
-    if (!this.ready) return JOURNAL_NOT_READY;
+    if (!this.ready) return JOURNAL_NOT_READY();
     if (this.fault) return this.fault;
-    if (this.slotsLeft() <= this.reserve) return JOURNAL_FULL;
+    if (this.slotsLeft() <= this.reserve) return JOURNAL_FULL();
     return null;
   }
 
@@ -648,7 +649,7 @@ export class Journal {
   /** JOURNAL_NEARLY_FULL while payments are still accepted but spaceLeft() is at most warnSlots; else null. */
   warning(): Refusal | null {
     if (this.canAccept()) return null;
-    return this.spaceLeft() <= this.warnAt ? JOURNAL_NEARLY_FULL : null;
+    return this.spaceLeft() <= this.warnAt ? JOURNAL_NEARLY_FULL() : null;
   }
 
   /** Erase page p after marking it retiring (if it was in use). */
@@ -690,7 +691,7 @@ export class Journal {
   append(payload: Uint8Array): { seq: number } | Refusal {
     const no = this.canAccept();
     if (no) return no;
-    if (payload.length > MAX_PAYLOAD) return JOURNAL_TOO_LARGE;
+    if (payload.length > MAX_PAYLOAD) return JOURNAL_TOO_LARGE();
     const size = recordSize(payload.length);
     let p = this.headPage();
     let off = p >= 0 ? this.pfree[p] : this.size;
@@ -705,7 +706,7 @@ export class Journal {
     let fresh = false;
     if (off + size > this.size) {
       p = this.openPage();
-      if (p < 0) return JOURNAL_FULL;
+      if (p < 0) return JOURNAL_FULL();
       off = 0;
       fresh = true;
     }
@@ -724,8 +725,8 @@ export class Journal {
     }
     this.pages.write(p, off, data);
     if (!equalConstantTime(this.pages.read(p, off, data.length), data)) {
-      this.fault = JOURNAL_FAULT;
-      return JOURNAL_FAULT;
+      this.fault = JOURNAL_FAULT();
+      return JOURNAL_FAULT();
     }
     if (fresh) {
       this.st[p] = USED;

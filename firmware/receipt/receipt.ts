@@ -50,11 +50,10 @@ export interface ReceiptInfo {
   title?: string;
 }
 
-const METHODS = ["", "Wallet QR", "Wallet Bluetooth", "Invoice, QR confirm", "Invoice, BT confirm", "Invoice, online"];
 
 /** Label of a journal entry's method code (protocol/entry.ts: 1 QR, 2 BLE, 3..5 invoice paid). */
 export function methodLabel(method: number): string {
-  return METHODS[method] || "Method " + method;
+  return ["", "Wallet QR", "Wallet Bluetooth", "Invoice, QR confirm", "Invoice, BT confirm", "Invoice, online"][method] || "Method " + method;
 }
 
 export function receiptJob(r: ReceiptInfo, o: PrintOptions): Uint8Array {

@@ -1,7 +1,7 @@
 /**
  * Signed firmware updates: an offered bundle (from the sync hello reply) is checked against the firmware keys,
  * fetched in chunks into the update slot that is not running, hashed, and committed with one single-byte write.
- * The boot stub (./layout.ts) then boots it, and rolls back to the previous bundle if it never confirms its boot.
+ * The boot stub (./boot-stub.ts) then boots it, and rolls back to the previous bundle if it never confirms its boot.
  *
  *   installUpdate({ store, crypto, se, firmwareKeys, board, running, maxBytes, fetchChunk }, offer, (p) => show(p), (err, slot) => {
  *     if (!err) device.platform.reboot();      // when idle: the new bundle starts on the next boot

@@ -38,17 +38,13 @@ export const IO_KEY_SLOT = 6;
 /** The private key slots the terminal uses (identity, storage, session): provisioning makes their keys. */
 export const KEY_SLOTS = [0, 2, 3];
 
-/**
- * SlotConfig of slots 0-7, low byte then high byte. 0x0085: IsSecret, external Sign + ECDH. 0x0084: IsSecret, ECDH
- * only. 0x2084: the same, GenKey allowed. 0x2080: IsSecret, no use, never written once locked. 0x0080: IsSecret,
- * no use.
- */
-const SLOTS = [0x85, 0x00, 0x80, 0x00, 0x84, 0x00, 0x84, 0x20, 0x80, 0x00, 0x80, 0x00, 0x80, 0x20, 0x80, 0x00];
-
 /** The configuration provisioning writes: `cur` (the part's 128 bytes) with the terminal's slots and options. */
 export function terminalConfig(cur: Uint8Array): Uint8Array {
   const c = new Uint8Array(cur);
-  c.set(SLOTS, AteccCfg.SlotConfig);
+  // SlotConfig of slots 0-7, low byte then high byte. 0x0085: IsSecret, external Sign + ECDH. 0x0084: IsSecret,
+  // ECDH only. 0x2084: the same, GenKey allowed. 0x2080: IsSecret, no use, never written once locked. 0x0080:
+  // IsSecret, no use. (Here, not a module constant: the array would hold ~33 JsVars for as long as the terminal runs.)
+  c.set([0x85, 0x00, 0x80, 0x00, 0x84, 0x00, 0x84, 0x20, 0x80, 0x00, 0x80, 0x00, 0x80, 0x20, 0x80, 0x00], AteccCfg.SlotConfig);
   for (let s = 0; s < 8; s++) {
     // KeyConfig: 0x33 private P-256, lockable; the I/O key slot 0x3C data (KeyType 7), lockable
     c[AteccCfg.KeyConfig + s * 2] = s === IO_KEY_SLOT ? 0x3c : 0x33;

@@ -78,12 +78,10 @@ export function spi(w: SPIWiring): SPIOpen {
   };
 }
 
-const MODES = ["output", "input", "input_pullup", "input_pulldown"];
-
 export function digital(name: string): DigitalOpen {
   return (o) => {
     const p = pin(name);
-    pinMode(p, MODES[o.mode]);
+    pinMode(p, ["output", "input", "input_pullup", "input_pulldown"][o.mode]);
     let watch = 0;
     const onChange = o.onChange;
     if (onChange && o.mode !== PinMode.Output) {

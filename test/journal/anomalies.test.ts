@@ -159,7 +159,7 @@ describe("journal: the warning threshold", () => {
       j.append(payment(++n));
     }
     assert.equal(j.spaceLeft(), 22);
-    assert.deepEqual(j.warning(), JOURNAL_NEARLY_FULL);
+    assert.deepEqual(j.warning(), JOURNAL_NEARLY_FULL());
     assert.equal(paymentId(j.records(1)[0].payload), 1);
   });
 });

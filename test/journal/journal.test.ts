@@ -126,8 +126,8 @@ describe("journal", () => {
       if (!(res as { seq?: number }).seq) break;
       n++;
     }
-    assert.deepEqual(res, JOURNAL_FULL);
-    assert.deepEqual(j.canAccept(), JOURNAL_FULL);
+    assert.deepEqual(res, JOURNAL_FULL());
+    assert.deepEqual(j.canAccept(), JOURNAL_FULL());
     assert.ok(j.stats().slotsLeft > 0, "refused while space was still left");
     j.markAcked(Array.from({ length: n }, (_, i) => i + 1));
     j.reclaim();
@@ -200,7 +200,7 @@ describe("journal: space left and the nearly-full warning", () => {
       if (!("seq" in j.append(payment(seen.length)))) break;
     }
     assert.deepEqual(seen.slice(-7), ["6:-", "5:JOURNAL_NEARLY_FULL", "4:JOURNAL_NEARLY_FULL", "3:JOURNAL_NEARLY_FULL", "2:JOURNAL_NEARLY_FULL", "1:JOURNAL_NEARLY_FULL", "0:-"]);
-    assert.deepEqual(j.canAccept(), JOURNAL_FULL);
+    assert.deepEqual(j.canAccept(), JOURNAL_FULL());
   });
 
   it("spaceLeft() comes back after acks and reclaim", () => {

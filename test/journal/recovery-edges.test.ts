@@ -222,8 +222,8 @@ describe("journal append edges", () => {
       bad[bad.length - 1] ^= 1; // a stuck bit
       write(p, off, bad);
     };
-    assert.deepEqual(j.append(payment(2)), JOURNAL_FAULT);
-    assert.deepEqual(j.canAccept(), JOURNAL_FAULT);
+    assert.deepEqual(j.append(payment(2)), JOURNAL_FAULT());
+    assert.deepEqual(j.canAccept(), JOURNAL_FAULT());
     assert.equal(j.spaceLeft(), 0);
     assert.equal(j.warning(), null);
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../protocol/codec/hex.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
-import { REJECTS, walletIdOf } from "../../protocol/check.ts";
+import { rejects, walletIdOf } from "../../protocol/check.ts";
 import { toQrText } from "../../protocol/qr.ts";
 import { Issuer, publicKeyOf } from "../../gateway/issuer.ts";
 import { Wallet } from "../../sdk/wallet.ts";
@@ -188,7 +188,7 @@ describe("checkPayment: the terminal's offline checks, on the ATECC608 driver ov
   });
 
   it("has a message for every code R01..R12", () => {
-    for (let i = 1; i <= 12; i++) assert.ok(REJECTS["R" + String(i).padStart(2, "0")]);
+    for (let i = 1; i <= 12; i++) assert.ok(rejects()["R" + String(i).padStart(2, "0")]);
   });
 });
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { base45Decode, base45Encode } from "../../protocol/codec/base45.ts";
 import { ascii, equalConstantTime, fromHex, toHex } from "../../protocol/codec/hex.ts";
 import type { CheckContext, Reject } from "../../protocol/check.ts";
-import { checkPayment, reject, REJECTS } from "../../protocol/check.ts";
+import { checkPayment, reject, rejects } from "../../protocol/check.ts";
 import type { Entry } from "../../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryAmount, entryCurrency } from "../../protocol/entry.ts";
 import * as M from "../../protocol/messages.ts";
@@ -147,7 +147,7 @@ describe("protocol edges: journal entries", () => {
 describe("protocol edges: checks", () => {
   it("a reject carries its code and its message, or the code itself when the code is unknown", () => {
     assert.deepEqual(reject("R05"), { code: "R05", message: "Wallet's offline allowance has expired" });
-    for (const code of Object.keys(REJECTS)) assert.equal(reject(code).message, REJECTS[code]);
+    for (const code of Object.keys(rejects())) assert.equal(reject(code).message, rejects()[code]);
     assert.deepEqual(reject("R99"), { code: "R99", message: "R99" });
   });
 

@@ -12,7 +12,7 @@ import { base45Encode, BASE45 } from "../../protocol/codec/base45.ts";
 import { concat, fromHex, toHex } from "../../protocol/codec/hex.ts";
 import { Reassembler, toFrames } from "../../protocol/ble-frames.ts";
 import type { CheckContext, Reject } from "../../protocol/check.ts";
-import { checkPayment, REJECTS } from "../../protocol/check.ts";
+import { checkPayment, rejects } from "../../protocol/check.ts";
 import * as M from "../../protocol/messages.ts";
 import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import type { SecureElement } from "../../hal/secure-element.ts";
@@ -119,7 +119,7 @@ function qrInput(text: string): void {
   checkPayment(ctx, text, (err: Reject | null, ok) => {
     assert.equal(outcome, null, "done twice");
     if (err) {
-      assert.ok(REJECTS[err.code], "unknown code " + err.code);
+      assert.ok(rejects()[err.code], "unknown code " + err.code);
       outcome = err.code;
     } else {
       assert.equal(toHex(ok!.bytes), toHex(PAYMENT), "accepted a payment that is not the genuine one: " + JSON.stringify(text));

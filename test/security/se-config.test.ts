@@ -6,7 +6,7 @@
  * screen and refuses every payment.
  */
 import assert from "node:assert/strict";
-import { STORAGE_POINT_HEX } from "../../firmware/keys.ts";
+import { storagePointHex } from "../../firmware/keys.ts";
 import { AteccOp, command } from "../../hal/drivers/atecc608-frames.ts";
 import { World } from "../../sim/world.ts";
 
@@ -20,7 +20,7 @@ function probeStorageRoot(w: World): string {
   se.i2cWrite(0, [0]);
   w.host.advance(3);
   se.i2cRead(0x60, 4);
-  se.i2cWrite(0x60, command(AteccOp.ECDH, 0, 2, new Uint8Array(Buffer.from(STORAGE_POINT_HEX, "hex"))));
+  se.i2cWrite(0x60, command(AteccOp.ECDH, 0, 2, new Uint8Array(Buffer.from(storagePointHex(), "hex"))));
   w.host.advance(100);
   const h = se.i2cRead(0x60, 1)!;
   const rest = se.i2cRead(0x60, h[0] - 1)!;

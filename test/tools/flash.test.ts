@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/layout.ts";
+import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/boot-stub.ts";
 import { SimHost } from "../../sim/host.ts";
 import { consoleHostOptions, startTcpConsole } from "../../sim/tcp-console.ts";
 import type { TcpConsole } from "../../sim/tcp-console.ts";

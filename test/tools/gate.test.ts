@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/layout.ts";
+import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/boot-stub.ts";
 import { checkBundle } from "../gate/espruino-gate.ts";
 import { fixtureBundle } from "./fixture.ts";
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { SecureElement } from "../../hal/secure-element.ts";
 import type { FileStore } from "../../hal/storage.ts";
-import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/layout.ts";
+import { BOOT_STUB, BOOT_STUB_END } from "../../firmware/update/boot-stub.ts";
 import { isPowerCut } from "../../sim/espruino/flash.ts";
 import type { Flash } from "../../sim/espruino/flash.ts";
 import { EspruinoStorage } from "../../sim/espruino/storage.ts";
