@@ -51,7 +51,10 @@ export interface Surface {
   readonly buffer: ArrayBuffer;
   /** The rectangle drawn since the last call, or undefined; resets the tracking. */
   takeModified(): { y1: number; y2: number } | undefined;
-  /** Expand packed `bpp`-bit pixels into 16-bit panel words through `palette` (native speed on the device). */
-  expand(packed: Uint8Array, out: Uint16Array, palette: Uint16Array): void;
+  /**
+   * Expand packed `bpp`-bit pixels of whole rows, the first being row `y`, into 16-bit panel words through
+   * `palette` (native speed on the device). At 1 bpp the palette has every ink and each row takes its own.
+   */
+  expand(packed: Uint8Array, out: Uint16Array, palette: Uint16Array, y: number): void;
 }
 export type SurfaceOpen = (width: number, height: number, bpp: number) => Surface;

@@ -67,6 +67,8 @@ export interface GatewayLike {
   /** Registration (the reference gateway's admin calls): provisioning certifies the terminal through them. */
   registerMerchant?(spec: { name: string; merchantId?: number; currency?: number; phone?: string }): unknown;
   registerTerminal?(spec: { merchantId: number; publicKey: Uint8Array; terminalId?: number }): { cert: Uint8Array; issuerKeyId: number; issuerPublicKey: Uint8Array };
+  /** The operator revokes a terminal: the gateway refuses its link from then on. */
+  revokeTerminal?(merchantId: number, terminalId: number): void;
   registerWallet?(spec: { publicKey: Uint8Array; capMinor: number; currency?: number; phone?: string; balanceMinor?: number }): { walletId: string; allowance: Uint8Array };
 }
 
@@ -277,6 +279,9 @@ export async function loadReferenceGateway(w: World): Promise<GatewayLike | null
     books: () => g.books(),
     registerMerchant: (spec) => g.registerMerchant({ iban: "FR1420041010050500013M02606", ...spec }),
     registerTerminal: (spec) => g.registerTerminal(spec),
+    revokeTerminal: (merchantId, terminalId) => {
+      g.revokeTerminal(merchantId, terminalId);
+    },
     registerWallet: (spec) => g.registerWallet(spec),
     walletBalance: (pubHex) => {
       const id = walletIdOfHex(pubHex);

@@ -30,6 +30,7 @@ interface EspruinoGraphics {
   getWidth(): number;
   getHeight(): number;
   getModified(reset?: boolean): { x1: number; y1: number; x2: number; y2: number } | undefined;
+  setColor(c: number): EspruinoGraphics;
 }
 interface EspruinoGraphicsStatic {
   createArrayBuffer(w: number, h: number, bpp: number, options?: { msb?: boolean }): EspruinoGraphics;

@@ -32,6 +32,7 @@ import { loadSyncDay, saveSyncDay } from "../sync-day.ts";
 import { TrustedTime } from "../time-floor.ts";
 import type { Settings } from "../settings.ts";
 import type { TerminalStatus } from "../status.ts";
+import { syncNote } from "../status.ts";
 import { readSyncConfig } from "../sync/config.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
@@ -710,11 +711,13 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {
         if (!sync) return;
-        if (sync.state.online !== status.online) {
+        const was = status.sync;
+        const note = syncNote(p);
+        status.sync = note;
+        const changed = sync.state.online !== status.online;
+        if (changed) {
           activity.add(sync.state.online ? "connect" : "disconnect", "gateway link");
           status.online = sync.state.online;
-          // never silently: whatever is on screen (an open request too) is redrawn with the new status bar
-          if (mode !== "idle" && mode !== "tech") redrawCurrent();
         }
         if (p.phase === "done") {
           if (keysUnsaved) saveKeys();
@@ -722,6 +725,15 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           noteSyncDay();
           time.save();
           if (mode !== "pay") recount();
+        }
+        // the send-now screen says each step; never silently: whatever else is on screen (an open request too) is
+        // redrawn with the new status bar
+        if (mode === "send" && cur) cur.show();
+        else if (changed && mode !== "idle" && mode !== "tech") redrawCurrent();
+        else if (mode !== "idle" && mode !== "tech" && mode !== "boot" && (!was || was.bar !== note.bar || (note.bar && was.text !== note.text))) {
+          // progress and failures on the status bar of whatever screen is open, the bar alone redrawn
+          screen.bar(status, now());
+          screen.flip();
         }
         if (mode === "idle") showIdle();
         if (afterSync && (p.phase === "done" || p.phase === "failed" || p.phase === "offline")) afterSync();

@@ -17,7 +17,7 @@ import type { Vault } from "../vault.ts";
 import type { IdleState } from "../ui/idle.ts";
 import type { SyncHandle } from "../sync/sync.ts";
 
-export type Mode = "boot" | "idle" | "menu" | "order" | "pay" | "invoice" | "pin" | "pick" | "refund" | "busy" | "result" | "update" | "tech";
+export type Mode = "boot" | "idle" | "menu" | "order" | "pay" | "invoice" | "pin" | "pick" | "refund" | "busy" | "result" | "update" | "tech" | "send";
 
 export interface ScreenDef {
   /** Draw it (again: a status change redraws the current screen with the new bar). */

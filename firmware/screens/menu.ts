@@ -20,8 +20,9 @@ export function menuScreen(k: Kit): ScreenDef {
       if (key === "1") {
         const s = k.sync();
         if (!s) return k.result("Not syncing", Ink.Alert, ["No gateway or Wi-Fi configured"]);
-        s.sendNow();
-        return k.result("Sending", Ink.Accent, [k.status.pending + " pending", "Status bar shows the progress"]);
+        k.status.sync = { text: "Sending", bar: true, end: 0 };
+        k.go("send", sendScreen(k));
+        return s.sendNow();
       }
       if (key === "2") return printReport(k);
       if (key === "3") {
@@ -34,6 +35,23 @@ export function menuScreen(k: Kit): ScreenDef {
       if (key === "5") return k.reprint();
       if (key === "*" || key === "C") return k.toIdle();
       k.arm();
+    },
+  };
+}
+
+/**
+ * Send now: the round's progress ("Sending 40/120"), redrawn by the terminal at each step, then its outcome as a
+ * result ("Sent 120", or "Not sent" with the reason: "No Wi-Fi", "Gateway refused: …"). Any key: back to idle.
+ */
+export function sendScreen(k: Kit): ScreenDef {
+  return {
+    show() {
+      const n = k.status.sync;
+      if (n && n.end) return k.result(n.end === 1 ? "Sent" : "Not sent", n.end === 1 ? Ink.Accent : Ink.Alert, [n.text, k.status.pending + " pending"]);
+      k.message("Sending", Ink.Accent, [n ? n.text : "", k.status.pending + " pending"]);
+    },
+    key() {
+      k.toIdle();
     },
   };
 }

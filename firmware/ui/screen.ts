@@ -31,17 +31,23 @@ export class Screen {
     this.d = display;
   }
 
-  /** Status bar: online state, pending count and amount, time since sync, clock. */
+  /**
+   * Status bar: online state, pending count and amount, time since sync (or the sync's progress or failure, the
+   * bar then in the alert colour: SyncNote), clock.
+   */
   bar(s: TerminalStatus, nowMs: number): void {
     const g = this.d.canvas;
     const w = this.d.width;
-    g.setColor(s.online ? Ink.Accent : Ink.Text).fillRect(0, 0, w - 1, BAR_H - 1);
+    const n = s.sync && s.sync.bar ? s.sync : null;
+    g.setColor(n && n.end === 2 ? Ink.Alert : s.online ? Ink.Accent : Ink.Text).fillRect(0, 0, w - 1, BAR_H - 1);
     g.setColor(Ink.Background).setFont("6x8", 1).setFontAlign(-1, -1, 0);
     g.drawString((s.online ? "ONLINE" : "OFFLINE") + "  pending " + s.pending, 3, 2);
-    g.drawString("sync " + ago(nowMs, s.lastSyncMs), 3, 12);
+    const money = formatMoney(s.unsettledMinor, s.currency);
+    // 40 columns of 6 pixels less the margins, the amount and a space
+    g.drawString((n ? n.text : "sync " + ago(nowMs, s.lastSyncMs)).slice(0, 38 - money.length), 3, 12);
     g.setFontAlign(1, -1, 0);
     g.drawString(clockText(nowMs), w - 3, 2);
-    g.drawString(formatMoney(s.unsettledMinor, s.currency), w - 3, 12);
+    g.drawString(money, w - 3, 12);
   }
 
   /** Clear below the bar. */

@@ -39,7 +39,7 @@ export interface ST7789Options {
   clock: Clock;
   width: number;
   height: number;
-  /** Bits per pixel of the frame buffer (1, 2 or 4). */
+  /** Bits per pixel of the frame buffer (1, 2 or 4; at 1 each row has one of the palette's inks: hal/espruino/graphics.ts). */
   bpp: number;
   /** RGB565 colour of each palette index. */
   palette: number[];
@@ -73,7 +73,7 @@ export class ST7789 implements Display {
     this.canvas = this.surface.canvas;
     // The panel wants each pixel high byte first; a Uint16Array on the ESP32 is little-endian, so the
     // palette holds byte-swapped colours and the expanded row goes out as-is.
-    const pal = new Uint16Array(1 << o.bpp);
+    const pal = new Uint16Array(Math.max(1 << o.bpp, o.palette.length));
     for (let i = 0; i < pal.length && i < o.palette.length; i++) pal[i] = ((o.palette[i] & 0xff) << 8) | (o.palette[i] >> 8);
     this.palette = pal;
     this.line = new Uint16Array(o.width * ROWS);
@@ -126,7 +126,7 @@ export class ST7789 implements Display {
       const n = Math.min(ROWS, y2 - y + 1);
       const packed = new Uint8Array(this.surface.buffer, y * rowBytes, n * rowBytes);
       const out = n === ROWS ? this.line : new Uint16Array(this.line.buffer, 0, n * w);
-      this.surface.expand(packed, out, this.palette);
+      this.surface.expand(packed, out, this.palette, y);
       this.spi.write(new Uint8Array(out.buffer, 0, n * w * 2));
     }
   }

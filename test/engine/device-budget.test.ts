@@ -16,8 +16,8 @@ describe("the whole device's memory on the real interpreter, every flow (ESPRUIN
 
   before(async function () {
     const bin = espruinoBin();
-    // a long one: every flow in real time (test/flows/engines.ts)
-    const why = engineSuitesSkipped("long");
+    // every flow in real time, about 2 minutes: in every run with ESPRUINO set (test/flows/engines.ts)
+    const why = engineSuitesSkipped();
     if (!bin || why) {
       console.log("      skipped: " + why + "; with it, this holds the whole device to its JsVars budgets");
       return this.skip();

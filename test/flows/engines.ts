@@ -17,13 +17,11 @@ export const ENGINES: EngineName[] = ["v8", "espruino"];
  * - in every run with ESPRUINO set (CI has it): one test per flow that has its own suite: the customer-QR payment,
  *   the Bluetooth payment, the update offered at sync, the sync scenario (an offline payment reaching the gateway),
  *   the boot scenario, the bridge's own checks and the page: 144 s and 157 s in two runs on this 2-core machine
- *   while it was shared (load average about 18), about 2.5 minutes.
+ *   while it was shared (load average about 18), about 2.5 minutes; and the whole device's memory over every flow
+ *   (test/engine/device-budget.test.ts: invoice, order, refund and void included, about 2 minutes), which holds the
+ *   bundle to the board's idle budget and every flow's peak to 12,000 JsVars.
  * - with SIM_ENGINE_TESTS=1 on top ("long"): the rest of the scenarios (keypad, provisioning, the QR and Bluetooth
- *   payments again), the Wi-Fi change on an open request, and the whole device's memory over every flow
- *   (test/engine/device-budget.test.ts: invoice, order, refund and void included). Every interpreter suite together
- *   took 5.4 minutes with the device budget stopping at its third flow, so over the 6 minutes CI allows the
- *   interpreter beside the ~10-12 minutes of `npm test`; and the device budget asserts the bundle's idle JsVars,
- *   which are over the board's budget until the screens issue brings them down (it fails, honestly, when run).
+ *   payments again) and the Wi-Fi change on an open request.
  * The flows were unreliable on the interpreter because of the bridge, not the firmware: the parts' clocks started
  * before power-on (a printer deaf for as long as the test process had run), UART bytes came after expired timers
  * (a printer's answer lost to its timeout), and a test decoding the panel for a QR kept the simulator, which the

@@ -45,11 +45,28 @@ describe("devkit bundle in the simulator", () => {
     // The status bar is filled with the text colour while offline; the body is background.
     assert.equal(frame[5 * 240 + 200], palette[1] === 0 ? 0x0000 : palette[1]);
     assert.equal(frame[200 * 240 + 5], palette[0]);
-    // Every panel pixel is the palette colour of the frame buffer's pixel (2 bpp, msb first).
-    const g = host.canvases[0] as { getPixel(x: number, y: number): number };
+    // 1 bpp with an ink per row (hal/espruino/graphics.ts): a clear pixel of the frame buffer is the background on
+    // the panel; the set pixels of a row are all one palette colour other than the background.
+    const g = host.canvases[0] as { getPixel(x: number, y: number): number; getBPP(): number };
+    assert.equal(g.getBPP(), 1);
     let mismatches = 0;
-    for (let y = 0; y < 240; y++) for (let x = 0; x < 240; x++) if (frame[y * 240 + x] !== palette[g.getPixel(x, y)]) mismatches++;
+    const inks = new Set<number>();
+    for (let y = 0; y < 240; y++) {
+      let ink = -1;
+      for (let x = 0; x < 240; x++) {
+        const f = frame[y * 240 + x];
+        if (!g.getPixel(x, y)) {
+          if (f !== palette[0]) mismatches++;
+          continue;
+        }
+        if (ink < 0) ink = f;
+        if (f !== ink || f === palette[0] || palette.indexOf(f) < 0) mismatches++;
+      }
+      if (ink >= 0) inks.add(ink);
+    }
     assert.equal(mismatches, 0);
+    // the offline bar and the text in the text colour, "Ready" in the accent, "NOT PROVISIONED" in the alert colour
+    assert.deepEqual([...inks].sort(), [palette[1], palette[2], palette[3]].sort());
   });
 
   it("takes an amount typed on the keypad", () => {
