@@ -114,6 +114,49 @@ export function cryptoJsForEspruino(): Plugin {
   };
 }
 
+/**
+ * The interpreter's global names: Espruino 2v29's `Object.getOwnPropertyNames(global)` (measured on the
+ * ESP32-shaped build, test/espruino/globals.test.ts checks the list against it), the ESP32's pins D0..D39 and the
+ * ESP32 build's objects. The bundle's top level runs in the interpreter's global scope, not in a function of its
+ * own, and terser gives its top-level names short names that are none of these, so the bundle never hides one.
+ *
+ * Why no wrapper function: a function defined inside another keeps a link to that function's scope, one JsVar for
+ * each of the bundle's ~850 top-level functions and class methods; defined at the global level it needs none
+ * (measured: 100 functions take 5 JsVars each inside a function, 4 at the top level; the devkit bundle idled at
+ * 7,125 JsVars wrapped, 6,274 not). A wrapper also made every stack trace print the whole bundle as the name of
+ * its frame, unless called through `.call` (Espruino 2v29, jslPrintStackTrace -> jsvGetString on the function).
+ */
+export const ESPRUINO_GLOBALS: string[] = [
+  "quit", "JSON", "Function", "Object", "AES", "Array", "ArrayBuffer", "ArrayBufferView", "Boolean", "DataView", "Date", "E", "Error", "File",
+  "Float32Array", "Float64Array", "Graphics", "HIGH", "I2C", "I2C1", "I2C2", "I2C3", "Infinity", "Int16Array", "Int32Array", "Int8Array",
+  "InternalError", "LOW", "LoopbackA", "LoopbackB", "Math", "Modules", "NaN", "Number", "OneWire", "Pin", "Promise", "ReferenceError", "RegExp",
+  "SPI", "SPI1", "SPI2", "SPI3", "Serial", "Serial1", "Serial2", "Serial3", "Serial4", "Serial5", "Serial6", "Server", "Socket", "StorageFile",
+  "String", "SyntaxError", "TFMicroInterpreter", "Telnet", "TypeError", "USB", "Uint16Array", "Uint24Array", "Uint32Array", "Uint8Array",
+  "Uint8ClampedArray", "Waveform", "analogRead", "analogWrite", "arguments", "atob", "btoa", "changeInterval", "clearInterval", "clearTimeout",
+  "clearWatch", "console", "decodeURIComponent", "dgramSocket", "digitalPulse", "digitalRead", "digitalWrite", "dump", "echo", "edit",
+  "encodeURIComponent", "eval", "getPinMode", "getSerial", "getTime", "global", "globalThis", "httpCRq", "httpCRs", "httpSRq", "httpSRs",
+  "httpSrv", "isFinite", "isNaN", "load", "parseFloat", "parseInt", "peek16", "peek32", "peek8", "pinMode", "poke16", "poke32", "poke8",
+  "print", "process", "require", "reset", "save", "setBusyIndicator", "setInterval", "setSleepIndicator", "setTime", "setTimeout", "setWatch",
+  "shiftOut", "trace", "url",
+  // the ESP32 build's own
+  "NRF", "ESP32", "LED1", "BTN1", "Wifi", "Bluetooth",
+].concat(Array.from({ length: 40 }, (_, i) => "D" + i));
+
+/**
+ * A Babel plugin: a top-level name of the bundle that is one of the interpreter's (a module's own `E` or `D4`) is
+ * renamed, so that it cannot hide the interpreter's; terser then never makes one of them either (its `reserved`).
+ */
+function keepOffEspruinoGlobals(): { visitor: { Program(path: { scope: { bindings: Record<string, unknown>; rename(name: string): void } }): void } } {
+  const theirs = new Set(ESPRUINO_GLOBALS);
+  return {
+    visitor: {
+      Program(path) {
+        for (const name of Object.keys(path.scope.bindings)) if (theirs.has(name)) path.scope.rename(name);
+      },
+    },
+  };
+}
+
 /** Compile one entry (TypeScript source text) to Espruino-ready JavaScript. */
 export async function compile(
   entrySource: string,
@@ -125,13 +168,8 @@ export async function compile(
     stdin: { contents: entrySource, resolveDir: ROOT, loader: "ts", sourcefile: entryName },
     bundle: true,
     write: false,
-    // "cjs" keeps `require("x")` of a built-in module a plain call (iife adds a shim that reads `Proxy`);
-    // the output is wrapped in a function below so nothing leaks into Espruino's global scope. That function is
-    // called through `.call`, not as `(function(){...})()`: while a function called directly as an expression is
-    // on the stack, Espruino names that stack frame by converting the whole function to text whenever a stack trace
-    // is made (every `new Error`, every uncaught error), which for the bundle's outer function is the whole bundle
-    // (~115 KB, ~9,600 JsVars at once): the devkit bundle ran out of memory at its first `new Error` during boot
-    // (Espruino 2v29, jslPrintStackTrace -> jsvGetString on the function).
+    // "cjs" keeps `require("x")` of a built-in module a plain call (iife adds a shim that reads `Proxy`). The
+    // output is not wrapped in a function: see ESPRUINO_GLOBALS for why its top level is the interpreter's.
     format: "cjs",
     target: "es2015",
     platform: "neutral",
@@ -146,8 +184,7 @@ export async function compile(
     plugins: [cryptoJsForEspruino()],
     logLevel: "silent",
   });
-  const es2015 = "(function(){\n" + bundled.outputFiles[0].text + "\n}).call(this);\n";
-  const lowered = transformSync(es2015, {
+  const lowered = transformSync(bundled.outputFiles[0].text, {
     babelrc: false,
     configFile: false,
     sourceType: "script",
@@ -163,13 +200,15 @@ export async function compile(
       "@babel/plugin-transform-destructuring",
       "@babel/plugin-transform-spread",
       "@babel/plugin-transform-parameters",
+      keepOffEspruinoGlobals,
     ],
   });
   if (!lowered?.code) throw new Error("babel produced nothing for " + entryName);
   const min = await minify(lowered.code, {
     ecma: 2015,
     compress: { unused: false, hoist_funs: false, hoist_vars: false, passes: 1 },
-    mangle: true,
+    // the top level's names too, never to one of the interpreter's own (ESPRUINO_GLOBALS)
+    mangle: { toplevel: true, reserved: ESPRUINO_GLOBALS },
     format: { ascii_only: true, comments: false },
   });
   if (!min.code) throw new Error("terser produced nothing for " + entryName);

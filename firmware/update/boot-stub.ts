@@ -5,11 +5,13 @@
 import { ATTEMPTS_MAX, OFF_COMMIT, OFF_GEN, OFF_GOOD, OFF_SIZE, OFF_TRIES, SLOTS, STATE_BYTES, TRY_BYTES } from "./layout.ts";
 
 /**
- * Plain ES5 run by Espruino before the bundle's own code (`if (!stub()) { bundle }`): if a committed update slot
- * is bootable (confirmed, or fewer than ATTEMPTS_MAX unconfirmed boots), the newest one is evaluated instead of
- * the factory bundle, after recording the attempt. `global.__fw` says which slot runs ("" = factory) and stops
- * the evaluated bundle's own stub from diverting again. A bundle that throws while loading reboots the device, so
- * its attempts run out and the previous one boots (rollback).
+ * Plain ES5 run by Espruino around the bundle's own code (`if (!stub()) { bundle } else { eval(slot) }`): if a
+ * committed update slot is bootable (confirmed, or fewer than ATTEMPTS_MAX unconfirmed boots), the newest one is
+ * evaluated instead of the factory bundle, after recording the attempt. `global.__fw` says which slot runs ("" =
+ * factory) and stops the evaluated bundle's own stub from diverting again. The slot is evaluated at the top level,
+ * not inside the stub's function, so that its code runs in the global scope as the factory bundle's does (build.ts
+ * ESPRUINO_GLOBALS says why that matters for memory). A bundle that throws while loading reboots the device, so its
+ * attempts run out and the previous one boots (rollback).
  */
 export const BOOT_STUB =
   "if(!(function(){if(global.__fw!==undefined)return 0;global.__fw=\"\";" +
@@ -25,7 +27,8 @@ export const BOOT_STUB =
   "if(!best)return 0;" +
   `if(bt>=0)S.write("fw."+best+".st","\\0",${OFF_TRIES}+bt);` +
   "global.__fw=best;" +
-  "try{eval(S.read(\"fw.\"+best));}catch(e){print(\"update \"+best+\" failed to boot: \"+e);E.reboot();}" +
   "return 1;})()){\n";
-/** Closes the block BOOT_STUB opens around the factory bundle. */
-export const BOOT_STUB_END = "\n}\n";
+/** Closes the block BOOT_STUB opens around the factory bundle; else, the chosen update slot is evaluated. */
+export const BOOT_STUB_END =
+  "\n}else{try{eval(require(\"Storage\").read(\"fw.\"+global.__fw));}" +
+  "catch(e){print(\"update \"+global.__fw+\" failed to boot: \"+e);E.reboot();}}\n";
