@@ -14,6 +14,9 @@ import type { LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
 import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../protocol/sync.ts";
 import { MAX_KEYS } from "../protocol/keys.ts";
 import type { TerminalRow } from "./store.ts";
+import type { UploadNeeds } from "./upload-reads.ts";
+import { walletAvailable } from "./books.ts";
+import { walletIdOf } from "../protocol/rules.ts";
 import {  } from "./verify.ts";
 import type { SigCheck } from "./verify-pool.ts";
 import type { Gateway, GatewayRequest, GatewayResponse, UploadRecord } from "./gateway.ts";
@@ -220,6 +223,9 @@ export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<strin
   }
   // the orders first: a payment for one of them in this same upload then finds its callback
   const orders = takeOrders(g, t, m.orders);
+  // set-wise: what the records will ask of the store is loaded in one query per table, then each record is
+  // checked and entered in turn as before, from memory; its rows are written in multi-row INSERTs at the end
+  if (g.store.loadUpload) g.store.loadUpload(uploadNeeds(g, t, recs as UploadRecord[]));
   const acked: number[] = [];
   const rejected: { seq: number; code: string; message: string }[] = [];
   let entered = 0;
@@ -234,6 +240,35 @@ export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<strin
   }
   g.log(t.merchantId, t.id, "upload", { records: recs.length, entered, duplicates: dup, rejected: rejected.length, first: recs.length ? (recs[0] as UploadRecord).seq : 0, last });
   return m.orders === undefined ? { acked, rejected } : { acked, rejected, orders };
+}
+
+/** What ingest() of these records will read: their seqs, txIds, wallets, counters, allowances, balances, orders. */
+export function uploadNeeds(g: Gateway, t: TerminalRow, recs: UploadRecord[]): UploadNeeds {
+  const n: UploadNeeds = { merchantId: t.merchantId, terminalId: t.id, seqs: [], chainSeqs: [], txIds: [], wallets: [], counters: [], allowanceKeys: [], accounts: [], movementKeys: [], orderRefs: [] };
+  for (const r of recs) {
+    n.seqs.push(r.seq);
+    if (r.seq > 1) n.chainSeqs.push(r.seq - 1);
+    const bytes = strictBase64(r.entry);
+    const e = bytes ? decodeEntry(bytes) : null;
+    if (!e) continue;
+    const tx = toHex(e.txId);
+    n.txIds.push(tx);
+    n.movementKeys.push("payment:" + tx, "approve:" + tx, "refund:" + tx);
+    if (e.kind === 1) {
+      const p = decodePayment(e.payment);
+      if (!p) continue;
+      const walletId = walletIdOf(g.crypto, e.payment.subarray(2, 66));
+      n.wallets.push(walletId);
+      n.counters.push(p.counter);
+      n.allowanceKeys.push(p.allowance.expiryDay + ":" + p.allowance.startCounter);
+      n.accounts.push(walletAvailable(walletId));
+      if (e.orderRef) n.orderRefs.push(e.orderRef);
+    } else if (e.kind === 3) {
+      const x = decodeRefund(e.refund);
+      if (x) n.txIds.push(toHex(x.txId));
+    } else if (e.orderRef) n.orderRefs.push(e.orderRef);
+  }
+  return n;
 }
 
 export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" | "duplicate" | { code: string; message: string } {

@@ -118,14 +118,19 @@ export class PgStore extends SqlStore {
 
   /** Sends what waits and `q`; the answer to `q`. */
   private send(q?: PgStatement): PgResult {
+    return this.sendAll(q ? [q] : [])[0] ?? { rows: [], rowCount: 0 };
+  }
+
+  /** Sends what waits and `qs` in one round trip; the answers to `qs`. */
+  private sendAll(more: PgStatement[]): PgResult[] {
     const qs = this.pending;
     this.pending = [];
-    if (q) qs.push(q);
-    if (!qs.length) return { rows: [], rowCount: 0 };
+    qs.push(...more);
+    if (!qs.length) return [];
     if (this.depth > 0) this.begun = true;
     try {
       const r = this.c.batch(qs);
-      return r[r.length - 1];
+      return r.slice(r.length - more.length);
     } catch (e) {
       if (e instanceof PgError && this.depth > 0 && !this.failure) this.failure = e;
       throw e;
@@ -138,6 +143,7 @@ export class PgStore extends SqlStore {
   }
 
   protected all<T>(sql: string, ...args: unknown[]): T[] {
+    this.before(false);
     return this.send(this.stmt(sql, args)).rows as T[];
   }
 
@@ -146,15 +152,23 @@ export class PgStore extends SqlStore {
   }
 
   protected run(sql: string, ...args: unknown[]): number {
+    this.before(true);
     return this.send(this.stmt(sql, args)).rowCount;
   }
 
   protected override exec(sql: string, ...args: unknown[]): void {
+    this.before(true);
     if (this.depth > 0) this.pending.push(this.stmt(sql, args));
     else this.send(this.stmt(sql, args));
   }
 
+  protected override allMany(qs: { sql: string; args: unknown[] }[]): Row[][] {
+    this.before(false);
+    return this.sendAll(qs.map((q) => this.stmt(q.sql, q.args))).map((r) => r.rows);
+  }
+
   protected insert(table: string, row: object, wantId?: boolean): number {
+    this.before(true);
     const keys = Object.keys(row).filter((k) => (row as Row)[k] !== undefined);
     const values = keys.map((k) => (row as Row)[k]);
     const marks = keys.map(() => "?");
@@ -180,7 +194,7 @@ export class PgStore extends SqlStore {
       this.failure = null;
       this.pending = [{ sql: "BEGIN ISOLATION LEVEL SERIALIZABLE", params: [] }];
       try {
-        const out = fn();
+        const out = this.unit(fn);
         this.pending.push({ sql: "COMMIT", params: [] });
         this.send();
         this.depth = 0;

@@ -126,18 +126,22 @@ export class SqliteStore extends SqlStore {
   }
 
   protected all<T>(sql: string, ...args: unknown[]): T[] {
+    this.before(false);
     return (this.st(sql).all(...args.map(toDb)) as unknown[]).map((r) => fix<T>(r));
   }
 
   protected get<T>(sql: string, ...args: unknown[]): T | undefined {
+    this.before(false);
     return fix<T>(this.st(sql).get(...args.map(toDb)));
   }
 
   protected run(sql: string, ...args: unknown[]): number {
+    this.before(true);
     return this.st(sql).run(...args.map(toDb)).changes;
   }
 
   protected insert(table: string, row: object, _wantId?: boolean): number {
+    this.before(true);
     const keys = Object.keys(row).filter((k) => (row as Row)[k] !== undefined);
     const sql = "INSERT INTO " + table + " (" + keys.map(col).join(",") + ") VALUES (" + keys.map(() => "?").join(",") + ")";
     return Number(this.st(sql).run(...keys.map((k) => toDb((row as Row)[k]))).lastInsertRowid);
@@ -145,7 +149,7 @@ export class SqliteStore extends SqlStore {
 
   transaction<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    return this.db.transaction(fn).immediate();
+    return this.db.transaction(() => this.unit(fn)).immediate();
   }
 
   close(): void {

@@ -19,6 +19,7 @@
  * `tryLock` (a job such as the 3-day rule runs in one process per period), and `claimSms` / `claimWebhooks` (an
  * outbox row is sent by one process).
  */
+import type { UploadNeeds } from "./upload-reads.ts";
 
 export interface MerchantRow {
   id: number;
@@ -406,6 +407,12 @@ export interface GatewayStore {
   /** Paid invoices of a terminal it has not recorded yet (sent with every hello until it does). */
   unrecordedPaid(merchantId: number, terminalId: number): InvoiceRow[];
 
+  /**
+   * Optional: loads in one query per table what an upload's transaction will read (gateway/upload-reads.ts); until
+   * the transaction ends the store answers from it and writes the upload's rows in multi-row INSERTs.
+   */
+  loadUpload?(needs: UploadNeeds): void;
+
   insertRecord(r: RecordRow): void;
   recordsAt(merchantId: number, terminalId: number, seq: number): RecordRow[];
   /** The entered record holding this txId. */
@@ -473,7 +480,10 @@ export interface GatewayStore {
   updateWebhook(id: number, patch: Partial<WebhookRow>): void;
   webhooks(merchantId?: number): WebhookRow[];
 
-  /** Posts a movement: throws unless its postings balance per currency; returns the movement's id. */
+  /**
+   * Posts a movement: throws unless its postings balance per currency; returns the movement's id (0 inside an
+   * upload's set-wise transaction, loadUpload: the movement is written with the batch's rows before COMMIT).
+   */
   insertMovement(m: MovementRow, postings: Omit<PostingRow, "movementId" | "id">[]): number;
   movementByKey(key: string): MovementRow | undefined;
   /** Credits - debits of an account (prefix match when the name ends with ":"), optionally of movements before `before`. */
