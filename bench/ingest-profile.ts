@@ -29,6 +29,7 @@ const BATCH = flag("batch", 32);
 
 const t = { verify: 0, verifies: 0, store: 0, storeCalls: 0, trips: 0, tripMs: 0 };
 const byMethod = new Map<string, { n: number; ms: number }>();
+const byTrip = new Map<string, { n: number; ms: number; statements: number }>();
 
 // signatures
 for (const m of ["body"] as const) {
@@ -51,12 +52,20 @@ SyncPg.prototype.batch = function (this: SyncPg, qs) {
     return origBatch.call(this, qs);
   } finally {
     t.trips++;
-    t.tripMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    t.tripMs += ms;
+    // a round trip named by its last statement (the one whose answer was awaited)
+    const k = qs[qs.length - 1].sql.replace(/\s+/g, " ").slice(0, 60);
+    const e = byTrip.get(k) ?? { n: 0, ms: 0, statements: 0 };
+    e.n++;
+    e.ms += ms;
+    e.statements += qs.length;
+    byTrip.set(k, e);
   }
 };
 
 async function main(): Promise<void> {
-  const pg = ON_POSTGRES ? await startPostgres({ settings: { fsync: "on", synchronous_commit: "off" } }) : null;
+  const pg = ON_POSTGRES ? await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", ...(process.env.PG_STATEMENTS ? { shared_preload_libraries: "pg_stat_statements" } : {}) } }) : null;
   if (ON_POSTGRES && !pg) throw new Error("no PostgreSQL binaries");
   const clock = new MovableClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const store = pg ? openPgStore(await pg.freshDatabase()) : openSqliteStore(":memory:");
@@ -100,6 +109,7 @@ async function main(): Promise<void> {
   }
   Object.assign(t, { verify: 0, verifies: 0, store: 0, storeCalls: 0, trips: 0, tripMs: 0 });
   byMethod.clear();
+  byTrip.clear();
   const t0 = performance.now();
   let entered = 0;
   for (let b = 0; b < BATCHES; b++) {
@@ -112,6 +122,16 @@ async function main(): Promise<void> {
   console.log(`  per upload: signatures ${per(t.verify)} ms (${per(t.verifies)} verifies), store calls ${per(t.storeCalls)} taking ${per(t.store)} ms, round trips to the PG worker ${per(t.trips)} taking ${per(t.tripMs)} ms`);
   const top = [...byMethod.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
   for (const [k, v] of top) console.log(`    ${k.padEnd(18)} ${per(v.n).padStart(6)} calls ${per(v.ms).padStart(7)} ms`);
+  if (process.env.PG_STATEMENTS) {
+    // PG_STATEMENTS=1: the server's own time per statement (pg_stat_statements), the ten that took longest
+    const st = rig.gw.store as unknown as { select<T>(sql: string): T[] };
+    st.select("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    const rows = st.select<{ query: string; calls: number; total: number }>("SELECT query, calls, total_exec_time + total_plan_time AS total FROM pg_stat_statements ORDER BY total DESC LIMIT 12");
+    console.log("  server time by statement (whole run, setup included):");
+    for (const r of rows) console.log(`    ${Number(r.total).toFixed(0).padStart(6)} ms ${String(r.calls).padStart(6)} calls  ${r.query.replace(/\s+/g, " ").slice(0, 90)}`);
+  }
+  if (byTrip.size) console.log("  round trips to the PG worker, by the statement awaited:");
+  for (const [k, v] of [...byTrip.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.log(`    ${per(v.n).padStart(5)} trips ${per(v.ms).padStart(6)} ms ${per(v.statements).padStart(6)} statements  ${k}`);
   rig.gw.close();
   if (pg) await pg.stop();
 }

@@ -21,7 +21,7 @@
 import { MIGRATIONS, pgDdl, pgQuote, SCHEMA_V6, statements } from "./migrations.ts";
 import type { PgResult, PgStatement } from "./pg-sync.ts";
 import { PgError, SyncPg } from "./pg-sync.ts";
-import type { Row } from "./sql-store.ts";
+import type { Query, Row } from "./sql-store.ts";
 import { col, SqlStore } from "./sql-store.ts";
 import type { SmsRow, WebhookRow } from "./store.ts";
 
@@ -162,9 +162,38 @@ export class PgStore extends SqlStore {
     else this.send(this.stmt(sql, args));
   }
 
-  protected override allMany(qs: { sql: string; args: unknown[] }[]): Row[][] {
+  /** A statement of many parts, translated each time and not prepared (its shape changes with its lists). */
+  private once(sql: string, args: unknown[]): PgStatement {
+    let n = 0;
+    const text = pgQuote(sql)
+      .split(/('(?:[^']|'')*')/)
+      .map((part, i) => (i % 2 ? part : part.replace(/\?/g, () => "$" + ++n)))
+      .join("");
+    return { sql: text, params: args };
+  }
+
+  /**
+   * The reads in one statement: each as a JSON array of its rows (json_agg), so they cost one exchange with the
+   * server, not one each. BLOB columns come back from JSON as "\\x" + hex and are turned back into bytes.
+   */
+  protected override allMany(qs: Query[]): Row[][] {
     this.before(false);
-    return this.sendAll(qs.map((q) => this.stmt(q.sql, q.args))).map((r) => r.rows);
+    if (qs.length < 2) return this.sendAll(qs.map((q) => this.stmt(q.sql, q.args))).map((r) => r.rows);
+    const sql = "SELECT " + qs.map((q, i) => "(SELECT COALESCE(json_agg(q), '[]') FROM (" + q.sql + ") AS q) AS r" + i).join(", ");
+    const row = this.send(this.once(sql, qs.flatMap((q) => q.args))).rows[0];
+    return qs.map((q, i) => {
+      const rows = row["r" + i] as Row[];
+      for (const b of q.bytes ?? []) for (const r of rows) if (typeof r[b] === "string") r[b] = new Uint8Array(Buffer.from((r[b] as string).slice(2), "hex"));
+      return rows;
+    });
+  }
+
+  /** The writes as one statement (each INSERT a part of one WITH), and `then` as a second. */
+  protected override execMany(first: Query[], then: Query[]): void {
+    for (const part of [first, then]) {
+      if (part.length === 1) this.exec(part[0].sql, ...part[0].args);
+      else if (part.length) this.pending.push(this.once("WITH " + part.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", part.flatMap((q) => q.args)));
+    }
   }
 
   protected insert(table: string, row: object, wantId?: boolean): number {

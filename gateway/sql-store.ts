@@ -48,6 +48,13 @@ interface Pending {
   tail?: string;
 }
 
+/** A statement and its arguments. */
+export interface Query {
+  sql: string;
+  args: unknown[];
+  bytes?: string[];
+}
+
 /** Most rows one multi-row INSERT carries; batches go in power-of-two sizes, so a table has few statement shapes. */
 const MAX_ROWS = 64;
 
@@ -83,9 +90,16 @@ export abstract class SqlStore implements GatewayStore {
   protected exec(sql: string, ...args: unknown[]): void {
     this.run(sql, ...args);
   }
-  /** Reads sent together (one round trip where the store has trips); their answers in order. */
-  protected allMany(qs: { sql: string; args: unknown[] }[]): Row[][] {
+  /**
+   * Reads sent together (one statement where the store has round trips); their answers in order, rows in no
+   * promised order. `bytes`: the query's BLOB columns (a store that carries rows as text turns them back to bytes).
+   */
+  protected allMany(qs: Query[]): Row[][] {
     return qs.map((q) => this.all<Row>(q.sql, ...q.args));
+  }
+  /** Writes whose answers nobody reads, in order; `then` after `first` (they may read what `first` wrote). */
+  protected execMany(first: Query[], then: Query[]): void {
+    for (const q of [...first, ...then]) this.exec(q.sql, ...q.args);
   }
 
   // ------------------------------------------------------------ set-wise ingest (gateway/upload-reads.ts)
@@ -140,22 +154,26 @@ export abstract class SqlStore implements GatewayStore {
         }
         l.push(p);
       }
+      const first: Query[] = [];
+      const then: Query[] = [];
       for (const k of tables) {
         const l = by.get(k) as Pending[];
         for (let i = 0; i < l.length; ) {
           let n = 1;
           while (n * 2 <= Math.min(l.length - i, MAX_ROWS)) n *= 2;
-          this.insertRows(l.slice(i, i + n));
+          // postings find their movement's id by its key: after the movements
+          (l[0].table === "postings" ? then : first).push(this.insertRows(l.slice(i, i + n)));
           i += n;
         }
       }
+      this.execMany(first, then);
     } finally {
       this.writing = false;
     }
   }
 
   /** One multi-row INSERT (rows of one table with the same columns). */
-  private insertRows(rows: Pending[]): void {
+  private insertRows(rows: Pending[]): Query {
     const { table, tail } = rows[0];
     const keys = Object.keys(rows[0].row);
     const args: unknown[] = [];
@@ -164,7 +182,7 @@ export abstract class SqlStore implements GatewayStore {
     const one = "(" + keys.map(cell).join(",") + ")";
     for (const p of rows) for (const k of keys) args.push(p.row[k]);
     const cols = keys.map((k) => (table === "postings" && k === "movementKey" ? col("movementId") : col(k)));
-    this.exec("INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), ...args);
+    return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args };
   }
 
   /** A row to write later (with the loaded set only: without one a row goes at once, as before). */
@@ -204,20 +222,22 @@ export abstract class SqlStore implements GatewayStore {
     const akeys = uniq(n.allowanceKeys);
     const mkeys = uniq(n.movementKeys);
     const orefs = uniq(n.orderRefs.filter((x) => x));
-    const qs: { sql: string; args: unknown[]; take: (rows: Row[]) => void }[] = [];
-    const q = (sql: string, args: unknown[], take: (rows: Row[]) => void) => qs.push({ sql, args, take });
+    const qs: (Query & { take: (rows: Row[]) => void })[] = [];
+    // rows come in no promised order (allMany): those read in order are sorted here
+    const byId = (rows: Row[]) => rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const q = (sql: string, args: unknown[], take: (rows: Row[]) => void, bytes?: string[]) => qs.push({ sql, args, take, bytes });
     const ps = padded(seqs);
-    q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND seq IN (" + marks(ps) + ") ORDER BY id", [M, T, ...ps], (rows) => {
+    q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND seq IN (" + marks(ps) + ")", [M, T, ...ps], (rows) => {
       for (const s of seqs) r.recordsAt.set(k3(M, T, s), []);
-      for (const x of rows) r.recordsAt.get(k3(M, T, x.seq))?.push(x as unknown as RecordRow);
-    });
+      for (const x of byId(rows)) r.recordsAt.get(k3(M, T, x.seq))?.push(x as unknown as RecordRow);
+    }, ["entry"]);
     q("SELECT MAX(seq) AS m FROM records WHERE merchantId=? AND terminalId=?", [M, T], (rows) => r.maxSeq.set(k2(M, T), rows[0] && rows[0].m !== null ? Number(rows[0].m) : 0));
     if (txIds.length) {
       const pt = padded(txIds);
-      q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND txId IN (" + marks(pt) + ") AND status='entered' ORDER BY id", [M, T, ...pt], (rows) => {
+      q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND txId IN (" + marks(pt) + ") AND status='entered'", [M, T, ...pt], (rows) => {
         for (const t of txIds) r.recordOfTx.set(k3(M, T, t), null);
-        for (const x of rows) if (r.recordOfTx.get(k3(M, T, x.txId)) === null) r.recordOfTx.set(k3(M, T, x.txId), x as unknown as RecordRow);
-      });
+        for (const x of byId(rows)) if (r.recordOfTx.get(k3(M, T, x.txId)) === null) r.recordOfTx.set(k3(M, T, x.txId), x as unknown as RecordRow);
+      }, ["entry"]);
       q("SELECT * FROM ledger WHERE txId IN (" + marks(pt) + ") AND txId<>''", pt, (rows) => {
         for (const t of txIds) r.ledgerByTx.set(t, null);
         for (const x of rows) r.ledgerByTx.set(x.txId as string, x as unknown as LedgerRow);
@@ -252,9 +272,9 @@ export abstract class SqlStore implements GatewayStore {
           for (const x of rows) r.spentUnder.set(k2(x.walletId, x.allowanceKey), Number(x.s));
         });
       }
-      q("SELECT * FROM allowances WHERE walletId IN (" + marks(pw) + ") ORDER BY walletId, n", pw, (rows) => {
+      q("SELECT * FROM allowances WHERE walletId IN (" + marks(pw) + ")", pw, (rows) => {
         for (const w of wallets) r.allowances.set(w, []);
-        for (const x of rows) r.allowances.get(x.walletId as string)?.push(x as unknown as AllowanceRow);
+        for (const x of rows.sort((a, b) => Number(a.n) - Number(b.n))) r.allowances.get(x.walletId as string)?.push(x as unknown as AllowanceRow);
       });
       q("SELECT walletId FROM deny WHERE walletId IN (" + marks(pw) + ")", pw, (rows) => {
         for (const w of wallets) r.denied.set(w, false);
@@ -263,7 +283,7 @@ export abstract class SqlStore implements GatewayStore {
       q("SELECT * FROM wallets WHERE id IN (" + marks(pw) + ")", pw, (rows) => {
         for (const w of wallets) r.wallets.set(w, null);
         for (const x of rows) r.wallets.set(x.id as string, x as unknown as WalletRow);
-      });
+      }, ["pub", "allowance"]);
     }
     q("SELECT * FROM merchants WHERE id=?", [M], (rows) => r.merchants.set(M, (rows[0] as unknown as MerchantRow) ?? null));
     if (mkeys.length) {
@@ -302,7 +322,8 @@ export abstract class SqlStore implements GatewayStore {
         for (const f of refs) r.ledgerByRef.set(f, null);
         for (const x of rows) r.ledgerByRef.set(x.ref as string, x as unknown as LedgerRow);
       });
-      q("SELECT * FROM records WHERE txId IN (" + marks(pr) + ") AND status='entered' ORDER BY id", pr, (rows) => {
+      q("SELECT * FROM records WHERE txId IN (" + marks(pr) + ") AND status='entered'", pr, (rows) => {
+        byId(rows);
         // the keys this query answers (a key of the batch's own terminal is answered already)
         const fresh = new Set(spends.map((x) => k3(x.merchantId, x.terminalId, x.ref)).filter((k) => !r.recordOfTx.has(k)));
         for (const k of fresh) r.recordOfTx.set(k, null);
@@ -310,14 +331,14 @@ export abstract class SqlStore implements GatewayStore {
           const k = k3(x.merchantId, x.terminalId, x.txId);
           if (fresh.has(k) && r.recordOfTx.get(k) === null) r.recordOfTx.set(k, x as unknown as RecordRow);
         }
-      });
+      }, ["entry"]);
       const terms = uniq(spends.map((x) => x.terminalId)).filter((t) => t !== T);
       if (terms.length) {
         const pt = padded(terms);
-        q("SELECT * FROM records WHERE seq=0 AND terminalId IN (" + marks(pt) + ") ORDER BY id", pt, (rows) => {
+        q("SELECT * FROM records WHERE seq=0 AND terminalId IN (" + marks(pt) + ")", pt, (rows) => {
           for (const x of spends) if (x.terminalId !== T) r.recordsAt.set(k3(x.merchantId, x.terminalId, 0), []);
-          for (const x of rows) r.recordsAt.get(k3(x.merchantId, x.terminalId, 0))?.push(x as unknown as RecordRow);
-        });
+          for (const x of byId(rows)) r.recordsAt.get(k3(x.merchantId, x.terminalId, 0))?.push(x as unknown as RecordRow);
+        }, ["entry"]);
       }
     }
     if (qs.length) run();
