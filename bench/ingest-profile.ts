@@ -65,7 +65,7 @@ SyncPg.prototype.batch = function (this: SyncPg, qs) {
 };
 
 async function main(): Promise<void> {
-  const pg = ON_POSTGRES ? await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", ...(process.env.PG_STATEMENTS ? { shared_preload_libraries: "pg_stat_statements" } : {}) } }) : null;
+  const pg = ON_POSTGRES ? await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", ...(process.env.PG_STATEMENTS ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track_planning": "on" } : {}) } }) : null;
   if (ON_POSTGRES && !pg) throw new Error("no PostgreSQL binaries");
   const clock = new MovableClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const store = pg ? openPgStore(await pg.freshDatabase()) : openSqliteStore(":memory:");
@@ -126,9 +126,9 @@ async function main(): Promise<void> {
     // PG_STATEMENTS=1: the server's own time per statement (pg_stat_statements), the ten that took longest
     const st = rig.gw.store as unknown as { select<T>(sql: string): T[] };
     st.select("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-    const rows = st.select<{ query: string; calls: number; total: number }>("SELECT query, calls, total_exec_time + total_plan_time AS total FROM pg_stat_statements ORDER BY total DESC LIMIT 12");
+    const rows = st.select<{ query: string; calls: number; total: number; plan: number }>("SELECT query, calls, total_exec_time + total_plan_time AS total, total_plan_time AS plan FROM pg_stat_statements ORDER BY total DESC LIMIT 12");
     console.log("  server time by statement (whole run, setup included):");
-    for (const r of rows) console.log(`    ${Number(r.total).toFixed(0).padStart(6)} ms ${String(r.calls).padStart(6)} calls  ${r.query.replace(/\s+/g, " ").slice(0, 90)}`);
+    for (const r of rows) console.log(`    ${Number(r.total).toFixed(0).padStart(6)} ms (plan ${Number(r.plan).toFixed(0)}) ${String(r.calls).padStart(6)} calls  ${r.query.replace(/\s+/g, " ").slice(0, 90)}`);
   }
   if (byTrip.size) console.log("  round trips to the PG worker, by the statement awaited:");
   for (const [k, v] of [...byTrip.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.log(`    ${per(v.n).padStart(5)} trips ${per(v.ms).padStart(6)} ms ${per(v.statements).padStart(6)} statements  ${k}`);

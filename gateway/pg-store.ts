@@ -28,6 +28,8 @@ import type { SmsRow, WebhookRow } from "./store.ts";
 /** SQLSTATEs after which the whole transaction runs again: serialization failure, deadlock, a key taken meanwhile. */
 const RETRY = new Set(["40001", "40P01", "23505"]);
 const MAX_RUNS = 12;
+/** Statement shapes prepared per connection at most (then they are parsed each time). */
+const MAX_PREPARED = 2000;
 /** Tables whose id PostgreSQL numbers itself (AUTOINCREMENT in SQLite's schema). */
 const IDENTITY = new Set(["records", "flags", "activity", "connections", "sms", "webhooks", "movements", "postings", "payout_runs", "payouts"]);
 /** Advisory lock namespace of the gateway ("gw"), first key of the two-key form. */
@@ -58,7 +60,7 @@ export class PgStore extends SqlStore {
   /** The database's first error in the running transaction (the gateway may have caught and rethrown another). */
   private failure: PgError | null = null;
   private isOpen = true;
-  private sql = new Map<string, { text: string; name: string }>();
+  private sql = new Map<string, { text: string; name?: string }>();
   /** Transactions run again after a conflict (for the bench and the operator's log). */
   retries = 0;
 
@@ -96,8 +98,11 @@ export class PgStore extends SqlStore {
     });
   }
 
-  /** A statement as PostgreSQL reads it: $n placeholders, camelCase names quoted; prepared under a name. */
-  private tr(sql: string): { text: string; name: string } {
+  /**
+   * A statement as PostgreSQL reads it: $n placeholders, camelCase names quoted; prepared under a name (the first
+   * MAX_PREPARED shapes: an upload's combined statements, allMany and execMany, take a shape per list length).
+   */
+  private tr(sql: string): { text: string; name?: string } {
     let t = this.sql.get(sql);
     if (!t) {
       let n = 0;
@@ -105,6 +110,7 @@ export class PgStore extends SqlStore {
         .split(/('(?:[^']|'')*')/)
         .map((part, i) => (i % 2 ? part : part.replace(/\?/g, () => "$" + ++n)))
         .join("");
+      if (this.sql.size >= MAX_PREPARED) return { text };
       t = { text, name: "g" + this.sql.size };
       this.sql.set(sql, t);
     }
@@ -162,16 +168,6 @@ export class PgStore extends SqlStore {
     else this.send(this.stmt(sql, args));
   }
 
-  /** A statement of many parts, translated each time and not prepared (its shape changes with its lists). */
-  private once(sql: string, args: unknown[]): PgStatement {
-    let n = 0;
-    const text = pgQuote(sql)
-      .split(/('(?:[^']|'')*')/)
-      .map((part, i) => (i % 2 ? part : part.replace(/\?/g, () => "$" + ++n)))
-      .join("");
-    return { sql: text, params: args };
-  }
-
   /**
    * The reads in one statement: each as a JSON array of its rows (json_agg), so they cost one exchange with the
    * server, not one each. BLOB columns come back from JSON as "\\x" + hex and are turned back into bytes.
@@ -180,7 +176,7 @@ export class PgStore extends SqlStore {
     this.before(false);
     if (qs.length < 2) return this.sendAll(qs.map((q) => this.stmt(q.sql, q.args))).map((r) => r.rows);
     const sql = "SELECT " + qs.map((q, i) => "(SELECT COALESCE(json_agg(q), '[]') FROM (" + q.sql + ") AS q) AS r" + i).join(", ");
-    const row = this.send(this.once(sql, qs.flatMap((q) => q.args))).rows[0];
+    const row = this.send(this.stmt(sql, qs.flatMap((q) => q.args))).rows[0];
     return qs.map((q, i) => {
       const rows = row["r" + i] as Row[];
       for (const b of q.bytes ?? []) for (const r of rows) if (typeof r[b] === "string") r[b] = new Uint8Array(Buffer.from((r[b] as string).slice(2), "hex"));
@@ -192,7 +188,7 @@ export class PgStore extends SqlStore {
   protected override execMany(first: Query[], then: Query[]): void {
     for (const part of [first, then]) {
       if (part.length === 1) this.exec(part[0].sql, ...part[0].args);
-      else if (part.length) this.pending.push(this.once("WITH " + part.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", part.flatMap((q) => q.args)));
+      else if (part.length) this.pending.push(this.stmt("WITH " + part.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", part.flatMap((q) => q.args)));
     }
   }
 
