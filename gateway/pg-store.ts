@@ -184,11 +184,24 @@ export class PgStore extends SqlStore {
     });
   }
 
-  /** The writes as one statement (each INSERT a part of one WITH), and `then` as a second. */
+  /**
+   * The writes as few statements: each INSERT a part of one WITH. The parts of a WITH run in no set order, so a
+   * table's second chunk goes in the next statement (rows keep their order, and so their ids); `then` after.
+   */
   protected override execMany(first: Query[], then: Query[]): void {
     for (const part of [first, then]) {
-      if (part.length === 1) this.exec(part[0].sql, ...part[0].args);
-      else if (part.length) this.pending.push(this.stmt("WITH " + part.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", part.flatMap((q) => q.args)));
+      const rounds: Query[][] = [];
+      const seen = new Map<string, number>();
+      for (const q of part) {
+        const k = q.table ?? q.sql;
+        const i = seen.has(k) ? (seen.get(k) as number) + 1 : 0;
+        seen.set(k, i);
+        (rounds[i] = rounds[i] ?? []).push(q);
+      }
+      for (const r of rounds) {
+        if (r.length === 1) this.exec(r[0].sql, ...r[0].args);
+        else this.pending.push(this.stmt("WITH " + r.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", r.flatMap((q) => q.args)));
+      }
     }
   }
 

@@ -53,6 +53,8 @@ export interface Query {
   sql: string;
   args: unknown[];
   bytes?: string[];
+  /** The table an INSERT writes (its chunks keep their order). */
+  table?: string;
 }
 
 /** Most rows one multi-row INSERT carries; batches go in power-of-two sizes, so a table has few statement shapes. */
@@ -182,7 +184,7 @@ export abstract class SqlStore implements GatewayStore {
     const one = "(" + keys.map(cell).join(",") + ")";
     for (const p of rows) for (const k of keys) args.push(p.row[k]);
     const cols = keys.map((k) => (table === "postings" && k === "movementKey" ? col("movementId") : col(k)));
-    return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args };
+    return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args, table };
   }
 
   /** A row to write later (with the loaded set only: without one a row goes at once, as before). */
