@@ -69,6 +69,8 @@ const TERMINALS = flag("terminals", 200);
 const RECORDS = flag("records", 500);
 const BATCH = Math.min(flag("batch", MAX_UPLOAD_RECORDS), MAX_UPLOAD_RECORDS);
 const KEEP = process.argv.includes("--keep");
+/** pg-temp's max_pred_locks_per_transaction (--pred-locks; PostgreSQL's default is 64). */
+const PRED_LOCKS = String(flag("pred-locks", 1024));
 
 // ---------------------------------------------------------------- keys
 
@@ -144,6 +146,8 @@ const latencies: number[] = [];
 const latByOp = new Map<string, number[]>();
 const connectMs: number[] = [];
 let retries = 0;
+/** Why requests were sent again (the first words of the reason), for the summary. */
+const retryWhy = new Map<string, number>();
 let rejectedTotal = 0;
 
 async function call(t: Target, s: Sim, op: string, fields: Record<string, unknown>): Promise<LinkReply> {
@@ -169,6 +173,8 @@ async function call(t: Target, s: Sim, op: string, fields: Record<string, unknow
       why = e instanceof Error ? e.message : String(e);
     }
     retries++;
+    const k = why.replace(/[0-9]+/g, "N").slice(0, 160);
+    retryWhy.set(k, (retryWhy.get(k) ?? 0) + 1);
     if (attempt >= 20) throw new Error(`terminal ${s.tid}: ${op} failed 20 times, last: ${why}`);
     await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
   }
@@ -308,12 +314,28 @@ async function spawnGateway(db: string, workers: number): Promise<{ url: string;
   };
 }
 
+/** The bench's PostgreSQL: transactions committed and rolled back (serialization conflicts run again). */
+async function pgStats(url: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query("SELECT xact_commit, xact_rollback, conflicts FROM pg_stat_database WHERE datname = current_database()");
+    const x = r.rows[0] as { xact_commit: string; xact_rollback: string };
+    console.log(`PostgreSQL: ${x.xact_commit} transactions committed, ${x.xact_rollback} rolled back (conflicts run again, refusals)`);
+  } finally {
+    await c.end();
+  }
+}
+
 async function main(): Promise<void> {
   const workers = flag("workers", 1);
   let db = strFlag("db");
   let tempPg: TempPostgres | null = null;
   if (db === "pg-temp") {
-    tempPg = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on" } });
+    // predicate locks: an upload's set-wise reads (IN lists of 32 keys) would pass PostgreSQL's default of 64 a
+    // transaction and be promoted to whole-relation locks, so that concurrent uploads conflict (docs/gateway.md)
+    tempPg = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on", max_pred_locks_per_transaction: PRED_LOCKS } });
     if (!tempPg) {
       console.error("--db pg-temp: " + SKIP_NO_POSTGRES);
       process.exit(2);
@@ -330,6 +352,7 @@ async function main(): Promise<void> {
   if (workers > 1) spawned = await spawnGateway(db as string, workers);
   try {
     await run(spawned, rate, workers, db);
+    if (tempPg && db) await pgStats(db);
   } finally {
     if (spawned) await spawned.stop();
     if (tempPg) await tempPg.stop();
@@ -416,6 +439,7 @@ async function run(spawned: { url: string; token: string } | null, rate: number,
     console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
     if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
     if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }
+    if (retryWhy.size) console.log("  sent again because: " + [...retryWhy.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, n]) => n + " x " + k).join("; "));
     console.log(`re-sent ${resent} records already held: ${reacked} acked again`);
     console.log(`records lost: ${lost}, entered twice: ${twice}, rejected: ${rejectedTotal}, terminals failed: ${failed.length}`);
     process.exitCode = lost || twice || failed.length || reacked !== resent ? 1 : 0;

@@ -253,7 +253,8 @@ export function uploadNeeds(g: Gateway, t: TerminalRow, recs: UploadRecord[]): U
     if (!e) continue;
     const tx = toHex(e.txId);
     n.txIds.push(tx);
-    n.movementKeys.push("payment:" + tx, "approve:" + tx, "refund:" + tx);
+    // the movement each kind posts (Books.move looks its key up first); an approval at once is rare: asked then
+    n.movementKeys.push((e.kind === 3 ? "refund:" : "payment:") + tx);
     if (e.kind === 1) {
       const p = decodePayment(e.payment);
       if (!p) continue;
