@@ -10,19 +10,21 @@
  *
  * --db: a SQLite file, a postgres:// URL, or pg-temp (the bench starts PostgreSQL from Debian's packages in a
  * temporary folder: fsync on, synchronous_commit off, the durability of SQLite's WAL with synchronous=NORMAL that the
- * SQLite runs have; test/helpers/postgres.ts). --workers N (PostgreSQL): `npm run gateway -- --workers N` started
+ * SQLite runs have; test/helpers/postgres.ts; --pred-locks N its max_pred_locks_per_transaction, 1,024 by default;
+ * after the run it prints the transactions PostgreSQL committed and rolled back). --workers N (PostgreSQL): `npm run gateway -- --workers N` started
  * as a child process, registered through its admin API. Before the upload the bench measures this machine's ECDSA
  * P-256 verify rate on one core (node:crypto) and prints records/s against it: a record costs one verify (the
  * wallet's signature; the allowance's issuer signature is checked once per allowance, docs/gateway.md).
  *
  * Every record is a genuine wallet payment entry (316 bytes): a terminal-signed request and a wallet-signed payment
- * under an allowance the gateway issued, so the gateway runs its full checks (three ECDSA verifies a record). The
+ * under an allowance the gateway issued, so the gateway runs its full checks (one ECDSA verify a record, the wallet's;
+ * the allowance's once, the terminal's vouched for by the link: docs/gateway.md, what is verified at ingest). The
  * entries are signed before the clock starts; each terminal then says hello and uploads its records in batches,
  * oldest first, one request at a time, as firmware/sync/ does, all terminals at once. A failed request (network
  * error, non-200, reply failing authentication) is sent again under a new seq, as the terminal would.
  *
  * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
- * Prints records/s, request latency (p50/p99/max), and records lost = records the terminals created that the
+ * Prints records/s, request latency (p50/p99/max), why requests were sent again, and records lost = records the terminals created that the
  * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
  * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
  */

@@ -8,6 +8,8 @@
  * for that key, given the rows the transaction wrote so far. Keys not in a map are not covered: the store asks the
  * database (after writing what it holds back). A write the store does not apply here drops the whole set.
  */
+import { walletPurse } from "./books.ts";
+import type { Query, Row } from "./sql-store.ts";
 import type { AllowanceRow, LedgerRow, MerchantRow, MovementRow, OrderCallbackRow, PostingRow, RecordRow, ReportRow, SpendRow, WalletRow } from "./store.ts";
 
 /** What a batch of records will ask of the store: the gateway says, the store loads (gateway/link.ts, upload). */
@@ -185,4 +187,155 @@ export class UploadReads {
   }
 }
 
-export const keyOf = { k2, k3 };
+const keyOf = { k2, k3 };
+
+/** `list` padded to a power-of-two length with its last value (an IN list of few shapes: prepared once each). */
+function padded<T>(list: T[]): T[] {
+  let n = 1;
+  while (n < list.length) n *= 2;
+  const out = list.slice();
+  while (out.length < n) out.push(list[list.length - 1]);
+  return out;
+}
+const marks = (list: unknown[]) => list.map(() => "?").join(",");
+const uniq = <T>(list: T[]): T[] => [...new Set(list)];
+
+/**
+ * Reads, in one query per table and two rounds at most (`allMany`: a round's reads together, in SQLite's dialect),
+ * what an upload's transaction will ask (gateway/link.ts says what, `n`): the set the store answers from.
+ */
+export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][]): UploadReads {
+  const r = new UploadReads();
+  const { k2, k3 } = keyOf;
+  const M = n.merchantId;
+  const T = n.terminalId;
+  const seqs = uniq([0, ...n.seqs]);
+  const txIds = uniq(n.txIds.filter((x) => x));
+  const chainSeqs = uniq(n.chainSeqs);
+  const wallets = uniq(n.wallets);
+  const counters = uniq(n.counters);
+  const akeys = uniq(n.allowanceKeys);
+  const mkeys = uniq(n.movementKeys);
+  const orefs = uniq(n.orderRefs.filter((x) => x));
+  const qs: (Query & { take: (rows: Row[]) => void })[] = [];
+  // rows come in no promised order (allMany): those read in order are sorted here
+  const byId = (rows: Row[]) => rows.sort((a, b) => Number(a.id) - Number(b.id));
+  const q = (sql: string, args: unknown[], take: (rows: Row[]) => void, bytes?: string[]) => qs.push({ sql, args, take, bytes });
+  const ps = padded(seqs);
+  q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND seq IN (" + marks(ps) + ")", [M, T, ...ps], (rows) => {
+    for (const s of seqs) r.recordsAt.set(k3(M, T, s), []);
+    for (const x of byId(rows)) r.recordsAt.get(k3(M, T, x.seq))?.push(x as unknown as RecordRow);
+  }, ["entry"]);
+  q("SELECT MAX(seq) AS m FROM records WHERE merchantId=? AND terminalId=?", [M, T], (rows) => r.maxSeq.set(k2(M, T), rows[0] && rows[0].m !== null ? Number(rows[0].m) : 0));
+  if (txIds.length) {
+    const pt = padded(txIds);
+    q("SELECT * FROM records WHERE merchantId=? AND terminalId=? AND txId IN (" + marks(pt) + ") AND status='entered'", [M, T, ...pt], (rows) => {
+      for (const t of txIds) r.recordOfTx.set(k3(M, T, t), null);
+      for (const x of byId(rows)) if (r.recordOfTx.get(k3(M, T, x.txId)) === null) r.recordOfTx.set(k3(M, T, x.txId), x as unknown as RecordRow);
+    }, ["entry"]);
+    q("SELECT * FROM ledger WHERE txId IN (" + marks(pt) + ") AND txId<>''", pt, (rows) => {
+      for (const t of txIds) r.ledgerByTx.set(t, null);
+      for (const x of rows) r.ledgerByTx.set(x.txId as string, x as unknown as LedgerRow);
+    });
+  }
+  if (chainSeqs.length) {
+    const pc = padded(chainSeqs);
+    q("SELECT * FROM chain WHERE terminalId=? AND seq IN (" + marks(pc) + ")", [T, ...pc], (rows) => {
+      for (const s of chainSeqs) r.chain.set(k2(T, s), null);
+      for (const x of rows) r.chain.set(k2(T, x.seq), { merchantId: x.merchantId as number, hash: x.hash as string });
+    });
+  }
+  let spends: SpendRow[] = [];
+  if (wallets.length) {
+    const pw = padded(wallets);
+    if (counters.length) {
+      const pn = padded(counters);
+      q("SELECT * FROM spends WHERE walletId IN (" + marks(pw) + ") AND counter IN (" + marks(pn) + ")", [...pw, ...pn], (rows) => {
+        for (const w of wallets) for (const c of counters) r.spendsAt.set(k2(w, c), []);
+        for (const x of rows) r.spendsAt.get(k2(x.walletId, x.counter))?.push(x as unknown as SpendRow);
+        spends = rows as unknown as SpendRow[];
+      });
+      q("SELECT * FROM reports WHERE walletId IN (" + marks(pw) + ") AND counter IN (" + marks(pn) + ")", [...pw, ...pn], (rows) => {
+        for (const w of wallets) for (const c of counters) r.reportAt.set(k2(w, c), null);
+        for (const x of rows) r.reportAt.set(k2(x.walletId, x.counter), x as unknown as ReportRow);
+      });
+    }
+    if (akeys.length) {
+      const pk = padded(akeys);
+      q("SELECT walletId, allowanceKey, SUM(amountMinor) AS s FROM spends WHERE walletId IN (" + marks(pw) + ") AND allowanceKey IN (" + marks(pk) + ") GROUP BY walletId, allowanceKey", [...pw, ...pk], (rows) => {
+        for (const w of wallets) for (const k of akeys) r.spentUnder.set(k2(w, k), 0);
+        for (const x of rows) r.spentUnder.set(k2(x.walletId, x.allowanceKey), Number(x.s));
+      });
+    }
+    q("SELECT * FROM allowances WHERE walletId IN (" + marks(pw) + ")", pw, (rows) => {
+      for (const w of wallets) r.allowances.set(w, []);
+      for (const x of rows.sort((a, b) => Number(a.n) - Number(b.n))) r.allowances.get(x.walletId as string)?.push(x as unknown as AllowanceRow);
+    });
+    q("SELECT walletId FROM deny WHERE walletId IN (" + marks(pw) + ")", pw, (rows) => {
+      for (const w of wallets) r.denied.set(w, false);
+      for (const x of rows) r.denied.set(x.walletId as string, true);
+    });
+    q("SELECT * FROM wallets WHERE id IN (" + marks(pw) + ")", pw, (rows) => {
+      for (const w of wallets) r.wallets.set(w, null);
+      for (const x of rows) r.wallets.set(x.id as string, x as unknown as WalletRow);
+    }, ["pub", "allowance"]);
+  }
+  q("SELECT * FROM merchants WHERE id=?", [M], (rows) => r.merchants.set(M, (rows[0] as unknown as MerchantRow) ?? null));
+  if (mkeys.length) {
+    const pm = padded(mkeys);
+    q("SELECT * FROM movements WHERE key IN (" + marks(pm) + ")", pm, (rows) => {
+      for (const k of mkeys) r.movements.set(k, null);
+      for (const x of rows) r.movements.set(x.key as string, x as unknown as MovementRow);
+    });
+  }
+  if (orefs.length) {
+    const po = padded(orefs);
+    q("SELECT * FROM order_callbacks WHERE merchantId=? AND orderRef IN (" + marks(po) + ")", [M, ...po], (rows) => {
+      for (const o of orefs) r.orderCallbacks.set(k2(M, o), null);
+      for (const x of rows) r.orderCallbacks.set(k2(M, x.orderRef), x as unknown as OrderCallbackRow);
+    });
+  }
+  const run = () => {
+    const answers = allMany(qs);
+    qs.forEach((x, i) => x.take(answers[i]));
+    qs.length = 0;
+  };
+  run();
+  // second: balances (the purses of the batch's allowances), and what samePayment() reads of spends found
+  const accounts = uniq([...n.accounts, ...wallets.flatMap((w) => (r.allowances.get(w) ?? []).filter((a) => akeys.indexOf(a.key) >= 0).map((a) => walletPurse(w, a.n)))]);
+  if (accounts.length) {
+    const pa = padded(accounts);
+    q("SELECT account, currency, SUM(credit - debit) AS b FROM postings WHERE account IN (" + marks(pa) + ") GROUP BY account, currency", pa, (rows) => {
+      for (const a of accounts) r.balances.set(a, new Map());
+      for (const x of rows) r.balances.get(x.account as string)?.set(Number(x.currency), Number(x.b));
+    });
+  }
+  const refs = uniq(spends.map((x) => x.ref));
+  if (refs.length) {
+    const pr = padded(refs);
+    q("SELECT * FROM ledger WHERE ref IN (" + marks(pr) + ")", pr, (rows) => {
+      for (const f of refs) r.ledgerByRef.set(f, null);
+      for (const x of rows) r.ledgerByRef.set(x.ref as string, x as unknown as LedgerRow);
+    });
+    q("SELECT * FROM records WHERE txId IN (" + marks(pr) + ") AND status='entered'", pr, (rows) => {
+      byId(rows);
+      // the keys this query answers (a key of the batch's own terminal is answered already)
+      const fresh = new Set(spends.map((x) => k3(x.merchantId, x.terminalId, x.ref)).filter((k) => !r.recordOfTx.has(k)));
+      for (const k of fresh) r.recordOfTx.set(k, null);
+      for (const x of rows) {
+        const k = k3(x.merchantId, x.terminalId, x.txId);
+        if (fresh.has(k) && r.recordOfTx.get(k) === null) r.recordOfTx.set(k, x as unknown as RecordRow);
+      }
+    }, ["entry"]);
+    const terms = uniq(spends.map((x) => x.terminalId)).filter((t) => t !== T);
+    if (terms.length) {
+      const pt = padded(terms);
+      q("SELECT * FROM records WHERE seq=0 AND terminalId IN (" + marks(pt) + ")", pt, (rows) => {
+        for (const x of spends) if (x.terminalId !== T) r.recordsAt.set(k3(x.merchantId, x.terminalId, 0), []);
+        for (const x of byId(rows)) r.recordsAt.get(k3(x.merchantId, x.terminalId, 0))?.push(x as unknown as RecordRow);
+      }, ["entry"]);
+    }
+  }
+  if (qs.length) run();
+  return r;
+}
