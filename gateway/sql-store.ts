@@ -221,7 +221,8 @@ export abstract class SqlStore implements GatewayStore {
     return r ? r.value : undefined;
   }
   setMeta(key: string, value: string): void {
-    this.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", key, value);
+    // meta is not in an upload's loaded set: the set stays (a deny list's new version during an upload)
+    this.keeping(() => this.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", key, value));
   }
 
   insertMerchant(m: Omit<MerchantRow, "id"> & { id?: number }): number {
