@@ -19,12 +19,13 @@ export async function openPayment(w: World, amountMinor = PAYMENT_MINOR): Promis
   await w.until(`the typed amount ${money(amountMinor)}`, () => shows(w, money(amountMinor)));
   await w.type("#");
   let request: string | null = null;
-  // Decoding the panel costs a few jsQR passes: look twice a simulated second.
-  for (let t = 0; t < 10000 && request === null; t += 500) {
+  // Decoding the panel costs a few jsQR passes: look twice a simulated second. Up to 30 s: on the interpreter the
+  // request's signature takes the secure element's real command time, and a loaded machine slows the interpreter.
+  for (let t = 0; t < 30000 && request === null; t += 500) {
     await w.run(500);
     request = w.displayQr();
   }
-  if (request === null) throw new Error("no payment request QR on the display 10 s after # (the payment flow, firmware/app/); the screen shows: " + w.screenText().join(" | "));
+  if (request === null) throw new Error("no payment request QR on the display 30 s after # (the payment flow, firmware/app/); the screen shows: " + w.screenText().join(" | "));
   return request;
 }
 
