@@ -10,7 +10,7 @@ import { runScenario, SCENARIOS } from "../../sim/scenarios/index.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 
 const ON_INTERPRETER = Object.keys(SCENARIOS).filter((n) => n !== "power-cut");
-/** Run whenever ESPRUINO is set; the others are long ones, with SIM_ENGINE_TESTS=1 too (test/flows/engines.ts). */
+/** Run whenever ESPRUINO is set; the others are long ones, which SIM_ENGINE_TESTS=0 skips (test/flows/engines.ts). */
 const IN_CI = ["boot", "sync"];
 
 describe("headless scenarios on the real interpreter (ESPRUINO=...)", function () {

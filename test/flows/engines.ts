@@ -13,15 +13,15 @@ import type { WorldOptions } from "../../sim/world.ts";
 export const ENGINES: EngineName[] = ["v8", "espruino"];
 
 /**
- * Which interpreter suites run where. On the interpreter everything runs in real time, so its flows cost minutes:
- * - in every run with ESPRUINO set (CI has it): one test per flow that has its own suite: the customer-QR payment,
- *   the Bluetooth payment, the update offered at sync, the sync scenario (an offline payment reaching the gateway),
- *   the boot scenario, the bridge's own checks and the page: 144 s and 157 s in two runs on this 2-core machine
- *   while it was shared (load average about 18), about 2.5 minutes; and the whole device's memory over every flow
- *   (test/engine/device-budget.test.ts: invoice, order, refund and void included, about 2 minutes), which holds the
- *   bundle to the board's idle budget and every flow's peak to 12,000 JsVars.
- * - with SIM_ENGINE_TESTS=1 on top ("long"): the rest of the scenarios (keypad, provisioning, the QR and Bluetooth
- *   payments again) and the Wi-Fi change on an open request.
+ * Which interpreter suites run where. On the interpreter everything runs in real time, so its flows cost minutes;
+ * all of them run in every run with ESPRUINO set (CI has it), about 6 minutes in all on this 2-core machine:
+ * - one test per flow that has its own suite: the customer-QR payment, the Bluetooth payment, the update offered at
+ *   sync, the sync scenario (an offline payment reaching the gateway), the boot scenario, the bridge's own checks and
+ *   the page: about 2.5 minutes; the whole device's memory over every flow (test/engine/device-budget.test.ts:
+ *   invoice, order, refund and void included, about 2 minutes), which holds the bundle to the board's idle budget
+ *   and every flow's peak to 12,000 JsVars;
+ * - the "long" ones: the rest of the scenarios (keypad, provisioning, the QR and Bluetooth payments again) and the
+ *   Wi-Fi change on an open request, about 1.5 minutes; SIM_ENGINE_TESTS=0 skips these for a quicker local run.
  * The flows were unreliable on the interpreter because of the bridge, not the firmware: the parts' clocks started
  * before power-on (a printer deaf for as long as the test process had run), UART bytes came after expired timers
  * (a printer's answer lost to its timeout), and a test decoding the panel for a QR kept the simulator, which the
@@ -29,11 +29,11 @@ export const ENGINES: EngineName[] = ["v8", "espruino"];
  */
 export function engineSuitesSkipped(level: "ci" | "long" = "ci"): string {
   if (!espruinoBin()) return "ESPRUINO is unset";
-  if (level === "long" && process.env.SIM_ENGINE_TESTS !== "1") return "a long one: set SIM_ENGINE_TESTS=1 too (test/flows/engines.ts says why)";
+  if (level === "long" && process.env.SIM_ENGINE_TESTS === "0") return "a long one, and SIM_ENGINE_TESTS=0 skips those (test/flows/engines.ts)";
   return "";
 }
 
-/** In an `it` of a forEachEngine body: skip, saying why, a long test on the interpreter unless SIM_ENGINE_TESTS=1. */
+/** In an `it` of a forEachEngine body: skip, saying why, a long test on the interpreter when SIM_ENGINE_TESTS=0. */
 export function longOnInterpreter(ctx: Mocha.Context, engine: EngineName): void {
   const why = engine === "espruino" ? engineSuitesSkipped("long") : "";
   if (why) {
