@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { createHash, webcrypto } from "node:crypto";
 import { join } from "node:path";
 import qrcode from "qrcode-generator";
-import { orderQr as storeOrderQr } from "../sdk/store.ts";
+import { orderLink as storeOrderLink, orderQr as storeOrderQr } from "../sdk/store.ts";
 import { fromQrText, invoiceFromText } from "../protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
@@ -996,6 +996,18 @@ export class World {
     if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
     const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
     return storeOrderQr({ orderKey: s.orderKey, merchantId: s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires: Math.floor((this.now() + validMs) / 1000) });
+  }
+
+  /**
+   * The store's order system hands over an order with its own callback URL as a pay-api link (docs/orders.md),
+   * tagged with the order key the terminal was provisioned with; `merchantId` makes one for another merchant.
+   */
+  orderLink(orderRef: string, amountMinor: number, callback: string, o: { merchantId?: number; validMs?: number } = {}): string {
+    const s = this.meta.provisioned;
+    if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
+    const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
+    const expires = Math.floor((this.now() + (o.validMs ?? 15 * 60000)) / 1000);
+    return storeOrderLink({ orderKey: s.orderKey, merchantId: o.merchantId ?? s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires, callback });
   }
 
   walletInfo(name: string): WalletInfo {
