@@ -56,7 +56,7 @@ import { alreadyInstalled } from "../update/updater.ts";
 import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
 import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "./invoice.ts";
 import { isOrderText } from "./order.ts";
-import { keptOrders, settleOrders } from "./kept-orders.ts";
+import { keptOrders } from "./kept-orders.ts";
 import { RamLedger } from "./ledger.ts";
 import type { Limits } from "./limits.ts";
 import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
@@ -711,9 +711,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       onKeys: noteKeys,
       // orders taken from store links, sent with each upload until the gateway acks or refuses them (docs/orders.md)
       orders: {
-        list: () => keptOrders(d.storage),
+        list: () => keptOrders(d.storage).list,
         settled: (r) => {
-          const no = settleOrders(d.storage, r);
+          const no = keptOrders(d.storage).settle(r);
           for (let i = 0; i < no.length; i++) activity.add("error", "order " + no[i]);
         },
       },

@@ -10,7 +10,7 @@ import { Ink } from "../../hal/display.ts";
 import { formatMoney } from "../money.ts";
 import type { OrderInfo, OrderRefusal } from "../app/order.ts";
 import { orderKeyName, orderRefusals, readOrder, readOrderLink, refuse } from "../app/order.ts";
-import { keepOrder, keptOrders, keptRef, MAX_KEPT } from "../app/kept-orders.ts";
+import { keptOrders } from "../app/kept-orders.ts";
 import type { OrderLink } from "../../protocol/order-link.ts";
 import { isOrderLink } from "../../protocol/order-link.ts";
 import type { Kit } from "./kit.ts";
@@ -35,10 +35,7 @@ export function checkScanned(k: Kit, text: string, done: (o: OrderInfo | OrderRe
     if (!isOrderLink(text)) return done(readOrder(k.d.crypto, text, key, c.merchantId, currencyNumber(c.currency), k.now()));
     const o = readOrderLink(k.d.crypto, text, key, c.merchantId, currencyNumber(c.currency), k.now());
     if ("code" in o) return done(o);
-    const kept = keptOrders(k.d.storage);
-    let room = kept.length < MAX_KEPT;
-    for (let i = 0; i < kept.length; i++) if (keptRef(kept[i].order) === o.orderRef) room = true;
-    done(room ? o : refuse("O10"), o.link);
+    done(keptOrders(k.d.storage).room(o.orderRef) ? o : refuse("O10"), o.link);
   });
 }
 
@@ -46,7 +43,7 @@ export function checkScanned(k: Kit, text: string, done: (o: OrderInfo | OrderRe
 export function orderScreen(k: Kit, o: OrderInfo, link?: OrderLink): void {
   const c = k.cfg;
   const take = (fn: (amountMinor: number, orderRef: string) => void) => {
-    const e = link ? keepOrder(k.d.storage, link.order, link.callback) : "";
+    const e = link ? keptOrders(k.d.storage).keep(link.order, link.callback) : "";
     if (e) return k.result("Order refused", Ink.Alert, [e, orderRefusals()[e], "Any key: back"]);
     fn(o.amountMinor, o.orderRef);
   };

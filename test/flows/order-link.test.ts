@@ -4,7 +4,8 @@
  * order kept on flash and sent with the upload, and the gateway queuing order.paid to the link's own callback.
  */
 import assert from "node:assert/strict";
-import { keptOrders, keptRef } from "../../firmware/app/kept-orders.ts";
+import { keptOrders } from "../../firmware/app/kept-orders.ts";
+import { decodeOrder } from "../../protocol/messages.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 import { flashStore } from "../update/helpers.ts";
 
@@ -12,7 +13,7 @@ const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
 const lastJob = (w: World) => (w.host.printer as unknown as { lastReceipt(): { text: string } | null }).lastReceipt();
 /** The orders the terminal keeps on its flash (read beside the running firmware, as a technician's dump would). */
-const kept = (w: World) => keptOrders(flashStore((w.host as unknown as { flash: Parameters<typeof flashStore>[0] }).flash)).map((k) => keptRef(k.order) + " " + k.callback);
+const kept = (w: World) => keptOrders(flashStore((w.host as unknown as { flash: Parameters<typeof flashStore>[0] }).flash)).list.map((k) => decodeOrder(k.order)!.orderRef + " " + k.callback);
 /** The gateway's activity of one kind, details parsed. */
 const activity = (w: World, kind: string) =>
   (w.gateway!.activity!() as { kind: string; detail: string }[]).filter((a) => a.kind === kind).map((a) => JSON.parse(a.detail) as { orderRef: string; url: string });

@@ -1,14 +1,19 @@
 /** Orders taken from pay-api links, kept in place until the gateway settles them (firmware/app/kept-orders.ts). */
 import assert from "node:assert/strict";
-import { keepOrder, keptOrders, keptRef, MAX_KEPT, settleOrders } from "../../firmware/app/kept-orders.ts";
-import { encodeOrder } from "../../protocol/messages.ts";
+import { keptOrders, MAX_KEPT } from "../../firmware/app/kept-orders.ts";
+import type { FileStore } from "../../hal/storage.ts";
+import { decodeOrder, encodeOrder } from "../../protocol/messages.ts";
 import { Flash } from "../../sim/espruino/flash.ts";
 import { EspruinoStorage } from "../../sim/espruino/storage.ts";
 import { flashStore } from "../update/helpers.ts";
 
+const keepOrder = (s: FileStore, order: Uint8Array, callback: string) => keptOrders(s).keep(order, callback);
+const settleOrders = (s: FileStore, reply: unknown) => keptOrders(s).settle(reply);
+const keptRef = (order: Uint8Array) => decodeOrder(order)!.orderRef;
+
 const order = (ref: string, amountMinor = 2599) => encodeOrder({ merchantId: 42, orderRef: ref, amountMinor, currency: 978, expires: 1800000000, tag: new Uint8Array(16).fill(7) });
 const cb = (ref: string) => "https://shop.example/orders/" + ref + "/paid";
-const refs = (f: Flash) => keptOrders(flashStore(f)).map((k) => keptRef(k.order) + " " + k.callback);
+const refs = (f: Flash) => keptOrders(flashStore(f)).list.map((k) => keptRef(k.order) + " " + k.callback);
 
 function fresh(): Flash {
   const flash = new Flash({ size: 128 * 1024 });
@@ -21,7 +26,7 @@ describe("kept link orders (firmware/app/kept-orders.ts)", () => {
     const flash = fresh();
     assert.equal(keepOrder(flashStore(flash), order("ORD-7"), cb("ORD-7")), "");
     new EspruinoStorage(flash).boot();
-    const k = keptOrders(flashStore(flash));
+    const k = keptOrders(flashStore(flash)).list;
     assert.equal(k.length, 1);
     assert.deepEqual([...k[0].order], [...order("ORD-7")]);
     assert.equal(k[0].callback, cb("ORD-7"));
@@ -45,7 +50,7 @@ describe("kept link orders (firmware/app/kept-orders.ts)", () => {
     const flash = fresh();
     for (let i = 0; i < MAX_KEPT; i++) assert.equal(keepOrder(flashStore(flash), order("ORD-" + i), cb(String(i))), "");
     assert.equal(keepOrder(flashStore(flash), order("ORD-8"), cb("8")), "O10");
-    assert.equal(keptOrders(flashStore(flash)).length, MAX_KEPT);
+    assert.equal(keptOrders(flashStore(flash)).list.length, MAX_KEPT);
     settleOrders(flashStore(flash), { acked: ["ORD-0"], refused: [] });
     assert.equal(keepOrder(flashStore(flash), order("ORD-8"), cb("8")), "", "room again once one was acknowledged");
   });
