@@ -757,6 +757,30 @@ export class World {
     return s;
   }
 
+  /**
+   * The technician's console opened as on the bench (D, the PIN and #, then 1 on the keypad) and served on a TCP
+   * port for the tools (`npm run order -- send --port <url>`). V8 engine only; close it when done.
+   */
+  async technicianConsole(): Promise<{ url: string; close(): Promise<void> }> {
+    const host = this.host;
+    if (isEspruino(host)) throw new Error("the technician console runs on the V8 engine");
+    const con = await startTcpConsole({ host, bindGlobals: this.bindConsole, timeScale: 20 });
+    host.pressKey("D");
+    const pin = this.meta.provisioned ? this.meta.provisioned.techPin : "";
+    if (pin) {
+      for (const k of pin) host.pressKey(k);
+      host.pressKey("#");
+      this.wait(500);
+    }
+    host.pressKey("1");
+    this.wait(100);
+    if (host.consoles.serial !== "Serial1") {
+      await con.close();
+      throw new Error("the technician console did not open; the screen shows: " + this.screenText().join(" | "));
+    }
+    return { url: con.url, close: () => con.close() };
+  }
+
   private async provisionOnV8(s: ProvisionSpec, bindConsole: ReturnType<typeof consoleHostOptions>["bind"]): Promise<void> {
     const host = this.host;
     if (isEspruino(host)) throw new Error("provisioning runs on the V8 engine");

@@ -8,6 +8,7 @@ import { keptOrders } from "../../firmware/app/kept-orders.ts";
 import { decodeOrder } from "../../protocol/messages.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 import { flashStore } from "../update/helpers.ts";
+import { main as orderTool } from "../../tools/order.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
@@ -138,5 +139,24 @@ describe("flow 4 by link: a store's pay-api link (devkit bundle, reference gatew
     const taken = activity(w, "order-callback").map((a) => a.orderRef);
     for (let i = 0; i < 8; i++) assert.ok(taken.indexOf("ORD-M" + i) >= 0, "the gateway holds ORD-M" + i + ": " + taken);
     assert.equal(activity(w, "order-callback-queued").length, 1, "none of them paid: no callback");
+  });
+
+  it("typed by the technician (npm run order -- send over the console): refused with its reason, or the order screen opens and the console closes", async () => {
+    await idle(w);
+    const con = await w.technicianConsole();
+    const said: string[] = [];
+    try {
+      const bad = w.orderLink("ORD-T0", 700, "https://shop.example/t/0").replace("shop.example", "evil.example");
+      await assert.rejects(orderTool(["send", "--board", "devkit", "--port", con.url, "--link", bad], (l) => said.push(l)), /O09 Link not from this store/);
+      assert.match(screen(w), /TECHNICIAN MENU/, "the menu stays after a refusal");
+      await orderTool(["send", "--board", "devkit", "--port", con.url, "--link", w.orderLink("ORD-T1", 700, "https://shop.example/t/1")], (l) => said.push(l));
+    } finally {
+      await con.close();
+    }
+    assert.match(said.join("\n"), /order ORD-T1 \(700 minor units\)/);
+    await w.until("the order screen", () => w.screenText().some((l) => l.indexOf("Order ORD-T1") >= 0), 5000);
+    assert.match(screen(w), /EUR 7\.00/);
+    assert.notEqual(w.host.consoles.serial, "Serial1", "the console closed with the menu");
+    w.keys("*");
   });
 });
