@@ -94,6 +94,23 @@ describe("flow 4 by link: a store's pay-api link (devkit bundle, reference gatew
     w.setWifi(false);
   });
 
+  it("hands a link's order to an invoice too (3): kept as the invoice opens, the invoice names the order", async () => {
+    await idle(w);
+    w.scanText(w.orderLink("ORD-L4", 1500, "https://shop.example/orders/L4/paid"));
+    await w.until("the order screen", () => w.screenText().some((l) => l.indexOf("Order ORD-L4") >= 0), 5000);
+    w.keys("3");
+    await w.until("the invoice", () => /INVOICE {2}order ORD-L4/.test(screen(w)), 10000);
+    assert.deepEqual(kept(w), ["ORD-L4 https://shop.example/orders/L4/paid"]);
+    w.keys("C");
+    await idle(w);
+    w.setWifi(true);
+    w.keys("A1");
+    await w.until("the order sent", () => kept(w).length === 0, 30000);
+    assert.ok(activity(w, "order-callback").some((a) => a.orderRef === "ORD-L4"));
+    w.setWifi(false);
+    await w.run(500);
+  });
+
   it("refuses a link whose callback was changed (O09), with its reason; opens nothing and keeps nothing", async () => {
     await idle(w);
     const link = w.orderLink("ORD-L2", 500, "https://shop.example/orders/L2/paid");
