@@ -125,6 +125,12 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
     const pay4 = await w.pay("bob", await qr("R"));
     await timed("4 order's payment: scan -> journal / receipt / Paid", () => w.scanText(pay4), /Paid/, lastScan);
     await toIdle();
+    // a store's pay-api link (docs/orders.md): its order kept on flash as # opens the payment
+    await timed("4 order link: scan -> order on screen", () => w.scanText(w.orderLink("ORD-2", 1999, "https://shop.example/orders/2/paid")), /Order ORD-2/, lastScan);
+    await timed("4 order link: # -> kept, request QR", () => w.type("#"), /show your code/, lastKey);
+    await qr("R");
+    await w.type("C");
+    await toIdle();
 
     // flow 2: an invoice, paid at the gateway, its confirmation scanned from the phone
     await w.type("3000A3");

@@ -16,11 +16,18 @@ import { hmacSha256 } from "./hmac.ts";
 import { Len, MsgType, VERSION } from "./messages.ts";
 import { fromBase64, toBase64 } from "./sync.ts";
 
-export const ORDER_LINK_PREFIX = "pay-api://payNow?";
-export const ORDER_LINK_LABEL = "pay-api v1";
-/** Longest callback URL a link may carry (it travels in a journal record, docs/protocol.md section 7). */
-export const CALLBACK_MAX = 200;
-const TAG = 16;
+/** The link's texts and sizes (a const enum: inlined, so the device holds no variable for them). */
+const enum L {
+  Prefix = "pay-api://payNow?",
+  Label = "pay-api v1",
+  /** Longest callback URL a link may carry (it travels in the terminal's upload, docs/sync.md section 3). */
+  CallbackMax = 200,
+  Tag = 16,
+  Hex = "0123456789ABCDEF",
+}
+export const ORDER_LINK_PREFIX = L.Prefix;
+export const ORDER_LINK_LABEL = L.Label;
+export const CALLBACK_MAX = L.CallbackMax;
 
 export interface OrderLink {
   order: Uint8Array; // 44, the Order message
@@ -53,7 +60,7 @@ export function fromBase64Url(s: string): Uint8Array | undefined {
 
 /** A callback URL a link may carry: http(s), 1 to CALLBACK_MAX printable ASCII characters, no spaces. */
 export function callbackOk(url: string): boolean {
-  if (url.length > CALLBACK_MAX) return false;
+  if (url.length > L.CallbackMax) return false;
   if (url.indexOf("https://") !== 0 && url.indexOf("http://") !== 0) return false;
   for (let i = 0; i < url.length; i++) {
     const c = url.charCodeAt(i);
@@ -63,7 +70,6 @@ export function callbackOk(url: string): boolean {
 }
 
 const SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-const HEX = "0123456789ABCDEF";
 
 /** Percent-encodes all but RFC 3986's unreserved characters (so ":", "/", "?", "&", "=" are encoded). */
 export function percentEncode(s: string): string {
@@ -71,7 +77,7 @@ export function percentEncode(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charAt(i);
     const n = s.charCodeAt(i) & 255;
-    out += SAFE.indexOf(c) >= 0 ? c : "%" + HEX.charAt(n >> 4) + HEX.charAt(n & 15);
+    out += SAFE.indexOf(c) >= 0 ? c : "%" + L.Hex.charAt(n >> 4) + L.Hex.charAt(n & 15);
   }
   return out;
 }
@@ -85,8 +91,8 @@ export function percentDecode(s: string): string | undefined {
       out += c;
       continue;
     }
-    const hi = HEX.indexOf(s.charAt(i + 1).toUpperCase());
-    const lo = HEX.indexOf(s.charAt(i + 2).toUpperCase());
+    const hi = L.Hex.indexOf(s.charAt(i + 1).toUpperCase());
+    const lo = L.Hex.indexOf(s.charAt(i + 2).toUpperCase());
     if (hi < 0 || lo < 0 || i + 2 >= s.length) return undefined;
     out += String.fromCharCode(hi * 16 + lo);
     i += 2;
@@ -96,17 +102,17 @@ export function percentDecode(s: string): string | undefined {
 
 /** What the link's tag is an HMAC of: "pay-api v1" | order | callback. */
 export function orderLinkTagged(order: Uint8Array, callback: string): Uint8Array {
-  return concat([ascii(ORDER_LINK_LABEL), order, ascii(callback)]);
+  return concat([ascii(L.Label), order, ascii(callback)]);
 }
 
 /** The link's tag: HMAC-SHA256(order key, orderLinkTagged(order, callback))[0..16]. */
 export function orderLinkTag(c: CryptoBackend, orderKey: Uint8Array, order: Uint8Array, callback: string): Uint8Array {
-  return new Uint8Array(hmacSha256(c, orderKey, orderLinkTagged(order, callback)).subarray(0, TAG));
+  return new Uint8Array(hmacSha256(c, orderKey, orderLinkTagged(order, callback)).subarray(0, L.Tag));
 }
 
 /** The link's text from its parts. */
 export function orderLinkText(order: Uint8Array, callback: string, tag: Uint8Array): string {
-  return ORDER_LINK_PREFIX + "order=" + toBase64Url(order) + "&callback=" + percentEncode(callback) + "&tag=" + toBase64Url(tag);
+  return L.Prefix + "order=" + toBase64Url(order) + "&callback=" + percentEncode(callback) + "&tag=" + toBase64Url(tag);
 }
 
 /** The link for an Order (44 bytes, already tagged with the order key) and its callback URL. */
@@ -116,7 +122,7 @@ export function makeOrderLink(c: CryptoBackend, orderKey: Uint8Array, order: Uin
 
 /** Whether a scanned or typed text is a store hand-off link (its scheme), so the idle screen can route it. */
 export function isOrderLink(text: string): boolean {
-  return text.indexOf(ORDER_LINK_PREFIX) === 0;
+  return text.indexOf(L.Prefix) === 0;
 }
 
 /**
@@ -128,7 +134,7 @@ export function parseOrderLink(text: string): OrderLink | null {
   let t = text;
   while (t.length && (t.charCodeAt(t.length - 1) === 13 || t.charCodeAt(t.length - 1) === 10)) t = t.slice(0, -1);
   if (!isOrderLink(t)) return null;
-  const parts = t.slice(ORDER_LINK_PREFIX.length).split("&");
+  const parts = t.slice(L.Prefix.length).split("&");
   if (parts.length !== 3) return null;
   let order: Uint8Array | undefined;
   let callback: string | undefined;
@@ -145,7 +151,7 @@ export function parseOrderLink(text: string): OrderLink | null {
     if ((k === "order" && !order) || (k === "callback" && callback === undefined) || (k === "tag" && !tag)) return null;
   }
   if (!order || !tag || callback === undefined) return null;
-  if (order.length !== Len.Order || order[0] !== VERSION || order[1] !== MsgType.Order || tag.length !== TAG) return null;
+  if (order.length !== Len.Order || order[0] !== VERSION || order[1] !== MsgType.Order || tag.length !== L.Tag) return null;
   if (!callbackOk(callback)) return null;
   return { order: order, callback: callback, tag: tag };
 }

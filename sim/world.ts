@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { createHash, webcrypto } from "node:crypto";
 import { join } from "node:path";
 import qrcode from "qrcode-generator";
-import { orderQr as storeOrderQr } from "../sdk/store.ts";
+import { orderLink as storeOrderLink, orderQr as storeOrderQr } from "../sdk/store.ts";
 import { fromQrText, invoiceFromText } from "../protocol/qr.ts";
 import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
@@ -757,6 +757,30 @@ export class World {
     return s;
   }
 
+  /**
+   * The technician's console opened as on the bench (D, the PIN and #, then 1 on the keypad) and served on a TCP
+   * port for the tools (`npm run order -- send --port <url>`). V8 engine only; close it when done.
+   */
+  async technicianConsole(): Promise<{ url: string; close(): Promise<void> }> {
+    const host = this.host;
+    if (isEspruino(host)) throw new Error("the technician console runs on the V8 engine");
+    const con = await startTcpConsole({ host, bindGlobals: this.bindConsole, timeScale: 20 });
+    host.pressKey("D");
+    const pin = this.meta.provisioned ? this.meta.provisioned.techPin : "";
+    if (pin) {
+      for (const k of pin) host.pressKey(k);
+      host.pressKey("#");
+      this.wait(500);
+    }
+    host.pressKey("1");
+    this.wait(100);
+    if (host.consoles.serial !== "Serial1") {
+      await con.close();
+      throw new Error("the technician console did not open; the screen shows: " + this.screenText().join(" | "));
+    }
+    return { url: con.url, close: () => con.close() };
+  }
+
   private async provisionOnV8(s: ProvisionSpec, bindConsole: ReturnType<typeof consoleHostOptions>["bind"]): Promise<void> {
     const host = this.host;
     if (isEspruino(host)) throw new Error("provisioning runs on the V8 engine");
@@ -996,6 +1020,18 @@ export class World {
     if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
     const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
     return storeOrderQr({ orderKey: s.orderKey, merchantId: s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires: Math.floor((this.now() + validMs) / 1000) });
+  }
+
+  /**
+   * The store's order system hands over an order with its own callback URL as a pay-api link (docs/orders.md),
+   * tagged with the order key the terminal was provisioned with; `merchantId` makes one for another merchant.
+   */
+  orderLink(orderRef: string, amountMinor: number, callback: string, o: { merchantId?: number; validMs?: number } = {}): string {
+    const s = this.meta.provisioned;
+    if (!s || !s.orderKey) throw new Error("the terminal was not provisioned with an order key");
+    const cur: Record<string, number> = { EUR: 978, USD: 840, GBP: 826, CHF: 756 };
+    const expires = Math.floor((this.now() + (o.validMs ?? 15 * 60000)) / 1000);
+    return storeOrderLink({ orderKey: s.orderKey, merchantId: o.merchantId ?? s.merchantId, orderRef, amountMinor, currency: cur[s.currency] ?? 978, expires, callback });
   }
 
   walletInfo(name: string): WalletInfo {

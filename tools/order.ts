@@ -3,10 +3,12 @@
  * npm run order -- qr     --key HEX --merchant ID --ref REF --amount 25.99 [--currency 978] [--expires-in MIN] [--png FILE]
  * npm run order -- verify --secret HEX --signature 't=…,v1=…' --body FILE
  * npm run order -- listen --secret HEX [--port 8099]
+ * npm run order -- send   --board devkit --port PORT --link 'pay-api://…'
  *
  * The store side of the order hand-off (docs/orders.md), on the command line: makes the link or QR text a store's
  * order system gives the terminal, and checks the callbacks the gateway sends once the order is paid. A store
- * system does the same in code with sdk/store.ts.
+ * system does the same in code with sdk/store.ts. `send` is the technician's: it types a link into a terminal whose
+ * console is open (the console op `order`, firmware/tech/console.ts), which then shows the order screen.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -14,19 +16,23 @@ import { fileURLToPath } from "node:url";
 import qrcode from "qrcode-generator";
 import { PNG } from "pngjs";
 import { orderLink, orderQr, StoreError, verifyCallback, type OrderSpec } from "../sdk/store.ts";
-import { parseArgs } from "./common.ts";
-import { ToolError } from "./link.ts";
+import { checkPort, loadBoardDef, parseArgs } from "./common.ts";
+import { espruinoBoardJson, openLink, ToolError } from "./link.ts";
+import { techCall } from "./tech.ts";
 
 export const USAGE = [
   "usage: npm run order -- link   --key HEX --merchant ID --ref REF --amount 25.99 --callback URL [options]",
   "       npm run order -- qr     --key HEX --merchant ID --ref REF --amount 25.99 [options]",
   "       npm run order -- verify --secret HEX --signature 't=<ms>,v1=<hex>' --body FILE",
   "       npm run order -- listen --secret HEX [--port 8099]",
+  "       npm run order -- send   --board devkit --port PORT --link 'pay-api://payNow?…'",
   "  link        prints the pay-api://payNow?order=…&callback=…&tag=… link: the terminal takes it as a QR code or typed",
   "              at its console, and once the order is paid the gateway POSTs order.paid to the callback URL",
   "  qr          prints the O1… order code (no callback of its own: the merchant's webhook hears of it)",
   "  verify      checks one callback: its x-gateway-signature header against the merchant's webhook secret",
   "  listen      an HTTP server on loopback that checks and prints every callback it receives (for development)",
+  "  send        types a link into a terminal whose console is open (technician menu, 1): it checks it as a scanned",
+  "              one and shows the order screen (--port: a serial device or the simulator's tcp://127.0.0.1:2323)",
   "  --key       the merchant's order key in hex (16 to 64 bytes), as provisioned on its terminals",
   "  --merchant  the merchant ID",
   "  --ref       the order reference: 1 to 12 printable ASCII characters, no spaces",
@@ -128,7 +134,17 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         process.once("SIGTERM", resolve);
       });
       srv.close();
-    } else throw new ToolError("USAGE", "unknown command " + JSON.stringify(cmd) + " (link, qr, verify, listen)\n" + USAGE);
+    } else if (cmd === "send") {
+      if (!a.link || a.link === "true") throw new ToolError("USAGE", "missing --link");
+      const def = await loadBoardDef(a.board ?? "devkit");
+      const link = await openLink({ port: await checkPort(a.port ?? ""), board: espruinoBoardJson(def) });
+      try {
+        const r = await techCall(link, { op: "order", link: a.link });
+        out("order " + r.orderRef + " (" + r.amountMinor + " minor units) on the terminal's screen: # customer pays, 3 invoice QR");
+      } finally {
+        await link.close();
+      }
+    } else throw new ToolError("USAGE", "unknown command " + JSON.stringify(cmd) + " (link, qr, verify, listen, send)\n" + USAGE);
   } catch (e) {
     if (e instanceof StoreError) throw new ToolError("USAGE", e.message);
     throw e;

@@ -9,7 +9,10 @@
  * Checks, in order (the first failure is the result):
  *   O01 not an order code, or damaged      O02 no order key on this terminal      O03 tag is not the order key's
  *   O04 order of another merchant          O05 order expired                      O06 other currency
- *   O07 amount zero
+ *   O07 amount zero                        O08 not a pay-api link, or damaged     O09 link's tag is not the order key's
+ *   O10 eight link orders wait to be sent  O11 Storage full: the order cannot be kept
+ * A pay-api link (docs/orders.md, protocol/order-link.ts) is checked the same way once its own tag, over the order
+ * and its callback URL, matched: readOrderLink.
  * The tag is HMAC-SHA256(order key, the 28 bytes before it)[0..16], compared in constant time; nothing of the order
  * is trusted before the tag matches.
  */
@@ -18,6 +21,8 @@ import { equalConstantTime } from "../../protocol/codec/hex.ts";
 import { hmacSha256 } from "../../protocol/hmac.ts";
 import { decodeOrder, Len, MsgType } from "../../protocol/messages.ts";
 import { fromQrText } from "../../protocol/qr.ts";
+import type { OrderLink } from "../../protocol/order-link.ts";
+import { checkOrderLink, isOrderLink, parseOrderLink } from "../../protocol/order-link.ts";
 
 /** Bytes of the tag at the end of an Order. */
 export const ORDER_TAG = 16;
@@ -52,16 +57,20 @@ export function orderRefusals(): { [code: string]: string } {
     O05: "Order has expired",
     O06: "Order currency differs",
     O07: "Order amount is zero",
+    O08: "Not an order link, or damaged",
+    O09: "Link not from this store (altered?)",
+    O10: "8 orders wait to be sent: sync first",
+    O11: "Storage full: order not kept",
   };
 }
 
-function refuse(code: string): OrderRefusal {
+export function refuse(code: string): OrderRefusal {
   return { code: code, message: orderRefusals()[code] };
 }
 
-/** Whether a scanned text is an order code at all (its letter), so the idle screen can route it here. */
+/** Whether a scanned text is an order code (its letter) or a pay-api link (its scheme), so idle routes it here. */
 export function isOrderText(text: string): boolean {
-  return text.length > 2 && text.charAt(0) === "O" && text.charAt(1) === "1";
+  return (text.length > 2 && text.charAt(0) === "O" && text.charAt(1) === "1") || isOrderLink(text);
 }
 
 /**
@@ -70,8 +79,24 @@ export function isOrderText(text: string): boolean {
  */
 export function readOrder(c: CryptoBackend, text: string, orderKey: Uint8Array | null | undefined, merchantId: number, currency: number, nowMs: number): OrderInfo | OrderRefusal {
   const parsed = fromQrText(text);
-  if ("err" in parsed) return refuse("O01");
-  const b = parsed.msg;
+  return "err" in parsed ? refuse("O01") : checkOrder(c, parsed.msg, orderKey, merchantId, currency, nowMs);
+}
+
+/**
+ * The order of a scanned or typed pay-api link, checked: the link's tag (order and callback) under the order key
+ * first, then the Order inside as readOrder checks it; with the link's parts (`link`) to keep for the upload.
+ */
+export function readOrderLink(c: CryptoBackend, text: string, orderKey: Uint8Array | null | undefined, merchantId: number, currency: number, nowMs: number): (OrderInfo & { link: OrderLink }) | OrderRefusal {
+  const l = parseOrderLink(text);
+  if (!l) return refuse("O08");
+  if (!orderKey || !orderKey.length) return refuse("O02");
+  if (!checkOrderLink(c, orderKey, l)) return refuse("O09");
+  const o = checkOrder(c, l.order, orderKey, merchantId, currency, nowMs);
+  return "code" in o ? o : { orderRef: o.orderRef, amountMinor: o.amountMinor, currency: o.currency, expires: o.expires, link: l };
+}
+
+/** An Order message's checks (readOrder's, after the QR text). */
+function checkOrder(c: CryptoBackend, b: Uint8Array, orderKey: Uint8Array | null | undefined, merchantId: number, currency: number, nowMs: number): OrderInfo | OrderRefusal {
   if (b.length !== Len.Order || b[1] !== MsgType.Order) return refuse("O01");
   if (!orderKey || !orderKey.length) return refuse("O02");
   const body = b.subarray(0, Len.Order - ORDER_TAG);

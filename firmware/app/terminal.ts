@@ -56,6 +56,7 @@ import { alreadyInstalled } from "../update/updater.ts";
 import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
 import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "./invoice.ts";
 import { isOrderText } from "./order.ts";
+import { keptOrders } from "./kept-orders.ts";
 import { RamLedger } from "./ledger.ts";
 import type { Limits } from "./limits.ts";
 import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
@@ -236,7 +237,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       }
       if (idleKey(idle, k)) showIdle();
     },
-    // an order QR fills in order and amount (flow 4)
+    // an order QR or a store's pay-api link fills in order and amount (flow 4)
     code: (text: string) => (isOrderText(text) ? scanOrder(kit(), text) : undefined),
     // a scan that could not be read as text gets a notice, never silence
     notice: (r) => result("Code not read", Ink.Alert, [r.message]),
@@ -708,6 +709,14 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         return ids;
       },
       onKeys: noteKeys,
+      // orders taken from store links, sent with each upload until the gateway acks or refuses them (docs/orders.md)
+      orders: {
+        list: () => keptOrders(d.storage).list,
+        settled: (r) => {
+          const no = keptOrders(d.storage).settle(r);
+          for (let i = 0; i < no.length; i++) activity.add("error", "order " + no[i]);
+        },
+      },
       // The Wi-Fi HAL has one listener and the sync loop takes it: online/offline reach the flows from here.
       onProgress: (p) => {
         if (!sync) return;

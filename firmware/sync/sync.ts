@@ -178,6 +178,11 @@ export interface SyncOptions {
   onKeys?: (keys: IssuerKeyOffer[], revoke: IssuerKeyRevoke[]) => void;
   /** Security-relevant failures (a reply that failed authentication or was replayed), for the activity log. */
   onAlert?: (e: SyncError) => void;
+  /**
+   * Orders taken from store links (docs/sync.md, upload `orders`): `list` is sent with every upload (one is made
+   * for them alone when no record is pending), `settled` gets the authentic reply's `orders`.
+   */
+  orders?: { list(): { order: Uint8Array; callback: string }[]; settled(reply: unknown): void };
 }
 
 export interface SyncHandle {
@@ -491,7 +496,8 @@ export function startSync(o: SyncOptions): SyncHandle {
 
   function upload(done: (e: SyncError | null) => void): void {
     const recs = o.journal.pending(batch);
-    if (!recs.length) return done(null);
+    const ords = o.orders ? o.orders.list() : [];
+    if (!recs.length && !ords.length) return done(null);
     const seqs: number[] = [];
     const items: { seq: number; entry: string; prev?: string }[] = [];
     for (let i = 0; i < recs.length; i++) {
@@ -503,9 +509,13 @@ export function startSync(o: SyncOptions): SyncHandle {
     }
     o.journal.markUploaded(seqs);
     progress("upload");
-    call("upload", { records: items }, (e, reply) => {
+    const f: { [k: string]: unknown } = { records: items };
+    if (ords.length) f.orders = ords.map((x) => ({ order: toBase64(x.order), callback: x.callback }));
+    call("upload", f, (e, reply) => {
       if (e) return done(e);
       const m = reply as LinkReply;
+      if (ords.length && o.orders) o.orders.settled(m.orders);
+      if (!recs.length) return done(null);
       const acked: number[] = [];
       const rejected: number[] = [];
       if (!pick(m.acked, seqs, acked) || !pick(m.rejected, seqs, rejected)) return done(err("REPLY_FORMAT", "gateway upload reply: bad acked/rejected"));

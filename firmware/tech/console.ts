@@ -17,6 +17,9 @@
  *   technician PIN as a salted hash `pin.tech`, firmware/vault.ts hashPin) to the vault only, then prints the
  *   provisioning receipt.
  * - `diagnose` {interactiveMs}: the self-tests of ./diagnose.ts, printed as a report.
+ * - `order` {link}: a store's pay-api link typed by the technician (docs/orders.md): checked as a scanned one is;
+ *   answered with its `orderRef` and `amountMinor`, then the console and the menu close and the order screen opens
+ *   (or `ok: false` and the refusal, "O09 Link not from this store (altered?)", the menu staying open).
  */
 import type { Device } from "../../hal/device.ts";
 import { ascii, fromHex, toHex } from "../../protocol/codec/hex.ts";
@@ -55,6 +58,8 @@ export interface TechDeps {
   provisioningJob?: (p: ProvisioningInfo) => Uint8Array;
   diagnosticsJob?: (r: DiagnosticsReport) => Uint8Array;
   journalState?: () => string;
+  /** A typed order link: checked, then (ok) the order screen opens once the answer is out. */
+  order?: (link: string, done: (err: string | null, o?: { orderRef: string; amountMinor: number }) => void) => void;
 }
 
 /** 4 to 8 digits. */
@@ -255,6 +260,10 @@ export function techConsole(deps: TechDeps): (request: string) => void {
         if (q.print === false) return answer(id, { ok: true, report: r, printed: false });
         d.printer.print(job, (perr) => answer(id, { ok: true, report: r, printed: !perr, printError: perr || undefined }));
       });
+    }
+    if (op === "order") {
+      if (typeof q.link !== "string" || !deps.order) return fail(id, deps.order ? "link: the pay-api://payNow?... text" : "no order screen here");
+      return deps.order(q.link, (e, o) => (e || !o ? fail(id, e || "refused") : answer(id, { ok: true, orderRef: o.orderRef, amountMinor: o.amountMinor })));
     }
     fail(id, "unknown op " + JSON.stringify(op));
   };
