@@ -22,6 +22,8 @@ import { seal, unseal } from "./seal.ts";
 
 /** keyId of link envelopes (both directions). */
 export const LINK_KEY_ID = 1;
+/** keyId of relay bundles (protocol/relay.ts): records the customer's phone carries to the gateway. */
+export const RELAY_KEY_ID = 5;
 /** Hex characters of a request nonce (8 bytes). */
 export const NONCE_HEX = 16;
 /** Most records in one upload. */
@@ -34,17 +36,20 @@ export interface LinkKeys {
   t2g: SealKeys;
   /** Gateway to terminal. */
   g2t: SealKeys;
+  /** Terminal to gateway by way of a customer's phone (relay bundles, protocol/relay.ts): no seq window. */
+  relay: SealKeys;
 }
 
 function labelKey(c: CryptoBackend, z: Uint8Array, label: string): Uint8Array {
   return new Uint8Array(hmacSha256(c, z, ascii(label)).subarray(0, 16));
 }
 
-/** Both directions' keys from the ECDH secret Z (32 bytes). */
+/** Both directions' keys, and the relay bundles' keys, from the ECDH secret Z (32 bytes). */
 export function linkKeys(c: CryptoBackend, z: Uint8Array): LinkKeys {
   return {
     t2g: { keyId: LINK_KEY_ID, enc: labelKey(c, z, "t2g enc"), mac: labelKey(c, z, "t2g mac") },
     g2t: { keyId: LINK_KEY_ID, enc: labelKey(c, z, "g2t enc"), mac: labelKey(c, z, "g2t mac") },
+    relay: { keyId: RELAY_KEY_ID, enc: labelKey(c, z, "relay enc"), mac: labelKey(c, z, "relay mac") },
   };
 }
 
