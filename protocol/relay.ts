@@ -55,28 +55,29 @@ function u32(b: Uint8Array, at: number): number {
   return ((b[at] * 256 + b[at + 1]) * 256 + b[at + 2]) * 256 + b[at + 3];
 }
 
-function put32(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >>> 24) & 255;
-  b[at + 1] = (v >>> 16) & 255;
-  b[at + 2] = (v >>> 8) & 255;
-  b[at + 3] = v & 255;
-}
-
 /**
  * The bundle of `records` (1..4, oldest first, as the journal gives them) for the gateway. Byte fields are taken as
- * given (callers pass the journal's own); at most RELAY_MAX_RECORDS are taken.
+ * given (callers pass the journal's own); at most RELAY_MAX_RECORDS are taken. The terminal runs this: it is one
+ * function with its constants as literals (4 RELAY_MAX_RECORDS, 6 RELAY_HEAD, 0x50 RELAY_TYPE), so that it holds no
+ * JsVars while idle.
  */
 export function sealRelay(c: CryptoBackend, k: SealKeys, terminalId: number, records: RelayRecord[]): Uint8Array {
-  const n = records.length < RELAY_MAX_RECORDS ? records.length : RELAY_MAX_RECORDS;
+  const put = (b: Uint8Array, at: number, v: number) => {
+    b[at] = (v >>> 24) & 255;
+    b[at + 1] = (v >>> 16) & 255;
+    b[at + 2] = (v >>> 8) & 255;
+    b[at + 3] = v & 255;
+  };
+  const n = records.length < 4 ? records.length : 4;
   let size = 5;
   for (let i = 0; i < n; i++) size += 22 + records[i].payload.length;
   const pt = new Uint8Array(size);
-  put32(pt, 0, terminalId);
+  put(pt, 0, terminalId);
   pt[4] = n;
   let at = 5;
   for (let i = 0; i < n; i++) {
     const r = records[i];
-    put32(pt, at, r.seq);
+    put(pt, at, r.seq);
     if (r.prev) pt.set(r.prev.subarray(0, 16), at + 4);
     pt[at + 20] = r.payload.length >> 8;
     pt[at + 21] = r.payload.length & 255;
@@ -84,13 +85,13 @@ export function sealRelay(c: CryptoBackend, k: SealKeys, terminalId: number, rec
     at += 22 + r.payload.length;
   }
   // the first record's txId counter (entry bytes 5..8): never the same for two different first records
-  const first = records[0].payload;
-  const env = seal(c, k, first.length >= 9 ? u32(first, 5) : records[0].seq, pt);
-  const out = new Uint8Array(RELAY_HEAD + env.length);
+  const f = records[0].payload;
+  const env = seal(c, k, f.length >= 9 ? ((f[5] * 256 + f[6]) * 256 + f[7]) * 256 + f[8] : records[0].seq, pt);
+  const out = new Uint8Array(6 + env.length);
   out[0] = 1;
-  out[1] = RELAY_TYPE;
-  put32(out, 2, terminalId);
-  out.set(env, RELAY_HEAD);
+  out[1] = 0x50;
+  put(out, 2, terminalId);
+  out.set(env, 6);
   return out;
 }
 

@@ -19,6 +19,7 @@ import type { SecureElement } from "../../hal/secure-element.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
 import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
+import type { SealKeys } from "../../protocol/seal.ts";
 import type { UpdateOffer } from "../update/updater.ts";
 import { MAX_KEYS } from "../../protocol/keys.ts";
 import { isLabel } from "../../protocol/firmware.ts";
@@ -190,6 +191,11 @@ export interface SyncHandle {
   fetchChunk(version: string, offset: number, length: number, done: (err: SyncError | null, data?: Uint8Array) => void): void;
   /** fetchChunk for one version in the shape firmware/update/updater.ts's UpdateDeps.fetchChunk takes. */
   chunkFetcher(version: string): (offset: number, length: number, done: (err: string | null, data?: Uint8Array) => void) => void;
+  /**
+   * The relay bundles' keys (linkKeys(Z).relay, docs/protocol.md "Relayed records"), with the link's ECDH in the
+   * secure element if no request made it yet (so also offline); null when the part or the configuration fails.
+   */
+  relayKeys(done: (k: SealKeys | null) => void): void;
 }
 
 export const SYNC_OFFLINE = "SYNC_OFFLINE";
@@ -668,6 +674,9 @@ export function startSync(o: SyncOptions): SyncHandle {
     },
     chunkFetcher(version) {
       return (offset, length, done) => handle.fetchChunk(version, offset, length, (e, data) => (e ? done(e.code + ": " + e.message) : done(null, data)));
+    },
+    relayKeys(done) {
+      withKeys((e) => done(e || !keys ? null : keys.relay));
     },
   };
   return handle;
