@@ -3,7 +3,8 @@
  * customer's phone carried here sealed (protocol/relay.ts). POST /v1/wallets/{walletId}/relay `{bundle, time}`,
  * signed by the wallet like every wallet call (routes.ts authenticates it before this runs).
  *
- * The bundle opens under the named terminal's relay keys (linkKeys(Z).relay, from the link's keysFor()); its
+ * The bundle opens under the named terminal's relay keys (relayKeys(Z), Z from the gateway's link key and the
+ * terminal's identity key, as the link's); its
  * records then go through the link's own upload entry (link.ts upload(), then ingest()), exactly as if the
  * terminal had uploaded them: the same checks, entered once by record and txId. So a second upload of the bundle,
  * by this phone or another, and the terminal's own upload of the same records later, are acknowledged as
@@ -11,7 +12,8 @@
  * request being one store transaction, changes nothing at all.
  */
 import { toHex } from "../protocol/codec/hex.ts";
-import { openRelay, relayTerminalId, RELAY_FORMAT } from "../protocol/relay.ts";
+import { openRelay, relayKeys, relayTerminalId, RELAY_FORMAT } from "../protocol/relay.ts";
+import { createECDH } from "node:crypto";
 import type { LinkRequest } from "../protocol/sync.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import type { Gateway } from "./gateway.ts";
@@ -32,7 +34,11 @@ export function relayBundle(g: Gateway, walletId: string, b: Record<string, unkn
   const t = g.store.getTerminal(tid);
   if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "the bundle names terminal " + tid + ", which is not registered");
   if (t.revokedAt) throw new GatewayError(403, "TERMINAL_REVOKED", "the bundle's terminal " + tid + " was revoked");
-  const o = openRelay(g.crypto, g.keysFor(t).relay, bytes);
+  // Z as the link's keysFor() makes it (docs/sync.md section 1); one ECDH per bundle, nothing cached
+  const ecdh = createECDH("prime256v1");
+  ecdh.setPrivateKey(Buffer.from(g.linkPrivate));
+  const z = new Uint8Array(ecdh.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(t.pub)])));
+  const o = openRelay(g.crypto, relayKeys(g.crypto, z), bytes);
   if ("code" in o) throw new GatewayError(400, o.code, o.message);
   const records = o.records.map((r) => (r.prev ? { seq: r.seq, prev: toHex(r.prev), entry: toBase64(r.entry) } : { seq: r.seq, entry: toBase64(r.entry) }));
   const msg: LinkRequest = { op: "upload", tid: tid, nonce: "", records: records };

@@ -5,7 +5,7 @@
  * record once, exactly as if the terminal had uploaded it.
  *
  *   bundle    = 01 | 50 | terminalId (u32) | envelope
- *   envelope  = the sealed envelope of seal.ts under the terminal's relay keys (linkKeys(Z).relay, keyId 5),
+ *   envelope  = the sealed envelope of seal.ts under the terminal's relay keys (relayKeys(Z) below, keyId 5),
  *               seq = the sequence half of the first record's txId (the secure element's counter 0)
  *   plaintext = terminalId (u32) | count (u8, 1..4) | count x ( seq (u32) | prev (16, zeros: none) | len (u16) | entry )
  *
@@ -14,12 +14,24 @@
  * gateway does not check the seq against the link's replay window: entering is idempotent (by record and txId), so
  * a bundle uploaded twice, or by two phones, or after the terminal uploaded the records itself, changes nothing.
  *
- *   terminal: const b = sealRelay(c, keys.relay, terminalId, journal.pending(4));   // sent over the BLE session
- *   gateway:  const tid = relayTerminalId(b); const r = openRelay(c, keysOf(tid).relay, b); // r.code on failure
+ *   terminal: const b = sealRelay(c, relayKeys(c, z), terminalId, journal.pending(4));   // sent over the BLE session
+ *   gateway:  const tid = relayTerminalId(b); const r = openRelay(c, relayKeys(c, zOf(tid)), b); // r.code on failure
  */
 import type { CryptoBackend } from "../hal/crypto.ts";
 import type { SealKeys } from "./seal.ts";
 import { seal, unseal } from "./seal.ts";
+import { sealKeys } from "./sync.ts";
+
+/** keyId of relay bundles' envelopes. */
+export const RELAY_KEY_ID = 5;
+
+/**
+ * The relay bundles' keys from the link's ECDH secret Z (docs/sync.md section 1): HMAC-SHA256(Z, "relay enc")[0..16]
+ * and "relay mac", keyId 5. The terminal holds them only while it seals a bundle.
+ */
+export function relayKeys(c: CryptoBackend, z: Uint8Array): SealKeys {
+  return sealKeys(c, z, RELAY_KEY_ID, "relay");
+}
 
 /** Most records in one bundle. */
 export const RELAY_MAX_RECORDS = 4;

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import * as M from "../../protocol/messages.ts";
-import { sealRelay } from "../../protocol/relay.ts";
-import { linkKeys, toBase64 } from "../../protocol/sync.ts";
+import { relayKeys, sealRelay } from "../../protocol/relay.ts";
+import { toBase64 } from "../../protocol/sync.ts";
 import { payOverBle, WalletBleSession } from "../../sdk/ble.ts";
 import type { WalletState, WalletStore } from "../../sdk/wallet.ts";
 import { Wallet } from "../../sdk/wallet.ts";
@@ -27,7 +27,7 @@ function signWithSe(t: Terminal, unsigned: Uint8Array): Uint8Array {
 
 /** Four pending records of terminal 4242 (316-byte wallet payments): the largest bundle, 1,404 bytes. */
 function bundle(): Uint8Array {
-  const k = linkKeys(crypto, new Uint8Array(32).fill(0x5a)).relay;
+  const k = relayKeys(crypto, new Uint8Array(32).fill(0x5a));
   const recs = [1, 2, 3, 4].map((seq) => ({
     seq,
     prev: new Uint8Array(16).fill(seq),

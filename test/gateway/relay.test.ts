@@ -17,7 +17,7 @@ const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 /** The bundle a terminal hands a phone: its `n` oldest pending records, sealed under its relay keys. */
 function bundleOf(t: SoftTerminal, n = 4): Uint8Array {
   const recs = t.pending.slice(0, n).map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : (fromHex(r.prev) as Uint8Array), payload: r.entry }));
-  return sealRelay(c, t.keys.relay, t.terminalId, recs);
+  return sealRelay(c, t.relayKeys, t.terminalId, recs);
 }
 
 function relay(rig: Rig, carrier: SoftWallet, bundle: Uint8Array) {

@@ -359,7 +359,7 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     const payer = new SoftWallet();
     payer.setAllowance(g.registerWallet({ publicKey: payer.publicKey, capMinor: 5000, balanceMinor: 10000 }).allowance);
     const ids = [210, 320].map((a) => Buffer.from(t.record(t.walletPayment(payer, a)).entry.subarray(1, 9)).toString("hex"));
-    const bundle = sealRelay(nodeCrypto(), t.keys.relay, t.terminalId, t.pending.map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : new Uint8Array(Buffer.from(r.prev, "hex")), payload: r.entry })));
+    const bundle = sealRelay(nodeCrypto(), t.relayKeys, t.terminalId, t.pending.map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : new Uint8Array(Buffer.from(r.prev, "hex")), payload: r.entry })));
     const count = () => ids.map((id) => (g.ledger() as unknown as { txId: string }[]).filter((r) => r.txId === id).length);
     const tampered = Buffer.from(bundle);
     tampered[tampered.length - 3] ^= 1;

@@ -22,8 +22,7 @@ import * as M from "../../protocol/messages.ts";
 import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import { seal } from "../../protocol/seal.ts";
 import { encodeEntry } from "../../protocol/entry.ts";
-import { sealRelay } from "../../protocol/relay.ts";
-import { linkKeys } from "../../protocol/sync.ts";
+import { relayKeys, sealRelay } from "../../protocol/relay.ts";
 import { compressKey, qrKeys, qrTranscript, requestQrText, sealPaymentQr } from "../../protocol/qr-session.ts";
 import { canonical } from "../../firmware/selftest/protocol.ts";
 import { publicKeyOf, signBody, verifyBody } from "../../gateway/issuer.ts";
@@ -182,8 +181,8 @@ export function generate(old: Json | null): { json: Json; device: string } {
     paymentQr: sealPaymentQr(c, z, requestBytes, sessionKey, walletEph, paymentBytes),
   };
 
-  // A relay bundle (protocol/relay.ts): two journal records of terminal 4242 sealed under linkKeys(Z).relay.
-  const rk = linkKeys(c, TEST_KEYS.linkZ).relay;
+  // A relay bundle (protocol/relay.ts): two journal records of terminal 4242 sealed under relayKeys(Z).
+  const rk = relayKeys(c, TEST_KEYS.linkZ);
   const relayRecords = [
     { seq: 5, prev: h("00112233445566778899aabbccddeeff"), payload: encodeEntry({ kind: 1, txId: txId(4242, 17), method: 2, request: requestBytes, payment: paymentBytes, orderRef: "" }) },
     { seq: 6, prev: null, payload: encodeEntry({ kind: 3, txId: txId(4242, 19), refund: M.encodeRefund(refund) }) },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHex, toHex } from "../../protocol/codec/hex.ts";
-import { openRelay, relayTerminalId, RELAY_AUTH, RELAY_CONTENT, RELAY_FORMAT, sealRelay } from "../../protocol/relay.ts";
+import { openRelay, relayKeys, relayTerminalId, RELAY_AUTH, RELAY_CONTENT, RELAY_FORMAT, sealRelay } from "../../protocol/relay.ts";
 import { linkKeys, openRequest, sealRequest, toBase64 } from "../../protocol/sync.ts";
 import { seal } from "../../protocol/seal.ts";
 import { nodeCrypto } from "../../gateway/node-crypto.ts";
@@ -11,11 +11,11 @@ const c = nodeCrypto();
 const V = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "docs", "protocol-vectors.json"), "utf8"));
 const h = (s: string) => fromHex(s) as Uint8Array;
 const R = V.relay;
-const keys = linkKeys(c, h(R.z));
+const keys = { ...linkKeys(c, h(R.z)), relay: relayKeys(c, h(R.z)) };
 const records = R.records.map((r: { seq: number; prev: string | null; entry: string }) => ({ seq: r.seq, prev: r.prev ? h(r.prev) : null, payload: h(r.entry) }));
 
 describe("protocol: relay bundles", () => {
-  it("seal the published vector byte for byte under linkKeys(Z).relay (keyId 5), and open back to its records", () => {
+  it("seal the published vector byte for byte under relayKeys(Z) (keyId 5), and open back to its records", () => {
     assert.equal(keys.relay.keyId, 5);
     assert.equal(toHex(keys.relay.enc), R.enc);
     assert.equal(toHex(keys.relay.mac), R.mac);
@@ -50,7 +50,7 @@ describe("protocol: relay bundles", () => {
   });
 
   it("open only under the sealing terminal's keys: another terminal's Z does not open it", () => {
-    const other = linkKeys(c, new Uint8Array(32).fill(7));
+    const other = { relay: relayKeys(c, new Uint8Array(32).fill(7)) };
     const o = openRelay(c, other.relay, h(R.bundle));
     assert.ok("code" in o && o.code === RELAY_AUTH);
   });

@@ -35,7 +35,7 @@ async function get(url: string, path: string): Promise<Record<string, unknown>> 
 
 /** The bundle a terminal hands a phone: its `n` oldest pending records. */
 function bundleOf(t: SoftTerminal, n = 4): Uint8Array {
-  return sealRelay(c, t.keys.relay, t.terminalId, t.pending.slice(0, n).map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : (fromHex(r.prev) as Uint8Array), payload: r.entry })));
+  return sealRelay(c, t.relayKeys, t.terminalId, t.pending.slice(0, n).map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : (fromHex(r.prev) as Uint8Array), payload: r.entry })));
 }
 
 describe("SDK: relayed terminal records, carried by the wallet and uploaded at sync", function () {
