@@ -275,6 +275,8 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
       assert.equal(paid.verified, true);
       assert.equal(paid.terminalId, 7);
       assert.equal(paid.merchantId, 42);
+      // the terminal, offline, handed the QR payment's record (still pending) along: the Java wallet keeps it
+      assert.equal(paid.relayed, 1, "a relay bundle with the pending QR payment");
       // HELLO (66 bytes: 4 frames), then the sealed payment; ACCEPT (271: 15 frames), request and receipt back
       assert.ok(bridge.frames.toTerminal >= 4 + 14, "frames to the terminal: " + bridge.frames.toTerminal);
       assert.ok(bridge.frames.toWallet >= 15 + 7, "frames to the wallet: " + bridge.frames.toWallet);
@@ -339,11 +341,15 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("syncs with the gateway: both payments reported with their receipts, entered from them, and a fresh allowance", async () => {
+  it("syncs with the gateway: the relayed record entered first, both payments reported with their receipts, the other entered from its receipt, and a fresh allowance", async () => {
     assert.ok(qr && ble, "both payments were made");
     const s = expectOk(await ask({ cmd: "sync" }));
     assert.equal(s.reported, 2);
-    assert.deepEqual([...(s.evidenced as string[])].sort(), [qr!.txId, ble!.txId].sort());
+    // the QR payment's record came with the Bluetooth session's relay bundle: entered from it, as the terminal
+    // would have uploaded it; the Bluetooth payment, which no terminal record carried, from the wallet's receipt
+    assert.deepEqual(s.relayed, [{ terminalId: 7, acked: [1], rejected: [] }]);
+    assert.deepEqual(s.evidenced, [ble!.txId]);
+    assert.equal(s.relayKept, 0);
     assert.equal(s.newAllowance, true);
     assert.equal(s.remaining, 20000, "a new allowance: spending starts again");
     const rows = gs.gateway.ledger() as unknown as { txId: string }[];

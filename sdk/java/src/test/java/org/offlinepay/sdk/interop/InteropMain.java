@@ -128,6 +128,7 @@ public final class InteropMain {
                     a.put("merchantId", p.merchantId);
                     a.put("terminalId", p.terminalId);
                     a.put("payment", Bytes.toHex(p.payment.bytes));
+                    a.put("relayed", p.relayed);
                 }
                 return a;
             }
