@@ -3,6 +3,7 @@
  * Every synchronous request is one store transaction (handleSync).
  */
 import * as tokens from "./tokens.ts";
+import { relayBundle } from "./relay.ts";
 import { PAY_PAGE } from "./pay-page.ts";
 import { fromHex, toHex } from "../protocol/codec/hex.ts";
 import { toQrText } from "../protocol/qr.ts";
@@ -171,6 +172,8 @@ export function route(g: Gateway, req: GatewayRequest): GatewayResponse {
       const r = g.syncWallet(walletId, { spent: b.spent as WalletReport["spent"], capMinor: b.capMinor as number | undefined });
       return json(200, { walletId, allowance: r.allowance ? toBase64(r.allowance) : null, allowanceError: r.allowanceError || undefined, denied: r.denied, matched: r.matched, unreported: r.unreported, evidenced: r.evidenced, balances: r.balances, time: g.now() });
     }
+    // records of a terminal the phone carried (docs/protocol.md, "Relayed records")
+    if (p[2] === "relay") return json(200, relayBundle(g, walletId, b));
     if (p[2] === "balance") return json(200, g.walletBalances(walletId));
     if (p[2] === "allowance") {
       const r = g.loadAllowance(walletId, b.capMinor as number | undefined);

@@ -4,11 +4,14 @@
  *   byte 0: bit 7 = first frame, bit 6 = last frame, bits 5..0 = sequence number (0 on the first, +1 mod 64)
  *   first frame only: bytes 1..2 = total message length (u16, big-endian, 1..MAX_MESSAGE)
  *   then up to 17 (first) / 19 (others) bytes of the message.
- * The reassembler rejects a frame out of sequence, a length over MAX_MESSAGE or different from what arrived, and a
+ * The reassembler rejects a frame out of sequence, a length over its limit (MAX_MESSAGE at the terminal,
+ * MAX_TO_WALLET at the wallet) or different from what arrived, and a
  * message whose frames stop for more than FRAME_TIMEOUT_MS; each error leaves it ready for a new message.
  */
 export const FRAME = 20;
 export const MAX_MESSAGE = 512;
+/** The wallet's limit for messages from the terminal: a relay bundle of 4 records is 1,447 bytes (protocol/relay.ts). */
+export const MAX_TO_WALLET = 2048;
 export const FRAME_TIMEOUT_MS = 2000;
 
 export function toFrames(msg: Uint8Array): Uint8Array[] {
@@ -41,6 +44,8 @@ export class Reassembler {
   private got = 0;
   private seq = 0;
   private lastAt = 0;
+  /** The longest message taken: MAX_MESSAGE at the terminal; the wallet sets MAX_TO_WALLET. */
+  max = MAX_MESSAGE;
 
   /** Feed one write; returns a whole message, an error, or null while more frames are due. */
   push(frame: Uint8Array, nowMs: number): FrameResult {
@@ -57,7 +62,7 @@ export class Reassembler {
     if (first) {
       if (frame.length < 3 || (h & 63) !== 0) return this.fail("frame");
       const total = frame[1] * 256 + frame[2];
-      if (total < 1 || total > MAX_MESSAGE) return this.fail("length");
+      if (total < 1 || total > this.max) return this.fail("length");
       this.buf = new Uint8Array(total);
       this.got = 0;
       this.seq = 0;

@@ -20,6 +20,8 @@ export const enum MsgType {
   PaidConfirmation = 0x21,
   Order = 0x30,
   Refund = 0x40,
+  /** A relay bundle (protocol/relay.ts): not signed, sealed to the gateway; variable length. */
+  Relay = 0x50,
 }
 
 /** Fixed lengths, signature included. */

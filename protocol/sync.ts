@@ -36,16 +36,21 @@ export interface LinkKeys {
   g2t: SealKeys;
 }
 
-function labelKey(c: CryptoBackend, z: Uint8Array, label: string): Uint8Array {
-  return new Uint8Array(hmacSha256(c, z, ascii(label)).subarray(0, 16));
+/**
+ * The two keys of one direction (or one use) from Z: enc = HMAC-SHA256(Z, label + " enc")[0..16], mac likewise with
+ * " mac" (docs/sync.md section 1). linkKeys() uses it for "t2g" and "g2t", protocol/relay.ts for "relay".
+ */
+export function sealKeys(c: CryptoBackend, z: Uint8Array, keyId: number, label: string): SealKeys {
+  return {
+    keyId: keyId,
+    enc: new Uint8Array(hmacSha256(c, z, ascii(label + " enc")).subarray(0, 16)),
+    mac: new Uint8Array(hmacSha256(c, z, ascii(label + " mac")).subarray(0, 16)),
+  };
 }
 
 /** Both directions' keys from the ECDH secret Z (32 bytes). */
 export function linkKeys(c: CryptoBackend, z: Uint8Array): LinkKeys {
-  return {
-    t2g: { keyId: LINK_KEY_ID, enc: labelKey(c, z, "t2g enc"), mac: labelKey(c, z, "t2g mac") },
-    g2t: { keyId: LINK_KEY_ID, enc: labelKey(c, z, "g2t enc"), mac: labelKey(c, z, "g2t mac") },
-  };
+  return { t2g: sealKeys(c, z, LINK_KEY_ID, "t2g"), g2t: sealKeys(c, z, LINK_KEY_ID, "g2t") };
 }
 
 /** `/v1/t/<terminalId decimal>/<op>`: the path of an op, after the gateway URL. */

@@ -8,6 +8,7 @@
  *   show("Paying merchant " + info.merchantId + ", terminal " + info.terminalId);
  *   const { payment, receipt } = await payOverBle(wallet, s, info, { confirm: (p) => askCustomer(p) });
  *   await s.send(paidConfirmationBytes);         // relaying an online payment's confirmation
+ *   wallet.keepRelayed(...)                      // payOverBle keeps the terminal's relay bundles by itself
  *
  * Fails closed: without issuer keys no session opens (NO_ISSUER_KEYS); a certificate that is not the issuer's
  * (CERT_UNTRUSTED) or has expired by the app's clock (CERT_EXPIRED) is refused; a request for another terminal
@@ -18,7 +19,7 @@
  * padding of the sealed envelope).
  */
 import { ascii, concat, equalConstantTime } from "../protocol/codec/hex.ts";
-import { Reassembler, toFrames } from "../protocol/ble-frames.ts";
+import { MAX_TO_WALLET, Reassembler, toFrames } from "../protocol/ble-frames.ts";
 import {
   ACCEPT_LEN,
   BleMsg,
@@ -172,8 +173,11 @@ export class WalletBleSession {
   private readonly issuerKeys: Record<number, Uint8Array>;
   /** The terminal of the open session (set by open() after every check passed). */
   private peer: BleSessionInfo | null = null;
+  /** Relay bundles the terminal sent in this session (docs/protocol.md, "Relayed records"), not yet taken. */
+  private bundles: Uint8Array[] = [];
 
   constructor(central: BleCentral, o: WalletBleOptions) {
+    this.rx.max = MAX_TO_WALLET;
     this.issuerKeys = copyIssuerKeys(o ? o.issuerKeys : undefined);
     if (!o || typeof o.wallClockMs !== "function") throw new BleError("NO_CLOCK", "WalletBleSession needs wallClockMs (the app's clock, Unix ms) to check the terminal's certificate's expiry");
     this.central = central;
@@ -249,18 +253,35 @@ export class WalletBleSession {
   }
 
   /**
-   * The next protocol message from the terminal, decrypted and authenticated. Throws BleError: the terminal's
-   * ERROR code (B01..B06), B03 (a message that fails authentication), B04 (replayed), TIMEOUT.
+   * The next protocol message from the terminal, decrypted and authenticated. A relay bundle the terminal sends
+   * along is set aside for relayed() and never returned here. Throws BleError: the terminal's ERROR code
+   * (B01..B06), B03 (a message that fails authentication), B04 (replayed), TIMEOUT.
    */
   async next(): Promise<Uint8Array> {
     if (!this.t2w) throw new BleError("STATE", "open() the session first");
-    const m = await this.take();
-    if (m[0] !== BleMsg.Data) throw new BleError("B05", "Unexpected message from the terminal (type " + m[0] + ")");
-    const r = await unsealAsync(this.t2w, m.subarray(1));
-    if ("err" in r) throw new BleError("B03", "A message from the terminal failed authentication (" + r.err + ")");
-    if (r.seq <= this.recvSeq) throw new BleError("B04", "A message from the terminal was replayed");
-    this.recvSeq = r.seq;
-    return r.data;
+    for (;;) {
+      const m = await this.take();
+      if (m[0] !== BleMsg.Data) throw new BleError("B05", "Unexpected message from the terminal (type " + m[0] + ")");
+      const r = await unsealAsync(this.t2w, m.subarray(1));
+      if ("err" in r) throw new BleError("B03", "A message from the terminal failed authentication (" + r.err + ")");
+      if (r.seq <= this.recvSeq) throw new BleError("B04", "A message from the terminal was replayed");
+      this.recvSeq = r.seq;
+      if (r.data.length > 1 && r.data[0] === 1 && r.data[1] === MsgType.Relay) {
+        this.bundles.push(r.data);
+        continue;
+      }
+      return r.data;
+    }
+  }
+
+  /**
+   * The relay bundles the terminal has sent so far in this session (docs/protocol.md, "Relayed records"), taken
+   * out: the wallet keeps them (Wallet.keepRelayed) for the gateway client to upload at the next sync.
+   */
+  relayed(): Uint8Array[] {
+    const b = this.bundles;
+    this.bundles = [];
+    return b;
   }
 
   private write(msg: Uint8Array): void {
@@ -339,6 +360,8 @@ export interface BlePaymentOut {
   /** Who was paid, from the terminal's certificate. */
   merchantId: number;
   terminalId: number;
+  /** Relay bundles the terminal handed over in this session, kept in the wallet for the gateway (usually 0 or 1). */
+  relayed: number;
 }
 
 /**
@@ -368,7 +391,17 @@ export async function payOverBle(wallet: Wallet, s: WalletBleSession, info?: Ble
   await s.send(payment.bytes);
   const rc = await s.next();
   const receipt = await wallet.checkReceipt(rc, payment.bytes, peer.terminalPub);
-  return { payment, receipt, merchantId: peer.merchantId, terminalId: peer.terminalId };
+  // the terminal sends its relay bundle, if any, before the receipt: it has come by now
+  let relayed = 0;
+  for (const b of s.relayed()) {
+    try {
+      wallet.keepRelayed(b);
+      relayed++;
+    } catch {
+      // a malformed bundle is not kept; the payment stands (the terminal still holds its records)
+    }
+  }
+  return { payment, receipt, merchantId: peer.merchantId, terminalId: peer.terminalId, relayed };
 }
 
 /** Validated copy of the app's issuer keys; NO_ISSUER_KEYS when there is none or one is not a 64-byte X||Y. */

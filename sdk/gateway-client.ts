@@ -3,7 +3,8 @@
  *
  *   const gw = new GatewayClient("https://gateway.example");
  *   await gw.loadAllowance(wallet);                 // reserves the cap from the balance, a fresh allowance
- *   const r = await gw.sync(wallet);                // reports what the wallet paid offline, takes the next allowance
+ *   const r = await gw.sync(wallet);                // uploads relay bundles it carries, reports what the wallet paid
+ *                                                   // offline, takes the next allowance
  *   await gw.claim(wallet, txId, "dispute", "I was not there");
  *   const paid = await gw.payInvoice(wallet, scannedInvoiceText);   // show paid.qr to an offline terminal
  *
@@ -45,7 +46,23 @@ export interface SyncResult {
   /** Held payments of this wallet the report did not mention: candidates for a fraud claim. */
   unreported: string[];
   balances?: WalletBalances;
+  /** Relay bundles the gateway took at this sync (then let go by the wallet): each terminal's upload answer. */
+  relayed: RelayOutcome[];
+  /** Relay bundles the gateway will never take (tampered, unknown or revoked terminal): let go too. */
+  relayRefused: { code: string; message: string }[];
+  /** Relay bundles kept for the next sync because the upload failed for now (network, gateway trouble). */
+  relayPending: number;
 }
+
+/** The gateway's answer to one relay bundle (docs/gateway-api.yaml, walletRelay). */
+export interface RelayOutcome {
+  terminalId: number;
+  acked: number[];
+  rejected: { seq: number; code: string; message: string }[];
+}
+
+/** Refusals after which a relay bundle is never offered again: the gateway will not take it whatever happens. */
+const RELAY_FINAL = ["RELAY_AUTH", "RELAY_FORMAT", "RELAY_CONTENT", "REQ_FORMAT", "UNKNOWN_TERMINAL", "TERMINAL_REVOKED"];
 
 export interface PaidOnline {
   /** The issuer-signed PaidConfirmation (94 bytes). */
@@ -108,6 +125,7 @@ export class GatewayClient {
    * allowance the gateway answers. Call it whenever the phone is online.
    */
   async sync(wallet: Wallet, o: { capMinor?: number } = {}): Promise<SyncResult> {
+    const relay = await this.relayAll(wallet);
     const spent = wallet.state().payments.map((p) => ({ counter: p.counter, terminalId: p.terminalId, amountMinor: p.amountMinor }));
     const body: Record<string, unknown> = { spent };
     if (o.capMinor !== undefined) body.capMinor = o.capMinor;
@@ -117,7 +135,29 @@ export class GatewayClient {
       wallet.setAllowance(this.bytes(r.allowance, "allowance"));
       renewed = true;
     }
-    return { walletId: r.walletId, denied: !!r.denied, renewed, allowanceError: r.allowanceError, matched: r.matched ?? [], unreported: r.unreported ?? [], balances: r.balances };
+    return { walletId: r.walletId, denied: !!r.denied, renewed, allowanceError: r.allowanceError, matched: r.matched ?? [], unreported: r.unreported ?? [], balances: r.balances, ...relay };
+  }
+
+  /**
+   * Uploads the relay bundles the wallet carries (POST /v1/wallets/{id}/relay, one each), oldest first. A bundle
+   * the gateway took, or refused for good (RELAY_FINAL), is let go; one whose upload failed otherwise stays for the
+   * next sync. Never throws for a bundle: sync() goes on with the wallet's own report.
+   */
+  async relayAll(wallet: Wallet): Promise<Pick<SyncResult, "relayed" | "relayRefused" | "relayPending">> {
+    const out: Pick<SyncResult, "relayed" | "relayRefused" | "relayPending"> = { relayed: [], relayRefused: [], relayPending: 0 };
+    for (const b of wallet.relayedBundles()) {
+      try {
+        const r = (await this.walletCall(wallet, "relay", { bundle: toBase64(b) })) as Partial<RelayOutcome>;
+        out.relayed.push({ terminalId: Number(r.terminalId), acked: Array.isArray(r.acked) ? r.acked : [], rejected: Array.isArray(r.rejected) ? r.rejected : [] });
+        wallet.dropRelayed(b);
+      } catch (e) {
+        if (e instanceof GatewayApiError && e.status >= 400 && e.status < 500 && RELAY_FINAL.indexOf(e.code) >= 0) {
+          out.relayRefused.push({ code: e.code, message: e.message });
+          wallet.dropRelayed(b);
+        } else out.relayPending++;
+      }
+    }
+    return out;
   }
 
   /** Claims fraud on one of the wallet's payments: "dispute" (the issuer reviews) or "reverse" (while held). */

@@ -22,6 +22,8 @@ import { utr, txParts } from "../protocol/ids.ts";
 import type { Allowance, PaymentRequest, Receipt } from "../protocol/messages.ts";
 import { decodeAllowance, decodeReceipt, decodeRequest, encodePayment, MsgType, SIG, signedPart } from "../protocol/messages.ts";
 import { fromQrText, toQrText } from "../protocol/qr.ts";
+import { relayTerminalId } from "../protocol/relay.ts";
+import { fromBase64, toBase64 } from "../protocol/sync.ts";
 import { parseRequestQr } from "../protocol/qr-session.ts";
 import { sealPaymentForQr } from "./qr-session.ts";
 
@@ -118,6 +120,11 @@ export interface WalletState {
   /** Sum of all payments made under the allowance, minor units. */
   spentMinor: number;
   payments: PaymentRecord[];
+  /**
+   * Relay bundles terminals handed this phone for the gateway (base64, unchanged: docs/protocol.md, "Relayed
+   * records"), oldest first; the gateway client uploads them at the next sync. Absent in states from before.
+   */
+  relayed?: string[];
 }
 
 export interface WalletStore {
@@ -164,6 +171,9 @@ export interface ReceiptCheck {
 }
 
 // ---------------------------------------------------------------- the wallet
+
+/** Most relay bundles a wallet keeps for the gateway at once (each at most 1,404 bytes). */
+export const MAX_RELAYED = 16;
 
 export class Wallet {
   private allowanceMsg: Uint8Array;
@@ -221,8 +231,46 @@ export class Wallet {
     const id = toHex(a.issuerSig.subarray(0, 16));
     if (!prev || prev.allowanceId !== id) {
       const next = Math.max(a.startCounter, prev ? prev.nextCounter : 0);
-      this.write({ v: 1, allowanceId: id, nextCounter: next, spentMinor: 0, payments: [] });
+      const fresh: WalletState = { v: 1, allowanceId: id, nextCounter: next, spentMinor: 0, payments: [] };
+      // bundles still to carry are the gateway's, not the allowance's: they survive a new allowance
+      if (prev && prev.relayed && prev.relayed.length) fresh.relayed = prev.relayed.slice();
+      this.write(fresh);
     }
+  }
+
+  /**
+   * Keeps a relay bundle a terminal sent over Bluetooth (sdk/ble.ts does it in payOverBle) for the gateway, bytes
+   * unchanged; the gateway client uploads it at the next sync. The same bundle twice is kept once; past
+   * MAX_RELAYED the oldest is let go (its terminal still holds the records and uploads them itself). Throws
+   * WalletError RELAY for bytes that are no relay bundle.
+   */
+  keepRelayed(bundle: Uint8Array): void {
+    if (relayTerminalId(bundle) === null) throw new WalletError("RELAY", "not a relay bundle (01 50, terminal ID, sealed records)");
+    const s = this.state();
+    const b64 = toBase64(bundle);
+    const list = (s.relayed || []).filter((x) => x !== b64);
+    list.push(b64);
+    s.relayed = list.slice(-MAX_RELAYED);
+    this.write(s);
+  }
+
+  /** The relay bundles waiting for the gateway, oldest first (copies). */
+  relayedBundles(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const b of this.currentState()?.relayed || []) {
+      const bytes = fromBase64(b);
+      if (bytes) out.push(bytes);
+    }
+    return out;
+  }
+
+  /** Lets go of a relay bundle (the gateway took it, or will never take it). */
+  dropRelayed(bundle: Uint8Array): void {
+    const s = this.state();
+    if (!s.relayed) return;
+    const b64 = toBase64(bundle);
+    s.relayed = s.relayed.filter((x) => x !== b64);
+    this.write(s);
   }
 
   /** A copy of the persisted state. */

@@ -921,7 +921,7 @@ export class World {
    * The customer pays over Bluetooth: the phone connects to what the terminal advertises, opens the encrypted
    * session, reads the request, writes its payment and checks the terminal's receipt. The event loop runs meanwhile.
    */
-  async payOverBluetooth(name: string, timeoutMs = 10000): Promise<{ amountMinor: number; amount: string; utr: string; receiptVerified: boolean }> {
+  async payOverBluetooth(name: string, timeoutMs = 10000): Promise<{ amountMinor: number; amount: string; utr: string; receiptVerified: boolean; relayed: number }> {
     const w = await this.wallet(name);
     if (!this.host.ble.advertising) throw new Error("the terminal is not advertising: open a payment first");
     const phone = new SimPhone(this.host);
@@ -941,7 +941,8 @@ export class World {
       pay.then(mine, mine);
       const out = await drive(pay);
       this.persist();
-      return { amountMinor: out.payment.request.amountMinor, amount: money(out.payment.request.amountMinor, out.payment.request.currency), utr: out.receipt.utr, receiptVerified: out.receipt.signatureVerified };
+      // relayed: the terminal's relay bundles the wallet now carries for the gateway (docs/protocol.md "Relayed records")
+      return { amountMinor: out.payment.request.amountMinor, amount: money(out.payment.request.amountMinor, out.payment.request.currency), utr: out.receipt.utr, receiptVerified: out.receipt.signatureVerified, relayed: out.relayed };
     } finally {
       if (phone.isConnected) phone.disconnect();
       this.wait(50);

@@ -86,6 +86,8 @@ export interface PayContext {
   /** Risk limits: a refusal naming the limit, or null. */
   limits(amountMinor: number, walletId: string): Refused | null;
   view: PayView;
+  /** Optional: a relay bundle for the paying phone to carry (./session-radio.ts), or null. */
+  relay?: (done: (bundle: Uint8Array | null) => void) => void;
   /** Print the receipt of a journaled payment (the callback once the printer took it, or its error). */
   print(p: PaidInfo, done: (err: string | null) => void): void;
 }
@@ -115,7 +117,7 @@ export class PaySession {
     this.amountMinor = amountMinor;
     this.orderRef = orderRef;
     this.onEnd = onEnd;
-    this.radio = new SessionRadio(ctx.device, ctx.cert, ctx.terminalId);
+    this.radio = new SessionRadio(ctx.device, ctx.cert, ctx.terminalId, ctx.relay);
   }
 
   /** Make and sign the request, show it, advertise it. */

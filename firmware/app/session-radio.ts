@@ -3,7 +3,7 @@
  * ble-session.ts), sends the session's first message (the request or the invoice) when a phone connects, passes
  * every message on, and, once the session ends, stops only after the last notification (the receipt) went out.
  *
- *   const radio = new SessionRadio(device, cert, terminalId);
+ *   const radio = new SessionRadio(device, cert, terminalId, relay);   // relay: optional, below
  *   radio.start(() => request, touch, (m) => { if (m[1] === MsgType.Payment) ... });
  *   radio.send(receipt);   // false when no phone is connected
  *   radio.end();           // at the session's end: stops 1.5 s later
@@ -24,6 +24,11 @@ export class SessionRadio {
     private d: Device,
     private cert: Uint8Array,
     private terminalId: number,
+    /**
+     * Optional: a relay bundle of pending records for the phone to carry to the gateway (docs/protocol.md, "Relayed
+     * records"), or null; sent right after the first message, so it reaches the phone before the receipt.
+     */
+    private relay?: (done: (bundle: Uint8Array | null) => void) => void,
   ) {}
 
   /** Advertise; `first()` is sent on each connection, `onOpen` marks progress, `onMessage` gets each message. */
@@ -40,7 +45,10 @@ export class SessionRadio {
       onOpen: () => {
         onOpen();
         const m = first();
-        if (this.ble === s && m) s.send(m);
+        if (this.ble === s && m) {
+          s.send(m);
+          if (this.relay) this.relay((b) => (this.ble === s && b ? s.send(b) : false));
+        }
       },
       onMessage: (m) => {
         if (this.ble === s) onMessage(m);

@@ -62,6 +62,7 @@ import type { Limits } from "./limits.ts";
 import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
 import type { PaidInfo, PayOutcome, Refused } from "./pay.ts";
 import { PaySession, SESSION_MS } from "./pay.ts";
+import { sealRelay } from "../../protocol/relay.ts";
 import type { Kit, Mode, ReceiptLine, ScreenDef } from "../screens/kit.ts";
 import { menuScreen } from "../screens/menu.ts";
 import { currencyNumber, scanOrder } from "../screens/order.ts";
@@ -468,6 +469,13 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         spentMinor: (w: string, day: number) => ledger.spentMinor(w, day),
       },
       limits: checkRisk,
+      // offline: up to 4 of the oldest pending records, sealed to the gateway, for the paying phone to carry
+      // (docs/protocol.md "Relayed records"); they stay pending here and go up at the next sync as usual
+      relay: (done: (b: Uint8Array | null) => void) => {
+        const recs = (journal as Journal).pending(4);
+        if (!sync || status.online || !recs.length) return done(null);
+        sync.relayKeys((k) => done(k ? sealRelay(d.crypto, k, terminalId, recs) : null));
+      },
       view: {
         request: (amount: number, qr: string, hint: string) => show(() => drawRequest(screen, status, now(), formatMoney(amount, cfg.currency), qr, hint, orderRef ? "Order " + orderRef : "")),
         progress: progress(amountMinor),

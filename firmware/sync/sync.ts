@@ -19,10 +19,11 @@ import type { SecureElement } from "../../hal/secure-element.ts";
 import { SeSlot } from "../../hal/secure-element.ts";
 import { fromHex, toHex } from "../../protocol/codec/hex.ts";
 import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
+import type { SealKeys } from "../../protocol/seal.ts";
 import type { UpdateOffer } from "../update/updater.ts";
 import { MAX_KEYS } from "../../protocol/keys.ts";
 import { isLabel } from "../../protocol/firmware.ts";
-import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealRequest, toBase64 } from "../../protocol/sync.ts";
+import { fromBase64, isLinkError, linkKeys, linkPath, MAX_CHUNK, openReply, plainError, sealKeys, sealRequest, toBase64 } from "../../protocol/sync.ts";
 
 /**
  * The SE counter that numbers link requests: counter 0, shared with the transactions (both need only values never
@@ -195,6 +196,12 @@ export interface SyncHandle {
   fetchChunk(version: string, offset: number, length: number, done: (err: SyncError | null, data?: Uint8Array) => void): void;
   /** fetchChunk for one version in the shape firmware/update/updater.ts's UpdateDeps.fetchChunk takes. */
   chunkFetcher(version: string): (offset: number, length: number, done: (err: string | null, data?: Uint8Array) => void) => void;
+  /**
+   * The relay bundles' keys (relayKeys(Z), docs/protocol.md "Relayed records"), from an ECDH in the secure element
+   * made for the call (also offline; nothing is kept, so they cost no memory while idle); null when the part or the
+   * configuration fails.
+   */
+  relayKeys(done: (k: SealKeys | null) => void): void;
 }
 
 export const SYNC_OFFLINE = "SYNC_OFFLINE";
@@ -678,6 +685,11 @@ export function startSync(o: SyncOptions): SyncHandle {
     },
     chunkFetcher(version) {
       return (offset, length, done) => handle.fetchChunk(version, offset, length, (e, data) => (e ? done(e.code + ": " + e.message) : done(null, data)));
+    },
+    relayKeys(done) {
+      if (!o.gatewayKey || o.gatewayKey.length !== 64) return done(null);
+      // relayKeys(c, z) of protocol/relay.ts, written out so that the device holds no function more for it
+      d.secure.ecdh(SeSlot.Identity, o.gatewayKey, (e, z) => done(e || !z || z.length !== 32 ? null : sealKeys(c, z, 5, "relay")));
     },
   };
   return handle;

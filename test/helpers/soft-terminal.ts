@@ -17,6 +17,8 @@ import { txId } from "../../protocol/ids.ts";
 import { decodeAllowance, encodeInvoice, encodePayment, encodeReceipt, encodeRefund, encodeRequest, signedPart } from "../../protocol/messages.ts";
 import type { LinkKeys, LinkReply } from "../../protocol/sync.ts";
 import { isLinkError, linkKeys, linkPath, openReply, sealRequest, toBase64 } from "../../protocol/sync.ts";
+import { relayKeys } from "../../protocol/relay.ts";
+import type { SealKeys } from "../../protocol/seal.ts";
 import type { GatewayRequest, GatewayResponse } from "../../gateway/gateway.ts";
 import { publicKeyOf, signBody, signMessage } from "../../gateway/issuer.ts";
 import { nodeCrypto } from "../../gateway/node-crypto.ts";
@@ -119,6 +121,8 @@ export class SoftTerminal {
   readonly privateKey: Uint8Array;
   readonly publicKey: Uint8Array;
   readonly keys: LinkKeys;
+  /** The relay bundles' keys (protocol/relay.ts), from the same ECDH secret. */
+  readonly relayKeys: SealKeys;
   send: LinkSend;
   /** The link seq (the SE's monotonic counter 0 on a device, shared with transactions). */
   linkSeq = 0;
@@ -143,6 +147,7 @@ export class SoftTerminal {
     ecdh.setPrivateKey(Buffer.from(this.privateKey));
     const z = new Uint8Array(ecdh.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(o.linkPublicKey)])));
     this.keys = linkKeys(crypto, z);
+    this.relayKeys = relayKeys(crypto, z);
   }
 
   nextTxId(): Uint8Array {

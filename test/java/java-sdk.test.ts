@@ -29,6 +29,8 @@ import { SimPhone } from "../../sim/peripherals/ble-phone.ts";
 import { World } from "../../sim/world.ts";
 import type { GatewayLike } from "../../sim/world.ts";
 import { awaitReceipt, openPayment } from "../../sim/scenarios/payment.ts";
+import { sealRelay } from "../../protocol/relay.ts";
+import { SoftTerminal, SoftWallet, inProcess } from "../helpers/soft-terminal.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SDK = join(ROOT, "sdk", "java");
@@ -273,6 +275,8 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
       assert.equal(paid.verified, true);
       assert.equal(paid.terminalId, 7);
       assert.equal(paid.merchantId, 42);
+      // the terminal, offline, handed the QR payment's record (still pending) along: the Java wallet keeps it
+      assert.equal(paid.relayed, 1, "a relay bundle with the pending QR payment");
       // HELLO (66 bytes: 4 frames), then the sealed payment; ACCEPT (271: 15 frames), request and receipt back
       assert.ok(bridge.frames.toTerminal >= 4 + 14, "frames to the terminal: " + bridge.frames.toTerminal);
       assert.ok(bridge.frames.toWallet >= 15 + 7, "frames to the wallet: " + bridge.frames.toWallet);
@@ -337,15 +341,50 @@ javaDescribe("Java wallet SDK against the TypeScript terminal and gateway (inter
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("syncs with the gateway: both payments reported with their receipts, entered from them, and a fresh allowance", async () => {
+  it("syncs with the gateway: the relayed record entered first, both payments reported with their receipts, the other entered from its receipt, and a fresh allowance", async () => {
     assert.ok(qr && ble, "both payments were made");
     const s = expectOk(await ask({ cmd: "sync" }));
     assert.equal(s.reported, 2);
-    assert.deepEqual([...(s.evidenced as string[])].sort(), [qr!.txId, ble!.txId].sort());
+    // the QR payment's record came with the Bluetooth session's relay bundle: entered from it, as the terminal
+    // would have uploaded it; the Bluetooth payment, which no terminal record carried, from the wallet's receipt
+    assert.deepEqual(s.relayed, [{ terminalId: 7, acked: [1], rejected: [] }]);
+    assert.deepEqual(s.evidenced, [ble!.txId]);
+    assert.equal(s.relayKept, 0);
     assert.equal(s.newAllowance, true);
     assert.equal(s.remaining, 20000, "a new allowance: spending starts again");
     const rows = gs.gateway.ledger() as unknown as { txId: string }[];
     for (const t of [qr!.txId, ble!.txId]) assert.ok(rows.some((r) => r.txId === t), "the gateway's ledger holds " + t);
+  });
+
+  it("carries a terminal's relay bundle to the gateway at sync: entered once, again at a second sync nothing twice, a tampered one refused", async () => {
+    const g = gs.gateway;
+    const m = g.registerMerchant({ name: "Relay Cafe", iban: "FR1420041010050500013M02606" });
+    const probe = new SoftTerminal({ terminalId: 0, linkPublicKey: g.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
+    const reg = g.registerTerminal({ merchantId: m.merchantId, publicKey: probe.publicKey });
+    const t = new SoftTerminal({ terminalId: reg.terminalId, privateKey: probe.privateKey, linkPublicKey: g.linkPublicKey, send: inProcess(g), now: () => Math.floor(w.now() / 1000) });
+    const payer = new SoftWallet();
+    payer.setAllowance(g.registerWallet({ publicKey: payer.publicKey, capMinor: 5000, balanceMinor: 10000 }).allowance);
+    const ids = [210, 320].map((a) => Buffer.from(t.record(t.walletPayment(payer, a)).entry.subarray(1, 9)).toString("hex"));
+    const bundle = sealRelay(nodeCrypto(), t.relayKeys, t.terminalId, t.pending.map((r) => ({ seq: r.seq, prev: /^0+$/.test(r.prev) ? null : new Uint8Array(Buffer.from(r.prev, "hex")), payload: r.entry })));
+    const count = () => ids.map((id) => (g.ledger() as unknown as { txId: string }[]).filter((r) => r.txId === id).length);
+    const tampered = Buffer.from(bundle);
+    tampered[tampered.length - 3] ^= 1;
+    expectOk(await ask({ cmd: "keep-relay", bundle: tampered.toString("hex") }));
+    expectOk(await ask({ cmd: "keep-relay", bundle: Buffer.from(bundle).toString("hex") }));
+    const first = expectOk(await ask({ cmd: "sync" }));
+    assert.deepEqual(first.relayRefused, ["RELAY_AUTH"]);
+    assert.deepEqual(first.relayed, [{ terminalId: t.terminalId, acked: [1, 2], rejected: [] }]);
+    assert.equal(first.relayKept, 0);
+    assert.deepEqual(count(), [1, 1]);
+    // the phone gets the same bundle again (the terminal had not synced) and syncs a second time
+    expectOk(await ask({ cmd: "keep-relay", bundle: Buffer.from(bundle).toString("hex") }));
+    const second = expectOk(await ask({ cmd: "sync" }));
+    assert.deepEqual((second.relayed as { acked: number[] }[])[0].acked, [1, 2]);
+    assert.deepEqual(count(), [1, 1], "entered once");
+    // the terminal's own upload learns they are acknowledged
+    await t.hello();
+    assert.deepEqual((await t.uploadBatch(8)).acked, [1, 2]);
+    assert.deepEqual(count(), [1, 1]);
   });
 
   it("claims fraud on the Bluetooth payment: disputed at the gateway; a second claim is refused with its code", async () => {

@@ -21,6 +21,8 @@ import { txId, utr } from "../../protocol/ids.ts";
 import * as M from "../../protocol/messages.ts";
 import { fromQrText, toQrText } from "../../protocol/qr.ts";
 import { seal } from "../../protocol/seal.ts";
+import { encodeEntry } from "../../protocol/entry.ts";
+import { relayKeys, sealRelay } from "../../protocol/relay.ts";
 import { compressKey, qrKeys, qrTranscript, requestQrText, sealPaymentQr } from "../../protocol/qr-session.ts";
 import { canonical } from "../../firmware/selftest/protocol.ts";
 import { publicKeyOf, signBody, verifyBody } from "../../gateway/issuer.ts";
@@ -43,6 +45,8 @@ export const TEST_KEYS = {
   /** The terminal's QR session key (the secure element's Session slot) and a wallet's one-payment ECDH key. */
   qrSession: sha("offline-pay v2 TEST-ONLY terminal QR session key"),
   qrWalletEph: sha("offline-pay v2 TEST-ONLY wallet ephemeral key"),
+  /** A link's ECDH secret Z (docs/sync.md section 1), for the relay bundle's keys. */
+  linkZ: sha("offline-pay v1 TEST-ONLY link secret Z"),
   link: { keyId: 7, enc: h("000102030405060708090a0b0c0d0e0f"), mac: h("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f") },
 };
 
@@ -177,6 +181,23 @@ export function generate(old: Json | null): { json: Json; device: string } {
     paymentQr: sealPaymentQr(c, z, requestBytes, sessionKey, walletEph, paymentBytes),
   };
 
+  // A relay bundle (protocol/relay.ts): two journal records of terminal 4242 sealed under relayKeys(Z).
+  const rk = relayKeys(c, TEST_KEYS.linkZ);
+  const relayRecords = [
+    { seq: 5, prev: h("00112233445566778899aabbccddeeff"), payload: encodeEntry({ kind: 1, txId: txId(4242, 17), method: 2, request: requestBytes, payment: paymentBytes, orderRef: "" }) },
+    { seq: 6, prev: null, payload: encodeEntry({ kind: 3, txId: txId(4242, 19), refund: M.encodeRefund(refund) }) },
+  ];
+  const relay = {
+    z: toHex(TEST_KEYS.linkZ),
+    keyId: rk.keyId,
+    enc: toHex(rk.enc),
+    mac: toHex(rk.mac),
+    terminalId: 4242,
+    seq: 17,
+    records: relayRecords.map((r) => ({ seq: r.seq, prev: r.prev ? toHex(r.prev) : null, entry: toHex(r.payload) })),
+    bundle: toHex(sealRelay(c, rk, 4242, relayRecords)),
+  };
+
   // RFC 9285 section 4.2-4.3 examples, plus edge bytes.
   const base45 = ["AB", "Hello!!", "base-45", "ietf!"].map((s) => ({ text: base45Encode(ascii(s)), hex: toHex(ascii(s)), ascii: s }));
   for (const hx of ["", "00", "ff", "0000", "ffff", "00ff00"]) base45.push({ text: base45Encode(h(hx)), hex: hx, ascii: "" });
@@ -205,6 +226,7 @@ export function generate(old: Json | null): { json: Json; device: string } {
     messages,
     seal: seals,
     qrSession,
+    relay,
     base45,
     utr: utrs,
   };

@@ -6,7 +6,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -93,7 +95,9 @@ public final class BleSession {
 
     private final BleTransport transport;
     private final Options o;
-    private final Frames.Reassembler rx = new Frames.Reassembler();
+    private final Frames.Reassembler rx = new Frames.Reassembler(Frames.MAX_TO_WALLET);
+    /** Relay bundles the terminal sent in this session, not yet taken (relayed()). */
+    private final List<byte[]> bundles = new ArrayList<>();
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private Seal.Keys w2t, t2w;
     private long sendSeq, recvSeq;
@@ -178,6 +182,7 @@ public final class BleSession {
         }
         sendSeq = 0;
         recvSeq = 0;
+        bundles.clear();
         peer = new Info(cert);
         return peer;
     }
@@ -215,10 +220,29 @@ public final class BleSession {
     }
 
     /**
-     * The next protocol message from the terminal, decrypted and authenticated. Throws the terminal's ERROR code
-     * (B01..B06), B03 (fails authentication), B04 (replayed), B05 (not a DATA message), TIMEOUT, TRANSPORT.
+     * The next protocol message from the terminal, decrypted and authenticated. A relay bundle the terminal sends
+     * along is set aside for relayed() and never returned here. Throws the terminal's ERROR code (B01..B06), B03
+     * (fails authentication), B04 (replayed), B05 (not a DATA message), TIMEOUT, TRANSPORT.
      */
     public synchronized byte[] next() throws BleException {
+        for (;;) {
+            byte[] m = nextAny();
+            if (m.length > 1 && m[0] == Messages.VERSION && (m[1] & 255) == Messages.RELAY) bundles.add(m);
+            else return m;
+        }
+    }
+
+    /**
+     * The relay bundles the terminal has sent so far in this session (docs/protocol.md, "Relayed records"), taken
+     * out: keep them in the wallet (Wallet.keepRelayed; pay() does) for GatewayClient.sync to upload.
+     */
+    public synchronized List<byte[]> relayed() {
+        List<byte[]> out = new ArrayList<>(bundles);
+        bundles.clear();
+        return out;
+    }
+
+    private byte[] nextAny() throws BleException {
         if (t2w == null) throw new BleException(BleException.STATE, "open() the session first");
         byte[] m = take();
         if ((m[0] & 255) != DATA) throw new BleException("B05", "Unexpected message from the terminal (kind " + (m[0] & 255) + ")");
@@ -260,12 +284,15 @@ public final class BleSession {
         public final Wallet.PaymentOut payment;
         public final Wallet.ReceiptCheck receipt;
         public final long merchantId, terminalId;
+        /** Relay bundles the terminal handed over in this session, now kept in the wallet (usually 0 or 1). */
+        public final int relayed;
 
-        Paid(Wallet.PaymentOut p, Wallet.ReceiptCheck r, Info i) {
+        Paid(Wallet.PaymentOut p, Wallet.ReceiptCheck r, Info i, int relayed) {
             payment = p;
             receipt = r;
             merchantId = i.merchantId;
             terminalId = i.terminalId;
+            this.relayed = relayed;
         }
     }
 
@@ -291,7 +318,18 @@ public final class BleSession {
         Wallet.PaymentOut out = wallet.pay(req);
         send(out.bytes);
         byte[] rc = next();
-        return new Paid(out, wallet.checkReceipt(rc, out.bytes, p.cert.terminalPub), p);
+        Wallet.ReceiptCheck checked = wallet.checkReceipt(rc, out.bytes, p.cert.terminalPub);
+        // the terminal sends its relay bundle, if any, before the receipt: it has come by now
+        int kept = 0;
+        for (byte[] b : relayed()) {
+            try {
+                wallet.keepRelayed(b);
+                kept++;
+            } catch (WalletException e) {
+                // a malformed bundle is not kept; the payment stands (the terminal still holds its records)
+            }
+        }
+        return new Paid(out, checked, p, kept);
     }
 
     /**

@@ -13,6 +13,8 @@ public final class Frames {
 
     public static final int FRAME = 20;
     public static final int MAX_MESSAGE = 512;
+    /** The wallet's limit for messages from the terminal: a relay bundle of 4 records is 1,447 bytes. */
+    public static final int MAX_TO_WALLET = 2048;
     public static final long FRAME_TIMEOUT_MS = 2000;
 
     public static List<byte[]> split(byte[] msg) {
@@ -41,6 +43,17 @@ public final class Frames {
         private int got;
         private int seq;
         private long lastAt;
+        private final int max;
+
+        /** A reassembler taking messages of up to MAX_MESSAGE bytes. */
+        public Reassembler() {
+            this(MAX_MESSAGE);
+        }
+
+        /** A reassembler taking messages of up to `max` bytes (the wallet's side: MAX_TO_WALLET). */
+        public Reassembler(int max) {
+            this.max = max;
+        }
 
         /** A frame that ends the message in progress: reason "frame", "length", "sequence" or "timeout". */
         public static final class FrameError extends Exception {
@@ -66,7 +79,7 @@ public final class Frames {
             if (first) {
                 if (frame.length < 3 || (h & 63) != 0) throw fail("frame");
                 int total = Bytes.u16(frame, 1);
-                if (total < 1 || total > MAX_MESSAGE) throw fail("length");
+                if (total < 1 || total > max) throw fail("length");
                 buf = new byte[total];
                 got = 0;
                 seq = 0;

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -121,6 +122,12 @@ public final class GatewayClient {
         public final Map<String, Object> balances;
         /** How many payments the report carried. */
         public final int reported;
+        /** Relay bundles the gateway took at this sync (let go by the wallet since): each terminal's upload answer. */
+        public final List<RelayOutcome> relayed = new ArrayList<>();
+        /** Relay bundles the gateway will never take (RELAY_AUTH: changed; UNKNOWN_TERMINAL ...): let go too. */
+        public final List<GatewayException> relayRefused = new ArrayList<>();
+        /** Relay bundles kept for the next sync because their upload failed for now (network, gateway trouble). */
+        public int relayPending;
 
         SyncResult(byte[] allowance, boolean denied, String allowanceError, List<String> matched, List<String> unreported, List<String> evidenced, Map<String, Object> balances, int reported) {
             this.allowance = allowance;
@@ -134,9 +141,51 @@ public final class GatewayClient {
         }
     }
 
-    /** sync(wallet, 0, no relayed records). */
+    /** The gateway's answer to one relay bundle (POST /v1/wallets/{id}/relay): the terminal's upload reply. */
+    public static final class RelayOutcome {
+        public final long terminalId;
+        /** Journal seqs the gateway holds (entered now or already). */
+        public final List<Long> acked;
+        /** Seqs it will never enter, with code and message, as "seq code: message". */
+        public final List<String> rejected;
+
+        RelayOutcome(long terminalId, List<Long> acked, List<String> rejected) {
+            this.terminalId = terminalId;
+            this.acked = Collections.unmodifiableList(acked);
+            this.rejected = Collections.unmodifiableList(rejected);
+        }
+    }
+
+    /** Refusals after which a relay bundle is never offered again: the gateway will not take it whatever happens. */
+    private static final List<String> RELAY_FINAL = Arrays.asList("RELAY_AUTH", "RELAY_FORMAT", "RELAY_CONTENT", "REQ_FORMAT", "UNKNOWN_TERMINAL", "TERMINAL_REVOKED");
+
+    /** sync(wallet, 0, the relay bundles the wallet keeps). */
     public SyncResult sync(Wallet wallet) throws GatewayException, WalletException {
-        return sync(wallet, 0, Collections.emptyList());
+        return sync(wallet, 0, null);
+    }
+
+    /**
+     * Uploads one relay bundle (POST /v1/wallets/{id}/relay, docs/protocol.md "Relayed records"): the gateway opens
+     * it under its terminal's keys and enters each record once. 400 RELAY_AUTH (changed on the way, or not that
+     * terminal's), RELAY_FORMAT, RELAY_CONTENT; 404 UNKNOWN_TERMINAL; 403 TERMINAL_REVOKED.
+     */
+    @SuppressWarnings("unchecked")
+    public RelayOutcome relay(Wallet wallet, byte[] bundle) throws GatewayException {
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("bundle", Base64.getEncoder().encodeToString(bundle));
+        Map<String, Object> r = walletCall(wallet, "/v1/wallets/" + wallet.walletId() + "/relay", b);
+        List<Long> acked = new ArrayList<>();
+        if (r.get("acked") instanceof List) for (Object o : (List<Object>) r.get("acked")) if (o instanceof Number) acked.add(((Number) o).longValue());
+        List<String> rejected = new ArrayList<>();
+        if (r.get("rejected") instanceof List) {
+            for (Object o : (List<Object>) r.get("rejected")) {
+                if (o instanceof Map) {
+                    Map<String, Object> x = (Map<String, Object>) o;
+                    rejected.add(x.get("seq") + " " + x.get("code") + ": " + x.get("message"));
+                }
+            }
+        }
+        return new RelayOutcome(num(r, "terminalId"), acked, rejected);
     }
 
     /**
@@ -144,14 +193,37 @@ public final class GatewayClient {
      * where it has the receipt (POST /v1/wallets/{id}/sync), and takes the fresh allowance. The wallet is locked for
      * the call (no payment while a sync runs), so nothing paid in between is dropped with the old allowance.
      *
-     * @param relayedTerminalRecords records an offline terminal handed the phone to carry to the gateway: the
-     *     extension point for issue 16 (relayed records), which the gateway does not accept yet: a non-empty list
-     *     throws GatewayException UNSUPPORTED before anything is sent
+     * Relay bundles go first, one call each (relay()): a bundle the gateway took, or refused for good (RELAY_AUTH,
+     * RELAY_FORMAT, RELAY_CONTENT, REQ_FORMAT, UNKNOWN_TERMINAL, TERMINAL_REVOKED), is let go from the wallet; one
+     * whose upload failed otherwise (no network, 5xx) stays for the next sync, and the wallet's own report goes on.
+     *
+     * @param relayedTerminalRecords relay bundles an offline terminal handed the phone to carry to the gateway (the
+     *     bytes BleSession.relayed() gave); null: those the wallet keeps (Wallet.relayedBundles(), as BleSession.pay
+     *     keeps them)
      */
     public SyncResult sync(Wallet wallet, long capMinor, List<byte[]> relayedTerminalRecords) throws GatewayException, WalletException {
-        if (relayedTerminalRecords != null && !relayedTerminalRecords.isEmpty()) {
-            throw new GatewayException(0, GatewayException.UNSUPPORTED, "relaying terminal records (issue 16) is not offered by the gateway yet");
+        List<RelayOutcome> took = new ArrayList<>();
+        List<GatewayException> refused = new ArrayList<>();
+        int pending = 0;
+        for (byte[] bundle : relayedTerminalRecords != null ? relayedTerminalRecords : wallet.relayedBundles()) {
+            try {
+                took.add(relay(wallet, bundle));
+                wallet.dropRelayed(bundle);
+            } catch (GatewayException e) {
+                if (e.status() >= 400 && e.status() < 500 && RELAY_FINAL.contains(e.code())) {
+                    refused.add(e);
+                    wallet.dropRelayed(bundle);
+                } else pending++;
+            }
         }
+        SyncResult out = report(wallet, capMinor);
+        out.relayed.addAll(took);
+        out.relayRefused.addAll(refused);
+        out.relayPending = pending;
+        return out;
+    }
+
+    private SyncResult report(Wallet wallet, long capMinor) throws GatewayException, WalletException {
         synchronized (wallet) {
             WalletState s = wallet.state();
             List<Object> spent = new ArrayList<>();

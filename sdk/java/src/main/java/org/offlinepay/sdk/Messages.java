@@ -14,7 +14,9 @@ public final class Messages {
 
     /** Message types (docs/protocol.md section 2, the table of types). */
     public static final int ALLOWANCE = 0x01, TERMINAL_CERT = 0x02, REQUEST = 0x10, PAYMENT = 0x11, RECEIPT = 0x12,
-            INVOICE = 0x20, PAID_CONFIRMATION = 0x21, ORDER = 0x30, REFUND = 0x40;
+            INVOICE = 0x20, PAID_CONFIRMATION = 0x21, ORDER = 0x30, REFUND = 0x40,
+            /** A relay bundle: not signed, sealed to the gateway, carried unread (docs/protocol.md, "Relayed records"). */
+            RELAY = 0x50;
 
     /** Lengths by type. */
     public static int lengthOf(int type) {

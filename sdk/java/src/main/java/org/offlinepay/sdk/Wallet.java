@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -77,7 +79,8 @@ public final class Wallet {
         String id = Bytes.toHex(Bytes.slice(a.issuerSig, 0, 16));
         if (prev == null || !prev.allowanceId.equals(id)) {
             int next = Math.max(a.startCounter, prev != null ? prev.nextCounter : 0);
-            save(new WalletState(id, next, 0, new ArrayList<>()));
+            // bundles still to carry are the gateway's, not the allowance's: they survive a new allowance
+            save(new WalletState(id, next, 0, new ArrayList<>(), prev != null ? prev.relayed : Collections.<String>emptyList()));
         }
         allowance = a;
     }
@@ -169,7 +172,7 @@ public final class Wallet {
         PaymentRecordBuilder rec = new PaymentRecordBuilder(counter, q);
         List<WalletState.PaymentRecord> list = new ArrayList<>(s.payments);
         list.add(rec.build("", ""));
-        save(new WalletState(s.allowanceId, counter + 1, s.spentMinor + q.amountMinor, list));
+        save(new WalletState(s.allowanceId, counter + 1, s.spentMinor + q.amountMinor, list, s.relayed));
 
         byte[] unsigned = Messages.Payment.encode(a.bytes, counter, new byte[Messages.SIG]);
         byte[] sig;
@@ -183,7 +186,7 @@ public final class Wallet {
         WalletState now = state();
         List<WalletState.PaymentRecord> done = new ArrayList<>();
         for (WalletState.PaymentRecord p : now.payments) done.add(p.counter == counter ? rec.build(hash, Bytes.toHex(payment)) : p);
-        save(new WalletState(now.allowanceId, now.nextCounter, now.spentMinor, done));
+        save(new WalletState(now.allowanceId, now.nextCounter, now.spentMinor, done, now.relayed));
         String qr;
         try {
             qr = sessionKey != null ? QrSession.sealPayment(q.bytes, sessionKey, payment) : QrText.encode(payment);
@@ -255,8 +258,47 @@ public final class Wallet {
         for (WalletState.PaymentRecord p : s.payments) {
             list.add(p.paymentHash.equals(hex) ? p.withReceipt(new WalletState.ReceiptInfo(out.txId, out.utr, r.status, r.time, verified, Bytes.toHex(receipt))) : p);
         }
-        save(new WalletState(s.allowanceId, s.nextCounter, s.spentMinor, list));
+        save(new WalletState(s.allowanceId, s.nextCounter, s.spentMinor, list, s.relayed));
         return out;
+    }
+
+    /** Most relay bundles a wallet keeps for the gateway at once (each at most 1,404 bytes). */
+    public static final int MAX_RELAYED = 16;
+
+    /**
+     * Keeps a relay bundle a terminal sent over Bluetooth (BleSession.pay does it) for the gateway, bytes unchanged:
+     * the phone can neither read nor change it (docs/protocol.md, "Relayed records"); GatewayClient.sync uploads it.
+     * The same bundle twice is kept once; past MAX_RELAYED the oldest is let go (its terminal still holds the
+     * records and uploads them itself). WalletException RELAY for bytes that are no relay bundle.
+     */
+    public synchronized void keepRelayed(byte[] bundle) throws WalletException {
+        if (bundle == null || bundle.length < 60 || bundle[0] != Messages.VERSION || (bundle[1] & 255) != Messages.RELAY) {
+            throw new WalletException(WalletException.RELAY, "not a relay bundle (01 50, terminal ID, sealed records)");
+        }
+        WalletState s = state();
+        String b64 = Base64.getEncoder().encodeToString(bundle);
+        List<String> list = new ArrayList<>();
+        for (String x : s.relayed) if (!x.equals(b64)) list.add(x);
+        list.add(b64);
+        while (list.size() > MAX_RELAYED) list.remove(0);
+        save(s.withRelayed(list));
+    }
+
+    /** The relay bundles waiting for the gateway, oldest first (copies). */
+    public synchronized List<byte[]> relayedBundles() throws WalletException {
+        List<byte[]> out = new ArrayList<>();
+        for (String b : state().relayed) out.add(Base64.getDecoder().decode(b));
+        return out;
+    }
+
+    /** Lets go of a relay bundle (the gateway took it, or will never take it). */
+    public synchronized void dropRelayed(byte[] bundle) throws WalletException {
+        WalletState s = state();
+        String b64 = Base64.getEncoder().encodeToString(bundle);
+        if (!s.relayed.contains(b64)) return;
+        List<String> list = new ArrayList<>(s.relayed);
+        list.remove(b64);
+        save(s.withRelayed(list));
     }
 
     private WalletState load() throws WalletException {

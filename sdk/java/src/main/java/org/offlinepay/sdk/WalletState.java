@@ -17,12 +17,27 @@ public final class WalletState {
     public final int nextCounter;
     public final long spentMinor;
     public final List<PaymentRecord> payments;
+    /**
+     * Relay bundles terminals handed this phone for the gateway (base64, bytes unchanged: docs/protocol.md,
+     * "Relayed records"), oldest first; GatewayClient.sync uploads them.
+     */
+    public final List<String> relayed;
 
     public WalletState(String allowanceId, int nextCounter, long spentMinor, List<PaymentRecord> payments) {
+        this(allowanceId, nextCounter, spentMinor, payments, Collections.<String>emptyList());
+    }
+
+    public WalletState(String allowanceId, int nextCounter, long spentMinor, List<PaymentRecord> payments, List<String> relayed) {
         this.allowanceId = allowanceId;
         this.nextCounter = nextCounter;
         this.spentMinor = spentMinor;
         this.payments = Collections.unmodifiableList(new ArrayList<>(payments));
+        this.relayed = Collections.unmodifiableList(new ArrayList<>(relayed));
+    }
+
+    /** This state with another list of relay bundles. */
+    WalletState withRelayed(List<String> bundles) {
+        return new WalletState(allowanceId, nextCounter, spentMinor, payments, bundles);
     }
 
     /** One payment made under the allowance. */
@@ -106,6 +121,7 @@ public final class WalletState {
             list.add(r);
         }
         m.put("payments", list);
+        if (!relayed.isEmpty()) m.put("relayed", new ArrayList<Object>(relayed));
         return Json.write(m);
     }
 
@@ -124,7 +140,9 @@ public final class WalletState {
                 ps.add(new PaymentRecord(num(r, "counter").intValue(), num(r, "terminalId").longValue(), num(r, "amountMinor").longValue(), num(r, "currency").intValue(), num(r, "time").longValue(),
                         (String) r.get("nonce"), (String) r.get("paymentHash"), (String) r.get("request"), (String) r.get("payment"), ri));
             }
-            return new WalletState((String) m.get("allowanceId"), num(m, "nextCounter").intValue(), num(m, "spentMinor").longValue(), ps);
+            List<String> relayed = new ArrayList<>();
+            if (m.get("relayed") != null) for (Object o : (List<Object>) m.get("relayed")) relayed.add((String) o);
+            return new WalletState((String) m.get("allowanceId"), num(m, "nextCounter").intValue(), num(m, "spentMinor").longValue(), ps, relayed);
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("not a saved wallet state", e);
         }

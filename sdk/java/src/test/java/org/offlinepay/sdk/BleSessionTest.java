@@ -63,6 +63,36 @@ class BleSessionTest {
     }
 
     @Test
+    void setsARelayBundleAsideWhilePayingAndKeepsItsBytesUnchangedInTheWallet() throws Exception {
+        FakeTerminal t = terminal(990);
+        byte[] bundle = Bytes.fromHex(Fixtures.s(Fixtures.obj(Fixtures.vectors(), "relay"), "bundle"));
+        t.relay = bundle;
+        BleSession s = session(t);
+        s.open();
+        Wallet w = wallet();
+        BleSession.Paid out = s.pay(w, null);
+        assertTrue(out.receipt.signatureVerified, "the receipt came after the bundle, and was checked");
+        assertEquals(1, out.relayed);
+        assertEquals(1, w.relayedBundles().size());
+        assertArrayEquals(bundle, w.relayedBundles().get(0));
+        assertTrue(s.relayed().isEmpty(), "taken by pay()");
+    }
+
+    @Test
+    void takesARelayBundleOfFourRecordsOverTheTerminalsMessageLimit() throws Exception {
+        FakeTerminal t = terminal(990);
+        byte[] big = new byte[1404];
+        big[0] = 1;
+        big[1] = 0x50;
+        t.relay = big;
+        BleSession s = session(t);
+        s.open();
+        Wallet w = wallet();
+        assertEquals(1, s.pay(w, null).relayed);
+        assertEquals(1404, w.relayedBundles().get(0).length);
+    }
+
+    @Test
     void refusesACertificateTheIssuerDidNotSign() throws Exception {
         FakeTerminal t = terminal(10);
         KeyPair rogue = P256.generate();

@@ -23,6 +23,8 @@ final class FakeTerminal implements BleTransport {
     boolean tamper, replay;
     /** Answers HELLO with ERROR and this code. */
     String errorCode;
+    /** A relay bundle sent right after the first message, as the terminal does (docs/protocol.md "Relayed records"). */
+    byte[] relay;
 
     final List<byte[]> payments = new ArrayList<>();
     private Listener listener;
@@ -76,6 +78,7 @@ final class FakeTerminal implements BleTransport {
         if (tamper) env[30] ^= 1;
         notifyMsg(Bytes.concat(new byte[] {BleSession.DATA}, env));
         if (replay) notifyMsg(Bytes.concat(new byte[] {BleSession.DATA}, env));
+        if (relay != null) notifyMsg(Bytes.concat(new byte[] {BleSession.DATA}, Seal.seal(t2w, ++seq, relay)));
     }
 
     private void data(byte[] m) throws Exception {

@@ -102,11 +102,49 @@ class GatewayClientTest {
     }
 
     @Test
-    void relayedTerminalRecordsAreRefusedUntilTheGatewayTakesThem() throws Exception {
+    void syncUploadsEachRelayBundleUnchangedFirstAndLetsGoOfWhatTheGatewayTookOrRefusedForGood() throws Exception {
+        Wallet w = wallet();
+        byte[] taken = Bytes.fromHex(Fixtures.s(Fixtures.obj(Fixtures.vectors(), "relay"), "bundle"));
+        byte[] tampered = taken.clone();
+        tampered[tampered.length - 1] ^= 1;
+        byte[] later = taken.clone();
+        later[40] ^= 1;
+        w.keepRelayed(taken);
+        w.keepRelayed(tampered);
+        w.keepRelayed(later);
         FakeHttp http = new FakeHttp();
+        http.answers.add(new HttpTransport.Response(200, "{\"terminalId\":4242,\"acked\":[5,6],\"rejected\":[]}"));
+        http.answers.add(new HttpTransport.Response(400, "{\"error\":\"RELAY_AUTH\",\"message\":\"relay bundle failed authentication (tag)\"}"));
+        http.answers.add(new HttpTransport.Response(503, "{\"error\":\"BUSY\",\"message\":\"try again\"}"));
+        http.answers.add(new HttpTransport.Response(200, "{\"walletId\":\"" + w.walletId() + "\",\"allowance\":null,\"denied\":false,\"matched\":[],\"unreported\":[],\"evidenced\":[],\"balances\":{}}"));
         GatewayClient g = new GatewayClient("http://gw.test", http, () -> 5000);
-        assertEquals("UNSUPPORTED", assertThrows(GatewayException.class, () -> g.sync(wallet(), 0, List.of(new byte[] {1}))).code());
-        assertTrue(http.seen.isEmpty(), "nothing sent");
+        GatewayClient.SyncResult r = g.sync(w);
+        String relayPath = "/v1/wallets/" + w.walletId() + "/relay";
+        for (int i = 0; i < 3; i++) {
+            assertEquals("http://gw.test" + relayPath, http.seen.get(i)[1]);
+            assertSignedByTheWallet(http, i, relayPath);
+        }
+        assertEquals(Base64.getEncoder().encodeToString(taken), Fixtures.s(Json.parse(http.seen.get(0)[2]), "bundle"), "the bytes as the terminal sent them");
+        assertEquals("http://gw.test/v1/wallets/" + w.walletId() + "/sync", http.seen.get(3)[1], "then the wallet's own report");
+        assertEquals(1, r.relayed.size());
+        assertEquals(List.of(5L, 6L), r.relayed.get(0).acked);
+        assertEquals(4242, r.relayed.get(0).terminalId);
+        assertEquals("RELAY_AUTH", r.relayRefused.get(0).code());
+        assertEquals(1, r.relayPending);
+        assertEquals(1, w.relayedBundles().size(), "only the one that failed for now is kept");
+        assertArrayEquals(later, w.relayedBundles().get(0));
+    }
+
+    @Test
+    void aRelayBundleThatCannotBeSentStaysAndTheSyncStillFailsAsBefore() throws Exception {
+        Wallet w = wallet();
+        w.keepRelayed(Bytes.fromHex(Fixtures.s(Fixtures.obj(Fixtures.vectors(), "relay"), "bundle")));
+        FakeHttp http = new FakeHttp();
+        http.down = true;
+        GatewayClient g = new GatewayClient("http://gw.test", http, () -> 5000);
+        assertEquals("NETWORK", assertThrows(GatewayException.class, () -> g.sync(w)).code());
+        assertEquals(1, w.relayedBundles().size());
+        assertEquals("RELAY", assertThrows(WalletException.class, () -> w.keepRelayed(new byte[] {1, 0x11, 0})).code());
     }
 
     @Test

@@ -44,7 +44,24 @@ class VectorsTest {
     @Test
     void everyTopLevelSectionOfTheVectorsIsChecked() {
         // a new section in docs/protocol-vectors.json must get its test here
-        assertEquals(new HashSet<>(Arrays.asList("about", "keys", "messages", "seal", "qrSession", "base45", "utr")), v.keySet());
+        assertEquals(new HashSet<>(Arrays.asList("about", "keys", "messages", "seal", "qrSession", "relay", "base45", "utr")), v.keySet());
+    }
+
+    @Test
+    void theRelayBundleIsCarriedByteForByte() throws Exception {
+        // the wallet only carries a relay bundle (it cannot open it): kept, saved, loaded and handed back unchanged
+        Map<String, Object> r = Fixtures.obj(v, "relay");
+        byte[] bundle = Bytes.fromHex(Fixtures.s(r, "bundle"));
+        assertEquals(1, bundle[0]);
+        assertEquals(Messages.RELAY, bundle[1] & 255);
+        assertEquals(Fixtures.n(r, "terminalId"), Bytes.u32(bundle, 2), "the terminal ID in clear");
+        WalletStore.Memory store = new WalletStore.Memory();
+        Wallet w = new Wallet(keys.wallet, Bytes.fromHex(Fixtures.s(message("Allowance"), "hex")), store);
+        w.keepRelayed(bundle);
+        WalletState back = WalletState.fromJson(store.load().toJson());
+        assertEquals(1, back.relayed.size());
+        assertArrayEquals(bundle, java.util.Base64.getDecoder().decode(back.relayed.get(0)));
+        assertArrayEquals(bundle, w.relayedBundles().get(0));
     }
 
     @Test

@@ -6,12 +6,15 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.offlinepay.sdk.BleSession;
 import org.offlinepay.sdk.Bytes;
 import org.offlinepay.sdk.FileWalletStore;
 import org.offlinepay.sdk.GatewayClient;
+import org.offlinepay.sdk.GatewayException;
 import org.offlinepay.sdk.Json;
 import org.offlinepay.sdk.Messages;
 import org.offlinepay.sdk.OfflinePayException;
@@ -31,6 +34,7 @@ import org.offlinepay.sdk.WalletState;
  *   {"cmd":"pay-ble","port":N,"clockMs":N}               (frames over SocketBleTransport)
  *   {"cmd":"relay-ble","port":N,"paid":HEX,"clockMs":N}  (a paid confirmation over the session)
  *   {"cmd":"sync"}  {"cmd":"claim","txId":HEX,"action":"dispute"}  {"cmd":"pay-invoice","invoice":TEXT}
+ *   {"cmd":"keep-relay","bundle":HEX}                    (a terminal's relay bundle, uploaded at the next sync)
  */
 public final class InteropMain {
     private Wallet wallet;
@@ -89,6 +93,11 @@ public final class InteropMain {
                 a.put("remaining", wallet.remaining());
                 return a;
             }
+            case "keep-relay": {
+                wallet.keepRelayed(Bytes.fromHex(str(c, "bundle")));
+                a.put("relayKept", wallet.relayedBundles().size());
+                return a;
+            }
             case "pay-qr": {
                 lastQrPayment = wallet.pay(str(c, "request"));
                 a.put("qr", lastQrPayment.qr);
@@ -119,6 +128,7 @@ public final class InteropMain {
                     a.put("merchantId", p.merchantId);
                     a.put("terminalId", p.terminalId);
                     a.put("payment", Bytes.toHex(p.payment.bytes));
+                    a.put("relayed", p.relayed);
                 }
                 return a;
             }
@@ -130,6 +140,20 @@ public final class InteropMain {
                 a.put("evidenced", r.evidenced);
                 a.put("newAllowance", r.allowance != null);
                 a.put("remaining", wallet.remaining());
+                List<Object> relayed = new ArrayList<>();
+                for (GatewayClient.RelayOutcome o : r.relayed) {
+                    Map<String, Object> x = new LinkedHashMap<>();
+                    x.put("terminalId", o.terminalId);
+                    x.put("acked", new ArrayList<Object>(o.acked));
+                    x.put("rejected", new ArrayList<Object>(o.rejected));
+                    relayed.add(x);
+                }
+                a.put("relayed", relayed);
+                List<Object> refused = new ArrayList<>();
+                for (GatewayException e : r.relayRefused) refused.add(e.code());
+                a.put("relayRefused", refused);
+                a.put("relayPending", r.relayPending);
+                a.put("relayKept", wallet.relayedBundles().size());
                 return a;
             }
             case "claim": {
