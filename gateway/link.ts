@@ -5,6 +5,7 @@
 import { createECDH } from "node:crypto";
 import { concat, toHex } from "../protocol/codec/hex.ts";
 import { takeOrders } from "./orders.ts";
+import { authorize } from "./authorize.ts";
 import type { Entry } from "../protocol/entry.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
@@ -128,7 +129,7 @@ export function keysFor(g: Gateway, t: TerminalRow): LinkKeys {
 }
 
 export function linkOp(g: Gateway, req: GatewayRequest, tid: number, op: string): GatewayResponse {
-  if (op !== "hello" && op !== "upload" && op !== "update-chunk") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
+  if (op !== "hello" && op !== "upload" && op !== "update-chunk" && op !== "authorize") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
   const t = g.store.getTerminal(tid);
   if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
   if (t.revokedAt) throw new GatewayError(403, "TERMINAL_REVOKED", "terminal " + tid + " was revoked", { terminalId: t.id, merchantId: t.merchantId });
@@ -146,6 +147,7 @@ export function linkOp(g: Gateway, req: GatewayRequest, tid: number, op: string)
   let reply: Record<string, unknown>;
   if (op === "hello") reply = g.hello(t, r.msg);
   else if (op === "upload") reply = g.upload(t, r.msg);
+  else if (op === "authorize") reply = authorize(g, t, r.msg);
   else reply = g.chunk(t, r.msg);
   const out: LinkReply = { ...reply, nonce: r.msg.nonce };
   return { status: 200, headers: { "content-type": "text/plain" }, body: sealReply(g.crypto, keys, r.seq, out) };

@@ -7,6 +7,7 @@
  *   money.reserve(allowanceRow);                             // wallet available -> purse n (402 when short)
  *   money.offlinePayment({ ... });                           // purse n (then available, then debt) -> merchant pending
  *   money.approve(ledgerRow);                                // merchant pending -> merchant available
+ *   money.authorized({ ..., fromPurse });                    // purse n, then available -> merchant available (online)
  */
 import { Books, ISSUER_CARDS, ISSUER_FUNDS, merchantAvailable, merchantPaidOut, merchantPending, walletAvailable, walletDebt, walletDisputed, walletPurse } from "./books.ts";
 import type { AllowanceRow, GatewayStore, LedgerRow } from "./store.ts";
@@ -115,6 +116,19 @@ export class Money {
     if (p.allowance) legs.push(this.books.leg(walletPurse(p.walletId, p.allowance.n), -fromPurse, p.currency));
     this.books.move({ key: "payment:" + p.ref, kind: "payment", ref: p.ref, merchantId: p.merchantId, walletId: p.walletId, at: this.now(), memo: p.memo }, legs);
     return { fromPurse, fromAvailable, debt: need };
+  }
+
+  /**
+   * A payment the gateway authorized online (gateway/authorize.ts): settled at once, `fromPurse` from the
+   * allowance's purse and the rest from the wallet's available balance, straight to the merchant's available
+   * account (no hold). The caller checked that both cover it: nothing becomes debt.
+   */
+  authorized(p: OfflinePayment & { fromPurse: number }): void {
+    const fromAvailable = p.amountMinor - p.fromPurse;
+    if (p.fromPurse < 0 || fromAvailable < 0 || (p.fromPurse > 0 && !p.allowance)) throw new MoneyError(400, "BAD_AMOUNT", "authorized: the purse's part is 0 to the amount");
+    const legs = [this.books.leg(merchantAvailable(p.merchantId), p.amountMinor, p.currency), this.books.leg(walletAvailable(p.walletId), -fromAvailable, p.currency)];
+    if (p.allowance) legs.push(this.books.leg(walletPurse(p.walletId, p.allowance.n), -p.fromPurse, p.currency));
+    this.books.move({ key: "authorized:" + p.ref, kind: "authorized", ref: p.ref, merchantId: p.merchantId, walletId: p.walletId, at: this.now(), memo: p.memo }, legs);
   }
 
   /** A held payment is approved (the payer's sync, or the 3-day rule): merchant pending -> available. */
