@@ -13,6 +13,7 @@ import { toHex } from "../protocol/codec/hex.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
 import { decodePayment, decodeRequest } from "../protocol/messages.ts";
+import type { AuthorizeReply } from "../protocol/authorize.ts";
 import type { LinkRequest } from "../protocol/sync.ts";
 import { walletAvailable } from "./books.ts";
 import { orderPaid } from "./orders.ts";
@@ -23,10 +24,7 @@ import { DAY_MS, strictBase64 } from "./fields.ts";
 /** The message of the record an authorization keeps (seq 0, status entered): how a repeat recognises its own. */
 export const AUTHORIZED = "authorized online";
 
-export type AuthorizeReply =
-  | { result: "approved"; txId: string; ref: string; status: "approved"; time: number }
-  | { result: "declined"; txId: string; code: string; message: string };
-
+/** The answer to one `authorize` request from terminal `t` (its envelope already opened and its seq stored). */
 export function authorize(g: Gateway, t: TerminalRow, m: LinkRequest): AuthorizeReply {
   const s = g.store;
   const bytes = typeof m.entry === "string" ? strictBase64(m.entry) : null;

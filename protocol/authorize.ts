@@ -1,35 +1,25 @@
 /**
  * The `authorize` link op (docs/sync.md section 3): an online terminal's customer-presented wallet payment, sent to
- * the gateway before it is journaled, and the gateway's answer. Pure: the request and reply travel sealed like every
- * link message (protocol/sync.ts); the sealed reply, under the request's seq and echoing its nonce and txId, is the
+ * the gateway before it is journaled, and the gateway's answer. The request and reply travel sealed like every link
+ * message (protocol/sync.ts); the sealed reply, under the request's seq and echoing its nonce and txId, is the
  * proof the terminal acts on.
  *
- *   terminal: body = sealRequest(c, keys, seq, { op: AUTHORIZE_OP, tid, nonce, entry: toBase64(entryBytes) })
- *   gateway:  reply = { nonce, result: "approved", txId, ref, status: "approved", time }
- *                   | { nonce, result: "declined", txId, code: "A_DENIED", message }
- *   terminal: const a = authorizeAnswer(openedReply.msg, toHex(txId));   // null: not an answer to this payment
+ *   terminal: body = sealRequest(c, keys, seq, { op: Authorize.Op, tid, nonce, entry: toBase64(entryBytes) })
+ *   gateway:  reply: AuthorizeReply = { result: "approved", txId, ref, status: "approved", time }
+ *                                   | { result: "declined", txId, code: "A_DENIED", message }
+ *   terminal: only a reply whose txId is its payment's decides (firmware/app/pay.ts); anything else is no answer
  */
-import type { LinkReply } from "./sync.ts";
-
-export const AUTHORIZE_OP = "authorize";
-/** How long the terminal waits for the gateway's answer before it says so and goes on offline. */
-export const AUTHORIZE_MS = 3000;
-
-/** The gateway's answer as the terminal reads it. */
-export interface AuthorizeAnswer {
-  approved: boolean;
-  /** Declined: the reason code (A_* or an upload's E_*) and its text. */
-  code: string;
-  message: string;
-}
 
 /**
- * The answer of an authentic reply for the payment with txId `txHex` (16 hex digits), or null when the reply is not
- * one (another txId, no result, a declined one without a code): the terminal treats that as no answer.
+ * The op's name, and how long the terminal waits for the gateway's answer before it says so and goes on offline.
+ * A const enum: inlined where used, so the device keeps no variable for either (its idle JsVars are counted).
  */
-export function authorizeAnswer(m: LinkReply, txHex: string): AuthorizeAnswer | null {
-  if (m.txId !== txHex) return null;
-  if (m.result === "approved") return { approved: true, code: "", message: "" };
-  if (m.result !== "declined" || typeof m.code !== "string") return null;
-  return { approved: false, code: m.code.slice(0, 16), message: typeof m.message === "string" ? m.message.slice(0, 80) : "" };
+export const enum Authorize {
+  Op = "authorize",
+  Ms = 3000,
 }
+
+/** The reply's fields besides `nonce` (docs/sync.md; docs/gateway-api.yaml AuthorizeReply). */
+export type AuthorizeReply =
+  | { result: "approved"; txId: string; ref: string; status: "approved"; time: number }
+  | { result: "declined"; txId: string; code: string; message: string };

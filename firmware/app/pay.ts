@@ -4,6 +4,9 @@
  *   request  nonce from the SE RNG, signed by the identity key (SE slot 0), shown as a QR and offered over BLE
  *   payment  the wallet's Payment, read by the scanner ("P1...") or written over the encrypted BLE session
  *   check    protocol/check.ts (offline, both signatures on the SE), then the risk limits
+ *   online   when the terminal is online, the entry goes to the gateway first (docs/sync.md, authorize): approved,
+ *            it is settled, no hold; declined, refused and nothing journaled; no answer in AUTHORIZE_MS or a failed
+ *            link, the screen says so and the payment goes on offline (Authorize.Ms)
  *   journal  txId = terminalId || SE counter 0, entry kind 1 appended before anything tells the customer "paid"
  *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
  *
@@ -20,6 +23,9 @@ import type { Accepted, WalletLedger } from "../../protocol/check.ts";
 import { checkPayment, reject } from "../../protocol/check.ts";
 import { encodeEntry, EntryKind, EntryMethod } from "../../protocol/entry.ts";
 import { txId as makeTxId, utr } from "../../protocol/ids.ts";
+import { Authorize } from "../../protocol/authorize.ts";
+import type { LinkReply } from "../../protocol/sync.ts";
+import { toBase64 } from "../../protocol/sync.ts";
 import type { PaymentRequest } from "../../protocol/messages.ts";
 import { encodeReceipt, encodeRequest, MsgType, signedPart } from "../../protocol/messages.ts";
 import { toQrText } from "../../protocol/qr.ts";
@@ -63,6 +69,10 @@ export interface PaidInfo {
   counter: number;
   allowanceDay: number;
   orderRef: string;
+  /** Approved online by the gateway: settled, no hold (receipt status 1). */
+  online: boolean;
+  /** Shown with the result: "Gateway did not answer: offline" when the online attempt failed, else "". */
+  note: string;
 }
 
 export interface PayView {
@@ -90,6 +100,8 @@ export interface PayContext {
   relay?: (done: (bundle: Uint8Array | null) => void) => void;
   /** Print the receipt of a journaled payment (the callback once the printer took it, or its error). */
   print(p: PaidInfo, done: (err: string | null) => void): void;
+  /** Online: one sealed link request (the sync loop's call); absent offline, when payments are not authorized. */
+  link?: (op: string, fields: { [k: string]: unknown }, done: (e: { code: string } | null, reply?: LinkReply) => void) => void;
 }
 
 export type PayOutcome = { paid: PaidInfo; printError: string | null } | { refused: Refused } | { cancelled: string };
@@ -285,17 +297,45 @@ export class PaySession {
       if (err || seq === undefined) return this.end({ refused: fail("E_SE", "Secure element: no transaction number (" + err + ")") });
       const id = makeTxId(c.terminalId, seq);
       const entry = encodeEntry({ kind: EntryKind.WalletPayment, txId: id, method: method, request: this.request as Uint8Array, payment: ok.bytes, orderRef: this.orderRef });
-      const r = c.journal.append(entry);
-      if ("code" in r) return this.end({ refused: r });
-      const time = Math.floor(c.now() / 1000);
-      const rc = encodeReceipt({ txId: id, status: 0, time: time, paymentHash: d.crypto.sha256(ok.bytes).subarray(0, 8), terminalSig: new Uint8Array(64) });
-      d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(rc)), (serr, sig) => {
-        // The payment is journaled whatever happens now: a receipt without a signature still prints.
-        if (!serr && sig && sig.length === 64) rc.set(sig, rc.length - 64);
-        if (method === EntryMethod.Ble) this.radio.send(rc);
-        const info: PaidInfo = { txId: id, utr: utr(c.terminalId, seq), amountMinor: this.amountMinor, method: method, time: time, receipt: rc, walletId: ok.walletId, counter: ok.payment.counter, allowanceDay: ok.payment.allowance.expiryDay, orderRef: this.orderRef };
-        c.view.progress("Paid", "Printing the receipt");
-        c.print(info, (perr) => this.end({ paid: info, printError: perr }));
+      // journaled, receipt signed and printed: settled online (status 1), or pending offline (0) with a note why
+      const write = (online: boolean, note: string) => {
+        const r = c.journal.append(entry);
+        if ("code" in r) return this.end({ refused: r });
+        const time = Math.floor(c.now() / 1000);
+        const rc = encodeReceipt({ txId: id, status: online ? 1 : 0, time: time, paymentHash: d.crypto.sha256(ok.bytes).subarray(0, 8), terminalSig: new Uint8Array(64) });
+        d.secure.sign(SeSlot.Identity, d.crypto.sha256(signedPart(rc)), (serr, sig) => {
+          // The payment is journaled whatever happens now: a receipt without a signature still prints.
+          if (!serr && sig && sig.length === 64) rc.set(sig, rc.length - 64);
+          if (method === EntryMethod.Ble) this.radio.send(rc);
+          const info: PaidInfo = { txId: id, utr: utr(c.terminalId, seq), amountMinor: this.amountMinor, method: method, time: time, receipt: rc, walletId: ok.walletId, counter: ok.payment.counter, allowanceDay: ok.payment.allowance.expiryDay, orderRef: this.orderRef, online: online, note: note };
+          c.view.progress("Paid", "Printing the receipt");
+          c.print(info, (perr) => this.end({ paid: info, printError: perr }));
+        });
+      };
+      if (!c.link) return write(false, "");
+      // online: the gateway decides first (docs/sync.md, authorize); the txId is spent whatever it answers
+      c.view.progress("Authorizing", "Asking the gateway");
+      // no answer in time, or the link failed: said on screen and on the result, never a silent switch
+      const offline = "Gateway did not answer: offline";
+      let t = 0;
+      const answer = (approved: boolean) => {
+        if (!approved) c.view.progress("Offline", offline);
+        write(approved, approved ? "" : offline);
+      };
+      t = d.clock.setTimeout(() => {
+        t = 0;
+        answer(false);
+      }, Authorize.Ms);
+      c.link(Authorize.Op, { entry: toBase64(entry) }, (e, m) => {
+        // an answer after the timeout is ignored: the payment went on offline (and its upload is a no-op if approved)
+        if (!t) return;
+        d.clock.clear(t);
+        t = 0;
+        // only an authentic reply naming this payment's txId decides; anything else is no answer (read here, not by
+        // a protocol function: a top-level function costs the device 7 idle JsVars, this closure none)
+        const r = !e && m && m.txId === toHex(id) ? m.result : "";
+        if (r === "declined" && m && typeof m.code === "string") return this.end({ refused: fail(m.code, "Declined by gateway: " + (typeof m.message === "string" ? m.message : "")) });
+        answer(r === "approved");
       });
     });
   }

@@ -357,6 +357,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       method: r.method,
       timeMs: r.time * 1000,
       settled: r.settled,
+      online: r.online,
       orderRef: r.orderRef,
       recoveryQr: r.qr,
       title: r.title,
@@ -365,7 +366,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     d.printer.print(receiptJob(info, {}), done);
   };
   const print = (p: PaidInfo, done: (err: string | null) => void) =>
-    printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: false, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done);
+    printReceipt({ utr: p.utr, txId: p.txId, amountMinor: p.amountMinor, method: methodLabel(p.method), time: p.time, settled: p.online, online: p.online, orderRef: p.orderRef, qr: toQrText(p.receipt) }, done);
 
   /** The end of a payment or an invoice: Paid (journaled, printed or the printer's error), Refused, Cancelled. */
   const ended = (o: PayOutcome | InvoiceOutcome) => {
@@ -378,6 +379,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         warning = w ? w.message : "";
       }
       const lines = [formatMoney(p.amountMinor, cfg.currency), "UTR " + p.utr];
+      // a wallet payment: approved online, or the reason it went on offline (never a silent switch)
+      if ("online" in p && (p.online || p.note)) lines.push(p.online ? "Approved online" : p.note);
       if (p.orderRef) lines.push("Order " + p.orderRef + " (store told at next sync)");
       lines.push(o.printError ? "Printer: " + o.printError : "Receipt printed", "Any key: back");
       return result("Paid", Ink.Accent, lines);
@@ -482,6 +485,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
         notice: (r: Refused) => message("Not a payment", Ink.Alert, [r.code + " " + r.message, "Show the payment code again", "C cancel"]),
       },
       print: print,
+      // online: the gateway authorizes the payment over the sync loop's link (docs/sync.md, authorize)
+      link: sync && sync.state.online ? sync.call : undefined,
     };
     release();
     const s = new PaySession(ctx, amountMinor, orderRef, (o) => {

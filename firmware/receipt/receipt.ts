@@ -6,7 +6,8 @@
  *     settled: false, orderRef: "", recoveryQr: toQrText(signedReceipt) }, { rasterQr: !printerHasQr });
  *   printer.print(job, done);
  *
- * A pending payment shows the date the gateway auto-approves it (time + 3 days, UTC); a refund or void (negative
+ * A payment the gateway approved online says so; one taken offline is pending and shows the date the gateway
+ * auto-approves it (time + 3 days, UTC); a refund or void (negative
  * amount) says it is recorded and goes to the gateway at the next sync. The QR carries the signed
  * receipt, so the customer can prove and recover a pending payment even if the terminal is lost.
  */
@@ -42,6 +43,8 @@ export interface ReceiptInfo {
    * never auto-approved: unsettled, it is "sent at the next sync".
    */
   settled: boolean;
+  /** Approved online by the gateway (docs/sync.md, authorize): settled, printed "APPROVED ONLINE". */
+  online?: boolean;
   /** The store's order ID, "" for none. */
   orderRef: string;
   /** QR text of the signed receipt (protocol/qr.ts toQrText); "" prints no QR. */
@@ -67,9 +70,10 @@ export function receiptJob(r: ReceiptInfo, o: PrintOptions): Uint8Array {
   if (r.orderRef) p.pair("Order", fit(r.orderRef, COLUMNS - 7));
   rule(p);
   p.align(1).size(2, 2).bold(true).line(fit(formatMoney(r.amountMinor, r.currency), COLUMNS / 2)).size(1, 1);
-  if (r.settled) p.line("SETTLED").bold(false);
+  if (r.online) p.line("APPROVED ONLINE").bold(false);
+  else if (r.settled) p.line("SETTLED").bold(false);
   else if (r.amountMinor < 0) p.line("RECORDED").bold(false).line("sent at the next sync");
-  else p.line("PENDING").bold(false).line("auto-approves " + formatDateTime(r.timeMs + AUTO_APPROVE_MS));
+  else p.line("OFFLINE").line("PENDING").bold(false).line("auto-approves " + formatDateTime(r.timeMs + AUTO_APPROVE_MS));
   p.align(0);
   if (r.recoveryQr) {
     qrBlock(p, r.recoveryQr, o);

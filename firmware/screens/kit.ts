@@ -37,6 +37,8 @@ export interface ReceiptLine {
   method: string;
   time: number;
   settled: boolean;
+  /** Approved online (docs/sync.md, authorize). */
+  online?: boolean;
   orderRef: string;
   qr: string;
   title?: string;

@@ -202,6 +202,8 @@ export interface SyncHandle {
    * configuration fails.
    */
   relayKeys(done: (k: SealKeys | null) => void): void;
+  /** One sealed request (queued behind any in flight, e.g. `authorize`): its authentic reply, or why there is none. */
+  call(op: string, fields: { [k: string]: unknown }, done: (e: SyncError | null, reply?: LinkReply) => void): void;
 }
 
 export const SYNC_OFFLINE = "SYNC_OFFLINE";
@@ -691,6 +693,7 @@ export function startSync(o: SyncOptions): SyncHandle {
       // relayKeys(c, z) of protocol/relay.ts, written out so that the device holds no function more for it
       d.secure.ecdh(SeSlot.Identity, o.gatewayKey, (e, z) => done(e || !z || z.length !== 32 ? null : sealKeys(c, z, 5, "relay")));
     },
+    call: call,
   };
   return handle;
 }

@@ -1,0 +1,180 @@
+/**
+ * Online when it can be (issue 16; docs/sync.md, op authorize), end to end in the simulator on the flashed devkit
+ * bundle and the reference gateway: online, a customer-presented payment (QR or Bluetooth) is authorized by the
+ * gateway in real time and settled at once ("Approved online", no hold); a gateway that does not answer within
+ * 3 s, or a link that fails, is said on screen and the payment goes on offline ("Offline", auto-approve date); a
+ * wallet the gateway declines is refused with its code and nothing is journaled.
+ */
+import assert from "node:assert/strict";
+import { Gateway } from "../../gateway/gateway.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
+import { SqliteStore } from "../../gateway/sqlite-store.ts";
+import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
+import { fromQrText } from "../../protocol/qr.ts";
+import { walletIdOf } from "../../protocol/rules.ts";
+import { World } from "../../sim/world.ts";
+import type { GatewayLike } from "../../sim/world.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
+const screen = (w: World) => w.screenText().join("\n");
+
+async function online(): Promise<{ w: World; g: Gateway }> {
+  const w = World.open({ stateDir: null, wallClockMs: T0 });
+  const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer, autoFlush: false });
+  w.attachGateway(g as unknown as GatewayLike);
+  await w.provision();
+  await w.until("the first sync", () => g.store.activity().some((a) => a.kind === "hello") && /ONLINE/.test(screen(w)), 30000);
+  return { w, g };
+}
+
+async function idle(w: World): Promise<void> {
+  await w.until("the end of the last flow", () => !/Printing|Checking|Signing|Authorizing/.test(screen(w)), 60000);
+  if (!w.screenText().includes("Ready")) w.keys("*");
+  await w.until("idle", () => w.screenText().includes("Ready"), 20000);
+}
+
+async function requestQr(w: World, digits: string): Promise<string> {
+  w.keys(digits + "#");
+  let req: string | null = null;
+  for (let t = 0; t < 10000 && req === null; t += 250) {
+    await w.run(250);
+    req = w.displayQr();
+  }
+  assert.ok(req, "a request QR on the display; screen: " + screen(w));
+  return req;
+}
+
+/** The receipt in the last printed QR. */
+function printedReceipt(w: World) {
+  const m = fromQrText(w.printedQrs()[w.printedQrs().length - 1]);
+  assert.ok("msg" in m && m.msg[1] === MsgType.Receipt, "the printed QR is a receipt");
+  const rc = decodeReceipt(m.msg);
+  assert.ok(rc);
+  return rc;
+}
+
+/** The paper of the last receipt only. */
+function lastPaper(w: World, before: string): string {
+  return w.paperText().slice(before.length);
+}
+
+describe("flow: online authorization (devkit bundle, reference gateway)", function () {
+  this.timeout(240000);
+
+  it("online, a scanned payment is approved by the gateway and settled at once: Approved online, no hold", async () => {
+    const { w, g } = await online();
+    await idle(w);
+    const req = await requestQr(w, "1250");
+    const pay = await w.pay("alice", req);
+    const paper = w.paperText();
+    const printed = w.printedQrs().length;
+    w.scanText(pay);
+    await w.until("the receipt", () => w.printedQrs().length > printed, 20000);
+    await w.until("the Paid screen", () => /Receipt printed/.test(screen(w)), 20000);
+    assert.match(screen(w), /Paid/);
+    assert.match(screen(w), /Approved online/);
+    const text = lastPaper(w, paper);
+    assert.match(text, /APPROVED ONLINE/);
+    assert.doesNotMatch(text, /PENDING|OFFLINE|auto-approves/);
+    const rc = printedReceipt(w);
+    assert.equal(rc.status, 1, "the signed receipt says settled");
+    const tx = Buffer.from(rc.txId).toString("hex");
+    const row = g.ledger().find((l) => l.txId === tx);
+    assert.ok(row, "the gateway holds the payment before any upload");
+    assert.equal(row.status, "approved");
+    assert.equal(row.holdUntil, 0, "no 3-day hold");
+    assert.equal(row.amountMinor, 1250);
+    // the journal's record is uploaded at the next sync, acknowledged and entered nowhere a second time
+    w.keys("*");
+    await idle(w);
+    w.keys("A1");
+    await w.until("the upload", () => g.store.records(42).some((r) => r.txId === tx && r.seq > 0), 30000);
+    await w.until("nothing pending", () => /pending 0/.test(screen(w)), 30000);
+    assert.equal(g.ledger().filter((l) => l.txId === tx).length, 1);
+    assert.equal(g.ledger().find((l) => l.txId === tx)?.status, "approved");
+    const b = g.books();
+    assert.deepEqual(b.unbalanced, []);
+    assert.deepEqual(w.host.errors, []);
+  });
+
+  it("online over Bluetooth: the phone gets the settled receipt, the paper says Approved online", async () => {
+    const { w, g } = await online();
+    await idle(w);
+    const paper = w.paperText();
+    w.keys("800#");
+    await w.until("Bluetooth advertising", () => !!w.host.ble.advertising && w.displayQr() !== null, 10000);
+    const out = await w.payOverBluetooth("carol", 20000);
+    assert.ok(out.receiptVerified);
+    await w.until("the Paid screen", () => /Receipt printed/.test(screen(w)), 20000);
+    assert.match(screen(w), /Approved online/);
+    assert.match(lastPaper(w, paper), /APPROVED ONLINE/);
+    assert.equal(g.ledger().filter((l) => l.status === "approved" && l.holdUntil === 0 && l.amountMinor === 800).length, 1);
+  });
+
+  it("a gateway that does not answer in 3 s: the screen says so, the payment goes on offline, the receipt says Offline with its date", async () => {
+    const { w, g } = await online();
+    await idle(w);
+    const through = w.gatewayHandler!;
+    // the gateway takes the request and never answers it (the sync's own requests still go through)
+    w.gatewayHandler = (req) => (req.path.indexOf("/authorize") >= 0 ? new Promise(() => undefined) : through(req));
+    const req = await requestQr(w, "640");
+    const pay = await w.pay("bob", req);
+    const paper = w.paperText();
+    const printed = w.printedQrs().length;
+    const t0 = w.now();
+    w.scanText(pay);
+    await w.until("asking the gateway", () => /Authorizing/.test(screen(w)), 5000);
+    await w.until("the receipt", () => w.printedQrs().length > printed, 20000);
+    assert.ok(w.now() - t0 >= 3000, "it waited the gateway's 3 s first");
+    await w.until("the Paid screen", () => /Receipt printed/.test(screen(w)), 20000);
+    assert.match(screen(w), /Gateway did not answer: offline/);
+    const text = lastPaper(w, paper);
+    assert.match(text, /OFFLINE/);
+    assert.match(text, /PENDING/);
+    assert.match(text, /auto-approves 2026-11-2[67]/);
+    assert.doesNotMatch(text, /APPROVED ONLINE/);
+    assert.equal(printedReceipt(w).status, 0, "pending");
+    assert.equal(g.ledger().length, 0, "nothing reached the gateway");
+  });
+
+  it("a link that fails (the gateway unreachable): said on screen, the payment goes on offline", async () => {
+    const { w, g } = await online();
+    await idle(w);
+    w.setGatewayReachable(false);
+    const req = await requestQr(w, "300");
+    const pay = await w.pay("dave", req);
+    const paper = w.paperText();
+    const printed = w.printedQrs().length;
+    w.scanText(pay);
+    await w.until("the receipt", () => w.printedQrs().length > printed, 20000);
+    await w.until("the Paid screen", () => /Receipt printed/.test(screen(w)), 20000);
+    assert.match(screen(w), /Gateway did not answer: offline/);
+    assert.match(lastPaper(w, paper), /OFFLINE/);
+    assert.equal(printedReceipt(w).status, 0);
+    // back online, the record is uploaded and held as any offline payment (the 3-day rule applies)
+    w.setGatewayReachable(true);
+    w.keys("*");
+    await idle(w);
+    w.keys("A1");
+    await w.until("the upload", () => g.ledger().length === 1, 30000);
+    assert.equal(g.ledger()[0].status, "held");
+  });
+
+  it("a wallet the gateway declines (denied since the last sync) is refused with its code; nothing journaled or printed", async () => {
+    const { w, g } = await online();
+    await idle(w);
+    await w.wallet("mallory");
+    const id = walletIdOf(nodeCrypto(), w.wallets["mallory"].allowance().walletPub);
+    g.store.transaction(() => g.deny(id, "test", 0, 0));
+    const req = await requestQr(w, "450");
+    const pay = await w.pay("mallory", req);
+    const printed = w.printedQrs().length;
+    w.scanText(pay);
+    await w.until("the refusal", () => /Refused/.test(screen(w)), 20000);
+    assert.match(screen(w), /A_DENIED/);
+    assert.match(screen(w), /Declined by gateway/);
+    assert.equal(w.printedQrs().length, printed, "no receipt");
+    assert.match(screen(w), /pending 0/, "nothing journaled");
+    assert.equal(g.ledger().length, 0);
+  });
+});
