@@ -8,9 +8,13 @@
  *
  *   npx tsx bench/authorize.ts            (also the last step of `npm run bench`)
  *
- * The terminal's side on the interpreter (its request sealed, the reply opened) is bench/flows.ts's, when it has it.
+ * Then, with ESPRUINO=/path/to/espruino, the terminal's side on the interpreter, built by the firmware's pipeline
+ * and run from Storage as on the device: the entry to base64, the request's JSON sealed (AES-128-CBC, HMAC-SHA256),
+ * the gateway's sealed reply opened and its txId and result read, as firmware/sync/sync.ts and firmware/app/pay.ts
+ * do. Not in it: the secure element's counter and random (its own command times), the Wi-Fi round trip.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MovableClock } from "../gateway/clock.ts";
@@ -18,7 +22,10 @@ import { Gateway } from "../gateway/gateway.ts";
 import { Issuer } from "../gateway/issuer.ts";
 import { openSqliteStore } from "../gateway/sqlite-store.ts";
 import { encodeEntry } from "../protocol/entry.ts";
-import { linkPath, sealRequest, toBase64 } from "../protocol/sync.ts";
+import { toHex } from "../protocol/codec/hex.ts";
+import { linkKeys, linkPath, sealReply, sealRequest, toBase64 } from "../protocol/sync.ts";
+import { compile } from "../build.ts";
+import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
 import { nodeCrypto } from "../gateway/node-crypto.ts";
 import { SoftTerminal, SoftWallet } from "../test/helpers/soft-terminal.ts";
 
@@ -69,9 +76,67 @@ async function main(): Promise<void> {
     console.log(`  gateway time per authorization (open, verify, check, settle, seal; in process): median ${q(0.5)} ms, p99 ${q(0.99)} ms, mean ${mean} ms (first ${TERMINALS} left out: key derivation, statements)`);
     console.log(`  settled at once: ${settled} of ${reqs.length} (HTTP 200: ${approved}); books balanced: ${b.unbalanced.length === 0 && b.trial.every((x) => x.debits === x.credits)}`);
     gw.close();
+    await onInterpreter(terms[0], dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The terminal's own work per authorization on the Espruino interpreter (no secure element, no network). */
+async function onInterpreter(t: SoftTerminal, dir: string): Promise<void> {
+  const bin = interpreter();
+  if (!bin) {
+    console.log("  terminal side on the interpreter: skipped (set ESPRUINO=/path/to/espruino to measure on Espruino)");
+    return;
+  }
+  const c = nodeCrypto();
+  const z = new Uint8Array(randomBytes(32));
+  const keys = linkKeys(c, z);
+  const w = new SoftWallet();
+  w.setAllowance(Issuer.generate(1).issueAllowance({ walletPub: w.publicKey, capMinor: 10000, currency: 978, expiryDay: 20500, startCounter: 1 }));
+  const e = t.walletPayment(w, 1250);
+  const entry = encodeEntry(e);
+  const tx = toHex(e.txId);
+  const seq = 1234;
+  const nonce = "0123456789abcdef";
+  const reply = sealReply(c, keys, seq, { result: "approved", txId: tx, ref: tx, status: "approved", time: T0, nonce });
+  const n = 20;
+  const src =
+    `import { fromHex, toHex } from "./protocol/codec/hex.ts";\n` +
+    `import { linkKeys, openReply, sealRequest, toBase64 } from "./protocol/sync.ts";\n` +
+    `import { builtinCrypto } from "./hal/espruino/crypto.ts";\n` +
+    `const c = builtinCrypto();\n` +
+    `const keys = linkKeys(c, fromHex(${JSON.stringify(toHex(z))}));\n` +
+    `const entry = fromHex(${JSON.stringify(toHex(entry))});\n` +
+    `const reply = ${JSON.stringify(reply)};\n` +
+    // as the firmware does it: the fields object, then op, tid and nonce added by the sync loop's call
+    `function one(probe) {\n` +
+    `  const req = { entry: toBase64(entry) };\n` +
+    `  req.op = "authorize"; req.tid = ${t.terminalId}; req.nonce = ${JSON.stringify(nonce)};\n` +
+    `  const body = sealRequest(c, keys, ${seq}, req);\n` +
+    `  const r = openReply(c, keys, reply, { seq: ${seq}, nonce: ${JSON.stringify(nonce)} });\n` +
+    `  if (probe) probe();\n` +
+    `  return body.length > 0 && !("code" in r) && r.msg.txId === toHex(entry.subarray(1, 9)) && r.msg.result === "approved";\n` +
+    `}\n` +
+    `const base = process.memory().usage;\n` +
+    `let peak = base;\n` +
+    `one(function () { const u = process.memory().usage; if (u > peak) peak = u; });\n` +
+    `let t = getTime(); let ok = 0;\n` +
+    `for (let i = 0; i < ${n}; i++) if (one(null)) ok++;\n` +
+    `const ms = (getTime() - t) * 1000 / ${n};\n` +
+    `print("AUTHZ " + ok + " " + ms.toFixed(2) + " " + base + " " + peak + " " + process.memory().total);\n`;
+  const file = join(dir, "authorize-probe.js");
+  writeFileSync(file, await compile(src, "authorize-bench.entry.ts", ["crypto"]));
+  const r = await runFromStorage(bin, file, { timeoutMs: 120000 });
+  const line = r.lines.find((l) => l.startsWith("AUTHZ "));
+  if (!line) {
+    console.log("  terminal side on the interpreter: no figure; it printed: " + r.lines.slice(-5).join(" | "));
+    return;
+  }
+  const [, ok, ms, base, peak, total] = line.split(" ");
+  console.log(`  terminal side on the interpreter (${bin}, ${r.inFlash ? "code in flash, as on the ESP32" : "code copied to RAM"}):`);
+  console.log(`    request sealed + reply opened and read: ${ms} ms per authorization (mean of ${ok}/${n}); JsVars ${base} before, ${peak} at peak (of ${total})`);
+  console.log(`    + the secure element's counter and random, and the Wi-Fi round trip; the terminal waits at most 3 s (Authorize.Ms), then goes on offline`);
 }
 
 main().catch((e) => {
