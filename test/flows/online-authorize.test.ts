@@ -12,14 +12,14 @@ import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
 import { fromQrText } from "../../protocol/qr.ts";
 import { walletIdOf } from "../../protocol/rules.ts";
-import { World } from "../../sim/world.ts";
-import type { GatewayLike } from "../../sim/world.ts";
+import type { GatewayLike, World } from "../../sim/world.ts";
+import { forEachEngine, longOnInterpreter, useWorlds } from "./engines.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
 
-async function online(): Promise<{ w: World; g: Gateway }> {
-  const w = World.open({ stateDir: null, wallClockMs: T0 });
+async function online(worlds: ReturnType<typeof useWorlds>): Promise<{ w: World; g: Gateway }> {
+  const w = worlds.open({ stateDir: null, wallClockMs: T0 });
   const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer, autoFlush: false });
   w.attachGateway(g as unknown as GatewayLike);
   await w.provision();
@@ -58,11 +58,11 @@ function lastPaper(w: World, before: string): string {
   return w.paperText().slice(before.length);
 }
 
-describe("flow: online authorization (devkit bundle, reference gateway)", function () {
-  this.timeout(240000);
+forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (engine) => {
+  const worlds = useWorlds(engine);
 
   it("online, a scanned payment is approved by the gateway and settled at once: Approved online, no hold", async () => {
-    const { w, g } = await online();
+    const { w, g } = await online(worlds);
     await idle(w);
     const req = await requestQr(w, "1250");
     const pay = await w.pay("alice", req);
@@ -97,8 +97,9 @@ describe("flow: online authorization (devkit bundle, reference gateway)", functi
     assert.deepEqual(w.host.errors, []);
   });
 
-  it("online over Bluetooth: the phone gets the settled receipt, the paper says Approved online", async () => {
-    const { w, g } = await online();
+  it("online over Bluetooth: the phone gets the settled receipt, the paper says Approved online", async function () {
+    longOnInterpreter(this, engine);
+    const { w, g } = await online(worlds);
     await idle(w);
     const paper = w.paperText();
     w.keys("800#");
@@ -111,8 +112,9 @@ describe("flow: online authorization (devkit bundle, reference gateway)", functi
     assert.equal(g.ledger().filter((l) => l.status === "approved" && l.holdUntil === 0 && l.amountMinor === 800).length, 1);
   });
 
-  it("a gateway that does not answer in 3 s: the screen says so, the payment goes on offline, the receipt says Offline with its date", async () => {
-    const { w, g } = await online();
+  it("a gateway that does not answer in 3 s: the screen says so, the payment goes on offline, the receipt says Offline with its date", async function () {
+    longOnInterpreter(this, engine);
+    const { w, g } = await online(worlds);
     await idle(w);
     const through = w.gatewayHandler!;
     // the gateway takes the request and never answers it (the sync's own requests still go through)
@@ -137,8 +139,9 @@ describe("flow: online authorization (devkit bundle, reference gateway)", functi
     assert.equal(g.ledger().length, 0, "nothing reached the gateway");
   });
 
-  it("a link that fails (the gateway unreachable): said on screen, the payment goes on offline", async () => {
-    const { w, g } = await online();
+  it("a link that fails (the gateway unreachable): said on screen, the payment goes on offline", async function () {
+    longOnInterpreter(this, engine);
+    const { w, g } = await online(worlds);
     await idle(w);
     w.setGatewayReachable(false);
     const req = await requestQr(w, "300");
@@ -160,8 +163,9 @@ describe("flow: online authorization (devkit bundle, reference gateway)", functi
     assert.equal(g.ledger()[0].status, "held");
   });
 
-  it("a wallet the gateway declines (denied since the last sync) is refused with its code; nothing journaled or printed", async () => {
-    const { w, g } = await online();
+  it("a wallet the gateway declines (denied since the last sync) is refused with its code; nothing journaled or printed", async function () {
+    longOnInterpreter(this, engine);
+    const { w, g } = await online(worlds);
     await idle(w);
     await w.wallet("mallory");
     const id = walletIdOf(nodeCrypto(), w.wallets["mallory"].allowance().walletPub);
