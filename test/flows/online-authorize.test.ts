@@ -29,14 +29,15 @@ async function online(worlds: ReturnType<typeof useWorlds>): Promise<{ w: World;
 
 async function idle(w: World): Promise<void> {
   await w.until("the end of the last flow", () => !/Printing|Checking|Signing|Authorizing/.test(screen(w)), 60000);
-  if (!w.screenText().includes("Ready")) w.keys("*");
+  if (!w.screenText().includes("Ready")) await w.type("*");
   await w.until("idle", () => w.screenText().includes("Ready"), 20000);
 }
 
 async function requestQr(w: World, digits: string): Promise<string> {
-  w.keys(digits + "#");
+  await w.type(digits + "#");
   let req: string | null = null;
-  for (let t = 0; t < 10000 && req === null; t += 250) {
+  // the interpreter runs in real time on a shared machine: the request's signing may take some seconds there
+  for (let t = 0; t < 30000 && req === null; t += 250) {
     await w.run(250);
     req = w.displayQr();
   }
@@ -85,9 +86,9 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     assert.equal(row.holdUntil, 0, "no 3-day hold");
     assert.equal(row.amountMinor, 1250);
     // the journal's record is uploaded at the next sync, acknowledged and entered nowhere a second time
-    w.keys("*");
+    await w.type("*");
     await idle(w);
-    w.keys("A1");
+    await w.type("A1");
     await w.until("the upload", () => g.store.records(42).some((r) => r.txId === tx && r.seq > 0), 30000);
     await w.until("nothing pending", () => /pending 0/.test(screen(w)), 30000);
     assert.equal(g.ledger().filter((l) => l.txId === tx).length, 1);
@@ -102,8 +103,8 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     const { w, g } = await online(worlds);
     await idle(w);
     const paper = w.paperText();
-    w.keys("800#");
-    await w.until("Bluetooth advertising", () => !!w.host.ble.advertising && w.displayQr() !== null, 10000);
+    await w.type("800#");
+    await w.until("Bluetooth advertising", () => !!w.host.ble.advertising && w.displayQr() !== null, 30000);
     const out = await w.payOverBluetooth("carol", 20000);
     assert.ok(out.receiptVerified);
     await w.until("the Paid screen", () => /Receipt printed/.test(screen(w)), 20000);
@@ -156,9 +157,9 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     assert.equal(printedReceipt(w).status, 0);
     // back online, the record is uploaded and held as any offline payment (the 3-day rule applies)
     w.setGatewayReachable(true);
-    w.keys("*");
+    await w.type("*");
     await idle(w);
-    w.keys("A1");
+    await w.type("A1");
     await w.until("the upload", () => g.ledger().length === 1, 30000);
     assert.equal(g.ledger()[0].status, "held");
   });
