@@ -5,8 +5,8 @@
  *   payment  the wallet's Payment, read by the scanner ("P1...") or written over the encrypted BLE session
  *   check    protocol/check.ts (offline, both signatures on the SE), then the risk limits
  *   online   when the terminal is online, the entry goes to the gateway first (docs/sync.md, authorize): approved,
- *            it is settled, no hold; declined, refused and nothing journaled; no answer in AUTHORIZE_MS or a failed
- *            link, the screen says so and the payment goes on offline (Authorize.Ms)
+ *            it is settled, no hold; declined, refused and nothing journaled; no answer within Authorize.Ms (3 s)
+ *            or a failed link, the screen says so and the payment goes on offline
  *   journal  txId = terminalId || SE counter 0, entry kind 1 appended before anything tells the customer "paid"
  *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
  *
