@@ -381,6 +381,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       const lines = [formatMoney(p.amountMinor, cfg.currency), "UTR " + p.utr];
       // a wallet payment: approved online, or the reason it went on offline (never a silent switch)
       if ("online" in p && (p.online || p.note)) lines.push(p.online ? "Approved online" : p.note);
+      // approved online: its record goes up at once (a no-op at the gateway), so it stops counting as not uploaded
+      if ("online" in p && p.online && sync) sync.sendNow();
       if (p.orderRef) lines.push("Order " + p.orderRef + " (store told at next sync)");
       lines.push(o.printError ? "Printer: " + o.printError : "Receipt printed", "Any key: back");
       return result("Paid", Ink.Accent, lines);
