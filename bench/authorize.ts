@@ -6,12 +6,14 @@
  * folder, terminals and wallets made in Node beforehand (test/helpers/soft-terminal.ts) so only the gateway's work
  * is timed.
  *
- *   npx tsx bench/authorize.ts            (also the last step of `npm run bench`)
- *
  * Then, with ESPRUINO=/path/to/espruino, the terminal's side on the interpreter, built by the firmware's pipeline
  * and run from Storage as on the device: the entry to base64, the request's JSON sealed (AES-128-CBC, HMAC-SHA256),
  * the gateway's sealed reply opened and its txId and result read, as firmware/sync/sync.ts and firmware/app/pay.ts
  * do. Not in it: the secure element's counter and random (its own command times), the Wi-Fi round trip.
+ *
+ *   npx tsx bench/authorize.ts
+ *
+ * Also a step of `npm run bench`, before bench/flows.ts (which exits 1 while the device is over its budgets).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
