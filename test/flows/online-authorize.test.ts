@@ -18,6 +18,17 @@ import { forEachEngine, longOnInterpreter, useWorlds } from "./engines.ts";
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
 
+/**
+ * The interpreter runs the approval, the silent gateway and the decline (about 2 minutes on a shared machine); the
+ * Bluetooth approval and the failed link take the same firmware paths as the approval and the silent gateway, so
+ * they run on V8 only, to spare CI's interpreter time.
+ */
+function v8Only(ctx: Mocha.Context, engine: string): void {
+  if (engine !== "espruino") return;
+  console.log("      V8 only: the same firmware path as another test of this suite on the interpreter");
+  ctx.skip();
+}
+
 async function online(worlds: ReturnType<typeof useWorlds>): Promise<{ w: World; g: Gateway }> {
   const w = worlds.open({ stateDir: null, wallClockMs: T0 });
   const g = new Gateway({ store: new SqliteStore(":memory:"), clock: { now: () => w.now() }, issuer: w.issuer, autoFlush: false });
@@ -96,7 +107,7 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
   });
 
   it("online over Bluetooth: the phone gets the settled receipt, the paper says Approved online", async function () {
-    longOnInterpreter(this, engine);
+    v8Only(this, engine);
     const { w, g } = await online(worlds);
     await idle(w);
     const paper = w.paperText();
@@ -138,7 +149,7 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
   });
 
   it("a link that fails (the gateway unreachable): said on screen, the payment goes on offline", async function () {
-    longOnInterpreter(this, engine);
+    v8Only(this, engine);
     const { w, g } = await online(worlds);
     await idle(w);
     w.setGatewayReachable(false);
