@@ -111,11 +111,15 @@ describe("send now and the status bar (devkit bundle, reference gateway)", funct
     assert.match(screen(), /Gateway unreachable/);
     w.keys("*");
     await w.until("idle", () => w.screenText().includes("Ready"), 10000);
-    assert.match(w.screenText()[1], /^Gateway unreachable/, "the bar's second row: " + w.screenText()[1]);
+    // the sync tries again after its backoff ("Sending 0/1" while a try runs); between tries the bar says why not
+    await w.until("the failure on the bar", () => /^Gateway unreachable/.test(w.screenText()[1]), 60000);
     const frame = w.host.display.frame();
     const palette = [0xffff, 0x0000, 0x0339, 0xc800];
     assert.equal(frame[5 * 240 + 150], palette[3], "the bar in the alert colour");
     w.setGatewayReachable(true);
+    // the next try gets through: the bar says the sync's age again, in the online colour
+    await w.until("a round that ends well", () => /^sync /.test(w.screenText()[1]), 120000);
+    assert.equal(w.host.display.frame()[5 * 240 + 150], palette[2], "the bar in the accent colour again");
   });
 
   it("a gateway that refuses the terminal: 'Gateway refused: HTTP 403 …' on the send-now screen", async () => {
