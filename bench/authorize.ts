@@ -16,7 +16,7 @@
  * Also a step of `npm run bench`, before bench/flows.ts (which exits 1 while the device is over its budgets).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MovableClock } from "../gateway/clock.ts";
@@ -26,8 +26,8 @@ import { openSqliteStore } from "../gateway/sqlite-store.ts";
 import { encodeEntry } from "../protocol/entry.ts";
 import { toHex } from "../protocol/codec/hex.ts";
 import { linkKeys, linkPath, sealReply, sealRequest, toBase64 } from "../protocol/sync.ts";
-import { compile } from "../build.ts";
-import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
+import { interpreter } from "../test/espruino/interpreter.ts";
+import { probeOnInterpreter } from "./interpreter-probe.ts";
 import { nodeCrypto } from "../gateway/node-crypto.ts";
 import { SoftTerminal, SoftWallet } from "../test/helpers/soft-terminal.ts";
 
@@ -78,14 +78,14 @@ async function main(): Promise<void> {
     console.log(`  gateway time per authorization (open, verify, check, settle, seal; in process): median ${q(0.5)} ms, p99 ${q(0.99)} ms, mean ${mean} ms (first ${TERMINALS} left out: key derivation, statements)`);
     console.log(`  settled at once: ${settled} of ${reqs.length} (HTTP 200: ${approved}); books balanced: ${b.unbalanced.length === 0 && b.trial.every((x) => x.debits === x.credits)}`);
     gw.close();
-    await onInterpreter(terms[0], dir);
+    await onInterpreter(terms[0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The terminal's own work per authorization on the Espruino interpreter (no secure element, no network). */
-async function onInterpreter(t: SoftTerminal, dir: string): Promise<void> {
+async function onInterpreter(t: SoftTerminal): Promise<void> {
   const bin = interpreter();
   if (!bin) {
     console.log("  terminal side on the interpreter: skipped (set ESPRUINO=/path/to/espruino to measure on Espruino)");
@@ -119,25 +119,14 @@ async function onInterpreter(t: SoftTerminal, dir: string): Promise<void> {
     `  const r = openReply(c, keys, reply, { seq: ${seq}, nonce: ${JSON.stringify(nonce)} });\n` +
     `  if (probe) probe();\n` +
     `  return body.length > 0 && !("code" in r) && r.msg.txId === toHex(entry.subarray(1, 9)) && r.msg.result === "approved";\n` +
-    `}\n` +
-    `const base = process.memory().usage;\n` +
-    `let peak = base;\n` +
-    `one(function () { const u = process.memory().usage; if (u > peak) peak = u; });\n` +
-    `let t = getTime(); let ok = 0;\n` +
-    `for (let i = 0; i < ${n}; i++) if (one(null)) ok++;\n` +
-    `const ms = (getTime() - t) * 1000 / ${n};\n` +
-    `print("AUTHZ " + ok + " " + ms.toFixed(2) + " " + base + " " + peak + " " + process.memory().total);\n`;
-  const file = join(dir, "authorize-probe.js");
-  writeFileSync(file, await compile(src, "authorize-bench.entry.ts", ["crypto"]));
-  const r = await runFromStorage(bin, file, { timeoutMs: 120000 });
-  const line = r.lines.find((l) => l.startsWith("AUTHZ "));
-  if (!line) {
-    console.log("  terminal side on the interpreter: no figure; it printed: " + r.lines.slice(-5).join(" | "));
+    `}\n`;
+  const f = await probeOnInterpreter(bin, src, n, "authorize");
+  if ("error" in f) {
+    console.log("  terminal side on the interpreter: " + f.error);
     return;
   }
-  const [, ok, ms, base, peak, total] = line.split(" ");
-  console.log(`  terminal side on the interpreter (${bin}, ${r.inFlash ? "code in flash, as on the ESP32" : "code copied to RAM"}):`);
-  console.log(`    request sealed + reply opened and read: ${ms} ms per authorization (mean of ${ok}/${n}); JsVars ${base} before, ${peak} at peak (of ${total})`);
+  console.log(`  terminal side on the interpreter (${f.where}):`);
+  console.log(`    request sealed + reply opened and read: ${f.ms.toFixed(2)} ms per authorization (mean of ${f.ok}/${n}); JsVars ${f.base} before, ${f.peak} at peak (of ${f.total})`);
   console.log(`    + the secure element's counter and random, and the Wi-Fi round trip; the terminal waits at most 3 s (Authorize.Ms), then goes on offline`);
 }
 

@@ -7,12 +7,9 @@
  *   npx tsx bench/protocol.ts
  *   ESPRUINO=/path/to/espruino npx tsx bench/protocol.ts
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import qrcode from "qrcode-generator";
-import { compile } from "../build.ts";
 import { fromHex, toHex } from "../protocol/codec/hex.ts";
 import type { Accepted, CheckContext, Reject } from "../protocol/check.ts";
 import { checkPayment } from "../protocol/check.ts";
@@ -21,7 +18,8 @@ import { toQrText } from "../protocol/qr.ts";
 import type { SecureElement } from "../hal/secure-element.ts";
 import { verifyBody } from "../gateway/issuer.ts";
 import { nodeCrypto } from "../gateway/node-crypto.ts";
-import { interpreter, runFromStorage } from "../test/espruino/interpreter.ts";
+import { interpreter } from "../test/espruino/interpreter.ts";
+import { probeOnInterpreter } from "./interpreter-probe.ts";
 
 const ATECC_VERIFY_MS = 105;
 const V = JSON.parse(readFileSync(new URL("../docs/protocol-vectors.json", import.meta.url), "utf8"));
@@ -143,28 +141,14 @@ async function onInterpreter(): Promise<void> {
     `  const d2 = c.sha256(concat([signedPart(q.msg), request]));\n` +
     `  if (probe) probe();\n` +
     `  return w.length === 16 && d1.length === 32 && d2.length === 32;\n` +
-    `}\n` +
-    // JsVars first (process.memory() collects garbage, so it stays out of the timed loop), then the time.
-    `const base = process.memory().usage;\n` +
-    `let peak = base;\n` +
-    `one(function () { const u = process.memory().usage; if (u > peak) peak = u; });\n` +
-    `let t = getTime(); let ok = 0;\n` +
-    `for (let i = 0; i < ${n}; i++) if (one(null)) ok++;\n` +
-    `const ms = (getTime() - t) * 1000 / ${n};\n` +
-    `print("PROTO " + ok + " " + ms.toFixed(2) + " " + base + " " + peak + " " + process.memory().total);\n`;
-  const dir = mkdtempSync(join(tmpdir(), "protocol-bench-"));
-  const file = join(dir, "probe.js");
-  writeFileSync(file, await compile(entry, "protocol-bench.entry.ts", ["crypto"]));
-  // Run from Storage, as the firmware runs: on the ESP32 (and an interpreter with Storage memory-mapped) the code
-  // stays in flash, so "before" is what the device holds, not the code's text copied into RAM.
-  const r = await runFromStorage(bin, file, { timeoutMs: 120000 });
-  const line = r.lines.find((l) => l.startsWith("PROTO "));
-  if (!line) {
-    console.log("  interpreter: no figure; it printed: " + r.lines.slice(-5).join(" | "));
+    `}\n`;
+  const f = await probeOnInterpreter(bin, entry, n, "protocol");
+  if ("error" in f) {
+    console.log("  interpreter: " + f.error);
     return;
   }
-  const [, ok, ms, base, peak, total] = line.split(" ");
-  console.log(`  interpreter (${bin}, ${r.inFlash ? "code in flash, as on the ESP32" : "code copied to RAM"}):`);
-  console.log(`    decode + 3 SHA-256 of one payment: ${ms} ms (mean of ${ok}/${n}); JsVars in use ${base} before, ${peak} at peak (of ${total})`);
-  console.log(`    + 2 verifies on the ATECC608: about ${(Number(ms) + 2 * ATECC_VERIFY_MS).toFixed(0)} ms per payment before the ledger and journal`);
+  const ms = f.ms.toFixed(2);
+  console.log(`  interpreter (${f.where}):`);
+  console.log(`    decode + 3 SHA-256 of one payment: ${ms} ms (mean of ${f.ok}/${n}); JsVars in use ${f.base} before, ${f.peak} at peak (of ${f.total})`);
+  console.log(`    + 2 verifies on the ATECC608: about ${(f.ms + 2 * ATECC_VERIFY_MS).toFixed(0)} ms per payment before the ledger and journal`);
 }

@@ -17,6 +17,7 @@ import type { AuthorizeReply } from "../protocol/authorize.ts";
 import type { LinkRequest } from "../protocol/sync.ts";
 import { walletAvailable } from "./books.ts";
 import { orderPaid } from "./orders.ts";
+import { walletPaymentRow } from "./reconcile.ts";
 import type { Gateway } from "./gateway.ts";
 import type { LedgerRow, TerminalRow } from "./store.ts";
 import { DAY_MS, strictBase64 } from "./fields.ts";
@@ -80,25 +81,7 @@ export function authorize(g: Gateway, t: TerminalRow, m: LinkRequest): Authorize
   s.insertSpend({ walletId, counter: p.counter, allowanceKey, capMinor: a.capMinor, merchantId: t.merchantId, terminalId: t.id, ref: txHex, amountMinor: q.amountMinor });
   const fromPurse = Math.min(q.amountMinor, purse);
   g.money.authorized({ ref: txHex, merchantId: t.merchantId, walletId, amountMinor: q.amountMinor, currency: q.currency, allowance: issued, fromPurse, memo: "counter " + p.counter + ", online" });
-  const row: LedgerRow = {
-    merchantId: t.merchantId,
-    terminalId: t.id,
-    txId: txHex,
-    ref: txHex,
-    kind: "wallet",
-    method: e.method,
-    amountMinor: q.amountMinor,
-    currency: q.currency,
-    walletId,
-    counter: p.counter,
-    orderRef: e.orderRef,
-    status: "approved",
-    txTime: q.time * 1000,
-    holdUntil: 0,
-    original: "",
-    createdAt: now,
-    updatedAt: now,
-  };
+  const row = walletPaymentRow(t, e, txHex, walletId, now, "approved");
   s.insertLedger(row);
   g.log(t.merchantId, t.id, "authorized", { ref: txHex, amountMinor: row.amountMinor, walletId, counter: p.counter, fromPurse, fromAvailable: q.amountMinor - fromPurse });
   g.event(t.merchantId, "payment.confirmed", g.eventBody(row));

@@ -4,7 +4,7 @@
  */
 import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
 import { orderPaid } from "./orders.ts";
-import type { Entry } from "../protocol/entry.ts";
+import type { Entry, WalletPaymentEntry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
 import { decodeAllowance, decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
@@ -254,6 +254,35 @@ export function tick(g: Gateway): { approved: string[] } {
   return { approved };
 }
 
+/**
+ * The ledger row of a wallet payment (a journal entry of kind 1): "held" for 3 days from its time when entered
+ * from an upload, "approved" at once when the gateway authorized it online (./authorize.ts).
+ */
+export function walletPaymentRow(t: TerminalRow, e: WalletPaymentEntry, txHex: string, walletId: string, now: number, status: "held" | "approved"): LedgerRow {
+  const q = decodeRequest(e.request)!;
+  const p = decodePayment(e.payment)!;
+  const txTime = q.time * 1000;
+  return {
+    merchantId: t.merchantId,
+    terminalId: t.id,
+    txId: txHex,
+    ref: txHex,
+    kind: "wallet",
+    method: e.method,
+    amountMinor: q.amountMinor,
+    currency: q.currency,
+    walletId,
+    counter: p.counter,
+    orderRef: e.orderRef,
+    status,
+    txTime,
+    holdUntil: status === "held" ? txTime + HOLD_MS : 0,
+    original: "",
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /** Enters one journal entry in the books; `fromPayer`: the payer's own evidence, not a terminal's upload. */
 export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromPayer = false): void {
   const s = g.store;
@@ -264,21 +293,7 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
     const p = decodePayment(e.payment)!;
     const a = p.allowance;
     const walletId = entryWalletId(g.crypto, e);
-    const txTime = q.time * 1000;
-    const row: LedgerRow = {
-      ...base,
-      ref: txHex,
-      kind: "wallet",
-      method: e.method,
-      amountMinor: q.amountMinor,
-      currency: q.currency,
-      walletId,
-      counter: p.counter,
-      orderRef: e.orderRef,
-      status: "held",
-      txTime,
-      holdUntil: txTime + HOLD_MS,
-    };
+    const row = walletPaymentRow(t, e, txHex, walletId, now, "held");
     const flag = (kind: string, detail: string) => g.flag({ merchantId: t.merchantId, terminalId: t.id, walletId, txId: txHex, kind, detail });
     // double spending: the same counter twice, or more than the allowance's cap across terminals
     const allowanceKey = a.expiryDay + ":" + a.startCounter;
@@ -298,8 +313,8 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
     // an allowance the wallet had already swapped for a newer one at a sync: its app always pays with the newest, so
     // spending an older one afterwards is a wallet replaying its allowances to spend several caps (security review 8)
     const issued = s.allowanceByKey(walletId, allowanceKey);
-    if (issued && issued.replacedAt && txTime > issued.replacedAt) {
-      flag("stale-allowance", "paid under allowance " + issued.n + ", replaced " + Math.round((txTime - issued.replacedAt) / 60000) + " min before the payment");
+    if (issued && issued.replacedAt && row.txTime > issued.replacedAt) {
+      flag("stale-allowance", "paid under allowance " + issued.n + ", replaced " + Math.round((row.txTime - issued.replacedAt) / 60000) + " min before the payment");
       g.deny(walletId, "paid with a replaced allowance", t.merchantId, t.id);
     }
     // the money: purse (then available, then debt) -> merchant pending; the issuer guarantees what the terminal took

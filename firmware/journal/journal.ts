@@ -725,8 +725,7 @@ export class Journal {
     }
     this.pages.write(p, off, data);
     if (!equalConstantTime(this.pages.read(p, off, data.length), data)) {
-      this.fault = JOURNAL_FAULT();
-      return JOURNAL_FAULT();
+      return (this.fault = JOURNAL_FAULT());
     }
     if (fresh) {
       this.st[p] = USED;
