@@ -10,6 +10,7 @@
  *   ESPRUINO=/path/espruino     also measure JsVars on that interpreter
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -19,6 +20,10 @@ import type { Plugin } from "esbuild";
 import { minify } from "terser";
 import type { BoardDef } from "./boards/board.ts";
 import { BOOT_STUB, BOOT_STUB_END } from "./firmware/update/boot-stub.ts";
+import { partLoader, partMark } from "./firmware/update/part-loader.ts";
+import type { PartPlace } from "./firmware/update/part-loader.ts";
+import { cutParts, PART_BEGIN, splitParts } from "./tools/build-parts.ts";
+import type { CutParts, PartSpec } from "./tools/build-parts.ts";
 import { bootOnInterpreter, interpreter } from "./test/espruino/interpreter.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +36,24 @@ const DIST = join(ROOT, "dist");
  */
 export const BOARDS: { name: string; file: string; export: string; device: string }[] = [
   { name: "devkit", file: "boards/devkit.ts", export: "devkit", device: "createDevkit" },
+];
+
+/**
+ * Module groups a board bundle evaluates from flash only while a flow needs them, and lets go at idle
+ * (firmware/update/part-loader.ts; docs/architecture.md "Memory"). Their functions cost no JsVars at idle.
+ */
+export const PARTS: PartSpec[] = [
+  {
+    name: "sessions",
+    files: [
+      "firmware/app/pay.ts",
+      "firmware/app/invoice.ts",
+      "firmware/app/session-radio.ts",
+      "protocol/qr-session.ts",
+      "protocol/ble-session.ts",
+      "protocol/ble-frames.ts",
+    ],
+  },
 ];
 
 export interface BundleReport {
@@ -164,6 +187,17 @@ export async function compile(
   builtinModules: string[],
   defines: Record<string, string> = {},
 ): Promise<string> {
+  return (await compileParts(entrySource, entryName, builtinModules, defines, [])).core;
+}
+
+/** Compile one entry, its `parts` cut out of the core (tools/build-parts.ts). */
+export async function compileParts(
+  entrySource: string,
+  entryName: string,
+  builtinModules: string[],
+  defines: Record<string, string>,
+  parts: PartSpec[],
+): Promise<CutParts> {
   const bundled = await esbuild({
     stdin: { contents: entrySource, resolveDir: ROOT, loader: "ts", sourcefile: entryName },
     bundle: true,
@@ -184,6 +218,7 @@ export async function compile(
     plugins: [cryptoJsForEspruino()],
     logLevel: "silent",
   });
+  const found = new Set<string>();
   const lowered = transformSync(bundled.outputFiles[0].text, {
     babelrc: false,
     configFile: false,
@@ -201,18 +236,42 @@ export async function compile(
       "@babel/plugin-transform-spread",
       "@babel/plugin-transform-parameters",
       keepOffEspruinoGlobals,
+      splitParts(parts, found),
     ],
   });
   if (!lowered?.code) throw new Error("babel produced nothing for " + entryName);
+  for (const p of parts) for (const f of p.files) if (!found.has(f)) throw new Error(`part ${p.name}: ${f} is not in the bundle`);
   const min = await minify(lowered.code, {
     ecma: 2015,
     compress: { unused: false, hoist_funs: false, hoist_vars: false, passes: 1 },
     // the top level's names too, never to one of the interpreter's own (ESPRUINO_GLOBALS)
-    mangle: { toplevel: true, reserved: ESPRUINO_GLOBALS },
+    mangle: { toplevel: true, reserved: [...ESPRUINO_GLOBALS, ...PART_NAMES] },
     format: { ascii_only: true, comments: false },
   });
   if (!min.code) throw new Error("terser produced nothing for " + entryName);
-  return min.code;
+  return parts.length ? cutParts(min.code, parts.length) : { core: min.code, parts: [] };
+}
+
+/** The part loader's names and the build's marker: never given to one of the bundle's own. */
+const PART_NAMES = [PART_BEGIN, "__P", "__PD", "__PL", "__PF", "__PR"];
+
+/**
+ * A board's file: the boot stub, the core, the part loader, the stub's end, then the parts inside a comment (never
+ * run at boot; evaluated from flash by `__P`), each with the text that drops it again. Ends with a newline.
+ */
+export function assembleBundle(c: CutParts): string {
+  if (!c.parts.length) return BOOT_STUB + c.core + BOOT_STUB_END + "\n";
+  const id = createHash("sha256").update(JSON.stringify(c.parts)).digest("hex").slice(0, 8);
+  const regions = c.parts.map((p, k) => ({ code: partMark(k, id) + p.code + "\n", drop: partMark(k, id) + p.drop + "\n" }));
+  const tail = "/*\n" + regions.map((r) => r.code + r.drop).join("") + "*/\n";
+  const places: PartPlace[] = [];
+  let at = 3; // "/*\n"
+  for (const r of regions) {
+    const fromEnd = tail.length - at;
+    places.push({ fromEnd, length: r.code.length, dropFromEnd: fromEnd - r.code.length, dropLength: r.drop.length });
+    at += r.code.length + r.drop.length;
+  }
+  return BOOT_STUB + c.core + "\n" + partLoader(places, id) + BOOT_STUB_END + tail;
 }
 
 async function loadBoard(b: (typeof BOARDS)[number]): Promise<BoardDef> {
@@ -245,14 +304,11 @@ export async function buildAll(): Promise<BundleReport[]> {
       `import { start } from "./firmware/main.ts";\n` +
       `start(${b.device}(__VERSION__));\n`;
     // The boot-loader stub (firmware/update/boot-stub.ts) runs first and boots a verified update instead, if any.
-    const code =
-      BOOT_STUB +
-      (await compile(entry, b.name + ".entry.ts", def.platform.builtinModules, {
-        __VERSION__: JSON.stringify(ver),
-      })) +
-      BOOT_STUB_END;
+    const code = assembleBundle(
+      await compileParts(entry, b.name + ".entry.ts", def.platform.builtinModules, { __VERSION__: JSON.stringify(ver) }, PARTS),
+    );
     const file = join(DIST, b.name + ".js");
-    writeFileSync(file, code + "\n");
+    writeFileSync(file, code);
     const boardData = {
       name: def.name,
       description: def.description,
@@ -262,7 +318,7 @@ export async function buildAll(): Promise<BundleReport[]> {
       budget: def.budget,
     };
     writeFileSync(join(DIST, b.name + ".board.json"), JSON.stringify(boardData, null, 2) + "\n");
-    const bytes = Buffer.byteLength(code) + 1;
+    const bytes = Buffer.byteLength(code);
     const m = await measureJsVars(file);
     const okBytes = bytes <= def.budget.bundleBytes;
     // With an interpreter given, a bundle that does not boot on it fails as surely as one over budget.

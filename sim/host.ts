@@ -196,6 +196,10 @@ export class SimHost {
     this.storage.boot();
     let code = this.bundle;
     let filename = this.board.name + ".js";
+    // The bundle given is the one flashed, as on the device: its parts are read from `.bootcde` (build.ts PARTS).
+    // (Booting from Storage, a `.bootcde` already there is what runs; the bundle given is flashed only if none is.)
+    const flashed = this.storage.read(".bootcde");
+    if (code && (flashed === undefined || (!this.bootFromStorage && flashed !== code))) this.storage.write(".bootcde", code);
     if (this.bootFromStorage) {
       const saved = this.storage.read(".bootcde");
       if (saved !== undefined) {

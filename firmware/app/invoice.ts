@@ -27,6 +27,8 @@ import type { PaidConfirmation } from "../../protocol/messages.ts";
 import { decodePaid, encodeInvoice, encodeReceipt, MsgType, SIG, signedPart } from "../../protocol/messages.ts";
 import { fromQrText, invoiceUrl, toQrText } from "../../protocol/qr.ts";
 import { fitsPanelQr } from "../ui/screens.ts";
+import type { InvoiceBook } from "./invoice-book.ts";
+import { OPEN, PAID } from "./invoice-book.ts";
 import { SessionRadio } from "./session-radio.ts";
 
 /** The SE counter that numbers transactions (and so invoices). */
@@ -92,57 +94,6 @@ export interface InvoicePaidInfo {
 }
 
 export type InvoiceOutcome = { paid: InvoicePaidInfo; printError: string | null } | { refused: Refused } | { cancelled: string };
-
-const OPEN = 1;
-const PAID = 2;
-const BOOK = 16;
-
-/**
- * Invoices this terminal issued since boot (the last 16): number, amount, order, open or paid. Lets a notice that
- * arrives after its session ended still find its order reference, and refuses recording one invoice twice.
- */
-export class InvoiceBook {
-  private no = new Uint32Array(BOOK);
-  private amount = new Uint32Array(BOOK);
-  private state = new Uint8Array(BOOK);
-  private refs: string[] = [];
-  private next = 0;
-
-  add(invoiceNo: number, amountMinor: number, orderRef: string): void {
-    const i = this.next;
-    this.next = (this.next + 1) % BOOK;
-    this.no[i] = invoiceNo;
-    this.amount[i] = amountMinor;
-    this.state[i] = OPEN;
-    this.refs[i] = orderRef;
-  }
-
-  private find(invoiceNo: number): number {
-    for (let i = 0; i < BOOK; i++) if (this.state[i] && this.no[i] === invoiceNo) return i;
-    return -1;
-  }
-
-  /** 0 unknown, 1 open, 2 paid. */
-  stateOf(invoiceNo: number): number {
-    const i = this.find(invoiceNo);
-    return i < 0 ? 0 : this.state[i];
-  }
-
-  amountOf(invoiceNo: number): number {
-    const i = this.find(invoiceNo);
-    return i < 0 ? -1 : this.amount[i];
-  }
-
-  orderRefOf(invoiceNo: number): string {
-    const i = this.find(invoiceNo);
-    return i < 0 ? "" : this.refs[i] || "";
-  }
-
-  markPaid(invoiceNo: number): void {
-    const i = this.find(invoiceNo);
-    if (i >= 0) this.state[i] = PAID;
-  }
-}
 
 export interface InvoiceView {
   /** The invoice QR with the amount and a hint. */

@@ -37,6 +37,7 @@ import { readSyncConfig } from "../sync/config.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
+import { dropParts, PARTS_LINGER_MS } from "../parts.ts";
 import { PinTries } from "../tech/pin-tries.ts";
 import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
@@ -54,7 +55,8 @@ import type { ReceiptInfo } from "../receipt/receipt.ts";
 import type { UpdateOffer } from "../update/updater.ts";
 import { alreadyInstalled } from "../update/updater.ts";
 import type { InvoiceContext, InvoiceOutcome } from "./invoice.ts";
-import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "./invoice.ts";
+import { acceptPaid, invoiceQrText, InvoiceSession } from "./invoice.ts";
+import { InvoiceBook } from "./invoice-book.ts";
 import { isOrderText } from "./order.ts";
 import { keptOrders } from "./kept-orders.ts";
 import { RamLedger } from "./ledger.ts";
@@ -137,6 +139,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   let sync: SyncHandle | null = null;
   let session: PaySession | null = null;
   let invoice: InvoiceSession | null = null;
+  let dropTimer = 0;
   /** The last session that ended, whose Bluetooth stops a moment later (or as the next session opens). */
   let ending: { release(): void } | null = null;
   const release = () => {
@@ -192,6 +195,12 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     idle.digits = "";
     idle.invoice = !!inv;
     go("idle", idleScreen);
+    // the sessions' code (a part the bundle loads from flash) goes once idle has lasted past the sessions' tails
+    if (dropTimer) d.clock.clear(dropTimer);
+    dropTimer = d.clock.setTimeout(() => {
+      dropTimer = 0;
+      if (mode === "idle" && !session && !invoice) dropParts();
+    }, PARTS_LINGER_MS);
     // work that waits for idle: a paid-invoice notice, then an offered update
     while (notices.length) {
       const n = notices.shift() as Uint8Array;

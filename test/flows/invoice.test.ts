@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../protocol/codec/hex.ts";
 import type { InvoiceContext, InvoiceOutcome, InvoicePaidInfo } from "../../firmware/app/invoice.ts";
-import { acceptPaid, InvoiceBook, invoiceQrText, InvoiceSession } from "../../firmware/app/invoice.ts";
+import { acceptPaid, invoiceQrText, InvoiceSession } from "../../firmware/app/invoice.ts";
+import { InvoiceBook } from "../../firmware/app/invoice-book.ts";
 import { EntryMethod } from "../../protocol/entry.ts";
 import * as M from "../../protocol/messages.ts";
 import { fromQrText, invoiceFromText, invoiceUrl, toQrText } from "../../protocol/qr.ts";
