@@ -54,6 +54,24 @@ export const PARTS: PartSpec[] = [
       "protocol/ble-frames.ts",
     ],
   },
+  // receipts and printouts: each job is made whole (bytes) before the printer takes it
+  {
+    name: "print",
+    files: ["firmware/receipt/receipt.ts", "firmware/receipt/common.ts", "firmware/receipt/report.ts", "hal/escpos.ts"],
+  },
+  // the screens that are not idle's, each open only while the merchant or technician uses it
+  {
+    name: "screens",
+    files: [
+      "firmware/screens/menu.ts",
+      "firmware/screens/order.ts",
+      "firmware/screens/refund.ts",
+      "firmware/screens/report.ts",
+      "firmware/screens/tech.ts",
+      "firmware/screens/update.ts",
+      "firmware/app/refund.ts",
+    ],
+  },
 ];
 
 export interface BundleReport {

@@ -14,6 +14,7 @@
  *   ESPRUINO=/path/to/espruino npx tsx bench/device-flows.ts
  */
 import { devkitData } from "../boards/devkit-data.ts";
+import { PARTS_LINGER_MS } from "../firmware/parts.ts";
 import { EspruinoHost } from "../sim/engine/espruino-host.ts";
 import { readBoard } from "../sim/host.ts";
 import { loadReferenceGateway, World } from "../sim/world.ts";
@@ -37,6 +38,10 @@ export interface DeviceFigures {
   idleBundle: number;
   total: number;
   flows: FlowFigure[];
+  /** The bundle's JsVars idle again after every flow, once the parts are let go (firmware/parts.ts). */
+  idleAfterBundle: number;
+  /** The parts still loaded then (the loader's flags, build.ts PARTS): "0,0,0" when all were let go. */
+  partsAfter: string;
   errors: string[];
 }
 
@@ -163,7 +168,12 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
     await timed("5 void: # -> journal / receipt / Voided", () => w.type("#"), /Voided/, lastKey);
     await toIdle();
 
-    return { idleWhole: idle.usage, idleBridge, idleBundle: idle.usage - idleBridge, total: idle.total, flows, errors: h.errors.slice() };
+    // idle again: the flows' code goes PARTS_LINGER_MS into idle
+    await w.run(PARTS_LINGER_MS + 2000);
+    const after = await h.memory();
+    const loaded = await h.evalInDevice("typeof __PL == 'undefined' ? 'none' : Array.prototype.join.call(__PL)");
+    const partsAfter = loaded.ok ? String(loaded.value) : "? " + JSON.stringify(loaded);
+    return { idleWhole: idle.usage, idleBridge, idleBundle: idle.usage - idleBridge, total: idle.total, flows, idleAfterBundle: after.usage - idleBridge, partsAfter, errors: h.errors.slice() };
   } finally {
     await w.close();
   }
@@ -178,6 +188,7 @@ export function report(f: DeviceFigures): string[] {
   out.push("    " + "flow (from the trigger)".padEnd(66) + "journal ms".padStart(11) + "receipt ms".padStart(11) + "screen ms".padStart(10) + "peak JsVars".padStart(12));
   const n = (x: number | null) => (x === null ? "-" : String(x));
   for (const x of f.flows) out.push("    " + x.flow.padEnd(66) + n(x.journalMs).padStart(11) + n(x.receiptMs).padStart(11) + n(x.screenMs).padStart(10) + String(x.peak).padStart(12));
+  out.push(`    idle again after every flow, ${PARTS_LINGER_MS / 1000} s on: the bundle ${f.idleAfterBundle} (limit ${IDLE_LIMIT}); parts still loaded: ${f.partsAfter}`);
   out.push(`    peak of the whole device in any flow: ${peak} (limit ${PEAK_LIMIT}); idle of the bundle ${f.idleBundle} (limit ${IDLE_LIMIT}): ${peak <= PEAK_LIMIT && f.idleBundle <= IDLE_LIMIT ? "within" : "OVER"}`);
   return out;
 }

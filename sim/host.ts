@@ -127,6 +127,8 @@ export class SimHost {
   private onPrint?: (line: string) => void;
   private wifi!: WifiModule;
   private bootFromStorage: boolean;
+  /** The code booted last (the given bundle, or `.bootcde` read from Storage). */
+  private running = "";
   private envOverride: Record<string, string>;
   private onContext?: (g: Record<string, unknown>) => void;
   private printListeners: ((line: string) => void)[] = [];
@@ -196,10 +198,6 @@ export class SimHost {
     this.storage.boot();
     let code = this.bundle;
     let filename = this.board.name + ".js";
-    // The bundle given is the one flashed, as on the device: its parts are read from `.bootcde` (build.ts PARTS).
-    // (Booting from Storage, a `.bootcde` already there is what runs; the bundle given is flashed only if none is.)
-    const flashed = this.storage.read(".bootcde");
-    if (code && (flashed === undefined || (!this.bootFromStorage && flashed !== code))) this.storage.write(".bootcde", code);
     if (this.bootFromStorage) {
       const saved = this.storage.read(".bootcde");
       if (saved !== undefined) {
@@ -207,6 +205,7 @@ export class SimHost {
         filename = ".bootcde";
       }
     }
+    this.running = code;
     if (code) this.guard(() => vm.runInContext(code, this.ctx, { filename }));
   }
 
@@ -348,6 +347,23 @@ export class SimHost {
   }
 
   /** Press and release a key, holding it long enough for the driver's debounce. */
+  /**
+   * Storage as the bundle sees it. On the device the bundle always runs from `.bootcde` and reads its parts from
+   * there (build.ts PARTS); a bundle this host was handed and that is not in Storage (tests booting a given bundle)
+   * reads them from itself, as if flashed, without a write to the flash that a power-cut test would count.
+   */
+  private bundleStorage(): EspruinoStorage {
+    const host = this;
+    const s = Object.create(this.storage) as EspruinoStorage;
+    s.read = (name: string, offset?: number, length?: number) => {
+      const r = host.storage.read(name, offset, length);
+      if (r !== undefined || name !== ".bootcde" || !host.running) return r;
+      const off = offset ?? 0;
+      return host.running.substr(off, length ?? host.running.length - off);
+    };
+    return s;
+  }
+
   pressKey(key: string, holdMs = 60): void {
     this.keypad.press(key);
     this.pinsChanged();
@@ -748,7 +764,7 @@ export class SimHost {
     // Modules.
     this.wifi = new WifiModule(this.wifiWorld, sched);
     const modules: Record<string, unknown> = {
-      Storage: this.storage,
+      Storage: this.bundleStorage(),
       Flash: createFlashModule(this.journalFlash, this.board.platform.journal.address, realm),
       crypto: createCryptoModule(realm, (d) => host.bytes(d), (s) => host.print(s)),
       Wifi: this.wifi,

@@ -52,8 +52,11 @@ function isLiteralConst(d: NodePath): boolean {
     (t.isUnaryExpression(init) && init.operator === "-" && t.isNumericLiteral(init.argument)));
 }
 
-/** The Babel plugin (first step). `used` is filled with each part's modules found, to check the list. */
-export function splitParts(parts: PartSpec[], found: Set<string>): () => PluginObj {
+/**
+ * The Babel plugin (first step). `found` is filled with each part's modules found, to check the list; `stubbed`
+ * with "part: name (module)" for each stub made, for the build's report.
+ */
+export function splitParts(parts: PartSpec[], found: Set<string>, stubbed: string[] = []): () => PluginObj {
   return () => ({
     visitor: {
       Program: {
@@ -101,6 +104,7 @@ export function splitParts(parts: PartSpec[], found: Set<string>): () => PluginO
                 arity = ctor ? ctor.params.length : 0;
               }
               const stub = path.scope.generateUidIdentifier(name);
+              stubbed.push(`${parts[k].name}: ${name} (${mods[body.indexOf(st)]})`);
               for (const r of outside) {
                 const parent = r.parentPath!;
                 const called = (parent.isCallExpression() || parent.isNewExpression()) && parent.node.callee === r.node;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { IDLE_LIMIT, measureDevice, PEAK_LIMIT, report } from "../../bench/device-flows.ts";
 import type { DeviceFigures } from "../../bench/device-flows.ts";
+import { PARTS } from "../../build.ts";
 import { espruinoBin } from "../../sim/engine/engine.ts";
 import { engineSuitesSkipped } from "../flows/engines.ts";
 
@@ -37,6 +38,11 @@ describe("the whole device's memory on the real interpreter, every flow (ESPRUIN
 
   it(`stays at or under ${PEAK_LIMIT} JsVars at the peak of every flow`, () => {
     for (const x of f.flows) assert.ok(x.peak <= PEAK_LIMIT, `${x.flow}: peak ${x.peak} JsVars, over ${PEAK_LIMIT}`);
+  });
+
+  it("lets the flows' code go once idle again: no part loaded, the bundle within the idle budget", () => {
+    assert.equal(f.partsAfter, PARTS.map(() => "0").join(","), "parts still loaded");
+    assert.ok(f.idleAfterBundle <= IDLE_LIMIT, `idle after the flows ${f.idleAfterBundle} JsVars, over ${IDLE_LIMIT}`);
   });
 
   it(`holds the bundle's idle JsVars to the board's budget (${IDLE_LIMIT})`, () => {

@@ -250,8 +250,24 @@ const SYNC_CALLBACK_METHODS = new Set(["forEach", "map", "filter", "some", "ever
  * Checks one bundle. Returns every problem found, sorted by position; an empty array means the bundle passes.
  * A bundle that does not parse yields a single `parse-error`.
  */
+/**
+ * A board bundle's parts (build.ts PARTS) sit after its code inside a comment, and run later as global assignments
+ * inside the loader (firmware/update/part-loader.ts). For the checks they are taken out of the comment in place (the
+ * same length, so positions stay the file's), and the names they make (their drop texts, `delete global.x`) are
+ * globals the core may use.
+ */
+export function uncommentParts(source: string): { source: string; names: string[] } {
+  const at = source.lastIndexOf("\n/*\n//P0:");
+  if (at < 0 || !source.endsWith("*/\n")) return { source, names: [] };
+  const tail = source.slice(at);
+  const names = [...tail.matchAll(/delete global\.([\w$]+);/g)].map((m) => m[1]);
+  return { source: source.slice(0, at) + "\n  " + tail.slice(3, -3) + "  \n", names };
+}
+
 export function checkBundle(source: string, file: string, opts: CheckOptions = {}): Diagnostic[] {
-  const globals = new Set(opts.globals ?? ESPRUINO_GLOBALS);
+  const parts = uncommentParts(source);
+  source = parts.source;
+  const globals = new Set([...(opts.globals ?? ESPRUINO_GLOBALS), ...parts.names]);
   const modules = new Set(opts.modules ?? ESPRUINO_MODULES);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -278,6 +294,16 @@ export function checkBundle(source: string, file: string, opts: CheckOptions = {
     return out;
   }
   const program = ast.program;
+  if (parts.names.length) {
+    // the core's own top level is inside the boot stub's `if` block; on Espruino it is global, which parts rely on
+    for (const st of program.body as unknown as { type: string; consequent?: { type: string; body: unknown[] } }[]) {
+      if (st.type !== "IfStatement" || !st.consequent || st.consequent.type !== "BlockStatement") continue;
+      for (const d of st.consequent.body as { type: string; id?: { name: string }; declarations?: { id: { type: string; name: string } }[] }[]) {
+        if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id) globals.add(d.id.name);
+        if (d.type === "VariableDeclaration") for (const v of d.declarations ?? []) if (v.id.type === "Identifier") globals.add(v.id.name);
+      }
+    }
+  }
 
   // Scopes: analysed as a module so top-level bindings resolve statically (Espruino's top level behaves the same
   // for our purposes); direct eval is ignored so a bundle that calls eval() is still resolved.

@@ -20,6 +20,13 @@ function passes(src: string): void {
 }
 
 describe("Espruino gate rules", () => {
+  describe("parts (build.ts PARTS: code after the bundle in a comment)", () => {
+    const bundle = (part: string) =>
+      lines("if (1) {", "  function core() { return 1; }", "  function _q() { return q(); }", "}", "/*", "//P0:ab", part, "//P0:ab", "delete global.q;", "*/", "");
+    it("checks a part's code at its own line, its names and the core's known to it", () => passes(bundle("q=function(){return core()+1};")));
+    it("flags what a part uses that Espruino lacks", () => flags(bundle("q=function(){return fetch(core())};"), ["unknown-global", 7]));
+  });
+
   describe("no-destructuring", () => {
     it("flags an object pattern in a declaration", () => flags(lines("var o = {a: 1};", "var {a} = o;"), ["no-destructuring", 2]));
     it("flags an array pattern once, nested patterns included", () =>

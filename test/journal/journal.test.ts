@@ -189,6 +189,13 @@ describe("journal: space left and the nearly-full warning", () => {
     assert.equal(j.spaceLeft(), 0);
   });
 
+  it("refuses pages over 64 KB, whose free offsets its 16-bit table could not hold", () => {
+    const pages = { ...rig(1).pages, pageSize: 0x10000 };
+    assert.throws(() => new Journal({ pages, crypto: nodeCrypto(), keys: testKeys() }), /journal pages over 64 KB/);
+    const ok = rig(1);
+    assert.doesNotThrow(() => new Journal({ pages: ok.pages, crypto: nodeCrypto(), keys: testKeys() }));
+  });
+
   it("warning() is JOURNAL_NEARLY_FULL from warnSlots left until the refusal, and null before", () => {
     const r = rig(3);
     const j = new Journal({ pages: r.pages, crypto: nodeCrypto(), keys: testKeys(), reserveSlots: 2, warnSlots: 5 });

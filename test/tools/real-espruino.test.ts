@@ -37,7 +37,8 @@ async function waitListening(): Promise<void> {
 }
 
 describe("flash against a real Espruino console (ESPRUINO=..., Telnet)", function () {
-  this.timeout(60000);
+  // the ~150 KB bundle through the interpreter's Telnet console takes about a minute on a loaded 2-core machine
+  this.timeout(180000);
   const bin = interpreter();
   let proc: ChildProcess | null = null;
   before(async function () {

@@ -1,0 +1,108 @@
+/**
+ * Parts (build.ts PARTS, tools/build-parts.ts, firmware/update/part-loader.ts): a module group cut out of the core,
+ * kept after the bundle inside a comment, evaluated from Storage when the core first calls it through a stub, and
+ * let go again by `__PD()`. Checked on V8 with a Storage that serves the bundle's file, and on the real interpreter
+ * (ESPRUINO=…), where the part's functions must cost nothing once dropped. The device's own parts are exercised by
+ * every flow test (test/flows) and measured by test/engine/device-budget.test.ts.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import vm from "node:vm";
+import { assembleBundle, compileParts } from "../../build.ts";
+import type { PartSpec } from "../../tools/build-parts.ts";
+import { interpreter, runFromStorage } from "../espruino/interpreter.ts";
+
+const DIR = "test/build/fixtures/parts/";
+const FLOW: PartSpec[] = [{ name: "flow", files: [DIR + "flow.ts"] }];
+const entry = (f: string) => `import "./${DIR}${f}";\n`;
+
+/** The bundle run on V8 as the device runs it: from `.bootcde`, read back by `require("Storage").read`. */
+function runOnV8(file: string, files: Record<string, string> = {}) {
+  const printed: string[] = [];
+  const all: Record<string, string> = { ".bootcde": file, ...files };
+  const storage = {
+    read: (name: string, off = 0, len?: number) => (name in all ? all[name].substr(off, len ?? all[name].length - off) : undefined),
+  };
+  const ctx = vm.createContext({ print: (...a: unknown[]) => printed.push(a.join(" ")), require: () => storage, Uint8Array });
+  vm.runInContext("var global = this;", ctx);
+  vm.runInContext(file, ctx);
+  return { ctx, printed, run: (code: string) => vm.runInContext(code, ctx) };
+}
+
+describe("parts: flow code evaluated from flash when needed, let go at idle", function () {
+  this.timeout(60000);
+  let file = "";
+
+  before(async () => {
+    file = assembleBundle(await compileParts(entry("core.ts"), "parts.entry.ts", [], {}, FLOW));
+  });
+
+  it("cuts the part's code out of the core: the core holds a stub, the part's text sits after the bundle in a comment", () => {
+    const end = file.indexOf("/*\n//P0:");
+    assert.ok(end > 0, "the parts' comment");
+    const core = file.slice(0, end);
+    assert.ok(!core.includes("many (from the part)"), "the part's string is not in the core");
+    assert.ok(file.slice(end).includes("many (from the part)"));
+    assert.match(core, /__P\(0\)/);
+    assert.ok(file.endsWith("*/\n"));
+  });
+
+  it("runs on V8: the core loads, the part is evaluated at the first call through a stub, dropped, and loaded again", () => {
+    const v8 = runOnV8(file);
+    assert.deepEqual(v8.printed, ["core loaded"]);
+    assert.equal(v8.run("__PL[0]"), 0, "not loaded at boot");
+    assert.equal(v8.run("run()"), "two,many (from the part),one cup,3");
+    assert.equal(v8.run("__PL[0]"), 1);
+    const partNames = Object.keys(v8.ctx).length;
+    v8.run("__PD()");
+    assert.equal(v8.run("__PL[0]"), 0);
+    assert.ok(Object.keys(v8.ctx).length < partNames - 2, "the part's globals are deleted");
+    assert.equal(v8.run("run()"), "two,many (from the part),one cup,3", "loaded again");
+  });
+
+  it("refuses a file that is not this bundle's (another build), with the part's name, instead of running it", async () => {
+    const other = assembleBundle(await compileParts(entry("core.ts") + "print('another build');\n", "parts.entry.ts", [], {}, FLOW));
+    const v8 = runOnV8(file);
+    const ctx = v8.ctx as unknown as { require: () => unknown };
+    ctx.require = () => ({ read: (_n: string, off = 0, len?: number) => other.substr(other.length - file.length + off, len) });
+    assert.throws(() => v8.run("run()"), /part 0 is not in \.bootcde/);
+  });
+
+  it("fails the build, naming it, for what a stub cannot stand for: a value, instanceof, a static member", async () => {
+    const bad: PartSpec[] = [{ name: "bad", files: [DIR + "bad-flow.ts"] }];
+    await assert.rejects(compileParts(entry("bad-value.ts"), "b.ts", [], {}, bad), /part bad: TABLE .* not a function or a class/);
+    await assert.rejects(compileParts(entry("bad-instanceof.ts"), "b.ts", [], {}, bad), /part bad: Box .*(instanceof|other than by `new`)/);
+    await assert.rejects(compileParts(entry("bad-static.ts"), "b.ts", [], {}, bad), /part bad: Box .*(member|other than by `new`)/);
+  });
+
+  it("fails the build when a part names a module the bundle does not have", async () => {
+    await assert.rejects(compileParts(entry("core.ts"), "p.ts", [], {}, [{ name: "x", files: [DIR + "gone.ts"] }]), /part x: .*gone\.ts is not in the bundle/);
+  });
+
+  it("costs nothing once dropped, on the interpreter, where it runs from Storage (ESPRUINO=…)", async function () {
+    const bin = interpreter();
+    if (!bin) {
+      console.log("      skipped: ESPRUINO is unset; with it, the part is loaded and dropped on the interpreter");
+      return this.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), "parts-"));
+    const f = join(dir, "bundle.js");
+    writeFileSync(f, file);
+    const r = await runFromStorage(bin, f, {
+      // a first round makes what the interpreter makes once (its `process`, `String`, these variables), then the
+      // second is measured
+      after:
+        'var m0=0,m1=0,m2=0,x="";print("RUN "+run());__PD();' +
+        'm0=process.memory().usage;x=run();m1=process.memory().usage;__PD();m2=process.memory().usage;' +
+        'print("RUN "+x);print("MEM "+m0+" "+m1+" "+m2);quit();\n',
+    });
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.inFlash, true);
+    assert.deepEqual(r.lines.filter((l) => l.startsWith("RUN ")), ["RUN two,many (from the part),one cup,3", "RUN two,many (from the part),one cup,3"]);
+    const [m0, m1, m2] = r.lines.find((l) => l.startsWith("MEM "))!.split(" ").slice(1).map(Number);
+    assert.ok(m1 - m0 >= 10, `loaded, the part's functions cost JsVars: ${m0} -> ${m1}`);
+    assert.ok(m2 - m0 <= 3, `dropped, they cost nothing: ${m0} -> ${m2}`);
+  });
+});
