@@ -37,7 +37,8 @@ export function createDevkit(version: string): Device {
     clock: c,
     storage: storage(),
     journal: flashPages(p.journal),
-    flash: chipFlash(p.journal, p.storage),
+    orders: flashPages(p.orders),
+    flash: chipFlash(p.journal, p.orders, p.storage),
     crypto: builtinCrypto(),
     display: new ST7789({
       spi: spi({ sck: d.sck, mosi: d.mosi, cs: d.cs }),

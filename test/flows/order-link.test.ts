@@ -8,13 +8,24 @@ import { keptOrders } from "../../firmware/app/kept-orders.ts";
 import { decodeOrder } from "../../protocol/messages.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
 import { flashStore } from "../update/helpers.ts";
+import { flashPages } from "../../hal/espruino/flash-pages.ts";
+import type { Flash } from "../../sim/espruino/flash.ts";
+import { createFlashModule } from "../../sim/espruino/flash-module.ts";
 import { main as orderTool } from "../../tools/order.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
 const lastJob = (w: World) => (w.host.printer as unknown as { lastReceipt(): { text: string } | null }).lastReceipt();
-/** The orders the terminal keeps on its flash (read beside the running firmware, as a technician's dump would). */
-const kept = (w: World) => keptOrders(flashStore((w.host as unknown as { flash: Parameters<typeof flashStore>[0] }).flash)).list.map((k) => decodeOrder(k.order)!.orderRef + " " + k.callback);
+/**
+ * The orders the terminal keeps on its flash (read beside the running firmware, as a technician's dump would): the
+ * raw pages after the journal's, reached through the simulator's `require("Flash")`.
+ */
+const kept = (w: World) => {
+  const h = w.host as unknown as { flash: Flash; journalFlash: Flash };
+  const p = w.board.platform;
+  const orders = flashPages(p.orders, createFlashModule(h.journalFlash, p.journal.address));
+  return keptOrders({ orders, storage: flashStore(h.flash) }).list.map((k) => decodeOrder(k.order)!.orderRef + " " + k.callback);
+};
 /** The gateway's activity of one kind, details parsed. */
 const activity = (w: World, kind: string) =>
   (w.gateway!.activity!() as { kind: string; detail: string }[]).filter((a) => a.kind === kind).map((a) => JSON.parse(a.detail) as { orderRef: string; url: string });
