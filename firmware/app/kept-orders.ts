@@ -24,7 +24,7 @@
 import type { FlashPages } from "../../hal/flash-pages.ts";
 import type { FileStore } from "../../hal/storage.ts";
 import { ascii } from "../../protocol/codec/hex.ts";
-import { PageLog, PageLogResult } from "../page-log.ts";
+import { pageLog, PageLogResult } from "../page-log.ts";
 import { RecordLog } from "../record-log.ts";
 import { bytesToText } from "../settings.ts";
 
@@ -139,7 +139,7 @@ export function keptOrders(d: { orders: FlashPages; storage: FileStore }, migrat
     return append(K.Add, add);
   };
   // the names made here, not held at the top level
-  const log = new PageLog(d.orders);
+  const log = pageLog(d.orders);
   let list: KeptOrder[] = [];
   log.load(apply);
   const st = d.storage;
