@@ -5,7 +5,7 @@
  * first record. Unlike a record log in Storage files, whose turnover leaves a file's size for a compaction, a page
  * is erased and used again without end: nothing ever waits for a compaction.
  *
- *   const log = pageLog(device.orders);
+ *   const log = pageLog(device.orders());
  *   log.load((type, gen, data) => { ... });   // each valid record of the current page, oldest first
  *   log.append(T_ADD, log.gen + 1, add, { type: T_ALL, data: whole });   // PageLogResult: Written, Full, Fault
  *

@@ -8,7 +8,7 @@
  *   keptOrders(device).settle(reply.orders);              // drops those acked or refused; returns the refused
  *   keptOrders(device, true);                             // at boot: moves orders.a/orders.b of older firmware
  *
- * Written on two raw flash pages of their own (`device.orders`, beside the journal's region; firmware/page-log.ts),
+ * Written on two raw flash pages of their own (`device.orders()`, beside the journal's region; firmware/page-log.ts),
  * not in Storage: a turnover erases a page and uses it again, so link orders taken leave nothing for a compaction
  * (docs/architecture.md "Storage that never needs a compaction"). Records:
  *   ADD   order (44 bytes) | callback (ASCII)                 one per order taken
@@ -80,7 +80,7 @@ export interface KeptOrders {
  * A cut before the last erase moves them again at the next boot: an order already on the pages is not kept twice,
  * and the newest file, the last erased, always holds the list as it was.
  */
-export function keptOrders(d: { orders: FlashPages; storage: FileStore }, migrate?: boolean): KeptOrders {
+export function keptOrders(d: { orders: () => FlashPages; storage: FileStore }, migrate?: boolean): KeptOrders {
   /** The order reference of an Order (or of 12 reference bytes at `at`), as text (zero padding dropped). */
   const refOf = (b: Uint8Array, at?: number): string => {
     const from = at === undefined ? K.RefAt : at;
@@ -139,7 +139,7 @@ export function keptOrders(d: { orders: FlashPages; storage: FileStore }, migrat
     return append(K.Add, add);
   };
   // the names made here, not held at the top level
-  const log = pageLog(d.orders);
+  const log = pageLog(d.orders());
   let list: KeptOrder[] = [];
   log.load(apply);
   const st = d.storage;

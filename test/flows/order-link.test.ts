@@ -23,7 +23,7 @@ const lastJob = (w: World) => (w.host.printer as unknown as { lastReceipt(): { t
 const kept = (w: World) => {
   const h = w.host as unknown as { flash: Flash; journalFlash: Flash };
   const p = w.board.platform;
-  const orders = flashPages(p.orders, createFlashModule(h.journalFlash, p.journal.address));
+  const orders = () => flashPages(p.orders, createFlashModule(h.journalFlash, p.journal.address));
   return keptOrders({ orders, storage: flashStore(h.flash) }).list.map((k) => decodeOrder(k.order)!.orderRef + " " + k.callback);
 };
 /** The gateway's activity of one kind, details parsed. */

@@ -36,9 +36,9 @@ function copy(c: Chip): Chip {
 }
 
 /** The device's two parts keptOrders takes, made anew as at each boot. */
-function dev(c: Chip): { orders: FlashPages; storage: FileStore } {
+function dev(c: Chip): { orders: () => FlashPages; storage: FileStore } {
   const region = { address: REGION.address, pageSize: c.raw.pageSize, pageCount: 2 };
-  return { orders: flashPages(region, createFlashModule(c.raw, REGION.address)), storage: flashStore(c.storage) };
+  return { orders: () => flashPages(region, createFlashModule(c.raw, REGION.address)), storage: flashStore(c.storage) };
 }
 
 const order = (ref: string, amountMinor = 2599) => encodeOrder({ merchantId: 42, orderRef: ref, amountMinor, currency: 978, expires: 1800000000, tag: new Uint8Array(16).fill(7) });
@@ -150,9 +150,10 @@ describe("kept link orders (firmware/app/kept-orders.ts)", () => {
     const c = fresh();
     keepOrder(c, "A");
     const d = dev(c);
+    const pages = d.orders();
     // a worn flash: the bits of the record's data do not take
-    const broken: FlashPages = { ...d.orders, write: (p, o, b) => d.orders.write(p, o, b.map((x, i) => (i < 8 ? x : 0xff))) };
-    assert.equal(keptOrders({ orders: broken, storage: d.storage }).keep(order("B"), cb("B")), "O12");
+    const broken: FlashPages = { ...pages, write: (p, o, b) => pages.write(p, o, b.map((x, i) => (i < 8 ? x : 0xff))) };
+    assert.equal(keptOrders({ orders: () => broken, storage: d.storage }).keep(order("B"), cb("B")), "O12");
     assert.deepEqual(refs(c), [one("A")]);
   });
 
