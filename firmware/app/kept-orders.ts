@@ -16,9 +16,10 @@
  *   ALL   per order: callback length u8 | order | callback    the whole list, first record after a turnover
  * A power cut during a write leaves the record before it the newest valid one: an order being kept is then not
  * kept (the merchant sees no order screen change: the write is before the payment opens), and one being settled
- * stays pending and is sent again, which the gateway acknowledges again (it keeps one callback per order). Once
- * keep() or settle() has returned, no later cut undoes it. The whole list (8 orders of the longest callback, 200
- * characters: 1,972 bytes) fits a 4 KB page, so the devkit's region cannot be full (O11 is for a smaller one).
+ * stays pending and is sent again, which the gateway acknowledges again (it keeps one callback per order). Once a
+ * keep or a settle is written, no later cut undoes it (a turnover's erase touches only the older page). The whole
+ * list (8 orders of the longest callback, 200 characters: 1,972 bytes) fits a 4 KB page, so the devkit's region
+ * cannot be full (O11 is for a smaller one).
  * Nothing is held in RAM between calls: idle costs nothing.
  */
 import type { FlashPages } from "../../hal/flash-pages.ts";

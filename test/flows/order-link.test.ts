@@ -15,6 +15,7 @@ import { flashPages } from "../../hal/espruino/flash-pages.ts";
 import type { Flash } from "../../sim/espruino/flash.ts";
 import type { StorageStats } from "../../hal/storage.ts";
 import { createFlashModule } from "../../sim/espruino/flash-module.ts";
+import { ESPRUINO_IDF4_PARTITIONS, flashPartitionTable, systemAreaOf } from "../../sim/espruino/partitions.ts";
 import { main as orderTool } from "../../tools/order.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
@@ -261,6 +262,29 @@ describe("a power cut in the middle of keeping a link order (devkit bundle, V8 e
     w.keys("#");
     await qrOnPanel(w, "R");
     assert.deepEqual(kept(w), [p0, "ORD-P1 https://shop.example/orders/P1/paid"]);
+    await w.close();
+  });
+});
+
+describe("a link order where the journal may not open (Espruino's ESP-IDF 4 table over its region)", function () {
+  this.timeout(180000);
+
+  it("refuses # as a payment would, and writes nothing on the orders' pages", async () => {
+    const w = await worldWithGateway();
+    w.setWifi(false);
+    w.powerCut();
+    const h = w.host as unknown as { journalFlash: Flash };
+    flashPartitionTable(systemAreaOf(h.journalFlash), ESPRUINO_IDF4_PARTITIONS);
+    w.powerOn();
+    await w.run(3000);
+    assert.match(screen(w), /Journal off: PT_OVERLAP/);
+    w.scanText(w.orderLink("ORD-J1", 800, "https://shop.example/orders/J1/paid"));
+    await w.until("the order screen", () => w.screenText().some((l) => l.indexOf("Order ORD-J1") >= 0), 5000);
+    const ops = h.journalFlash.ops;
+    w.keys("#");
+    await w.until("the refusal", () => /Journal not opened/.test(screen(w)), 5000);
+    assert.equal(h.journalFlash.ops, ops, "no write or erase on the raw flash");
+    assert.deepEqual(kept(w), []);
     await w.close();
   });
 });
