@@ -642,9 +642,10 @@ export class World {
   }
 
   /**
-   * A factory reset, as a technician's bench does it: Storage and the journal's region erased, the secure element
-   * back as shipped (no keys: a new identity at the next provisioning), then power on. The paper roll, the wallets
-   * and the gateway stay (they are not in the terminal). V8 engine only (the interpreter's flash is its own file).
+   * A factory reset, as a technician's bench does it: Storage, the journal's region and the kept orders' pages after
+   * it erased, the secure element back as shipped (no keys: a new identity at the next provisioning), then power on.
+   * The paper roll, the wallets and the gateway stay (they are not in the terminal). V8 engine only (the
+   * interpreter's flash is its own file).
    */
   factoryReset(): void {
     const h = this.host;
