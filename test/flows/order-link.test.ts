@@ -10,6 +10,8 @@ import { ascii } from "../../protocol/codec/hex.ts";
 import { parseOrderLink } from "../../protocol/order-link.ts";
 import { decodeOrder } from "../../protocol/messages.ts";
 import { loadReferenceGateway, World } from "../../sim/world.ts";
+import { espruinoBin } from "../../sim/engine/engine.ts";
+import { EspruinoHost } from "../../sim/engine/espruino-host.ts";
 import { flashStore } from "../update/helpers.ts";
 import { flashPages } from "../../hal/espruino/flash-pages.ts";
 import type { Flash } from "../../sim/espruino/flash.ts";
@@ -51,8 +53,8 @@ async function qrOnPanel(w: World, letter: string): Promise<string> {
   return q;
 }
 
-async function worldWithGateway(): Promise<World> {
-  const w = World.open({ stateDir: null, wallClockMs: T0 });
+async function worldWithGateway(engine: "v8" | "espruino" = "v8"): Promise<World> {
+  const w = World.open({ engine, stateDir: null, wallClockMs: T0 });
   const g = await loadReferenceGateway(w);
   assert.ok(g, "the reference gateway is in the tree");
   w.attachGateway(g);
@@ -327,5 +329,41 @@ describe("link orders over a long run: kept on the journal's side of the flash, 
     for (let i = 0; i < 100; i++) assert.ok(sent().indexOf("ORD-Y" + i) >= 0, "the gateway holds ORD-Y" + i);
     assert.deepEqual(kept(w), [], "none kept once all were acknowledged");
     await w.close();
+  });
+});
+
+describe("espruino engine: a link order kept on its raw pages through the interpreter's require(\"Flash\") (ESPRUINO=...)", function () {
+  this.timeout(300000);
+
+  it("keeps the order on the pages after the journal's (no journal write), and it is there after a reboot", async function () {
+    if (!espruinoBin()) {
+      console.log("      skipped: ESPRUINO is unset; set ESPRUINO=/path/to/espruino (README, The real interpreter) to run the bundle on Espruino");
+      return this.skip();
+    }
+    const w = await worldWithGateway("espruino");
+    try {
+      w.setWifi(false);
+      await w.until("the idle screen", () => w.screenText().includes("Ready"), 30000);
+      const h = w.host as EspruinoHost;
+      assert.ok(h instanceof EspruinoHost);
+      w.scanText(w.orderLink("ORD-E1", 1500, "https://shop.example/orders/E1/paid"));
+      await w.until("the order screen", () => w.screenText().some((l) => l.indexOf("Order ORD-E1") >= 0), 30000);
+      h.clearMarks();
+      await w.type("#");
+      await qrOnPanel(w, "R");
+      assert.deepEqual(h.marks.journal, [], "keeping an order is no journal write (the bench times payments to those)");
+      h.syncFlash();
+      assert.deepEqual(kept(w), ["ORD-E1 https://shop.example/orders/E1/paid"]);
+      await w.type("C");
+      w.powerCut();
+      w.powerOn();
+      await w.until("the idle screen again", () => w.screenText().includes("Ready"), 30000);
+      const again = w.host as EspruinoHost;
+      again.syncFlash();
+      assert.deepEqual(kept(w), ["ORD-E1 https://shop.example/orders/E1/paid"]);
+      assert.deepEqual(again.errors, []);
+    } finally {
+      await w.close();
+    }
   });
 });
