@@ -117,5 +117,11 @@ describe("page log (firmware/page-log.ts)", () => {
     l2.load();
     assert.equal(l2.append(1, 2, bytes("two")), PageLogResult.Fault);
     assert.deepEqual(records(pages), ["1:1:one"]);
+    // and a turnover's first record: the other page does not become current
+    const l3 = pageLog(bad);
+    l3.load();
+    assert.equal(l3.append(1, 2, new Uint8Array(300), { type: 2, data: bytes("whole") }), PageLogResult.Fault);
+    assert.equal(l3.page, 0, "still the page it was");
+    assert.deepEqual(records(pages), ["1:1:one"]);
   });
 });
