@@ -36,7 +36,10 @@ export interface Device {
    * called: a region's binding held for as long as the firmware runs costs about 40 JsVars.
    */
   readonly orders: () => FlashPages;
-  /** The chip's flash, read only, with where the journal, the kept orders and Storage are: the boot checks the partition table. */
+  /**
+   * The chip's flash, read only, with where the journal, the kept orders and Storage are: the boot checks the
+   * partition table.
+   */
   readonly flash: ChipFlash;
   readonly crypto: CryptoBackend;
   readonly display: Display;
