@@ -45,6 +45,11 @@ export interface PlatformFacts {
    * Reached through `require("Flash")`.
    */
   journal: { address: number; pageSize: number; pageCount: number };
+  /**
+   * Raw flash pages for the link orders kept until the gateway acknowledges them (firmware/app/kept-orders.ts),
+   * outside Storage like the journal's and in the same partition (the boot's place check requires it). Two pages.
+   */
+  orders: { address: number; pageSize: number; pageCount: number };
   /** Default console UART and its speed. */
   console: { port: string; baud: number };
 }

@@ -45,6 +45,10 @@ export function devkitPlatform(): PlatformFacts {
     // written by Espruino's flashing steps. 200 pages of 11 largest records (316-byte entries, 368 in flash) =
     // 2,200 slots: 2,000 pending plus the reserve and room for quarantined pages. Unverified on hardware.
     journal: { address: 0x190000, pageSize: 4096, pageCount: 200 },
+    // The kept link orders' two pages right after the journal, in the same ota_0 (0x258000..0x25A000): a region of
+    // their own rather than pages carved from the journal's, whose pages already hold payments on terminals in the
+    // field. Unverified on hardware.
+    orders: { address: 0x258000, pageSize: 4096, pageCount: 2 },
     console: { port: "Serial1", baud: 115200 },
   };
 }

@@ -22,6 +22,14 @@ import { boardDef } from "./board.ts";
 import { devkitData, devkitPlatform, devkitWiring } from "./devkit-data.ts";
 
 /**
+ * The kept link orders' pages, made each time they are used (a link scanned or kept, an upload): a region's binding
+ * held for as long as the firmware runs costs about 40 JsVars (measured: `npm run build` with ESPRUINO).
+ */
+function ordersPages() {
+  return flashPages(devkitPlatform().orders);
+}
+
+/**
  * The device the bundle starts (build.ts's entry calls this, not `devkit.createDevice`, so the board's descriptive
  * data never reaches the bundle): the wiring and platform objects exist only while the parts are made.
  */
@@ -37,7 +45,8 @@ export function createDevkit(version: string): Device {
     clock: c,
     storage: storage(),
     journal: flashPages(p.journal),
-    flash: chipFlash(p.journal, p.storage),
+    orders: ordersPages,
+    flash: chipFlash(p.journal, p.orders, p.storage),
     crypto: builtinCrypto(),
     display: new ST7789({
       spi: spi({ sck: d.sck, mosi: d.mosi, cs: d.cs }),

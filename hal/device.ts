@@ -31,7 +31,15 @@ export interface Device {
   readonly storage: FileStore;
   /** Raw flash pages reserved for the transaction journal (outside Storage). */
   readonly journal: FlashPages;
-  /** The chip's flash, read only, with where the journal and Storage are: the boot checks the partition table. */
+  /**
+   * Raw flash pages reserved for the link orders kept until sync (outside Storage, beside the journal's), made when
+   * called: a region's binding held for as long as the firmware runs costs about 40 JsVars.
+   */
+  readonly orders: () => FlashPages;
+  /**
+   * The chip's flash, read only, with where the journal, the kept orders and Storage are: the boot checks the
+   * partition table.
+   */
   readonly flash: ChipFlash;
   readonly crypto: CryptoBackend;
   readonly display: Display;

@@ -1,5 +1,6 @@
 /**
- * Raw NOR flash pages in a region reserved for one user (the transaction journal), outside Espruino's Storage.
+ * Raw NOR flash pages in a region reserved for one user (the transaction journal, or the kept link orders), outside
+ * Espruino's Storage.
  * NOR rules apply: `write` can only clear bits (each byte becomes old & new), `erase` sets a whole page to 0xFF.
  * On ESP32, offsets and lengths of writes are multiples of 4. A power cut can tear any write or erase.
  */
@@ -23,11 +24,12 @@ export interface FlashSpan {
 
 /**
  * The chip's flash by absolute address, read only (the partition table at 0x8000, the boot selection), and where
- * the board put the journal's region and Storage: what the boot check of the journal's place needs
- * (firmware/journal/place.ts).
+ * the board put the journal's region, the kept link orders' pages and Storage: what the boot check of their place
+ * needs (firmware/journal/place.ts).
  */
 export interface ChipFlash {
   readonly journal: FlashSpan;
+  readonly orders: FlashSpan;
   readonly storage: FlashSpan;
   /** `length` bytes at absolute address `addr`, or undefined when they cannot be read. */
   read(addr: number, length: number): Uint8Array | undefined;

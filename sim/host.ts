@@ -13,7 +13,7 @@ import type { Wiring } from "../boards/board.ts";
 import { espruinoBytes } from "./espruino/bytes.ts";
 import { createCryptoModule } from "./espruino/crypto.ts";
 import { Flash, isPowerCut } from "./espruino/flash.ts";
-import { createFlashModule } from "./espruino/flash-module.ts";
+import { createFlashModule, rawFlashBytes } from "./espruino/flash-module.ts";
 import { createGraphicsApi, mapInPlace } from "./espruino/graphics.ts";
 import type { HttpHandler, WifiWorld } from "./espruino/net.ts";
 import { createHttpModule, WifiModule } from "./espruino/net.ts";
@@ -37,6 +37,7 @@ export interface BoardData {
     builtinModules: string[];
     storage: { address: number; pageSize: number; pages: number };
     journal: { address: number; pageSize: number; pageCount: number };
+    orders: { address: number; pageSize: number; pageCount: number };
   };
   budget: { jsVars: number; idleJsVars: number; bundleBytes: number; storageBytes: number };
 }
@@ -59,7 +60,10 @@ export interface SimHostOptions {
   bundle: string;
   /** Flash image to boot from (persisted across runs by the caller); a blank one otherwise. */
   flash?: Flash;
-  /** The journal's flash region (raw pages reached by `require("Flash")`); blank otherwise. */
+  /**
+   * The raw flash from the journal's address: the journal's region and the kept orders' pages after it (raw pages
+   * reached by `require("Flash")`, rawFlashBytes); blank otherwise.
+   */
   journalFlash?: Flash;
   /** Secure element to keep across reboots; a fresh, unprovisioned one otherwise. */
   secure?: Atecc608Emulator;
@@ -149,7 +153,7 @@ export class SimHost {
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
     const jr = o.board.platform.journal;
-    this.journalFlash = o.journalFlash ?? new Flash({ size: jr.pageSize * jr.pageCount, pageSize: jr.pageSize });
+    this.journalFlash = o.journalFlash ?? new Flash({ size: rawFlashBytes(o.board.platform), pageSize: jr.pageSize });
     this.secure = o.secure ?? new Atecc608Emulator({ now, address: o.board.wiring.secure.address });
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(o.board.wiring.scanner.port, b) });
     this.printer = new EscPosPrinterEmulator({ now, baud: o.board.wiring.printer.baud, onTransmit: (b) => this.fromPart(o.board.wiring.printer.port, b) });

@@ -16,6 +16,7 @@ import { payOverBle, WalletBleSession } from "../sdk/ble.ts";
 import { Wallet } from "../sdk/wallet.ts";
 import type { P256Jwk } from "../sdk/wallet.ts";
 import { Flash } from "./espruino/flash.ts";
+import { rawFlashBytes } from "./espruino/flash-module.ts";
 import { Gateway, Issuer, money, publicKeyOf, SqliteStore } from "../gateway/index.ts";
 import type { LedgerRow } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
@@ -384,11 +385,15 @@ export class World {
     const file = (n: string) => (this.stateDir ? join(this.stateDir, n) : "");
     const flash = this.stateDir && existsSync(file("flash.bin")) ? Flash.load(file("flash.bin"), { pageSize: board.platform.storage.pageSize }) : undefined;
     const jr = board.platform.journal;
-    // A journal image saved by a build with another region size is not this device's: it starts blank.
-    const journalFlash =
-      this.stateDir && existsSync(file("journal.bin")) && statSync(file("journal.bin")).size === jr.pageSize * jr.pageCount
-        ? Flash.load(file("journal.bin"), { pageSize: jr.pageSize })
-        : undefined;
+    // A journal image saved by a build with another region size is not this device's: it starts blank. One saved
+    // before the kept orders' pages followed the journal's is the journal alone: their pages start erased.
+    const raw = rawFlashBytes(board.platform);
+    const saved = this.stateDir && existsSync(file("journal.bin")) ? statSync(file("journal.bin")).size : -1;
+    let journalFlash: Flash | undefined;
+    if (saved === raw || saved === jr.pageSize * jr.pageCount) {
+      journalFlash = new Flash({ size: raw, pageSize: jr.pageSize });
+      journalFlash.bytes.set(readFileSync(file("journal.bin")));
+    }
     const secure = o.secure ?? shippedSecureElement(() => this.partClock(), board.wiring.secure.address);
     if (!o.secure && this.stateDir && existsSync(file("secure-element.json"))) secure.importState(JSON.parse(readFileSync(file("secure-element.json"), "utf8")));
     if (this.stateDir && existsSync(file("world.json"))) this.meta = JSON.parse(readFileSync(file("world.json"), "utf8"));
@@ -637,9 +642,10 @@ export class World {
   }
 
   /**
-   * A factory reset, as a technician's bench does it: Storage and the journal's region erased, the secure element
-   * back as shipped (no keys: a new identity at the next provisioning), then power on. The paper roll, the wallets
-   * and the gateway stay (they are not in the terminal). V8 engine only (the interpreter's flash is its own file).
+   * A factory reset, as a technician's bench does it: Storage, the journal's region and the kept orders' pages after
+   * it erased, the secure element back as shipped (no keys: a new identity at the next provisioning), then power on.
+   * The paper roll, the wallets and the gateway stay (they are not in the terminal). V8 engine only (the
+   * interpreter's flash is its own file).
    */
   factoryReset(): void {
     const h = this.host;

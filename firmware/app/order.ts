@@ -10,7 +10,7 @@
  *   O01 not an order code, or damaged      O02 no order key on this terminal      O03 tag is not the order key's
  *   O04 order of another merchant          O05 order expired                      O06 other currency
  *   O07 amount zero                        O08 not a pay-api link, or damaged     O09 link's tag is not the order key's
- *   O10 eight link orders wait to be sent  O11 Storage full: the order cannot be kept
+ *   O10 eight link orders wait to be sent  O11 order flash full: not kept       O12 order flash read back wrong
  * A pay-api link (docs/orders.md, protocol/order-link.ts) is checked the same way once its own tag, over the order
  * and its callback URL, matched: readOrderLink.
  * The tag is HMAC-SHA256(order key, the 28 bytes before it)[0..16], compared in constant time; nothing of the order
@@ -60,7 +60,8 @@ export function orderRefusals(): { [code: string]: string } {
     O08: "Not an order link, or damaged",
     O09: "Link not from this store (altered?)",
     O10: "8 orders wait to be sent: sync first",
-    O11: "Storage full: order not kept",
+    O11: "Order flash full: order not kept",
+    O12: "Order flash fault: technician",
   };
 }
 

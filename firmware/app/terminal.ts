@@ -680,6 +680,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (!place) {
       journal = new Journal({ pages: d.journal, crypto: d.crypto, keys: keys.journal });
       journal.recover();
+      // link orders an older firmware kept in Storage move to their flash pages, once (firmware/app/kept-orders.ts)
+      keptOrders(d, true);
     } else activity.add("error", "journal " + place);
     openVault(d.storage, d.crypto, keys.vault, (verr, v) => {
       vault = v;
@@ -735,9 +737,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       onKeys: noteKeys,
       // orders taken from store links, sent with each upload until the gateway acks or refuses them (docs/orders.md)
       orders: {
-        list: () => keptOrders(d.storage).list,
+        list: () => keptOrders(d).list,
         settled: (r) => {
-          const no = keptOrders(d.storage).settle(r);
+          const no = keptOrders(d).settle(r);
           for (let i = 0; i < no.length; i++) activity.add("error", "order " + no[i]);
         },
       },

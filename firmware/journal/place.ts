@@ -1,7 +1,8 @@
 /**
- * May the journal write its region? Checked at boot, before the journal is opened, from the partition table the
- * chip carries (hal/partition-table.ts): the journal writes raw flash pages, so a region that holds the
- * interpreter, Storage or data another part of the system writes would be destroyed, or destroy the journal.
+ * May the journal write its region (and the kept link orders theirs, beside it)? Checked at boot, before the
+ * journal is opened, from the partition table the chip carries (hal/partition-table.ts): the journal writes raw
+ * flash pages, so a region that holds the interpreter, Storage or data another part of the system writes would be
+ * destroyed, or destroy the journal.
  *
  * The rule: the journal's region must lie wholly inside ONE partition that holds no running code and no Storage:
  *  - an app partition `ota_N` (subtype 0x10-0x1F), only when the table has a `factory` app and the boot selection
@@ -15,7 +16,9 @@
  *    qualifies;
  *  - and in either case the partition must not overlap the board's Storage area (checked by address, since
  *    Espruino's tables label Storage with ordinary data subtypes), and no custom partition type (0x40-0xFE), whose
- *    use the firmware cannot know.
+ *    use the firmware cannot know;
+ *  - the kept orders' region (hal/device.ts `orders`) lies in the same partition and does not overlap the
+ *    journal's (PT_ORDERS otherwise): the terminal keeps no link order where the journal may not open.
  * Refusing is the only safe answer to a layout it does not know: a journal that overwrote the interpreter
  * bricks the terminal, one inside Storage loses every payment at the next compaction.
  *
@@ -74,6 +77,11 @@ export function checkJournalPlace(flash: ChipFlash): JournalPlace {
   if (!home) return { code: "PT_OUTSIDE", message: where + " is in no partition" };
   const h = home;
   const at = where + " in " + describePartition(h);
+  // the kept orders' pages (firmware/app/kept-orders.ts) must lie in the same partition, apart from the journal's:
+  // every rule below then holds for them too
+  const o0 = flash.orders.address;
+  const o1 = o0 + flash.orders.length;
+  if (o0 < h.offset || o1 > h.offset + h.size || (o0 < j1 && j0 < o1)) return { code: "PT_ORDERS", message: "orders " + hex(o0) + "-" + hex(o1) + " not in " + describePartition(h) + " apart from the journal" };
   if (h.offset < s1 && s0 < h.offset + h.size) return { code: "PT_STORAGE", message: at + ", which holds Storage" };
   if (h.type === PartitionType.App) {
     if (h.subtype < AppSubtype.Ota0 || h.subtype > AppSubtype.Ota15) return { code: "PT_CODE", message: at + ": running code" };

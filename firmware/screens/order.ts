@@ -35,7 +35,7 @@ export function checkScanned(k: Kit, text: string, done: (o: OrderInfo | OrderRe
     if (!isOrderLink(text)) return done(readOrder(k.d.crypto, text, key, c.merchantId, currencyNumber(c.currency), k.now()));
     const o = readOrderLink(k.d.crypto, text, key, c.merchantId, currencyNumber(c.currency), k.now());
     if ("code" in o) return done(o);
-    done(keptOrders(k.d.storage).room(o.orderRef) ? o : refuse("O10"), o.link);
+    done(keptOrders(k.d).room(o.orderRef) ? o : refuse("O10"), o.link);
   });
 }
 
@@ -43,7 +43,9 @@ export function checkScanned(k: Kit, text: string, done: (o: OrderInfo | OrderRe
 export function orderScreen(k: Kit, o: OrderInfo, link?: OrderLink): void {
   const c = k.cfg;
   const take = (fn: (amountMinor: number, orderRef: string) => void) => {
-    const e = link ? keptOrders(k.d.storage).keep(link.order, link.callback) : "";
+    // no journal (its flash place refused, or not provisioned): the flow refuses, and no order is kept either
+    if (link && !k.ready()) return k.noJournal();
+    const e = link ? keptOrders(k.d).keep(link.order, link.callback) : "";
     if (e) return k.result("Order refused", Ink.Alert, [e, orderRefusals()[e], "Any key: back"]);
     fn(o.amountMinor, o.orderRef);
   };

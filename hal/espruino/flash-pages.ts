@@ -52,13 +52,14 @@ export function flashPages(region: FlashRegion, module?: any): FlashPages {
 
 /**
  * The chip's flash read through `require("Flash").read` at any address (Espruino's ESP32 port reads with
- * spi_flash_read, from code; unverified on hardware), with where the board put the journal and Storage.
- * A read that throws or gives the wrong length is undefined.
+ * spi_flash_read, from code; unverified on hardware), with where the board put the journal, the kept orders and
+ * Storage. A read that throws or gives the wrong length is undefined.
  */
-export function chipFlash(journal: FlashRegion, storage: { address: number; pageSize: number; pages: number }, module?: any): ChipFlash {
+export function chipFlash(journal: FlashRegion, orders: FlashRegion, storage: { address: number; pageSize: number; pages: number }, module?: any): ChipFlash {
   const F = module || require("Flash");
   return {
     journal: { address: journal.address, length: journal.pageSize * journal.pageCount },
+    orders: { address: orders.address, length: orders.pageSize * orders.pageCount },
     storage: { address: storage.address, length: storage.pageSize * storage.pages },
     read(addr, length) {
       try {

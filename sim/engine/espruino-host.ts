@@ -27,6 +27,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BoardData } from "../host.ts";
 import { Flash } from "../espruino/flash.ts";
+import { rawFlashBytes } from "../espruino/flash-module.ts";
 import { createHttpModule, WifiModule } from "../espruino/net.ts";
 import type { HttpHandler, WifiWorld } from "../espruino/net.ts";
 import type { Scheduler } from "../espruino/scheduler.ts";
@@ -223,7 +224,7 @@ export class EspruinoHost {
     const st = o.board.platform.storage;
     this.flash = o.flash ?? new Flash({ size: st.pageSize * st.pages, pageSize: st.pageSize });
     const jr = o.board.platform.journal;
-    this.journalFlash = o.journalFlash ?? new Flash({ size: jr.pageSize * jr.pageCount, pageSize: jr.pageSize });
+    this.journalFlash = o.journalFlash ?? new Flash({ size: rawFlashBytes(o.board.platform), pageSize: jr.pageSize });
     this.secure = o.secure ?? new Atecc608Emulator({ now: partNow, address: o.board.wiring.secure.address });
     const w = o.board.wiring;
     this.scanner = new Gm65Emulator({ now, onTransmit: (b) => this.fromPart(w.scanner.port, b) });
@@ -329,7 +330,8 @@ export class EspruinoHost {
       .replace("@PORT@", String(port))
       .replace("@JOURNAL@", join(this.dir, "journal.bin"))
       .replace("@JBASE@", String(jr.address))
-      .replace("@JSIZE@", String(jr.pageSize * jr.pageCount))
+      .replace("@JSIZE@", String(this.journalFlash.size))
+      .replace("@JEND@", String(jr.address + jr.pageSize * jr.pageCount))
       .replace("@REPORT@", report)
       .replace("@SKEW@", String(this.skew / 1000))
       .replace("@SYSTEM@", join(this.dir, "system.bin"))

@@ -11,7 +11,8 @@
  *   "Address should be an integer";
  * - `getPage(addr)` gives `{ addr, length }` of the page; `getFree()` lists the emulated region (the real ESP32
  *   build lists 0xE000+8K, 0x310000+64K and 0x360000+640K, the last of which overlaps Storage).
- * Besides the journal's region, the chip's first 64 KB are there too (sim/espruino/partitions.ts: the partition
+ * The region starts at the journal's address and runs to the end of the kept orders' pages after it (rawFlashBytes).
+ * Besides it, the chip's first 64 KB are there too (sim/espruino/partitions.ts: the partition
  * table at 0x8000, Espruino's ESP-IDF 3 table unless a test flashes another, and an erased boot selection), so the
  * firmware's boot check of the journal's place reads what a real chip carries.
  * Addresses outside those regions throw (the real chip would touch firmware or Storage there).
@@ -29,6 +30,24 @@ export interface FlashRealm {
 }
 
 const ALIGN = 4;
+
+interface PageRegion {
+  address: number;
+  pageSize: number;
+  pageCount: number;
+}
+
+/**
+ * Bytes of raw flash the simulator keeps from the journal's address: the journal's region and the kept link
+ * orders' pages (boards/board.ts `orders`), which the board places after it in the same partition.
+ */
+export function rawFlashBytes(p: { journal: PageRegion; orders: PageRegion }): number {
+  const j = p.journal;
+  const o = p.orders;
+  const end = Math.max(j.address + j.pageSize * j.pageCount, o.address + o.pageSize * o.pageCount);
+  if (o.address < j.address || o.pageSize !== j.pageSize) throw new RangeError("the kept orders' pages must follow the journal's, in pages of its size");
+  return end - j.address;
+}
 
 
 export function createFlashModule(journal: Flash, baseAddress: number, realm: FlashRealm = globalThis, system: Flash = systemAreaOf(journal)) {

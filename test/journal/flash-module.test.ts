@@ -120,6 +120,7 @@ describe("sim Flash module (require('Flash'))", () => {
 describe("the partition table check on the Espruino interpreter", function () {
   this.timeout(120000);
   const journal = { address: 0x190000, length: 200 * 4096 };
+  const orders = { address: 0x258000, length: 2 * 4096 };
   const storage = { address: 0x320000, length: 224 * 4096 };
   const tables: Record<string, Uint8Array> = {
     idf3: encodePartitionTable(ESPRUINO_IDF3_PARTITIONS),
@@ -130,7 +131,7 @@ describe("the partition table check on the Espruino interpreter", function () {
   const nodeChip = (table: Uint8Array): ChipFlash => {
     const img = new Uint8Array(0x10000).fill(0xff);
     img.set(table, 0x8000);
-    return { journal, storage, read: (a, n) => (a >= 0 && a + n <= img.length ? img.slice(a, a + n) : undefined) };
+    return { journal, orders, storage, read: (a, n) => (a >= 0 && a + n <= img.length ? img.slice(a, a + n) : undefined) };
   };
 
   it("gives Node's answers for the ESP-IDF 3 and 4 tables, keeps a few JsVars, and refuses the Linux build's blank chip", async function () {
@@ -143,12 +144,13 @@ import { decodePartition } from "./hal/partition-table.ts";
 declare const process: any, getTime: any;
 const out = (s: string) => console.log("OUT " + s);
 const J = ${JSON.stringify(journal)};
+const O = ${JSON.stringify(orders)};
 const S = ${JSON.stringify(storage)};
 function chip(hex: string) {
   const img = new Uint8Array(0x10000);
   img.fill(255);
   for (let i = 0; i < hex.length; i += 2) img[0x8000 + i / 2] = parseInt(hex.substr(i, 2), 16);
-  return { journal: J, storage: S, read: (a: number, n: number) => (a >= 0 && a + n <= img.length ? new Uint8Array(img.subarray(a, a + n)) : undefined) };
+  return { journal: J, orders: O, storage: S, read: (a: number, n: number) => (a >= 0 && a + n <= img.length ? new Uint8Array(img.subarray(a, a + n)) : undefined) };
 }
 const tables: any = ${JSON.stringify({ idf3: entriesHex(tables.idf3), idf4: entriesHex(tables.idf4) })};
 for (const name in tables) {
@@ -163,7 +165,7 @@ for (const name in tables) {
 }
 const e = decodePartition(chip(tables.idf3).read(0x8000 + 4 * 32, 32) as Uint8Array, 0);
 out("entry " + JSON.stringify(e));
-const real = chipFlash({ address: J.address, pageSize: 4096, pageCount: J.length / 4096 }, { address: S.address, pageSize: 4096, pages: S.length / 4096 });
+const real = chipFlash({ address: J.address, pageSize: 4096, pageCount: J.length / 4096 }, { address: O.address, pageSize: 4096, pageCount: O.length / 4096 }, { address: S.address, pageSize: 4096, pages: S.length / 4096 });
 out("linux " + JSON.stringify(checkJournalPlace(real)));
 `;
     const js = await compile(script, "partition-probe.ts", ["Flash", "Storage"]);

@@ -13,15 +13,18 @@ import { ESPRUINO_IDF3_PARTITIONS, ESPRUINO_IDF4_PARTITIONS } from "../../sim/es
 const jr = devkitData.platform.journal;
 const st = devkitData.platform.storage;
 const JOURNAL = { address: jr.address, length: jr.pageSize * jr.pageCount };
+const or = devkitData.platform.orders;
+const ORDERS = { address: or.address, length: or.pageSize * or.pageCount };
 const STORAGE = { address: st.address, length: st.pageSize * st.pages };
 
 /** The chip's first 64 KB (all erased but what is given), read as ChipFlash reads; reads elsewhere fail loudly. */
-function chip(table: Uint8Array | null, patch?: (img: Uint8Array) => void, journal = JOURNAL): ChipFlash & { reads: number } {
+function chip(table: Uint8Array | null, patch?: (img: Uint8Array) => void, journal = JOURNAL, orders = ORDERS): ChipFlash & { reads: number } {
   const img = new Uint8Array(0x10000).fill(0xff);
   if (table) img.set(table, PartitionTable.Offset);
   if (patch) patch(img);
   const c = {
     journal,
+    orders,
     storage: STORAGE,
     reads: 0,
     read(addr: number, length: number) {
@@ -33,6 +36,7 @@ function chip(table: Uint8Array | null, patch?: (img: Uint8Array) => void, journ
   return c;
 }
 const part = (label: string, type: number, subtype: number, offset: number, size: number): Partition => ({ label, type, subtype, offset, size, flags: 0 });
+// a home partition of 0xca000 bytes: the journal's 200 pages and the kept orders' 2 after them
 const withHome = (home: Partition) => encodePartitionTable([part("nvs", 1, 2, 0x9000, 0x6000), part("factory", 0, 0, 0x10000, 0x180000), home, part("storage", 1, 6, 0x320000, 0xe0000)]);
 
 describe("the journal's place in the partition table", () => {
@@ -93,19 +97,19 @@ describe("the journal's place in the partition table", () => {
   });
 
   it("opens in a data partition of a subtype nothing writes (Espruino's data/0x40)", () => {
-    assert.equal(checkJournalPlace(chip(withHome(part("journal", 1, 0x40, 0x190000, 0xc8000)))).code, "");
+    assert.equal(checkJournalPlace(chip(withHome(part("journal", 1, 0x40, 0x190000, 0xca000)))).code, "");
   });
 
   for (const [sub, name] of [[0x00, "ota"], [0x01, "phy"], [0x02, "nvs"], [0x03, "coredump"], [0x06, "undefined"], [0x81, "fat"], [0x82, "spiffs"]] as const) {
     it(`refuses a data partition of subtype ${name} (0x${sub.toString(16)}): something writes it`, () => {
-      const p = checkJournalPlace(chip(withHome(part("d", 1, sub, 0x190000, 0xc8000))));
+      const p = checkJournalPlace(chip(withHome(part("d", 1, sub, 0x190000, 0xca000))));
       assert.equal(p.code, "PT_USED");
       assert.match(p.message, new RegExp("subtype 0x" + sub.toString(16) + " in use"));
     });
   }
 
   it("refuses a partition of a custom type, whose use the firmware cannot know", () => {
-    assert.equal(checkJournalPlace(chip(withHome(part("mine", 0x40, 0, 0x190000, 0xc8000)))).code, "PT_TYPE");
+    assert.equal(checkJournalPlace(chip(withHome(part("mine", 0x40, 0, 0x190000, 0xca000)))).code, "PT_TYPE");
   });
 
   it("refuses a partition that also holds Storage, whatever its subtype", () => {
@@ -124,6 +128,23 @@ describe("the journal's place in the partition table", () => {
     const p = checkJournalPlace(chip(encodePartitionTable(ESPRUINO_IDF3_PARTITIONS), undefined, { address: 0x300000, length: 0x20000 }));
     assert.equal(p.code, "PT_OVERLAP");
     assert.match(p.message, /0x300000-0x320000 overlaps ota_0/);
+  });
+
+  it("refuses when the kept orders' pages lie outside the journal's partition (PT_ORDERS): a data partition just the journal's size", () => {
+    assert.deepEqual(checkJournalPlace(chip(withHome(part("data", 1, 0x40, 0x190000, 0xc8000)))), {
+      code: "PT_ORDERS",
+      message: "orders 0x258000-0x25a000 not in data (data 0x190000+0xc8000) apart from the journal",
+    });
+  });
+
+  it("refuses kept orders' pages that overlap the journal's, even inside its partition (PT_ORDERS)", () => {
+    const p = checkJournalPlace(chip(encodePartitionTable(ESPRUINO_IDF3_PARTITIONS), undefined, JOURNAL, { address: 0x257000, length: 0x2000 }));
+    assert.equal(p.code, "PT_ORDERS");
+    assert.match(p.message, /^orders 0x257000-0x259000 not in ota_0/);
+  });
+
+  it("refuses kept orders' pages in another good partition than the journal's (PT_ORDERS): one check covers both", () => {
+    assert.equal(checkJournalPlace(chip(encodePartitionTable(ESPRUINO_IDF3_PARTITIONS), undefined, JOURNAL, { address: 0x310000, length: 0x2000 })).code, "PT_ORDERS");
   });
 
   it("reads the table 32 bytes at a time and stops at its end (9 reads and the boot selection's 2 for ESP-IDF 3)", () => {
