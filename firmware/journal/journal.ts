@@ -433,7 +433,7 @@ export class Journal {
         const q = (off + 16) >> 2;
         if (seq !== seq0 + k || w[q] !== hw[0] || w[q + 1] !== hw[1] || w[q + 2] !== hw[2] || w[q + 3] !== hw[3]) return FAST_UNSURE;
       }
-      s.h.set(this.c.sha256(b.subarray(off + 8, off + size)).subarray(0, HASH)); // chainHash()
+      s.h.set(chainHash(this.c, b, off, size)); // it hashes the flags byte of a flagged record too
       if (b[off + 5] === 0) ack++;
       else if (b[off + 4] === 0) up++;
       last = off;

@@ -15,7 +15,8 @@
  *  end-16 tag (16)  HMAC-SHA256(mac, marker | seq | floor | prev | ciphertext)[0..16]
  *
  *   iv(seq)    = AES-128-CBC(ivKey, zero IV, "JIV\0" | seq | 0*8)   (one block: unique per seq, unpredictable)
- *   chain hash = SHA-256(bytes 8 .. end, i.e. seq | floor | prev | ciphertext | tag)[0..16]
+ *   chain hash = SHA-256(bytes 8 .. end, i.e. seq | floor | prev | ciphertext | tag)[0..16], with fl before them
+ *                when a flag is set (FE | bytes 8 .. end: chainHash)
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import { concat, equalConstantTime } from "../../protocol/codec/hex.ts";
@@ -129,6 +130,13 @@ export function decryptRecord(c: CryptoBackend, keys: JournalKeys, buf: Uint8Arr
   return new Uint8Array(pt.subarray(0, pt.length - pad)); // Espruino: typed slice() gives an Array
 }
 
+/**
+ * The chain hash of the record at `off`. A record with its flag set (FE) hashes that byte too, before the rest: the
+ * boot's fast path authenticates a page by its links, not each record's tag, so a flag set or cleared on flash
+ * afterwards breaks the next record's link (or the page's last tag) like any other change. A record without flags
+ * (all records before the flag existed) hashes as it always did.
+ */
 export function chainHash(c: CryptoBackend, buf: Uint8Array, off: number, size: number): Uint8Array {
-  return c.sha256(buf.subarray(off + 8, off + size)).subarray(0, HASH);
+  const m = buf.subarray(off + 8, off + size);
+  return c.sha256(buf[off + 3] === 0xff ? m : concat([buf.subarray(off + 3, off + 4), m])).subarray(0, HASH);
 }
