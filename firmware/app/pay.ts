@@ -366,7 +366,7 @@ export class PaySession {
         // not to be taken offline: the gateway may still approve it (a slow reply, a request queued behind an
         // upload), and a payment it settled must not be refused here, so the link's own end decides (its HTTP
         // timeout, at most Authorize.LastMs in all)
-        c.view.progress("Offline", "No answer yet: waiting for gateway");
+        c.view.progress("Authorizing", "No answer yet: waiting for gateway");
         t = d.clock.setTimeout(() => {
           t = 0;
           noAnswer();
