@@ -238,6 +238,31 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     assert.equal(g.ledger().length, 0);
   });
 
+  it("a late approval (after the 3 s) of a payment the offline limits refuse is taken: approved online, never refused while the gateway settles it", async function () {
+    v8Only(this, engine);
+    const { w, g } = await online(worlds);
+    await idle(w);
+    const through = w.gatewayHandler!;
+    // the gateway takes 6 s of device time before it even reads the authorization (then approves it)
+    w.gatewayHandler = (req) =>
+      req.path.indexOf("/authorize") < 0
+        ? through(req)
+        : new Promise((res) => {
+            const at = w.now() + 6000;
+            const iv = setInterval(() => {
+              if (w.now() < at) return;
+              clearInterval(iv);
+              res(through(req));
+            }, 1);
+          });
+    const t0 = w.now();
+    const text = await payAndEnd(w, "kim", "6000");
+    assert.ok(w.now() - t0 >= 6000, "it waited past the 3 s for the gateway's word");
+    assert.match(screen(w), /Approved online/, screen(w));
+    assert.match(text, /APPROVED ONLINE/);
+    assert.equal(g.ledger().filter((l) => l.status === "approved" && l.amountMinor === 6000).length, 1);
+  });
+
   it("a failed link: an amount above the offline per-payment limit is refused at once with the limit's reason", async function () {
     v8Only(this, engine);
     const { w } = await online(worlds);
