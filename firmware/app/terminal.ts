@@ -470,7 +470,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (!provisioned || !journal || !cert) return noJournal();
     disarm();
     const r = checkRisk(amountMinor, "");
-    if (!asked && r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
+    if (r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
+      // the sync just tried and did not reach the gateway: the payment could only go on offline, and the offline
+      // limits refuse it (online, the session itself would ask the gateway before any offline limit)
+      if (asked) return ended({ refused: r });
       // online with a sync too old: sync at once, then decide (the session checks the limits again)
       busy("Syncing first", [formatMoney(amountMinor, cfg.currency)]);
       // every round ends in done, failed or offline (firmware/sync/sync.ts)
