@@ -15,7 +15,7 @@ export interface TerminalStatus {
   online: boolean;
   /** Transactions waiting for upload. */
   pending: number;
-  /** Sum of pending amounts, minor units. */
+  /** Sum of pending amounts, minor units; a payment approved online is settled, so not in it (firmware/app/pay.ts). */
   unsettledMinor: number;
   currency: string;
   /** Wall-clock ms of the last successful sync; 0 = never. */

@@ -17,6 +17,11 @@
 export const enum Authorize {
   Op = "authorize",
   Ms = 3000,
+  /**
+   * How long a payment the offline limits refuse waits in all for the link's own end before it is refused: the
+   * request may queue behind one in flight (the sync's 15 s HTTP timeout), then take its own 15 s.
+   */
+  LastMs = 35000,
 }
 
 /** The reply's fields besides `nonce` (docs/sync.md; docs/gateway-api.yaml AuthorizeReply). */

@@ -60,6 +60,12 @@ export interface CheckContext {
   ledger: WalletLedger;
   se: SecureElement;
   crypto: CryptoBackend;
+  /**
+   * The gateway is asked first (online authorization, docs/sync.md): R07, the allowance's cap as this terminal
+   * counts it, is the gateway's to check across all terminals (A_CAP); the caller checks it itself before it takes
+   * the payment offline. Every other check stays (they guard the terminal and its merchant whatever the gateway says).
+   */
+  online?: boolean;
 }
 
 export interface Accepted {
@@ -83,7 +89,7 @@ export function checkPayment(ctx: CheckContext, text: string, done: (err: Reject
   if (a.expiryDay < ctx.today) return done(reject("R05"));
   if (a.currency !== q.currency) return done(reject("R06"));
   const walletId = walletIdOf(ctx.crypto, a.walletPub);
-  if (q.amountMinor + ctx.ledger.spentMinor(walletId, a.expiryDay) > a.capMinor) return done(reject("R07"));
+  if (!ctx.online && q.amountMinor + ctx.ledger.spentMinor(walletId, a.expiryDay) > a.capMinor) return done(reject("R07"));
   if (p.counter < a.startCounter || p.counter <= ctx.ledger.lastCounter(walletId, a.expiryDay)) return done(reject("R08"));
   if (ctx.ledger.denied(walletId)) return done(reject("R09"));
   const c = ctx.crypto;

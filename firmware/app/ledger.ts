@@ -58,19 +58,24 @@ export class RamLedger implements WalletLedger {
     return o >= 0 ? (s as Seen).rows[o + 2] : 0;
   }
 
-  /** Accepted offline across allowances (the per-wallet risk limit). */
+  /** Accepted offline across allowances, online approvals not counted (the per-wallet risk limit). */
   walletSpent(walletId: string): number {
     const s = this.w[walletId];
     return s ? s.total : 0;
   }
 
-  record(walletId: string, day: number, counter: number, amountMinor: number): void {
+  /**
+   * A payment journaled: its counter (replays stay refused) and its amount under its allowance (R07: the allowance's
+   * money is spent however it was taken). `online`: approved and settled by the gateway, so not in the per-wallet
+   * total, which counts the risk taken offline (an online approval must not refuse a later honest offline payment).
+   */
+  record(walletId: string, day: number, counter: number, amountMinor: number, online?: boolean): void {
     let s = this.w[walletId];
     if (!s) {
       s = this.w[walletId] = { total: 0, rows: new Float64Array(3 * ALLOWANCES_PER_WALLET) };
       s.rows.fill(-1);
     }
-    s.total += amountMinor;
+    if (!online) s.total += amountMinor;
     let o = this.row(s, day);
     if (o === -2) return;
     if (o < 0) {

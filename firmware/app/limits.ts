@@ -1,6 +1,11 @@
 /**
  * Offline risk limits and the gateway's deny list. Pure device code: no Espruino globals, tables in typed arrays.
  *
+ * The limits are for risk taken offline. When the terminal is online a customer-presented payment goes to the gateway
+ * first (docs/sync.md, authorize) and none of them applies: the gateway judges the amount against the wallet's purse,
+ * counters and cap across all terminals. They apply in full when the payment goes on offline (no answer, a failed
+ * link: firmware/app/pay.ts), and a payment approved online counts in neither the unsynced nor the per-wallet total.
+ *
  *   const l = effectiveLimits(settingsLimits, now - lastSync);
  *   const r = checkLimits(settingsLimits, { amountMinor, unsyncedMinor, walletSpentMinor, msSinceSync, denied });
  *   if (r) showError(r.message);          // "Over payment limit 50.00"

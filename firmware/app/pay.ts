@@ -3,10 +3,15 @@
  *
  *   request  nonce from the SE RNG, signed by the identity key (SE slot 0), shown as a QR and offered over BLE
  *   payment  the wallet's Payment, read by the scanner ("P1...") or written over the encrypted BLE session
- *   check    protocol/check.ts (offline, both signatures on the SE), then the risk limits
- *   online   when the terminal is online, the entry goes to the gateway first (docs/sync.md, authorize): approved,
- *            it is settled, no hold; declined, refused and nothing journaled; no answer within Authorize.Ms (3 s)
- *            or a failed link, the screen says so and the payment goes on offline
+ *   check    protocol/check.ts (both signatures on the SE, the request binding, expiry, replay, deny list), then
+ *            offline only, the offline limits: the allowance's cap as this terminal counts it (R07) and the risk limits
+ *   online   when the terminal is online, the entry goes to the gateway first (docs/sync.md, authorize), before any
+ *            offline limit: the gateway checks the purse, counters and cap across all terminals. Approved, it is
+ *            settled, no hold, and journaled flagged so (it never counts against the offline limits); declined,
+ *            refused and nothing journaled; no answer within Authorize.Ms (3 s) or a failed link, the screen says so
+ *            and the payment goes on offline only if it passes every offline limit (offlineRefusal in journal()).
+ *            One that does not is refused with the limit's reason, after the link's own last word (the gateway may
+ *            still approve it: a payment it settled is never refused here)
  *   journal  txId = terminalId || SE counter 0, entry kind 1 appended before anything tells the customer "paid"
  *   receipt  signed by the terminal, sent over BLE when that is how it came, printed, "Paid" on the display
  *
@@ -54,6 +59,8 @@ export interface Refused {
   message: string;
   /** For a risk-limit refusal: which limit ("per-payment limit"), shown on its own line. */
   limit?: string;
+  /** Why the offline limits applied when the terminal is online ("Gateway did not answer: offline"), or absent. */
+  note?: string;
 }
 
 /** What a finished payment hands back (for the receipt, the status bar and the tests). */
@@ -88,13 +95,17 @@ export interface PayContext {
   currencyNum: number;
   /** TerminalCert (141 bytes), sent in the BLE ACCEPT. */
   cert: Uint8Array;
-  journal: { append(p: Uint8Array): { seq: number } | { code: string; message: string }; canAccept(): { code: string; message: string } | null };
+  /** `online`: approved online, journaled with that flag (firmware/journal/record.ts). */
+  journal: { append(p: Uint8Array, online?: boolean): { seq: number } | { code: string; message: string }; canAccept(): { code: string; message: string } | null };
   /** Trusted wall-clock ms (gateway-signed time moved on by uptime, or the device clock before a sync). */
   now(): number;
   issuerKey(id: number): Uint8Array | null;
   ledger: WalletLedger;
-  /** Risk limits: a refusal naming the limit, or null. */
-  limits(amountMinor: number, walletId: string): Refused | null;
+  /**
+   * Risk limits: a refusal naming the limit, or null. `online` (the gateway is asked first): only what guards the
+   * terminal itself (settings, secure element, trusted time), none of the offline limits.
+   */
+  limits(amountMinor: number, walletId: string, online?: boolean): Refused | null;
   view: PayView;
   /** Optional: a relay bundle for the paying phone to carry (./session-radio.ts), or null. */
   relay?: (done: (bundle: Uint8Array | null) => void) => void;
@@ -138,7 +149,8 @@ export class PaySession {
     const d = c.device;
     const full = c.journal.canAccept();
     if (full) return this.end({ refused: full });
-    const early = c.limits(this.amountMinor, "");
+    // online, the amount is the gateway's to judge: the offline limits wait until the payment goes on offline
+    const early = c.limits(this.amountMinor, "", !!c.link);
     if (early) return this.end({ refused: early });
     this.touch();
     c.view.progress("Preparing", "Signing the payment request");
@@ -268,6 +280,7 @@ export class PaySession {
         ledger: c.ledger,
         se: d.secure,
         crypto: d.crypto,
+        online: !!c.link,
       },
       text,
       (rej, ok) => {
@@ -280,7 +293,8 @@ export class PaySession {
           }
           return this.end({ refused: r });
         }
-        const lim = c.limits(this.amountMinor, ok.walletId);
+        // online, only the terminal's own guards here; offline, journal() checks the offline limits first
+        const lim = c.link ? c.limits(this.amountMinor, ok.walletId, true) : null;
         if (lim) return this.end({ refused: lim });
         this.journal(ok, method);
       },
@@ -290,6 +304,20 @@ export class PaySession {
   private journal(ok: Accepted, method: number): void {
     const c = this.c;
     const d = c.device;
+    /**
+     * The offline limits a payment must pass to be taken offline, the first it breaks or null: the allowance's cap
+     * as this terminal counts it (R07: what it took from the wallet under this allowance and the gateway has not
+     * acknowledged, online approvals included, since that money is spent), then the risk limits. (A closure, not a
+     * method: it costs the device no idle JsVars.)
+     */
+    const offlineRefusal = (): Refused | null => {
+      const a = ok.payment.allowance;
+      if (this.amountMinor + c.ledger.spentMinor(ok.walletId, a.expiryDay) > a.capMinor) return reject("R07");
+      return c.limits(this.amountMinor, ok.walletId);
+    };
+    // offline: every offline limit before a transaction number is spent
+    const first = c.link ? null : offlineRefusal();
+    if (first) return this.end({ refused: first });
     this.state = "journaling";
     if (this.timer) d.clock.clear(this.timer);
     this.timer = 0;
@@ -299,7 +327,7 @@ export class PaySession {
       const entry = encodeEntry({ kind: EntryKind.WalletPayment, txId: id, method: method, request: this.request as Uint8Array, payment: ok.bytes, orderRef: this.orderRef });
       // journaled, receipt signed and printed: settled online (status 1), or pending offline (0) with a note why
       const write = (online: boolean, note: string) => {
-        const r = c.journal.append(entry);
+        const r = c.journal.append(entry, online);
         if ("code" in r) return this.end({ refused: r });
         const time = Math.floor(c.now() / 1000);
         const rc = encodeReceipt({ txId: id, status: online ? 1 : 0, time: time, paymentHash: d.crypto.sha256(ok.bytes).subarray(0, 8), terminalSig: new Uint8Array(64) });
@@ -315,19 +343,37 @@ export class PaySession {
       if (!c.link) return write(false, "");
       // online: the gateway decides first (docs/sync.md, authorize); the txId is spent whatever it answers
       c.view.progress("Authorizing", "Asking the gateway");
-      // no answer in time, or the link failed: said on screen and on the result, never a silent switch
+      // no answer in time, or the link failed: said on screen and on the result, never a silent switch; the
+      // payment goes on offline only under every offline limit, and a refusal names the limit and says why
       const offline = "Gateway did not answer: offline";
+      // t: the timer while the answer still decides (0 once decided); no: the offline limits' refusal, once known
       let t = 0;
-      const answer = (approved: boolean) => {
-        if (!approved) c.view.progress("Offline", offline);
-        write(approved, approved ? "" : offline);
+      let no: Refused | null = null;
+      const noAnswer = () => {
+        if (!no) {
+          c.view.progress("Offline", offline);
+          return write(false, offline);
+        }
+        no.note = offline;
+        this.end({ refused: no });
       };
       t = d.clock.setTimeout(() => {
-        t = 0;
-        answer(false);
+        no = offlineRefusal();
+        if (!no) {
+          t = 0;
+          return noAnswer();
+        }
+        // not to be taken offline: the gateway may still approve it (a slow reply, a request queued behind an
+        // upload), and a payment it settled must not be refused here, so the link's own end decides (its HTTP
+        // timeout, at most Authorize.LastMs in all)
+        c.view.progress("Authorizing", "No answer yet: waiting for gateway");
+        t = d.clock.setTimeout(() => {
+          t = 0;
+          noAnswer();
+        }, Authorize.LastMs - Authorize.Ms);
       }, Authorize.Ms);
       c.link(Authorize.Op, { entry: toBase64(entry) }, (e, m) => {
-        // an answer after the timeout is ignored: the payment went on offline (and its upload is a no-op if approved)
+        // an answer after the payment went on offline is ignored (its upload is then a no-op if approved)
         if (!t) return;
         d.clock.clear(t);
         t = 0;
@@ -335,7 +381,9 @@ export class PaySession {
         // a protocol function: one at the top level cost the device 6 idle JsVars when measured, this closure none)
         const r = !e && m && m.txId === toHex(id) ? m.result : "";
         if (r === "declined" && m && typeof m.code === "string") return this.end({ refused: fail(m.code, "Declined by gateway: " + (typeof m.message === "string" ? m.message : "")) });
-        answer(r === "approved");
+        if (r === "approved") return write(true, "");
+        no = no || offlineRefusal();
+        noAnswer();
       });
     });
   }

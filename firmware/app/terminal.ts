@@ -289,7 +289,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       n++;
       const e = decodeEntry(r.payload);
       if (!e) return;
-      sum += entryAmount(e);
+      // approved online (the record's flag): settled, no offline risk, so not in the unsynced total
+      if (!r.online) sum += entryAmount(e);
       if (e.kind === EntryKind.InvoicePaid) {
         // an invoice paid here and not yet uploaded: the gateway's repeated notice of it is not recorded twice
         const inv = decodePaid(e.paid);
@@ -300,7 +301,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       }
       if (e.kind === EntryKind.WalletPayment) {
         const p = decodePayment(e.payment);
-        if (p) ledger.record(entryWalletId(d.crypto, e), p.allowance.expiryDay, p.counter, entryAmount(e));
+        if (p) ledger.record(entryWalletId(d.crypto, e), p.allowance.expiryDay, p.counter, entryAmount(e), r.online);
       }
     });
     status.pending = n;
@@ -334,11 +335,16 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     saveSyncDay(d.storage, day);
   };
 
-  /** Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). */
-  const checkRisk = (amountMinor: number, walletId: string): Refused | null => {
+  /**
+   * Risk limits (firmware/app/limits.ts); walletId "" before the wallet is known (amount checks only). `online`:
+   * the gateway authorizes the payment first, so only the terminal's own guards apply, none of the offline limits
+   * (the payment is checked again with them if it goes on offline: firmware/app/pay.ts).
+   */
+  const checkRisk = (amountMinor: number, walletId: string, online?: boolean): Refused | null => {
     if (cfgBad) return { code: "SETTINGS_AUTH", message: "Settings altered: see technician", limit: "settings" };
     if (seBad) return { code: seBad, message: "Secure element not locked: see technician", limit: "secure element" };
     if (!time.trusted()) return { code: "LIMIT_NO_TIME", message: "No trusted time: sync first", limit: "trusted time" };
+    if (online) return null;
     const r = checkLimits(limits(), {
       amountMinor: amountMinor,
       unsyncedMinor: status.unsettledMinor,
@@ -382,7 +388,8 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if ("paid" in o) {
       const p = o.paid;
       status.pending++;
-      status.unsettledMinor += p.amountMinor;
+      // approved online: settled at the gateway, so not unsettled (nor in the offline limits' unsynced total)
+      if (!("online" in p && p.online)) status.unsettledMinor += p.amountMinor;
       if (journal) {
         const w = journal.warning();
         warning = w ? w.message : "";
@@ -399,7 +406,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if ("refused" in o) {
       const r: Refused = o.refused;
       activity.add("error", "refused " + r.code);
-      return result("Refused", Ink.Alert, r.limit ? [r.code, "Limit: " + r.limit, r.message, "Any key: back"] : [r.code, r.message, "Any key: back"]);
+      const lines = r.limit ? [r.code, "Limit: " + r.limit, r.message] : [r.code, r.message];
+      // online, the offline limits applied only because the gateway did not answer: said so
+      if (r.note) lines.push(r.note);
+      lines.push("Any key: back");
+      return result("Refused", Ink.Alert, lines);
     }
     result("Cancelled", Ink.Text, [o.cancelled, "Any key: back"]);
   };
@@ -459,7 +470,10 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (!provisioned || !journal || !cert) return noJournal();
     disarm();
     const r = checkRisk(amountMinor, "");
-    if (!asked && r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
+    if (r && r.code === "LIMIT_OFFLINE_DAYS" && status.online && sync) {
+      // the sync just tried and did not reach the gateway: the payment could only go on offline, and the offline
+      // limits refuse it (online, the session itself would ask the gateway before any offline limit)
+      if (asked) return ended({ refused: r });
       // online with a sync too old: sync at once, then decide (the session checks the limits again)
       busy("Syncing first", [formatMoney(amountMinor, cfg.currency)]);
       // every round ends in done, failed or offline (firmware/sync/sync.ts)
@@ -503,7 +517,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     const s = new PaySession(ctx, amountMinor, orderRef, (o) => {
       ending = s;
       if (session !== s) return;
-      if ("paid" in o) ledger.record(o.paid.walletId, o.paid.allowanceDay, o.paid.counter, o.paid.amountMinor);
+      if ("paid" in o) ledger.record(o.paid.walletId, o.paid.allowanceDay, o.paid.counter, o.paid.amountMinor, o.paid.online);
       ended(o);
     });
     session = s;

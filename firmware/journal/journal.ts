@@ -133,6 +133,8 @@ export interface PendingRecord {
   payload: Uint8Array;
   uploaded: boolean;
   acked: boolean;
+  /** Approved online: the gateway settled it before it was journaled (the record's flag, record.ts). */
+  online: boolean;
 }
 
 const MAGIC0 = 0x50; // "PJN1"
@@ -421,7 +423,7 @@ export class Journal {
       if (m !== MARK) break; // closed from here
       // headerSize() inlined: this loop is most of a boot
       const nb = b[off + 2];
-      if (b[off + 1] !== REC_VERSION || b[off + 3] !== 0xff || nb < 1 || nb > MAX_BLOCKS) return FAST_UNSURE;
+      if (b[off + 1] !== REC_VERSION || (b[off + 3] | 1) !== 0xff || nb < 1 || nb > MAX_BLOCKS) return FAST_UNSURE;
       size = OVERHEAD + nb * 16;
       if (off + size > P) return FAST_UNSURE;
       const seq = ((b[off + 8] << 24) >>> 0) + (b[off + 9] << 16) + (b[off + 10] << 8) + b[off + 11];
@@ -433,7 +435,7 @@ export class Journal {
         const q = (off + 16) >> 2;
         if (seq !== seq0 + k || w[q] !== hw[0] || w[q + 1] !== hw[1] || w[q + 2] !== hw[2] || w[q + 3] !== hw[3]) return FAST_UNSURE;
       }
-      s.h.set(this.c.sha256(b.subarray(off + 8, off + size)).subarray(0, HASH)); // chainHash()
+      s.h.set(chainHash(this.c, b, off, size)); // it hashes the flags byte of a flagged record too
       if (b[off + 5] === 0) ack++;
       else if (b[off + 4] === 0) up++;
       last = off;
@@ -688,9 +690,11 @@ export class Journal {
 
   /**
    * Record a payment. Returns its seq once the record is in flash (read back and compared): only then may the
-   * customer be told the payment went through. Otherwise a refusal to show.
+   * customer be told the payment went through. Otherwise a refusal to show. `online`: the gateway approved (and
+   * settled) it before it was written; the record carries that in its authenticated header (record.ts), so it is
+   * known after a reboot (the end-of-day report counts it settled, the offline limits do not count it).
    */
-  append(payload: Uint8Array): { seq: number } | Refusal {
+  append(payload: Uint8Array, online?: boolean): { seq: number } | Refusal {
     const no = this.canAccept();
     if (no) return no;
     if (payload.length > MAX_PAYLOAD) return JOURNAL_TOO_LARGE();
@@ -714,7 +718,7 @@ export class Journal {
     }
     const seq = this.headSeq + 1;
     const floor = this.ordLen ? this.pmin[this.ord[0]] : seq;
-    const rec = encodeRecord(this.c, this.keys, seq, floor, this.headHash, payload);
+    const rec = encodeRecord(this.c, this.keys, seq, floor, this.headHash, payload, online);
     let data = rec;
     if (fresh) {
       data = new Uint8Array(PAGE_HEAD + size);
@@ -781,7 +785,7 @@ export class Journal {
           const payload = decryptRecord(this.c, this.keys, b, off, size);
           if (payload) {
             seen[bit >> 3] |= 1 << (bit & 7);
-            if (fn({ seq: seq, payload: payload, uploaded: acked || b[off + 4] === 0, acked: acked })) return;
+            if (fn({ seq: seq, payload: payload, uploaded: acked || b[off + 4] === 0, acked: acked, online: b[off + 3] === 0xfe })) return;
           }
         }
         off += size;

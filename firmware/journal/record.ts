@@ -1,7 +1,11 @@
 /**
  * One journal record in flash, encrypted then authenticated (all offsets multiples of 4):
  *
- *   0  marker (4)   A5 01 nb FF          nb = number of 16-byte ciphertext blocks (1..MAX_BLOCKS = 20)
+ *   0  marker (4)   A5 01 nb fl          nb = number of 16-byte ciphertext blocks (1..MAX_BLOCKS = 20);
+ *                   fl = flags, FF for none: FE = approved online (the gateway settled the payment before the
+ *                   record was written: firmware/app/pay.ts). Written with the record in one go and covered by the
+ *                   tag, so a power cut leaves the record with its flag or no record (a torn tail), and a flag
+ *                   cleared afterwards on flash fails the tag like any other change; every other value is no record
  *   4  status (4)   [uploaded, acked, FF, FF]  a flag is set when its byte is 00 (cleared in place, no erase);
  *                   the only bytes outside the MAC, so a flip there can at worst cause a re-upload
  *   8  seq (4)      big-endian, consecutive from 1
@@ -11,7 +15,8 @@
  *  end-16 tag (16)  HMAC-SHA256(mac, marker | seq | floor | prev | ciphertext)[0..16]
  *
  *   iv(seq)    = AES-128-CBC(ivKey, zero IV, "JIV\0" | seq | 0*8)   (one block: unique per seq, unpredictable)
- *   chain hash = SHA-256(bytes 8 .. end, i.e. seq | floor | prev | ciphertext | tag)[0..16]
+ *   chain hash = SHA-256(bytes 8 .. end, i.e. seq | floor | prev | ciphertext | tag)[0..16], with fl before them
+ *                when a flag is set (FE | bytes 8 .. end: chainHash)
  */
 import type { CryptoBackend } from "../../hal/crypto.ts";
 import { concat, equalConstantTime } from "../../protocol/codec/hex.ts";
@@ -65,7 +70,7 @@ function tagOf(c: CryptoBackend, keys: JournalKeys, rec: Uint8Array, size: numbe
   return hmacSha256(c, keys.mac, concat([rec.subarray(0, 4), rec.subarray(8, size - TAG)])).subarray(0, TAG);
 }
 
-/** A complete record (status bytes erased, i.e. pending). */
+/** A complete record (status bytes erased, i.e. pending); `online`: its marker's flag "approved online" (FE). */
 export function encodeRecord(
   c: CryptoBackend,
   keys: JournalKeys,
@@ -73,6 +78,7 @@ export function encodeRecord(
   floor: number,
   prev: Uint8Array,
   payload: Uint8Array,
+  online?: boolean,
 ): Uint8Array {
   const size = recordSize(payload.length);
   const ctLen = size - OVERHEAD;
@@ -84,7 +90,7 @@ export function encodeRecord(
   rec[0] = MARK;
   rec[1] = REC_VERSION;
   rec[2] = ctLen >> 4;
-  rec[3] = 0xff;
+  rec[3] = online ? 0xfe : 0xff;
   rec[4] = 0xff;
   rec[5] = 0xff;
   rec[6] = 0xff;
@@ -100,7 +106,8 @@ export function encodeRecord(
 /** Size of the record whose header starts at `off`, or 0 if the header is not a record's (or runs past `end`). */
 export function headerSize(buf: Uint8Array, off: number, end: number): number {
   if (off + OVERHEAD + 16 > end) return 0;
-  if (buf[off] !== MARK || buf[off + 1] !== REC_VERSION || buf[off + 3] !== 0xff) return 0;
+  // the flags byte: FF, or FE (approved online)
+  if (buf[off] !== MARK || buf[off + 1] !== REC_VERSION || (buf[off + 3] | 1) !== 0xff) return 0;
   const nb = buf[off + 2];
   if (nb < 1 || nb > MAX_BLOCKS) return 0;
   const size = OVERHEAD + nb * 16;
@@ -123,6 +130,13 @@ export function decryptRecord(c: CryptoBackend, keys: JournalKeys, buf: Uint8Arr
   return new Uint8Array(pt.subarray(0, pt.length - pad)); // Espruino: typed slice() gives an Array
 }
 
+/**
+ * The chain hash of the record at `off`. A record with its flag set (FE) hashes that byte too, before the rest: the
+ * boot's fast path authenticates a page by its links, not each record's tag, so a flag set or cleared on flash
+ * afterwards breaks the next record's link (or the page's last tag) like any other change. A record without flags
+ * (all records before the flag existed) hashes as it always did.
+ */
 export function chainHash(c: CryptoBackend, buf: Uint8Array, off: number, size: number): Uint8Array {
-  return c.sha256(buf.subarray(off + 8, off + size)).subarray(0, HASH);
+  const m = buf.subarray(off + 8, off + size);
+  return c.sha256(buf[off + 3] === 0xff ? m : concat([buf.subarray(off + 3, off + 4), m])).subarray(0, HASH);
 }

@@ -19,8 +19,9 @@ const SLOTS = 6;
  * Running totals in typed arrays (no per-transaction objects). Amounts in minor units. The states are the
  * gateway's words (docs/gateway.md, ledger statuses): uploaded = the gateway acknowledged the record (sync's
  * `acked`), settled = money the gateway has settled (an invoice is paid at the gateway; a refund is settled once
- * it holds it), pending = everything else (a wallet payment waits for its payer or the 3-day rule even once
- * uploaded). The terminal learns nothing more from the gateway, so it never calls a wallet payment settled.
+ * it holds it; a wallet payment the gateway approved online, which it settled before the journal wrote it, as the
+ * record's flag says), pending = everything else (a wallet payment taken offline waits for its payer or the 3-day
+ * rule even once uploaded: the terminal learns nothing more of it from the gateway).
  */
 export class ReportTally {
   /** Per method slot (0 = refunds): count and total. */

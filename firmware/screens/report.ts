@@ -25,8 +25,9 @@ export function printReport(k: Kit): void {
   // one record at a time (journal.forEach keeps none)
   journal.forEach(true, (r) => {
     const e = decodeEntry(r.payload);
-    // settled as the gateway means it: an invoice paid there, a refund it holds; a wallet payment waits (pending)
-    if (e && Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), r.acked, e.kind === EntryKind.InvoicePaid || (r.acked && e.kind === EntryKind.Refund));
+    // settled as the gateway means it: an invoice paid there, a refund it holds, a wallet payment it approved online
+    // (the record's flag, so after a reboot too); any other wallet payment waits (pending)
+    if (e && Math.floor(entryTime(e) / 86400) === day) t.add(e.kind === EntryKind.Refund ? 0 : e.method, entryAmount(e), r.acked, r.online || e.kind === EntryKind.InvoicePaid || (r.acked && e.kind === EntryKind.Refund));
   });
   k.busy("Printing", ["End-of-day report"]);
   const c = k.cfg;

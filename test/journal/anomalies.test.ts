@@ -104,6 +104,33 @@ describe("journal recovery: anomalies exactly", () => {
   });
 });
 
+describe("journal recovery: the 'approved online' flag changed on flash is found at boot", () => {
+  // the flag is in the record's header byte 3 (FF none, FE approved online): covered by the tag and, for a flagged
+  // record, by its chain hash, so the fast boot path (links and one tag a page) sees it set or cleared
+  for (const [what, k] of [
+    ["a middle record", 4],
+    ["the last record of a full page", PER_PAGE - 1],
+  ] as const) {
+    it(`${what}: set on an offline payment, or cleared on an online one, is a bad tag and the record is not live`, () => {
+      for (const flagged of [false, true]) {
+        const r = rig(6);
+        const j = r.journal();
+        j.recover();
+        for (let i = 1; i <= 30; i++) j.append(payment(i), flagged);
+        const seq = PER_PAGE + k + 1;
+        r.flash.bytes[at(1, k) + 3] = flagged ? 0xff : 0xfe;
+        const again = r.journal();
+        const rep = again.recover();
+        assert.ok(
+          rep.anomalies.some((a) => a.kind === "mac" && a.page === 1 && a.offset === 8 + k * REC),
+          (flagged ? "cleared" : "set") + ": " + JSON.stringify(rep.anomalies),
+        );
+        assert.ok(!again.records(100).some((p) => p.seq === seq), "the changed record stayed live");
+      }
+    });
+  }
+});
+
 describe("journal recovery: any damaged header byte of a record in a clean page is found at boot", () => {
   // The fast boot path reads a clean page by its hash links and one tag; a record whose header (marker, seq, floor,
   // prev) was changed must still be found: read again the slow way, its own tag fails.

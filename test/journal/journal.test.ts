@@ -55,6 +55,30 @@ describe("journal", () => {
     assert.deepEqual([rep.records, rep.acked, rep.uploaded, rep.pending], [10, 2, 2, 8]);
   });
 
+  it("keeps a record's 'approved online' flag across a reboot, the fast and the slow reading, and through its acknowledgement", () => {
+    const r = rig(4);
+    const j = r.journal();
+    j.recover();
+    for (let i = 1; i <= 30; i++) seqOf(j.append(payment(i), i % 3 === 0)); // three pages: every third approved online
+    const online = (k: Journal) => {
+      const seqs: number[] = [];
+      k.forEach(true, (x) => void (x.online && seqs.push(x.seq)));
+      return seqs;
+    };
+    const want = [3, 6, 9, 12, 15, 18, 21, 24, 27, 30];
+    assert.deepEqual(online(j), want);
+    const again = r.journal();
+    const rep = again.recover();
+    assert.deepEqual([rep.records, rep.anomalies.length], [30, 0]);
+    assert.deepEqual(online(again), want);
+    assert.deepEqual(again.pending(3).map((x) => x.online), [false, false, true]);
+    // acknowledged: the status word changes, the flag (in the authenticated header) does not
+    assert.equal(again.markUploaded([3]) + again.markAcked([3, 4]), 3);
+    const third = r.journal();
+    assert.deepEqual(third.recover().anomalies, []);
+    assert.deepEqual(online(third), want);
+  });
+
   it("pending() leaves out acknowledged records and flags uploaded ones", () => {
     const r = rig(4);
     const j = r.journal();

@@ -148,10 +148,27 @@ describe("journal record codec", () => {
       }
     });
 
-    it("a fourth marker byte that is not FF", () => {
-      const r = new Uint8Array(rec);
-      r[3] = 0xfe;
-      assert.equal(headerSize(page(r), 8, 1000), 0);
+    it("a fourth marker byte (the flags) that is neither FF nor FE (approved online)", () => {
+      for (const f of [0xfd, 0x7f, 0xfc, 0]) {
+        const r = new Uint8Array(rec);
+        r[3] = f;
+        assert.equal(headerSize(page(r), 8, 1000), 0, "flags " + f);
+      }
+    });
+
+    it("the flags byte FE (approved online) is a record's header, written by encodeRecord and covered by the tag", () => {
+      const on = encodeRecord(c, keys, 1, 1, PREV, payment(1, 116), true);
+      assert.equal(on[3], 0xfe);
+      assert.equal(rec[3], 0xff, "no flag by default");
+      assert.equal(headerSize(page(on), 8, 1000), 176);
+      assert.ok(verifyRecord(c, keys, on, 0, on.length));
+      // the flag cannot be set (or lost) on flash afterwards without the tag failing
+      const set = new Uint8Array(rec);
+      set[3] = 0xfe;
+      assert.equal(verifyRecord(c, keys, set, 0, set.length), false);
+      const lost = new Uint8Array(on);
+      lost[3] = 0xff;
+      assert.equal(verifyRecord(c, keys, lost, 0, lost.length), false);
     });
 
     it("a block count of 0 or over 20; 1 and 20 are taken", () => {

@@ -124,6 +124,22 @@ describe("checkPayment: the terminal's offline checks, on the ATECC608 driver ov
     assert.equal(codeOf(check(rig, context({ request, issuer, se: rig.se, ledger }), qr)), "accepted");
   });
 
+  it("online (the gateway is asked first), R07 is left to the gateway's A_CAP: over the cap as this terminal counts it is accepted", async () => {
+    const request = terminal.request(1250);
+    const qr = await sdkPay(request);
+    const ledger = new FakeLedger(10000 - 1250 + 1);
+    assert.equal(codeOf(check(rig, { ...context({ request, issuer, se: rig.se, ledger }), online: true }, qr)), "accepted");
+  });
+
+  it("online, every other check stays: a replayed counter (R08), a denied wallet (R09), a payment for another request (R11)", async () => {
+    const request = terminal.request(1250);
+    const qr = await sdkPay(request);
+    const on = (ledger: FakeLedger, req = request) => ({ ...context({ request: req, issuer, se: rig.se, ledger }), online: true });
+    assert.equal(codeOf(check(rig, on(new FakeLedger(10000, 5)), qr)), "R08");
+    assert.equal(codeOf(check(rig, on(new FakeLedger(10000, -1, true)), qr)), "R09");
+    assert.equal(codeOf(check(rig, on(new FakeLedger(10000), terminal.request(1250)), qr)), "R11");
+  });
+
   it("R08: a counter this terminal has already seen from the wallet (replay)", async () => {
     const request = terminal.request(1250);
     const qr = await sdkPay(request);

@@ -59,4 +59,15 @@ describe("attack: one wallet alternates two valid allowances at one terminal", (
     l.clear();
     assert.equal(pay(l, 20810, 9, 100), "paid");
   });
+
+  it("an online approval keeps its counter (R08) and spends its allowance (R07), but is no offline risk: not in the per-wallet total", () => {
+    const l = new RamLedger();
+    l.record(W, 20800, 7, 8000, true);
+    assert.equal(l.walletSpent(W), 0, "the per-wallet offline limit does not count it");
+    assert.equal(l.spentMinor(W, 20800), 8000, "the allowance's money is spent");
+    assert.equal(pay(l, 20800, 7, 1000), "R08", "its counter cannot be replayed offline");
+    assert.equal(pay(l, 20800, 8, 2001), "R07", "nor the allowance overspent");
+    assert.equal(pay(l, 20800, 8, 2000), "paid");
+    assert.equal(l.walletSpent(W), 2000);
+  });
 });
