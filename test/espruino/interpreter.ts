@@ -97,25 +97,35 @@ export interface Stored {
 
 /** Bytes written per Storage.write call, so the text never sits in the interpreter's RAM whole. */
 const CHUNK = 2048;
+/**
+ * Bytes written per run of the interpreter: it reads a script file into RAM whole, so a script writing a 150 KB
+ * bundle at once would not fit its 16,383 JsVars. The fake flash (`espruino.flash` in `cwd`) keeps what each run wrote.
+ */
+const PER_RUN = 48 * 1024;
 
 /**
  * Write `bytes` into the interpreter's Storage as file `name`, in the fake flash of folder `cwd`, and read it back.
  */
 export async function storeOnInterpreter(bin: string, cwd: string, name: string, bytes: Uint8Array): Promise<Stored> {
   const fn = JSON.stringify(name);
-  let script = "var S=require(\"Storage\");\n";
-  for (let off = 0; off < bytes.length; off += CHUNK) {
-    const part = literal(bytes.subarray(off, off + CHUNK));
-    const args = off === 0 ? `${fn},${part},0,${bytes.length}` : `${fn},${part},${off}`;
-    script += `if(!S.write(${args}))print("STORE FAILED at ${off}");\n`;
-  }
-  script += `var r=S.read(${fn});print("STORED "+(r?r.length:-1)+" "+(r?(E.CRC32(r)>>>0):0)+" "+E.getSizeOf(r));r=undefined;quit();\n`;
   const file = join(cwd, "store.js");
-  writeFileSync(file, script, "latin1");
+  const failed = (run: RunResult) => run.errors.length > 0 || run.lines.some((l) => l.startsWith("STORE FAILED"));
+  for (let from = 0; from < bytes.length; from += PER_RUN) {
+    let script = "var S=require(\"Storage\");\n";
+    for (let off = from; off < Math.min(bytes.length, from + PER_RUN); off += CHUNK) {
+      const part = literal(bytes.subarray(off, off + CHUNK));
+      const args = off === 0 ? `${fn},${part},0,${bytes.length}` : `${fn},${part},${off}`;
+      script += `if(!S.write(${args}))print("STORE FAILED at ${off}");\n`;
+    }
+    writeFileSync(file, script + "quit();\n", "latin1");
+    const run = await runOnInterpreter(bin, file, 60000, cwd);
+    if (failed(run)) return { ok: false, inFlash: false, run };
+  }
+  writeFileSync(file, `var S=require(${"\"Storage\""}),r=S.read(${fn});print("STORED "+(r?r.length:-1)+" "+(r?(E.CRC32(r)>>>0):0)+" "+E.getSizeOf(r));r=undefined;quit();\n`, "latin1");
   const run = await runOnInterpreter(bin, file, 60000, cwd);
   const line = run.lines.find((l) => l.startsWith("STORED "));
   const parts = line ? line.split(" ").map(Number) : [];
-  const ok = !!line && !run.errors.length && !run.lines.some((l) => l.startsWith("STORE FAILED")) && parts[1] === bytes.length && parts[2] === crc32(bytes);
+  const ok = !!line && !failed(run) && parts[1] === bytes.length && parts[2] === crc32(bytes);
   return { ok, inFlash: ok && parts[3] <= 2, run };
 }
 
