@@ -171,7 +171,7 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
     // idle again: the flows' code goes PARTS_LINGER_MS into idle
     await w.run(PARTS_LINGER_MS + 2000);
     const after = await h.memory();
-    const loaded = await h.evalInDevice("typeof __PL == 'undefined' ? 'none' : Array.prototype.join.call(__PL)");
+    const loaded = await h.evalInDevice("(function(){if(typeof __PL=='undefined')return 'none';var s=[];for(var i=0;i<__PL.length;i++)s.push(__PL[i]);return s.join(',');})()");
     const partsAfter = loaded.ok ? String(loaded.value) : "? " + JSON.stringify(loaded);
     return { idleWhole: idle.usage, idleBridge, idleBundle: idle.usage - idleBridge, total: idle.total, flows, idleAfterBundle: after.usage - idleBridge, partsAfter, errors: h.errors.slice() };
   } finally {

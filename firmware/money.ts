@@ -44,3 +44,13 @@ export function parseMinor(digits: string): number {
   }
   return n;
 }
+
+/**
+ * The ISO 4217 number of a currency code ("EUR" -> 978), 0 for one not listed. The table is in the function's code,
+ * so it stays in flash until called.
+ */
+export function currencyNumber(code: string): number {
+  const t = "EUR978USD840GBP826CHF756JPY392SEK752NOK578DKK208PLN985CZK203";
+  const i = code.length === 3 ? t.indexOf(code) : -1;
+  return i >= 0 && i % 6 === 0 ? parseInt(t.substr(i + 3, 3), 10) : 0;
+}

@@ -24,7 +24,7 @@ import { toQrText } from "../../protocol/qr.ts";
 import { Journal } from "../journal/journal.ts";
 import { checkJournalPlace } from "../journal/place.ts";
 import { deriveStorageKeys } from "../keys.ts";
-import { formatMoney, parseMinor } from "../money.ts";
+import { currencyNumber, formatMoney, parseMinor } from "../money.ts";
 import { decodeEntry, entryAmount, entryWalletId, EntryKind, EntryMethod } from "../../protocol/entry.ts";
 import { decodePaid, decodePayment } from "../../protocol/messages.ts";
 import { bytesToText, loadSettings, saveIssuerKeys, SETTINGS_FILE, SETTINGS_SUM, settingsDigest, settingsSum, settingsSumHas } from "../settings.ts";
@@ -67,7 +67,7 @@ import { PaySession, SESSION_MS } from "./pay.ts";
 import { sealRelay } from "../../protocol/relay.ts";
 import type { Kit, Mode, ReceiptLine, ScreenDef } from "../screens/kit.ts";
 import { menuScreen } from "../screens/menu.ts";
-import { currencyNumber, scanOrder } from "../screens/order.ts";
+import { scanOrder } from "../screens/order.ts";
 import { techScreen } from "../screens/tech.ts";
 import { installOffer } from "../screens/update.ts";
 

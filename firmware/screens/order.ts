@@ -7,7 +7,7 @@
  *   scanOrder(kit, text);
  */
 import { Ink } from "../../hal/display.ts";
-import { formatMoney } from "../money.ts";
+import { currencyNumber, formatMoney } from "../money.ts";
 import type { OrderInfo, OrderRefusal } from "../app/order.ts";
 import { orderKeyName, orderRefusals, readOrder, readOrderLink, refuse } from "../app/order.ts";
 import { keptOrders } from "../app/kept-orders.ts";
@@ -16,14 +16,6 @@ import { isOrderLink } from "../../protocol/order-link.ts";
 import type { Kit } from "./kit.ts";
 
 /** ISO 4217 codes and numbers of the currencies a terminal is provisioned with, 6 characters each. */
-const CURRENCIES = "EUR978USD840GBP826CHF756JPY392SEK752NOK578DKK208PLN985CZK203";
-
-/** The ISO 4217 number of a currency code ("EUR" -> 978), 0 for one not listed. */
-export function currencyNumber(code: string): number {
-  const i = code.length === 3 ? CURRENCIES.indexOf(code) : -1;
-  return i >= 0 && i % 6 === 0 ? parseInt(CURRENCIES.substr(i + 3, 3), 10) : 0;
-}
-
 /**
  * The order a scanned or typed text hands off ("O1..." code or pay-api link), checked with the merchant's order
  * key from the vault (firmware/app/order.ts); a link's order must also fit among the kept ones (O10).
