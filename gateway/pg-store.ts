@@ -283,16 +283,22 @@ export class PgStore extends SqlStore {
     return !!r && r.ok;
   }
 
+  /**
+   * One statement, atomic on its own: outside a transaction it runs as its own (autocommit under READ COMMITTED: one
+   * round trip, not BEGIN, statement and COMMIT in two); the row locks (FOR UPDATE SKIP LOCKED) keep two processes
+   * from claiming one row, and a row another process claimed and committed meanwhile is checked again against
+   * `nextAt<=now` before it is locked, so it is skipped.
+   */
+  private claim<T>(sql: string, until: number, now: number, limit: number): T[] {
+    return this.all<T & { id?: number }>(sql, until, now, limit).sort((a, b) => (a.id as number) - (b.id as number));
+  }
+
   claimSms(now: number, until: number, limit: number): SmsRow[] {
-    return this.transaction(() =>
-      this.all<SmsRow>("UPDATE sms SET nextAt=? WHERE id IN (SELECT id FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
-    ).sort((a, b) => (a.id as number) - (b.id as number));
+    return this.claim<SmsRow>("UPDATE sms SET nextAt=? WHERE id IN (SELECT id FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit);
   }
 
   claimWebhooks(now: number, until: number, limit: number): WebhookRow[] {
-    return this.transaction(() =>
-      this.all<WebhookRow>("UPDATE webhooks SET nextAt=? WHERE id IN (SELECT id FROM webhooks WHERE status='pending' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
-    ).sort((a, b) => (a.id as number) - (b.id as number));
+    return this.claim<WebhookRow>("UPDATE webhooks SET nextAt=? WHERE id IN (SELECT id FROM webhooks WHERE status='pending' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit);
   }
 }
 
