@@ -189,6 +189,11 @@ export class PgStore extends SqlStore {
    * table's second chunk goes in the next statement (rows keep their order, and so their ids); `then` after.
    */
   protected override execMany(first: Query[], then: Query[]): void {
+    const joined = this.postingsJoined(first, then);
+    if (joined) {
+      first = joined;
+      then = [];
+    }
     for (const part of [first, then]) {
       const rounds: Query[][] = [];
       const seen = new Map<string, number>();
@@ -200,9 +205,36 @@ export class PgStore extends SqlStore {
       }
       for (const r of rounds) {
         if (r.length === 1) this.exec(r[0].sql, ...r[0].args);
-        else this.pending.push(this.stmt("WITH " + r.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", r.flatMap((q) => q.args)));
+        else this.pending.push(this.stmt("WITH " + r.map((q, i) => (q.cte ?? "w" + i) + " AS (" + q.sql + ")").join(", ") + " SELECT 1", r.flatMap((q) => q.args)));
       }
     }
+  }
+
+  /**
+   * The postings as part of the movements' own statement: `INSERT … RETURNING id, key` joined to the postings' rows
+   * by key, in their order (so their ids follow it), instead of a sub-select of the movement's id for every posting
+   * in a second statement. Only when all the movements are in one chunk and every posting's movement is among them
+   * (an upload's are); else null, and the postings go as before.
+   */
+  private postingsJoined(first: Query[], then: Query[]): Query[] | null {
+    const moves = first.filter((q) => q.table === "movements");
+    if (moves.length !== 1 || !then.length || then.some((q) => q.table !== "postings" || !q.rows)) return null;
+    const m = moves[0];
+    const keys = new Set((m.rows ?? []).map((r) => r.key));
+    const posts = then.flatMap((q) => q.rows as Row[]);
+    if (m.sql.indexOf(" ON CONFLICT") >= 0 || posts.some((p) => !keys.has(p.movementKey))) return null;
+    const args: unknown[] = [];
+    const values = posts.map((p, i) => {
+      args.push(p.movementKey, p.account, p.currency, p.debit, p.credit, i);
+      return "(?::text,?::text,?::bigint,?::bigint,?::bigint,?::bigint)";
+    });
+    const sql =
+      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.account, v.currency, v.debit, v.credit FROM (VALUES " +
+      values.join(",") + ") AS v(key, account, currency, debit, credit, ord) JOIN wm ON wm.key = v.key ORDER BY v.ord";
+    const out = first.filter((q) => q !== m);
+    // the two are parts of one WITH (execMany): the postings' part reads the movements' by its name
+    out.push({ ...m, sql: m.sql + " RETURNING id, key", cte: "wm" }, { sql, args, table: "postings", cte: "wp" });
+    return out;
   }
 
   protected insert(table: string, row: object, wantId?: boolean): number {
