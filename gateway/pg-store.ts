@@ -12,7 +12,8 @@
  *   one after the other, as SQLite's single writer does. When PostgreSQL cannot promise that (SQLSTATE 40001), finds
  *   a deadlock (40P01) or a concurrent insert took the same key (23505: two processes entering one txId), the
  *   transaction is rolled back and run again from the start; the second run sees what the other committed (the
- *   upload is a duplicate). Nothing of a failed run stays: the function only writes through the store.
+ *   upload is a duplicate). Nothing of a failed run stays: the function only writes through the store. (An outbox
+ *   claim, one statement atomic on its own, runs outside any transaction: claimSms, claimWebhooks.)
  * - Statements whose answers nobody reads (inserts without an id, updates) travel with the next statement that is
  *   read, or with COMMIT: a transaction costs one round trip per read, and an error still rolls all of it back.
  * - Migrations: the same versioned steps as SQLite (gateway/migrations.ts), in table schema_version, one process at a

@@ -201,8 +201,8 @@ const marks = (list: unknown[]) => list.map(() => "?").join(",");
 const uniq = <T>(list: T[]): T[] => [...new Set(list)];
 
 /**
- * Reads, in one query per table and one round (a second when spends were found) (`allMany`: a round's reads together, in SQLite's dialect),
- * what an upload's transaction will ask (gateway/link.ts says what, `n`): the set the store answers from.
+ * Reads, in one query per table and one round, a second only when spends were found (`allMany`: a round's reads
+ * together, in SQLite's dialect), what an upload's transaction will ask (gateway/link.ts says what, `n`): the set the store answers from.
  */
 export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][]): UploadReads {
   const r = new UploadReads();
