@@ -149,11 +149,14 @@ export class SyncPg {
       this.reset();
       throw new PgError("TIMEOUT", "the database did not answer within " + timeout + " ms");
     }
+    const until = Date.now() + timeout;
     for (let spins = 0; ; ) {
       const got = receiveMessageOnPort(port);
       if (!got) {
-        // the flag can be seen a moment before the message is on the port: look again, briefly
-        if (++spins > 2000) throw new PgError("CONN", "the database worker answered nothing");
+        // the flag can be seen a moment before the message is on the port: look again, up to the batch's timeout
+        // (the worker posted it before it set the flag; the 2 s looked for before ran out in two test runs on a
+        // machine whose cores were all busy, failing a request whose answer was on its way)
+        if (++spins > 100 && Date.now() > until) throw new PgError("CONN", "the database worker answered nothing");
         Atomics.wait(this.flag, 0, id, spins < 100 ? 0 : 1);
         continue;
       }
