@@ -26,6 +26,7 @@
  * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
  * Prints records/s, request latency (p50/p99/max), why requests were sent again, and records lost = records the terminals created that the
  * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
+ * BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" passes node flags to the spawned gateway (--workers).
  * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
  */
 import { spawn } from "node:child_process";
@@ -295,7 +296,7 @@ function verifyRate(): number {
 /** `npm run gateway -- --workers N` on `db`, as a child process; its URL and admin token. */
 async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const token = "adm_bench_" + randomBytes(8).toString("hex");
-  const child = spawn(process.execPath, ["--import", "tsx", "gateway/serve.ts", "--db", db, "--port", "0", "--workers", String(workers), "--admin-token", token, "--no-payouts"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((x) => x), "--import", "tsx", "gateway/serve.ts", "--db", db, "--port", "0", "--workers", String(workers), "--admin-token", token, "--no-payouts"], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => {
@@ -325,6 +326,12 @@ async function pgStats(url: string): Promise<void> {
     const r = await c.query("SELECT xact_commit, xact_rollback, conflicts FROM pg_stat_database WHERE datname = current_database()");
     const x = r.rows[0] as { xact_commit: string; xact_rollback: string };
     console.log(`PostgreSQL: ${x.xact_commit} transactions committed, ${x.xact_rollback} rolled back (conflicts run again, refusals)`);
+    if (process.env.PG_STATEMENTS) {
+      // PG_STATEMENTS=1 (pg-temp): the server's own time per statement, the twelve that took longest
+      await c.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      const s = await c.query("SELECT query, calls, total_exec_time AS total FROM pg_stat_statements ORDER BY total DESC LIMIT 12");
+      for (const r of s.rows as { query: string; calls: string; total: number }[]) console.log(`  ${Number(r.total).toFixed(0).padStart(7)} ms ${String(r.calls).padStart(7)} calls  ${r.query.replace(/\s+/g, " ").slice(0, 100)}`);
+    }
   } finally {
     await c.end();
   }
@@ -337,7 +344,7 @@ async function main(): Promise<void> {
   if (db === "pg-temp") {
     // predicate locks: an upload's set-wise reads (IN lists of 32 keys) would pass PostgreSQL's default of 64 a
     // transaction and be promoted to whole-relation locks, so that concurrent uploads conflict (docs/gateway.md)
-    tempPg = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on", max_pred_locks_per_transaction: PRED_LOCKS } });
+    tempPg = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on", max_pred_locks_per_transaction: PRED_LOCKS, ...(process.env.PG_STATEMENTS ? { shared_preload_libraries: "pg_stat_statements" } : {}) } });
     if (!tempPg) {
       console.error("--db pg-temp: " + SKIP_NO_POSTGRES);
       process.exit(2);

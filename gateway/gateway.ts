@@ -297,6 +297,12 @@ export class Gateway {
   flushing: Promise<void> | null = null;
   readonly pool: VerifyPool | null;
   flushAgain = false;
+  /**
+   * A request queued something to send (a webhook with a URL, an SMS): the outboxes are flushed after it. A request
+   * that queued nothing leaves them to the timer (tick) and to the next request that does: two claim statements a
+   * request fewer (docs/gateway.md, ingest at the limit).
+   */
+  outboxQueued = false;
 
   constructor(o: GatewayOptions) {
     this.store = o.store;

@@ -136,6 +136,15 @@ CREATE INDEX IF NOT EXISTS sms_due ON sms(status, nextAt);`,
   PRIMARY KEY (merchantId, orderRef));
 CREATE INDEX IF NOT EXISTS ledger_order ON ledger(merchantId, orderRef);`,
   },
+  {
+    version: 9,
+    what: "fewer index writes a payment: the outboxes' due indexes hold only the rows still to send; ledger_merchant goes (ledger_original and ledger_order lead with merchantId)",
+    sql: `CREATE INDEX IF NOT EXISTS webhooks_pending ON webhooks(id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS sms_queued ON sms(id) WHERE status = 'queued';
+DROP INDEX IF EXISTS webhooks_due;
+DROP INDEX IF EXISTS sms_due;
+DROP INDEX IF EXISTS ledger_merchant;`,
+  },
 ];
 
 /** The newest schema version. */

@@ -10,6 +10,7 @@ import {  money } from "./fields.ts";
 
 export function kick(g: Gateway): void {
   if (!g.autoFlush) return;
+  g.outboxQueued = false;
   void g.flush().catch(() => undefined);
 }
 
@@ -75,6 +76,7 @@ export function event(g: Gateway, merchantId: number, event: string, payload: Re
   const m = g.store.getMerchant(merchantId);
   if (!m) return;
   const to = url ?? m.webhookUrl;
+  if (to) g.outboxQueued = true;
   g.store.insertWebhook({
     merchantId,
     event,
@@ -92,6 +94,7 @@ export function event(g: Gateway, merchantId: number, event: string, payload: Re
 export function queueSms(g: Gateway, walletId: string, ref: string, text: string, kind: string): void {
   const w = g.store.getWallet(walletId);
   if (!w || !w.phone) return;
+  g.outboxQueued = true;
   g.smsOut.queue({ to: w.phone, text, kind, walletId, ref });
 }
 
@@ -101,5 +104,6 @@ export function smsIfTerminalOffline(g: Gateway, inv: InvoiceRow, method: string
   const t = g.store.getTerminal(inv.terminalId);
   if (!m || !m.phone || !t || g.now() - t.lastHelloAt <= TERMINAL_OFFLINE_MS) return;
   const text = paidWhileOfflineText({ merchant: m.name, amount: money(inv.amountMinor, inv.currency), invoiceNo: inv.invoiceNo, terminalId: t.id, method: method === "debit" ? "debit card" : method });
+  g.outboxQueued = true;
   g.smsOut.queue({ to: m.phone, text, kind: "paid-while-offline", merchantId: m.id, ref });
 }

@@ -12,7 +12,8 @@
  *   one after the other, as SQLite's single writer does. When PostgreSQL cannot promise that (SQLSTATE 40001), finds
  *   a deadlock (40P01) or a concurrent insert took the same key (23505: two processes entering one txId), the
  *   transaction is rolled back and run again from the start; the second run sees what the other committed (the
- *   upload is a duplicate). Nothing of a failed run stays: the function only writes through the store.
+ *   upload is a duplicate). Nothing of a failed run stays: the function only writes through the store. (An outbox
+ *   claim, one statement atomic on its own, runs outside any transaction: claimSms, claimWebhooks.)
  * - Statements whose answers nobody reads (inserts without an id, updates) travel with the next statement that is
  *   read, or with COMMIT: a transaction costs one round trip per read, and an error still rolls all of it back.
  * - Migrations: the same versioned steps as SQLite (gateway/migrations.ts), in table schema_version, one process at a
@@ -189,6 +190,11 @@ export class PgStore extends SqlStore {
    * table's second chunk goes in the next statement (rows keep their order, and so their ids); `then` after.
    */
   protected override execMany(first: Query[], then: Query[]): void {
+    const joined = this.postingsJoined(first, then);
+    if (joined) {
+      first = joined;
+      then = [];
+    }
     for (const part of [first, then]) {
       const rounds: Query[][] = [];
       const seen = new Map<string, number>();
@@ -200,9 +206,36 @@ export class PgStore extends SqlStore {
       }
       for (const r of rounds) {
         if (r.length === 1) this.exec(r[0].sql, ...r[0].args);
-        else this.pending.push(this.stmt("WITH " + r.map((q, i) => "w" + i + " AS (" + q.sql + ")").join(", ") + " SELECT 1", r.flatMap((q) => q.args)));
+        else this.pending.push(this.stmt("WITH " + r.map((q, i) => (q.cte ?? "w" + i) + " AS (" + q.sql + ")").join(", ") + " SELECT 1", r.flatMap((q) => q.args)));
       }
     }
+  }
+
+  /**
+   * The postings as part of the movements' own statement: `INSERT … RETURNING id, key` joined to the postings' rows
+   * by key, in their order (so their ids follow it), instead of a sub-select of the movement's id for every posting
+   * in a second statement. Only when all the movements are in one chunk and every posting's movement is among them
+   * (an upload's are); else null, and the postings go as before.
+   */
+  private postingsJoined(first: Query[], then: Query[]): Query[] | null {
+    const moves = first.filter((q) => q.table === "movements");
+    if (moves.length !== 1 || !then.length || then.some((q) => q.table !== "postings" || !q.rows)) return null;
+    const m = moves[0];
+    const keys = new Set((m.rows ?? []).map((r) => r.key));
+    const posts = then.flatMap((q) => q.rows as Row[]);
+    if (m.sql.indexOf(" ON CONFLICT") >= 0 || posts.some((p) => !keys.has(p.movementKey))) return null;
+    const args: unknown[] = [];
+    const values = posts.map((p, i) => {
+      args.push(p.movementKey, p.account, p.currency, p.debit, p.credit, i);
+      return "(?::text,?::text,?::bigint,?::bigint,?::bigint,?::bigint)";
+    });
+    const sql =
+      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.account, v.currency, v.debit, v.credit FROM (VALUES " +
+      values.join(",") + ") AS v(key, account, currency, debit, credit, ord) JOIN wm ON wm.key = v.key ORDER BY v.ord";
+    const out = first.filter((q) => q !== m);
+    // the two are parts of one WITH (execMany): the postings' part reads the movements' by its name
+    out.push({ ...m, sql: m.sql + " RETURNING id, key", cte: "wm" }, { sql, args, table: "postings", cte: "wp" });
+    return out;
   }
 
   protected insert(table: string, row: object, wantId?: boolean): number {
@@ -283,16 +316,22 @@ export class PgStore extends SqlStore {
     return !!r && r.ok;
   }
 
+  /**
+   * One statement, atomic on its own: outside a transaction it runs as its own (autocommit under READ COMMITTED: one
+   * round trip, not BEGIN, statement and COMMIT in two); the row locks (FOR UPDATE SKIP LOCKED) keep two processes
+   * from claiming one row, and a row another process claimed and committed meanwhile is checked again against
+   * `nextAt<=now` before it is locked, so it is skipped.
+   */
+  private claim<T>(sql: string, until: number, now: number, limit: number): T[] {
+    return this.all<T & { id?: number }>(sql, until, now, limit).sort((a, b) => (a.id as number) - (b.id as number));
+  }
+
   claimSms(now: number, until: number, limit: number): SmsRow[] {
-    return this.transaction(() =>
-      this.all<SmsRow>("UPDATE sms SET nextAt=? WHERE id IN (SELECT id FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
-    ).sort((a, b) => (a.id as number) - (b.id as number));
+    return this.claim<SmsRow>("UPDATE sms SET nextAt=? WHERE id IN (SELECT id FROM sms WHERE status='queued' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit);
   }
 
   claimWebhooks(now: number, until: number, limit: number): WebhookRow[] {
-    return this.transaction(() =>
-      this.all<WebhookRow>("UPDATE webhooks SET nextAt=? WHERE id IN (SELECT id FROM webhooks WHERE status='pending' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit),
-    ).sort((a, b) => (a.id as number) - (b.id as number));
+    return this.claim<WebhookRow>("UPDATE webhooks SET nextAt=? WHERE id IN (SELECT id FROM webhooks WHERE status='pending' AND nextAt<=? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *", until, now, limit);
   }
 }
 

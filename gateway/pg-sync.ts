@@ -58,7 +58,10 @@ function drop() {
 }
 function connect() {
   if (ready) return ready;
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectMs, keepAlive: true });
+  // custom plans always: a prepared statement's generic plan is fixed after five runs, on a new database while its
+  // tables are empty (a sequential scan then looks cheapest), and kept as the tables grow; a sequential scan also
+  // takes a predicate lock on the whole table, so concurrent uploads conflicted (docs/gateway.md, ingest at the limit)
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectMs, keepAlive: true, options: "-c plan_cache_mode=force_custom_plan" });
   c.on("error", () => { if (client === c) drop(); });
   client = c;
   ready = c.connect().then(() => c, (e) => { if (client === c) drop(); throw e; });
@@ -133,16 +136,27 @@ export class SyncPg {
     const id = (this.seq = (this.seq % 0x7ffffffe) + 1);
     const timeout = this.o.timeoutMs ?? 30000;
     Atomics.store(this.flag, 0, 0);
+    // a view into a larger buffer (a slice of Node's 8 KB pool, of a request body) would be copied whole to the
+    // worker, buffer and all: it goes as a copy of its own bytes
+    for (const q of qs) {
+      for (let i = 0; i < q.params.length; i++) {
+        const v = q.params[i];
+        if (v instanceof Uint8Array && v.byteLength !== v.buffer.byteLength) q.params[i] = new Uint8Array(v);
+      }
+    }
     port.postMessage({ id, qs });
     if (Atomics.wait(this.flag, 0, 0, timeout) === "timed-out") {
       this.reset();
       throw new PgError("TIMEOUT", "the database did not answer within " + timeout + " ms");
     }
+    const until = Date.now() + timeout;
     for (let spins = 0; ; ) {
       const got = receiveMessageOnPort(port);
       if (!got) {
-        // the flag can be seen a moment before the message is on the port: look again, briefly
-        if (++spins > 2000) throw new PgError("CONN", "the database worker answered nothing");
+        // the flag can be seen a moment before the message is on the port: look again, up to the batch's timeout
+        // (the worker posted it before it set the flag; the 2 s looked for before ran out in two test runs on a
+        // machine whose cores were all busy, failing a request whose answer was on its way)
+        if (++spins > 100 && Date.now() > until) throw new PgError("CONN", "the database worker answered nothing");
         Atomics.wait(this.flag, 0, id, spins < 100 ? 0 : 1);
         continue;
       }

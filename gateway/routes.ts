@@ -80,7 +80,7 @@ export function handleSync(g: Gateway, req: GatewayRequest): GatewayResponse {
   } catch (e) {
     res = g.errorResponse(e, req);
   }
-  g.kick();
+  if (g.outboxQueued) g.kick();
   return res;
 }
 

@@ -201,8 +201,8 @@ const marks = (list: unknown[]) => list.map(() => "?").join(",");
 const uniq = <T>(list: T[]): T[] => [...new Set(list)];
 
 /**
- * Reads, in one query per table and two rounds at most (`allMany`: a round's reads together, in SQLite's dialect),
- * what an upload's transaction will ask (gateway/link.ts says what, `n`): the set the store answers from.
+ * Reads, in one query per table and one round, a second only when spends were found (`allMany`: a round's reads
+ * together, in SQLite's dialect), what an upload's transaction will ask (gateway/link.ts says what, `n`): the set the store answers from.
  */
 export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][]): UploadReads {
   const r = new UploadReads();
@@ -295,21 +295,39 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
       for (const x of rows) r.orderCallbacks.set(k2(M, x.orderRef), x as unknown as OrderCallbackRow);
     });
   }
+  // balances: the accounts asked, and the purses of the batch's allowances (found by a join in the same round, so
+  // the set costs one round trip, not two); an account both asked and a purse comes twice with the same sum
+  const asked = uniq(n.accounts);
+  let sums: Row[] = [];
+  if (asked.length || (wallets.length && akeys.length)) {
+    const parts: string[] = [];
+    const args: unknown[] = [];
+    if (asked.length) {
+      const pa = padded(asked);
+      parts.push("SELECT account, currency, SUM(credit - debit) AS b FROM postings WHERE account IN (" + marks(pa) + ") GROUP BY account, currency");
+      args.push(...pa);
+    }
+    if (wallets.length && akeys.length) {
+      const pw = padded(wallets);
+      const pk = padded(akeys);
+      parts.push(
+        "SELECT p.account, p.currency, SUM(p.credit - p.debit) AS b FROM allowances a JOIN postings p ON p.account = 'wallet:' || a.walletId || ':purse:' || a.n WHERE a.walletId IN (" +
+          marks(pw) + ") AND a.key IN (" + marks(pk) + ") GROUP BY p.account, p.currency",
+      );
+      args.push(...pw, ...pk);
+    }
+    q(parts.join(" UNION ALL "), args, (rows) => (sums = rows));
+  }
   const run = () => {
     const answers = allMany(qs);
     qs.forEach((x, i) => x.take(answers[i]));
     qs.length = 0;
   };
   run();
-  // second: balances (the purses of the batch's allowances), and what samePayment() reads of spends found
-  const accounts = uniq([...n.accounts, ...wallets.flatMap((w) => (r.allowances.get(w) ?? []).filter((a) => akeys.indexOf(a.key) >= 0).map((a) => walletPurse(w, a.n)))]);
-  if (accounts.length) {
-    const pa = padded(accounts);
-    q("SELECT account, currency, SUM(credit - debit) AS b FROM postings WHERE account IN (" + marks(pa) + ") GROUP BY account, currency", pa, (rows) => {
-      for (const a of accounts) r.balances.set(a, new Map());
-      for (const x of rows) r.balances.get(x.account as string)?.set(Number(x.currency), Number(x.b));
-    });
-  }
+  const accounts = uniq([...asked, ...wallets.flatMap((w) => (r.allowances.get(w) ?? []).filter((a) => akeys.indexOf(a.key) >= 0).map((a) => walletPurse(w, a.n)))]);
+  for (const a of accounts) r.balances.set(a, new Map());
+  for (const x of sums) r.balances.get(x.account as string)?.set(Number(x.currency), Number(x.b));
+  // second, only when spends were found (a payment seen before): what samePayment() reads of them
   const refs = uniq(spends.map((x) => x.ref));
   if (refs.length) {
     const pr = padded(refs);

@@ -294,7 +294,8 @@ describe("gateway SMS: the outbox's schema", () => {
       openSqliteStore(path).close();
       // make it a schema-4 database, with a queued SMS of that time
       const db = new Database(path);
-      db.exec("DROP INDEX sms_due");
+      // the SMS outbox's due index of today (migration 9; sms_due before it)
+      db.exec("DROP INDEX sms_queued");
       for (const c of ["kind", "merchantId", "refused", "nextAt", "lastError", "dlrToken", "dlr", "dlrAt"]) db.exec("ALTER TABLE sms DROP COLUMN " + c);
       db.exec("ALTER TABLE merchants DROP COLUMN phone");
       db.exec(`INSERT INTO sms ("to", text, walletId, ref, status, attempts, at, sentAt) VALUES ('+4915100000001', 'hi', 'w', 'r', 'queued', 2, 5, 0)`);
