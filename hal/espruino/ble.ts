@@ -12,26 +12,35 @@ export function ble(): Ble {
   let service = "";
   let onConnect: ((a: string) => void) | undefined;
   let onDisconnect: (() => void) | undefined;
+  // The session's write handlers, reached through this table: NRF keeps the service table (and the functions in it)
+  // until the next setServices, and stop() must let the session go with its handlers (firmware/parts.ts).
+  let writers: { [uuid: string]: ((data: Uint8Array) => void) | undefined } = {};
   NRF.on("connect", (a) => {
     if (onConnect) onConnect(a);
   });
   NRF.on("disconnect", () => {
     if (onDisconnect) onDisconnect();
   });
+  const dispatch = (id: string, data: ArrayBuffer) => {
+    const w = writers[id];
+    if (w) w(new Uint8Array(data));
+  };
   return {
     start(o) {
       service = o.service;
       onConnect = o.onConnect;
       onDisconnect = o.onDisconnect;
       const chars: { [uuid: string]: object } = {};
+      writers = {};
       for (const c of o.characteristics) {
-        const w = c.onWrite;
-        chars[hex4(c.uuid)] = {
+        const id = hex4(c.uuid);
+        writers[id] = c.onWrite;
+        chars[id] = {
           value: c.value || new Uint8Array(0),
           readable: !!c.readable,
           writable: !!c.writable,
           notify: !!c.notify,
-          onWrite: w ? (evt: { data: ArrayBuffer }) => w(new Uint8Array(evt.data)) : undefined,
+          onWrite: c.onWrite ? (evt: { data: ArrayBuffer }) => dispatch(id, evt.data) : undefined,
         };
       }
       const services: { [uuid: string]: object } = {};
@@ -53,6 +62,10 @@ export function ble(): Ble {
       NRF.updateServices(upd);
     },
     stop() {
+      // the session stopped itself: no event of this stop reaches it, and nothing here holds it any more
+      onConnect = undefined;
+      onDisconnect = undefined;
+      writers = {};
       try {
         NRF.disconnect();
       } catch (e) {
