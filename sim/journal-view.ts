@@ -53,6 +53,8 @@ export interface JournalRecordView {
   currency: number | null;
   txId: string;
   orderRef: string;
+  /** Approved online: the gateway settled it before it was journaled (the record's flag, firmware/journal/record.ts). */
+  online: boolean;
 }
 
 export interface JournalPageView {
@@ -122,7 +124,7 @@ export function journalView(host: TerminalHost): JournalView {
     while (size) {
       const acked = b[off + 5] === 0;
       const state: RecordState = acked ? "acknowledged" : b[off + 4] === 0 ? "uploaded" : "pending";
-      const r: JournalRecordView = { seq: getU32(b, off + 8), offset: off, size, state, authentic: false, kind: "?", method: "", amountMinor: null, currency: null, txId: "", orderRef: "" };
+      const r: JournalRecordView = { seq: getU32(b, off + 8), offset: off, size, state, authentic: false, kind: "?", method: "", amountMinor: null, currency: null, txId: "", orderRef: "", online: b[off + 3] === 0xfe };
       if (keys && verifyRecord(nodeBackend, keys, b, off, size)) {
         r.authentic = true;
         const payload = decryptRecord(nodeBackend, keys, b, off, size);

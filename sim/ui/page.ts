@@ -308,7 +308,7 @@ async function journalPoll(){
     let h = "<div>" + c.records + " records: " + c.pending + " pending, " + c.uploaded + " uploaded, " + c.acknowledged + " acknowledged · " + j.pages.length + " pages used, " + j.freePages + " erased (" + j.pageSize + " bytes each)" + (j.readable ? "" : " · <i>" + esc(j.reason) + "</i>") + "</div>";
     h += j.anomalies.length ? "<div class='anom'>anomalies: " + j.anomalies.map(a => esc(a.kind) + " page " + a.page + " @" + a.offset + (a.seq ? " seq " + a.seq : "")).join(", ") + "</div>" : "<div>no anomalies" + (j.tornTail ? " (a torn tail will be dropped)" : "") + "</div>";
     const recs = []; for (const p of j.pages) for (const r of p.records) recs.push({ page: p.page + (p.state !== "used" ? " (" + p.state + ")" : ""), ...r });
-    h += table(recs, [["page", r => r.page], ["seq", r => r.seq], ["state", r => r.state], ["kind", r => r.kind], ["method", r => r.method], ["amount", r => r.amountMinor === null ? "?" : money(r.amountMinor, r.currency)], ["transaction", r => r.txId], ["tag", r => r.authentic ? "ok" : "BAD"]], 40, "jr");
+    h += table(recs, [["page", r => r.page], ["seq", r => r.seq], ["state", r => r.state + (r.online ? ", approved online" : "")], ["kind", r => r.kind], ["method", r => r.method], ["amount", r => r.amountMinor === null ? "?" : money(r.amountMinor, r.currency)], ["transaction", r => r.txId], ["tag", r => r.authentic ? "ok" : "BAD"]], 40, "jr");
     $("journal").innerHTML = h;
     document.body.dataset.journal = String(c.records);
   } catch (e) {}

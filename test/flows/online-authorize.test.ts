@@ -15,6 +15,7 @@ import { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { decodeReceipt, MsgType } from "../../protocol/messages.ts";
 import { fromQrText } from "../../protocol/qr.ts";
 import { walletIdOf } from "../../protocol/rules.ts";
+import { journalView } from "../../sim/journal-view.ts";
 import type { GatewayLike, World } from "../../sim/world.ts";
 import { forEachEngine, longOnInterpreter, useWorlds } from "./engines.ts";
 
@@ -122,6 +123,12 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     await w.until("nothing pending", () => /pending 0/.test(screen(w)), 30000);
     assert.equal(g.ledger().filter((l) => l.txId === tx).length, 1);
     assert.equal(g.ledger().find((l) => l.txId === tx)?.status, "approved");
+    // the journal viewer (page, `npm run sim -- --journal`) shows the record's online flag (V8: the interpreter's
+    // journal flash is its own file)
+    if (engine === "v8") {
+      const rec = journalView(w.host).pages.flatMap((p) => p.records).find((r) => r.txId === tx);
+      assert.equal(rec?.online, true, "the record is marked approved online");
+    }
     const b = g.books();
     assert.deepEqual(b.unbalanced, []);
     assert.deepEqual(w.host.errors, []);
@@ -166,6 +173,10 @@ forEachEngine("flow: online authorization (devkit bundle, reference gateway)", (
     assert.match(text, /auto-approves 2026-11-2[67]/);
     assert.doesNotMatch(text, /APPROVED ONLINE/);
     assert.equal(printedReceipt(w).status, 0, "pending");
+    if (engine === "v8") {
+      const tx = Buffer.from(printedReceipt(w).txId).toString("hex");
+      assert.equal(journalView(w.host).pages.flatMap((p) => p.records).find((r) => r.txId === tx)?.online, false, "an offline record is not marked");
+    }
     assert.equal(g.ledger().length, 0, "nothing reached the gateway");
   });
 
