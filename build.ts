@@ -22,8 +22,8 @@ import type { BoardDef } from "./boards/board.ts";
 import { BOOT_STUB, BOOT_STUB_END } from "./firmware/update/boot-stub.ts";
 import { partLoader, partMark } from "./firmware/update/part-loader.ts";
 import type { PartPlace } from "./firmware/update/part-loader.ts";
-import { cutParts, PART_BEGIN, splitParts } from "./tools/build-parts.ts";
-import type { CutParts, PartSpec } from "./tools/build-parts.ts";
+import { cutParts, PART_BEGIN, splitParts } from "./build-parts.ts";
+import type { CutParts, PartSpec } from "./build-parts.ts";
 import { bootOnInterpreter, interpreter } from "./test/espruino/interpreter.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -208,7 +208,7 @@ export async function compile(
   return (await compileParts(entrySource, entryName, builtinModules, defines, [])).core;
 }
 
-/** Compile one entry, its `parts` cut out of the core (tools/build-parts.ts). */
+/** Compile one entry, its `parts` cut out of the core (build-parts.ts). */
 export async function compileParts(
   entrySource: string,
   entryName: string,

@@ -1,5 +1,5 @@
 /**
- * The part loader, as text the build puts at the end of a board bundle's code (build.ts PARTS, tools/build-parts.ts).
+ * The part loader, as text the build puts at the end of a board bundle's code (build.ts PARTS, build-parts.ts).
  * A module of its own like the boot stub, imported by the build and the tests, never by the firmware.
  *
  * A part is a group of modules a flow needs and idle does not (the payment and invoice sessions). Its code is kept

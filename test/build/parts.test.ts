@@ -1,5 +1,5 @@
 /**
- * Parts (build.ts PARTS, tools/build-parts.ts, firmware/update/part-loader.ts): a module group cut out of the core,
+ * Parts (build.ts PARTS, build-parts.ts, firmware/update/part-loader.ts): a module group cut out of the core,
  * kept after the bundle inside a comment, evaluated from Storage when the core first calls it through a stub, and
  * let go again by `__PD()`. Checked on V8 with a Storage that serves the bundle's file, and on the real interpreter
  * (ESPRUINO=…), where the part's functions must cost nothing once dropped. The device's own parts are exercised by
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
 import { assembleBundle, compileParts } from "../../build.ts";
-import type { PartSpec } from "../../tools/build-parts.ts";
+import type { PartSpec } from "../../build-parts.ts";
 import { interpreter, runFromStorage } from "../espruino/interpreter.ts";
 
 const DIR = "test/build/fixtures/parts/";
