@@ -107,11 +107,10 @@ export function splitParts(parts: PartSpec[], found: Set<string>, stubbed: strin
               stubbed.push(`${parts[k].name}: ${name} (${mods[body.indexOf(st)]})`);
               for (const r of outside) {
                 const parent = r.parentPath!;
-                const called = (parent.isCallExpression() || parent.isNewExpression()) && parent.node.callee === r.node;
                 if (isClass && !(parent.isNewExpression() && parent.node.callee === r.node)) throw bad("is a class used outside the part other than by `new`");
                 if (parent.isMemberExpression() && parent.node.object === r.node) throw bad("has a member read outside the part");
                 if (parent.isBinaryExpression({ operator: "instanceof" })) throw bad("is used with instanceof outside the part");
-                void called; // passing a part's function as a value is fine: the stub stands for it
+                // a part's function called or passed as a value: the stub stands for it either way
                 r.replaceWith(t.identifier(stub.name));
               }
               const load = t.expressionStatement(t.callExpression(t.identifier("__P"), [t.numericLiteral(k)]));
@@ -151,13 +150,14 @@ export function cutParts(code: string, count: number): CutParts {
     if (t.isCallExpression(e) && t.isIdentifier(e.callee, { name: PART_BEGIN }) && t.isNumericLiteral(e.arguments[0])) return e.arguments[0].value;
     return -1;
   };
-  // regions: -1 = core; statements (or pieces of a terser sequence) in order
-  const regions: string[][] = [[]];
+  // each part's functions (first, as hoisting would have them) and its other statements (or pieces of a terser
+  // sequence), in order
+  const rest: string[][] = [];
   const fns: string[][] = [];
   const names: string[][] = [];
   let cur = -1;
   let coreEnd = code.length;
-  const put = (s: string, fn = false) => (cur < 0 ? regions[0].push(s) : (fn ? fns[cur] : regions[cur + 1]).push(s));
+  const put = (s: string, fn = false) => (fn ? fns[cur] : rest[cur]).push(s);
   for (const st of ast.program.body) {
     const pieces: T.Node[] = t.isExpressionStatement(st) && t.isSequenceExpression(st.expression) ? st.expression.expressions : [st];
     for (const piece of pieces) {
@@ -166,7 +166,7 @@ export function cutParts(code: string, count: number): CutParts {
         if (m !== cur + 1) throw new Error(`part markers out of order: ${m} after ${cur}`);
         if (cur < 0) coreEnd = piece.start!;
         cur = m;
-        regions.push([]);
+        rest.push([]);
         fns.push([]);
         names.push([]);
         continue;
@@ -184,13 +184,13 @@ export function cutParts(code: string, count: number): CutParts {
           names[cur].push(d.id.name);
           if (d.init) put(d.id.name + "=" + text(d.init));
         }
-      } else put(t.isStatement(piece) ? text(piece) : text(piece));
+      } else put(text(piece));
     }
   }
   if (cur !== count - 1) throw new Error(`expected ${count} parts, found ${cur + 1}`);
   const core = code.slice(0, coreEnd).replace(/[,;]\s*$/, ";");
   const parts = fns.map((f, k) => ({
-    code: [...f, ...regions[k + 1]].join(";\n") + ";",
+    code: [...f, ...rest[k]].join(";\n") + ";",
     drop: names[k].map((n) => "delete global." + n).join(";") + ";",
   }));
   for (const p of parts) if (p.code.includes("*/")) throw new Error("a part's code contains */, which would end the comment that carries it");

@@ -271,7 +271,7 @@ export async function compileParts(
 }
 
 /** The part loader's names and the build's marker: never given to one of the bundle's own. */
-const PART_NAMES = [PART_BEGIN, "__P", "__PD", "__PL", "__PF", "__PR"];
+const PART_NAMES = [PART_BEGIN, "__P", "__PD", "__PL", "__PR"];
 
 /**
  * A board's file: the boot stub, the core, the part loader, the stub's end, then the parts inside a comment (never

@@ -307,12 +307,13 @@ export class PaySession {
     /**
      * The offline limits a payment must pass to be taken offline, the first it breaks or null: the allowance's cap
      * as this terminal counts it (R07: what it took from the wallet under this allowance and the gateway has not
-     * acknowledged, online approvals included, since that money is spent), then the risk limits. (A closure, not a
-     * method: it costs the device no idle JsVars.)
+     * acknowledged, online approvals included, since that money is spent; checkPayment checked it already unless
+     * the gateway was to be asked first), then the risk limits. (A closure, not a method: it costs the device no
+     * idle JsVars.)
      */
     const offlineRefusal = (): Refused | null => {
       const a = ok.payment.allowance;
-      if (this.amountMinor + c.ledger.spentMinor(ok.walletId, a.expiryDay) > a.capMinor) return reject("R07");
+      if (c.link && this.amountMinor + c.ledger.spentMinor(ok.walletId, a.expiryDay) > a.capMinor) return reject("R07");
       return c.limits(this.amountMinor, ok.walletId);
     };
     // offline: every offline limit before a transaction number is spent

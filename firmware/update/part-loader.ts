@@ -36,9 +36,8 @@ export function partLoader(places: PartPlace[], id: string): string {
   const at = (pick: (p: PartPlace) => number) => "[" + places.map(pick).join(",") + "]";
   return (
     `var __PL=new Uint8Array(${places.length});` +
-    // the running file: the factory bundle, or the update slot the boot stub chose
-    "function __PF(){return global.__fw?\"fw.\"+global.__fw:\".bootcde\";}" +
-    "function __PR(__k,__e,__l){var __S=require(\"Storage\"),__f=__PF(),__n=__S.read(__f);" +
+    // the running file (__f): the factory bundle, or the update slot the boot stub chose
+    "function __PR(__k,__e,__l){var __S=require(\"Storage\"),__f=global.__fw?\"fw.\"+global.__fw:\".bootcde\",__n=__S.read(__f);" +
     "__n=__n?__n.length:0;var __t=__S.read(__f,__n-__e,__l);" +
     `var __h="//P"+__k+":${id}\\n";if(!__t||__t.substr(0,__h.length)!=__h)throw new Error("part "+__k+" is not in "+__f);` +
     "return __t;}" +
