@@ -52,6 +52,7 @@ export const PARTS: PartSpec[] = [
       "protocol/qr-session.ts",
       "protocol/ble-session.ts",
       "protocol/ble-frames.ts",
+      "protocol/messages.ts",
     ],
   },
   // receipts and printouts: each job is made whole (bytes) before the printer takes it

@@ -25,6 +25,9 @@ export function ble(): Ble {
     const w = writers[id];
     if (w) w(new Uint8Array(data));
   };
+  // Made here, not in start(): an Espruino closure holds its whole scope, and one made in start() would hold start's
+  // options (the session's handlers, and through them the session) for as long as NRF keeps the table.
+  const onWrite = (id: string) => (evt: { data: ArrayBuffer }) => dispatch(id, evt.data);
   return {
     start(o) {
       service = o.service;
@@ -40,7 +43,7 @@ export function ble(): Ble {
           readable: !!c.readable,
           writable: !!c.writable,
           notify: !!c.notify,
-          onWrite: c.onWrite ? (evt: { data: ArrayBuffer }) => dispatch(id, evt.data) : undefined,
+          onWrite: c.onWrite ? onWrite(id) : undefined,
         };
       }
       const services: { [uuid: string]: object } = {};
