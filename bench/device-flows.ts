@@ -64,6 +64,12 @@ async function bridgeOnly(bin: string): Promise<number> {
   }
 }
 
+/** The parts loaded now (the loader's flags, build.ts PARTS): "0,0,0" when none is; "none" in a bundle without parts. */
+export async function partsLoaded(h: EspruinoHost): Promise<string> {
+  const r = await h.evalInDevice("(function(){if(typeof __PL=='undefined')return 'none';var s=[];for(var i=0;i<__PL.length;i++)s.push(__PL[i]);return s.join(',');})()");
+  return r.ok ? String(r.value) : "? " + JSON.stringify(r);
+}
+
 export async function measureDevice(bin: string, log: (s: string) => void = () => {}): Promise<DeviceFigures> {
   const idleBridge = await bridgeOnly(bin);
   const w = World.open({ engine: "espruino", espruino: bin, stateDir: null });
@@ -171,8 +177,7 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
     // idle again: the flows' code goes PARTS_LINGER_MS into idle
     await w.run(PARTS_LINGER_MS + 2000);
     const after = await h.memory();
-    const loaded = await h.evalInDevice("(function(){if(typeof __PL=='undefined')return 'none';var s=[];for(var i=0;i<__PL.length;i++)s.push(__PL[i]);return s.join(',');})()");
-    const partsAfter = loaded.ok ? String(loaded.value) : "? " + JSON.stringify(loaded);
+    const partsAfter = await partsLoaded(h);
     return { idleWhole: idle.usage, idleBridge, idleBundle: idle.usage - idleBridge, total: idle.total, flows, idleAfterBundle: after.usage - idleBridge, partsAfter, errors: h.errors.slice() };
   } finally {
     await w.close();

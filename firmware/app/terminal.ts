@@ -692,7 +692,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     if (mode !== "tech") redrawCurrent();
   });
   d.clock.setInterval(() => {
-    if (mode === "idle") showIdle();
+    if (mode !== "idle") return;
+    showIdle();
+    // code loaded while idle went on (the records' count after a sync, a paid notice checked at sync, the
+    // technician's console) goes too, once idle's own linger is over
+    if (!dropTimer && !session && !invoice) dropParts();
   }, STATUS_REFRESH_MS);
 
   // -------------------------------------------------------------- boot
@@ -783,8 +787,6 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
           noteSyncDay();
           time.save();
           if (mode !== "pay") recount();
-          // the records' decoders are the sessions' (a part): loaded for the count, let go again at idle
-          if (mode === "idle") linger();
         }
         // the send-now screen says each step; never silently: whatever else is on screen (an open request too) is
         // redrawn with the new status bar
