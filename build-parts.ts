@@ -189,10 +189,45 @@ export function cutParts(code: string, count: number): CutParts {
   }
   if (cur !== count - 1) throw new Error(`expected ${count} parts, found ${cur + 1}`);
   const core = code.slice(0, coreEnd).replace(/[,;]\s*$/, ";");
+  checkStubs(core, names);
   const parts = fns.map((f, k) => ({
     code: [...f, ...rest[k]].join(";\n") + ";",
     drop: names[k].map((n) => "delete global." + n).join(";") + ";",
   }));
   for (const p of parts) if (p.code.includes("*/")) throw new Error("a part's code contains */, which would end the comment that carries it");
   return { core, parts };
+}
+
+/**
+ * Each stub in the core loads the part that declares what it stands for, and the core declares nothing a part does:
+ * terser moves function declarations ahead of statements it joins into sequences (build.ts turns that off), and a
+ * function moved across a marker would be defined in another part than its stub loads ("X is not defined" at the
+ * first call) or in the core, where a drop would delete it for good.
+ */
+function checkStubs(core: string, names: string[][]): void {
+  const ast = parse(core, { sourceType: "script" });
+  const declared = new Set<string>();
+  for (const st of ast.program.body) {
+    if ((t.isFunctionDeclaration(st) || t.isClassDeclaration(st)) && st.id) declared.add(st.id.name);
+    if (t.isVariableDeclaration(st)) for (const d of st.declarations) if (t.isIdentifier(d.id)) declared.add(d.id.name);
+  }
+  names.forEach((ns, k) => {
+    for (const n of ns) if (declared.has(n)) throw new Error(`part ${k}: ${n} is declared in the core too (moved across a part marker)`);
+  });
+  const walk = (n: unknown, seen: { part: number; uses: string[] }) => {
+    if (!n || typeof n !== "object") return;
+    if (Array.isArray(n)) return n.forEach((x) => walk(x, seen));
+    const node = n as T.Node;
+    if (t.isCallExpression(node) && t.isIdentifier(node.callee, { name: "__P" }) && t.isNumericLiteral(node.arguments[0])) seen.part = node.arguments[0].value;
+    if (t.isNewExpression(node) && t.isIdentifier(node.callee)) seen.uses.push(node.callee.name);
+    if (t.isMemberExpression(node) && t.isIdentifier(node.object) && t.isIdentifier(node.property, { name: "apply" })) seen.uses.push(node.object.name);
+    for (const key of Object.keys(node)) if (key !== "loc" && key !== "start" && key !== "end" && key !== "leadingComments" && key !== "trailingComments") walk((node as unknown as Record<string, unknown>)[key], seen);
+  };
+  for (const st of ast.program.body) {
+    if (!t.isFunctionDeclaration(st) || !st.id) continue;
+    const seen = { part: -1, uses: [] as string[] };
+    walk(st.body, seen);
+    if (seen.part < 0) continue;
+    for (const u of seen.uses) if (!names[seen.part] || names[seen.part].indexOf(u) < 0) throw new Error(`stub ${st.id.name} loads part ${seen.part}, which does not declare ${u}`);
+  }
 }

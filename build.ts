@@ -53,6 +53,9 @@ export const PARTS: PartSpec[] = [
       "protocol/ble-session.ts",
       "protocol/ble-frames.ts",
       "protocol/messages.ts",
+      "protocol/entry.ts",
+      "protocol/order-link.ts",
+      "firmware/app/order.ts",
     ],
   },
   // receipts and printouts: each job is made whole (bytes) before the printer takes it
@@ -71,6 +74,8 @@ export const PARTS: PartSpec[] = [
       "firmware/screens/tech.ts",
       "firmware/screens/update.ts",
       "firmware/app/refund.ts",
+      "firmware/update/updater.ts",
+      "firmware/tech/diagnose.ts",
     ],
   },
 ];
@@ -262,7 +267,8 @@ export async function compileParts(
   for (const p of parts) for (const f of p.files) if (!found.has(f)) throw new Error(`part ${p.name}: ${f} is not in the bundle`);
   const min = await minify(lowered.code, {
     ecma: 2015,
-    compress: { unused: false, hoist_funs: false, hoist_vars: false, passes: 1 },
+    // sequences off: terser moves function declarations ahead of the statements it joins, across part markers
+    compress: { unused: false, hoist_funs: false, hoist_vars: false, sequences: false, passes: 1 },
     // the top level's names too, never to one of the interpreter's own (ESPRUINO_GLOBALS)
     mangle: { toplevel: true, reserved: [...ESPRUINO_GLOBALS, ...PART_NAMES] },
     format: { ascii_only: true, comments: false },

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import vm from "node:vm";
 import { assembleBundle, compileParts } from "../../build.ts";
 import type { PartSpec } from "../../build-parts.ts";
+import { cutParts } from "../../build-parts.ts";
 import { interpreter, runFromStorage } from "../espruino/interpreter.ts";
 
 const DIR = "test/build/fixtures/parts/";
@@ -75,6 +76,15 @@ describe("parts: flow code evaluated from flash when needed, let go at idle", fu
     await assert.rejects(compileParts(entry("bad-value.ts"), "b.ts", [], {}, bad), /part bad: TABLE .* not a function or a class/);
     await assert.rejects(compileParts(entry("bad-instanceof.ts"), "b.ts", [], {}, bad), /part bad: Box .*(instanceof|other than by `new`)/);
     await assert.rejects(compileParts(entry("bad-static.ts"), "b.ts", [], {}, bad), /part bad: Box .*(member|other than by `new`)/);
+  });
+
+  it("refuses a cut where a function sits in another part than its stub loads, or in the core (moved by the minifier)", () => {
+    // terser's sequences move a function declaration ahead of the statements it joins: across a marker, as here
+    const moved = "function s(){return __P(1),f.apply(this,arguments)}__PART_BEGIN(0);function g(){}function f(){}__PART_BEGIN(1);var h=1;";
+    assert.throws(() => cutParts(moved, 2), /stub s loads part 1, which does not declare f/);
+    const inCore = "function f(){}function s(){return __P(0),f.apply(this,arguments)}__PART_BEGIN(0);function f(){}";
+    assert.throws(() => cutParts(inCore, 1), /part 0: f is declared in the core too/);
+    assert.doesNotThrow(() => cutParts("function s(){return __P(0),new F(1)}__PART_BEGIN(0);class F{}", 1));
   });
 
   it("fails the build when a part names a module the bundle does not have", async () => {
