@@ -77,13 +77,12 @@ port.on("message", async (m) => {
   }
   const results = [];
   let error = null;
+  // every text first: a batch that stops at an error (or finds no connection) still leaves the texts it carried
+  for (const q of m.qs) if (q.name && q.sql) texts.set(q.name, q.sql);
   try {
     const c = await connect();
     for (const q of m.qs) {
-      if (q.name) {
-        if (q.sql) texts.set(q.name, q.sql);
-        else q.sql = texts.get(q.name);
-      }
+      if (q.name && !q.sql) q.sql = texts.get(q.name);
       // bytes cross the thread as Uint8Array: pg wants Buffers in, and its Buffers (slices of a pool) go out as copies
       const values = q.params.map((v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
       const r = await c.query(q.name ? { name: q.name, text: q.sql, values } : { text: q.sql, values });
