@@ -143,17 +143,11 @@ export interface LinkCodec {
 }
 
 /** A JSON object from ASCII bytes, or null (not JSON, or not an object). */
-export function parseJsonObject(b: Uint8Array, codec?: LinkCodec): { [k: string]: unknown } | null {
+export function parseJsonObject(b: Uint8Array): { [k: string]: unknown } | null {
   let s = "";
-  if (codec) {
-    const t = codec.ascii(b);
-    if (t === null) return null;
-    s = t;
-  } else {
-    for (let i = 0; i < b.length; i++) {
-      if (b[i] > 0x7e) return null;
-      s += String.fromCharCode(b[i]);
-    }
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] > 0x7e) return null;
+    s += String.fromCharCode(b[i]);
   }
   let v: unknown;
   try {
@@ -237,7 +231,18 @@ export function openRequest(
   const u = unseal(c, k.t2g, env);
   if ("err" in u) return fail(REQ_AUTH, "request failed authentication (" + u.err + ")", 401);
   if (u.seq <= o.lastSeq) return fail(REQ_REPLAY, "request replayed: seq " + u.seq + " is not above " + o.lastSeq, 409);
-  const m = parseJsonObject(u.data, o.codec);
+  let m: { [k: string]: unknown } | null = null;
+  if (!o.codec) m = parseJsonObject(u.data);
+  else {
+    // as parseJsonObject, on the host's text
+    const text = o.codec.ascii(u.data);
+    try {
+      const v: unknown = text === null ? null : JSON.parse(text);
+      if (v && typeof v === "object" && !Array.isArray(v)) m = v as { [k: string]: unknown };
+    } catch (e) {
+      m = null;
+    }
+  }
   if (!m || typeof m.op !== "string" || typeof m.tid !== "number" || !isNonce(m.nonce)) {
     return fail(REQ_FORMAT, "request is not a JSON object with op, tid and a 16-hex-digit nonce", 400);
   }

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { nodeLinkCodec } from "../../gateway/link.ts";
-import { fromBase64, parseJsonObject, toBase64 } from "../../protocol/sync.ts";
+import { nodeCrypto } from "../../gateway/node-crypto.ts";
+import { seal } from "../../protocol/seal.ts";
+import { fromBase64, linkKeys, openRequest, toBase64 } from "../../protocol/sync.ts";
 
 describe("gateway: the link codec on Node answers as the portable one", () => {
   it("decodes the same base64 and refuses the same non-canonical, padded-wrong or foreign text", () => {
@@ -18,10 +20,18 @@ describe("gateway: the link codec on Node answers as the portable one", () => {
     }
   });
 
-  it("reads the same JSON objects and refuses bytes above 0x7e", () => {
-    const enc = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
-    for (const s of ['{"op":"upload","n":1}', "[1]", "1", "{bad", '{"a":"\x7e"}', '{"a":"\x7f"}', '{"a":"\xff"}', '{"a":"\\u00e9"}', ""]) {
-      assert.deepEqual(parseJsonObject(enc(s), nodeLinkCodec), parseJsonObject(enc(s)), JSON.stringify(s));
+  it("opens the same requests and refuses the same bodies: not JSON, not an object, bytes above 0x7e", () => {
+    const c = nodeCrypto();
+    const k = linkKeys(c, new Uint8Array(randomBytes(32)));
+    const ok = '{"op":"upload","tid":7,"nonce":"0123456789abcdef","records":[]}';
+    const texts = [ok, ok.replace("[]", '["\x7e"]'), ok.replace("[]", '["\x7f"]'), ok.replace("[]", '["\xe9"]'), ok.replace("[]", '["\\u00e9"]'), "[1]", "1", "{bad", ""];
+    const bodies = texts.map((t, i) => toBase64(seal(c, k.t2g, i + 1, new Uint8Array(Buffer.from(t, "latin1")))));
+    bodies.push("not base64!", toBase64(new Uint8Array(40)), " " + bodies[0] + "\n");
+    for (const body of bodies) {
+      const o = { lastSeq: 0, op: "upload", tid: 7 };
+      assert.deepEqual(openRequest(c, k, body, { ...o, codec: nodeLinkCodec }), openRequest(c, k, body, o), JSON.stringify(body.slice(0, 40)));
     }
+    const first = openRequest(c, k, bodies[0], { lastSeq: 0, codec: nodeLinkCodec });
+    assert.equal("seq" in first ? first.seq : 0, 1, "the plain request opens");
   });
 });
