@@ -32,7 +32,7 @@
 import { spawn } from "node:child_process";
 import { createECDH, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -293,8 +293,45 @@ function verifyRate(): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * CPU seconds (user + system, from /proc) the process `root` and its descendants used so far, the children that
+ * ended and were waited for included; 0 where /proc is not there.
+ */
+function treeCpu(root: number): number {
+  if (!root) return 0;
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  let names: string[] = [];
+  try {
+    names = readdirSync("/proc").filter((n) => /^[0-9]+$/.test(n));
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    try {
+      const st = readFileSync("/proc/" + n + "/stat", "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      // after the name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), numbered from the pid as 1
+      parent.set(Number(n), Number(f[1]));
+      ticks.set(Number(n), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) {
+      if (p === root) {
+        sum += t;
+        break;
+      }
+    }
+  }
+  return sum / 100;
+}
+
 /** `npm run gateway -- --workers N` on `db`, as a child process; its URL and admin token. */
-async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; pid: number; stop(): Promise<void> }> {
   const token = "adm_bench_" + randomBytes(8).toString("hex");
   const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((x) => x), "--import", "tsx", "gateway/serve.ts", "--db", db, "--port", "0", "--workers", String(workers), "--admin-token", token, "--no-payouts"], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -309,6 +346,7 @@ async function spawnGateway(db: string, workers: number): Promise<{ url: string;
   return {
     url,
     token,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
@@ -360,7 +398,7 @@ async function main(): Promise<void> {
   let spawned: Awaited<ReturnType<typeof spawnGateway>> | null = null;
   if (workers > 1) spawned = await spawnGateway(db as string, workers);
   try {
-    await run(spawned, rate, workers, db);
+    await run(spawned, rate, workers, db, tempPg ? tempPg.pid() : 0);
     if (tempPg && db) await pgStats(db);
   } finally {
     if (spawned) await spawned.stop();
@@ -368,7 +406,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(spawned: { url: string; token: string } | null, rate: number, workers: number, db: string | undefined): Promise<void> {
+async function run(spawned: { url: string; token: string; pid: number } | null, rate: number, workers: number, db: string | undefined, pgPid: number): Promise<void> {
   const remote = spawned ? spawned.url : strFlag("url");
   const token = spawned ? spawned.token : (strFlag("admin-token") ?? process.env.GATEWAY_ADMIN_TOKEN ?? "");
   if (remote && !token) {
@@ -411,9 +449,12 @@ async function run(spawned: { url: string; token: string } | null, rate: number,
     }
     console.log(`prepared ${TERMINALS * RECORDS} signed entries in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
 
+    const gwPid = spawned ? spawned.pid : process.pid;
+    const cpu0 = [treeCpu(gwPid), treeCpu(pgPid)];
     const t0 = performance.now();
     const results = await Promise.allSettled(sims.map((s) => runTerminal(target, s)));
     const secs = (performance.now() - t0) / 1000;
+    const cpu = [treeCpu(gwPid) - cpu0[0], treeCpu(pgPid) - cpu0[1]];
     const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
     for (const f of failed.slice(0, 5)) console.error(String(f.reason instanceof Error ? f.reason.message : f.reason));
 
@@ -445,6 +486,8 @@ async function run(spawned: { url: string; token: string } | null, rate: number,
     const sorted = latencies.slice().sort((a, b) => a - b);
     console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s` + (workers > 1 ? ` (${workers} workers)` : ""));
     console.log(`against the verify limit: ${((total / secs / rate) * 100).toFixed(1)} % of one core's ECDSA rate (${Math.round(rate)}/s; one verify a record)`);
+    // the gateway's CPU is its processes' (in this process with no --workers: the bench's terminals too)
+    if (cpu[0] > 0) console.log(`CPU during the upload: gateway ${cpu[0].toFixed(1)} s` + (spawned ? "" : " (with the bench's terminals)") + (pgPid ? `, PostgreSQL ${cpu[1].toFixed(1)} s` : "") + `: ${((cpu[0] * 1e6) / total).toFixed(0)} + ${((cpu[1] * 1e6) / total).toFixed(0)} µs a record`);
     console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
     if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
     if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }

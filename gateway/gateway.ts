@@ -371,7 +371,7 @@ export class Gateway {
   }
 
   /** The signatures verifyEntry() will check for an entry (the allowance's issuer signature is cached apart). */
-  sigChecks(t: TerminalRow, e: Entry, out: SigCheck[]): void {
+  sigChecks(t: TerminalRow | null, e: Entry, out: SigCheck[]): void {
     return link.sigChecks(this, t, e, out);
   }
 

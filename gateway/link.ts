@@ -11,7 +11,7 @@ import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
 import type { Allowance } from "../protocol/messages.ts";
 import { decodeAllowance, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
-import type { LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
+import type { LinkCodec, LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
 import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../protocol/sync.ts";
 import { MAX_KEYS } from "../protocol/keys.ts";
 import type { TerminalRow } from "./store.ts";
@@ -24,6 +24,46 @@ import type { Gateway, GatewayRequest, GatewayResponse, UploadRecord } from "./g
 import { GatewayError, type Verdict, isHex, strictBase64, toPosInt, versionNewer } from "./fields.ts";
 
 /**
+ * The link codec's base64 and ASCII steps on Node's Buffer (the protocol's own are portable to the terminal and
+ * slow on large bodies), with the same answers: canonical padded base64 only (strictBase64), bytes up to 0x7e.
+ */
+export const nodeLinkCodec: LinkCodec = {
+  fromBase64: (s) => strictBase64(s) ?? undefined,
+  ascii: (b) => {
+    const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+    return /[^\x00-\x7e]/.test(s) ? null : s;
+  },
+};
+
+/** An upload preverify() opened, kept for the request's own turn (opened once, not twice). */
+interface Opened {
+  body: string;
+  keys: LinkKeys;
+  tid: number;
+  seq: number;
+  msg: LinkRequest;
+}
+const opened = new WeakMap<GatewayRequest, Opened>();
+
+/** An uploaded record's entry decoded (once per record: preverify, uploadNeeds and ingest all read it). */
+interface Decoded {
+  entry: string;
+  bytes: Uint8Array | null;
+  e: Entry | null;
+}
+const decoded = new WeakMap<object, Decoded>();
+
+/** The record's entry as bytes and as an entry (null when not canonical base64, or not a well-formed entry). */
+export function entryOf(r: UploadRecord): Decoded {
+  const d = decoded.get(r);
+  if (d && d.entry === r.entry) return d;
+  const bytes = typeof r.entry === "string" ? strictBase64(r.entry) : null;
+  const out = { entry: r.entry, bytes, e: bytes ? decodeEntry(bytes) : null };
+  decoded.set(r, out);
+  return out;
+}
+
+/**
  * Before an upload's turn: opens it (without acting on it) and has its entries' signatures checked on the worker
  * threads; what they verify is admitted to the Verifier, so the request's transaction only looks the answers up.
  * Never fails: anything it cannot do is simply checked in the request, as without workers.
@@ -32,14 +72,22 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
   if (!g.pool || !g.wantsPreverify(req) || !g.storeOpen()) return;
   try {
     const tid = Number((req.path || "").split("?")[0].split("/")[3]);
-    const t = g.store.getTerminal(tid);
-    if (!t) return;
-    const r = openRequest(g.crypto, g.keysFor(t), req.body, { lastSeq: 0, op: "upload", tid });
-    if (isLinkError(r) || !Array.isArray(r.msg.records)) return;
+    // the link keys known from this terminal's earlier requests: no round trip to the database (if they are stale,
+    // the body does not open, or the request's turn, which reads the terminal, sees other keys and opens it itself)
+    const known = g.linkCache.get(tid);
+    let t: TerminalRow | null = null;
+    if (!known) {
+      t = g.store.getTerminal(tid) ?? null;
+      if (!t) return;
+    }
+    const keys = known ? known.keys : g.keysFor(t as TerminalRow);
+    const r = openRequest(g.crypto, keys, req.body, { lastSeq: 0, op: "upload", tid, codec: nodeLinkCodec });
+    if (isLinkError(r)) return;
+    opened.set(req, { body: req.body, keys, tid, seq: r.seq, msg: r.msg });
+    if (!Array.isArray(r.msg.records)) return;
     const checks: SigCheck[] = [];
     for (const rec of (r.msg.records as UploadRecord[]).slice(0, MAX_UPLOAD_RECORDS)) {
-      const bytes = rec && typeof rec.entry === "string" ? strictBase64(rec.entry) : null;
-      const e = bytes ? decodeEntry(bytes) : null;
+      const e = rec && typeof rec === "object" ? entryOf(rec).e : null;
       if (e) g.sigChecks(t, e, checks);
     }
     if (!checks.length) return;
@@ -54,7 +102,7 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
  * The signatures verifyEntry() will check for an uploaded entry: the wallet's on a payment (the allowance's issuer
  * signature is checked once per allowance and cached; the terminal's own signatures are vouched for by the link).
  */
-export function sigChecks(_g: Gateway, _t: TerminalRow, e: Entry, out: SigCheck[]): void {
+export function sigChecks(_g: Gateway, _t: TerminalRow | null, e: Entry, out: SigCheck[]): void {
   if (e.kind === 1) {
     const p = decodePayment(e.payment);
     if (!p) return;
@@ -134,7 +182,9 @@ export function linkOp(g: Gateway, req: GatewayRequest, tid: number, op: string)
   if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
   if (t.revokedAt) throw new GatewayError(403, "TERMINAL_REVOKED", "terminal " + tid + " was revoked", { terminalId: t.id, merchantId: t.merchantId });
   const keys = g.keysFor(t);
-  const r = openRequest(g.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid });
+  // opened already by preverify() (same body, same keys, not a replay now): the same answer openRequest would give
+  const pre = opened.get(req);
+  const r = pre && pre.body === req.body && pre.keys === keys && pre.tid === tid && op === "upload" && pre.seq > t.linkSeq ? { seq: pre.seq, msg: pre.msg } : openRequest(g.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid, codec: nodeLinkCodec });
   // the connection log counts the terminal's authentic requests on each connection
   const conn = req.connection !== undefined ? g.conns.get(req.connection) : undefined;
   const connRow = conn ? conn.rows.get(t.id) : undefined;
@@ -250,8 +300,7 @@ export function uploadNeeds(g: Gateway, t: TerminalRow, recs: UploadRecord[]): U
   for (const r of recs) {
     n.seqs.push(r.seq);
     if (r.seq > 1) n.chainSeqs.push(r.seq - 1);
-    const bytes = strictBase64(r.entry);
-    const e = bytes ? decodeEntry(bytes) : null;
+    const e = entryOf(r).e;
     if (!e) continue;
     const tx = toHex(e.txId);
     n.txIds.push(tx);
@@ -277,8 +326,7 @@ export function uploadNeeds(g: Gateway, t: TerminalRow, recs: UploadRecord[]): U
 export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" | "duplicate" | { code: string; message: string } {
   const s = g.store;
   const now = g.now();
-  const bytes = strictBase64(r.entry);
-  const e = bytes ? decodeEntry(bytes) : null;
+  const { bytes, e } = entryOf(r);
   const txHex = e ? toHex(e.txId) : "";
   const prev = r.prev ?? "";
   // The same record again (a lost reply, a restart): acknowledged, never entered twice.

@@ -40,6 +40,11 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Bytes as hex text (the unnest writes carry bytea columns as text[]); anything else as it is. */
+function hex(v: unknown): unknown {
+  return v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") : v;
+}
+
 /** FNV-1a of a lock name, as a signed 32-bit key. */
 function lockKey(name: string): number {
   let h = 0x811c9dc5;
@@ -73,6 +78,7 @@ export class PgStore extends SqlStore {
     this.c = new SyncPg({ url, timeoutMs: o.timeoutMs });
     try {
       this.migrate();
+      this.columnTypes();
     } catch (e) {
       this.close();
       throw e;
@@ -186,10 +192,13 @@ export class PgStore extends SqlStore {
   }
 
   /**
-   * The writes as few statements: each INSERT a part of one WITH. The parts of a WITH run in no set order, so a
-   * table's second chunk goes in the next statement (rows keep their order, and so their ids); `then` after.
+   * The writes as few statements: each table's rows one INSERT from `unnest` of one array a column (unnestRows),
+   * each INSERT a part of one WITH. The parts of a WITH run in no set order, so a table's second group (other
+   * columns) goes in the next statement (rows keep their order, and so their ids); `then` after.
    */
   protected override execMany(first: Query[], then: Query[]): void {
+    first = this.unnestRows(first);
+    then = this.unnestRows(then);
     const joined = this.postingsJoined(first, then);
     if (joined) {
       first = joined;
@@ -211,11 +220,66 @@ export class PgStore extends SqlStore {
     }
   }
 
+  /** Column types ("table.column" -> PostgreSQL's type name), read once from the catalog (unnestRows). */
+  private types: Map<string, string> | null = null;
+
+  private columnTypes(): Map<string, string> {
+    if (!this.types) {
+      const m = new Map<string, string>();
+      for (const r of this.all<{ t: string; c: string; u: string }>("SELECT table_name AS t, column_name AS c, udt_name AS u FROM information_schema.columns WHERE table_schema = current_schema()")) m.set(r.t + "." + r.c, r.u);
+      this.types = m;
+    }
+    return this.types;
+  }
+
+  /**
+   * Multi-row INSERTs as `INSERT … SELECT … FROM unnest(?::type[], …) WITH ORDINALITY … ORDER BY ord`: one array
+   * parameter a column, whatever the number of rows, so a table's rows are one statement whose text does not
+   * depend on their number (one prepared plan), and the driver encodes a few arrays, not some 300 parameters. The
+   * chunks of one table with the same columns and tail join again into one. Bytes go as hex text (decoded by the
+   * server): no typed array crosses to the connection's thread. A row of a table or column the catalog does not
+   * know, or a posting (its movement is named by key), stays as it was.
+   */
+  private unnestRows(qs: Query[]): Query[] {
+    const types = this.columnTypes();
+    const out: Query[] = [];
+    const groups = new Map<string, { table: string; tail: string; keys: string[]; rows: Row[]; at: number }>();
+    for (const q of qs) {
+      const rows = q.rows;
+      const keys = rows && rows.length ? Object.keys(rows[0]) : [];
+      if (!q.table || !rows || !rows.length || q.table === "postings" || keys.some((k) => !types.has(q.table + "." + k))) {
+        out.push(q);
+        continue;
+      }
+      const gk = q.table + "\n" + (q.tail ?? "") + "\n" + keys.join(",");
+      const g = groups.get(gk);
+      if (g) g.rows.push(...rows);
+      else {
+        groups.set(gk, { table: q.table, tail: q.tail ?? "", keys, rows: rows.slice(), at: out.length });
+        out.push(q); // its place: replaced below
+      }
+    }
+    for (const g of groups.values()) {
+      const cols = g.keys.map((k) => {
+        const t = types.get(g.table + "." + k) as string;
+        return { k, bytes: t === "bytea", t };
+      });
+      const args = cols.map((c) => g.rows.map((r) => (c.bytes ? hex(r[c.k]) : r[c.k])));
+      const sql =
+        "INSERT INTO " + g.table + " (" + g.keys.map(col).join(",") + ") SELECT " +
+        cols.map((c, i) => (c.bytes ? "decode(u" + i + ", 'hex')" : "u" + i)).join(",") +
+        " FROM unnest(" + cols.map((c) => "?::" + (c.bytes ? "text" : c.t) + "[]").join(",") + ") WITH ORDINALITY AS u(" +
+        cols.map((_, i) => "u" + i).join(",") + ", ord) ORDER BY ord" + (g.tail ? " " + g.tail : "");
+      out[g.at] = { sql, args, table: g.table, rows: g.rows, tail: g.tail || undefined };
+    }
+    return out;
+  }
+
   /**
    * The postings as part of the movements' own statement: `INSERT … RETURNING id, key` joined to the postings' rows
    * by key, in their order (so their ids follow it), instead of a sub-select of the movement's id for every posting
-   * in a second statement. Only when all the movements are in one chunk and every posting's movement is among them
-   * (an upload's are); else null, and the postings go as before.
+   * in a second statement. Only when all the movements are in one statement and every posting's movement is among
+   * them (an upload's are); else null, and the postings go as before.
    */
   private postingsJoined(first: Query[], then: Query[]): Query[] | null {
     const moves = first.filter((q) => q.table === "movements");
@@ -224,14 +288,10 @@ export class PgStore extends SqlStore {
     const keys = new Set((m.rows ?? []).map((r) => r.key));
     const posts = then.flatMap((q) => q.rows as Row[]);
     if (m.sql.indexOf(" ON CONFLICT") >= 0 || posts.some((p) => !keys.has(p.movementKey))) return null;
-    const args: unknown[] = [];
-    const values = posts.map((p, i) => {
-      args.push(p.movementKey, p.account, p.currency, p.debit, p.credit, i);
-      return "(?::text,?::text,?::bigint,?::bigint,?::bigint,?::bigint)";
-    });
+    const args = [posts.map((p) => p.movementKey), posts.map((p) => p.account), posts.map((p) => p.currency), posts.map((p) => p.debit), posts.map((p) => p.credit)];
     const sql =
-      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.account, v.currency, v.debit, v.credit FROM (VALUES " +
-      values.join(",") + ") AS v(key, account, currency, debit, credit, ord) JOIN wm ON wm.key = v.key ORDER BY v.ord";
+      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.account, v.currency, v.debit, v.credit " +
+      "FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int8[]) WITH ORDINALITY AS v(key, account, currency, debit, credit, ord) JOIN wm ON wm.key = v.key ORDER BY v.ord";
     const out = first.filter((q) => q !== m);
     // the two are parts of one WITH (execMany): the postings' part reads the movements' by its name
     out.push({ ...m, sql: m.sql + " RETURNING id, key", cte: "wm" }, { sql, args, table: "postings", cte: "wp" });

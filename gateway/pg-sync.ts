@@ -48,6 +48,8 @@ const pg = require(workerData.pgPath);
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 const { port, flag, url, connectMs } = workerData;
+// a named statement's text crosses the thread once: after that it comes by name alone
+const texts = new Map();
 let client = null;
 let ready = null;
 function drop() {
@@ -75,9 +77,12 @@ port.on("message", async (m) => {
   }
   const results = [];
   let error = null;
+  // every text first: a batch that stops at an error (or finds no connection) still leaves the texts it carried
+  for (const q of m.qs) if (q.name && q.sql) texts.set(q.name, q.sql);
   try {
     const c = await connect();
     for (const q of m.qs) {
+      if (q.name && !q.sql) q.sql = texts.get(q.name);
       // bytes cross the thread as Uint8Array: pg wants Buffers in, and its Buffers (slices of a pool) go out as copies
       const values = q.params.map((v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v));
       const r = await c.query(q.name ? { name: q.name, text: q.sql, values } : { text: q.sql, values });
@@ -101,6 +106,8 @@ export class SyncPg {
   private flag = new Int32Array(new SharedArrayBuffer(4));
   private seq = 0;
   private closed = false;
+  /** Names of statements whose text the running worker holds (they cross the thread by name). */
+  private sent = new Set<string>();
   private readonly pgPath = createRequire(import.meta.url).resolve("pg");
 
   constructor(private readonly o: { url: string; timeoutMs?: number; connectMs?: number }) {}
@@ -124,6 +131,7 @@ export class SyncPg {
   private reset(): void {
     const w = this.worker;
     this.worker = null;
+    this.sent = new Set();
     if (this.port) this.port.close();
     this.port = null;
     if (w) void w.terminate();
@@ -144,7 +152,13 @@ export class SyncPg {
         if (v instanceof Uint8Array && v.byteLength !== v.buffer.byteLength) q.params[i] = new Uint8Array(v);
       }
     }
-    port.postMessage({ id, qs });
+    const out = qs.map((q) => {
+      if (!q.name) return q;
+      if (this.sent.has(q.name)) return { name: q.name, sql: "", params: q.params };
+      this.sent.add(q.name);
+      return q;
+    });
+    port.postMessage({ id, qs: out });
     if (Atomics.wait(this.flag, 0, 0, timeout) === "timed-out") {
       this.reset();
       throw new PgError("TIMEOUT", "the database did not answer within " + timeout + " ms");

@@ -56,6 +56,8 @@ export interface Query {
   table?: string;
   /** A multi-row INSERT's rows (a store may write them another way: PostgreSQL joins postings to their movements). */
   rows?: Row[];
+  /** A multi-row INSERT's tail (ON CONFLICT ... DO NOTHING). */
+  tail?: string;
   /** Its name as a part of a WITH (PostgreSQL's combined writes; another part reads what it returns). */
   cte?: string;
 }
@@ -176,7 +178,7 @@ export abstract class SqlStore implements GatewayStore {
     const one = "(" + keys.map(cell).join(",") + ")";
     for (const p of rows) for (const k of keys) args.push(p.row[k]);
     const cols = keys.map((k) => (table === "postings" && k === "movementKey" ? col("movementId") : col(k)));
-    return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args, table, rows: rows.map((p) => p.row) };
+    return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args, table, rows: rows.map((p) => p.row), tail };
   }
 
   /** A row to write later (with the loaded set only: without one a row goes at once, as before). */

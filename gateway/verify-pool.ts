@@ -37,13 +37,20 @@ function key(pub) {
   }
   return k;
 }
+// the checks come packed in one buffer (pack(), below): per check pub (64), sig (64), data's length (4), data
 parentPort.on("message", (m) => {
-  const out = new Uint8Array(m.items.length);
-  for (let i = 0; i < m.items.length; i++) {
-    const it = m.items[i];
+  const b = Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength);
+  const out = new Uint8Array(m.n);
+  let o = 0;
+  for (let i = 0; i < m.n; i++) {
+    const pub = b.subarray(o, o + 64);
+    const sig = b.subarray(o + 64, o + 128);
+    const len = b.readUInt32BE(o + 128);
+    const data = b.subarray(o + 132, o + 132 + len);
+    o += 132 + len;
     try {
-      const k = key(it.pub);
-      out[i] = k && it.sig.length === 64 && verify("sha256", it.data, { key: k, dsaEncoding: "ieee-p1363" }, it.sig) ? 1 : 0;
+      const k = key(pub);
+      out[i] = k && verify("sha256", data, { key: k, dsaEncoding: "ieee-p1363" }, sig) ? 1 : 0;
     } catch (e) {
       out[i] = 0;
     }
@@ -56,6 +63,29 @@ interface Slot {
   worker: Worker;
   busy: number;
   broken: boolean;
+}
+
+/**
+ * The checks as one buffer, handed over to the worker (transferred, not copied): per check pub (64), sig (64), the
+ * data's length (4, big-endian) and the data. A key or signature of another length is sent as zeros: it cannot
+ * verify (the Verifier checks it in the request and refuses it there).
+ */
+function pack(items: SigCheck[]): Uint8Array {
+  let n = 0;
+  for (const x of items) n += 132 + x.data.length;
+  const buf = new Uint8Array(n);
+  const dv = new DataView(buf.buffer);
+  let o = 0;
+  for (const x of items) {
+    if (x.pub.length === 64 && x.sig.length === 64) {
+      buf.set(x.pub, o);
+      buf.set(x.sig, o + 64);
+    }
+    dv.setUint32(o + 128, x.data.length);
+    buf.set(x.data, o + 132);
+    o += 132 + x.data.length;
+  }
+  return buf;
 }
 
 export class VerifyPool {
@@ -105,7 +135,8 @@ export class VerifyPool {
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, slot, n: items.length });
       // compact copies: a view posted as is clones its whole buffer (often Node's 8 KB pool), three times a record
-      slot.worker.postMessage({ id, items: items.map((x) => ({ pub: x.pub.slice(), data: x.data.slice(), sig: x.sig.slice() })) });
+      const buf = pack(items);
+      slot.worker.postMessage({ id, n: items.length, buf }, [buf.buffer as ArrayBuffer]);
     });
   }
 

@@ -8,15 +8,21 @@ import { SIG, signedPart } from "../protocol/messages.ts";
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
 
+/** Proven triples held at most (some 600 bytes each, 10 MB): more than the uploads of 200 terminals waiting their turn. */
+const MAX_PROVEN = 16384;
+
 export class Verifier {
   private keys = new Map<string, KeyObject | null>();
-  /** Triples verified elsewhere (verify-pool.ts), by signature: used once each. */
+  /**
+   * Triples verified elsewhere (verify-pool.ts), by signature, the oldest let go past MAX_PROVEN: kept after use, so
+   * a transaction run again after a serialization conflict finds them still (a verify's answer never changes).
+   */
   private proven = new Map<string, { pub: Uint8Array; body: Uint8Array }>();
   constructor(private readonly max = 20000) {}
 
-  /** A (key, body, signature) a worker verified: body() answers true for exactly these bytes, once, without work. */
+  /** A (key, body, signature) a worker verified: body() answers true for exactly these bytes without work. */
   admit(pub: Uint8Array, body: Uint8Array, sig: Uint8Array): void {
-    if (this.proven.size >= 200000) this.proven.clear();
+    while (this.proven.size >= MAX_PROVEN) this.proven.delete(this.proven.keys().next().value as string);
     this.proven.set(Buffer.from(sig).toString("hex"), { pub: new Uint8Array(pub), body: new Uint8Array(body) });
   }
 
@@ -48,7 +54,6 @@ export class Verifier {
       const id = Buffer.from(sig).toString("hex");
       const p = this.proven.get(id);
       if (p) {
-        this.proven.delete(id);
         if (Buffer.from(p.pub).equals(Buffer.from(pub)) && Buffer.from(p.body).equals(Buffer.from(body))) return true;
       }
     }

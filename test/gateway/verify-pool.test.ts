@@ -27,14 +27,19 @@ describe("gateway: signature checks on worker threads", function () {
       const sig = signBody(w.privateKey, data);
       const bent = new Uint8Array(sig);
       bent[10] ^= 1;
+      const long = new Uint8Array(1000).fill(7);
       const ok = await pool.verify([
         { pub: w.publicKey, data, sig },
         { pub: other.publicKey, data, sig },
         { pub: w.publicKey, data: new Uint8Array(Buffer.from("a payment requesT")), sig },
         { pub: w.publicKey, data, sig: bent },
         { pub: new Uint8Array(64), data, sig },
+        { pub: w.publicKey, data, sig: sig.subarray(0, 63) },
+        { pub: w.publicKey.subarray(0, 63), data, sig },
+        // the checks travel packed in one buffer: one after others of other lengths is read at its own place
+        { pub: other.publicKey, data: long, sig: signBody(other.privateKey, long) },
       ]);
-      assert.deepEqual(ok, [true, false, false, false, false]);
+      assert.deepEqual(ok, [true, false, false, false, false, false, false, true]);
     } finally {
       await pool.close();
     }
