@@ -267,8 +267,10 @@ export async function compileParts(
   for (const p of parts) for (const f of p.files) if (!found.has(f)) throw new Error(`part ${p.name}: ${f} is not in the bundle`);
   const min = await minify(lowered.code, {
     ecma: 2015,
-    // sequences off: terser moves function declarations ahead of the statements it joins, across part markers
-    compress: { unused: false, hoist_funs: false, hoist_vars: false, sequences: false, passes: 1 },
+    // with parts, sequences off: terser moves function declarations ahead of the statements it joins, across part
+    // markers. Without parts they stay on: off, terser leaves crypto-js's `var`s after their first use, which
+    // Espruino does not hoist (the gate, test/gate/bundles.test.ts, refuses it)
+    compress: { unused: false, hoist_funs: false, hoist_vars: false, sequences: !parts.length, passes: 1 },
     // the top level's names too, never to one of the interpreter's own (ESPRUINO_GLOBALS)
     mangle: { toplevel: true, reserved: [...ESPRUINO_GLOBALS, ...PART_NAMES] },
     format: { ascii_only: true, comments: false },
