@@ -200,7 +200,7 @@ export function cutParts(code: string, count: number): CutParts {
 
 /**
  * Each stub in the core loads the part that declares what it stands for, and the core declares nothing a part does:
- * terser moves function declarations ahead of statements it joins into sequences (build.ts turns that off), and a
+ * terser moves function declarations ahead of statements it joins into sequences (off in a build with parts), and a
  * function moved across a marker would be defined in another part than its stub loads ("X is not defined" at the
  * first call) or in the core, where a drop would delete it for good.
  */

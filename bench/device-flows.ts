@@ -65,7 +65,7 @@ async function bridgeOnly(bin: string): Promise<number> {
 }
 
 /** The parts loaded now (the loader's flags, build.ts PARTS): "0,0,0" when none is; "none" in a bundle without parts. */
-export async function partsLoaded(h: EspruinoHost): Promise<string> {
+export async function partsLoaded(h: Pick<World["host"], "evalInDevice">): Promise<string> {
   const r = await h.evalInDevice("(function(){if(typeof __PL=='undefined')return 'none';var s=[];for(var i=0;i<__PL.length;i++)s.push(__PL[i]);return s.join(',');})()");
   return r.ok ? String(r.value) : "? " + JSON.stringify(r);
 }

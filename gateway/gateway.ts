@@ -371,8 +371,8 @@ export class Gateway {
   }
 
   /** The signatures verifyEntry() will check for an entry (the allowance's issuer signature is cached apart). */
-  sigChecks(t: TerminalRow | null, e: Entry, out: SigCheck[]): void {
-    return link.sigChecks(this, t, e, out);
+  sigChecks(e: Entry, out: SigCheck[]): void {
+    return link.sigChecks(this, e, out);
   }
 
   // ------------------------------------------------------------ books (in-process reads)

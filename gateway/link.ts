@@ -75,12 +75,12 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
     // the link keys known from this terminal's earlier requests: no round trip to the database (if they are stale,
     // the body does not open, or the request's turn, which reads the terminal, sees other keys and opens it itself)
     const known = g.linkCache.get(tid);
-    let t: TerminalRow | null = null;
-    if (!known) {
-      t = g.store.getTerminal(tid) ?? null;
+    let keys = known ? known.keys : null;
+    if (!keys) {
+      const t = g.store.getTerminal(tid);
       if (!t) return;
+      keys = g.keysFor(t);
     }
-    const keys = known ? known.keys : g.keysFor(t as TerminalRow);
     const r = openRequest(g.crypto, keys, req.body, { lastSeq: 0, op: "upload", tid, codec: nodeLinkCodec });
     if (isLinkError(r)) return;
     opened.set(req, { body: req.body, keys, tid, seq: r.seq, msg: r.msg });
@@ -88,7 +88,7 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
     const checks: SigCheck[] = [];
     for (const rec of (r.msg.records as UploadRecord[]).slice(0, MAX_UPLOAD_RECORDS)) {
       const e = rec && typeof rec === "object" ? entryOf(rec).e : null;
-      if (e) g.sigChecks(t, e, checks);
+      if (e) g.sigChecks(e, checks);
     }
     if (!checks.length) return;
     const ok = await g.pool.verify(checks);
@@ -102,7 +102,7 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
  * The signatures verifyEntry() will check for an uploaded entry: the wallet's on a payment (the allowance's issuer
  * signature is checked once per allowance and cached; the terminal's own signatures are vouched for by the link).
  */
-export function sigChecks(_g: Gateway, _t: TerminalRow | null, e: Entry, out: SigCheck[]): void {
+export function sigChecks(_g: Gateway, e: Entry, out: SigCheck[]): void {
   if (e.kind === 1) {
     const p = decodePayment(e.payment);
     if (!p) return;

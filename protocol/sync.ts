@@ -142,13 +142,19 @@ export interface LinkCodec {
   ascii(b: Uint8Array): string | null;
 }
 
-/** A JSON object from ASCII bytes, or null (not JSON, or not an object). */
-export function parseJsonObject(b: Uint8Array): { [k: string]: unknown } | null {
-  let s = "";
-  for (let i = 0; i < b.length; i++) {
-    if (b[i] > 0x7e) return null;
-    s += String.fromCharCode(b[i]);
-  }
+/**
+ * A JSON object from ASCII bytes, or null (not JSON, or not an object). `ascii`: a host's faster reading of the bytes
+ * as text, with the same answers (LinkCodec).
+ */
+export function parseJsonObject(b: Uint8Array, ascii?: (b: Uint8Array) => string | null): { [k: string]: unknown } | null {
+  let s: string | null = "";
+  if (ascii) s = ascii(b);
+  else
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] > 0x7e) return null;
+      s += String.fromCharCode(b[i]);
+    }
+  if (s === null) return null;
   let v: unknown;
   try {
     v = JSON.parse(s);
@@ -231,18 +237,7 @@ export function openRequest(
   const u = unseal(c, k.t2g, env);
   if ("err" in u) return fail(REQ_AUTH, "request failed authentication (" + u.err + ")", 401);
   if (u.seq <= o.lastSeq) return fail(REQ_REPLAY, "request replayed: seq " + u.seq + " is not above " + o.lastSeq, 409);
-  let m: { [k: string]: unknown } | null = null;
-  if (!o.codec) m = parseJsonObject(u.data);
-  else {
-    // as parseJsonObject, on the host's text
-    const text = o.codec.ascii(u.data);
-    try {
-      const v: unknown = text === null ? null : JSON.parse(text);
-      if (v && typeof v === "object" && !Array.isArray(v)) m = v as { [k: string]: unknown };
-    } catch (e) {
-      m = null;
-    }
-  }
+  const m = parseJsonObject(u.data, o.codec && o.codec.ascii);
   if (!m || typeof m.op !== "string" || typeof m.tid !== "number" || !isNonce(m.nonce)) {
     return fail(REQ_FORMAT, "request is not a JSON object with op, tid and a 16-hex-digit nonce", 400);
   }

@@ -5,15 +5,12 @@
  * over. On the devkit bundle in the simulator; the interpreter's memory is held by test/engine/device-budget.test.ts.
  */
 import assert from "node:assert/strict";
+import { partsLoaded } from "../../bench/device-flows.ts";
 import { PARTS } from "../../build.ts";
 import { PARTS_LINGER_MS } from "../../firmware/parts.ts";
 import { World } from "../../sim/world.ts";
 
-const loaded = async (w: World): Promise<string> => {
-  const r = await w.host.evalInDevice("Array.prototype.join.call(__PL, ',')");
-  assert.ok(r.ok, "the loader's flags: " + JSON.stringify(r));
-  return String(r.value);
-};
+const loaded = (w: World): Promise<string> => partsLoaded(w.host);
 
 describe("terminal: the flows' code let go at idle", function () {
   this.timeout(120000);
