@@ -129,7 +129,9 @@ export function splitParts(parts: PartSpec[], found: Set<string>, stubbed: strin
             tail.push(t.expressionStatement(t.callExpression(t.identifier(PART_BEGIN), [t.numericLiteral(k)])));
             for (const st of body) if (partOf.get(st.node) === k) tail.push(st.node);
           });
-          path.node.body = [...core, ...stubs, ...tail];
+          // the stubs first: the interpreter defines a function declared in a block (the boot stub's) only as it
+          // reaches it, and the core's start may already call into a part (the deny list's load, at boot)
+          path.node.body = [...stubs, ...core, ...tail];
         },
       },
     },

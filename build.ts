@@ -56,6 +56,7 @@ export const PARTS: PartSpec[] = [
       "protocol/entry.ts",
       "protocol/order-link.ts",
       "firmware/app/order.ts",
+      "firmware/app/limits.ts",
     ],
   },
   // receipts and printouts: each job is made whole (bytes) before the printer takes it
@@ -283,8 +284,9 @@ export async function compileParts(
 const PART_NAMES = [PART_BEGIN, "__P", "__PD", "__PL", "__PR"];
 
 /**
- * A board's file: the boot stub, the core, the part loader, the stub's end, then the parts inside a comment (never
- * run at boot; evaluated from flash by `__P`), each with the text that drops it again. Ends with a newline.
+ * A board's file: the boot stub, the part loader, the core, the stub's end, then the parts inside a comment (never
+ * run at boot; evaluated from flash by `__P`), each with the text that drops it again. Ends with a newline. The
+ * loader comes first so that the core's own start may already call into a part (the deny list's load, at boot).
  */
 export function assembleBundle(c: CutParts): string {
   if (!c.parts.length) return BOOT_STUB + c.core + BOOT_STUB_END + "\n";
@@ -298,7 +300,7 @@ export function assembleBundle(c: CutParts): string {
     places.push({ fromEnd, length: r.code.length, dropFromEnd: fromEnd - r.code.length, dropLength: r.drop.length });
     at += r.code.length + r.drop.length;
   }
-  return BOOT_STUB + c.core + "\n" + partLoader(places, id) + BOOT_STUB_END + tail;
+  return BOOT_STUB + partLoader(places, id) + c.core + "\n" + BOOT_STUB_END + tail;
 }
 
 async function loadBoard(b: (typeof BOARDS)[number]): Promise<BoardDef> {

@@ -37,6 +37,14 @@ export const DEFAULT_LIMITS: Limits = { perTxMinor: 50000, unsyncedMinor: 500000
 
 export const DAY_MS = 86400000;
 
+/** The limits `l` gives (the gateway's, or provisioning's limits.json), DEFAULT_LIMITS for what it lacks or is not a number. */
+export function limitsFrom(l: unknown): Limits {
+  const src: any = l || {};
+  const out: any = {};
+  for (const k in DEFAULT_LIMITS) out[k] = typeof src[k] === "number" ? src[k] : (DEFAULT_LIMITS as any)[k];
+  return out as Limits;
+}
+
 /**
  * Why a payment was refused: `limit` names the limit (at most 20 characters: one line of the 2x font), `message`
  * says it with the amount (at most 40: one line of the 1x 6x8 font on the 240 px display).

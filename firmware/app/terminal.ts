@@ -60,8 +60,8 @@ import { InvoiceBook } from "./invoice-book.ts";
 import { isOrderText } from "./order.ts";
 import { keptOrders } from "./kept-orders.ts";
 import { RamLedger } from "./ledger.ts";
-import type { Limits } from "./limits.ts";
-import { checkLimits, DAY_MS, DEFAULT_LIMITS, denyListFromBytes, denyListHasHex, loadDenyList, saveDenyList } from "./limits.ts";
+import type { DenyList, Limits } from "./limits.ts";
+import { checkLimits, DAY_MS, denyListFromBytes, denyListHasHex, limitsFrom, loadDenyList, saveDenyList } from "./limits.ts";
 import type { PaidInfo, PayOutcome, Refused } from "./pay.ts";
 import { PaySession, SESSION_MS } from "./pay.ts";
 import { sealRelay } from "../../protocol/relay.ts";
@@ -117,8 +117,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   const screen = new Screen(d.display);
   const status: TerminalStatus = { online: false, pending: 0, unsettledMinor: 0, currency: cfg.currency, lastSyncMs: 0 };
   const idle: IdleState = { digits: "" };
-  let deny = loadDenyList(d.storage);
-  const ledger = new RamLedger((w) => denyListHasHex(deny, w));
+  /** The gateway's deny list, read from flash when a payment's check or a sync's hello first needs it: its code is in
+   * the sessions part, which boot then need not load. */
+  let deny: DenyList | null = null;
+  const denyList = (): DenyList => deny || (deny = loadDenyList(d.storage));
+  const ledger = new RamLedger((w) => denyListHasHex(denyList(), w));
   const activity = new ActivityLog(d.storage, () => now());
   let syncDay = -1;
   const terminalId = parseInt(cfg.terminalId || "0", 10) || 0;
@@ -324,12 +327,7 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
   };
 
   /** The gateway's limits once synced, else provisioning's limits.json, else DEFAULT_LIMITS; fields merged. */
-  const limits = (): Limits => {
-    const l: any = (sync && sync.state.limits) || readJson(d, "limits.json") || {};
-    const out: any = {};
-    for (const k in DEFAULT_LIMITS) out[k] = typeof l[k] === "number" ? l[k] : (DEFAULT_LIMITS as any)[k];
-    return out as Limits;
-  };
+  const limits = (): Limits => limitsFrom((sync && sync.state.limits) || readJson(d, "limits.json"));
 
   /** Since the last sync: this boot's, else the stored day (a sync on an earlier boot, or provisioning). */
   const sinceSync = (): number => {
@@ -746,11 +744,11 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       networks: sc.networks,
       secrets: secrets,
       firmwareVersion: d.platform.version,
-      denyVersion: deny.version,
+      denyVersion: () => denyList().version,
       onDeny: (version, ids) => {
         // applied at once; a list Storage has no room for is asked for again after a reboot (the saved version)
-        deny = denyListFromBytes(ids, version);
-        if (!saveDenyList(d.storage, deny)) activity.add("error", "deny list not saved: Storage full");
+        const l = (deny = denyListFromBytes(ids, version));
+        if (!saveDenyList(d.storage, l)) activity.add("error", "deny list not saved: Storage full");
       },
       onAlert: (e) => activity.add("error", e.code),
       onUpdateOffer: noteOffer,

@@ -118,6 +118,7 @@ export interface SyncState {
   /** clock.uptime() when syncedTime arrived. */
   syncedUptime: number;
   limits: SyncLimits | null;
+  /** The deny list's version the terminal holds: -1 until the first hello reads it (SyncOptions.denyVersion). */
   denyVersion: number;
   /** Records not yet acknowledged, as of the last round. */
   pending: number;
@@ -146,8 +147,9 @@ export interface SyncOptions {
   networks: string[];
   secrets: SyncSecrets;
   firmwareVersion: string;
-  /** Version of the deny list the terminal holds (0 for none). */
-  denyVersion?: number;
+  /** Version of the deny list the terminal holds (0 for none), or what reads it: read at the first hello, so that
+   * a terminal reads its list from flash only when a round or a payment needs it. */
+  denyVersion?: number | (() => number);
   /** Records per upload (default 8, at most 32). */
   batch?: number;
   /** Between rounds once online (default 5 min). */
@@ -372,7 +374,7 @@ export function startSync(o: SyncOptions): SyncHandle {
     syncedTime: 0,
     syncedUptime: 0,
     limits: null,
-    denyVersion: o.denyVersion || 0,
+    denyVersion: -1,
     pending: 0,
     lastError: null,
     badReplies: 0,
@@ -472,6 +474,8 @@ export function startSync(o: SyncOptions): SyncHandle {
     const anomalies: { kind: string; page: number; offset: number; seq: number }[] = [];
     for (let i = 0; i < found.length; i++) anomalies.push({ kind: found[i].kind, page: found[i].page, offset: found[i].offset, seq: found[i].seq });
     const head = o.journal.head();
+    const dv = o.denyVersion;
+    if (state.denyVersion < 0) state.denyVersion = typeof dv === "function" ? dv() : dv || 0;
     const fields = {
       fw: o.firmwareVersion,
       time: clock.now(),

@@ -23,10 +23,21 @@
 (function () {
   var OUT = "@OUT@", REPLY = "@REPLY@", PORT = @PORT@, UART_IN = "@UART_IN@";
   var fs = require("fs");
-  var peak = 0;
+  // The peak at bridged transfers, two ways: JsVars in use as they are (`peak`, garbage not yet collected included),
+  // and in use after a garbage collection (`live`): what the bundle holds. Espruino frees a JsVar when its last
+  // reference goes, and collects the rest (cycles: a closure and its scope) when idle or when a new JsVar finds none
+  // free (src/jsvar.c, jsvNewWithFlags), so `live` is what a flow needs. The collection runs only when usage passes
+  // the live peak by more than LIVE_STEP (so `live` is at most LIVE_STEP under the truth), its time taken off the
+  // device's clock as an I2C wait is.
+  var peak = 0, live = 0, LIVE_STEP = 16;
   function sample() {
     var u = process.memory(false).usage;
     if (u > peak) peak = u;
+    if (u > live + LIVE_STEP) {
+      var b = RT(), l = process.memory(true).usage;
+      waited += RT() - b;
+      if (l > live) live = l;
+    }
   }
   function send(t, a, d) {
     sample();
@@ -41,11 +52,11 @@
   // (the secure element's 1.3 s watchdog ran out between a wake and its read; a driver gave up polling a part
   // that had not had its execution time yet).
   function call(t, a, d) {
-    var b0 = RT();
+    var b0 = RT(), w0 = waited;
     send(0x71, 0, String(Math.round((b0 - waited - BT0) * 1000)));
     send(t, a, d);
     var r = fs.readFileSync(REPLY);
-    waited += RT() - b0;
+    waited = w0 + RT() - b0;
     return r;
   }
   function bytesOf(d) {
@@ -380,8 +391,11 @@
     else if (t === 0x68) httpEvent(JSON.parse(p));
     else if (t === 0x6d) {
       var m = process.memory(a === 1);
-      send(0x6d, 0, m.usage + "," + m.total + "," + peak);
-      if (a === 2) peak = m.usage;
+      send(0x6d, 0, m.usage + "," + m.total + "," + peak + "," + live);
+      if (a === 2) {
+        peak = m.usage;
+        live = process.memory(true).usage;
+      }
     } else if (t === 0x65) {
       var r;
       try { r = "=" + JSON.stringify(eval(p)); } catch (e) { r = "!" + (e && e.message ? e.message : String(e)); }

@@ -91,6 +91,22 @@ describe("parts: flow code evaluated from flash when needed, let go at idle", fu
     await assert.rejects(compileParts(entry("core.ts"), "p.ts", [], {}, [{ name: "x", files: [DIR + "gone.ts"] }]), /part x: .*gone\.ts is not in the bundle/);
   });
 
+  it("lets the core's start call into a part at once, on the interpreter (ESPRUINO=…)", async function () {
+    // the interpreter defines a function declared in a block (the boot stub's) only as it reaches it: the loader
+    // and the stubs must come before the core, or a part called at boot is "not defined"
+    const bin = interpreter();
+    if (!bin) {
+      console.log("      skipped: ESPRUINO is unset; with it, a core calls its part as it starts, on the interpreter");
+      return this.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), "parts-"));
+    const f = join(dir, "bundle.js");
+    writeFileSync(f, assembleBundle(await compileParts(entry("core-start.ts"), "start.entry.ts", [], {}, FLOW)));
+    const r = await runFromStorage(bin, f, { after: "quit();\n" });
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.lines.includes("started with one cup"), r.lines.join(" | "));
+  });
+
   it("costs nothing once dropped, on the interpreter, where it runs from Storage (ESPRUINO=…)", async function () {
     const bin = interpreter();
     if (!bin) {
