@@ -14,7 +14,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformSync } from "@babel/core";
+import { transformSync, types as t } from "@babel/core";
+import type { NodePath, PluginObj } from "@babel/core";
 import { build as esbuild } from "esbuild";
 import type { Plugin } from "esbuild";
 import { minify } from "terser";
@@ -57,6 +58,9 @@ export const PARTS: PartSpec[] = [
       "protocol/order-link.ts",
       "firmware/app/order.ts",
       "firmware/app/limits.ts",
+      "protocol/check.ts",
+      "protocol/ids.ts",
+      "protocol/rules.ts",
     ],
   },
   // receipts and printouts: each job is made whole (bytes) before the printer takes it
@@ -77,6 +81,8 @@ export const PARTS: PartSpec[] = [
       "firmware/app/refund.ts",
       "firmware/update/updater.ts",
       "firmware/tech/diagnose.ts",
+      "firmware/tech/menu.ts",
+      "firmware/update/min-version.ts",
     ],
   },
 ];
@@ -205,6 +211,45 @@ function keepOffEspruinoGlobals(): { visitor: { Program(path: { scope: { binding
   };
 }
 
+/** A number, a boolean or null, as a literal (`-1` too). */
+function isPlainLiteral(n: t.Node | null | undefined): n is t.Expression {
+  if (!n) return false;
+  if (t.isNumericLiteral(n) || t.isBooleanLiteral(n) || t.isNullLiteral(n)) return true;
+  return t.isUnaryExpression(n) && (n.operator === "-" || n.operator === "!") && t.isNumericLiteral(n.argument);
+}
+
+/**
+ * A Babel plugin: a top-level constant whose value is a number, a boolean or null (`const USED = 1`, never assigned
+ * again) is written where it is used and its declaration dropped. On Espruino each top-level name is a JsVar for as
+ * long as the program runs; some 120 of them were constants (the journal's states, the drivers' registers, limits),
+ * which terser writes where they are used but keeps declared (its `unused` is off: on, it drops unused variables in
+ * functions too, which broke crypto-js's AES on the interpreter). Strings stay declared: written at each use,
+ * each would be a new string every time it runs.
+ */
+function inlineLiteralConstants(): PluginObj {
+  return {
+    visitor: {
+      Program(path) {
+        for (const st of path.get("body")) {
+          if (!st.isVariableDeclaration()) continue;
+          for (const d of st.get("declarations") as NodePath<t.VariableDeclarator>[]) {
+            const { id, init } = d.node;
+            if (!t.isIdentifier(id) || !isPlainLiteral(init)) continue;
+            const b = path.scope.getBinding(id.name);
+            if (!b || !b.constant || b.constantViolations.length) continue;
+            for (const r of b.referencePaths) r.replaceWith(t.cloneNode(init));
+            // the statement goes with its last declarator: its comments (esbuild's module markers, which the
+            // parts are found by) go to the next statement
+            const next = st.node.declarations.length === 1 ? st.getSibling((st.key as number) + 1) : null;
+            if (next && next.node && st.node.leadingComments) t.addComments(next.node, "leading", st.node.leadingComments);
+            d.remove();
+          }
+        }
+      },
+    },
+  };
+}
+
 /** Compile one entry (TypeScript source text) to Espruino-ready JavaScript. */
 export async function compile(
   entrySource: string,
@@ -261,6 +306,7 @@ export async function compileParts(
       "@babel/plugin-transform-spread",
       "@babel/plugin-transform-parameters",
       keepOffEspruinoGlobals,
+      inlineLiteralConstants,
       splitParts(parts, found),
     ],
   });
