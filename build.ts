@@ -211,20 +211,25 @@ function keepOffEspruinoGlobals(): { visitor: { Program(path: { scope: { binding
   };
 }
 
-/** A number, a boolean or null, as a literal (`-1` too). */
+/** Longest string constant written where it is used (an error code, a file name), not kept declared. */
+const INLINE_STRING_MAX = 12;
+
+/** A number, a boolean, null or a short string, as a literal (`-1` too). */
 function isPlainLiteral(n: t.Node | null | undefined): n is t.Expression {
   if (!n) return false;
   if (t.isNumericLiteral(n) || t.isBooleanLiteral(n) || t.isNullLiteral(n)) return true;
+  if (t.isStringLiteral(n)) return n.value.length <= INLINE_STRING_MAX;
   return t.isUnaryExpression(n) && (n.operator === "-" || n.operator === "!") && t.isNumericLiteral(n.argument);
 }
 
 /**
- * A Babel plugin: a top-level constant whose value is a number, a boolean or null (`const USED = 1`, never assigned
- * again) is written where it is used and its declaration dropped. On Espruino each top-level name is a JsVar for as
- * long as the program runs; some 120 of them were constants (the journal's states, the drivers' registers, limits),
- * which terser writes where they are used but keeps declared (its `unused` is off: on, it drops unused variables in
- * functions too, which broke crypto-js's AES on the interpreter). Strings stay declared: written at each use,
- * each would be a new string every time it runs.
+ * A Babel plugin: a top-level constant whose value is a number, a boolean, null or a string of at most
+ * INLINE_STRING_MAX characters (`const USED = 1`, never assigned again) is written where it is used and its
+ * declaration dropped. On Espruino each top-level name is a JsVar for as long as the program runs, and a string's
+ * value one more or two; some 150 of them were such constants (the journal's states, the drivers' registers, error
+ * codes, file names), which terser writes where they are used but keeps declared (its `unused` is off: on, it drops
+ * unused variables in functions too, which broke crypto-js's AES on the interpreter). A longer string (an alphabet a
+ * codec reads in its loop) stays declared: written where used, it would be made again at every use.
  */
 function inlineLiteralConstants(): PluginObj {
   return {
