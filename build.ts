@@ -22,6 +22,7 @@ import { minify } from "terser";
 import type { BoardDef } from "./boards/board.ts";
 import { BOOT_STUB, BOOT_STUB_END } from "./firmware/update/boot-stub.ts";
 import { partLoader, partMark } from "./firmware/update/part-loader.ts";
+import { PART_PRINT, PART_SCREENS, PART_SESSIONS } from "./firmware/parts.ts";
 import type { PartPlace } from "./firmware/update/part-loader.ts";
 import { cutParts, PART_BEGIN, splitParts } from "./build-parts.ts";
 import type { CutParts, PartSpec } from "./build-parts.ts";
@@ -86,6 +87,9 @@ export const PARTS: PartSpec[] = [
     ],
   },
 ];
+// firmware/parts.ts names the parts by their place here (the terminal lets the screens and the printouts go alone)
+if (PARTS[PART_SESSIONS].name !== "sessions" || PARTS[PART_PRINT].name !== "print" || PARTS[PART_SCREENS].name !== "screens")
+  throw new Error("build.ts PARTS: not in the order firmware/parts.ts names them");
 
 export interface BundleReport {
   name: string;

@@ -5,12 +5,18 @@
  *
  *   dropParts();   // at idle, once nothing made by a part is still in use
  */
-declare const __PD: (() => void) | undefined;
+declare const __PD: ((k?: number) => void) | undefined;
+
+/** The parts, by their place in build.ts PARTS (the build refuses another order). */
+export const PART_SESSIONS = 0;
+export const PART_PRINT = 1;
+export const PART_SCREENS = 2;
 
 /** How long the terminal stays idle before it lets the parts go: past every tail a session leaves (radio linger
  *  1.5 s, a notice 3 s, an online answer 3 s), and short enough that idle is idle again within seconds. */
 export const PARTS_LINGER_MS = 10000;
 
-export function dropParts(): void {
-  if (typeof __PD === "function") __PD();
+/** Lets every loaded part go, or part `k` alone (PART_PRINT, …). */
+export function dropParts(k?: number): void {
+  if (typeof __PD === "function") __PD(k);
 }

@@ -37,7 +37,7 @@ import { readSyncConfig } from "../sync/config.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
-import { dropParts, PARTS_LINGER_MS } from "../parts.ts";
+import { dropParts, PART_PRINT, PART_SCREENS, PARTS_LINGER_MS } from "../parts.ts";
 import { PinTries } from "../tech/pin-tries.ts";
 import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
@@ -199,6 +199,13 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
     idle.invoice = !!inv;
     go("idle", idleScreen);
     linger();
+    // the screens' and the printouts' code leaves no tail (a receipt is bytes before the printer takes it): it goes
+    // as idle is reached, once out of the key handler that came here, so that the next flow starts without it
+    d.clock.setTimeout(() => {
+      if (mode !== "idle") return;
+      dropParts(PART_SCREENS);
+      dropParts(PART_PRINT);
+    }, 0);
     // work that waits for idle: a paid-invoice notice, then an offered update
     while (notices.length) {
       const n = notices.shift() as Uint8Array;

@@ -6,7 +6,7 @@
  * in the same Storage file as the bundle, after the bundle's end inside a comment, so the boot never runs it and
  * the update slots and their signatures carry it unchanged. `__P(k)` evaluates part k from flash when one of its
  * functions is first called (through a stub the build leaves in the bundle); `__PD()` lets every loaded part go
- * again, deleting the globals it made. Why: on Espruino a function costs about 5 JsVars for as long as it is
+ * again, deleting the globals it made, `__PD(k)` part k alone. Why: on Espruino a function costs about 5 JsVars for as long as it is
  * defined, whatever its size (docs/architecture.md "Memory"); a part's functions exist only while a flow runs.
  *
  * The part's text assigns its top-level functions, classes and variables to globals (`a=function(…){…}`), as the
@@ -42,6 +42,7 @@ export function partLoader(places: PartPlace[], id: string): string {
     `var __h="//P"+__k+":${id}\\n";if(!__t||__t.substr(0,__h.length)!=__h)throw new Error("part "+__k+" is not in "+__f);` +
     "return __t;}" +
     `function __P(__k){if(__PL[__k])return;eval(__PR(__k,${at((p) => p.fromEnd)}[__k],${at((p) => p.length)}[__k]));__PL[__k]=1;}` +
-    `function __PD(){for(var __k=0;__k<${places.length};__k++)if(__PL[__k]){__PL[__k]=0;eval(__PR(__k,${at((p) => p.dropFromEnd)}[__k],${at((p) => p.dropLength)}[__k]));}}\n`
+    // __PD(): every loaded part; __PD(k): part k alone
+    `function __PD(__j){for(var __k=0;__k<${places.length};__k++)if(__PL[__k]&&(__j===undefined||__j==__k)){__PL[__k]=0;eval(__PR(__k,${at((p) => p.dropFromEnd)}[__k],${at((p) => p.dropLength)}[__k]));}}\n`
   );
 }
