@@ -22,7 +22,7 @@ import { minify } from "terser";
 import type { BoardDef } from "./boards/board.ts";
 import { BOOT_STUB, BOOT_STUB_END } from "./firmware/update/boot-stub.ts";
 import { partLoader, partMark } from "./firmware/update/part-loader.ts";
-import { PART_PRINT, PART_SCREENS, PART_SESSIONS } from "./firmware/parts.ts";
+import { PART_ORDERS, PART_PRINT, PART_SCREENS, PART_SESSIONS } from "./firmware/parts.ts";
 import type { PartPlace } from "./firmware/update/part-loader.ts";
 import { cutParts, PART_BEGIN, splitParts } from "./build-parts.ts";
 import type { CutParts, PartSpec } from "./build-parts.ts";
@@ -49,15 +49,12 @@ export const PARTS: PartSpec[] = [
     name: "sessions",
     files: [
       "firmware/app/pay.ts",
-      "firmware/app/invoice.ts",
       "firmware/app/session-radio.ts",
       "protocol/qr-session.ts",
       "protocol/ble-session.ts",
       "protocol/ble-frames.ts",
       "protocol/messages.ts",
       "protocol/entry.ts",
-      "protocol/order-link.ts",
-      "firmware/app/order.ts",
       "firmware/app/limits.ts",
       "protocol/check.ts",
       "protocol/ids.ts",
@@ -86,9 +83,15 @@ export const PARTS: PartSpec[] = [
       "firmware/update/min-version.ts",
     ],
   },
+  // invoices and store orders: a wallet payment does not need them, so a payment lets them go as it opens
+  {
+    name: "orders",
+    files: ["firmware/app/invoice.ts", "firmware/app/order.ts", "protocol/order-link.ts"],
+  },
 ];
-// firmware/parts.ts names the parts by their place here (the terminal lets the screens and the printouts go alone)
-if (PARTS[PART_SESSIONS].name !== "sessions" || PARTS[PART_PRINT].name !== "print" || PARTS[PART_SCREENS].name !== "screens")
+// firmware/parts.ts names the parts by their place here (the terminal lets some go alone)
+const PART_ORDER: [number, string][] = [[PART_SESSIONS, "sessions"], [PART_PRINT, "print"], [PART_SCREENS, "screens"], [PART_ORDERS, "orders"]];
+if (PART_ORDER.some(([k, name]) => !PARTS[k] || PARTS[k].name !== name))
   throw new Error("build.ts PARTS: not in the order firmware/parts.ts names them");
 
 export interface BundleReport {

@@ -11,6 +11,7 @@ declare const __PD: ((k?: number) => void) | undefined;
 export const PART_SESSIONS = 0;
 export const PART_PRINT = 1;
 export const PART_SCREENS = 2;
+export const PART_ORDERS = 3;
 
 /** How long the terminal stays idle before it lets the parts go: past every tail a session leaves (radio linger
  *  1.5 s, a notice 3 s, an online answer 3 s), and short enough that idle is idle again within seconds. */

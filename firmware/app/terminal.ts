@@ -37,7 +37,7 @@ import { readSyncConfig } from "../sync/config.ts";
 import type { IssuerKeyOffer, IssuerKeyRevoke, SyncHandle, SyncOptions } from "../sync/sync.ts";
 import { issuerKeyBody, revokeBody } from "../../protocol/keys.ts";
 import { msSinceSync, startSync, trustedNow } from "../sync/sync.ts";
-import { dropParts, PART_PRINT, PART_SCREENS, PARTS_LINGER_MS } from "../parts.ts";
+import { dropParts, PART_ORDERS, PART_PRINT, PART_SCREENS, PARTS_LINGER_MS } from "../parts.ts";
 import { PinTries } from "../tech/pin-tries.ts";
 import { TECH_PIN } from "../tech/console.ts";
 import { confirmBoot } from "../update/slots.ts";
@@ -528,6 +528,9 @@ export function startTerminal(device: Device, opts?: TerminalOptions): TerminalA
       link: sync && sync.state.online ? sync.call : undefined,
     };
     release();
+    // a wallet payment runs no invoice or store-order code: what the last flow loaded of it goes (a store order's
+    // screen calls in here from outside that part; whatever it needs again comes back through its stubs)
+    dropParts(PART_ORDERS);
     const s = new PaySession(ctx, amountMinor, orderRef, (o) => {
       ending = s;
       if (session !== s) return;

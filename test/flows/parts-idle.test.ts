@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { partsLoaded } from "../../bench/device-flows.ts";
 import { PARTS } from "../../build.ts";
-import { PART_PRINT, PART_SCREENS, PART_SESSIONS, PARTS_LINGER_MS } from "../../firmware/parts.ts";
+import { PART_ORDERS, PART_PRINT, PART_SCREENS, PART_SESSIONS, PARTS_LINGER_MS } from "../../firmware/parts.ts";
 import { World } from "../../sim/world.ts";
 
 const loaded = (w: World): Promise<string> => partsLoaded(w.host);
@@ -17,7 +17,7 @@ const has = async (w: World, k: number): Promise<boolean> => (await loaded(w)).s
 describe("terminal: the flows' code let go at idle", function () {
   this.timeout(120000);
 
-  it("lets the screens' and the printouts' code go as soon as idle is back, the sessions' after the linger", async () => {
+  it("lets the screens' and the printouts' code go as soon as idle is back, the orders' as a payment opens, the sessions' after the linger", async () => {
     const w = World.open({ stateDir: null });
     await w.provision();
     w.setWifi(false);
@@ -31,10 +31,14 @@ describe("terminal: the flows' code let go at idle", function () {
     await w.until("idle", () => w.screenText().includes("Ready"), 10000);
     await w.run(200);
     assert.ok(!(await has(w, PART_SCREENS)), "let go at idle, not 10 s later");
-    // a payment with its receipt: the printouts go at idle, the sessions' code stays for the sessions' tails
+    // a payment with its receipt: the printouts go at idle, the sessions' code stays for the sessions' tails; the
+    // invoices' and store orders' code (loaded here as an invoice just before would have) goes as the payment opens
     await w.wallet("alice");
+    assert.ok((await w.host.evalInDevice("__P(" + PART_ORDERS + ")")).ok);
+    assert.ok(await has(w, PART_ORDERS));
     await w.type("1250#");
     await w.until("request", () => w.displayQr() !== null, 30000);
+    assert.ok(!(await has(w, PART_ORDERS)), "the orders' code let go as the payment opened");
     w.scanText(await w.pay("alice", w.displayQr()!));
     await w.until("printed", () => /Receipt printed/.test(w.screenText().join(" ")), 60000);
     assert.ok(await has(w, PART_PRINT), "the receipt's code loaded");
