@@ -7,8 +7,9 @@
  *   books.balance(walletAvailable(walletId));   // 1000
  *
  * Every movement of money is one movement: a set of postings whose debits equal its credits per currency, written
- * in the request's database transaction. A balance is never stored: it is credits - debits of an account's
- * postings, recomputed on demand. A movement's key makes it idempotent (the same key again moves nothing).
+ * in the request's database transaction. A balance is credits - debits of an account's postings; a wallet
+ * account's is also kept running beside them (keepsRunningBalance), in the same transaction, and a test recomputes it
+ * from the postings. A movement's key makes it idempotent (the same key again moves nothing).
  *
  * Accounts (credits - debits; what the issuer owes is positive, what it holds or is owed is negative):
  *   wallet:<id>:available      the payer's money for online payments and new allowances
@@ -34,6 +35,14 @@ export const walletPurse = (walletId: string, n: number) => "wallet:" + walletId
 export const walletPurses = (walletId: string) => "wallet:" + walletId + ":purse:";
 export const walletDebt = (walletId: string) => "wallet:" + walletId + ":debt";
 export const walletDisputed = (walletId: string) => "wallet:" + walletId + ":disputed";
+/**
+ * Accounts whose balance is also kept running, one row per currency beside the postings (docs/gateway.md, "Ingest at
+ * the limit, fourth pass"): a wallet's, which an upload reads for every payment. A merchant's and the issuer's stay
+ * sums of their postings: every payment of a merchant posts to its pending account, and one row updated by every
+ * upload would make any two concurrent uploads of a merchant conflict under SERIALIZABLE. The range is the one
+ * migration 10 backfilled ("wallet:" <= account < "wallet;").
+ */
+export const keepsRunningBalance = (account: string) => account.startsWith("wallet:");
 export const merchantPending = (merchantId: number) => "merchant:" + merchantId + ":pending";
 export const merchantAvailable = (merchantId: number) => "merchant:" + merchantId + ":available";
 export const merchantPaidOut = (merchantId: number) => "merchant:" + merchantId + ":paidout";

@@ -145,6 +145,16 @@ DROP INDEX IF EXISTS webhooks_due;
 DROP INDEX IF EXISTS sms_due;
 DROP INDEX IF EXISTS ledger_merchant;`,
   },
+  {
+    version: 10,
+    what: "running balances beside the postings: a wallet account's balance per currency and the sum spent under each allowance, one row each, kept in the transaction that writes the postings or spends (backfilled from them)",
+    sql: `CREATE TABLE IF NOT EXISTS account_balances (
+  account TEXT NOT NULL, currency INTEGER NOT NULL, balance INTEGER NOT NULL, PRIMARY KEY (account, currency));
+INSERT INTO account_balances (account, currency, balance) SELECT account, currency, SUM(credit - debit) FROM postings WHERE account >= 'wallet:' AND account < 'wallet;' GROUP BY account, currency;
+CREATE TABLE IF NOT EXISTS allowance_spent (
+  walletId TEXT NOT NULL, allowanceKey TEXT NOT NULL, amountMinor INTEGER NOT NULL, PRIMARY KEY (walletId, allowanceKey));
+INSERT INTO allowance_spent (walletId, allowanceKey, amountMinor) SELECT walletId, allowanceKey, SUM(amountMinor) FROM spends GROUP BY walletId, allowanceKey;`,
+  },
 ];
 
 /** The newest schema version. */

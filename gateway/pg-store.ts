@@ -24,7 +24,7 @@ import type { PgResult, PgStatement } from "./pg-sync.ts";
 import { PgError, SyncPg } from "./pg-sync.ts";
 import type { Query, Row } from "./sql-store.ts";
 import { col, SqlStore } from "./sql-store.ts";
-import type { SmsRow, WebhookRow } from "./store.ts";
+import type { PostingRow, SmsRow, SpendRow, WebhookRow } from "./store.ts";
 
 /** SQLSTATEs after which the whole transaction runs again: serialization failure, deadlock, a key taken meanwhile. */
 const RETRY = new Set(["40001", "40P01", "23505"]);
@@ -358,6 +358,9 @@ export class PgStore extends SqlStore {
    */
   copyRows(table: string, rows: Row[]): void {
     for (const r of rows) this.insert(table, r);
+    // the copied postings and spends add to the running balances, as every other write of them does
+    if (table === "postings") this.running(rows as unknown as PostingRow[], []);
+    if (table === "spends") this.running([], rows as unknown as SpendRow[]);
     if (rows.length && IDENTITY.has(table)) this.run("SELECT setval(pg_get_serial_sequence(?, 'id'), (SELECT COALESCE(MAX(id), 1) FROM " + table + "))", table);
   }
 

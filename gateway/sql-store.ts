@@ -28,6 +28,7 @@ import type {
   WalletRow,
   WebhookRow,
 } from "./store.ts";
+import { keepsRunningBalance } from "./books.ts";
 import type { UploadNeeds, UploadReads } from "./upload-reads.ts";
 import { loadUploadReads } from "./upload-reads.ts";
 
@@ -61,6 +62,10 @@ export interface Query {
   /** Its name as a part of a WITH (PostgreSQL's combined writes; another part reads what it returns). */
   cte?: string;
 }
+
+/** The running balances' upserts: an amount adds to the row (docs/gateway.md, "Ingest at the limit, fourth pass"). */
+const ADD_BALANCE = "ON CONFLICT(account, currency) DO UPDATE SET balance = account_balances.balance + excluded.balance";
+const ADD_SPENT = "ON CONFLICT(walletId, allowanceKey) DO UPDATE SET amountMinor = allowance_spent.amountMinor + excluded.amountMinor";
 
 /** Most rows one multi-row INSERT carries; batches go in power-of-two sizes, so a table has few statement shapes. */
 const MAX_ROWS = 64;
@@ -106,6 +111,8 @@ export abstract class SqlStore implements GatewayStore {
   private later: Pending[] = [];
   private inUnit = false;
   private writing = false;
+  /** Running balances' and allowances' sums still to add (key -> row), written with the next statement (running). */
+  private balanceDeltas = new Map<string, Pending>();
   private keep = false;
 
   /**
@@ -115,6 +122,7 @@ export abstract class SqlStore implements GatewayStore {
   protected unit<T>(fn: () => T): T {
     this.reads = null;
     this.later = [];
+    this.balanceDeltas.clear();
     this.inUnit = true;
     try {
       const out = fn();
@@ -124,6 +132,7 @@ export abstract class SqlStore implements GatewayStore {
       this.inUnit = false;
       this.reads = null;
       this.later = [];
+      this.balanceDeltas.clear();
     }
   }
 
@@ -134,6 +143,12 @@ export abstract class SqlStore implements GatewayStore {
   protected before(write: boolean): void {
     if (this.writing) return;
     if (write && !this.keep) this.reads = null;
+    if (this.balanceDeltas.size) {
+      // one row per key, in key order (two transactions lock the rows they share in the same order)
+      const keys = [...this.balanceDeltas.keys()].sort();
+      for (const k of keys) this.later.push(this.balanceDeltas.get(k) as Pending);
+      this.balanceDeltas.clear();
+    }
     if (!this.later.length) return;
     const rows = this.later;
     this.later = [];
@@ -186,6 +201,54 @@ export abstract class SqlStore implements GatewayStore {
     const r: Row = {};
     for (const k of Object.keys(row)) if ((row as Row)[k] !== undefined) r[k] = (row as Row)[k];
     this.later.push({ table, row: r, tail });
+  }
+
+  /**
+   * The running balances (docs/gateway.md, "Ingest at the limit, fourth pass"): every write of postings or spends,
+   * whatever the path (a movement, an upload's later rows, a spend, a copy of another database's rows), goes through
+   * here, so the row of each wallet account (keepsRunningBalance) and the sum spent under each allowance stay what
+   * their postings and spends add up to, in the same transaction. The amounts are summed per row and written as one
+   * upsert per table before the next statement (with an upload's rows, at the latest before COMMIT); outside a loaded
+   * set, at once. A test recomputes them (runningBalanceErrors).
+   */
+  protected running(postings: readonly { account: string; currency: number; debit: number; credit: number }[], spends: readonly { walletId: string; allowanceKey: string; amountMinor: number }[]): void {
+    const add = (k: string, table: string, row: Row, field: string, amount: number, tail: string) => {
+      const p = this.balanceDeltas.get(k);
+      if (p) (p.row as Row)[field] = (p.row[field] as number) + amount;
+      else this.balanceDeltas.set(k, { table, row: { ...row, [field]: amount }, tail });
+    };
+    for (const p of postings) {
+      if (keepsRunningBalance(p.account)) add("b\n" + p.account + "\n" + p.currency, "account_balances", { account: p.account, currency: p.currency }, "balance", p.credit - p.debit, ADD_BALANCE);
+    }
+    for (const x of spends) add("s\n" + x.walletId + "\n" + x.allowanceKey, "allowance_spent", { walletId: x.walletId, allowanceKey: x.allowanceKey }, "amountMinor", x.amountMinor, ADD_SPENT);
+    if (!this.reads) this.before(false);
+  }
+
+  /**
+   * The running balances and allowances' sums that differ from their postings and spends (must be none): each as
+   * "what: kept K, sum S". The books' own checks (trialBalance, unbalancedMovements) read only the postings.
+   */
+  runningBalanceErrors(): string[] {
+    const out: string[] = [];
+    const cmp = (what: string, kept: Map<string, number>, sums: Map<string, number>) => {
+      for (const k of new Set([...kept.keys(), ...sums.keys()])) {
+        const a = kept.get(k);
+        const b = sums.get(k) ?? 0;
+        if (a !== b) out.push(what + " " + k.replace("\n", " ") + ": kept " + (a === undefined ? "no row" : a) + ", sum " + b);
+      }
+    };
+    const map = (rows: Row[], a: string, b: string, v: string) => new Map(rows.map((r) => [r[a] + "\n" + r[b], Number(r[v])]));
+    cmp(
+      "balance",
+      map(this.all<Row>("SELECT account, currency, balance FROM account_balances"), "account", "currency", "balance"),
+      map(this.all<Row>("SELECT account, currency, SUM(credit - debit) AS b FROM postings WHERE account >= 'wallet:' AND account < 'wallet;' GROUP BY account, currency"), "account", "currency", "b"),
+    );
+    cmp(
+      "spent",
+      map(this.all<Row>("SELECT walletId, allowanceKey, amountMinor FROM allowance_spent"), "walletId", "allowanceKey", "amountMinor"),
+      map(this.all<Row>("SELECT walletId, allowanceKey, SUM(amountMinor) AS s FROM spends GROUP BY walletId, allowanceKey"), "walletId", "allowanceKey", "s"),
+    );
+    return out.sort();
   }
 
   /** A write the loaded set follows itself: it does not end the set. */
@@ -382,9 +445,12 @@ export abstract class SqlStore implements GatewayStore {
   }
 
   insertSpend(s: SpendRow): void {
-    if (!this.reads) return void this.insert("spends", s);
-    this.reads.wroteSpend(s);
-    this.writeLater("spends", s);
+    if (!this.reads) this.insert("spends", s);
+    else {
+      this.reads.wroteSpend(s);
+      this.writeLater("spends", s);
+    }
+    this.running([], [s]);
   }
   spendsAt(walletId: string, counter: number): SpendRow[] {
     const c = this.reads?.getSpendsAt(walletId, counter);
@@ -394,8 +460,8 @@ export abstract class SqlStore implements GatewayStore {
   spentUnder(walletId: string, allowanceKey: string): number {
     const c = this.reads?.getSpentUnder(walletId, allowanceKey);
     if (c !== undefined) return c;
-    const r = this.get<{ s: number | null }>("SELECT SUM(amountMinor) AS s FROM spends WHERE walletId=? AND allowanceKey=?", walletId, allowanceKey);
-    return r && r.s !== null ? r.s : 0;
+    const r = this.get<{ s: number }>("SELECT amountMinor AS s FROM allowance_spent WHERE walletId=? AND allowanceKey=?", walletId, allowanceKey);
+    return r ? Number(r.s) : 0;
   }
 
   upsertReport(r: ReportRow): void {
@@ -530,10 +596,12 @@ export abstract class SqlStore implements GatewayStore {
       this.reads.wroteMovement(m, postings);
       this.writeLater("movements", m);
       for (const p of postings) this.writeLater("postings", { movementKey: m.key, account: p.account, currency: p.currency, debit: p.debit, credit: p.credit });
+      this.running(postings, []);
       return 0;
     }
     const id = this.insert("movements", m, true);
     for (const p of postings) this.insert("postings", { ...p, movementId: id });
+    this.running(postings, []);
     return id;
   }
   movementByKey(key: string): MovementRow | undefined {
@@ -545,6 +613,14 @@ export abstract class SqlStore implements GatewayStore {
     const c = this.reads?.getBalance(account, currency, before);
     if (c !== undefined) return c;
     const like = account.endsWith(":");
+    if (before === undefined && keepsRunningBalance(account)) {
+      // the running balance: one row (a prefix: one row per account under it)
+      const w = (like ? "account >= ? AND account < ?" : "account = ?") + (currency === undefined ? "" : " AND currency = ?");
+      const a: unknown[] = like ? [account, account.slice(0, -1) + ";"] : [account];
+      if (currency !== undefined) a.push(currency);
+      const r = this.get<{ b: number | null }>("SELECT SUM(balance) AS b FROM account_balances WHERE " + w, ...a);
+      return r && r.b !== null ? Number(r.b) : 0;
+    }
     const where = (like ? "p.account >= ? AND p.account < ?" : "p.account = ?") + (currency === undefined ? "" : " AND p.currency = ?") + (before === undefined ? "" : " AND m.at < ?");
     const args: unknown[] = like ? [account, account.slice(0, -1) + ";"] : [account];
     if (currency !== undefined) args.push(currency);
@@ -554,6 +630,7 @@ export abstract class SqlStore implements GatewayStore {
     return r && r.b !== null ? r.b : 0;
   }
   balances(prefix: string): { account: string; currency: number; balance: number }[] {
+    if (keepsRunningBalance(prefix)) return this.all("SELECT account, currency, balance FROM account_balances WHERE account >= ? AND account < ? ORDER BY account, currency", prefix, prefix + "\uffff");
     return this.all("SELECT account, currency, SUM(credit - debit) AS balance FROM postings WHERE account >= ? AND account < ? GROUP BY account, currency ORDER BY account, currency", prefix, prefix + "\uffff");
   }
   postings(prefix: string, from = 0, to = Number.MAX_SAFE_INTEGER): PostingView[] {

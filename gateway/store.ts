@@ -494,6 +494,11 @@ export interface GatewayStore {
   postings(prefix: string, from?: number, to?: number): PostingView[];
   /** Sum of debits and of credits per currency over every posting (the books' trial balance). */
   trialBalance(): { currency: number; debits: number; credits: number }[];
+  /**
+   * Running balances (wallet accounts) and sums spent under allowances that differ from their postings and spends
+   * (must be none; docs/gateway.md, "Ingest at the limit, fourth pass").
+   */
+  runningBalanceErrors(): string[];
   /** Movements whose postings do not balance (must be none). */
   unbalancedMovements(): number[];
 

@@ -8,7 +8,7 @@
  * for that key, given the rows the transaction wrote so far. Keys not in a map are not covered: the store asks the
  * database (after writing what it holds back). A write the store does not apply here drops the whole set.
  */
-import { walletPurse } from "./books.ts";
+import { keepsRunningBalance, walletPurse } from "./books.ts";
 import type { Query, Row } from "./sql-store.ts";
 import type { AllowanceRow, LedgerRow, MerchantRow, MovementRow, OrderCallbackRow, PostingRow, RecordRow, ReportRow, SpendRow, WalletRow } from "./store.ts";
 
@@ -262,7 +262,8 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
     }
     if (akeys.length) {
       const pk = padded(akeys);
-      q("SELECT walletId, allowanceKey, SUM(amountMinor) AS s FROM spends WHERE walletId IN (" + marks(pw) + ") AND allowanceKey IN (" + marks(pk) + ") GROUP BY walletId, allowanceKey", [...pw, ...pk], (rows) => {
+      // the running sum (one row an allowance), not the allowance's spends summed
+      q("SELECT walletId, allowanceKey, amountMinor AS s FROM allowance_spent WHERE walletId IN (" + marks(pw) + ") AND allowanceKey IN (" + marks(pk) + ")", [...pw, ...pk], (rows) => {
         for (const w of wallets) for (const k of akeys) r.spentUnder.set(k2(w, k), 0);
         for (const x of rows) r.spentUnder.set(k2(x.walletId, x.allowanceKey), Number(x.s));
       });
@@ -296,14 +297,23 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
     });
   }
   // balances: the accounts asked, and the purses of the batch's allowances (found by a join in the same round, so
-  // the set costs one round trip, not two); an account both asked and a purse comes twice with the same sum
+  // the set costs one round trip, not two); an account both asked and a purse comes twice with the same sum. A
+  // wallet's account is its running balance, one row a currency (keepsRunningBalance); any other is summed from its
+  // postings
   const asked = uniq(n.accounts);
+  const kept = asked.filter(keepsRunningBalance);
+  const summed = asked.filter((a) => !keepsRunningBalance(a));
   let sums: Row[] = [];
   if (asked.length || (wallets.length && akeys.length)) {
     const parts: string[] = [];
     const args: unknown[] = [];
-    if (asked.length) {
-      const pa = padded(asked);
+    if (kept.length) {
+      const pa = padded(kept);
+      parts.push("SELECT account, currency, balance AS b FROM account_balances WHERE account IN (" + marks(pa) + ")");
+      args.push(...pa);
+    }
+    if (summed.length) {
+      const pa = padded(summed);
       parts.push("SELECT account, currency, SUM(credit - debit) AS b FROM postings WHERE account IN (" + marks(pa) + ") GROUP BY account, currency");
       args.push(...pa);
     }
@@ -311,8 +321,8 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
       const pw = padded(wallets);
       const pk = padded(akeys);
       parts.push(
-        "SELECT p.account, p.currency, SUM(p.credit - p.debit) AS b FROM allowances a JOIN postings p ON p.account = 'wallet:' || a.walletId || ':purse:' || a.n WHERE a.walletId IN (" +
-          marks(pw) + ") AND a.key IN (" + marks(pk) + ") GROUP BY p.account, p.currency",
+        "SELECT b.account, b.currency, b.balance AS b FROM allowances a JOIN account_balances b ON b.account = 'wallet:' || a.walletId || ':purse:' || a.n WHERE a.walletId IN (" +
+          marks(pw) + ") AND a.key IN (" + marks(pk) + ")",
       );
       args.push(...pw, ...pk);
     }

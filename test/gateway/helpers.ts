@@ -84,10 +84,48 @@ function counted(st: GatewayStore): GatewayStore {
   });
 }
 
+/**
+ * The running balances checked after every test (docs/gateway.md, "Ingest at the limit, fourth pass"): each store
+ * the suite opened (testStore, makeRig) is asked, before it closes and in a root afterEach hook while it is open,
+ * whether its running balances and allowances' sums still equal its postings and spends; a write path that forgets
+ * them fails the test that took it.
+ */
+const openedStores = new Set<GatewayStore>();
+const runningErrors: string[] = [];
+function checkRunning(st: GatewayStore, when: string): void {
+  let errs: string[];
+  try {
+    errs = st.runningBalanceErrors();
+  } catch (e) {
+    // a store whose database went away (the fault tests stop PostgreSQL) has nothing to ask; any other error counts
+    if (!st.open) return;
+    const m = e instanceof Error ? e.message : String(e);
+    if (/connect|terminat|ECONNREFUSED|closed|timed out/i.test(m)) return;
+    throw e;
+  }
+  for (const x of errs) runningErrors.push(when + ": " + x);
+}
+function tracked(st: GatewayStore): GatewayStore {
+  openedStores.add(st);
+  const close = st.close.bind(st);
+  st.close = () => {
+    if (st.open) checkRunning(st, "at close");
+    openedStores.delete(st);
+    close();
+  };
+  return st;
+}
+afterEach(function () {
+  // a store a describe's before hook opened stays checked after each of its tests, until it closes
+  for (const st of openedStores) if (st.open) checkRunning(st, "after the test");
+    else openedStores.delete(st);
+  if (runningErrors.length) throw new Error("running balances differ from the postings and spends:\n  " + runningErrors.splice(0).join("\n  "));
+});
+
 /** A store on the suite's database (testDb). */
 export function testStore(dbPath = ":memory:"): GatewayStore {
   const db = testDb(dbPath);
-  return counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db));
+  return counted(tracked(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db)));
 }
 export const DAY = 86400000;
 
@@ -121,7 +159,7 @@ export function makeRig(dbPath = ":memory:", extra: Partial<GatewayOptions> = {}
   const hooks = new FakeWebhooks();
   const issuer = Issuer.generate(1);
   const db = testDb(dbPath);
-  const make = () => new Gateway({ store: counted(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db)), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
+  const make = () => new Gateway({ store: counted(tracked(ON_POSTGRES ? openPgStore(db) : openSqliteStore(db))), clock, sms, webhooks: hooks, issuer, autoFlush: false, adminToken: "admin-test", ...extra });
   const rig: Rig = {
     gw: make(),
     clock,
