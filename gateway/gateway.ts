@@ -290,7 +290,7 @@ export class Gateway {
   readonly cards: CardProcessor;
   /** 3-D Secure challenges waiting for the customer (in memory: a restart asks the customer to pay again). */
   challenges = new Map<string, { invoice: Uint8Array; at: number }>();
-  linkCache = new Map<number, { pub: string; keys: LinkKeys }>();
+  linkCache = new Map<number, { pub: string; keys: LinkKeys; merchantId?: number }>();
   allowanceOk = new Set<string>();
   /** Open HTTP connections: where from, since when, and the connection log's row of each terminal that spoke on it. */
   conns = new Map<number, { address: string; port: number; at: number; rows: Map<number, number> }>();

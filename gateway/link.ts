@@ -167,24 +167,32 @@ export function noteConnection(g: Gateway, req: GatewayRequest, t: TerminalRow):
 export function keysFor(g: Gateway, t: TerminalRow): LinkKeys {
   const pubHex = toHex(t.pub);
   const c = g.linkCache.get(t.id);
-  if (c && c.pub === pubHex) return c.keys;
+  if (c && c.pub === pubHex) {
+    c.merchantId = t.merchantId;
+    return c.keys;
+  }
   const ecdh = createECDH("prime256v1");
   ecdh.setPrivateKey(Buffer.from(g.linkPrivate));
   const z = new Uint8Array(ecdh.computeSecret(Buffer.concat([Buffer.from([4]), Buffer.from(t.pub)])));
   const keys = linkKeys(g.crypto, z);
-  g.linkCache.set(t.id, { pub: pubHex, keys });
+  g.linkCache.set(t.id, { pub: pubHex, keys, merchantId: t.merchantId });
   return keys;
 }
 
 export function linkOp(g: Gateway, req: GatewayRequest, tid: number, op: string): GatewayResponse {
   if (op !== "hello" && op !== "upload" && op !== "update-chunk" && op !== "authorize") throw new GatewayError(404, "UNKNOWN_OP", "no link operation " + op);
-  const t = g.store.getTerminal(tid);
+  const pre = opened.get(req);
+  // an upload preverify opened: the terminal's row comes with the upload's reads, in one round trip
+  const folded = op === "upload" && pre && pre.body === req.body && pre.tid === tid ? foldedNeeds(g, pre) : null;
+  const t = folded && g.store.terminalAndUpload ? g.store.terminalAndUpload(tid, folded) : g.store.getTerminal(tid);
   if (!t) throw new GatewayError(404, "UNKNOWN_TERMINAL", "terminal " + tid + " is not registered");
   if (t.revokedAt) throw new GatewayError(403, "TERMINAL_REVOKED", "terminal " + tid + " was revoked", { terminalId: t.id, merchantId: t.merchantId });
   const keys = g.keysFor(t);
   // opened already by preverify() (same body, same keys, not a replay now): the same answer openRequest would give
-  const pre = opened.get(req);
-  const r = pre && pre.body === req.body && pre.keys === keys && pre.tid === tid && op === "upload" && pre.seq > t.linkSeq ? { seq: pre.seq, msg: pre.msg } : openRequest(g.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid, codec: nodeLinkCodec });
+  const usePre = !!pre && pre.body === req.body && pre.keys === keys && pre.tid === tid && op === "upload" && pre.seq > t.linkSeq;
+  // the reads were loaded for what preverify opened, under the merchant the cache named: not this request's, dropped
+  if (folded && !(usePre && t.merchantId === folded.merchantId) && g.store.dropUpload) g.store.dropUpload();
+  const r = usePre && pre ? { seq: pre.seq, msg: pre.msg } : openRequest(g.crypto, keys, req.body, { lastSeq: t.linkSeq, op, tid, codec: nodeLinkCodec });
   // the connection log counts the terminal's authentic requests on each connection
   const conn = req.connection !== undefined ? g.conns.get(req.connection) : undefined;
   const connRow = conn ? conn.rows.get(t.id) : undefined;
@@ -261,23 +269,43 @@ export function learnHash(g: Gateway, t: TerminalRow, seq: number, hash: string,
   else if (known !== hash) g.flag({ merchantId: t.merchantId, terminalId: t.id, walletId: "", txId: "", kind: "chain", detail: "chain hash of record " + seq + " from " + from + " differs from the one known" });
 }
 
-export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<string, unknown> {
-  const recs = m.records;
-  if (!Array.isArray(recs)) throw new GatewayError(400, "REQ_FORMAT", "upload: records must be an array");
-  if (recs.length > MAX_UPLOAD_RECORDS) throw new GatewayError(413, "TOO_MANY_RECORDS", "at most " + MAX_UPLOAD_RECORDS + " records per upload");
+/** What is wrong with an upload's records (null: an array of well-formed records in increasing seq). */
+function recordsError(recs: unknown): GatewayError | null {
+  if (!Array.isArray(recs)) return new GatewayError(400, "REQ_FORMAT", "upload: records must be an array");
+  if (recs.length > MAX_UPLOAD_RECORDS) return new GatewayError(413, "TOO_MANY_RECORDS", "at most " + MAX_UPLOAD_RECORDS + " records per upload");
   let last = 0;
   for (const r of recs as UploadRecord[]) {
     if (!r || typeof r !== "object" || !toPosInt(r.seq) || r.seq < 1 || typeof r.entry !== "string" || (r.prev !== undefined && !isHex(r.prev, 16))) {
-      throw new GatewayError(400, "REQ_FORMAT", "upload: each record is {seq (positive), prev (32 hex, optional), entry (base64)}");
+      return new GatewayError(400, "REQ_FORMAT", "upload: each record is {seq (positive), prev (32 hex, optional), entry (base64)}");
     }
-    if (r.seq <= last) throw new GatewayError(400, "REQ_FORMAT", "upload: records must be in increasing seq");
+    if (r.seq <= last) return new GatewayError(400, "REQ_FORMAT", "upload: records must be in increasing seq");
     last = r.seq;
   }
+  return null;
+}
+
+/**
+ * The reads of an upload preverify opened, to load with the terminal's row (linkOp): with the merchant the link
+ * cache knows for the terminal; null when that is not known, the keys are not the cache's, the records are not
+ * well formed (the request's turn refuses them) or it carries orders (taken before the reads, upload()).
+ */
+function foldedNeeds(g: Gateway, pre: Opened): UploadNeeds | null {
+  const c = g.linkCache.get(pre.tid);
+  if (!c || c.keys !== pre.keys || c.merchantId === undefined || pre.msg.orders !== undefined || recordsError(pre.msg.records)) return null;
+  return uploadNeeds(g, { merchantId: c.merchantId, id: pre.tid }, pre.msg.records as UploadRecord[]);
+}
+
+export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<string, unknown> {
+  const bad = recordsError(m.records);
+  if (bad) throw bad;
+  const recs = m.records as UploadRecord[];
+  const last = recs.length ? recs[recs.length - 1].seq : 0;
   // the orders first: a payment for one of them in this same upload then finds its callback
   const orders = takeOrders(g, t, m.orders);
   // set-wise: what the records will ask of the store is loaded in one query per table, then each record is
-  // checked and entered in turn as before, from memory; its rows are written in multi-row INSERTs at the end
-  if (g.store.loadUpload) g.store.loadUpload(uploadNeeds(g, t, recs as UploadRecord[]));
+  // checked and entered in turn as before, from memory; its rows are written in multi-row INSERTs at the end (loaded
+  // already with the terminal's row when preverify opened the upload: linkOp)
+  if (g.store.loadUpload && !(g.store.uploadLoaded && g.store.uploadLoaded())) g.store.loadUpload(uploadNeeds(g, t, recs as UploadRecord[]));
   const acked: number[] = [];
   const rejected: { seq: number; code: string; message: string }[] = [];
   let entered = 0;
@@ -295,7 +323,7 @@ export function upload(g: Gateway, t: TerminalRow, m: LinkRequest): Record<strin
 }
 
 /** What ingest() of these records will read: their seqs, txIds, wallets, counters, allowances, balances, orders. */
-export function uploadNeeds(g: Gateway, t: TerminalRow, recs: UploadRecord[]): UploadNeeds {
+export function uploadNeeds(g: Gateway, t: Pick<TerminalRow, "merchantId" | "id">, recs: UploadRecord[]): UploadNeeds {
   const n: UploadNeeds = { merchantId: t.merchantId, terminalId: t.id, seqs: [], chainSeqs: [], txIds: [], wallets: [], counters: [], allowanceKeys: [], accounts: [], movementKeys: [], orderRefs: [] };
   for (const r of recs) {
     n.seqs.push(r.seq);

@@ -272,6 +272,31 @@ export abstract class SqlStore implements GatewayStore {
     this.reads = loadUploadReads(n, (qs) => this.allMany(qs));
   }
 
+  /**
+   * loadUpload, with the terminal's row read in the same round (one round trip fewer an upload): the row, or
+   * undefined when there is no such terminal. Outside a transaction: the row alone.
+   */
+  terminalAndUpload(terminalId: number, n: UploadNeeds): TerminalRow | undefined {
+    if (!this.inUnit) return this.getTerminal(terminalId);
+    this.before(false);
+    let t: TerminalRow | undefined;
+    let first = true;
+    this.reads = loadUploadReads(n, (qs) => {
+      if (!first) return this.allMany(qs);
+      first = false;
+      const rows = this.allMany([...qs, { sql: "SELECT * FROM terminals WHERE id=?", args: [terminalId], bytes: ["pub", "cert"] }]);
+      t = (rows.pop() as Row[])[0] as unknown as TerminalRow | undefined;
+      return rows;
+    });
+    return t;
+  }
+  uploadLoaded(): boolean {
+    return this.reads !== null;
+  }
+  dropUpload(): void {
+    this.reads = null;
+  }
+
   /** A read of the operator's own (counts, checks; tests): runs in the current transaction, if any. */
   select<T>(sql: string, ...args: unknown[]): T[] {
     return this.all<T>(sql, ...args);
@@ -325,7 +350,8 @@ export abstract class SqlStore implements GatewayStore {
     return this.get("SELECT * FROM terminals WHERE pub=?", (pub));
   }
   updateTerminal(merchantId: number, id: number, patch: Partial<Omit<TerminalRow, "id" | "merchantId">>): void {
-    this.update("terminals", { merchantId, id }, patch);
+    // terminals are not in an upload's loaded set: the set stays (the link's seq, written after the set is loaded)
+    this.keeping(() => this.update("terminals", { merchantId, id }, patch));
   }
   listTerminals(merchantId: number): TerminalRow[] {
     return this.all("SELECT * FROM terminals WHERE merchantId=? ORDER BY id", merchantId);
@@ -539,7 +565,8 @@ export abstract class SqlStore implements GatewayStore {
     return this.insert("connections", c, true);
   }
   touchConnection(id: number, terminalId: number, merchantId: number): void {
-    this.exec("UPDATE connections SET terminalId=?, merchantId=?, requests=requests+1 WHERE id=?", terminalId, merchantId, id);
+    // nor are connections
+    this.keeping(() => this.exec("UPDATE connections SET terminalId=?, merchantId=?, requests=requests+1 WHERE id=?", terminalId, merchantId, id));
   }
   closeConnection(id: number, at: number): void {
     this.exec("UPDATE connections SET disconnectedAt=? WHERE id=? AND disconnectedAt=0", at, id);

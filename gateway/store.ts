@@ -412,6 +412,16 @@ export interface GatewayStore {
    * the transaction ends the store answers from it and writes the upload's rows in multi-row INSERTs.
    */
   loadUpload?(needs: UploadNeeds): void;
+  /**
+   * Optional: the terminal's row, read in the same round trip as loadUpload's reads for `needs` (an upload opened
+   * before its turn: docs/gateway.md, "Ingest at the limit, fourth pass"). The caller drops the set (dropUpload)
+   * when the row shows the needs were not this upload's.
+   */
+  terminalAndUpload?(terminalId: number, needs: UploadNeeds): TerminalRow | undefined;
+  /** Optional: whether the running transaction holds an upload's loaded set. */
+  uploadLoaded?(): boolean;
+  /** Optional: forgets the running transaction's loaded set (the store asks the database again). */
+  dropUpload?(): void;
 
   insertRecord(r: RecordRow): void;
   recordsAt(merchantId: number, terminalId: number, seq: number): RecordRow[];

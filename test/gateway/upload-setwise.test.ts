@@ -9,7 +9,7 @@ import type { Entry } from "../../protocol/entry.ts";
 import { Issuer } from "../../gateway/issuer.ts";
 import { SyncPg } from "../../gateway/pg-sync.ts";
 import type { SqlStore } from "../../gateway/sql-store.ts";
-import type { JournalRecord } from "../helpers/soft-terminal.ts";
+import type { JournalRecord, LinkSend } from "../helpers/soft-terminal.ts";
 import { inProcess, SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
 import { makeRig, ON_POSTGRES } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
@@ -20,13 +20,21 @@ interface Side {
   merchantId: number;
 }
 
-/** A gateway with one merchant, one terminal (this private key) and one wallet (this key), under `issuer`. */
-function side(issuer: Issuer, terminalKey: Uint8Array, w: SoftWallet, setWise: boolean): Side {
-  const rig = makeRig(":memory:", { issuer });
+/**
+ * A gateway with one merchant, one terminal (this private key) and one wallet (this key), under `issuer`. With
+ * `preverify`, a verify thread opens each upload before its turn, as the HTTP server with workers does.
+ */
+function side(issuer: Issuer, terminalKey: Uint8Array, w: SoftWallet, setWise: boolean, preverify = false): Side {
+  const rig = makeRig(":memory:", { issuer, verifyThreads: preverify ? 1 : 0 });
   const m = rig.gw.registerMerchant({ name: "Shop", webhookUrl: "https://shop.example/hook" });
   const probe = new SoftTerminal({ terminalId: 0, privateKey: terminalKey, linkPublicKey: rig.gw.linkPublicKey, send: () => Promise.reject(new Error("unused")) });
   const reg = rig.gw.registerTerminal({ merchantId: m.merchantId, publicKey: probe.publicKey });
-  const t = new SoftTerminal({ terminalId: reg.terminalId, privateKey: terminalKey, linkPublicKey: rig.gw.linkPublicKey, send: (r) => inProcess(rig.gw)(r), now: () => Math.floor(rig.clock.now() / 1000) });
+  const send: LinkSend = async (r) => {
+    const req = { method: "POST", path: r.path, headers: { "content-type": "text/plain" }, body: r.body, remote: { address: "10.0.0.9", port: 40000 } };
+    if (preverify && rig.gw.wantsPreverify(req)) await rig.gw.preverify(req);
+    return rig.gw.handle(req);
+  };
+  const t = new SoftTerminal({ terminalId: reg.terminalId, privateKey: terminalKey, linkPublicKey: rig.gw.linkPublicKey, send, now: () => Math.floor(rig.clock.now() / 1000) });
   const a = rig.gw.registerWallet({ publicKey: w.publicKey, capMinor: 1000, phone: "+4915100000001", balanceMinor: 5000 }).allowance;
   if (setWise) w.setAllowance(a);
   // the record-by-record path: a store that does not load an upload's reads ahead
@@ -124,6 +132,87 @@ describe("gateway: set-wise ingest", () => {
     assert.deepEqual(again.acked, [1, 2, 3, 5, 7, 8]);
     const strip = (x: unknown) => JSON.stringify({ ...(x as object), activity: [] });
     assert.equal(strip(state(a)), strip(JSON.parse(before)), "the resent batch changed nothing but the activity log");
+  });
+
+  it("an upload preverify opened reads the terminal's row with its reads (one round trip fewer on PostgreSQL), enters what record-by-record ingest enters, and a stale merchant in the link cache only drops those reads", async () => {
+    const issuer = Issuer.generate(1);
+    const terminalKey = new Uint8Array(32).fill(9);
+    const w = new SoftWallet();
+    const a = side(issuer, terminalKey, w, true, true);
+    const b = side(issuer, terminalKey, w, false);
+    try {
+      const t = a.t;
+      // two batches of six payments (the same shape: their round trips compare), then a refund and a double spend
+      const first = t.walletPayment(w, 100);
+      t.record(first);
+      for (let i = 0; i < 11; i++) t.record(t.walletPayment(w, 10 + i));
+      t.record(t.refund(first.txId, 30)); // 13
+      t.record(t.walletPayment(w, 40, { counter: w.spent[1].counter })); // 14: a double spend
+      for (let i = 0; i < 2; i++) t.record(t.walletPayment(w, 20 + i));
+      const all: JournalRecord[] = t.journal.map((r) => ({ ...r, entry: new Uint8Array(r.entry), acked: false }));
+      const head = (x: SoftTerminal) => x as unknown as { headHash: string };
+      head(b.t).headHash = head(a.t).headHash;
+      b.t.journal = all.map((r) => ({ ...r }));
+      for (const s of [a, b]) await s.t.hello();
+      const st = a.rig.gw.store as SqlStore;
+      // the folded reads: terminalAndUpload answers the terminal's row; counted, with the database's round trips
+      let folded = 0;
+      let dropped = 0;
+      const fold = st.terminalAndUpload.bind(st);
+      const drop = st.dropUpload.bind(st);
+      st.terminalAndUpload = (tid, n) => (folded++, fold(tid, n));
+      st.dropUpload = () => (dropped++, drop());
+      let trips = 0;
+      const orig = SyncPg.prototype.batch;
+      if (ON_POSTGRES) {
+        SyncPg.prototype.batch = function (this: SyncPg, qs) {
+          trips++;
+          return orig.call(this, qs);
+        };
+      }
+      const up = async (s: Side) => {
+        trips = 0;
+        const r = await s.t.uploadBatch(6);
+        return { r, trips };
+      };
+      try {
+        const a1 = await up(a);
+        const b1 = await up(b);
+        assert.deepEqual(a1.r, b1.r);
+        assert.equal(folded, 1, "the terminal's row read with the upload's reads");
+        assert.equal(dropped, 0);
+        // the same upload's shape without the fold: one round trip more
+        const keep = st.terminalAndUpload;
+        (st as { terminalAndUpload?: unknown }).terminalAndUpload = undefined;
+        const a2 = await up(a);
+        st.terminalAndUpload = keep;
+        const b2 = await up(b);
+        assert.deepEqual(a2.r, b2.r);
+        if (ON_POSTGRES) assert.equal(a2.trips - a1.trips, 1, "round trips an upload: " + a1.trips + " folded, " + a2.trips + " not");
+        // the link cache names another merchant (stale): the reads loaded for it are dropped and loaded again
+        const c = a.rig.gw.linkCache.get(t.terminalId);
+        assert.ok(c && c.merchantId === a.merchantId);
+        c.merchantId = a.merchantId + 1000;
+        const a3 = await up(a);
+        const b3 = await up(b);
+        assert.deepEqual(a3.r, b3.r);
+        assert.equal(folded, 2);
+        assert.equal(dropped, 1, "the reads loaded under the wrong merchant dropped");
+        assert.equal(c.merchantId, a.merchantId, "the cache learnt the merchant again");
+      } finally {
+        SyncPg.prototype.batch = orig;
+      }
+      assert.deepEqual(a.t.pending.length, 0);
+      assert.deepEqual(
+        a.rig.gw.ledger().map((l) => [l.kind, l.amountMinor]),
+        b.rig.gw.ledger().map((l) => [l.kind, l.amountMinor]),
+      );
+      assert.deepEqual(state(a), state(b), "the same rows, ids, balances and outbox as record-by-record ingest");
+      assert.ok(a.rig.gw.flags().some((f) => f.kind === "double-spend"));
+    } finally {
+      a.rig.gw.close();
+      b.rig.gw.close();
+    }
   });
 
   it("an upload costs a bounded number of statements: 32 records take no more than 4 do", async () => {
