@@ -27,7 +27,10 @@ import { DAY, FakeWebhooks, T0, makeRig, merchantWithTerminals, newWallet } from
 const ADMIN = "adm_faults";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every txId exactly once in the ledger, nothing else there, and the postings balanced. */
+/**
+ * Every txId exactly once in the ledger, nothing else there, the postings balanced, and the running balances and
+ * allowances' sums what the postings and spends add up to (docs/gateway.md, "Ingest at the limit, fourth pass").
+ */
 function booksHold(gw: Gateway, txIds: string[]): void {
   const seen = new Map<string, number>();
   for (const l of gw.ledger()) if (l.txId) seen.set(l.txId, (seen.get(l.txId) ?? 0) + 1);
@@ -36,6 +39,7 @@ function booksHold(gw: Gateway, txIds: string[]): void {
   const b = gw.books();
   assert.deepEqual(b.unbalanced, []);
   for (const t of b.trial) assert.equal(t.debits, t.credits, "trial balance in " + t.currency);
+  assert.deepEqual(gw.store.runningBalanceErrors(), [], "running balances equal the postings and spends");
 }
 
 interface Proc {
