@@ -13,8 +13,10 @@ import { toBase64 } from "../../protocol/sync.ts";
 import { HOLD_MS } from "../../protocol/rules.ts";
 import { PURSE_GRACE_MS } from "../../gateway/money.ts";
 import { SqliteStore } from "../../gateway/sqlite-store.ts";
+import { openPgStore } from "../../gateway/pg-store.ts";
+import type { SqlStore } from "../../gateway/sql-store.ts";
 import { SoftWallet } from "../helpers/soft-terminal.ts";
-import { DAY, makeRig, merchantWithTerminals, newWallet, walletCall } from "./helpers.ts";
+import { DAY, makeRig, merchantWithTerminals, newWallet, ON_POSTGRES, testDb, walletCall } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -270,6 +272,49 @@ describe("gateway money: schema versions", () => {
       assert.equal(s.balance("wallet:00112233445566ff:available"), 4321);
       assert.deepEqual(s.unbalancedMovements(), []);
       s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("gateway money: running balances (migration 10)", () => {
+  it("backfills a version-9 database's running balances and allowances' sums from its postings and spends, and keeps them from there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-v9-"));
+    try {
+      const rig = makeRig(join(dir, "v9.db"));
+      const { merchant, terms } = merchantWithTerminals(rig, "Backfill", 2);
+      const w = newWallet(rig);
+      const v = newWallet(rig, 5000, "+4915100000002");
+      for (const t of terms) for (let i = 0; i < 3; i++) t.record(t.walletPayment(i % 2 ? v : w, 100 + i));
+      for (const t of terms) await t.uploadAll();
+      const books = () => ({ books: rig.gw.books(), w: rig.gw.walletBalances(w.walletId), v: rig.gw.walletBalances(v.walletId), spent: [w, v].map((x) => rig.gw.store.allowances(x.walletId).map((a) => rig.gw.store.spentUnder(x.walletId, a.key))) });
+      const before = books();
+      assert.ok(before.spent.flat().every((x) => x > 0), "money spent under both wallets' allowances");
+      // the database as version 9 left it: no running rows, and the version says so (done on the closed database)
+      rig.gw.close();
+      if (ON_POSTGRES) {
+        const raw = openPgStore(testDb(join(dir, "v9.db")));
+        raw.select("DROP TABLE account_balances");
+        raw.select("DROP TABLE allowance_spent");
+        raw.select("UPDATE schema_version SET version = 9");
+        raw.close();
+      } else {
+        const raw = new Database(join(dir, "v9.db"));
+        raw.exec("DROP TABLE account_balances; DROP TABLE allowance_spent");
+        raw.pragma("user_version = 9");
+        raw.close();
+      }
+      rig.restart();
+      assert.deepEqual(rig.gw.store.runningBalanceErrors(), []);
+      assert.deepEqual(books(), before, "the same balances and sums, read from the backfilled rows");
+      assert.ok(Number((rig.gw.store as SqlStore).select<{ n: number }>("SELECT count(*) AS n FROM account_balances")[0].n) > 0);
+      // and kept from there: more payments, the rows still equal the postings and spends
+      for (const t of terms) t.record(t.walletPayment(w, 7));
+      for (const t of terms) await t.uploadAll();
+      assert.deepEqual(rig.gw.store.runningBalanceErrors(), []);
+      assert.equal(rig.gw.merchantBalances(merchant.merchantId).pending, 2 * (100 + 101 + 102) + 14);
+      rig.gw.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
