@@ -105,7 +105,7 @@ export async function measureDevice(bin: string, log: (s: string) => void = () =
     };
     /** Arm, run the trigger, wait for `done` on screen, and time it from the trigger `at` picks. */
     const timed = async (flow: string, trigger: () => Promise<void> | void, done: RegExp, at: (m: EspruinoHost["marks"]) => number | undefined) => {
-      await h.memory({ resetPeak: true });
+      await h.memory({ resetPeak: true, live: true });
       h.clearMarks();
       await trigger();
       await w.until(flow, () => done.test(screen()), 60000);

@@ -113,7 +113,8 @@ export interface JsVars {
   /** Highest usage seen at any bridged transfer since the last reset, garbage not yet collected included. */
   peak: number;
   /** Highest usage after a garbage collection at any bridged transfer since the last reset (within 16 JsVars under
-   * the truth: the bridge collects only when usage passes it by more; sim/engine/bridge-prelude.js). */
+   * the truth: the bridge collects only when usage passes it by more; sim/engine/bridge-prelude.js), once a
+   * `memory({ resetPeak: true, live: true })` asked for it. */
   live: number;
 }
 
@@ -582,11 +583,12 @@ export class EspruinoHost {
 
   /**
    * JsVars in use (`process.memory()`; `gc` runs Espruino's garbage collection first, as process.memory() does by
-   * default) and the peak seen at any bridged transfer since the last `resetPeak`.
+   * default) and the peak seen at any bridged transfer since the last `resetPeak`; `live` with `resetPeak` turns on
+   * the peak after garbage collection from then on (JsVars.live; 0 until then).
    */
-  async memory(o: { gc?: boolean; resetPeak?: boolean } = {}): Promise<JsVars> {
+  async memory(o: { gc?: boolean; resetPeak?: boolean; live?: boolean } = {}): Promise<JsVars> {
     await this.ready();
-    const r = await this.request(Out.Memory, In.Memory, o.resetPeak ? 2 : o.gc === false ? 0 : 1, Buffer.alloc(0));
+    const r = await this.request(Out.Memory, In.Memory, o.resetPeak ? (o.live ? 3 : 2) : o.gc === false ? 0 : 1, Buffer.alloc(0));
     const [usage, total, peak, live] = r.split(",").map(Number);
     this.lastMemory = { usage, total, peak, live };
     return this.lastMemory;

@@ -33,7 +33,9 @@ describe("the bundle's top level is the interpreter's global scope", function ()
 
   it("declares hundreds of short names there, none of them one of the interpreter's", () => {
     const names = topLevelNames(readFileSync("dist/devkit.js", "latin1"));
-    assert.ok(names.length > 300, names.length + " top-level names");
+    // a bundle wrapped in a function would declare a handful here (the literal constants the build writes where
+    // they are used are not declared at all: build.ts inlineLiteralConstants)
+    assert.ok(names.length > 200, names.length + " top-level names");
     const reserved = new Set(ESPRUINO_GLOBALS);
     assert.deepEqual(names.filter((n) => reserved.has(n)), []);
   });
