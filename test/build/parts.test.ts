@@ -32,6 +32,20 @@ function runOnV8(file: string, files: Record<string, string> = {}) {
   return { ctx, printed, run: (code: string) => vm.runInContext(code, ctx) };
 }
 
+/** `bundle` run from the interpreter's Storage, then `after`; null (the test skipped, saying what it would check)
+ * when ESPRUINO is unset. */
+async function fromStorage(ctx: Mocha.Context, what: string, bundle: string, after: string) {
+  const bin = interpreter();
+  if (!bin) {
+    console.log("      skipped: ESPRUINO is unset; with it, " + what);
+    ctx.skip();
+    return null;
+  }
+  const f = join(mkdtempSync(join(tmpdir(), "parts-")), "bundle.js");
+  writeFileSync(f, bundle);
+  return runFromStorage(bin, f, { after });
+}
+
 describe("parts: flow code evaluated from flash when needed, let go at idle", function () {
   this.timeout(60000);
   let file = "";
@@ -94,36 +108,25 @@ describe("parts: flow code evaluated from flash when needed, let go at idle", fu
   it("lets the core's start call into a part at once, on the interpreter (ESPRUINO=…)", async function () {
     // the interpreter defines a function declared in a block (the boot stub's) only as it reaches it: the loader
     // and the stubs must come before the core, or a part called at boot is "not defined"
-    const bin = interpreter();
-    if (!bin) {
-      console.log("      skipped: ESPRUINO is unset; with it, a core calls its part as it starts, on the interpreter");
-      return this.skip();
-    }
-    const dir = mkdtempSync(join(tmpdir(), "parts-"));
-    const f = join(dir, "bundle.js");
-    writeFileSync(f, assembleBundle(await compileParts(entry("core-start.ts"), "start.entry.ts", [], {}, FLOW)));
-    const r = await runFromStorage(bin, f, { after: "quit();\n" });
+    const bundle = assembleBundle(await compileParts(entry("core-start.ts"), "start.entry.ts", [], {}, FLOW));
+    const r = await fromStorage(this, "a core calls its part as it starts, on the interpreter", bundle, "quit();\n");
+    if (!r) return;
     assert.deepEqual(r.errors, []);
     assert.ok(r.lines.includes("started with one cup"), r.lines.join(" | "));
   });
 
   it("costs nothing once dropped, on the interpreter, where it runs from Storage (ESPRUINO=…)", async function () {
-    const bin = interpreter();
-    if (!bin) {
-      console.log("      skipped: ESPRUINO is unset; with it, the part is loaded and dropped on the interpreter");
-      return this.skip();
-    }
-    const dir = mkdtempSync(join(tmpdir(), "parts-"));
-    const f = join(dir, "bundle.js");
-    writeFileSync(f, file);
-    const r = await runFromStorage(bin, f, {
+    const r = await fromStorage(
+      this,
+      "the part is loaded and dropped on the interpreter",
+      file,
       // a first round makes what the interpreter makes once (its `process`, `String`, these variables), then the
       // second is measured
-      after:
-        'var m0=0,m1=0,m2=0,x="";print("RUN "+run());__PD();' +
+      'var m0=0,m1=0,m2=0,x="";print("RUN "+run());__PD();' +
         'm0=process.memory().usage;x=run();m1=process.memory().usage;__PD();m2=process.memory().usage;' +
         'print("RUN "+x);print("MEM "+m0+" "+m1+" "+m2);quit();\n',
-    });
+    );
+    if (!r) return;
     assert.deepEqual(r.errors, []);
     assert.equal(r.inFlash, true);
     assert.deepEqual(r.lines.filter((l) => l.startsWith("RUN ")), ["RUN two,many (from the part),one cup,3", "RUN two,many (from the part),one cup,3"]);
