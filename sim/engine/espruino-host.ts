@@ -279,6 +279,9 @@ export class EspruinoHost {
     this.scannerLineFreeAt = 0;
     this.busOffset = Infinity;
     this.busStamp = null;
+    // what the last interpreter wrote before its power went: half a record or line, never the start of this one's
+    this.inBuf = Buffer.alloc(0);
+    this.stdoutRest = "";
     this.consoles.serial = "Serial1";
     this.ble.services = {};
     this.ble.advertising = null;
@@ -475,10 +478,19 @@ export class EspruinoHost {
     await Promise.race([
       this.connected,
       new Promise<void>((_r, rej) => {
-        timer = setTimeout(() => rej(new Error("the interpreter's bridge did not connect in " + timeoutMs + " ms; it printed: " + this.output.slice(-10).join(" | "))), timeoutMs);
+        timer = setTimeout(() => rej(new Error("the interpreter's bridge did not connect in " + timeoutMs + " ms (" + this.bridgeState() + "); it printed: " + this.output.slice(-10).join(" | "))), timeoutMs);
       }),
     ]);
     clearTimeout(timer);
+  }
+
+  /** Where a bridge that never came up stopped: no server, no interpreter, no socket, or no greeting on it. */
+  private bridgeState(): string {
+    if (!this.poweredOn) return "powered off";
+    if (!this.server) return "no server";
+    if (!this.child) return "the interpreter was not started";
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return "the interpreter exited";
+    return this.sock ? "its socket is open, its greeting never came" : "the interpreter runs, its socket never opened";
   }
 
   // ------------------------------------------------------------------ the merchant's side

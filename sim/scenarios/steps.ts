@@ -6,9 +6,9 @@ export function shows(w: World, text: string): boolean {
   return w.screenText().some((l) => l.indexOf(text) >= 0);
 }
 
-/** The idle screen is up (the firmware drew something). */
+/** The idle screen is up: it says "Ready". "Starting" comes first, and keys pressed while it shows are lost. */
 export async function idle(w: World): Promise<void> {
-  await w.until("the idle screen", () => w.screenText().length > 0);
+  await w.until("the idle screen", () => shows(w, "Ready"));
 }
 
 /** Provision the terminal unless this world already did. */
