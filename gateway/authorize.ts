@@ -9,7 +9,7 @@
  * Idempotent by txId: the same entry again is approved again with the same answer, and the terminal's later upload
  * of it finds the entered record (seq 0) and is acknowledged without entering anything (gateway/link.ts ingest).
  */
-import { toHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
 import { decodePayment, decodeRequest } from "../protocol/messages.ts";

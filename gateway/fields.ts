@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fromHex, toHex } from "../protocol/codec/hex.ts";
+import { fromHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import { HOLD_MS } from "../protocol/rules.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import { isE164 } from "./sms.ts";
@@ -54,7 +55,10 @@ export function header(req: GatewayRequest, name: string): string {
  * fromBase64 accepts, at Node's speed (that one is written for the device).
  */
 export function strictBase64(s: string): Uint8Array | null {
-  if (typeof s !== "string" || s.length % 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  if (typeof s !== "string" || s.length % 4) return null;
+  // Node's decoder skips what is not base64 (and reads base64url's - and _), but the canonical text of what it
+  // decoded has only the alphabet and at most two "=" at the end: equal to it, the text was strict base64 (no
+  // pattern test first: on a 13 KB upload it was a fifth of the time opening the upload took)
   const b = Buffer.from(s, "base64");
   if (b.toString("base64") !== s) return null;
   return new Uint8Array(b.buffer, b.byteOffset, b.length);

@@ -19,7 +19,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { CryptoBackend } from "../hal/crypto.ts";
-import { fromHex, toHex } from "../protocol/codec/hex.ts";
+import { fromHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import type { Entry } from "../protocol/entry.ts";
 import type { Allowance } from "../protocol/messages.ts";
 import { decodeInvoice } from "../protocol/messages.ts";

@@ -3,7 +3,8 @@
  * checking each uploaded entry's signatures (on the worker threads first, preverify) before reconcile.ts enters it.
  */
 import { createECDH } from "node:crypto";
-import { concat, toHex } from "../protocol/codec/hex.ts";
+import { concat } from "../protocol/codec/hex.ts";
+import { sameBytes, toHex } from "./hex.ts";
 import { takeOrders } from "./orders.ts";
 import { authorize } from "./authorize.ts";
 import type { Entry } from "../protocol/entry.ts";
@@ -360,7 +361,7 @@ export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" |
   // The same record again (a lost reply, a restart): acknowledged, never entered twice.
   const same = s.recordsAt(t.merchantId, t.id, r.seq);
   for (const x of same) {
-    if (bytes && toHex(x.entry) === toHex(bytes)) {
+    if (bytes && sameBytes(x.entry, bytes)) {
       if (x.status === "rejected") return { code: x.code, message: x.message };
       return "duplicate";
     }
@@ -377,14 +378,14 @@ export function ingest(g: Gateway, t: TerminalRow, r: UploadRecord): "entered" |
     // Held already under another record (the journal was re-uploaded from elsewhere, or reset): the same bytes are
     // a duplicate, other bytes a conflict.
     const rec = s.recordOfTx(t.merchantId, t.id, txHex);
-    if (rec && toHex(rec.entry) === toHex(bytes)) {
+    if (rec && sameBytes(rec.entry, bytes)) {
       s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "same entry as record " + rec.seq, receivedAt: now });
       return "duplicate";
     }
     // Entered already from the payer's receipt: the same request and payment are this payment, uploaded at last.
     const ev = rec ? undefined : s.recordsAt(t.merchantId, t.id, 0).find((x) => x.txId === txHex && x.status === "evidence");
     const had = ev ? decodeEntry(ev.entry) : null;
-    if (had && had.kind === 1 && e.kind === 1 && toHex(had.request) === toHex(e.request) && toHex(had.payment) === toHex(e.payment)) {
+    if (had && had.kind === 1 && e.kind === 1 && sameBytes(had.request, e.request) && sameBytes(had.payment, e.payment)) {
       s.insertRecord({ merchantId: t.merchantId, terminalId: t.id, seq: r.seq, prev, entry: bytes, txId: txHex, status: "duplicate", code: "", message: "entered from the payer's receipt before this upload", receivedAt: now });
       s.updateLedger(t.merchantId, txHex, { method: e.method, orderRef: e.orderRef, updatedAt: now });
       if (prev && r.seq > 1) g.learnHash(t, r.seq - 1, prev, "record " + r.seq);

@@ -2,7 +2,7 @@
  * Invoices paid online: submitted by the terminal, paid on the pay page by card (with 3-D Secure) or wallet.
  */
 import { randomBytes } from "node:crypto";
-import { toHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import { decodeInvoice } from "../protocol/messages.ts";
 import { toQrText } from "../protocol/qr.ts";
 import { toBase64 } from "../protocol/sync.ts";

@@ -2,7 +2,8 @@
  * Reconciliation: entering a verified journal entry in the books (double spending, the allowance's cap, the hold),
  * matching it with the payer's wallet sync, the payer's evidence and fraud claims, approval and the 3-day rule.
  */
-import { concat, fromHex, toHex } from "../protocol/codec/hex.ts";
+import { concat, fromHex } from "../protocol/codec/hex.ts";
+import { sameBytes, toHex } from "./hex.ts";
 import { orderPaid } from "./orders.ts";
 import type { Entry, WalletPaymentEntry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
@@ -388,14 +389,12 @@ export function samePayment(g: Gateway, request: Uint8Array, payment: Uint8Array
   const p = decodePayment(payment);
   if (!p) return null;
   const walletId = walletIdOf(g.crypto, payment.subarray(2, 66));
-  const reqHex = toHex(request);
-  const payHex = toHex(payment);
   for (const sp of g.store.spendsAt(walletId, p.counter)) {
     const l = g.store.ledgerByRef(sp.merchantId, sp.ref);
     if (!l) continue;
     const rec = g.store.recordOfTx(sp.merchantId, sp.terminalId, l.txId) ?? g.store.recordsAt(sp.merchantId, sp.terminalId, 0).find((r) => r.txId === l.txId && r.status === "evidence");
     const had = rec ? decodeEntry(rec.entry) : null;
-    if (had && had.kind === 1 && toHex(had.request) === reqHex && toHex(had.payment) === payHex) return l;
+    if (had && had.kind === 1 && sameBytes(had.request, request) && sameBytes(had.payment, payment)) return l;
   }
   return null;
 }

@@ -11,7 +11,7 @@
  * duplicates and enter nothing. A bundle that does not authenticate is refused whole (400 RELAY_AUTH) and, the
  * request being one store transaction, changes nothing at all.
  */
-import { toHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import { openRelay, relayKeys, relayTerminalId, RELAY_FORMAT } from "../protocol/relay.ts";
 import { createECDH } from "node:crypto";
 import type { LinkRequest } from "../protocol/sync.ts";

@@ -5,7 +5,8 @@
 import * as tokens from "./tokens.ts";
 import { relayBundle } from "./relay.ts";
 import { PAY_PAGE } from "./pay-page.ts";
-import { fromHex, toHex } from "../protocol/codec/hex.ts";
+import { fromHex } from "../protocol/codec/hex.ts";
+import { toHex } from "./hex.ts";
 import { toQrText } from "../protocol/qr.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import { isMovable } from "./clock.ts";
