@@ -232,10 +232,18 @@ export class PgStore extends SqlStore {
     return this.types;
   }
 
+  /** The rows unnestRows writes: it makes their statement itself. */
+  protected override rowsOnly(table: string, keys: string[]): boolean {
+    const types = this.columnTypes();
+    return table !== "postings" && keys.length > 0 && keys.every((k) => types.has(table + "." + k));
+  }
+
   /**
-   * Multi-row INSERTs as `INSERT … SELECT … FROM unnest(?::type[], …) WITH ORDINALITY … ORDER BY ord`: one array
-   * parameter a column, whatever the number of rows, so a table's rows are one statement whose text does not
-   * depend on their number (one prepared plan), and the driver encodes a few arrays, not some 300 parameters. The
+   * Multi-row INSERTs as `INSERT … SELECT … FROM json_to_recordset(?::json) WITH ORDINALITY … ORDER BY ord`: the
+   * rows as one JSON text, whatever their number, so a table's rows are one statement whose text does not depend on
+   * their number (one prepared plan), and one string crosses to the connection's thread and goes to the server as
+   * it is (an array a column, as before, had the driver quote and escape every element of every array, and the
+   * thread hop copy each: a fifth of that thread's time; docs/gateway.md, ingest at the limit, fifth pass). The
    * chunks of one table with the same columns and tail join again into one. Bytes go as hex text (decoded by the
    * server): no typed array crosses to the connection's thread. A row of a table or column the catalog does not
    * know, or a posting (its movement is named by key), stays as it was.
@@ -264,13 +272,20 @@ export class PgStore extends SqlStore {
         const t = types.get(g.table + "." + k) as string;
         return { k, bytes: t === "bytea", t };
       });
-      const args = cols.map((c) => g.rows.map((r) => (c.bytes ? hex(r[c.k]) : r[c.k])));
+      const bytes = cols.filter((c) => c.bytes).map((c) => c.k);
+      const rows = bytes.length
+        ? g.rows.map((r) => {
+            const o: Row = { ...r };
+            for (const k of bytes) o[k] = hex(o[k]);
+            return o;
+          })
+        : g.rows;
       const sql =
         "INSERT INTO " + g.table + " (" + g.keys.map(col).join(",") + ") SELECT " +
-        cols.map((c, i) => (c.bytes ? "decode(u" + i + ", 'hex')" : "u" + i)).join(",") +
-        " FROM unnest(" + cols.map((c) => "?::" + (c.bytes ? "text" : c.t) + "[]").join(",") + ") WITH ORDINALITY AS u(" +
-        cols.map((_, i) => "u" + i).join(",") + ", ord) ORDER BY ord" + (g.tail ? " " + g.tail : "");
-      out[g.at] = { sql, args, table: g.table, rows: g.rows, tail: g.tail || undefined };
+        cols.map((c) => (c.bytes ? "decode(u." + col(c.k) + ", 'hex')" : "u." + col(c.k))).join(",") +
+        " FROM ROWS FROM (json_to_recordset(?::json) AS (" + cols.map((c) => col(c.k) + " " + (c.bytes ? "text" : c.t)).join(",") + ")) WITH ORDINALITY AS u(" +
+        cols.map((c) => col(c.k)).join(",") + ", ord) ORDER BY u.ord" + (g.tail ? " " + g.tail : "");
+      out[g.at] = { sql, args: [JSON.stringify(rows)], table: g.table, rows: g.rows, tail: g.tail || undefined };
     }
     return out;
   }
@@ -288,10 +303,10 @@ export class PgStore extends SqlStore {
     const keys = new Set((m.rows ?? []).map((r) => r.key));
     const posts = then.flatMap((q) => q.rows as Row[]);
     if (m.sql.indexOf(" ON CONFLICT") >= 0 || posts.some((p) => !keys.has(p.movementKey))) return null;
-    const args = [posts.map((p) => p.movementKey), posts.map((p) => p.account), posts.map((p) => p.currency), posts.map((p) => p.debit), posts.map((p) => p.credit)];
+    const args = [JSON.stringify(posts.map((p) => ({ k: p.movementKey, a: p.account, c: p.currency, d: p.debit, r: p.credit })))];
     const sql =
-      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.account, v.currency, v.debit, v.credit " +
-      "FROM unnest(?::text[], ?::text[], ?::int8[], ?::int8[], ?::int8[]) WITH ORDINALITY AS v(key, account, currency, debit, credit, ord) JOIN wm ON wm.key = v.key ORDER BY v.ord";
+      "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.a, v.c, v.d, v.r " +
+      "FROM ROWS FROM (json_to_recordset(?::json) AS (k text, a text, c int8, d int8, r int8)) WITH ORDINALITY AS v(k, a, c, d, r, ord) JOIN wm ON wm.key = v.k ORDER BY v.ord";
     const out = first.filter((q) => q !== m);
     // the two are parts of one WITH (execMany): the postings' part reads the movements' by its name
     out.push({ ...m, sql: m.sql + " RETURNING id, key", cte: "wm" }, { sql, args, table: "postings", cte: "wp" });

@@ -187,6 +187,7 @@ export abstract class SqlStore implements GatewayStore {
   private insertRows(rows: Pending[]): Query {
     const { table, tail } = rows[0];
     const keys = Object.keys(rows[0].row);
+    if (this.rowsOnly(table, keys)) return { sql: "", args: [], table, rows: rows.map((p) => p.row), tail };
     const args: unknown[] = [];
     // a posting names its movement by key: the movement went in just before, in the same transaction
     const cell = (k: string) => (table === "postings" && k === "movementKey" ? "(SELECT id FROM movements WHERE key=?)" : "?");
@@ -194,6 +195,14 @@ export abstract class SqlStore implements GatewayStore {
     for (const p of rows) for (const k of keys) args.push(p.row[k]);
     const cols = keys.map((k) => (table === "postings" && k === "movementKey" ? col("movementId") : col(k)));
     return { sql: "INSERT INTO " + table + " (" + cols.join(",") + ") VALUES " + rows.map(() => one).join(",") + (tail ? " " + tail : ""), args, table, rows: rows.map((p) => p.row), tail };
+  }
+
+  /**
+   * True when execMany writes this table's rows (with these columns) from `rows` alone, so insertRows leaves the
+   * multi-row INSERT's text and arguments unmade (PostgreSQL's unnest writes; SQLite runs the text).
+   */
+  protected rowsOnly(_table: string, _keys: string[]): boolean {
+    return false;
   }
 
   /** A row to write later (with the loaded set only: without one a row goes at once, as before). */
