@@ -40,7 +40,7 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Bytes as hex text (the unnest writes carry bytea columns as text[]); anything else as it is. */
+/** Bytes as hex text (the JSON rows of unnestRows carry bytea columns as text); anything else as it is. */
 function hex(v: unknown): unknown {
   return v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") : v;
 }
@@ -192,7 +192,7 @@ export class PgStore extends SqlStore {
   }
 
   /**
-   * The writes as few statements: each table's rows one INSERT from `unnest` of one array a column (unnestRows),
+   * The writes as few statements: each table's rows one INSERT from one JSON text of its rows (unnestRows),
    * each INSERT a part of one WITH. The parts of a WITH run in no set order, so a table's second group (other
    * columns) goes in the next statement (rows keep their order, and so their ids); `then` after.
    */
@@ -243,7 +243,7 @@ export class PgStore extends SqlStore {
    * rows as one JSON text, whatever their number, so a table's rows are one statement whose text does not depend on
    * their number (one prepared plan), and one string crosses to the connection's thread and goes to the server as
    * it is (an array a column, as before, had the driver quote and escape every element of every array, and the
-   * thread hop copy each: a fifth of that thread's time; docs/gateway.md, ingest at the limit, fifth pass). The
+   * thread hop copy each; docs/gateway.md, ingest at the limit, fifth pass). The
    * chunks of one table with the same columns and tail join again into one. Bytes go as hex text (decoded by the
    * server): no typed array crosses to the connection's thread. A row of a table or column the catalog does not
    * know, or a posting (its movement is named by key), stays as it was.

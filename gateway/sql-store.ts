@@ -199,7 +199,7 @@ export abstract class SqlStore implements GatewayStore {
 
   /**
    * True when execMany writes this table's rows (with these columns) from `rows` alone, so insertRows leaves the
-   * multi-row INSERT's text and arguments unmade (PostgreSQL's unnest writes; SQLite runs the text).
+   * multi-row INSERT's text and arguments unmade (PostgreSQL's writes from JSON rows; SQLite runs the text).
    */
   protected rowsOnly(_table: string, _keys: string[]): boolean {
     return false;
