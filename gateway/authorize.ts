@@ -12,7 +12,8 @@
 import { toHex } from "./hex.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
-import { decodePayment, decodeRequest } from "../protocol/messages.ts";
+import { decodeRequest } from "../protocol/messages.ts";
+import { paymentOf } from "./decoded.ts";
 import type { AuthorizeReply } from "../protocol/authorize.ts";
 import type { LinkRequest } from "../protocol/sync.ts";
 import { walletAvailable } from "./books.ts";
@@ -52,7 +53,7 @@ export function authorize(g: Gateway, t: TerminalRow, m: LinkRequest): Authorize
   const again = g.samePayment(e.request, e.payment);
   if (again) return decline("A_DUPLICATE", "this payment is entered already as " + again.ref);
   const q = decodeRequest(e.request)!;
-  const p = decodePayment(e.payment)!;
+  const p = paymentOf(e.payment)!;
   const a = p.allowance;
   const walletId = entryWalletId(g.crypto, e);
   if (s.isDenied(walletId)) return decline("A_DENIED", "the wallet is on the deny list");

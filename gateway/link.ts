@@ -11,14 +11,14 @@ import type { Entry } from "../protocol/entry.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
 import type { Allowance } from "../protocol/messages.ts";
-import { decodeAllowance, decodePaid, decodePayment, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
+import { decodeAllowance, decodePaid, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
+import { paymentOf, paymentWalletId } from "./decoded.ts";
 import type { LinkCodec, LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
 import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../protocol/sync.ts";
 import { MAX_KEYS } from "../protocol/keys.ts";
 import type { TerminalRow } from "./store.ts";
 import type { UploadNeeds } from "./upload-reads.ts";
 import { walletAvailable } from "./books.ts";
-import { walletIdOf } from "../protocol/rules.ts";
 import {  } from "./verify.ts";
 import type { SigCheck } from "./verify-pool.ts";
 import type { Gateway, GatewayRequest, GatewayResponse, UploadRecord } from "./gateway.ts";
@@ -105,7 +105,7 @@ export async function preverify(g: Gateway, req: GatewayRequest): Promise<void> 
  */
 export function sigChecks(_g: Gateway, e: Entry, out: SigCheck[]): void {
   if (e.kind === 1) {
-    const p = decodePayment(e.payment);
+    const p = paymentOf(e.payment);
     if (!p) return;
     const whole = new Uint8Array(140);
     whole[0] = 1;
@@ -336,9 +336,9 @@ export function uploadNeeds(g: Gateway, t: Pick<TerminalRow, "merchantId" | "id"
     // the movement each kind posts (Books.move looks its key up first); an approval at once is rare: asked then
     n.movementKeys.push((e.kind === 3 ? "refund:" : "payment:") + tx);
     if (e.kind === 1) {
-      const p = decodePayment(e.payment);
+      const p = paymentOf(e.payment);
       if (!p) continue;
-      const walletId = walletIdOf(g.crypto, e.payment.subarray(2, 66));
+      const walletId = paymentWalletId(g.crypto, e.payment);
       n.wallets.push(walletId);
       n.counters.push(p.counter);
       n.allowanceKeys.push(p.allowance.expiryDay + ":" + p.allowance.startCounter);
@@ -437,7 +437,7 @@ export function verifyEntry(g: Gateway, t: TerminalRow, e: Entry, linkVouches = 
   const no = (code: string, message: string): Verdict => ({ ok: false, code, message });
   if (e.kind === 1) {
     const q = decodeRequest(e.request);
-    const p = decodePayment(e.payment);
+    const p = paymentOf(e.payment);
     if (!q || !p) return no("E_ENTRY", "request or payment malformed");
     if (q.terminalId !== t.id) return no("E_TERMINAL", "the request names terminal " + q.terminalId);
     if (!linkVouches && !g.verifier.message(t.pub, e.request)) return no("E_SIG", "terminal signature on the request not valid");

@@ -9,7 +9,8 @@ import type { Entry, WalletPaymentEntry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
 import { decodeAllowance, decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
-import { HOLD_MS, walletIdOf } from "../protocol/rules.ts";
+import { paymentOf, paymentWalletId } from "./decoded.ts";
+import { HOLD_MS } from "../protocol/rules.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import { autoApprovedText, offlineReceivedText } from "./sms.ts";
 import type { AllowanceRow, LedgerRow, TerminalRow, WalletRow } from "./store.ts";
@@ -123,7 +124,7 @@ export function reportedNotEntered(g: Gateway, walletId: string, a: AllowanceRow
 export function enterEvidence(g: Gateway, w: WalletRow, s: { counter: number; terminalId: number; amountMinor: number }, ev: { request: Uint8Array; payment: Uint8Array; receipt: Uint8Array }): string {
   const no = (why: string) => new GatewayError(400, "BAD_EVIDENCE", "spent[] counter " + s.counter + ": " + why);
   const q = decodeRequest(ev.request)!;
-  const p = decodePayment(ev.payment)!;
+  const p = paymentOf(ev.payment)!;
   const rc = decodeReceipt(ev.receipt)!;
   const t = g.store.getTerminal(q.terminalId);
   if (!t) throw no("terminal " + q.terminalId + " is not registered");
@@ -180,7 +181,7 @@ export function disputes(g: Gateway): (LedgerRow & { evidence: { request: string
     const rec = g.store.recordOfTx(l.merchantId, l.terminalId, l.txId) ?? g.store.recordsAt(l.merchantId, l.terminalId, 0).find((r) => r.txId === l.txId && r.status === "evidence");
     const e = rec ? decodeEntry(rec.entry) : null;
     if (!t || !e || e.kind !== 1) return { ...l, evidence: null };
-    const p = decodePayment(e.payment);
+    const p = paymentOf(e.payment);
     const whole = new Uint8Array(140);
     whole[0] = 1;
     whole[1] = 1;
@@ -261,7 +262,7 @@ export function tick(g: Gateway): { approved: string[] } {
  */
 export function walletPaymentRow(t: TerminalRow, e: WalletPaymentEntry, txHex: string, walletId: string, now: number, status: "held" | "approved"): LedgerRow {
   const q = decodeRequest(e.request)!;
-  const p = decodePayment(e.payment)!;
+  const p = paymentOf(e.payment)!;
   const txTime = q.time * 1000;
   return {
     merchantId: t.merchantId,
@@ -291,9 +292,9 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
   const base = { merchantId: t.merchantId, terminalId: t.id, txId: txHex, createdAt: now, updatedAt: now, original: "", holdUntil: 0, walletId: "", counter: 0 };
   if (e.kind === 1) {
     const q = decodeRequest(e.request)!;
-    const p = decodePayment(e.payment)!;
+    const p = paymentOf(e.payment)!;
     const a = p.allowance;
-    const walletId = entryWalletId(g.crypto, e);
+    const walletId = paymentWalletId(g.crypto, e.payment);
     const row = walletPaymentRow(t, e, txHex, walletId, now, "held");
     const flag = (kind: string, detail: string) => g.flag({ merchantId: t.merchantId, terminalId: t.id, walletId, txId: txHex, kind, detail });
     // double spending: the same counter twice, or more than the allowance's cap across terminals
@@ -386,9 +387,9 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
 
 /** The ledger row of a wallet payment with exactly this request and payment (bytes), entered under any txId. */
 export function samePayment(g: Gateway, request: Uint8Array, payment: Uint8Array): LedgerRow | null {
-  const p = decodePayment(payment);
+  const p = paymentOf(payment);
   if (!p) return null;
-  const walletId = walletIdOf(g.crypto, payment.subarray(2, 66));
+  const walletId = paymentWalletId(g.crypto, payment);
   for (const sp of g.store.spendsAt(walletId, p.counter)) {
     const l = g.store.ledgerByRef(sp.merchantId, sp.ref);
     if (!l) continue;

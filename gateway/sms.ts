@@ -84,12 +84,28 @@ const GSM_EXT = "^{}\\[~]|€";
 /** Septets of a text in the GSM 7-bit alphabet (extension characters cost 2), or -1 when it needs UCS-2. */
 export function gsmLength(text: string): number {
   let n = 0;
-  for (const ch of text) {
-    if (GSM_BASIC.indexOf(ch) >= 0) n += 1;
-    else if (GSM_EXT.indexOf(ch) >= 0) n += 2;
-    else return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const septets = c < 128 ? GSM_ASCII[c] : (GSM_OTHER.get(c) ?? 0);
+    if (!septets) return -1;
+    n += septets;
   }
   return n;
+}
+
+/**
+ * Septets a character code costs (0: not in the alphabet): the ASCII codes by table, the others by map; a payer's
+ * SMS is measured for every payment entered, and searching the alphabet's text for each character was a tenth of
+ * entering one. Both alphabets are single UTF-16 code units, so a code unit outside them (a surrogate too) is -1.
+ */
+const GSM_ASCII = new Uint8Array(128);
+const GSM_OTHER = new Map<number, number>();
+for (const [chars, septets] of [[GSM_EXT, 2], [GSM_BASIC, 1]] as const) {
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars.charCodeAt(i);
+    if (c < 128) GSM_ASCII[c] = septets;
+    else GSM_OTHER.set(c, septets);
+  }
 }
 
 /** One SMS segment: 160 GSM 7-bit septets (3GPP TS 23.038), or 70 UCS-2 characters. */

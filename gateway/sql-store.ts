@@ -46,6 +46,8 @@ interface Pending {
   row: Row;
   /** The statement's tail: ON CONFLICT ... DO NOTHING. */
   tail?: string;
+  /** Its columns, comma-separated, when the writer knew them (before() groups rows by table, tail and columns). */
+  cols?: string;
 }
 
 /** A statement and its arguments. */
@@ -157,7 +159,7 @@ export abstract class SqlStore implements GatewayStore {
       const tables: string[] = [];
       const by = new Map<string, Pending[]>();
       for (const p of rows) {
-        const k = p.table + "\n" + (p.tail ?? "") + "\n" + Object.keys(p.row).join(",");
+        const k = p.table + "\n" + (p.tail ?? "") + "\n" + (p.cols ?? Object.keys(p.row).join(","));
         let l = by.get(k);
         if (!l) {
           by.set(k, (l = []));
@@ -208,8 +210,14 @@ export abstract class SqlStore implements GatewayStore {
   /** A row to write later (with the loaded set only: without one a row goes at once, as before). */
   private writeLater(table: string, row: object, tail?: string): void {
     const r: Row = {};
-    for (const k of Object.keys(row)) if ((row as Row)[k] !== undefined) r[k] = (row as Row)[k];
-    this.later.push({ table, row: r, tail });
+    let cols = "";
+    for (const k in row) {
+      const v = (row as Row)[k];
+      if (v === undefined || !Object.prototype.hasOwnProperty.call(row, k)) continue;
+      r[k] = v;
+      cols = cols ? cols + "," + k : k;
+    }
+    this.later.push({ table, row: r, tail, cols });
   }
 
   /**

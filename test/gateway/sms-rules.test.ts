@@ -114,6 +114,25 @@ describe("gateway SMS: the payer's text when a terminal's upload of their offlin
     assert.equal(redactSms("wallet 0123456789abcdef"), "wallet 0123...");
     assert.equal(redactSms("Paid 12.50 EUR, ref 0000-00E0-001K on 2026-12-08 14:30 UTC"), "Paid 12.50 EUR, ref 0000-00E0-001K on 2026-12-08 14:30 UTC");
   });
+
+  it("counts septets as the alphabets of 3GPP TS 23.038 say, for every UTF-16 code unit and for code points beyond", () => {
+    // the alphabets as text, searched character by character: what gsmLength did before its table
+    const basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const ext = "^{}\\[~]|€";
+    const slow = (text: string) => {
+      let n = 0;
+      for (const ch of text) {
+        if (basic.indexOf(ch) >= 0) n += 1;
+        else if (ext.indexOf(ch) >= 0) n += 2;
+        else return -1;
+      }
+      return n;
+    };
+    for (let c = 0; c < 0x10000; c++) assert.equal(gsmLength(String.fromCharCode(c)), slow(String.fromCharCode(c)), "code " + c);
+    for (const t of ["", "Offline payment 12.50 EUR to Café {Blue} received", "a€b", "x\u{1F600}y", "ab\ud800", "[~]|^"]) assert.equal(gsmLength(t), slow(t), JSON.stringify(t));
+    assert.equal(gsmLength("a€"), 3);
+    assert.equal(gsmLength("a\u{1F600}"), -1);
+  });
 });
 
 describe("gateway SMS: the merchant's text when an invoice is paid online while its terminal is offline", () => {
