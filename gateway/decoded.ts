@@ -7,8 +7,9 @@
  * decoded payment is shared: its readers only read it.
  */
 import type { CryptoBackend } from "../hal/crypto.ts";
-import type { Payment } from "../protocol/messages.ts";
-import { decodePayment } from "../protocol/messages.ts";
+import { concat } from "../protocol/codec/hex.ts";
+import type { Allowance, Payment, PaymentRequest } from "../protocol/messages.ts";
+import { decodeAllowance, decodePayment, decodeRequest, signedPart } from "../protocol/messages.ts";
 import { walletIdOf } from "../protocol/rules.ts";
 
 const payments = new WeakMap<Uint8Array, Payment | null>();
@@ -36,4 +37,47 @@ export function paymentWalletId(c: Pick<CryptoBackend, "sha256">, payment: Uint8
     wallets.set(payment, id);
   }
   return id;
+}
+
+const requests = new WeakMap<Uint8Array, PaymentRequest | null>();
+
+/** A payment request's decoding, once per bytes (the checks and the entry each read it). */
+export function requestOf(b: Uint8Array): PaymentRequest | null {
+  let q = requests.get(b);
+  if (q === undefined) {
+    q = decodeRequest(b);
+    requests.set(b, q);
+  }
+  return q;
+}
+
+const allowances = new WeakMap<Uint8Array, { whole: Uint8Array; allowance: Allowance | null }>();
+
+/**
+ * The allowance a payment carries, whole again (its 2 header bytes put back, as the issuer signed it) and decoded,
+ * once per payment bytes: the verify threads' checks and the request's own each take it. Nothing writes into
+ * `whole` (the issuer signature's cache keys it by its hex).
+ */
+export function allowanceOf(payment: Uint8Array): { whole: Uint8Array; allowance: Allowance | null } {
+  let x = allowances.get(payment);
+  if (x === undefined) {
+    const whole = new Uint8Array(140);
+    whole[0] = 1;
+    whole[1] = 1;
+    whole.set(payment.subarray(2, 140), 2);
+    x = { whole, allowance: decodeAllowance(whole) };
+    allowances.set(payment, x);
+  }
+  return x;
+}
+
+const signed = new WeakMap<Uint8Array, { request: Uint8Array; body: Uint8Array }>();
+
+/** What the wallet signed: the payment's signed part and the whole request it answers, once per (payment, request). */
+export function walletSigned(payment: Uint8Array, request: Uint8Array): Uint8Array {
+  const x = signed.get(payment);
+  if (x && x.request === request) return x.body;
+  const body = concat([signedPart(payment), request]);
+  signed.set(payment, { request, body });
+  return body;
 }

@@ -3,7 +3,6 @@
  * checking each uploaded entry's signatures (on the worker threads first, preverify) before reconcile.ts enters it.
  */
 import { createECDH } from "node:crypto";
-import { concat } from "../protocol/codec/hex.ts";
 import { sameBytes, toHex } from "./hex.ts";
 import { takeOrders } from "./orders.ts";
 import { authorize } from "./authorize.ts";
@@ -11,8 +10,8 @@ import type { Entry } from "../protocol/entry.ts";
 import { decodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts } from "../protocol/ids.ts";
 import type { Allowance } from "../protocol/messages.ts";
-import { decodeAllowance, decodePaid, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
-import { paymentOf, paymentWalletId } from "./decoded.ts";
+import { decodePaid, decodeRefund } from "../protocol/messages.ts";
+import { allowanceOf, paymentOf, paymentWalletId, requestOf, walletSigned } from "./decoded.ts";
 import type { LinkCodec, LinkKeys, LinkReply, LinkRequest } from "../protocol/sync.ts";
 import { isLinkError, linkKeys, MAX_CHUNK, MAX_UPLOAD_RECORDS, openRequest, sealReply, toBase64 } from "../protocol/sync.ts";
 import { MAX_KEYS } from "../protocol/keys.ts";
@@ -107,12 +106,8 @@ export function sigChecks(_g: Gateway, e: Entry, out: SigCheck[]): void {
   if (e.kind === 1) {
     const p = paymentOf(e.payment);
     if (!p) return;
-    const whole = new Uint8Array(140);
-    whole[0] = 1;
-    whole[1] = 1;
-    whole.set(e.payment.subarray(2, 140), 2);
-    const a = decodeAllowance(whole);
-    if (a) out.push({ pub: a.walletPub, data: concat([signedPart(e.payment), e.request]), sig: p.walletSig });
+    const a = allowanceOf(e.payment).allowance;
+    if (a) out.push({ pub: a.walletPub, data: walletSigned(e.payment, e.request), sig: p.walletSig });
   }
 }
 
@@ -436,19 +431,15 @@ export function allowanceValid(g: Gateway, a: Allowance, bytes: Uint8Array): boo
 export function verifyEntry(g: Gateway, t: TerminalRow, e: Entry, linkVouches = false): Verdict {
   const no = (code: string, message: string): Verdict => ({ ok: false, code, message });
   if (e.kind === 1) {
-    const q = decodeRequest(e.request);
+    const q = requestOf(e.request);
     const p = paymentOf(e.payment);
     if (!q || !p) return no("E_ENTRY", "request or payment malformed");
     if (q.terminalId !== t.id) return no("E_TERMINAL", "the request names terminal " + q.terminalId);
     if (!linkVouches && !g.verifier.message(t.pub, e.request)) return no("E_SIG", "terminal signature on the request not valid");
     if (p.allowance.issuerKeyId !== g.issuer.keyId) return no("E_ISSUER", "allowance from an unknown issuer key " + p.allowance.issuerKeyId);
-    const whole = new Uint8Array(140);
-    whole[0] = 1;
-    whole[1] = 1;
-    whole.set(e.payment.subarray(2, 140), 2);
-    const a = decodeAllowance(whole);
+    const { whole, allowance: a } = allowanceOf(e.payment);
     if (!a || !g.allowanceValid(a, whole)) return no("E_SIG", "issuer signature on the allowance not valid");
-    if (!g.verifier.body(a.walletPub, concat([signedPart(e.payment), e.request]), p.walletSig)) return no("E_SIG", "wallet signature not valid");
+    if (!g.verifier.body(a.walletPub, walletSigned(e.payment, e.request), p.walletSig)) return no("E_SIG", "wallet signature not valid");
     if (a.currency !== q.currency) return no("E_CURRENCY", "allowance and request currencies differ");
     return { ok: true };
   }

@@ -9,7 +9,7 @@ import type { Entry, WalletPaymentEntry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
 import { decodeAllowance, decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
-import { paymentOf, paymentWalletId } from "./decoded.ts";
+import { paymentOf, paymentWalletId, requestOf } from "./decoded.ts";
 import { HOLD_MS } from "../protocol/rules.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import { autoApprovedText, offlineReceivedText } from "./sms.ts";
@@ -261,7 +261,7 @@ export function tick(g: Gateway): { approved: string[] } {
  * from an upload, "approved" at once when the gateway authorized it online (./authorize.ts).
  */
 export function walletPaymentRow(t: TerminalRow, e: WalletPaymentEntry, txHex: string, walletId: string, now: number, status: "held" | "approved"): LedgerRow {
-  const q = decodeRequest(e.request)!;
+  const q = requestOf(e.request)!;
   const p = paymentOf(e.payment)!;
   const txTime = q.time * 1000;
   return {
@@ -291,7 +291,7 @@ export function enter(g: Gateway, t: TerminalRow, e: Entry, txHex: string, fromP
   const now = g.now();
   const base = { merchantId: t.merchantId, terminalId: t.id, txId: txHex, createdAt: now, updatedAt: now, original: "", holdUntil: 0, walletId: "", counter: 0 };
   if (e.kind === 1) {
-    const q = decodeRequest(e.request)!;
+    const q = requestOf(e.request)!;
     const p = paymentOf(e.payment)!;
     const a = p.allowance;
     const walletId = paymentWalletId(g.crypto, e.payment);
