@@ -45,6 +45,17 @@ function hex(v: unknown): unknown {
   return v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") : v;
 }
 
+/**
+ * Rows as the JSON text the writes send (unnestRows). A string with a lone UTF-16 surrogate comes out of
+ * JSON.stringify as a `\udxxx` escape, which PostgreSQL's JSON refuses (the driver, sending text, made it U+FFFD):
+ * such a text is made again with each lone surrogate as U+FFFD, so a row is stored as it was before, not refused.
+ */
+export function jsonRows(rows: unknown): string {
+  const text = JSON.stringify(rows);
+  if (!/\\u[dD][89a-fA-F]/.test(text)) return text;
+  return JSON.stringify(rows, (_k, v) => (typeof v === "string" ? v.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd") : v));
+}
+
 /** FNV-1a of a lock name, as a signed 32-bit key. */
 function lockKey(name: string): number {
   let h = 0x811c9dc5;
@@ -285,7 +296,7 @@ export class PgStore extends SqlStore {
         cols.map((c) => (c.bytes ? "decode(u." + col(c.k) + ", 'hex')" : "u." + col(c.k))).join(",") +
         " FROM ROWS FROM (json_to_recordset(?::json) AS (" + cols.map((c) => col(c.k) + " " + (c.bytes ? "text" : c.t)).join(",") + ")) WITH ORDINALITY AS u(" +
         cols.map((c) => col(c.k)).join(",") + ", ord) ORDER BY u.ord" + (g.tail ? " " + g.tail : "");
-      out[g.at] = { sql, args: [JSON.stringify(rows)], table: g.table, rows: g.rows, tail: g.tail || undefined };
+      out[g.at] = { sql, args: [jsonRows(rows)], table: g.table, rows: g.rows, tail: g.tail || undefined };
     }
     return out;
   }
@@ -303,7 +314,7 @@ export class PgStore extends SqlStore {
     const keys = new Set((m.rows ?? []).map((r) => r.key));
     const posts = then.flatMap((q) => q.rows as Row[]);
     if (m.sql.indexOf(" ON CONFLICT") >= 0 || posts.some((p) => !keys.has(p.movementKey))) return null;
-    const args = [JSON.stringify(posts.map((p) => ({ k: p.movementKey, a: p.account, c: p.currency, d: p.debit, r: p.credit })))];
+    const args = [jsonRows(posts.map((p) => ({ k: p.movementKey, a: p.account, c: p.currency, d: p.debit, r: p.credit })))];
     const sql =
       "INSERT INTO postings (movementId, account, currency, debit, credit) SELECT wm.id, v.a, v.c, v.d, v.r " +
       "FROM ROWS FROM (json_to_recordset(?::json) AS (k text, a text, c int8, d int8, r int8)) WITH ORDINALITY AS v(k, a, c, d, r, ord) JOIN wm ON wm.key = v.k ORDER BY v.ord";
