@@ -5,12 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { compile } from "../../build.ts";
 import { compareVersions, firmwareBody } from "../../protocol/firmware.ts";
-import { interpreter, runOnInterpreter } from "./interpreter.ts";
+import { runEntry } from "./entry-run.ts";
+import { interpreter } from "./interpreter.ts";
 
 const bin = interpreter();
 const PAIRS: [string, string][] = [["0.1.0", "0.2.0"], ["9", "10"], ["1.9.9", "2"], ["1.0", "1.0.0"], ["0.1.0+abc", "0.1.0+abd"], ["3.0.0", "2.5.0"], ["1.0.0-b", "1.0.0-a"]];
@@ -42,15 +39,7 @@ describe("firmware update checks on the Espruino interpreter", function () {
   });
 
   it("hashes the signed body, orders versions and keeps the minimum version as Node does", async () => {
-    const code = await compile(ENTRY, "firmware-update.entry.ts", ["Storage", "crypto"]);
-    const dir = mkdtempSync(join(tmpdir(), "fw-update-"));
-    const file = join(dir, "run.js");
-    writeFileSync(file, code + "\n");
-    const run = await runOnInterpreter(bin!, file, 100000, dir);
-    assert.deepEqual(run.errors, [], run.lines.join("\n"));
-    const line = run.lines.find((l) => l.startsWith("RESULT "));
-    assert.ok(line, run.lines.join("\n"));
-    const r = JSON.parse(line.slice(7));
+    const { r } = await runEntry<{ digest: string; order: number[]; raised: boolean[]; min: string; files: string }>(bin!, ENTRY, "firmware-update", ["Storage", "crypto"], 100000);
     const sha = new Uint8Array(32).fill(171);
     assert.equal(r.digest, createHash("sha256").update(firmwareBody("devkit", "0.2.0", sha)).digest("hex"));
     assert.deepEqual(r.order, PAIRS.map(([a, b]) => compareVersions(a, b)));

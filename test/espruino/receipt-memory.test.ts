@@ -7,11 +7,8 @@
  * bridge's transfers, and a receipt is made between two. Skipped without ESPRUINO.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { compile } from "../../build.ts";
-import { interpreter, runOnInterpreter } from "./interpreter.ts";
+import { runEntry } from "./entry-run.ts";
+import { interpreter } from "./interpreter.ts";
 
 const bin = interpreter();
 
@@ -50,16 +47,8 @@ describe("a receipt's job on the Espruino interpreter", function () {
   });
 
   it("is made in one buffer: at most 160 JsVars held when complete with the printer's QR, a tenth of its bytes and 100 more with a raster", async () => {
-    const code = await compile(ENTRY, "receipt-memory.entry.ts", ["crypto"]);
-    const dir = mkdtempSync(join(tmpdir(), "receipt-memory-"));
-    const file = join(dir, "run.js");
-    writeFileSync(file, code + "\n");
-    const run = await runOnInterpreter(bin!, file, 100000, dir);
-    assert.deepEqual(run.errors, [], run.lines.join("\n"));
-    const line = run.lines.find((l) => l.startsWith("RESULT "));
-    assert.ok(line, run.lines.join("\n"));
+    const { r, line } = await runEntry<{ native: number; raster: number; nativeBytes: number; rasterBytes: number }>(bin!, ENTRY, "receipt-memory", ["crypto"], 100000);
     console.log("      " + line);
-    const r = JSON.parse(line.slice(7)) as { native: number; raster: number; nativeBytes: number; rasterBytes: number };
     assert.ok(r.nativeBytes > 500 && r.rasterBytes > 3000, "a whole receipt each time: " + line);
     assert.ok(r.native <= 160, `the builder held ${r.native} JsVars (at most 160)`);
     // a flat buffer holds some 12 bytes a JsVar; a raster grows the buffer to its own size, not to twice the job

@@ -5,11 +5,8 @@
  * ESPRUINO. Power cuts are the simulator's part (test/storage, test/limits, test/vault).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { compile } from "../../build.ts";
-import { interpreter, runOnInterpreter } from "./interpreter.ts";
+import { runEntry } from "./entry-run.ts";
+import { interpreter } from "./interpreter.ts";
 
 const bin = interpreter();
 const DAYS = 120;
@@ -79,17 +76,9 @@ describe("in-place Storage writes on the Espruino interpreter", function () {
   });
 
   it("keeps free space and trash unchanged over " + DAYS + " days of sync day, deny list, issuer key and vault writes", async () => {
-    const code = await compile(ENTRY, "storage-inplace.entry.ts", ["Storage", "crypto"]);
-    const dir = mkdtempSync(join(tmpdir(), "storage-inplace-"));
-    const file = join(dir, "run.js");
-    writeFileSync(file, code + "\n");
-    const run = await runOnInterpreter(bin!, file, 280000, dir);
-    assert.deepEqual(run.errors, [], run.lines.join("\n"));
-    const line = run.lines.find((l) => l.startsWith("RESULT "));
-    assert.ok(line, run.lines.join("\n"));
-    const r = JSON.parse(line.slice(7));
+    const { r, line } = await runEntry<any>(bin!, ENTRY, "storage-inplace", ["Storage", "crypto"], 280000);
     console.log("      " + line);
-    assert.equal(r.ok, true, run.lines.join("\n"));
+    assert.equal(r.ok, true, line);
     assert.equal(r.day, 20400 + DAYS - 1);
     assert.equal(r.version, DAYS - Math.floor(DAYS / 7));
     assert.equal(r.count, 2 * r.version);
