@@ -12,18 +12,24 @@ import type { Allowance, Payment, PaymentRequest } from "../protocol/messages.ts
 import { decodeAllowance, decodePayment, decodeRequest, signedPart } from "../protocol/messages.ts";
 import { walletIdOf } from "../protocol/rules.ts";
 
-const payments = new WeakMap<Uint8Array, Payment | null>();
-
-export function paymentOf(b: Uint8Array): Payment | null {
-  let p = payments.get(b);
-  if (p === undefined) {
-    p = decodePayment(b);
-    payments.set(b, p);
-  }
-  return p;
+/** `make` of a byte array, made once per array (the array itself the key, so a copy of it is made again). */
+function perBytes<T>(make: (b: Uint8Array) => T): (b: Uint8Array) => T {
+  const made = new WeakMap<Uint8Array, T>();
+  return (b) => {
+    if (made.has(b)) return made.get(b) as T;
+    const v = make(b);
+    made.set(b, v);
+    return v;
+  };
 }
 
-const wallets = new WeakMap<Uint8Array, string>();
+/** A payment's decoding, once per bytes. */
+export const paymentOf: (b: Uint8Array) => Payment | null = perBytes(decodePayment);
+
+/** A payment request's decoding, once per bytes (the checks and the entry each read it). */
+export const requestOf: (b: Uint8Array) => PaymentRequest | null = perBytes(decodeRequest);
+
+const walletIds = new WeakMap<Uint8Array, string>();
 
 /**
  * The ID of the wallet that made a payment (walletIdOf of the key its allowance carries, bytes 2..66), once per
@@ -31,45 +37,26 @@ const wallets = new WeakMap<Uint8Array, string>();
  * SHA-256 and its hex, three times a record).
  */
 export function paymentWalletId(c: Pick<CryptoBackend, "sha256">, payment: Uint8Array): string {
-  let id = wallets.get(payment);
+  let id = walletIds.get(payment);
   if (id === undefined) {
     id = walletIdOf(c, payment.subarray(2, 66));
-    wallets.set(payment, id);
+    walletIds.set(payment, id);
   }
   return id;
 }
-
-const requests = new WeakMap<Uint8Array, PaymentRequest | null>();
-
-/** A payment request's decoding, once per bytes (the checks and the entry each read it). */
-export function requestOf(b: Uint8Array): PaymentRequest | null {
-  let q = requests.get(b);
-  if (q === undefined) {
-    q = decodeRequest(b);
-    requests.set(b, q);
-  }
-  return q;
-}
-
-const allowances = new WeakMap<Uint8Array, { whole: Uint8Array; allowance: Allowance | null }>();
 
 /**
  * The allowance a payment carries, whole again (its 2 header bytes put back, as the issuer signed it) and decoded,
  * once per payment bytes: the verify threads' checks and the request's own each take it. Nothing writes into
  * `whole` (the issuer signature's cache keys it by its hex).
  */
-export function allowanceOf(payment: Uint8Array): { whole: Uint8Array; allowance: Allowance | null } {
-  let x = allowances.get(payment);
-  if (x === undefined) {
-    const whole = new Uint8Array(140);
-    whole[0] = 1;
-    whole[1] = 1;
-    whole.set(payment.subarray(2, 140), 2);
-    x = { whole, allowance: decodeAllowance(whole) };
-    allowances.set(payment, x);
-  }
-  return x;
-}
+export const allowanceOf: (payment: Uint8Array) => { whole: Uint8Array; allowance: Allowance | null } = perBytes((payment) => {
+  const whole = new Uint8Array(140);
+  whole[0] = 1;
+  whole[1] = 1;
+  whole.set(payment.subarray(2, 140), 2);
+  return { whole, allowance: decodeAllowance(whole) };
+});
 
 const signed = new WeakMap<Uint8Array, { request: Uint8Array; body: Uint8Array }>();
 

@@ -2,14 +2,14 @@
  * Reconciliation: entering a verified journal entry in the books (double spending, the allowance's cap, the hold),
  * matching it with the payer's wallet sync, the payer's evidence and fraud claims, approval and the 3-day rule.
  */
-import { concat, fromHex } from "../protocol/codec/hex.ts";
+import { fromHex } from "../protocol/codec/hex.ts";
 import { sameBytes, toHex } from "./hex.ts";
 import { orderPaid } from "./orders.ts";
 import type { Entry, WalletPaymentEntry } from "../protocol/entry.ts";
 import { decodeEntry, encodeEntry, entryWalletId } from "../protocol/entry.ts";
 import { txParts, utr } from "../protocol/ids.ts";
-import { decodeAllowance, decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest, signedPart } from "../protocol/messages.ts";
-import { paymentOf, paymentWalletId, requestOf } from "./decoded.ts";
+import { decodePaid, decodePayment, decodeReceipt, decodeRefund, decodeRequest } from "../protocol/messages.ts";
+import { allowanceOf, paymentOf, paymentWalletId, requestOf, walletSigned } from "./decoded.ts";
 import { HOLD_MS } from "../protocol/rules.ts";
 import { toBase64 } from "../protocol/sync.ts";
 import { autoApprovedText, offlineReceivedText } from "./sms.ts";
@@ -182,12 +182,8 @@ export function disputes(g: Gateway): (LedgerRow & { evidence: { request: string
     const e = rec ? decodeEntry(rec.entry) : null;
     if (!t || !e || e.kind !== 1) return { ...l, evidence: null };
     const p = paymentOf(e.payment);
-    const whole = new Uint8Array(140);
-    whole[0] = 1;
-    whole[1] = 1;
-    whole.set(e.payment.subarray(2, 140), 2);
-    const a = decodeAllowance(whole);
-    const walletSignature = !!p && !!a && g.verifier.body(a.walletPub, concat([signedPart(e.payment), e.request]), p.walletSig);
+    const a = allowanceOf(e.payment).allowance;
+    const walletSignature = !!p && !!a && g.verifier.body(a.walletPub, walletSigned(e.payment, e.request), p.walletSig);
     return { ...l, evidence: { request: toBase64(e.request), payment: toBase64(e.payment), walletSignature, terminalSignature: g.verifier.message(t.pub, e.request) } };
   });
 }

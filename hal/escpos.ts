@@ -142,9 +142,9 @@ export class EscPos {
     const w = (dots + 7) >> 3;
     // written in place: the image is the largest thing a job holds (a copy of it would double that)
     this.put([EscPosCmd.GS, EscPosCmd.Raster, 0x30, 0x00, w & 255, w >> 8, dots & 255, dots >> 8]);
+    // past `n` the buffer is still zero (nothing is written beyond it): the raster's white dots
     this.room(w * dots);
     const at = this.n;
-    this.buf.fill(0, at, at + w * dots);
     this.n += w * dots;
     const row = new Uint8Array(w);
     for (let my = 0; my < size; my++) {
