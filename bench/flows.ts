@@ -163,7 +163,7 @@ const device: any = {
   board: "bench",
   platform: { lockDown() {}, openConsole() {}, closeConsole() {}, memory: () => process.memory(), version: "bench", reboot() {} },
   clock: c, storage: st, journal: journal, crypto: crypto, secure: secure,
-  display: { width: 240, height: 240, canvas: canvas, flip() { sample(); }, power() {} },
+  display: { width: 240, height: 240, paint(_a: number, _b: number, draw: any) { draw(canvas, 0); sample(); }, power() {} },
   keypad: { listen(f: any) { onKey = f; } },
   scanner: { listen(f: any) { onCode = f; }, trigger() {} },
   printer: { print(_job: Uint8Array, done: any) { sample(); if (armed && !tPrint) tPrint = getTime(); setTimeout(() => done(null), 5); }, status(d: any) { d("ready"); } },

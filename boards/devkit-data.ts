@@ -22,7 +22,7 @@ export function devkitWiring(): Wiring {
       rst: "D26",
       width: 240,
       height: 240,
-      bpp: 1,
+      bpp: 2,
       // Adafruit's rotation 0 for 240x240 modules: MADCTL MY|MX, visible rows 80..319 of the 320-row RAM.
       madctl: 0xc0,
       rowOffset: 80,

@@ -33,28 +33,38 @@ export const enum Ink {
   Accent = 2,
   Alert = 3,
 }
+/**
+ * Draws rows of the panel, given the canvas of one band and the panel row the band starts at: it draws at y - top
+ * (what falls outside the band is clipped) everything those rows show, on a band already cleared to the background.
+ */
+export type Painter = (c: Canvas, top: number) => void;
+
+/**
+ * A panel drawn a band of rows at a time: no frame of the whole panel is kept, so what a screen shows lives in the
+ * screen's own state and is drawn again for each band (firmware/ui/screen.ts).
+ */
 export interface Display {
   readonly width: number;
   readonly height: number;
-  readonly canvas: Canvas;
-  /** Send what changed on the canvas to the panel. Callback once the panel has it. */
-  flip(): void;
+  /**
+   * Put rows y1..y2 (inclusive) on the panel: `draw` is called once for each band they cross. Before the panel is
+   * ready the last `draw` is kept and paints the whole panel once it is.
+   */
+  paint(y1: number, y2: number, draw: Painter): void;
   /** Panel backlight / sleep. */
   power(on: boolean): void;
 }
 
-/** A paletted off-screen buffer the panel driver flips to the panel (Espruino Graphics on the device). */
+/** A band of rows, paletted, that the panel driver draws and sends (Espruino Graphics on the device). */
 export interface Surface {
   readonly canvas: Canvas;
   readonly bpp: number;
   /** The packed pixels, rows top to bottom, most significant bits leftmost. */
   readonly buffer: ArrayBuffer;
-  /** The rectangle drawn since the last call, or undefined; resets the tracking. */
-  takeModified(): { y1: number; y2: number } | undefined;
-  /**
-   * Expand packed `bpp`-bit pixels of whole rows, the first being row `y`, into 16-bit panel words through
-   * `palette` (native speed on the device). At 1 bpp the palette has every ink and each row takes its own.
-   */
-  expand(packed: Uint8Array, out: Uint16Array, palette: Uint16Array, y: number): void;
+  /** Start the band whose first row is panel row `top`: cleared to the background (palette index 0). */
+  band(top: number): void;
+  /** Expand packed `bpp`-bit pixels of whole rows into 16-bit panel words through `palette` (native speed on the device). */
+  expand(packed: Uint8Array, out: Uint16Array, palette: Uint16Array): void;
 }
-export type SurfaceOpen = (width: number, height: number, bpp: number) => Surface;
+/** A surface of `rows` rows of `width` pixels at `bpp` bits a pixel. */
+export type SurfaceOpen = (width: number, rows: number, bpp: number) => Surface;

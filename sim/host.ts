@@ -393,8 +393,11 @@ export class SimHost {
   private track<T extends object>(c: T): T {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const gr = c as any;
+    // the panel row of the canvas's first row: a band's, set by the firmware's surface (hal/espruino/graphics.ts)
+    const top = () => Number(gr.top) || 0;
     const covered = (x1: number, y1: number, x2: number, y2: number) => {
-      this.texts = this.texts.filter((t) => t.x2 < x1 || t.x1 > x2 || t.y2 < y1 || t.y1 > y2);
+      const t0 = top();
+      this.texts = this.texts.filter((t) => t.x2 < x1 || t.x1 > x2 || t.y2 < y1 + t0 || t.y1 > y2 + t0);
     };
     const fill = gr.fillRect.bind(c);
     const clearRect = gr.clearRect.bind(c);
@@ -421,7 +424,8 @@ export class SimHost {
       const x1 = Math.round(Number(a[1]) - (w * (ax + 1)) / 2);
       const y1 = Math.round(Number(a[2]) - (h * (ay + 1)) / 2);
       covered(x1, y1, x1 + w - 1, y1 + h - 1);
-      this.texts.push({ text, x1, y1, x2: x1 + w - 1, y2: y1 + h - 1 });
+      const t0 = top();
+      this.texts.push({ text, x1, y1: y1 + t0, x2: x1 + w - 1, y2: y1 + t0 + h - 1 });
       return draw(...a);
     };
     this.canvases.push(c);

@@ -29,8 +29,8 @@ interface EspruinoGraphics {
   buffer: ArrayBuffer;
   getWidth(): number;
   getHeight(): number;
-  getModified(reset?: boolean): { x1: number; y1: number; x2: number; y2: number } | undefined;
-  setColor(c: number): EspruinoGraphics;
+  setBgColor(c: number): EspruinoGraphics;
+  clearRect(x1: number, y1: number, x2: number, y2: number): EspruinoGraphics;
 }
 interface EspruinoGraphicsStatic {
   createArrayBuffer(w: number, h: number, bpp: number, options?: { msb?: boolean }): EspruinoGraphics;

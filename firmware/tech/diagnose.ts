@@ -111,13 +111,14 @@ export function runDiagnostics(d: DiagnoseDeps, done: (r: DiagnosticsReport) => 
     },
     (next) => {
       try {
-        const c = dev.display.canvas;
-        c.clear();
-        c.setFont("6x8");
-        c.setColor(2).fillRect(0, 0, dev.display.width - 1, 29);
-        c.setColor(1).setFontAlign(0, 0).drawString("DISPLAY TEST", dev.display.width / 2, dev.display.height / 2);
-        c.drawRect(0, 0, dev.display.width - 1, dev.display.height - 1);
-        dev.display.flip();
+        const w = dev.display.width;
+        const h = dev.display.height;
+        dev.display.paint(0, h - 1, (c, top) => {
+          c.setFont("6x8", 1);
+          c.setColor(2).fillRect(0, -top, w - 1, 29 - top);
+          c.setColor(1).setFontAlign(0, 0, 0).drawString("DISPLAY TEST", w / 2, h / 2 - top);
+          c.drawRect(0, -top, w - 1, h - 1 - top);
+        });
         add("display", "manual", "test pattern drawn: check the screen");
       } catch (e) {
         add("display", "fail", String(e));

@@ -61,14 +61,13 @@ export function openTechMenu(ctx: TechMenuContext): TechMenu {
   let diag: DiagnosticsInput | null = null;
 
   const draw = (title: string, lines: string[]) => {
-    const c = d.display.canvas;
-    c.clear();
-    c.setFont("6x8");
-    c.setColor(2).fillRect(0, 0, d.display.width - 1, 24);
-    c.setColor(0).setFontAlign(-1, -1).drawString(title, 6, 8);
-    c.setColor(1);
-    for (let i = 0; i < lines.length; i++) c.drawString(lines[i], 6, 34 + i * 16);
-    d.display.flip();
+    d.display.paint(0, d.display.height - 1, (c, top) => {
+      c.setFont("6x8", 1);
+      c.setColor(2).fillRect(0, -top, d.display.width - 1, 24 - top);
+      c.setColor(0).setFontAlign(-1, -1, 0).drawString(title, 6, 8 - top);
+      c.setColor(1);
+      for (let i = 0; i < lines.length; i++) c.drawString(lines[i], 6, 34 + i * 16 - top);
+    });
   };
   const showPin = () => {
     let stars = "";

@@ -1,15 +1,18 @@
 /**
- * Sitronix ST7789 240x240 IPS panel over SPI (4-wire: SCK, MOSI, CS, DC) with a paletted frame buffer.
- * Datasheet facts from hardware-notes.md section 4 (Adafruit ST77xx init order, Espruino's ST7789 module timing).
+ * Sitronix ST7789 240x240 IPS panel over SPI (4-wire: SCK, MOSI, CS, DC), drawn a band of rows at a time.
+ * Opcodes, init order and the 240x240 row offset from Adafruit's ST77xx library (Adafruit_ST77xx.h,
+ * Adafruit_ST7789.cpp); reset and sleep-out timing from Espruino's ST7789 module.
  *
- *   const d = new ST7789({ spi, dc, rst, surface, palette: [0x0000, 0xFFFF, 0x07E0, 0xF800] });
- *   d.canvas.drawString("Ready", 10, 10); d.flip();
+ *   const d = new ST7789({ spi, dc, rst, surface, palette: [0x0000, 0xFFFF, 0x07E0, 0xF800], ... });
+ *   d.paint(0, 239, (c, top) => c.setColor(1).drawString("Ready", 10, 10 - top));
  *
- * Flipping sends only the rows drawn since the last flip, ROWS at a time, each expanded from the packed
- * buffer to RGB565 by the surface (E.mapInPlace on the device), high byte first on the wire.
+ * No frame of the whole panel is kept: painting rows opens one window (CASET, RASET, RAMWR) and, for each band of
+ * BAND rows they cross, clears the band, lets the painter draw it and sends its rows ROWS at a time, each expanded
+ * from the packed band to RGB565 by the surface (E.mapInPlace on the device), high byte first on the wire. A band of
+ * 16 rows at 2 bpp is 960 bytes; the whole frame was 7,200 at 1 bpp.
  */
 import type { Clock } from "../clock.ts";
-import type { Canvas, Display, Surface, SurfaceOpen } from "../display.ts";
+import type { Display, Painter, Surface, SurfaceOpen } from "../display.ts";
 import type { Digital, DigitalOpen, SPI, SPIOpen } from "../io.ts";
 import { PinMode } from "../io.ts";
 
@@ -30,6 +33,8 @@ export const enum ST7789Cmd {
 
 /** Rows sent per SPI transfer: 4 rows of 240 pixels = 1,920 bytes of buffer, allocated once. */
 const ROWS = 4;
+/** Rows drawn at a time: a multiple of ROWS. */
+const BAND = 16;
 
 export interface ST7789Options {
   spi: SPIOpen;
@@ -39,7 +44,7 @@ export interface ST7789Options {
   clock: Clock;
   width: number;
   height: number;
-  /** Bits per pixel of the frame buffer (1, 2 or 4; at 1 each row has one of the palette's inks: hal/espruino/graphics.ts). */
+  /** Bits per pixel of the band (1, 2 or 4): the palette's colours a screen can use. */
   bpp: number;
   /** RGB565 colour of each palette index. */
   palette: number[];
@@ -54,7 +59,6 @@ export interface ST7789Options {
 export class ST7789 implements Display {
   readonly width: number;
   readonly height: number;
-  readonly canvas: Canvas;
   private spi: SPI;
   private dc: Digital;
   private surface: Surface;
@@ -62,6 +66,8 @@ export class ST7789 implements Display {
   private line: Uint16Array;
   private ready = false;
   private rowOffset: number;
+  /** What was painted before the panel was ready: it paints the whole panel once it is. */
+  private early?: Painter;
 
   constructor(o: ST7789Options) {
     this.width = o.width;
@@ -69,8 +75,7 @@ export class ST7789 implements Display {
     this.rowOffset = o.rowOffset;
     this.spi = o.spi({ hz: 20000000, mode: 0 });
     this.dc = o.dc({ mode: PinMode.Output });
-    this.surface = o.surface(o.width, o.height, o.bpp);
-    this.canvas = this.surface.canvas;
+    this.surface = o.surface(o.width, BAND, o.bpp);
     // The panel wants each pixel high byte first; a Uint16Array on the ESP32 is little-endian, so the
     // palette holds byte-swapped colours and the expanded row goes out as-is.
     const pal = new Uint16Array(Math.max(1 << o.bpp, o.palette.length));
@@ -93,9 +98,9 @@ export class ST7789 implements Display {
             this.cmd(ST7789Cmd.NORON);
             this.cmd(ST7789Cmd.DISPON);
             this.ready = true;
-            // Whatever was drawn before the panel was ready goes out now, whole.
-            this.surface.takeModified();
-            this.send(0, this.height - 1);
+            // Whatever was painted before the panel was ready goes out now, whole (or the background).
+            this.send(0, this.height - 1, this.early || (() => {}));
+            this.early = undefined;
             if (o.onReady) o.onReady();
           }, 10);
         }, 150);
@@ -112,30 +117,34 @@ export class ST7789 implements Display {
     }
   }
 
-  /** Send rows y1..y2 (inclusive) of the frame buffer. */
-  private send(y1: number, y2: number): void {
+  /** Draw rows y1..y2 (inclusive) band by band with `draw` and send them. */
+  private send(y1: number, y2: number, draw: Painter): void {
     const w = this.width;
-    const rowBytes = (w * this.surface.bpp) >> 3;
+    const s = this.surface;
+    const rowBytes = (w * s.bpp) >> 3;
     const top = y1 + this.rowOffset;
     const bottom = y2 + this.rowOffset;
     this.cmd(ST7789Cmd.CASET, [0, 0, (w - 1) >> 8, (w - 1) & 0xff]);
     this.cmd(ST7789Cmd.RASET, [top >> 8, top & 0xff, bottom >> 8, bottom & 0xff]);
     this.cmd(ST7789Cmd.RAMWR);
     this.dc.write(1);
-    for (let y = y1; y <= y2; y += ROWS) {
-      const n = Math.min(ROWS, y2 - y + 1);
-      const packed = new Uint8Array(this.surface.buffer, y * rowBytes, n * rowBytes);
-      const out = n === ROWS ? this.line : new Uint16Array(this.line.buffer, 0, n * w);
-      this.surface.expand(packed, out, this.palette, y);
-      this.spi.write(new Uint8Array(out.buffer, 0, n * w * 2));
+    for (let b = y1 - (y1 % BAND); b <= y2; b += BAND) {
+      s.band(b);
+      draw(s.canvas, b);
+      const end = Math.min(y2, b + BAND - 1);
+      for (let y = Math.max(y1, b); y <= end; y += ROWS) {
+        const n = Math.min(ROWS, end - y + 1);
+        const out = n === ROWS ? this.line : new Uint16Array(this.line.buffer, 0, n * w);
+        s.expand(new Uint8Array(s.buffer, (y - b) * rowBytes, n * rowBytes), out, this.palette);
+        this.spi.write(new Uint8Array(out.buffer, 0, n * w * 2));
+      }
     }
   }
 
-  flip(): void {
-    if (!this.ready) return; // the first frame goes out when init completes
-    const m = this.surface.takeModified();
-    if (!m) return;
-    this.send(Math.max(0, m.y1), Math.min(this.height - 1, m.y2));
+  paint(y1: number, y2: number, draw: Painter): void {
+    // the first frame goes out when init completes
+    if (!this.ready) this.early = draw;
+    else if (y1 <= y2) this.send(Math.max(0, y1), Math.min(this.height - 1, y2), draw);
   }
 
   power(on: boolean): void {

@@ -363,7 +363,8 @@
     var g = CAB(w, h, bpp, o);
     var ax = -1, ay = -1;
     var fa = g.setFontAlign, fr = g.fillRect, cr = g.clearRect, cl = g.clear, ds = g.drawString;
-    function box(a, b, c, d) { send(0x43, 0, Math.min(a, c) + "," + Math.min(b, d) + "," + Math.max(a, c) + "," + Math.max(b, d)); }
+    // coordinates on the panel: a band's canvas has its first row's panel row in .top (hal/espruino/graphics.ts)
+    function box(a, b, c, d) { var t = g.top | 0; send(0x43, 0, Math.min(a, c) + "," + (Math.min(b, d) + t) + "," + Math.max(a, c) + "," + (Math.max(b, d) + t)); }
     g.setFontAlign = function (x, y, r) { ax = x | 0; ay = y | 0; return fa.call(g, x, y, r); };
     g.fillRect = function (a, b, c, d) { box(a, b, c, d); return fr.call(g, a, b, c, d); };
     g.clearRect = function (a, b, c, d) { box(a, b, c, d); return cr.call(g, a, b, c, d); };
@@ -371,7 +372,7 @@
     g.drawString = function (t, x, y, s) {
       t = String(t);
       var wd = g.stringWidth(t), ht = g.getFontHeight();
-      var x1 = Math.round(x - (wd * (ax + 1)) / 2), y1 = Math.round(y - (ht * (ay + 1)) / 2);
+      var x1 = Math.round(x - (wd * (ax + 1)) / 2), y1 = Math.round(y - (ht * (ay + 1)) / 2) + (g.top | 0);
       send(0x54, 0, x1 + "," + y1 + "," + (x1 + wd - 1) + "," + (y1 + ht - 1) + "," + t);
       return ds.call(g, t, x, y, s);
     };

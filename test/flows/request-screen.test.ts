@@ -17,7 +17,8 @@ const SIZE = 240;
 /** Draws the request screen for `qr`; returns the panel's pixels (palette index per pixel, 0 = background). */
 function panel(qr: string): Uint8Array {
   const g = Graphics.createArrayBuffer(SIZE, SIZE, 2);
-  const d = { width: SIZE, height: SIZE, canvas: g, flip() {}, power() {} } as unknown as Display;
+  // the whole panel as one band
+  const d = { width: SIZE, height: SIZE, paint: (_y1: number, _y2: number, draw: (c: unknown, top: number) => void) => draw(g, 0), power() {} } as unknown as Display;
   const status = { online: true, pending: 0, unsettledMinor: 0, currency: "EUR", lastSyncMs: 0 };
   drawRequest(new Screen(d), status, 0, "EUR 49.99", qr, "Pay online, then show the code  C cancel", "INVOICE  order ORD-12345678");
   const px = new Uint8Array(SIZE * SIZE);

@@ -36,7 +36,8 @@ function panel(): { screen: Screen; drawn: Drawn[] } {
     drawn.push({ text, x1, x2: x1 + w - 1, y1, y2: y1 + h - 1 });
     return draw(...a);
   };
-  const d = { width: SIZE, height: SIZE, canvas: g, flip() {}, power() {} } as unknown as Display;
+  // the whole panel as one band
+  const d = { width: SIZE, height: SIZE, paint: (_y1: number, _y2: number, draw: (c: unknown, top: number) => void) => draw(g, 0), power() {} } as unknown as Display;
   return { screen: new Screen(d), drawn };
 }
 

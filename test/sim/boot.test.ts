@@ -35,7 +35,7 @@ describe("devkit bundle in the simulator", () => {
     assert.match(screen, /firmware 0\.1\.0\+/);
   });
 
-  it("turns the panel on and puts the frame buffer's pixels on it", () => {
+  it("turns the panel on and shows the idle screen in the palette's colours", () => {
     const host = booted();
     assert.equal(host.display.on, true);
     assert.equal(host.display.sleeping, false);
@@ -43,30 +43,21 @@ describe("devkit bundle in the simulator", () => {
     const { board } = readBoard("devkit");
     const palette = board.wiring.display.palette;
     // The status bar is filled with the text colour while offline; the body is background.
-    assert.equal(frame[5 * 240 + 200], palette[1] === 0 ? 0x0000 : palette[1]);
+    assert.equal(frame[5 * 240 + 200], palette[1]);
     assert.equal(frame[200 * 240 + 5], palette[0]);
-    // 1 bpp with an ink per row (hal/espruino/graphics.ts): a clear pixel of the frame buffer is the background on
-    // the panel; the set pixels of a row are all one palette colour other than the background.
-    const g = host.canvases[0] as { getPixel(x: number, y: number): number; getBPP(): number };
-    assert.equal(g.getBPP(), 1);
-    let mismatches = 0;
-    const inks = new Set<number>();
-    for (let y = 0; y < 240; y++) {
-      let ink = -1;
-      for (let x = 0; x < 240; x++) {
-        const f = frame[y * 240 + x];
-        if (!g.getPixel(x, y)) {
-          if (f !== palette[0]) mismatches++;
-          continue;
-        }
-        if (ink < 0) ink = f;
-        if (f !== ink || f === palette[0] || palette.indexOf(f) < 0) mismatches++;
-      }
-      if (ink >= 0) inks.add(ink);
-    }
-    assert.equal(mismatches, 0);
-    // the offline bar and the text in the text colour, "Ready" in the accent, "NOT PROVISIONED" in the alert colour
-    assert.deepEqual([...inks].sort(), [palette[1], palette[2], palette[3]].sort());
+    // drawn band by band (test/sim/display/bands.test.ts holds it to a whole frame pixel for pixel): every pixel a
+    // palette colour, the bar and text in the text colour, "Ready" in the accent, "NOT PROVISIONED" in the alert
+    const seen = new Set<number>();
+    for (const f of frame) seen.add(f);
+    assert.deepEqual([...seen].sort(), [...palette].sort());
+    const row = (y: number) => new Set(frame.subarray(y * 240, y * 240 + 240));
+    const rows = (y1: number, y2: number, c: number) => {
+      for (let y = y1; y <= y2; y++) if (row(y).has(c)) return true;
+      return false;
+    };
+    assert.ok(rows(34, 49, palette[3]), "NOT PROVISIONED in the alert colour");
+    assert.ok(rows(86, 101, palette[2]), "Ready in the accent");
+    assert.ok(rows(112, 135, palette[1]), "the amount in the text colour");
   });
 
   it("takes an amount typed on the keypad", () => {
