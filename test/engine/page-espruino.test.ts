@@ -4,6 +4,7 @@
  * ESPRUINO; on V8 the page says V8 and shows no JsVars.
  */
 import assert from "node:assert/strict";
+import { timedSuitesSkipped } from "../flows/engines.ts";
 import { espruinoBin } from "../../sim/engine/engine.ts";
 import { startPageServer } from "../../sim/server.ts";
 import type { PageServer } from "../../sim/server.ts";
@@ -30,8 +31,9 @@ describe("the page on either engine", function () {
   });
 
   it("says Espruino and shows the interpreter's JsVars in use, live, on the espruino engine (ESPRUINO=...)", async function () {
-    if (!espruinoBin()) {
-      console.log("      skipped: ESPRUINO is unset");
+    const why = espruinoBin() ? timedSuitesSkipped() : "ESPRUINO is unset";
+    if (why) {
+      console.log("      skipped: " + why);
       return this.skip();
     }
     let s: PageServer | null = null;

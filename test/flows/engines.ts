@@ -33,6 +33,19 @@ export function engineSuitesSkipped(level: "ci" | "long" = "ci"): string {
   return "";
 }
 
+/**
+ * Why the interpreter's timed flows skip, or "": on a kernel that runs no 32-bit programs `.ci/run` runs the
+ * interpreter under Debian's qemu-i386 and says so in ESPRUINO_EMULATOR. There it is several times slower than
+ * natively, and the flows that wait on the firmware's own time limits in real time (a secure element's poll, a sync
+ * round, a typed key's handling, the page's live figures) miss them. What does not race the clock still runs on it:
+ * the build's JsVar figures, the self-tests, the bridge's checks, the customer QR payment and the whole device's
+ * memory over every flow (test/engine/device-budget.test.ts).
+ */
+export function timedSuitesSkipped(): string {
+  const emu = process.env.ESPRUINO_EMULATOR;
+  return emu ? "the interpreter runs under " + emu + " on this machine (its kernel runs no 32-bit programs), several times slower than natively: this flow's real-time limits would not hold" : "";
+}
+
 /** In an `it` of a forEachEngine body: skip, saying why, a long test on the interpreter when SIM_ENGINE_TESTS=0. */
 export function longOnInterpreter(ctx: Mocha.Context, engine: EngineName): void {
   const why = engine === "espruino" ? engineSuitesSkipped("long") : "";
@@ -45,7 +58,7 @@ export function longOnInterpreter(ctx: Mocha.Context, engine: EngineName): void 
 /** `describe(title + " [engine]")` once per engine; the espruino one is skipped, saying why, without ESPRUINO. */
 export function forEachEngine(title: string, body: (engine: EngineName) => void): void {
   for (const engine of ENGINES) {
-    const why = engine === "espruino" ? engineSuitesSkipped() : "";
+    const why = engine === "espruino" ? engineSuitesSkipped() || timedSuitesSkipped() : "";
     if (why) {
       describe.skip(`${title} [espruino: skipped, ${why}]`, () => body(engine));
       continue;
