@@ -11,6 +11,7 @@ import { openSqliteStore } from "../../gateway/sqlite-store.ts";
 import type { SqliteStore } from "../../gateway/sqlite-store.ts";
 import { openPgStore } from "../../gateway/pg-store.ts";
 import type { GatewayStore } from "../../gateway/store.ts";
+import type { SqlStore } from "../../gateway/sql-store.ts";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { postgresBin, sharedPostgres, SKIP_NO_POSTGRES } from "../helpers/postgres.ts";
@@ -250,10 +251,25 @@ export function httpLink(port: () => number, agent: http.Agent): LinkSend {
   return (r) => httpText(port(), agent, "POST", r.path, { "content-type": "text/plain" }, r.body);
 }
 
-/** Every row of every table of the rig's SQLite database, as text: what "changes nothing" compares. */
+/**
+ * Every row of every table of the rig's database, as text: what "changes nothing" compares. On PostgreSQL every base
+ * table of the gateway's schema (schema_version included) by name, each table's rows ordered by all their columns
+ * (PostgreSQL keeps no insertion order: an update moves a row), byte columns as hex as on SQLite. Its identity
+ * sequences are not rows: a rolled-back insert moves them, and nothing a merchant could read.
+ */
 export function storeDump(rig: Rig): string {
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+  const text = (tables: [string, unknown[]][]) => JSON.stringify(tables, (_k, v) => (v instanceof Uint8Array ? hex(v) : v));
+  if (ON_POSTGRES) {
+    const st = rig.gw.store as SqlStore;
+    const cols = st.select<{ t: string; n: number }>(
+      "SELECT table_name AS t, count(*)::int AS n FROM information_schema.columns c WHERE table_schema = current_schema() " +
+        "AND EXISTS (SELECT 1 FROM information_schema.tables b WHERE b.table_schema = c.table_schema AND b.table_name = c.table_name AND b.table_type = 'BASE TABLE') " +
+        "GROUP BY table_name ORDER BY table_name",
+    );
+    return text(cols.map((c) => [c.t, st.select('SELECT * FROM "' + c.t + '" ORDER BY ' + Array.from({ length: c.n }, (_x, i) => i + 1).join(", "))]));
+  }
   const db = (rig.gw.store as SqliteStore).db;
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-  return JSON.stringify(tables.map((t) => [t.name, db.prepare('SELECT * FROM "' + t.name + '"').all()]), (_k, v) => (v instanceof Uint8Array ? hex(v) : v));
+  return text(tables.map((t) => [t.name, db.prepare('SELECT * FROM "' + t.name + '"').all()]));
 }
