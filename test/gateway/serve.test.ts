@@ -10,6 +10,7 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installApiContractHook, noteResponse } from "../helpers/api-contract.ts";
+import { testDb } from "./helpers.ts";
 
 // the spawned gateway's answers are checked as received (test/helpers/api-contract.ts)
 installApiContractHook();
@@ -82,7 +83,7 @@ describe("npm run gateway", function () {
         { stdio: "ignore" },
       );
       const ca = readFileSync(join(dir, "cert.pem"));
-      const args = ["--port", "0", "--host", "0.0.0.0", "--db", join(dir, "gw.db"), "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--movable-clock", "--sms-file", join(dir, "sms.jsonl")];
+      const args = ["--port", "0", "--host", "0.0.0.0", "--db", testDb(join(dir, "gw.db")), "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--movable-clock", "--sms-file", join(dir, "sms.jsonl")];
       const a = await serve(args);
       assert.match(a.info.url, /^https:\/\/0\.0\.0\.0:[0-9]+$/);
       assert.match(a.info.adminToken, /^adm_[0-9a-f]+$/);
@@ -113,6 +114,6 @@ describe("npm run gateway", function () {
   });
 
   it("refuses to serve plain HTTP off loopback, with a message", async () => {
-    await assert.rejects(serve(["--port", "0", "--host", "0.0.0.0", "--db", ":memory:"]), /loopback only/);
+    await assert.rejects(serve(["--port", "0", "--host", "0.0.0.0", "--db", testDb()]), /loopback only/);
   });
 });
