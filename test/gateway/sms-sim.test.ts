@@ -4,6 +4,7 @@
  * gateway panel (the world's summary) shows that SMS in the outbox.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { loadReferenceGateway, simPhone, World } from "../../sim/world.ts";
 import { testStore } from "./helpers.ts";
 
@@ -14,6 +15,7 @@ describe("gateway SMS in the simulator (devkit bundle, reference gateway)", func
   this.timeout(180000);
 
   it("texts the payer of an offline payment once the terminal uploads it, and the panel's outbox shows it", async () => {
+    assert.ok(existsSync("dist/devkit.board.json"), "dist/ is missing: npm run build first (npm test does)");
     const w = World.open({ stateDir: null, wallClockMs: T0 });
     // its gateway on the suite's database (SQLite, or PostgreSQL under GATEWAY_TEST_DB=postgres)
     const g = await loadReferenceGateway(w, { store: testStore() });
