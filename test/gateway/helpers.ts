@@ -54,8 +54,9 @@ function freshPgDatabase(pg: TempPostgres): string {
 
 const pgNames = new Map<string, string>();
 /**
- * The database a test names, on the suite's database: ":memory:" is a new empty one each time, a file path the same
- * one each time (a restart reopens it). On SQLite the argument itself.
+ * The database a test names, on the suite's database: ":memory:" is a new one each time (on PostgreSQL the gateway's
+ * tables, no rows: freshPgDatabase), a file path the same one each time (a restart reopens it). On SQLite the
+ * argument itself.
  */
 export function testDb(dbPath = ":memory:"): string {
   if (!ON_POSTGRES) return dbPath;
