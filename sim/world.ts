@@ -18,7 +18,7 @@ import type { P256Jwk } from "../sdk/wallet.ts";
 import { Flash } from "./espruino/flash.ts";
 import { rawFlashBytes } from "./espruino/flash-module.ts";
 import { Gateway, Issuer, money, publicKeyOf, SqliteStore } from "../gateway/index.ts";
-import type { LedgerRow } from "../gateway/index.ts";
+import type { GatewayStore, LedgerRow } from "../gateway/index.ts";
 import { readBoard, SimHost } from "./host.ts";
 import { EspruinoHost } from "./engine/espruino-host.ts";
 import { espruinoBin, isEspruino } from "./engine/engine.ts";
@@ -255,10 +255,10 @@ export function decodeQrPng(png: Buffer): string | null {
 /**
  * The reference gateway (`gateway/`) for a world: in memory (or `gateway.db` in the world's state dir), its clock the
  * world's wall clock, its issuer the world's (so wallets' allowances and the terminal's certificate are its own), SMS
- * to its outbox.
+ * to its outbox. `o.store`: another store for it (a test's, on PostgreSQL); it is the gateway's from then on.
  */
-export async function loadReferenceGateway(w: World): Promise<GatewayLike | null> {
-  const store = new SqliteStore(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
+export async function loadReferenceGateway(w: World, o: { store?: GatewayStore } = {}): Promise<GatewayLike | null> {
+  const store = o.store ?? new SqliteStore(w.stateDirectory ? join(w.stateDirectory, "gateway.db") : ":memory:");
   // test-only bank accounts (well-known example IBANs): the daily payout run writes its pain.001 file for them
   const g = new Gateway({ store, clock: { now: () => w.now() }, issuer: w.issuer, dailyPayouts: true, payoutAccount: { name: "Simulated Issuer", iban: "DE89370400440532013000", bic: "COBADEFFXXX" } });
   g.addFirmwareKey(w.firmwareKey.keyId, w.firmwareKey.publicKey);

@@ -8,19 +8,26 @@ import assert from "node:assert/strict";
 import { statementCsv, walletAvailable, walletPurse } from "../../gateway/books.ts";
 import { Money, MoneyError } from "../../gateway/money.ts";
 import { currencyCode, decimal, pain001, sepaText, validBic, validIban } from "../../gateway/payouts.ts";
-import { SqliteStore } from "../../gateway/sqlite-store.ts";
-import type { AllowanceRow } from "../../gateway/store.ts";
+import type { AllowanceRow, GatewayStore } from "../../gateway/store.ts";
+import { testStore } from "./helpers.ts";
 
 const T = Date.UTC(2026, 10, 23, 12);
 
+const opened: GatewayStore[] = [];
+/** A new empty store on the suite's database (SQLite, or PostgreSQL under GATEWAY_TEST_DB=postgres). */
 function fresh() {
-  const store = new SqliteStore(":memory:");
+  const store = testStore();
+  opened.push(store);
   let now = T;
   const money = new Money(store, () => now);
   return { store, money, books: money.books, tick: (ms: number) => (now += ms) };
 }
 
 describe("gateway books and money, as units", () => {
+  afterEach(() => {
+    for (const st of opened.splice(0)) st.close();
+  });
+
   it("writes the pain.001 document exactly so (two currencies, SEPA only for EUR, agents, the character set)", () => {
     const xml = pain001({
       msgId: "PO-2026-11-23-7",

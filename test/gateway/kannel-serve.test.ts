@@ -14,7 +14,7 @@ import { fromBase64 } from "../../protocol/sync.ts";
 import { kannelBinaries, startKannel } from "../helpers/kannel.ts";
 import type { Kannel } from "../helpers/kannel.ts";
 import { SoftTerminal, SoftWallet } from "../helpers/soft-terminal.ts";
-import { httpLink, httpText } from "./helpers.ts";
+import { httpLink, httpText, testDb } from "./helpers.ts";
 
 const TSX = join(process.cwd(), "node_modules", ".bin", "tsx");
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -48,7 +48,7 @@ describe("npm run gateway with Kannel", function () {
   this.timeout(90000);
 
   it("refuses Kannel options it cannot use, naming them", () => {
-    const run = (args: string[]) => spawnSync(TSX, ["gateway/serve.ts", "--port", "0", "--db", ":memory:", ...args], { encoding: "utf8", timeout: 30000 });
+    const run = (args: string[]) => spawnSync(TSX, ["gateway/serve.ts", "--port", "0", "--db", testDb(), ...args], { encoding: "utf8", timeout: 30000 });
     const a = run(["--kannel-url", "not a url", "--kannel-user", "u", "--kannel-password", "p"]);
     assert.equal(a.status, 1);
     assert.match(a.stderr, /Kannel options .*: url: Kannel's sendsms base URL/);
@@ -89,7 +89,7 @@ describe("npm run gateway with Kannel", function () {
 
     it("texts the payer of an uploaded offline payment through Kannel and records the delivery report Kannel calls back", async () => {
       kannel = await startKannel({ dir });
-      const s = await serve(["--port", "0", "--db", join(dir, "gw.db"), "--kannel-url", kannel.sendsmsUrl, "--kannel-user", kannel.user, "--kannel-password", kannel.password, "--sms-from", "GATEWAY"]);
+      const s = await serve(["--port", "0", "--db", testDb(join(dir, "gw.db")), "--kannel-url", kannel.sendsmsUrl, "--kannel-user", kannel.user, "--kannel-password", kannel.password, "--sms-from", "GATEWAY"]);
       child = s.child;
       const url = s.info.url as string;
       assert.deepEqual(s.info.sms, { kannel: kannel.sendsmsUrl, user: kannel.user, from: "GATEWAY", dlrUrl: url });

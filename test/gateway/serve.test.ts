@@ -10,6 +10,7 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installApiContractHook, noteResponse } from "../helpers/api-contract.ts";
+import { testDb } from "./helpers.ts";
 
 // the spawned gateway's answers are checked as received (test/helpers/api-contract.ts)
 installApiContractHook();
@@ -18,7 +19,7 @@ const TSX = join(process.cwd(), "node_modules", ".bin", "tsx");
 
 interface Started {
   child: ChildProcess;
-  info: { url: string; adminToken: string; issuerPublicKey: string; linkPublicKey: string; movableClock: boolean };
+  info: { url: string; db: string; adminToken: string; issuerPublicKey: string; linkPublicKey: string; movableClock: boolean };
 }
 
 function serve(args: string[]): Promise<Started> {
@@ -82,12 +83,15 @@ describe("npm run gateway", function () {
         { stdio: "ignore" },
       );
       const ca = readFileSync(join(dir, "cert.pem"));
-      const args = ["--port", "0", "--host", "0.0.0.0", "--db", join(dir, "gw.db"), "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--movable-clock", "--sms-file", join(dir, "sms.jsonl")];
+      // the suite's database: a SQLite file, or a PostgreSQL database under GATEWAY_TEST_DB=postgres
+      const db = testDb(join(dir, "gw.db"));
+      const args = ["--port", "0", "--host", "0.0.0.0", "--db", db, "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--movable-clock", "--sms-file", join(dir, "sms.jsonl")];
       const a = await serve(args);
       assert.match(a.info.url, /^https:\/\/0\.0\.0\.0:[0-9]+$/);
       assert.match(a.info.adminToken, /^adm_[0-9a-f]+$/);
       assert.match(a.info.linkPublicKey, /^[0-9a-f]{128}$/);
       assert.equal(a.info.movableClock, true);
+      assert.equal(a.info.db, db, "it serves from the database it is given");
       const url = a.info.url.replace("0.0.0.0", "127.0.0.1");
       assert.equal((await get(url, "/v1/health", ca)).status, 200);
       const m = await get(url, "/v1/merchants", ca, { method: "POST", token: a.info.adminToken, body: JSON.stringify({ name: "Kiosk" }) });
@@ -113,6 +117,6 @@ describe("npm run gateway", function () {
   });
 
   it("refuses to serve plain HTTP off loopback, with a message", async () => {
-    await assert.rejects(serve(["--port", "0", "--host", "0.0.0.0", "--db", ":memory:"]), /loopback only/);
+    await assert.rejects(serve(["--port", "0", "--host", "0.0.0.0", "--db", testDb()]), /loopback only/);
   });
 });

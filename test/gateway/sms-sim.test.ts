@@ -4,7 +4,9 @@
  * gateway panel (the world's summary) shows that SMS in the outbox.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { loadReferenceGateway, simPhone, World } from "../../sim/world.ts";
+import { testStore } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 9, 30, 0);
 const screen = (w: World) => w.screenText().join("\n");
@@ -13,8 +15,10 @@ describe("gateway SMS in the simulator (devkit bundle, reference gateway)", func
   this.timeout(180000);
 
   it("texts the payer of an offline payment once the terminal uploads it, and the panel's outbox shows it", async () => {
+    assert.ok(existsSync("dist/devkit.board.json"), "dist/ is missing: npm run build first (npm test does)");
     const w = World.open({ stateDir: null, wallClockMs: T0 });
-    const g = await loadReferenceGateway(w);
+    // its gateway on the suite's database (SQLite, or PostgreSQL under GATEWAY_TEST_DB=postgres)
+    const g = await loadReferenceGateway(w, { store: testStore() });
     assert.ok(g, "the reference gateway is in the tree");
     w.attachGateway(g);
     await w.provision();

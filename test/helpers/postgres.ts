@@ -54,9 +54,9 @@ export interface TempPostgres {
   port: number;
   /** postgres://gw@127.0.0.1:<port>/<db> */
   url(db?: string): string;
-  /** A new, empty database; its URL. */
-  freshDatabase(): Promise<string>;
-  freshDatabaseSync(): string;
+  /** A new, empty database (or a copy of database `template`, which nobody may be connected to); its URL. */
+  freshDatabase(template?: string): Promise<string>;
+  freshDatabaseSync(template?: string): string;
   /** Fast shutdown and start again on the same port and data. */
   restart(): Promise<void>;
   /** The server's process ID (a test may signal it). */
@@ -156,12 +156,12 @@ export function startPostgresSync(o: { settings?: Record<string, string> } = {})
   return {
     port,
     url,
-    async freshDatabase() {
-      return this.freshDatabaseSync();
+    async freshDatabase(template?: string) {
+      return this.freshDatabaseSync(template);
     },
-    freshDatabaseSync() {
+    freshDatabaseSync(template?: string) {
       const name = "gw_" + ++dbs;
-      admin.batch([{ sql: "CREATE DATABASE " + name, params: [] }]);
+      admin.batch([{ sql: "CREATE DATABASE " + name + (template ? " TEMPLATE " + template : ""), params: [] }]);
       return url(name);
     },
     async restart() {
