@@ -27,6 +27,7 @@ import type { PartPlace } from "./firmware/update/part-loader.ts";
 import { cutParts, PART_BEGIN, splitParts } from "./build-parts.ts";
 import type { CutParts, PartSpec } from "./build-parts.ts";
 import { bootOnInterpreter, interpreter } from "./test/espruino/interpreter.ts";
+import { espruinoName } from "./sim/engine/engine.ts";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const DIST = join(ROOT, "dist");
@@ -428,7 +429,7 @@ async function measureJsVars(bundleFile: string): Promise<{ vars: number | null;
     return { vars: null, note: "did not boot on the interpreter: " + r.run.lines.slice(-3).join(" | ") };
   }
   const where = r.inFlash ? "code in flash, as on the ESP32" : "code copied to RAM: upper bound";
-  return { vars: r.usage, note: "measured on " + bin + " (total " + r.total + ", " + where + ")" };
+  return { vars: r.usage, note: "measured on " + espruinoName() + " (total " + r.total + ", " + where + ")" };
 }
 
 export async function buildAll(): Promise<BundleReport[]> {

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { devkitData as devkit } from "../boards/devkit-data.ts";
 import { compile } from "../build.ts";
+import { espruinoBin } from "../sim/engine/engine.ts";
 import { Journal } from "../firmware/journal/journal.ts";
 import type { FlashPages } from "../hal/flash-pages.ts";
 import { flashPages } from "../hal/espruino/flash-pages.ts";
@@ -149,7 +150,7 @@ await onInterpreter([
 
 
 async function onInterpreter(cases: { name: string; flash: Flash; records: number }[]): Promise<void> {
-  const bin = process.env.ESPRUINO && process.env.ESPRUINO.trim();
+  const bin = espruinoBin();
   if (!bin) {
     console.log("  interpreter: skipped (set ESPRUINO=/path/to/espruino32 to measure on Espruino)");
     return;

@@ -6,18 +6,14 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
+import { espruinoBin } from "../../sim/engine/engine.ts";
 
-/**
- * The interpreter named by ESPRUINO, or null. A relative path is made absolute (from the current folder): every
- * run spawns it from its own temporary folder, where a relative path would name nothing.
- */
+/** The interpreter named by ESPRUINO, runnable on this machine, or null (sim/engine/engine.ts espruinoBin). */
 export function interpreter(): string | null {
-  const bin = process.env.ESPRUINO ? process.env.ESPRUINO.trim() : "";
-  if (!bin) return null;
-  return isAbsolute(bin) || bin.indexOf("/") < 0 ? bin : resolve(bin);
+  return espruinoBin();
 }
 
 export interface RunResult {

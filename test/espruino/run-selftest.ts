@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootOnInterpreter, interpreter, runFromStorage, tally } from "./interpreter.ts";
+import { espruinoName } from "../../sim/engine/engine.ts";
 
 const root = process.cwd();
 
@@ -32,16 +33,16 @@ async function main(): Promise<number> {
       // crypto-js evaluated from RAM needs ~14,900 JsVars just to load on a 16,383-variable build; on the device its
       // code stays in flash. This interpreter copies Storage into RAM, so the run says nothing about the device:
       // said plainly, and counted as neither a pass nor a failure.
-      console.log(`${name} on ${bin}: NOT RUN: out of memory loading crypto-js, which this interpreter copies from Storage into RAM (use a build with Storage memory-mapped, or a 64-bit build)`);
+      console.log(`${name} on ${espruinoName()}: NOT RUN: out of memory loading crypto-js, which this interpreter copies from Storage into RAM (use a build with Storage memory-mapped, or a 64-bit build)`);
       continue;
     }
     if (!t || t.failed > 0 || st.errors.length || st.timedOut) {
       failures++;
-      console.log(`${name} on ${bin}: FAILED ${t ? t.passed + " passed, " + t.failed + " failed" : "no tally"}${st.timedOut ? " (timed out)" : ""}`);
+      console.log(`${name} on ${espruinoName()}: FAILED ${t ? t.passed + " passed, " + t.failed + " failed" : "no tally"}${st.timedOut ? " (timed out)" : ""}`);
       for (const e of st.errors) console.log("  " + e);
     } else {
       passes++;
-      console.log(`${name} on ${bin}: ${t.passed} passed, ${t.failed} failed`);
+      console.log(`${name} on ${espruinoName()}: ${t.passed} passed, ${t.failed} failed`);
     }
   }
 

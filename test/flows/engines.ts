@@ -5,7 +5,7 @@
  *
  *   forEachEngine("flow: Bluetooth payment", (engine) => { const worlds = useWorlds(engine); ... worlds.open({...}) });
  */
-import { espruinoBin } from "../../sim/engine/engine.ts";
+import { espruinoBin, espruinoEmulator } from "../../sim/engine/engine.ts";
 import type { EngineName } from "../../sim/engine/engine.ts";
 import { World } from "../../sim/world.ts";
 import type { WorldOptions } from "../../sim/world.ts";
@@ -34,15 +34,15 @@ export function engineSuitesSkipped(level: "ci" | "long" = "ci"): string {
 }
 
 /**
- * Why the interpreter's timed flows skip, or "": on a kernel that runs no 32-bit programs `.ci/run` runs the
- * interpreter under Debian's qemu-i386 and says so in ESPRUINO_EMULATOR. There it is several times slower than
+ * Why the interpreter's timed flows skip, or "": on a kernel that runs no 32-bit programs the interpreter runs
+ * under Debian's qemu-i386 (sim/engine/engine.ts espruinoBin). There it is several times slower than
  * natively, and the flows that wait on the firmware's own time limits in real time (a secure element's poll, a sync
  * round, a typed key's handling, the page's live figures) miss them. What does not race the clock still runs on it:
  * the build's JsVar figures, the self-tests, the bridge's checks, the customer QR payment and the whole device's
  * memory over every flow (test/engine/device-budget.test.ts).
  */
 export function timedSuitesSkipped(): string {
-  const emu = process.env.ESPRUINO_EMULATOR;
+  const emu = espruinoEmulator();
   return emu ? "the interpreter runs under " + emu + " on this machine (its kernel runs no 32-bit programs), several times slower than natively: this flow's real-time limits would not hold" : "";
 }
 
