@@ -44,11 +44,14 @@ export class Scheduler {
     return this.tasks.length;
   }
 
+  /** The task due first by `limit`, taken off (an interval set to its next turn); the clock moved to when it fell due. */
   private take(limit: number): Task | undefined {
     let best: Task | undefined;
     for (const t of this.tasks) if (t.at <= limit && (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq))) best = t;
     if (!best) return undefined;
     const chosen = best;
+    // before an interval's next turn is set: its callback reads the time it fell due, not the next one
+    if (chosen.at > this.now) this.now = chosen.at;
     if (chosen.every > 0) {
       chosen.at += chosen.every;
       chosen.seq = this.seq++;
@@ -62,7 +65,6 @@ export class Scheduler {
     for (let guard = 0; guard < 1000000; guard++) {
       const t = this.take(end);
       if (!t) break;
-      if (t.at > this.now) this.now = t.at;
       try {
         t.fn();
       } catch (e) {
