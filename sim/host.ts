@@ -192,7 +192,6 @@ export class SimHost {
     this.scannerLineFreeAt = 0;
     this.pins.clear();
     this.texts = [];
-    this.canvases.length = 0;
     this.watches = [];
     this.serial.clear();
     this.nrfListeners = {};
@@ -428,12 +427,8 @@ export class SimHost {
       this.texts.push({ text, x1, y1: y1 + t0, x2: x1 + w - 1, y2: y1 + t0 + h - 1 });
       return draw(...a);
     };
-    this.canvases.push(c);
     return c;
   }
-
-  /** Graphics instances the bundle created, in order. */
-  readonly canvases: object[] = [];
 
   /** The text on screen, top to bottom, left to right, one line per row of text. */
   screenText(): string[] {

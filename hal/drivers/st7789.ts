@@ -9,7 +9,8 @@
  * No frame of the whole panel is kept: painting rows opens one window (CASET, RASET, RAMWR) and, for each band of
  * BAND rows they cross, clears the band, lets the painter draw it and sends its rows ROWS at a time, each expanded
  * from the packed band to RGB565 by the surface (E.mapInPlace on the device), high byte first on the wire. A band of
- * 16 rows at 2 bpp is 960 bytes; the whole frame was 7,200 at 1 bpp.
+ * 16 rows at 2 bpp is 960 bytes; the whole frame was 7,200 at 1 bpp. The band and the rows' buffer (1,920 bytes)
+ * exist only while a paint runs: at idle, when nothing is painted, the terminal holds neither (about 220 JsVars).
  */
 import type { Clock } from "../clock.ts";
 import type { Display, Painter, Surface, SurfaceOpen } from "../display.ts";
@@ -31,7 +32,7 @@ export const enum ST7789Cmd {
   COLMOD = 0x3a,
 }
 
-/** Rows sent per SPI transfer: 4 rows of 240 pixels = 1,920 bytes of buffer, allocated once. */
+/** Rows sent per SPI transfer: 4 rows of 240 pixels = 1,920 bytes of buffer, allocated for each paint. */
 const ROWS = 4;
 /** Rows drawn at a time: a multiple of ROWS. */
 const BAND = 16;
@@ -61,9 +62,9 @@ export class ST7789 implements Display {
   readonly height: number;
   private spi: SPI;
   private dc: Digital;
-  private surface: Surface;
+  private surface: SurfaceOpen;
+  private bpp: number;
   private palette: Uint16Array;
-  private line: Uint16Array;
   private ready = false;
   private rowOffset: number;
   /** What was painted before the panel was ready: it paints the whole panel once it is. */
@@ -75,13 +76,13 @@ export class ST7789 implements Display {
     this.rowOffset = o.rowOffset;
     this.spi = o.spi({ hz: 20000000, mode: 0 });
     this.dc = o.dc({ mode: PinMode.Output });
-    this.surface = o.surface(o.width, BAND, o.bpp);
+    this.surface = o.surface;
+    this.bpp = o.bpp;
     // The panel wants each pixel high byte first; a Uint16Array on the ESP32 is little-endian, so the
     // palette holds byte-swapped colours and the expanded row goes out as-is.
     const pal = new Uint16Array(Math.max(1 << o.bpp, o.palette.length));
     for (let i = 0; i < pal.length && i < o.palette.length; i++) pal[i] = ((o.palette[i] & 0xff) << 8) | (o.palette[i] >> 8);
     this.palette = pal;
-    this.line = new Uint16Array(o.width * ROWS);
     const rst = o.rst({ mode: PinMode.Output });
     const clock = o.clock;
     rst.write(0);
@@ -117,10 +118,11 @@ export class ST7789 implements Display {
     }
   }
 
-  /** Draw rows y1..y2 (inclusive) band by band with `draw` and send them. */
+  /** Draw rows y1..y2 (inclusive) band by band with `draw` and send them; the band and the rows' buffer are this paint's. */
   private send(y1: number, y2: number, draw: Painter): void {
     const w = this.width;
-    const s = this.surface;
+    const s: Surface = this.surface(w, BAND, this.bpp);
+    const line = new Uint16Array(w * ROWS);
     const rowBytes = (w * s.bpp) >> 3;
     const top = y1 + this.rowOffset;
     const bottom = y2 + this.rowOffset;
@@ -134,7 +136,7 @@ export class ST7789 implements Display {
       const end = Math.min(y2, b + BAND - 1);
       for (let y = Math.max(y1, b); y <= end; y += ROWS) {
         const n = Math.min(ROWS, end - y + 1);
-        const out = n === ROWS ? this.line : new Uint16Array(this.line.buffer, 0, n * w);
+        const out = n === ROWS ? line : new Uint16Array(line.buffer, 0, n * w);
         s.expand(new Uint8Array(s.buffer, (y - b) * rowBytes, n * rowBytes), out, this.palette);
         this.spi.write(new Uint8Array(out.buffer, 0, n * w * 2));
       }

@@ -172,6 +172,31 @@ describe("display: the panel drawn in bands", () => {
     }), "after the partial flips");
   });
 
+  it("holds no band and no row buffer between paints: each paint opens its own and lets it go (idle JsVars)", () => {
+    const r = rig();
+    r.run();
+    const sc = new Screen(r.display);
+    drawIdle(sc, { digits: "" }, status, cfg(), 0, "0.1.0");
+    // every buffer the driver keeps for good: only the palette's few bytes (on the device a kept band and rows'
+    // buffer were some 220 JsVars of a terminal at idle)
+    const kept = (o: object, depth: number): number => {
+      let n = 0;
+      for (const v of Object.values(o)) {
+        if (ArrayBuffer.isView(v)) n += v.byteLength;
+        else if (v && typeof v === "object" && depth > 0) n += kept(v, depth - 1);
+      }
+      return n;
+    };
+    assert.ok(kept(r.display, 2) <= 16, `the driver keeps ${kept(r.display, 2)} bytes of buffers between paints`);
+    sc.bar(online, 120000);
+    sc.flip();
+    same(r.lcd.frame(), whole((s) => {
+      drawIdle(s, { digits: "" }, status, cfg(), 0, "0.1.0");
+      s.bar(online, 120000);
+      s.flip();
+    }), "after a paint with buffers of its own");
+  });
+
   it("paints what was drawn before the panel was ready once it is, whole", () => {
     const r = rig();
     const draw = screens[1][1];
