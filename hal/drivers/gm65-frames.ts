@@ -81,16 +81,16 @@ export function parseReply(b: Uint8Array): Gm65Reply | null {
  * Splits the module's scan output into codes. A code ends at CR (an LF right after it is skipped); a byte outside
  * printable ASCII makes the code "garbage"; more than `maxLength` bytes make it "too-long". A bad code is dropped
  * up to its tail and reported once. A code cut off (no tail ever comes) is the caller's to time out: see flush().
+ * The code's buffer exists only while a code is coming in: a terminal at idle holds none (512 bytes, some 45 JsVars
+ * on Espruino).
  */
 export class ScanFramer {
-  private buf: Uint8Array;
+  private buf?: Uint8Array;
   private n = 0;
   private bad = "";
   private afterCr = false;
 
-  constructor(readonly maxLength: number) {
-    this.buf = new Uint8Array(maxLength);
-  }
+  constructor(readonly maxLength: number) {}
 
   /** Feed bytes; calls `out` once per finished code, in order. */
   push(b: Uint8Array, out: (err: string | null, text?: string) => void): void {
@@ -112,7 +112,7 @@ export class ScanFramer {
       // dropping the rest of a bad code
     } else if (c < 32 || c > 126) this.bad = "garbage";
     else if (this.n >= this.maxLength) this.bad = "too-long";
-    else this.buf[this.n++] = c;
+    else (this.buf || (this.buf = new Uint8Array(this.maxLength)))[this.n++] = c;
   }
 
   /** True while part of a code is held (no tail yet). */
@@ -131,11 +131,12 @@ export class ScanFramer {
   reset(): void {
     this.n = 0;
     this.bad = "";
+    this.buf = undefined;
   }
 
   private text(): string {
     let s = "";
-    for (let k = 0; k < this.n; k++) s += String.fromCharCode(this.buf[k]);
+    for (let k = 0; k < this.n; k++) s += String.fromCharCode(this.buf![k]);
     return s;
   }
 }

@@ -99,6 +99,21 @@ describe("GM65 scan framer", () => {
   it("names an unfinished bad code by its fault on flush", () => {
     assert.equal(run(["AB\x01"]).f.flush(), "garbage");
   });
+  it("holds a code's buffer only while the code comes in: none before, none after a code, a bad one or a flush", () => {
+    const buffers = (f: ScanFramer) => Object.values(f).filter((v) => ArrayBuffer.isView(v)).length;
+    assert.equal(buffers(new ScanFramer(512)), 0, "a framer made at boot");
+    const { f, out } = run(["ABC"]);
+    assert.equal(buffers(f), 1, "while a code comes in");
+    f.push(new Uint8Array([13]), (e, t) => out.push(e ? "!" + e : (t as string)));
+    assert.deepEqual(out, ["ABC"]);
+    assert.equal(buffers(f), 0, "after a code");
+    assert.equal(buffers(run(["AB\x01C\r"]).f), 0, "after a bad code");
+    assert.equal(buffers(run(["X".repeat(70) + "\r"]).f), 0, "after a code too long");
+    const g = run(["AB"]).f;
+    g.flush();
+    assert.equal(buffers(g), 0, "after a flush");
+    assert.deepEqual(run(["AB", "\r", "CD\r"]).out, ["AB", "CD"], "the next code after the buffer was let go");
+  });
 });
 
 /** A valid one-byte reply. */
