@@ -175,6 +175,8 @@ interface Scan {
   lastSize: Uint16Array;
   /** 1 while a page read the fast way waits for authentication. */
   fast: Uint8Array;
+  /** Per page: its first free byte (pages are at most 64 KB). */
+  free: Uint16Array;
   /** The chain hash of the record before, and the same bytes as words. */
   h: Uint8Array;
   hw: Uint32Array;
@@ -206,8 +208,9 @@ export class Journal {
   private pcnt: Uint8Array | Uint16Array;
   private pack: Uint8Array | Uint16Array;
   private pup: Uint8Array | Uint16Array;
-  /** First free byte of each page (pages are at most 64 KB: 16 bits, 400 bytes fewer for 200 pages). */
-  private pfree: Uint16Array;
+  /** First free byte of the head page, the one appends go to (the other pages' are only the mount's, in Scan: 400
+   * bytes of 200 pages a terminal no longer holds, some 35 JsVars). */
+  private headFree = 0;
   /** Live pages in seq order; the last one holds the newest record and takes appends (bytes up to 256 pages). */
   private ord: Uint8Array | Uint16Array;
   private ordLen = 0;
@@ -243,7 +246,6 @@ export class Journal {
     this.pack = new counts(n);
     this.pup = new counts(n);
     if (this.size > 0xffff) throw new Error("journal pages over 64 KB");
-    this.pfree = new Uint16Array(n);
     this.ord = n <= 256 ? new Uint8Array(n) : new Uint16Array(n);
   }
 
@@ -281,6 +283,7 @@ export class Journal {
       lastOff: new Uint16Array(n),
       lastSize: new Uint16Array(n),
       fast: new Uint8Array(n),
+      free: new Uint16Array(n),
       h: h,
       hw: new Uint32Array(h.buffer),
     };
@@ -348,6 +351,7 @@ export class Journal {
     }
     const head = this.ordLen ? this.ord[this.ordLen - 1] : -1;
     this.headSeq = head >= 0 ? this.pmax[head] : 0;
+    this.headFree = head >= 0 ? s.free[head] : this.size;
     this.headHash = head >= 0 ? new Uint8Array(lastHash.subarray(head * HASH, head * HASH + HASH)) : new Uint8Array(HASH);
 
     // At most one torn tail, at the write frontier: on the head page, or a page opened for the next record.
@@ -394,7 +398,7 @@ export class Journal {
     this.pup[p] = 0;
     this.pmin[p] = 0;
     this.pmax[p] = 0;
-    this.pfree[p] = this.size;
+    s.free[p] = this.size;
     s.tornPage[p] = -1;
     s.floor[p] = 0;
     s.fast[p] = 0;
@@ -421,7 +425,7 @@ export class Journal {
     while (off + 4 <= P) {
       const m = b[off];
       if (m === 0xff) {
-        if (b[off + 1] === 0xff && b[off + 2] === 0xff && b[off + 3] === 0xff) this.pfree[p] = off;
+        if (b[off + 1] === 0xff && b[off + 2] === 0xff && b[off + 3] === 0xff) s.free[p] = off;
         break;
       }
       if (m !== MARK) break; // closed from here
@@ -499,7 +503,7 @@ export class Journal {
     let off = PAGE_HEAD;
     while (off + 4 <= P) {
       if (b[off] === 0xff) {
-        if (allFF(b, off, off + 4)) this.pfree[p] = off;
+        if (allFF(b, off, off + 4)) s.free[p] = off;
         break;
       }
       if (b[off] !== MARK) break; // closed from here
@@ -629,7 +633,7 @@ export class Journal {
   /** Largest-size records that still fit: head page room, erasable pages, and the acked pages reclaim() frees. */
   private slotsLeft(): number {
     const head = this.headPage();
-    let s = head >= 0 ? Math.floor((this.size - this.pfree[head]) / MAX_RECORD) : 0;
+    let s = head >= 0 ? Math.floor((this.size - this.headFree) / MAX_RECORD) : 0;
     for (let p = 0; p < this.n; p++) if (this.erasable(p)) s += this.perPage;
     for (let i = 0; i < this.ordLen - 1; i++) {
       const p = this.ord[i];
@@ -669,7 +673,6 @@ export class Journal {
     this.pcnt[p] = 0;
     this.pack[p] = 0;
     this.pup[p] = 0;
-    this.pfree[p] = PAGE_HEAD;
   }
 
   /** An erased page for the next record, or -1. */
@@ -704,13 +707,13 @@ export class Journal {
     if (payload.length > MAX_PAYLOAD) return JOURNAL_TOO_LARGE();
     const size = recordSize(payload.length);
     let p = this.headPage();
-    let off = p >= 0 ? this.pfree[p] : this.size;
+    let off = p >= 0 ? this.headFree : this.size;
     if (off + size <= this.size) {
       const dest = this.pages.read(p, off, size);
       if (!allFF(dest, 0, size)) {
         this.pages.write(p, off, new Uint8Array(4));
         off = this.size;
-        this.pfree[p] = off;
+        this.headFree = off;
       }
     }
     let fresh = false;
@@ -746,7 +749,7 @@ export class Journal {
     }
     this.pcnt[p]++;
     this.pmax[p] = seq;
-    this.pfree[p] = off + size;
+    this.headFree = off + size;
     this.headSeq = seq;
     this.headHash = chainHash(this.c, rec, 0, size);
     this.nLive++;
