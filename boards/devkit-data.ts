@@ -74,5 +74,8 @@ export const devkitData: BoardData = {
   // slots = 528 KB of the 896 KB Storage. A terminal still running a firmware whose budget was 160 KB refuses a
   // larger update (its installer's limit): it takes one built within 160 KB first.
   // (Literals, not `176 * 1024`: esbuild keeps an unused object holding an expression, so the bundle would too.)
-  budget: { jsVars: 16383, idleJsVars: 8000, bundleBytes: 180224, storageBytes: 917504 },
+  // idleJsVars from 8,000 to 5,500 once the bundle idled at 4,936 provisioned (5,142 idle again after every flow,
+  // 4,135 unprovisioned; test/engine/device-budget.test.ts): the build and the whole device's bench refuse a
+  // bundle that gives back what the screens issue took (its own target, 5,000 at idle, is held by that test).
+  budget: { jsVars: 16383, idleJsVars: 5500, bundleBytes: 180224, storageBytes: 917504 },
 };

@@ -5,7 +5,7 @@
  * prints the figures and the limits. Skips, saying so, when ESPRUINO is unset.
  */
 import assert from "node:assert/strict";
-import { IDLE_LIMIT, measureDevice, PEAK_LIMIT, report } from "../../bench/device-flows.ts";
+import { IDLE_LIMIT, IDLE_TARGET, LIVE_PEAK_TARGET, measureDevice, PEAK_LIMIT, report } from "../../bench/device-flows.ts";
 import type { DeviceFigures } from "../../bench/device-flows.ts";
 import { PARTS } from "../../build.ts";
 import { espruinoBin } from "../../sim/engine/engine.ts";
@@ -56,5 +56,11 @@ describe("the whole device's memory on the real interpreter, every flow (ESPRUIN
 
   it(`holds the bundle's idle JsVars to the board's budget (${IDLE_LIMIT})`, () => {
     assert.ok(f.idleBundle <= IDLE_LIMIT, `idle ${f.idleBundle} JsVars (whole device ${f.idleWhole}, bridge ${f.idleBridge}), over ${IDLE_LIMIT}`);
+  });
+
+  it(`holds the screens issue's targets: idle once booted at most ${IDLE_TARGET}, what any flow holds at its peak at most ${LIVE_PEAK_TARGET}`, () => {
+    // the bundle alone: the bridge is the simulator's, never flashed (its own JsVars measured and taken off)
+    assert.ok(f.idleBundle <= IDLE_TARGET, `idle ${f.idleBundle} JsVars, over ${IDLE_TARGET}`);
+    for (const x of f.flows) assert.ok(x.live - f.idleBridge <= LIVE_PEAK_TARGET, `${x.flow}: ${x.live - f.idleBridge} JsVars held at the peak, over ${LIVE_PEAK_TARGET}`);
   });
 });
