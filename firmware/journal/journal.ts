@@ -149,14 +149,13 @@ const USED = 1;
 const RETIRED = 2;
 const GARBLED = 3;
 
-const Q_KEEP = 1; // evidence: never erase until released
-const Q_EXCLUDED = 2; // records not live (replay); evidence too
 // A page's state, quarantine and whether it is known erased share its byte of `st`: bits 0-1 the state (FREE ...),
-// bits 2-3 the quarantine (0: none, Q_KEEP, Q_EXCLUDED), bit 4 CLEAN (a FREE page read all FF, no erase needed):
-// one table of 200 bytes where there were three, some 40 JsVars fewer on Espruino.
+// QUAR, CLEAN: one table of 200 bytes where there were three, some 40 JsVars fewer on Espruino.
 const ST_MASK = 3;
-const Q_MASK = 12;
-const CLEAN = 16;
+/** Quarantined: evidence (a page that failed a check, or a replay's records, not live), never erased until released. */
+const QUAR = 4;
+/** A FREE page read all FF: no erase needed before it is written. */
+const CLEAN = 8;
 
 const FAST_UNSURE = 0;
 const FAST_EMPTY = 1;
@@ -203,7 +202,7 @@ export class Journal {
   /** Largest records per page. */
   private perPage: number;
 
-  /** Per page: state, quarantine and CLEAN in one byte (ST_MASK, Q_MASK, CLEAN). */
+  /** Per page: state, quarantine and CLEAN in one byte (ST_MASK, QUAR, CLEAN). */
   private st: Uint8Array;
   private pmin: Uint32Array;
   private pmax: Uint32Array;
@@ -295,24 +294,22 @@ export class Journal {
     this.ready = false;
 
     for (let p = 0; p < n; p++) {
-      this.st[p] = 0;
       this.resetPage(p, s);
       const b = this.pages.read(p, 0, P);
       if (b[0] === 0xff && b[1] === 0xff && b[2] === 0xff && b[3] === 0xff) {
-        this.st[p] = (this.st[p] & ~ST_MASK) | FREE;
+        this.st[p] = FREE;
         continue;
       }
       if (b[0] !== MAGIC0 || b[1] !== MAGIC1 || b[2] !== MAGIC2 || b[3] !== MAGIC3) {
-        this.st[p] = (this.st[p] & ~ST_MASK) | GARBLED;
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] = GARBLED | QUAR;
         this.note("page", p, 0, 0);
         continue;
       }
       if (!(b[4] === 0xff && b[5] === 0xff && b[6] === 0xff && b[7] === 0xff)) {
-        this.st[p] = (this.st[p] & ~ST_MASK) | RETIRED;
+        this.st[p] = RETIRED;
         continue;
       }
-      this.st[p] = (this.st[p] & ~ST_MASK) | USED;
+      this.st[p] = USED;
       const f = this.scanFast(p, b, s);
       if (f === FAST_UNSURE) {
         this.resetPage(p, s);
@@ -342,10 +339,10 @@ export class Journal {
         continue;
       }
       if (this.pmin[p] !== this.pmax[a] + 1) {
-        if (!(this.st[p] & Q_MASK)) this.st[p] |= Q_KEEP << 2;
+        this.st[p] |= QUAR;
         this.note("gap", p, PAGE_HEAD, this.pmin[p]);
       } else if (!equalConstantTime(firstPrev.subarray(p * HASH, p * HASH + HASH), lastHash.subarray(a * HASH, a * HASH + HASH))) {
-        if (!(this.st[p] & Q_MASK)) this.st[p] |= Q_KEEP << 2;
+        this.st[p] |= QUAR;
         this.note("chain", p, PAGE_HEAD, this.pmin[p]);
       }
       i++;
@@ -359,11 +356,11 @@ export class Journal {
     for (let p = 0; p < n; p++) {
       const off = tornPage[p];
       if (off < 0) continue;
-      if (!this.tornTail && !(this.st[p] & Q_MASK) && (p === head || this.pcnt[p] === 0)) {
+      if (!this.tornTail && !(this.st[p] & QUAR) && (p === head || this.pcnt[p] === 0)) {
         this.pages.write(p, off, new Uint8Array(4)); // clear its first word: the page is closed from here
         this.tornTail = true;
       } else {
-        if (!(this.st[p] & Q_MASK)) this.st[p] |= Q_KEEP << 2;
+        this.st[p] |= QUAR;
         this.note("mac", p, off, 0);
       }
     }
@@ -510,7 +507,7 @@ export class Journal {
       if (b[off] !== MARK) break; // closed from here
       const size = headerSize(b, off, P);
       if (!size) {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("mac", p, off, 0);
         break;
       }
@@ -528,7 +525,7 @@ export class Journal {
         s.tornPage[p] = off;
         break;
       } else {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("mac", p, off, getU32(b, off + 8));
       }
       off += size;
@@ -537,7 +534,7 @@ export class Journal {
     // Physical order must be seq order.
     for (let i = 1; i < k; i++) {
       if (tSeq[i] <= tSeq[i - 1]) {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("order", p, tOff[i], tSeq[i]);
         break;
       }
@@ -559,7 +556,7 @@ export class Journal {
       const off2 = tOff[r];
       const seq = tSeq[r];
       if (last >= 0 && seq === tSeq[last]) {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("replay", p, off2, seq);
         continue;
       }
@@ -568,10 +565,10 @@ export class Journal {
         s.firstPrev.set(b.subarray(off2 + 16, off2 + 32), p * HASH);
         this.pmin[p] = seq;
       } else if (seq !== tSeq[last] + 1) {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("gap", p, off2, seq);
       } else if (!equalConstantTime(b.subarray(off2 + 16, off2 + 32), lastH as Uint8Array)) {
-        this.st[p] = (this.st[p] & ~Q_MASK) | (Q_KEEP << 2);
+        this.st[p] |= QUAR;
         this.note("chain", p, off2, seq);
       }
       cnt++;
@@ -610,7 +607,7 @@ export class Journal {
   }
 
   private exclude(p: number): void {
-    this.st[p] = (this.st[p] & ~Q_MASK) | (Q_EXCLUDED << 2);
+    this.st[p] |= QUAR;
     this.note("replay", p, PAGE_HEAD, this.pmin[p]);
     this.pcnt[p] = 0;
     this.pack[p] = 0;
@@ -628,7 +625,7 @@ export class Journal {
 
   /** A page with no live record that may be erased now. */
   private erasable(p: number): boolean {
-    return !(this.st[p] & Q_MASK) && this.pcnt[p] === 0 && p !== this.headPage();
+    return !(this.st[p] & QUAR) && this.pcnt[p] === 0 && p !== this.headPage();
   }
 
   /** Largest-size records that still fit: head page room, erasable pages, and the acked pages reclaim() frees. */
@@ -638,7 +635,7 @@ export class Journal {
     for (let p = 0; p < this.n; p++) if (this.erasable(p)) s += this.perPage;
     for (let i = 0; i < this.ordLen - 1; i++) {
       const p = this.ord[i];
-      if ((this.st[p] & Q_MASK) !== 0 || this.pack[p] !== this.pcnt[p]) break;
+      if ((this.st[p] & QUAR) !== 0 || this.pack[p] !== this.pcnt[p]) break;
       s += this.perPage;
     }
     return s;
@@ -669,7 +666,7 @@ export class Journal {
   private erasePage(p: number): void {
     if ((this.st[p] & ST_MASK) === USED || (this.st[p] & ST_MASK) === GARBLED) this.pages.write(p, 4, new Uint8Array(4));
     this.pages.erase(p);
-    this.st[p] = (this.st[p] & ~ST_MASK) | FREE | CLEAN;
+    this.st[p] = FREE | CLEAN; // only pages with no quarantine are erased (erasable(), reclaimOne())
     this.pcnt[p] = 0;
     this.pack[p] = 0;
     this.pup[p] = 0;
@@ -741,7 +738,7 @@ export class Journal {
       return (this.fault = JOURNAL_FAULT());
     }
     if (fresh) {
-      this.st[p] = (this.st[p] & ~(ST_MASK | CLEAN)) | USED;
+      this.st[p] = USED; // an erasable page: no quarantine
       this.pmin[p] = seq;
       this.ord[this.ordLen++] = p;
       off = PAGE_HEAD;
@@ -857,7 +854,7 @@ export class Journal {
   private reclaimOne(): boolean {
     if (this.ordLen < 2) return false;
     const p = this.ord[0];
-    if ((this.st[p] & Q_MASK) !== 0 || this.pack[p] !== this.pcnt[p]) return false;
+    if ((this.st[p] & QUAR) !== 0 || this.pack[p] !== this.pcnt[p]) return false;
     this.nLive -= this.pcnt[p];
     this.nAcked -= this.pack[p];
     this.removeOrd(0);
@@ -887,7 +884,7 @@ export class Journal {
 
   stats(): JournalStats {
     let q = 0;
-    for (let p = 0; p < this.n; p++) if ((this.st[p] & Q_MASK) !== 0) q++;
+    for (let p = 0; p < this.n; p++) if ((this.st[p] & QUAR) !== 0) q++;
     return {
       pageSize: this.size,
       pageCount: this.n,
@@ -918,7 +915,7 @@ export class Journal {
 
   /** After the anomalies reached the gateway: quarantined pages with no live record become erasable. */
   releaseQuarantine(): void {
-    for (let p = 0; p < this.n; p++) this.st[p] &= ~Q_MASK;
+    for (let p = 0; p < this.n; p++) this.st[p] &= ~QUAR;
     this.found = [];
   }
 }
