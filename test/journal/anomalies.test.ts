@@ -39,6 +39,21 @@ describe("journal recovery: anomalies exactly", () => {
     assert.equal(j.stats().quarantined, 1);
   });
 
+  it("a bad tag on a page's last record quarantines that page by itself, and the next page for the gap it leaves", () => {
+    const r = filled(30); // pages 0 (1..11), 1 (12..22), 2 (23..30)
+    r.flash.bytes[at(1, PER_PAGE - 1) + 40] ^= 0x10; // seq 22's ciphertext: nothing after it on its page
+    const j = r.journal();
+    const rep = j.recover();
+    assert.deepEqual(rep.anomalies, [
+      { kind: "mac", page: 1, offset: 8 + (PER_PAGE - 1) * REC, seq: 22 },
+      { kind: "gap", page: 2, offset: 8, seq: 23 },
+    ]);
+    // each page by its own anomaly: the page whose record failed is evidence, kept until the report is through
+    assert.equal(j.stats().quarantined, 2);
+    j.releaseQuarantine();
+    assert.equal(j.stats().quarantined, 0);
+  });
+
   it("a whole page missing in the middle is one gap, at the next page's first record", () => {
     const r = filled(30);
     r.flash.bytes.fill(0xff, PAGE, 2 * PAGE);

@@ -57,8 +57,10 @@ describe("journal: tamper detection", () => {
     rebuilt.set(page.subarray(0, at(0, 7)), 0);
     rebuilt.set(page.subarray(at(0, 8), at(0, PER_PAGE)), at(0, 7));
     r.flash.bytes.set(rebuilt, 0);
-    const k = kinds(r);
+    const j = r.journal();
+    const k = j.recover().anomalies.map((x) => x.kind);
     assert.ok(k.includes("gap") || k.includes("chain"), k.join());
+    assert.equal(j.stats().quarantined, 1, "the page the record was taken from is kept as evidence");
   });
 
   it("a deleted page in the middle leaves a gap", () => {
@@ -77,6 +79,7 @@ describe("journal: tamper detection", () => {
     const rep = j.recover();
     assert.ok(rep.anomalies.some((x) => x.kind === "order"), JSON.stringify(rep.anomalies));
     assert.equal(j.pending(100).length, 40, "the swapped records are genuine and stay live");
+    assert.equal(j.stats().quarantined, 1, "the page they were swapped on is kept as evidence");
   });
 
   it("an old page written back after it was reclaimed is a replay, and its records are not live", () => {
