@@ -32,7 +32,7 @@
 import { spawn } from "node:child_process";
 import { createECDH, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -48,6 +48,7 @@ import { startGatewayServer } from "../gateway/server.ts";
 import { isPgUrl } from "../gateway/pg-store.ts";
 import type { TempPostgres } from "../test/helpers/postgres.ts";
 import { SKIP_NO_POSTGRES, startPostgres } from "../test/helpers/postgres.ts";
+import { treeCpu } from "./tree-cpu.ts";
 
 const crypto = nodeCrypto();
 
@@ -293,42 +294,6 @@ function verifyRate(): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
-/**
- * CPU seconds (user + system, from /proc) the process `root` and its descendants used so far, the children that
- * ended and were waited for included; 0 where /proc is not there.
- */
-function treeCpu(root: number): number {
-  if (!root) return 0;
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  let names: string[] = [];
-  try {
-    names = readdirSync("/proc").filter((n) => /^[0-9]+$/.test(n));
-  } catch {
-    return 0;
-  }
-  for (const n of names) {
-    try {
-      const st = readFileSync("/proc/" + n + "/stat", "utf8");
-      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-      // after the name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), numbered from the pid as 1
-      parent.set(Number(n), Number(f[1]));
-      ticks.set(Number(n), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  let sum = 0;
-  for (const [pid, t] of ticks) {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) {
-      if (p === root) {
-        sum += t;
-        break;
-      }
-    }
-  }
-  return sum / 100;
-}
 
 /** `npm run gateway -- --workers N` on `db`, as a child process; its URL and admin token. */
 async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; pid: number; stop(): Promise<void> }> {
@@ -369,6 +334,12 @@ async function pgStats(url: string): Promise<void> {
       await c.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       const s = await c.query("SELECT query, calls, total_exec_time AS total FROM pg_stat_statements ORDER BY total DESC LIMIT 12");
       for (const r of s.rows as { query: string; calls: string; total: number }[]) console.log(`  ${Number(r.total).toFixed(0).padStart(7)} ms ${String(r.calls).padStart(7)} calls  ${r.query.replace(/\s+/g, " ").slice(0, 100)}`);
+      // the rows written a record, per table, and the indexes each row write maintains
+      const t = await c.query(
+        "SELECT relname AS t, n_tup_ins AS ins, n_tup_upd AS upd, (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid) AS idx FROM pg_stat_user_tables s WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_ins + n_tup_upd DESC",
+      );
+      const per = (n: string) => (Number(n) / (TERMINALS * RECORDS)).toFixed(2);
+      console.log("  rows a record (inserted/updated, indexes): " + (t.rows as { t: string; ins: string; upd: string; idx: string }[]).map((r) => `${r.t} ${per(r.ins)}/${per(r.upd)} (${r.idx})`).join(", "));
     }
   } finally {
     await c.end();
@@ -451,10 +422,12 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
 
     const gwPid = spawned ? spawned.pid : process.pid;
     const cpu0 = [treeCpu(gwPid), treeCpu(pgPid)];
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
     const results = await Promise.allSettled(sims.map((s) => runTerminal(target, s)));
     const secs = (performance.now() - t0) / 1000;
     const cpu = [treeCpu(gwPid) - cpu0[0], treeCpu(pgPid) - cpu0[1]];
+    const own = process.cpuUsage(own0);
     const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
     for (const f of failed.slice(0, 5)) console.error(String(f.reason instanceof Error ? f.reason.message : f.reason));
 
@@ -488,6 +461,8 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
     console.log(`against the verify limit: ${((total / secs / rate) * 100).toFixed(1)} % of one core's ECDSA rate (${Math.round(rate)}/s; one verify a record)`);
     // the gateway's CPU is its processes' (in this process with no --workers: the bench's terminals too)
     if (cpu[0] > 0) console.log(`CPU during the upload: gateway ${cpu[0].toFixed(1)} s` + (spawned ? "" : " (with the bench's terminals)") + (pgPid ? `, PostgreSQL ${cpu[1].toFixed(1)} s` : "") + `: ${((cpu[0] * 1e6) / total).toFixed(0)} + ${((cpu[1] * 1e6) / total).toFixed(0)} µs a record`);
+    // the terminals' side: sealing requests, opening replies, HTTP (the whole process when the gateway runs in it too)
+    if (spawned) console.log(`CPU of the bench's terminals: ${((own.user + own.system) / 1e6).toFixed(1)} s: ${((own.user + own.system) / total).toFixed(0)} µs a record`);
     console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
     if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
     if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }
