@@ -24,7 +24,7 @@
  * error, non-200, reply failing authentication) is sent again under a new seq, as the terminal would.
  *
  * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
- * Prints records/s, request latency (p50/p99/max), why requests were sent again, and records lost = records the terminals created that the
+ * Prints records/s, the timed requests' latency (p50/p99/max; the resends', all 200 at once, apart), why requests were sent again, and records lost = records the terminals created that the
  * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
  * BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" passes node flags to the spawned gateway (--workers).
  * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
@@ -139,6 +139,8 @@ function post(t: Target, path: string, body: string): Promise<{ status: number; 
 // ---------------------------------------------------------------- a terminal
 
 interface Sim {
+  /** The terminal's own connection, kept alive between its requests, as a device keeps its one socket. */
+  target: Target;
   tid: number;
   keys: LinkKeys;
   seq: number;
@@ -149,6 +151,8 @@ interface Sim {
 const latencies: number[] = [];
 const latByOp = new Map<string, number[]>();
 const connectMs: number[] = [];
+/** When each answer came (performance.now()), for BENCH_DEBUG's longest silence. */
+const answeredAt: number[] = [];
 let retries = 0;
 /** Why requests were sent again (the first words of the reason), for the summary. */
 const retryWhy = new Map<string, number>();
@@ -165,6 +169,7 @@ async function call(t: Target, s: Sim, op: string, fields: Record<string, unknow
       const res = await post(t, linkPath(s.tid, op), body);
       const ms = performance.now() - t0;
       latencies.push(ms);
+      answeredAt.push(t0 + ms);
       const k = op + (s.seq <= 2 ? "#" + s.seq : "");
       if (!latByOp.has(k)) latByOp.set(k, []);
       latByOp.get(k)!.push(ms);
@@ -385,8 +390,13 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
     process.exit(2);
   }
   const gw = remote ? remoteBackend(remote, token) : await localBackend(db);
-  const agent = new (gw.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: TERMINALS + 8 });
-  const target: Target = { url: new URL(gw.url), agent };
+  // one connection a terminal, kept alive, as each device keeps its own (not one pool whose sockets any terminal takes)
+  const agents: http.Agent[] = [];
+  const targetOf = (): Target => {
+    const agent = new (gw.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
+    agents.push(agent);
+    return { url: new URL(gw.url), agent };
+  };
   try {
     console.log(`gateway bench: ${TERMINALS} terminals x ${RECORDS} records (batches of ${BATCH}) -> ${gw.url} (${gw.describe})`);
     const tPrep = performance.now();
@@ -416,7 +426,7 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
         txIds.push(toHex(id));
         records.push({ seq: n, entry: toBase64(encodeEntry({ kind: 1, txId: id, method: 1, request, payment, orderRef: "" })) });
       }
-      sims.push({ tid, keys, seq: 0, records, txIds });
+      sims.push({ target: targetOf(), tid, keys, seq: 0, records, txIds });
     }
     console.log(`prepared ${TERMINALS * RECORDS} signed entries in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
 
@@ -424,8 +434,11 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
     const cpu0 = [treeCpu(gwPid), treeCpu(pgPid)];
     const own0 = process.cpuUsage();
     const t0 = performance.now();
-    const results = await Promise.allSettled(sims.map((s) => runTerminal(target, s)));
+    const results = await Promise.allSettled(sims.map((s) => runTerminal(s.target, s)));
     const secs = (performance.now() - t0) / 1000;
+    // the latencies are the timed upload's: the resends below come after the clock stopped
+    const timed = latencies.length;
+    const timedRetries = retries;
     const cpu = [treeCpu(gwPid) - cpu0[0], treeCpu(pgPid) - cpu0[1]];
     const own = process.cpuUsage(own0);
     const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
@@ -434,14 +447,18 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
     // after the clock: every terminal sends its first batch again (a reply lost in transit); all must be acked again
     let resent = 0;
     let reacked = 0;
+    const tResend = performance.now();
     await Promise.all(
       sims.map(async (s) => {
         const batch = s.records.slice(0, BATCH);
         resent += batch.length;
-        const r = await call(target, s, "upload", { records: batch });
+        const r = await call(s.target, s, "upload", { records: batch });
         reacked += Array.isArray(r.acked) ? r.acked.length : 0;
       }),
     );
+
+    const resendSecs = (performance.now() - tResend) / 1000;
+    const resendLat = latencies.slice(timed).sort((a, b) => a - b);
 
     // every record created must be in the ledger exactly once
     const counts = new Map<string, number>();
@@ -456,22 +473,29 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
       }
     }
     const total = TERMINALS * RECORDS;
-    const sorted = latencies.slice().sort((a, b) => a - b);
+    const sorted = latencies.slice(0, timed).sort((a, b) => a - b);
     console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s` + (workers > 1 ? ` (${workers} workers)` : ""));
     console.log(`against the verify limit: ${((total / secs / rate) * 100).toFixed(1)} % of one core's ECDSA rate (${Math.round(rate)}/s; one verify a record)`);
     // the gateway's CPU is its processes' (in this process with no --workers: the bench's terminals too)
     if (cpu[0] > 0) console.log(`CPU during the upload: gateway ${cpu[0].toFixed(1)} s` + (spawned ? "" : " (with the bench's terminals)") + (pgPid ? `, PostgreSQL ${cpu[1].toFixed(1)} s` : "") + `: ${((cpu[0] * 1e6) / total).toFixed(0)} + ${((cpu[1] * 1e6) / total).toFixed(0)} µs a record`);
     // the terminals' side: sealing requests, opening replies, HTTP (the whole process when the gateway runs in it too)
     if (spawned) console.log(`CPU of the bench's terminals: ${((own.user + own.system) / 1e6).toFixed(1)} s: ${((own.user + own.system) / total).toFixed(0)} µs a record`);
-    console.log(`requests: ${latencies.length} (${retries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
+    console.log(`requests: ${timed} (${timedRetries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
     if (process.env.BENCH_DEBUG) console.log(`  connects: ${connectMs.length}, max ${Math.max(0, ...connectMs).toFixed(0)} ms, over 500 ms: ${connectMs.filter((x) => x > 500).length}`);
+    if (process.env.BENCH_DEBUG && answeredAt.length > 1) {
+      // a stall of the whole gateway (or its database) shows as a silence: no request answered at all
+      const at = answeredAt.filter((x) => x >= t0 && x <= t0 + secs * 1000).sort((a, b) => a - b);
+      const gaps = at.slice(1).map((x, i) => ({ ms: x - at[i], from: (at[i] - t0) / 1000 })).sort((a, b) => b.ms - a.ms).slice(0, 3);
+      console.log("  longest silences (no answer): " + gaps.map((g) => `${g.ms.toFixed(0)} ms from ${g.from.toFixed(1)} s`).join(", "));
+    }
+    // (by operation: the resends after the clock are among the uploads)
     if (process.env.BENCH_DEBUG) for (const [k, v] of latByOp) { const x = v.slice().sort((a, b) => a - b); console.log(`  ${k}: n ${x.length} p50 ${pct(x, 50).toFixed(0)} p99 ${pct(x, 99).toFixed(0)} max ${pct(x, 100).toFixed(0)}`); }
     if (retryWhy.size) console.log("  sent again because: " + [...retryWhy.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, n]) => n + " x " + k).join("; "));
-    console.log(`re-sent ${resent} records already held: ${reacked} acked again`);
+    console.log(`re-sent ${resent} records already held: ${reacked} acked again, ${TERMINALS} requests at once in ${resendSecs.toFixed(2)} s (latency p50 ${pct(resendLat, 50).toFixed(0)} ms, max ${pct(resendLat, 100).toFixed(0)} ms)`);
     console.log(`records lost: ${lost}, entered twice: ${twice}, rejected: ${rejectedTotal}, terminals failed: ${failed.length}`);
     process.exitCode = lost || twice || failed.length || reacked !== resent ? 1 : 0;
   } finally {
-    agent.destroy();
+    for (const a of agents) a.destroy();
     await gw.close();
   }
 }

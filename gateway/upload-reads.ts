@@ -345,7 +345,10 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
       for (const f of refs) r.ledgerByRef.set(f, null);
       for (const x of rows) r.ledgerByRef.set(x.ref as string, x as unknown as LedgerRow);
     });
-    q("SELECT * FROM records WHERE txId IN (" + marks(pr) + ") AND status='entered'", pr, (rows) => {
+    // by the index's own columns (records_tx: merchant, terminal, txId): txId alone would read every record held
+    const pm = padded(uniq(spends.map((x) => x.merchantId)));
+    const pts = padded(uniq(spends.map((x) => x.terminalId)));
+    q("SELECT * FROM records WHERE merchantId IN (" + marks(pm) + ") AND terminalId IN (" + marks(pts) + ") AND txId IN (" + marks(pr) + ") AND status='entered'", [...pm, ...pts, ...pr], (rows) => {
       byId(rows);
       // the keys this query answers (a key of the batch's own terminal is answered already)
       const fresh = new Set(spends.map((x) => k3(x.merchantId, x.terminalId, x.ref)).filter((k) => !r.recordOfTx.has(k)));
@@ -355,10 +358,12 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
         if (fresh.has(k) && r.recordOfTx.get(k) === null) r.recordOfTx.set(k, x as unknown as RecordRow);
       }
     }, ["entry"]);
-    const terms = uniq(spends.map((x) => x.terminalId)).filter((t) => t !== T);
-    if (terms.length) {
-      const pt = padded(terms);
-      q("SELECT * FROM records WHERE seq=0 AND terminalId IN (" + marks(pt) + ")", pt, (rows) => {
+    const others = spends.filter((x) => x.terminalId !== T);
+    if (others.length) {
+      // records_terminal: merchant, terminal, seq
+      const pom = padded(uniq(others.map((x) => x.merchantId)));
+      const pt = padded(uniq(others.map((x) => x.terminalId)));
+      q("SELECT * FROM records WHERE merchantId IN (" + marks(pom) + ") AND terminalId IN (" + marks(pt) + ") AND seq=0", [...pom, ...pt], (rows) => {
         for (const x of spends) if (x.terminalId !== T) r.recordsAt.set(k3(x.merchantId, x.terminalId, 0), []);
         for (const x of byId(rows)) r.recordsAt.get(k3(x.merchantId, x.terminalId, 0))?.push(x as unknown as RecordRow);
       }, ["entry"]);
