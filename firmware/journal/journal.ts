@@ -154,7 +154,10 @@ const GARBLED = 3;
 const ST_MASK = 3;
 /** Quarantined: evidence (a page that failed a check, or a replay's records, not live), never erased until released. */
 const QUAR = 4;
-/** A FREE page read all FF: no erase needed before it is written. */
+/**
+ * A FREE page read all FF: no erase needed before it is written. Set on FREE pages only, and every other state is
+ * written as a whole byte, so CLEAN alone means FREE and clean.
+ */
 const CLEAN = 8;
 
 const FAST_UNSURE = 0;
@@ -688,7 +691,7 @@ export class Journal {
       const b = this.pages.read(p, 0, this.size);
       if (allFF(b, 0, this.size)) this.st[p] |= CLEAN;
     }
-    if (!((this.st[p] & ST_MASK) === FREE && (this.st[p] & CLEAN) !== 0)) this.erasePage(p);
+    if (!(this.st[p] & CLEAN)) this.erasePage(p);
     return p;
   }
 
@@ -868,7 +871,7 @@ export class Journal {
     let erased = 0;
     while (this.reclaimOne()) erased++;
     for (let p = 0; p < this.n; p++) {
-      if (this.erasable(p) && !((this.st[p] & ST_MASK) === FREE && (this.st[p] & CLEAN) !== 0)) {
+      if (this.erasable(p) && !(this.st[p] & CLEAN)) {
         if ((this.st[p] & ST_MASK) === FREE) {
           if (allFF(this.pages.read(p, 0, this.size), 0, this.size)) {
             this.st[p] |= CLEAN;
