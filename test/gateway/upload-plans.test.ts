@@ -1,5 +1,5 @@
 /**
- * The requests every terminal and wallet make (uploads, hellos, syncs) look rows up by index, whatever the tables
+ * The requests every terminal and wallet make (uploads, hellos, syncs, online authorizations) look rows up by index, whatever the tables
  * hold: none of their statements reads a whole table that grows with the business (records, ledger, spends,
  * postings, …). A scan costs nothing in a test's empty database and everything on a gateway with a year of payments: an upload of records the gateway already holds (a
  * terminal whose reply was lost sends them again) read every record ever uploaded, some 60 ms at 100,000 records in
@@ -11,6 +11,8 @@
  * "Seq Scan" left in the plan is one no index can serve.
  */
 import assert from "node:assert/strict";
+import { encodeEntry } from "../../protocol/entry.ts";
+import { toBase64 } from "../../protocol/sync.ts";
 import { SyncPg } from "../../gateway/pg-sync.ts";
 import type { PgStatement } from "../../gateway/pg-sync.ts";
 import type { SqliteStore } from "../../gateway/sqlite-store.ts";
@@ -182,6 +184,29 @@ describe("gateway: the terminals' and wallets' requests read by index" + (ON_POS
       const s = await walletCall(rig.gw, w, "sync", { spent: w.spent });
       assert.equal(s.status, 200, s.body);
       await a.uploadAll(8);
+    } finally {
+      rec.stop();
+    }
+    const r = wholeReads(rec);
+    assert.ok(r.statements >= 5, "the requests' reads were recorded (" + r.statements + ")");
+    assert.deepEqual(r.bad, []);
+  });
+
+  it("an online authorization, and the terminal's later upload of the same payment, read no growing table whole", async () => {
+    const rig = makeRig();
+    const { terms } = merchantWithTerminals(rig, "Plans", 2);
+    const [a, b] = terms;
+    const w = newWallet(rig);
+    await a.hello();
+    a.record(a.walletPayment(w, 120));
+    await a.uploadAll(8);
+    const rec = recordReads(rig);
+    try {
+      const e = b.walletPayment(w, 300);
+      const r = await b.call("authorize", { entry: toBase64(encodeEntry(e)) });
+      assert.equal(r.result, "approved", JSON.stringify(r));
+      b.record(e);
+      await b.uploadAll(8);
     } finally {
       rec.stop();
     }
