@@ -120,8 +120,8 @@ function scans(plan: string, leading: (index: string) => string): string[] {
   return [...out];
 }
 
-/** The reads `rec` recorded that read a growing table whole (each statement text explained once). */
-function wholeReads(rec: ReturnType<typeof recordReads>): { bad: string[]; statements: number } {
+/** Fails naming each read `rec` recorded that reads a growing table whole (each statement text explained once). */
+function assertByIndex(rec: ReturnType<typeof recordReads>, what: string): void {
   const bad: string[] = [];
   const seen = new Set<string>();
   for (const r of rec.ran) {
@@ -132,7 +132,8 @@ function wholeReads(rec: ReturnType<typeof recordReads>): { bad: string[]; state
     const s = scans(plan, (i) => rec.leading(i));
     if (s.length) bad.push(s.join(", ") + " read whole by: " + r.sql.replace(/\s+/g, " ").slice(0, 160));
   }
-  return { bad, statements: seen.size };
+  assert.ok(seen.size >= 5, "the " + what + "' reads were recorded (" + seen.size + ")");
+  assert.deepEqual(bad, []);
 }
 
 describe("gateway: the terminals' and wallets' requests read by index" + (ON_POSTGRES ? " (PostgreSQL)" : ""), () => {
@@ -162,9 +163,7 @@ describe("gateway: the terminals' and wallets' requests read by index" + (ON_POS
     } finally {
       rec.stop();
     }
-    const r = wholeReads(rec);
-    assert.ok(r.statements >= 5, "the uploads' reads were recorded (" + r.statements + ")");
-    assert.deepEqual(r.bad, []);
+    assertByIndex(rec, "uploads");
   });
 
   it("a terminal's hello and a wallet's sync (payments uploaded and not yet uploaded) read no growing table whole", async () => {
@@ -187,9 +186,7 @@ describe("gateway: the terminals' and wallets' requests read by index" + (ON_POS
     } finally {
       rec.stop();
     }
-    const r = wholeReads(rec);
-    assert.ok(r.statements >= 5, "the requests' reads were recorded (" + r.statements + ")");
-    assert.deepEqual(r.bad, []);
+    assertByIndex(rec, "requests");
   });
 
   it("an online authorization, and the terminal's later upload of the same payment, read no growing table whole", async () => {
@@ -210,8 +207,6 @@ describe("gateway: the terminals' and wallets' requests read by index" + (ON_POS
     } finally {
       rec.stop();
     }
-    const r = wholeReads(rec);
-    assert.ok(r.statements >= 5, "the requests' reads were recorded (" + r.statements + ")");
-    assert.deepEqual(r.bad, []);
+    assertByIndex(rec, "requests");
   });
 });
