@@ -24,10 +24,14 @@
  * error, non-200, reply failing authentication) is sent again under a new seq, as the terminal would.
  *
  * After the clock stops, every terminal sends its first batch again (as after a lost reply): all must be acked again.
- * Prints records/s, the timed requests' latency (p50/p99/max; the resends', all 200 at once, apart), why requests were sent again, and records lost = records the terminals created that the
- * ledger does not hold exactly once (must be 0). Exit status 1 when any record is lost or entered twice.
+ * Prints records/s, the timed requests' latency (p50/p99/max; the resends', all at once, on a line of their own),
+ * the CPU the gateway, PostgreSQL and the bench's terminals used a record, why requests were sent again, and records
+ * lost = records the terminals created that the ledger does not hold exactly once (must be 0). Exit status 1 when any
+ * record is lost or entered twice.
  * BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" passes node flags to the spawned gateway (--workers).
- * BENCH_DEBUG=1 adds the connect times and the latency of each terminal's first requests apart from the rest.
+ * BENCH_DEBUG=1 adds the connect times, the longest silences (no request answered) and the latency of each
+ * terminal's first requests apart from the rest. PG_STATEMENTS=1 (pg-temp) adds PostgreSQL's time per statement and
+ * the rows a record writes, per table.
  */
 import { spawn } from "node:child_process";
 import { createECDH, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
@@ -298,7 +302,6 @@ function verifyRate(): number {
   }
   return n / ((performance.now() - t0) / 1000);
 }
-
 
 /** `npm run gateway -- --workers N` on `db`, as a child process; its URL and admin token. */
 async function spawnGateway(db: string, workers: number): Promise<{ url: string; token: string; pid: number; stop(): Promise<void> }> {
