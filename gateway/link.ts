@@ -253,9 +253,9 @@ export function chunk(g: Gateway, _t: TerminalRow, m: LinkRequest): Record<strin
   if (typeof m.version !== "string" || !toPosInt(m.offset) || !toPosInt(m.length) || m.length > MAX_CHUNK) {
     throw new GatewayError(400, "REQ_FORMAT", "update-chunk: version, offset, length (at most " + MAX_CHUNK + ")");
   }
-  const u = g.store.getUpdate(m.version);
-  if (!u) throw new GatewayError(404, "UNKNOWN_UPDATE", "no update " + m.version);
-  return { data: toBase64(u.bundle.subarray(Math.min(m.offset, u.size), Math.min(m.offset + m.length, u.size))) };
+  const data = g.store.updateChunk(m.version, m.offset, m.length);
+  if (!data) throw new GatewayError(404, "UNKNOWN_UPDATE", "no update " + m.version);
+  return { data: toBase64(data) };
 }
 
 /** A chain hash learnt for (terminal, seq); a different one already known is a fork of the journal. */

@@ -24,6 +24,7 @@ import type {
   SmsRow,
   SpendRow,
   TerminalRow,
+  UpdateInfo,
   UpdateRow,
   WalletRow,
   WebhookRow,
@@ -743,10 +744,12 @@ export abstract class SqlStore implements GatewayStore {
       u.version, u.size, u.sha256, u.sig, u.bundle, u.createdAt, u.board, u.keyId,
     );
   }
-  latestUpdate(): UpdateRow | undefined {
-    return this.get("SELECT * FROM updates ORDER BY createdAt DESC, version DESC LIMIT 1");
+  latestUpdate(): UpdateInfo | undefined {
+    return this.get("SELECT version, size, sha256, sig, createdAt, board, keyId FROM updates ORDER BY createdAt DESC, version DESC LIMIT 1");
   }
-  getUpdate(version: string): UpdateRow | undefined {
-    return this.get("SELECT * FROM updates WHERE version=?", version);
+  updateChunk(version: string, offset: number, length: number): Uint8Array | undefined {
+    // the chunk alone leaves the database, not the whole bundle for each 4 KB a terminal asks for (substr counts from 1)
+    const r = this.get<{ data: Uint8Array | null }>("SELECT substr(bundle, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS data FROM updates WHERE version=?", offset + 1, length, version);
+    return r ? new Uint8Array(r.data ?? new Uint8Array(0)) : undefined;
   }
 }

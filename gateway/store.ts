@@ -281,6 +281,9 @@ export interface UpdateRow {
   keyId: number;
 }
 
+/** An update as a hello offers it: everything but the bundle. */
+export type UpdateInfo = Omit<UpdateRow, "bundle">;
+
 /**
  * One movement of money: a set of postings whose debits equal its credits in each currency (docs/gateway.md, the
  * money model). `key` makes it idempotent: the same key is never posted twice.
@@ -528,6 +531,8 @@ export interface GatewayStore {
   payouts(merchantId?: number, runId?: number): PayoutRow[];
 
   insertUpdate(u: UpdateRow): void;
-  latestUpdate(): UpdateRow | undefined;
-  getUpdate(version: string): UpdateRow | undefined;
+  /** The newest update's description, without its bundle (every hello asks). */
+  latestUpdate(): UpdateInfo | undefined;
+  /** `length` bytes of an update's bundle from `offset` (fewer at its end, none past it), read alone. */
+  updateChunk(version: string, offset: number, length: number): Uint8Array | undefined;
 }
