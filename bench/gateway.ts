@@ -480,7 +480,7 @@ async function run(spawned: { url: string; token: string; pid: number } | null, 
     console.log(`uploaded ${total} records in ${secs.toFixed(2)} s: ${Math.round(total / secs)} records/s` + (workers > 1 ? ` (${workers} workers)` : ""));
     console.log(`against the verify limit: ${((total / secs / rate) * 100).toFixed(1)} % of one core's ECDSA rate (${Math.round(rate)}/s; one verify a record)`);
     // the gateway's CPU is its processes' (in this process with no --workers: the bench's terminals too)
-    if (cpu[0] > 0) console.log(`CPU during the upload: gateway ${cpu[0].toFixed(1)} s` + (spawned ? "" : " (with the bench's terminals)") + (pgPid ? `, PostgreSQL ${cpu[1].toFixed(1)} s` : "") + `: ${((cpu[0] * 1e6) / total).toFixed(0)} + ${((cpu[1] * 1e6) / total).toFixed(0)} µs a record`);
+    if (cpu[0] > 0) console.log(`CPU during the upload: gateway ${cpu[0].toFixed(1)} s` + (spawned ? "" : " (with the bench's terminals)") + (pgPid ? `, PostgreSQL ${cpu[1].toFixed(1)} s` : "") + `: ${((cpu[0] * 1e6) / total).toFixed(0)}` + (pgPid ? ` + ${((cpu[1] * 1e6) / total).toFixed(0)}` : "") + ` µs a record`);
     // the terminals' side: sealing requests, opening replies, HTTP (the whole process when the gateway runs in it too)
     if (spawned) console.log(`CPU of the bench's terminals: ${((own.user + own.system) / 1e6).toFixed(1)} s: ${((own.user + own.system) / total).toFixed(0)} µs a record`);
     console.log(`requests: ${timed} (${timedRetries} retried), latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${pct(sorted, 100).toFixed(1)} ms`);
