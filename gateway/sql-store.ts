@@ -749,7 +749,7 @@ export abstract class SqlStore implements GatewayStore {
   }
   updateChunk(version: string, offset: number, length: number): Uint8Array | undefined {
     // the chunk alone leaves the database, not the whole bundle for each 4 KB a terminal asks for (substr counts from 1)
-    const r = this.get<{ data: Uint8Array | null }>("SELECT substr(bundle, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS data FROM updates WHERE version=?", offset + 1, length, version);
-    return r ? new Uint8Array(r.data ?? new Uint8Array(0)) : undefined;
+    const r = this.get<{ data: Uint8Array }>("SELECT substr(bundle, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS data FROM updates WHERE version=?", offset + 1, length, version);
+    return r ? r.data : undefined;
   }
 }

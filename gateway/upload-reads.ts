@@ -364,7 +364,7 @@ export function loadUploadReads(n: UploadNeeds, allMany: (qs: Query[]) => Row[][
       const pom = padded(uniq(others.map((x) => x.merchantId)));
       const pt = padded(uniq(others.map((x) => x.terminalId)));
       q("SELECT * FROM records WHERE merchantId IN (" + marks(pom) + ") AND terminalId IN (" + marks(pt) + ") AND seq=0", [...pom, ...pt], (rows) => {
-        for (const x of spends) if (x.terminalId !== T) r.recordsAt.set(k3(x.merchantId, x.terminalId, 0), []);
+        for (const x of others) r.recordsAt.set(k3(x.merchantId, x.terminalId, 0), []);
         for (const x of byId(rows)) r.recordsAt.get(k3(x.merchantId, x.terminalId, 0))?.push(x as unknown as RecordRow);
       }, ["entry"]);
     }

@@ -247,6 +247,23 @@ export function newWallet(rig: Rig, capMinor = 10000, phone = "+4915100000001", 
   return w;
 }
 
+/**
+ * Watches the store's reads (its `get` and `all`, on SQLite and PostgreSQL alike) until the returned function is
+ * called: `seen` gets each statement, its arguments and what it answered.
+ */
+export function watchReads(rig: Rig, seen: (sql: string, args: unknown[], result: unknown) => void): () => void {
+  const st = rig.gw.store as unknown as Record<"all" | "get", (sql: string, ...a: unknown[]) => unknown>;
+  const orig = { all: st.all, get: st.get };
+  for (const k of ["all", "get"] as const) {
+    st[k] = function (this: unknown, sql: string, ...a: unknown[]) {
+      const r = orig[k].call(this, sql, ...a);
+      seen(sql, a, r);
+      return r;
+    };
+  }
+  return () => Object.assign(st, orig);
+}
+
 /** Ledger rows per txId (an exactly-once check). */
 export function countByTx(gw: Gateway, merchantId?: number): Map<string, number> {
   const m = new Map<string, number>();

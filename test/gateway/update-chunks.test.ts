@@ -11,36 +11,21 @@ import { Issuer } from "../../gateway/issuer.ts";
 import { toHex } from "../../protocol/codec/hex.ts";
 import { fromBase64, MAX_CHUNK } from "../../protocol/sync.ts";
 import { signUpdate } from "../../tools/sign-update.ts";
-import { makeRig, merchantWithTerminals } from "./helpers.ts";
+import { makeRig, merchantWithTerminals, watchReads } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 const admin = { authorization: "Bearer admin-test", "content-type": "application/json" };
 
 /** Every value the store hands back from now on that holds bytes: their largest length. */
 function largestBytesRead(rig: Rig): { max(): number; stop(): void } {
-  const st = rig.gw.store as unknown as Record<string, (sql: string, ...a: unknown[]) => unknown>;
-  const orig = { all: st.all, get: st.get };
   let max = 0;
-  const seen = (v: unknown) => {
+  const stop = watchReads(rig, (_sql, _args, v) => {
     for (const r of Array.isArray(v) ? v : [v]) {
       if (!r || typeof r !== "object") continue;
       for (const x of Object.values(r as Record<string, unknown>)) if (x instanceof Uint8Array) max = Math.max(max, x.length);
     }
-    return v;
-  };
-  st.all = function (sql: string, ...a: unknown[]) {
-    return seen(orig.all.call(this, sql, ...a));
-  };
-  st.get = function (sql: string, ...a: unknown[]) {
-    return seen(orig.get.call(this, sql, ...a));
-  };
-  return {
-    max: () => max,
-    stop() {
-      st.all = orig.all;
-      st.get = orig.get;
-    },
-  };
+  });
+  return { max: () => max, stop };
 }
 
 describe("gateway: firmware update chunks", () => {

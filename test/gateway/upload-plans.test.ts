@@ -16,7 +16,7 @@ import { toBase64 } from "../../protocol/sync.ts";
 import { SyncPg } from "../../gateway/pg-sync.ts";
 import type { PgStatement } from "../../gateway/pg-sync.ts";
 import type { SqliteStore } from "../../gateway/sqlite-store.ts";
-import { makeRig, merchantWithTerminals, newWallet, ON_POSTGRES, walletCall } from "./helpers.ts";
+import { makeRig, merchantWithTerminals, newWallet, ON_POSTGRES, walletCall, watchReads } from "./helpers.ts";
 import type { Rig } from "./helpers.ts";
 
 /** Tables whose rows grow with payments, terminals or wallets: never read whole by an upload. */
@@ -60,17 +60,9 @@ function recordReads(rig: Rig): { ran: Ran[]; explain(r: Ran): string; leading(i
       stop: () => (SyncPg.prototype.batch = orig),
     };
   }
-  const st = rig.gw.store as unknown as Record<string, (sql: string, ...a: unknown[]) => unknown>;
-  const origAll = st.all;
-  const origGet = st.get;
-  st.all = function (sql: string, ...a: unknown[]) {
-    if (isRead(sql)) ran.push({ sql, args: a });
-    return origAll.call(this, sql, ...a);
-  };
-  st.get = function (sql: string, ...a: unknown[]) {
-    if (isRead(sql)) ran.push({ sql, args: a });
-    return origGet.call(this, sql, ...a);
-  };
+  const stop = watchReads(rig, (sql, args) => {
+    if (isRead(sql)) ran.push({ sql, args });
+  });
   const db = (rig.gw.store as SqliteStore).db;
   return {
     ran,
@@ -79,10 +71,7 @@ function recordReads(rig: Rig): { ran: Ran[]; explain(r: Ran): string; leading(i
       return (db.prepare("EXPLAIN QUERY PLAN " + r.sql).all(...args) as { detail: string }[]).map((x) => x.detail).join("\n");
     },
     leading: () => "",
-    stop() {
-      st.all = origAll;
-      st.get = origGet;
-    },
+    stop,
   };
 }
 
